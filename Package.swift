@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The data path reads top to bottom: fetch (Curl) → parse (XML, Feeds) → the CLI.
+// C libraries are reached through thin system-library shims, one per library.
+let package = Package(
+    name: "drillwatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "drillwatch", targets: ["drillwatch"]),
+        .executable(name: "drillwatch-bench", targets: ["drillwatch-bench"]),
+        .library(name: "DrillwatchFeeds", targets: ["Feeds"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: C shims
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CLibXML2", pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]),
+
+        // MARK: Engine
+        .target(name: "Curl", dependencies: ["CCurl"]),
+        .target(name: "XML", dependencies: ["CLibXML2"]),
+        .target(name: "Feeds", dependencies: ["XML"]),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "drillwatch",
+            dependencies: [
+                "Curl", "Feeds",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "drillwatch-bench", dependencies: ["Feeds", "XML"]),
+
+        // MARK: Tests
+        .testTarget(name: "CurlTests", dependencies: ["Curl"]),
+        .testTarget(name: "XMLTests", dependencies: ["XML"]),
+        .testTarget(
+            name: "FeedsTests", dependencies: ["Feeds"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["drillwatch"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,51 @@
+/// Why a fetch failed, in words a user can act on. Every case names the URL it concerns.
+public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidURL(String)
+    /// The URL's scheme is not one drillwatch fetches (only http and https; file when allowed).
+    case unsupportedScheme(url: String)
+    /// A server redirected to a URL drillwatch will not follow (another scheme, or none).
+    case redirectRefused(from: String, to: String)
+    case tooManyRedirects(url: String, limit: Int)
+    case bodyTooLarge(url: String, limit: Int)
+    case timedOut(url: String, detail: String)
+    case cannotResolve(url: String, detail: String)
+    case cannotConnect(url: String, detail: String)
+    case tls(url: String, detail: String)
+    /// The server answered with an error status; `retryAfter` is set when it said when to retry.
+    case httpStatus(url: String, status: Int, retryAfterSeconds: Int?)
+    case cancelled(url: String)
+    /// Any other transfer failure, with libcurl's own explanation.
+    case transfer(url: String, code: Int, detail: String)
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let url):
+            return "'\(url)' is not a valid URL"
+        case .unsupportedScheme(let url):
+            return "\(url): only http:// and https:// URLs can be fetched"
+        case .redirectRefused(let from, let to):
+            return "\(from): redirect to '\(to)' refused (only http and https are followed)"
+        case .tooManyRedirects(let url, let limit):
+            return "\(url): more than \(limit) redirects; the feed's address probably loops"
+        case .bodyTooLarge(let url, let limit):
+            return "\(url): response is larger than \(limit / (1024 * 1024)) MiB once decoded; transfer aborted"
+        case .timedOut(let url, let detail):
+            return "\(url): timed out (\(detail))"
+        case .cannotResolve(let url, let detail):
+            return "\(url): host name could not be resolved (\(detail))"
+        case .cannotConnect(let url, let detail):
+            return "\(url): could not connect (\(detail))"
+        case .tls(let url, let detail):
+            return "\(url): TLS failed (\(detail)); certificates are always verified"
+        case .httpStatus(let url, let status, let retryAfter):
+            if let retryAfter {
+                return "\(url): server answered \(status), retry after \(retryAfter) s"
+            }
+            return "\(url): server answered \(status)"
+        case .cancelled(let url):
+            return "\(url): fetch cancelled"
+        case .transfer(let url, let code, let detail):
+            return "\(url): transfer failed (curl error \(code): \(detail))"
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import CCurl
+import Foundation
+
+/// An async HTTP client for feeds on libcurl's multi interface.
+///
+/// Every request is a conditional GET when validators are given; redirects are followed here,
+/// hop by hop, so that each target is checked (http/https only, at most `maxRedirects`) and a
+/// permanent move can be reported. Many fetches can be awaited at once; they share one thread.
+public final class HTTPClient: Sendable {
+    public let policy: FetchPolicy
+    private let loop: TransferLoop
+
+    /// - Parameters:
+    ///   - maxConcurrent: transfers in flight at once across all hosts.
+    ///   - maxPerHost: connections to one host at once, to stay polite to a publisher
+    ///     that serves many of the configured feeds.
+    public init(policy: FetchPolicy = FetchPolicy(), maxConcurrent: Int = 32, maxPerHost: Int = 4) {
+        self.policy = policy
+        self.loop = TransferLoop(maxConcurrent: maxConcurrent, maxPerHost: maxPerHost)
+    }
+
+    /// Fetches `request.url`, following redirects. Any HTTP status is returned as a response
+    /// (a 304 or a 429 is information for the caller, not a failure of the fetch); transport
+    /// failures, refused redirects and oversized bodies throw `FetchError`.
+    public func fetch(_ request: HTTPRequest) async throws(FetchError) -> HTTPResponse {
+        var url = request.url
+        try checkScheme(of: url, original: url, isFirst: true)
+        var permanentRedirect: String?
+        var onlyPermanentSoFar = true
+        var hops = 0
+
+        while true {
+            let result: ExchangeResult
+            do {
+                result = try await loop.perform(ExchangeRequest(
+                    url: url, headers: requestHeaders(for: request), policy: policy))
+            } catch let error as FetchError {
+                throw error
+            } catch {
+                throw FetchError.cancelled(url: url)
+            }
+
+            if (300..<400).contains(result.status), result.status != 304,
+               let location = result.redirectURL {
+                hops += 1
+                if hops > policy.maxRedirects {
+                    throw FetchError.tooManyRedirects(url: request.url, limit: policy.maxRedirects)
+                }
+                try checkScheme(of: location, original: url, isFirst: false)
+                if onlyPermanentSoFar && (result.status == 301 || result.status == 308) {
+                    permanentRedirect = location
+                } else {
+                    onlyPermanentSoFar = false
+                }
+                url = location
+                continue
+            }
+
+            let etag = result.headers.value(for: "ETag")
+            let lastModified = result.headers.value(for: "Last-Modified")
+            var validators = request.validators
+            if etag != nil || lastModified != nil {
+                validators = Validators(etag: etag, lastModified: lastModified)
+            }
+            return HTTPResponse(
+                status: result.status, headers: result.headers,
+                body: result.status == 304 ? [] : result.body,
+                finalURL: result.effectiveURL, permanentRedirect: permanentRedirect,
+                validators: validators,
+                retryAfter: result.headers.value(for: "Retry-After").flatMap {
+                    RetryAfter.parse($0, now: Date())
+                })
+        }
+    }
+
+    private func requestHeaders(for request: HTTPRequest) -> [HTTPHeader] {
+        var headers = [HTTPHeader(
+            name: "Accept",
+            value: "application/rss+xml, application/atom+xml, application/feed+json, "
+                + "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8")]
+        if let etag = request.validators.etag {
+            headers.append(HTTPHeader(name: "If-None-Match", value: etag))
+        }
+        if let lastModified = request.validators.lastModified {
+            headers.append(HTTPHeader(name: "If-Modified-Since", value: lastModified))
+        }
+        headers.append(contentsOf: request.headers)
+        return headers
+    }
+
+    private func checkScheme(of url: String, original: String, isFirst: Bool) throws(FetchError) {
+        guard let colon = url.firstIndex(of: ":") else {
+            throw isFirst ? .invalidURL(url) : .redirectRefused(from: original, to: url)
+        }
+        let scheme = url[..<colon].lowercased()
+        if scheme == "http" || scheme == "https" { return }
+        if isFirst {
+            if scheme == "file" && policy.allowFileURLs { return }
+            throw .unsupportedScheme(url: url)
+        }
+        throw .redirectRefused(from: original, to: url)
+    }
+}
+
+/// `Retry-After` is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
+public enum RetryAfter {
+    public static func parse(_ value: String, now: Date) -> Date? {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Int(trimmed) {
+            return seconds >= 0 ? now.addingTimeInterval(TimeInterval(seconds)) : nil
+        }
+        // curl_getdate understands the three HTTP date formats (IMF-fixdate, RFC 850, asctime).
+        let epoch = curl_getdate(trimmed, nil)
+        return epoch >= 0 ? Date(timeIntervalSince1970: TimeInterval(epoch)) : nil
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+
+/// One HTTP header field as it was sent or received.
+public struct HTTPHeader: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+extension [HTTPHeader] {
+    /// The value of the last field named `name` (case-insensitive), as HTTP's "last one wins"
+    /// is what servers that repeat a field usually mean.
+    public func value(for name: String) -> String? {
+        last { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
+/// The validators a server gave for a resource, sent back on the next fetch so that an
+/// unchanged feed costs a `304 Not Modified` instead of a full download.
+public struct Validators: Sendable, Hashable, Codable {
+    public var etag: String?
+    public var lastModified: String?
+
+    public init(etag: String? = nil, lastModified: String? = nil) {
+        self.etag = etag
+        self.lastModified = lastModified
+    }
+
+    public var isEmpty: Bool { etag == nil && lastModified == nil }
+}
+
+/// What to fetch.
+public struct HTTPRequest: Sendable {
+    public var url: String
+    /// Validators from the previous fetch, turned into `If-None-Match` / `If-Modified-Since`.
+    public var validators: Validators
+    /// Extra request header fields.
+    public var headers: [HTTPHeader]
+
+    public init(url: String, validators: Validators = Validators(), headers: [HTTPHeader] = []) {
+        self.url = url
+        self.validators = validators
+        self.headers = headers
+    }
+}
+
+/// How politely and how defensively to fetch. The defaults suit a feed poller: a feed larger
+/// than 15 MiB once decoded is not a feed but an accident or an attack.
+public struct FetchPolicy: Sendable {
+    public static let defaultUserAgent =
+        "drillwatch/\(DrillwatchVersion.string) (+https://github.com/drillwatch/drillwatch)"
+
+    public var userAgent: String
+    /// Cap on the decoded body; past it the transfer is aborted with `FetchError.bodyTooLarge`.
+    public var maxBodyBytes: Int
+    public var connectTimeout: Duration
+    /// The whole exchange, redirects included each on its own.
+    public var totalTimeout: Duration
+    /// A transfer slower than `lowSpeedBytesPerSecond` for `lowSpeedWindow` is aborted: a
+    /// server that trickles a byte every few seconds must not hold a slot for ever.
+    public var lowSpeedBytesPerSecond: Int
+    public var lowSpeedWindow: Duration
+    public var maxRedirects: Int
+    /// `file://` URLs are refused unless this is set, and even then only for the first URL:
+    /// no server may redirect drillwatch to a local file.
+    public var allowFileURLs: Bool
+    /// An explicit proxy (`http://host:port`); when nil, libcurl honours `http_proxy`,
+    /// `https_proxy` and `no_proxy` from the environment.
+    public var proxy: String?
+
+    public init(
+        userAgent: String = FetchPolicy.defaultUserAgent,
+        maxBodyBytes: Int = 15 * 1024 * 1024,
+        connectTimeout: Duration = .seconds(15),
+        totalTimeout: Duration = .seconds(60),
+        lowSpeedBytesPerSecond: Int = 16,
+        lowSpeedWindow: Duration = .seconds(30),
+        maxRedirects: Int = 5,
+        allowFileURLs: Bool = false,
+        proxy: String? = nil
+    ) {
+        self.userAgent = userAgent
+        self.maxBodyBytes = maxBodyBytes
+        self.connectTimeout = connectTimeout
+        self.totalTimeout = totalTimeout
+        self.lowSpeedBytesPerSecond = lowSpeedBytesPerSecond
+        self.lowSpeedWindow = lowSpeedWindow
+        self.maxRedirects = maxRedirects
+        self.allowFileURLs = allowFileURLs
+        self.proxy = proxy
+    }
+}
+
+/// The final response of a fetch, after redirects.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [HTTPHeader]
+    /// The decoded body (after `Content-Encoding`); empty for a 304.
+    public var body: [UInt8]
+    /// The URL the body came from, after redirects: the base for relative links.
+    public var finalURL: String
+    /// Set when the chain of redirects began with permanent ones (301/308): the URL the feed
+    /// should be stored under from now on.
+    public var permanentRedirect: String?
+    /// Validators to send next time; when the server sent none, the ones the request carried.
+    public var validators: Validators
+    /// When the server asked to be left alone (`Retry-After` on 429/503, or any response).
+    public var retryAfter: Date?
+
+    public var isNotModified: Bool { status == 304 }
+    public var isSuccess: Bool { (200..<300).contains(status) }
+    public var contentType: String? { headers.value(for: "Content-Type") }
+    /// The `charset` parameter of `Content-Type`, which outranks the XML declaration.
+    public var charset: String? { contentType.flatMap(HTTPResponse.charset(ofContentType:)) }
+
+    static func charset(ofContentType value: String) -> String? {
+        for parameter in value.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2,
+                pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "charset"
+            else { continue }
+            let raw = pair[1].trimmingCharacters(in: .whitespaces)
+            let unquoted = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            return unquoted.isEmpty ? nil : unquoted
+        }
+        return nil
+    }
+}
+
+/// drillwatch's version, shown in the `User-Agent` and in `--version`.
+public enum DrillwatchVersion {
+    public static let string = "0.1.0"
+}

@@ -1,0 +1,231 @@
+import CCurl
+import Foundation
+import Synchronization
+
+/// Set from any thread to ask a running transfer to stop; read by libcurl's progress
+/// callback on the transfer thread, which then aborts the transfer.
+final class CancelFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// One HTTP exchange (no redirects followed), as handed to the transfer loop.
+struct ExchangeRequest: Sendable {
+    var url: String
+    var headers: [HTTPHeader]
+    var policy: FetchPolicy
+}
+
+/// What one exchange produced, before redirects are interpreted.
+struct ExchangeResult: Sendable {
+    var status: Int
+    var headers: [HTTPHeader]
+    var body: [UInt8]
+    var effectiveURL: String
+    var redirectURL: String?
+}
+
+/// Owns one `CURL*` easy handle and everything libcurl reads or writes during its transfer.
+/// It lives on the transfer thread only, from creation to `deinit`, and is not `Sendable`.
+final class Transfer {
+    let handle: UnsafeMutableRawPointer
+    let request: ExchangeRequest
+    let cancel: CancelFlag
+    private let continuation: CheckedContinuation<ExchangeResult, any Error>
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var resumed = false
+
+    // Written by libcurl's callbacks.
+    fileprivate(set) var body: [UInt8] = []
+    fileprivate(set) var headers: [HTTPHeader] = []
+    fileprivate(set) var exceededLimit = false
+
+    init(
+        request: ExchangeRequest, cancel: CancelFlag,
+        continuation: CheckedContinuation<ExchangeResult, any Error>
+    ) throws(FetchError) {
+        guard let handle = curl_easy_init() else {
+            throw FetchError.transfer(url: request.url, code: -1, detail: "curl_easy_init failed")
+        }
+        self.handle = handle
+        self.request = request
+        self.cancel = cancel
+        self.continuation = continuation
+        try configure()
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        curl_slist_free_all(headerList)
+    }
+
+    private func configure() throws(FetchError) {
+        let policy = request.policy
+        let allowed = policy.allowFileURLs ? "http,https,file" : "http,https"
+        var failures: [CURLcode] = []
+        func check(_ code: CURLcode) { if code != CURLE_OK { failures.append(code) } }
+
+        check(dw_curl_setopt_string(handle, CURLOPT_URL, request.url))
+        check(dw_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, allowed))
+        // Redirects are followed by `HTTPClient`, one exchange at a time, so that every hop is
+        // checked (scheme, count) and a permanent redirect can be reported to the caller.
+        check(dw_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0))
+        check(dw_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        check(dw_curl_setopt_string(handle, CURLOPT_USERAGENT, policy.userAgent))
+        // "" asks for every encoding this libcurl can decode (gzip, deflate, br, zstd); the
+        // write callback then sees decoded bytes, which is what the size cap must count.
+        check(dw_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""))
+        check(dw_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, policy.connectTimeout.milliseconds))
+        check(dw_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, policy.totalTimeout.milliseconds))
+        check(dw_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, policy.lowSpeedBytesPerSecond))
+        check(dw_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, policy.lowSpeedWindow.milliseconds / 1000)))
+        check(dw_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1))
+        check(dw_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2))
+        if let proxy = policy.proxy {
+            check(dw_curl_setopt_string(handle, CURLOPT_PROXY, proxy))
+        }
+
+        for header in request.headers {
+            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+        }
+        if let headerList { check(dw_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)) }
+
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        check(dw_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context))
+        check(dw_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, transferWrite))
+        check(dw_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context))
+        check(dw_curl_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, transferHeader))
+        check(dw_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context))
+        check(dw_curl_setopt_progress_callback(handle, transferProgress))
+        check(dw_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0))
+
+        if let first = failures.first {
+            if first == CURLE_UNSUPPORTED_PROTOCOL {
+                throw FetchError.unsupportedScheme(url: request.url)
+            }
+            throw FetchError.transfer(url: request.url, code: Int(first.rawValue),
+                                      detail: String(cString: curl_easy_strerror(first)))
+        }
+    }
+
+    /// Resumes the waiting task with the outcome of libcurl's `code`. Called exactly once.
+    func complete(_ code: CURLcode) {
+        if code == CURLE_OK {
+            var status = 0
+            _ = dw_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            var effective: UnsafeMutablePointer<CChar>?
+            _ = dw_curl_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &effective)
+            var redirect: UnsafeMutablePointer<CChar>?
+            _ = dw_curl_getinfo_string(handle, CURLINFO_REDIRECT_URL, &redirect)
+            resume(.success(ExchangeResult(
+                status: status, headers: headers, body: body,
+                effectiveURL: effective.map { String(cString: $0) } ?? request.url,
+                redirectURL: redirect.map { String(cString: $0) })))
+        } else {
+            resume(.failure(error(for: code)))
+        }
+    }
+
+    func fail(_ error: FetchError) { resume(.failure(error)) }
+
+    private func resume(_ result: Result<ExchangeResult, FetchError>) {
+        guard !resumed else { return }
+        resumed = true
+        continuation.resume(with: result.mapError { $0 as any Error })
+    }
+
+    private func error(for code: CURLcode) -> FetchError {
+        let url = request.url
+        let detail = String(cString: curl_easy_strerror(code))
+        switch code {
+        case CURLE_WRITE_ERROR where exceededLimit:
+            return .bodyTooLarge(url: url, limit: request.policy.maxBodyBytes)
+        case CURLE_ABORTED_BY_CALLBACK:
+            return .cancelled(url: url)
+        case CURLE_OPERATION_TIMEDOUT:
+            return .timedOut(url: url, detail: detail)
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return .cannotResolve(url: url, detail: detail)
+        case CURLE_COULDNT_CONNECT:
+            return .cannotConnect(url: url, detail: detail)
+        case CURLE_UNSUPPORTED_PROTOCOL:
+            return .unsupportedScheme(url: url)
+        case CURLE_URL_MALFORMAT:
+            return .invalidURL(url)
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM,
+             CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE:
+            return .tls(url: url, detail: detail)
+        default:
+            return .transfer(url: url, code: Int(code.rawValue), detail: detail)
+        }
+    }
+
+    // MARK: - Callback bodies
+
+    fileprivate func append(_ data: UnsafeRawBufferPointer) -> Bool {
+        if body.count + data.count > request.policy.maxBodyBytes {
+            exceededLimit = true
+            return false
+        }
+        body.append(contentsOf: data)
+        return true
+    }
+
+    fileprivate func appendHeaderLine(_ data: UnsafeRawBufferPointer) {
+        // Bytes are Latin-1 on the wire for header values; decode leniently.
+        let line = String(decoding: data, as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.hasPrefix("HTTP/") {
+            // A new status line (after `100 Continue` or a proxy's CONNECT): start over.
+            headers.removeAll()
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        headers.append(HTTPHeader(name: name, value: value))
+    }
+}
+
+extension Duration {
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+// MARK: - libcurl callbacks
+
+// libcurl: "Your callback should return the number of bytes actually taken care of. If that
+// amount differs from the amount passed to your callback function, it signals an error
+// condition to the library" — which is how the size cap aborts a transfer.
+private func transferWrite(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?
+) -> Int {
+    guard let data, let context else { return 0 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    return transfer.append(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
+}
+
+private func transferHeader(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?
+) -> Int {
+    guard let data, let context else { return 0 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    transfer.appendHeaderLine(UnsafeRawBufferPointer(start: data, count: length))
+    return length
+}
+
+// libcurl: "Returning a non-zero value from this callback will cause libcurl to abort the
+// transfer and return CURLE_ABORTED_BY_CALLBACK." It runs at least once a second even when
+// no data flows, so a cancelled task is noticed promptly.
+private func transferProgress(
+    _ context: UnsafeMutableRawPointer?, _: curl_off_t, _: curl_off_t, _: curl_off_t, _: curl_off_t
+) -> Int32 {
+    guard let context else { return 1 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+    return transfer.cancel.isSet ? 1 : 0
+}

@@ -1,0 +1,248 @@
+import Foundation
+
+/// Parses the dates feeds actually contain: RFC 822 and its real-world variants (missing
+/// day names, two-digit years, full month names, US and European zone abbreviations,
+/// `GMT+hh:mm`), RFC 3339 / ISO 8601 / W3C-DTF (including reduced and ordinal forms),
+/// asctime, and a few localised formats seen in the wild (Greek, Hungarian, Korean).
+/// Anything not a valid date gives nil rather than a guess.
+public enum FeedDate {
+    public static func parse(_ input: String) -> Date? {
+        let text = input.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty, text.count < 100 else { return nil }
+        if let korean = parseKorean(text) { return korean }
+        let translated = translateLocalNames(text)
+        if let iso = parseISO8601(translated) { return iso }
+        return parseRFC822(translated)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ`, the form drillwatch writes everywhere.
+    public static func format(_ date: Date) -> String {
+        let seconds = Int(floor(date.timeIntervalSince1970))
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let secondOfDay = seconds - days * 86400
+        let (y, m, d) = civil(fromDays: days)
+        let year = String(y).count < 4 ? String(repeating: "0", count: 4 - String(y).count) + String(y) : String(y)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(year)-\(two(m))-\(two(d))T\(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60))Z"
+    }
+
+    // MARK: - Calendar arithmetic (proleptic Gregorian, any year)
+
+    /// Days since 1970-01-01 (Howard Hinnant's algorithm).
+    static func days(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
+    static func civil(fromDays z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    static func daysInMonth(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// A validated date; `offset` is the zone's offset from UTC in seconds.
+    static func make(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, offset: Int = 0) -> Date? {
+        guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month),
+              (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
+        else { return nil }
+        let total = days(year: year, month: month, day: day) * 86400 + hour * 3600 + minute * 60 + min(second, 59) - offset
+        return Date(timeIntervalSince1970: TimeInterval(total))
+    }
+
+    private static func expandYear(_ year: Int, digits: Int) -> Int {
+        digits <= 2 ? 2000 + year : year
+    }
+
+    // MARK: - ISO 8601 / W3C-DTF
+
+    private static let isoPatterns: [(NSRegularExpression, String)] = [
+        // Calendar date with optional time: 2003-12-31T10:14:55.1234Z, 2003-012-31, 2004-07-08 23:56:58 -00:20
+        (#"^(\d{4})(?:-(\d{1,3})(?:-(\d{1,2}))?)?(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$"#, "ymd"),
+        (#"^(\d{4})(\d{2})(\d{2})(?:T(\d{2}):?(\d{2})(?::?(\d{2})(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$"#, "ymd"),
+        (#"^-(\d{2})-?(\d{2})$"#, "yym"),
+        (#"^(\d{2})-?(\d{2})-?(\d{2})$"#, "yymmdd"),
+        (#"^(\d{2})(\d{3})$"#, "yyddd"),
+    ].map { (try! NSRegularExpression(pattern: $0.0), $0.1) }
+
+    static func parseISO8601(_ text: String) -> Date? {
+        let range = NSRange(text.startIndex..., in: text)
+        for (regex, kind) in isoPatterns {
+            guard let match = regex.firstMatch(in: text, range: range) else { continue }
+            func group(_ i: Int) -> String? {
+                let r = match.range(at: i)
+                guard r.location != NSNotFound, let swiftRange = Range(r, in: text) else { return nil }
+                return String(text[swiftRange])
+            }
+            func number(_ i: Int) -> Int? { group(i).flatMap { Int($0) } }
+            switch kind {
+            case "ymd":
+                guard let year = number(1) else { return nil }
+                let offset = group(7).map(parseNumericOffset) ?? 0
+                guard let offset else { return nil }
+                return make(year: year, month: number(2) ?? 1, day: number(3) ?? 1,
+                            hour: number(4) ?? 0, minute: number(5) ?? 0, second: number(6) ?? 0, offset: offset)
+            case "yym":
+                return make(year: expandYear(number(1)!, digits: 2), month: number(2)!, day: 1)
+            case "yymmdd":
+                return make(year: expandYear(number(1)!, digits: 2), month: number(2)!, day: number(3)!)
+            case "yyddd":
+                let year = expandYear(number(1)!, digits: 2)
+                let ordinal = number(2)!
+                let length = daysInMonth(year: year, month: 2) == 29 ? 366 : 365
+                guard (1...length).contains(ordinal) else { return nil }
+                let (y, m, d) = civil(fromDays: days(year: year, month: 1, day: 1) + ordinal - 1)
+                return make(year: y, month: m, day: d)
+            default:
+                return nil
+            }
+        }
+        return nil
+    }
+
+    /// `Z`, `+08`, `+0800`, `-08:00` → seconds east of UTC; nil when malformed or out of range.
+    static func parseNumericOffset(_ text: String) -> Int? {
+        if text == "Z" || text == "z" { return 0 }
+        guard let sign = text.first, sign == "+" || sign == "-" else { return nil }
+        let digits = text.dropFirst().filter { $0 != ":" }
+        guard digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber), digits.count == 2 || digits.count == 4,
+              let hours = Int(digits.prefix(2)), let minutes = Int(digits.count == 4 ? digits.suffix(2) : "0"),
+              hours <= 23, minutes <= 59
+        else { return nil }
+        let value = hours * 3600 + minutes * 60
+        return sign == "-" ? -value : value
+    }
+
+    // MARK: - RFC 822 and relatives
+
+    private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    private static let dayNames: Set<String> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+    /// Zone abbreviations, in hours east of UTC. The single-letter US forms (ET, CT…) and
+    /// European summer names (MEST, CEST) appear in real feeds.
+    private static let zones: [String: Double] = [
+        "ut": 0, "utc": 0, "gmt": 0, "z": 0, "etc/gmt": 0, "etc/utc": 0, "wet": 0, "bst": 1,
+        "est": -5, "edt": -4, "cst": -6, "cdt": -5, "mst": -7, "mdt": -6, "pst": -8, "pdt": -7,
+        "at": -4, "et": -5, "ct": -6, "mt": -7, "pt": -8, "akst": -9, "akdt": -8, "hst": -10,
+        "ast": -4, "adt": -3, "nst": -3.5, "ndt": -2.5,
+        "met": 1, "mest": 2, "cet": 1, "cest": 2, "eet": 2, "eest": 3, "msk": 3, "msd": 4,
+        "ist": 5.5, "jst": 9, "kst": 9, "hkt": 8, "sgt": 8, "awst": 8, "acst": 9.5, "aest": 10, "aedt": 11,
+        "nzst": 12, "nzdt": 13,
+    ]
+
+    static func parseRFC822(_ text: String) -> Date? {
+        let cleaned = text.lowercased().replacingOccurrences(of: ",", with: " ")
+        var tokens = cleaned.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard !tokens.isEmpty else { return nil }
+        if let first = tokens.first, dayNames.contains(String(first.prefix(3))), first.allSatisfy(\.isLetter) {
+            tokens.removeFirst()
+        }
+        var day: Int?, month: Int?, year: Int?
+        var hour = 0, minute = 0, second = 0, offset = 0
+        var sawTime = false, sawZone = false
+
+        for token in tokens {
+            if token.contains("/") && token.first!.isNumber {
+                // Perforce: 2006/09/15
+                let parts = token.split(separator: "/").compactMap { Int($0) }
+                guard parts.count == 3 else { return nil }
+                (year, month, day) = (parts[0], parts[1], parts[2])
+            } else if token.contains(":") && token.first!.isNumber && !sawTime {
+                let parts = token.split(separator: ":", omittingEmptySubsequences: false)
+                guard (2...3).contains(parts.count), parts.allSatisfy({ $0.count >= 1 && $0.count <= 2 && $0.allSatisfy(\.isNumber) })
+                else { return nil }
+                hour = Int(parts[0])!
+                minute = Int(parts[1])!
+                second = parts.count == 3 ? Int(parts[2])! : 0
+                sawTime = true
+            } else if let index = months.firstIndex(of: String(token.prefix(3))), token.allSatisfy(\.isLetter), month == nil {
+                month = index + 1
+            } else if token.allSatisfy(\.isNumber) {
+                guard let value = Int(token) else { return nil }
+                if token.count >= 3 {
+                    guard year == nil else { return nil }
+                    year = value
+                } else if day == nil {
+                    day = value
+                } else if year == nil {
+                    year = expandYear(value, digits: token.count)
+                } else {
+                    return nil
+                }
+            } else if let zone = parseZone(token), !sawZone {
+                offset = zone
+                sawZone = true
+            } else {
+                return nil
+            }
+        }
+        guard let day, let month, let year else { return nil }
+        return make(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offset: offset)
+    }
+
+    private static func parseZone(_ token: String) -> Int? {
+        if let hours = zones[token] { return Int(hours * 3600) }
+        if token.first == "+" || token.first == "-" { return parseNumericOffset(token) }
+        for prefix in ["gmt", "utc", "ut"] where token.hasPrefix(prefix) {
+            let rest = String(token.dropFirst(prefix.count))
+            if rest.first == "+" || rest.first == "-" { return parseNumericOffset(rest) }
+        }
+        return nil
+    }
+
+    // MARK: - Localised forms
+
+    private static let localMonths: [String: String] = [
+        // Greek
+        "Ιαν": "Jan", "Φεβ": "Feb", "Μάώ": "Mar", "Μάρ": "Mar", "Μαρ": "Mar", "Απρ": "Apr", "Μάι": "May", "Μαϊ": "May",
+        "Μαι": "May", "Ιούν": "Jun", "Ιον": "Jun", "Ιούλ": "Jul", "Ιολ": "Jul", "Αύγ": "Aug", "Αυγ": "Aug",
+        "Σεπ": "Sep", "Οκτ": "Oct", "Νοέ": "Nov", "Νοε": "Nov", "Δεκ": "Dec",
+        "Κυρ": "Sun", "Δευ": "Mon", "Τρι": "Tue", "Τετ": "Wed", "Πεμ": "Thu", "Παρ": "Fri", "Σαβ": "Sat",
+        // Hungarian, as numbers inside ISO dates
+        "január": "01", "február": "02", "március": "03", "április": "04", "május": "05", "június": "06",
+        "július": "07", "augusztus": "08", "szeptember": "09", "október": "10", "november": "11", "december": "12",
+    ]
+
+    private static func translateLocalNames(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value > 0x7F }) else { return text }
+        var result = text
+        for (local, english) in localMonths where result.contains(local) {
+            result = result.replacingOccurrences(of: local, with: english)
+        }
+        // Hungarian ISO dates write single-digit hours: 2004-07-13T9:15-05:00.
+        if let range = result.range(of: #"T(\d):"#, options: .regularExpression) {
+            result.replaceSubrange(range, with: "T0" + result[range].dropFirst())
+        }
+        return result
+    }
+
+    /// Korean blog platforms: `2004-05-25 오후 11:23:17` and `2004년 05월 28일 01:31:15`, in KST.
+    private static func parseKorean(_ text: String) -> Date? {
+        guard text.contains("년") || text.contains("오전") || text.contains("오후") else { return nil }
+        let numbers = text.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        guard numbers.count == 6 else { return nil }
+        var hour = numbers[3]
+        if text.contains("오후") && hour < 12 { hour += 12 }
+        if text.contains("오전") && hour == 12 { hour = 0 }
+        return make(year: numbers[0], month: numbers[1], day: numbers[2], hour: hour,
+                    minute: numbers[4], second: numbers[5], offset: 9 * 3600)
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import XML
+
+/// The value of a text-bearing element, and whether it is HTML.
+struct TextValue {
+    var value: String
+    var isHTML: Bool
+}
+
+/// Reads text-bearing elements the way feed readers have converged on (feedparser's rules):
+/// Atom's `type` and Atom 0.3's `mode` decide between plain text, escaped HTML, inline XHTML
+/// and base64; RSS elements are HTML when they hold markup, and naked child elements are
+/// serialised back to markup rather than lost.
+enum TextConstruct {
+    enum Kind {
+        case plain, html, xhtml, base64
+    }
+
+    /// The value of `element`. `htmlByDefault` is true for RSS descriptions and contents,
+    /// which are HTML by convention.
+    static func read(_ element: Element, htmlByDefault: Bool = false) -> TextValue {
+        let kind = self.kind(of: element, htmlByDefault: htmlByDefault)
+        var value: String
+        var isHTML: Bool
+        switch kind {
+        case .base64:
+            let raw = element.textContent.trimmingCharacters(in: .whitespacesAndNewlines)
+            let data = Data(base64Encoded: raw, options: .ignoreUnknownCharacters) ?? Data()
+            value = String(decoding: data, as: UTF8.self)
+            isHTML = looksLikeHTML(value) || htmlByDefault || declaredHTML(element)
+        case .xhtml:
+            value = serialise(xhtmlBody(of: element))
+            isHTML = true
+        case .html:
+            // Atom: escaped HTML wrapped in an element (`<div>&lt;b&gt;…</div>`) — the markup is
+            // the text. RSS: naked child elements are the markup.
+            value = element.family == .atom ? element.textContent
+                : (element.hasElementChildren ? serialise(element.children) : element.textContent)
+            isHTML = true
+        case .plain:
+            if element.hasElementChildren {
+                value = serialise(element.children)
+                isHTML = true
+            } else {
+                value = element.textContent
+                isHTML = false
+            }
+        }
+        value = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        if isHTML {
+            value = HTMLNormalizer.normalise(value, base: element.base)
+        }
+        return TextValue(value: value, isHTML: isHTML)
+    }
+
+    private static func declaredHTML(_ element: Element) -> Bool {
+        let type = element.attribute("type")?.lowercased() ?? ""
+        return type.contains("html")
+    }
+
+    static func kind(of element: Element, htmlByDefault: Bool) -> Kind {
+        let mode = element.attribute("mode")?.lowercased()
+        let type = element.attribute("type")?.lowercased().trimmingCharacters(in: .whitespaces)
+        if mode == "base64" { return .base64 }
+        if mode == "escaped" { return .html }
+        switch type {
+        case nil, "":
+            if mode == "xml" { return .xhtml }
+            if element.family == .atom { return element.hasElementChildren ? .xhtml : .plain }
+            return htmlByDefault || looksLikeHTML(element.textContent) ? .html : .plain
+        case "text", "text/plain":
+            return mode == "xml" && element.hasElementChildren ? .xhtml : .plain
+        case "html", "text/html":
+            return .html
+        case "xhtml", "application/xhtml+xml":
+            return mode == nil && !element.hasElementChildren ? .html : .xhtml
+        case let other?:
+            if other.hasSuffix("+xml") || other.hasSuffix("/xml") { return .xhtml }
+            if other.hasPrefix("text/") { return .plain }
+            // Atom 1.0: any other media type is base64-encoded.
+            return element.family == .atom && element.attribute("src") == nil ? .base64 : .plain
+        }
+    }
+
+    /// Atom 1.0 `type="xhtml"` wraps its content in one XHTML `div` that is not part of it.
+    private static func xhtmlBody(of element: Element) -> [Element.Node] {
+        let isAtom10 = element.namespaceURI == Namespace.atom10
+        guard isAtom10 else { return element.children }
+        let significant = element.children.filter {
+            if case .text(let text) = $0 { return !text.allSatisfy(\.isWhitespace) }
+            return true
+        }
+        if significant.count == 1, case .element(let div) = significant[0],
+           div.name == "div", div.family == .xhtml {
+            return div.children
+        }
+        return element.children
+    }
+
+    /// Serialises nodes back to markup; namespace declarations and prefixes are dropped, as
+    /// HTML consumers expect plain tag names.
+    static func serialise(_ nodes: [Element.Node]) -> String {
+        var out = ""
+        serialise(nodes, into: &out)
+        return out
+    }
+
+    private static func serialise(_ nodes: [Element.Node], into out: inout String) {
+        for node in nodes {
+            switch node {
+            case .text(let text):
+                out += escape(text, quotes: false)
+            case .element(let element):
+                out += "<" + element.name
+                for attribute in element.attributes {
+                    let name = attribute.prefix.map { "\($0):\(attribute.localName)" } ?? attribute.localName
+                    out += " \(name)=\"\(escape(attribute.value, quotes: true))\""
+                }
+                out += ">"
+                serialise(element.children, into: &out)
+                out += "</\(element.name)>"
+            }
+        }
+    }
+
+    static func escape(_ text: String, quotes: Bool) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text.unicodeScalars {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"" where quotes: out += "&quot;"
+            default: out.unicodeScalars.append(character)
+            }
+        }
+        return out
+    }
+
+    /// True when a string holds HTML markup or entities, not just a stray `<`.
+    static func looksLikeHTML(_ text: String) -> Bool {
+        guard text.contains("<") || text.contains("&") else { return false }
+        return text.range(of: #"</?[a-zA-Z][a-zA-Z0-9]*(\s[^>]*)?/?>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);"#,
+                          options: .regularExpression) != nil
+    }
+}

@@ -1,0 +1,83 @@
+import XML
+
+/// Builds `Element` trees from the parser's events: one tree per entry, handed over as soon
+/// as the entry closes, and one tree for everything outside the entries (the feed's own
+/// metadata). Memory is bounded by the largest entry, not by the document.
+final class TreeBuilder: XMLEventHandler {
+    private let documentBase: String?
+    private var stack: [Element] = []
+    private var entryStart: Int?
+    private(set) var root: Element?
+    /// Set when the root is Atom's `feed`: its unnamespaced children are Atom elements too.
+    private var rootIsAtom = false
+    private let onEntry: (Element) -> Void
+    /// Set once the root element is seen, before any entry is delivered.
+    var onRoot: ((Element) -> Void)?
+
+    init(documentBase: String?, onEntry: @escaping (Element) -> Void) {
+        self.documentBase = documentBase
+        self.onEntry = onEntry
+    }
+
+    func startElement(localName: String, prefix: String?, namespaceURI: String?, attributes: [XMLAttribute]) {
+        let parent = stack.last
+        var base = parent?.base ?? documentBase
+        var language = parent?.language
+        for attribute in attributes where attribute.namespaceURI == Namespace.xml {
+            if attribute.localName == "base" {
+                base = URIResolver.resolve(attribute.value, against: base)
+            } else if attribute.localName == "lang" {
+                language = attribute.value
+            }
+        }
+        var family = Namespace.family(of: namespaceURI)
+        // Elements in an unknown default namespace (a newer or misspelt format URI) are read
+        // as the feed's own vocabulary; a prefixed unknown namespace stays foreign.
+        if family == .other && prefix == nil { family = .core }
+        if family == .core && rootIsAtom { family = .atom }
+        let element = Element(
+            name: localName, namespaceURI: namespaceURI, family: family, attributes: attributes,
+            base: base, language: language)
+        if root == nil && localName == "feed" && (family == .atom || family == .core) {
+            rootIsAtom = true
+        }
+
+        if entryStart == nil, isEntry(element), !stack.isEmpty {
+            entryStart = stack.count
+        } else if let parent {
+            parent.append(element)
+        }
+        if root == nil {
+            root = element
+            onRoot?(element)
+        }
+        stack.append(element)
+    }
+
+    func endElement() {
+        guard let element = stack.popLast() else { return }
+        if let start = entryStart, stack.count == start {
+            entryStart = nil
+            onEntry(element)
+        }
+    }
+
+    func characters(_ text: String) {
+        // Text between entries at feed level is only white space; keep it out of the tree.
+        guard let top = stack.last else { return }
+        if entryStart == nil && stack.count <= 2 && text.allSatisfy(\.isWhitespace) { return }
+        top.append(text: text)
+    }
+
+    /// Closes what a truncated document left open, so its last entry is not lost.
+    func finish() {
+        while !stack.isEmpty { endElement() }
+    }
+
+    private func isEntry(_ element: Element) -> Bool {
+        switch element.family {
+        case .core, .atom: return element.name == "item" || element.name == "entry"
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import CLibXML2
+import Foundation
+
+/// Turns an HTML fragment into the plain text a reader (and the classifier) sees, with
+/// libxml2's forgiving HTML parser: scripts, styles and other non-content elements are
+/// dropped, entities decoded, and block boundaries kept as paragraph breaks ("\n\n") while
+/// runs of white space inside a paragraph collapse to one space.
+public enum HTMLText {
+    public static func plainText(fromHTML html: String) -> String {
+        // Most titles and many summaries hold no markup at all.
+        if !html.contains("<") && !html.contains("&") {
+            return TextCollector.normalise(html)
+        }
+        let collector = TextCollector()
+        var sax = htmlSAXHandler()
+        sax.startElement = { context, name, _ in
+            guard let context, let name else { return }
+            Unmanaged<TextCollector>.fromOpaque(context).takeUnretainedValue().open(lowercasedName(name))
+        }
+        sax.endElement = { context, name in
+            guard let context, let name else { return }
+            Unmanaged<TextCollector>.fromOpaque(context).takeUnretainedValue().close(lowercasedName(name))
+        }
+        sax.characters = { context, text, length in
+            guard let context, let text, length > 0 else { return }
+            Unmanaged<TextCollector>.fromOpaque(context).takeUnretainedValue()
+                .text(UnsafeBufferPointer(start: text, count: Int(length)))
+        }
+        sax.ignorableWhitespace = sax.characters
+        // Script and style bodies arrive as CDATA blocks: ignoring the callback drops them.
+        sax.cdataBlock = { _, _, _ in }
+        sax.serror = { _, _ in }
+
+        let context = Unmanaged.passRetained(collector)
+        defer { context.release() }
+        var bytes = Array(html.utf8)
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
+                guard let parser = htmlCreatePushParserCtxt(
+                    &sax, context.toOpaque(), nil, 0, nil, XML_CHAR_ENCODING_UTF8)
+                else { return }
+                defer { htmlFreeParserCtxt(parser) }
+                let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue
+                    | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_NONET.rawValue)
+                htmlCtxtUseOptions(parser, options)
+                _ = htmlParseChunk(parser, pointer, Int32(buffer.count), 1)
+            }
+        }
+        return collector.result()
+    }
+
+}
+
+private func lowercasedName(_ name: UnsafePointer<xmlChar>) -> String {
+    String(cString: name).lowercased()
+}
+
+/// Accumulates text from HTML events, tracking paragraph boundaries and skipped elements.
+private final class TextCollector {
+    private static let skipped: Set<String> = ["script", "style", "noscript", "template", "head", "title", "iframe", "object", "svg", "math"]
+    private static let blocks: Set<String> = [
+        "p", "div", "section", "article", "header", "footer", "aside", "nav", "main",
+        "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table", "tr",
+        "blockquote", "pre", "figure", "figcaption", "hr", "address", "form", "fieldset",
+    ]
+
+    private var paragraphs: [String] = []
+    private var current = ""
+    private var skipDepth = 0
+
+    func open(_ tag: String) {
+        if Self.skipped.contains(tag) { skipDepth += 1; return }
+        if tag == "br" { current.append("\n"); return }
+        if tag == "td" || tag == "th" { current.append(" ") }
+        if Self.blocks.contains(tag) { breakParagraph() }
+    }
+
+    func close(_ tag: String) {
+        if Self.skipped.contains(tag) { skipDepth = max(0, skipDepth - 1); return }
+        if Self.blocks.contains(tag) { breakParagraph() }
+    }
+
+    func text(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard skipDepth == 0 else { return }
+        current.append(String(decoding: bytes, as: UTF8.self))
+    }
+
+    private func breakParagraph() {
+        let lines = current.split(separator: "\n", omittingEmptySubsequences: true)
+            .map { TextCollector.normalise(String($0)) }
+            .filter { !$0.isEmpty }
+        if !lines.isEmpty { paragraphs.append(lines.joined(separator: "\n")) }
+        current = ""
+    }
+
+    func result() -> String {
+        breakParagraph()
+        return paragraphs.joined(separator: "\n\n")
+    }
+
+    /// Collapses white space (including no-break spaces) to single spaces and trims.
+    static func normalise(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace || scalar == "\u{00A0}" {
+                pendingSpace = !out.isEmpty
+            } else {
+                if pendingSpace { out.append(" "); pendingSpace = false }
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}

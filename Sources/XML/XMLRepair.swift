@@ -1,0 +1,297 @@
+import CLibXML2
+
+/// A byte-level pass between decoding and libxml2 that makes real-world feeds parseable
+/// without ever letting the document define or load anything.
+///
+/// Why it exists: libxml2 drops an undeclared entity (`&nbsp;`, `&mdash;` — common in feeds),
+/// and once a document is found not well-formed it also drops every later `&amp;`. So every
+/// reference is rewritten here to a numeric character reference, which libxml2 always honours:
+/// - the five XML entities → `&#38;` `&#60;` `&#62;` `&#34;` `&#39;` (not a repair);
+/// - an HTML named entity (HTML 4's table, from libxml2) → its code point (a repair);
+/// - any other name, or a bare `&` → a literal ampersand (a repair, text kept);
+/// - a `<` that cannot start markup → `&#60;`; C0 control characters and NUL → a space;
+/// - the DOCTYPE declaration is removed, so no entity is ever declared (billion laughs and
+///   external entities become inert text, not expansions or file reads).
+/// CDATA sections, comments and processing instructions pass through untouched.
+///
+/// Input must be UTF-8. It works on chunks: `process` consumes what it can decide on and
+/// leaves an incomplete construct at the end of a non-final chunk for the next call.
+public struct XMLRepair {
+    private enum State {
+        case start, text, tag(quote: UInt8), comment, cdata, pi, doctype(depth: Int, quote: UInt8)
+    }
+
+    private var state: State = .start
+    /// How many bytes of a closing delimiter (`-->`, `]]>`, `?>`) were matched so far.
+    private var closeMatched = 0
+    /// Set when the document needed a repair (so it was not well-formed as delivered).
+    public private(set) var repaired = false
+    /// The first repair made, for the user: "undeclared entity &nbsp;".
+    public private(set) var firstRepair: String?
+
+    public init() {}
+
+    /// Processes `input`, appending repaired bytes to `output`; returns how many input bytes
+    /// were consumed (all of them when `isLast`).
+    public mutating func process(_ input: UnsafeBufferPointer<UInt8>, isLast: Bool, into output: inout [UInt8]) -> Int {
+        var i = 0
+        let n = input.count
+        output.reserveCapacity(output.count + n + n / 16)
+        while i < n {
+            switch state {
+            case .start:
+                // Whitespace before the XML declaration makes it an error; drop it.
+                let byte = input[i]
+                if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
+                    i += 1
+                } else {
+                    state = .text
+                }
+
+            case .text:
+                // Copy a run of ordinary bytes in one go.
+                var j = i
+                while j < n {
+                    let byte = input[j]
+                    if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == 0xC2
+                        || (byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D) {
+                        break
+                    }
+                    j += 1
+                }
+                if j > i { output.append(contentsOf: UnsafeBufferPointer(rebasing: input[i..<j])) }
+                i = j
+                guard i < n else { break }
+                let byte = input[i]
+                if byte == UInt8(ascii: "&") {
+                    guard let used = reference(input, at: i, isLast: isLast, into: &output) else { return i }
+                    i += used
+                } else if byte == UInt8(ascii: "<") {
+                    guard let used = markupStart(input, at: i, isLast: isLast, into: &output) else { return i }
+                    i += used
+                } else if byte == 0xC2 {
+                    // U+0080–U+009F (UTF-8 C2 80–C2 9F) in text is windows-1252 punctuation
+                    // that went through a Latin-1 decoder: restore the character meant.
+                    guard i + 1 < n else {
+                        if !isLast { return i }
+                        output.append(byte); i += 1; continue
+                    }
+                    let next = input[i + 1]
+                    if let meant = Windows1252.c1Replacement(UInt32(next)), let scalar = Unicode.Scalar(meant) {
+                        output.append(contentsOf: Array(String(Character(scalar)).utf8))
+                    } else {
+                        output.append(byte)
+                        output.append(next)
+                    }
+                    i += 2
+                } else {
+                    output.append(0x20)
+                    note("control character \(byte) in text")
+                    i += 1
+                }
+
+            case .tag(let quote):
+                let byte = input[i]
+                if quote == 0 {
+                    if byte == UInt8(ascii: ">") {
+                        state = .text
+                    } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                        state = .tag(quote: byte)
+                    }
+                    output.append(byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D ? 0x20 : byte)
+                    i += 1
+                } else if byte == quote {
+                    state = .tag(quote: 0)
+                    output.append(byte)
+                    i += 1
+                } else if byte == UInt8(ascii: "&") {
+                    guard let used = reference(input, at: i, isLast: isLast, into: &output) else { return i }
+                    i += used
+                } else if byte == UInt8(ascii: "<") {
+                    output.append(contentsOf: Self.ltReference)
+                    note("'<' in an attribute value")
+                    i += 1
+                } else if byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D {
+                    output.append(0x20)
+                    note("control character \(byte) in an attribute")
+                    i += 1
+                } else {
+                    output.append(byte)
+                    i += 1
+                }
+
+            case .comment:
+                i = copyUntil(Self.commentEnd, input, from: i, into: &output)
+            case .cdata:
+                i = copyUntil(Self.cdataEnd, input, from: i, into: &output)
+            case .pi:
+                i = copyUntil(Self.piEnd, input, from: i, into: &output)
+
+            case .doctype(let depth, let quote):
+                // Dropped entirely, internal subset included.
+                let byte = input[i]
+                i += 1
+                if quote != 0 {
+                    if byte == quote { state = .doctype(depth: depth, quote: 0) }
+                } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                    state = .doctype(depth: depth, quote: byte)
+                } else if byte == UInt8(ascii: "[") {
+                    state = .doctype(depth: depth + 1, quote: 0)
+                } else if byte == UInt8(ascii: "]") {
+                    state = .doctype(depth: max(0, depth - 1), quote: 0)
+                } else if byte == UInt8(ascii: ">") && depth == 0 {
+                    state = .text
+                }
+            }
+        }
+        return n
+    }
+
+    // MARK: - Pieces
+
+    private static let commentEnd = Array("-->".utf8)
+    private static let cdataEnd = Array("]]>".utf8)
+    private static let piEnd = Array("?>".utf8)
+    private static let ltReference = Array("&#60;".utf8)
+    private static let ampReference = Array("&#38;".utf8)
+
+    private mutating func note(_ repair: String) {
+        repaired = true
+        if firstRepair == nil { firstRepair = repair }
+    }
+
+    /// Copies bytes up to and including `delimiter`, then returns to text.
+    private mutating func copyUntil(_ delimiter: [UInt8], _ input: UnsafeBufferPointer<UInt8>, from start: Int, into output: inout [UInt8]) -> Int {
+        var i = start
+        while i < input.count {
+            let byte = input[i]
+            i += 1
+            if byte == delimiter[closeMatched] {
+                closeMatched += 1
+                if closeMatched == delimiter.count {
+                    closeMatched = 0
+                    state = .text
+                    break
+                }
+            } else {
+                closeMatched = byte == delimiter[0] ? 1 : 0
+            }
+        }
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<i]))
+        return i
+    }
+
+    /// Handles `<` in text. Returns bytes consumed, or nil when more input is needed.
+    private mutating func markupStart(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, into output: inout [UInt8]) -> Int? {
+        let rest = UnsafeBufferPointer(rebasing: input[i...])
+        func hasPrefix(_ text: String, caseInsensitive: Bool = false) -> Bool? {
+            let bytes = Array(text.utf8)
+            for (k, expected) in bytes.enumerated() {
+                guard k < rest.count else { return isLast ? false : nil }
+                var actual = rest[k]
+                if caseInsensitive, actual >= 0x61, actual <= 0x7A { actual -= 0x20 }
+                if actual != expected { return false }
+            }
+            return true
+        }
+        guard rest.count >= 2 else {
+            if !isLast { return nil }
+            output.append(contentsOf: Self.ltReference)
+            note("'<' at the end of the document")
+            return 1
+        }
+        let next = rest[1]
+        if next == UInt8(ascii: "!") {
+            guard let comment = hasPrefix("<!--") else { return nil }
+            if comment { state = .comment; output.append(contentsOf: Array("<!--".utf8)); return 4 }
+            guard let cdata = hasPrefix("<![CDATA[") else { return nil }
+            if cdata { state = .cdata; output.append(contentsOf: Array("<![CDATA[".utf8)); return 9 }
+            guard let doctype = hasPrefix("<!DOCTYPE", caseInsensitive: true) else { return nil }
+            if doctype { state = .doctype(depth: 0, quote: 0); return 9 }
+        } else if next == UInt8(ascii: "?") {
+            state = .pi
+            output.append(contentsOf: [UInt8(ascii: "<"), next])
+            return 2
+        } else if next == UInt8(ascii: "/") || next == UInt8(ascii: "_") || next == UInt8(ascii: ":")
+            || next >= 0x80 || (next | 0x20 >= UInt8(ascii: "a") && next | 0x20 <= UInt8(ascii: "z")) {
+            state = .tag(quote: 0)
+            output.append(UInt8(ascii: "<"))
+            return 1
+        }
+        output.append(contentsOf: Self.ltReference)
+        note("'<' that starts no markup")
+        return 1
+    }
+
+    /// Handles `&`. Returns bytes consumed, or nil when more input is needed to decide.
+    private mutating func reference(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, into output: inout [UInt8]) -> Int? {
+        let maxLength = 40
+        var j = i + 1
+        var name: [UInt8] = []
+        var terminated = false
+        while j < input.count && j - i <= maxLength {
+            let byte = input[j]
+            if byte == UInt8(ascii: ";") { terminated = true; break }
+            let isNameByte = (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                || byte == UInt8(ascii: "#") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+                || byte == UInt8(ascii: "_")
+            if !isNameByte { break }
+            name.append(byte)
+            j += 1
+        }
+        if !terminated && j >= input.count && !isLast && j - i <= maxLength { return nil }
+
+        guard terminated, !name.isEmpty else {
+            output.append(contentsOf: Self.ampReference)
+            note("bare '&'")
+            return 1
+        }
+        let consumed = name.count + 2
+        if name[0] == UInt8(ascii: "#") {
+            if let scalar = Self.numericValue(name), Self.isXMLChar(scalar) {
+                // `&#146;` in feeds means windows-1252's ’, not a C1 control character.
+                let meant = Windows1252.c1Replacement(scalar) ?? scalar
+                output.append(contentsOf: Array("&#\(meant);".utf8))
+            } else {
+                output.append(contentsOf: Array("&#65533;".utf8))
+                note("invalid character reference &\(String(decoding: name, as: UTF8.self));")
+            }
+            return consumed
+        }
+        let text = String(decoding: name, as: UTF8.self)
+        switch text {
+        case "amp": output.append(contentsOf: Self.ampReference)
+        case "lt": output.append(contentsOf: Self.ltReference)
+        case "gt": output.append(contentsOf: Array("&#62;".utf8))
+        case "quot": output.append(contentsOf: Array("&#34;".utf8))
+        case "apos": output.append(contentsOf: Array("&#39;".utf8))
+        default:
+            if let entity = htmlEntityLookup(text) {
+                output.append(contentsOf: Array("&#\(entity.pointee.value);".utf8))
+                note("undeclared entity &\(text);")
+            } else {
+                output.append(contentsOf: Self.ampReference)
+                output.append(contentsOf: name)
+                output.append(UInt8(ascii: ";"))
+                note("unknown entity &\(text);")
+            }
+        }
+        return consumed
+    }
+
+    private static func numericValue(_ name: [UInt8]) -> UInt32? {
+        // name starts with "#"
+        let digits = name.dropFirst()
+        guard let first = digits.first else { return nil }
+        let hex = first == UInt8(ascii: "x") || first == UInt8(ascii: "X")
+        let body = hex ? digits.dropFirst() : digits
+        guard !body.isEmpty, body.count <= 8 else { return nil }
+        return UInt32(String(decoding: body, as: UTF8.self), radix: hex ? 16 : 10)
+    }
+
+    private static func isXMLChar(_ value: UInt32) -> Bool {
+        value == 0x9 || value == 0xA || value == 0xD || (0x20...0xD7FF).contains(value)
+            || (0xE000...0xFFFD).contains(value) || (0x10000...0x10FFFF).contains(value)
+    }
+}

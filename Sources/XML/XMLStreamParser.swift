@@ -1,0 +1,147 @@
+import CLibXML2
+import Foundation
+
+/// One attribute of a start tag, with its namespace resolved.
+public struct XMLAttribute: Sendable, Equatable {
+    public var localName: String
+    public var prefix: String?
+    public var namespaceURI: String?
+    public var value: String
+}
+
+/// Receives the events of `XMLStreamParser`, in document order, on the parsing thread.
+public protocol XMLEventHandler: AnyObject {
+    func startElement(localName: String, prefix: String?, namespaceURI: String?, attributes: [XMLAttribute])
+    func endElement()
+    func characters(_ text: String)
+}
+
+/// A problem libxml2 reported while parsing.
+public struct XMLDiagnostic: Sendable, Equatable, CustomStringConvertible {
+    public var line: Int
+    public var column: Int
+    public var message: String
+    public var description: String { "line \(line), column \(column): \(message)" }
+}
+
+/// A streaming (SAX2, push) parser over UTF-8 input: memory stays bounded however large the
+/// document, because nothing but the handler's own state is kept.
+///
+/// Safe by construction: no DTD is loaded, no network is used, entity substitution is off,
+/// and libxml2's built-in depth and size limits stay on. Input is expected to have passed
+/// through `XMLRepair` first, which leaves no entity for libxml2 to resolve. In recovery
+/// mode libxml2 keeps going after well-formedness errors, so a broken feed still yields
+/// what it holds; `isWellFormed` tells whether it had to.
+public final class XMLStreamParser {
+    private let context: xmlParserCtxtPtr
+    private let handler: any XMLEventHandler
+    private var handlerBox: Unmanaged<HandlerBox>
+    private var sax: UnsafeMutablePointer<xmlSAXHandler>
+
+    public private(set) var diagnostics: [XMLDiagnostic] = []
+    /// libxml2 stops counting after this many diagnostics; a hostile feed can produce millions.
+    public static let maxDiagnostics = 20
+
+    public init(handler: any XMLEventHandler) {
+        self.handler = handler
+        sax = UnsafeMutablePointer<xmlSAXHandler>.allocate(capacity: 1)
+        sax.initialize(to: xmlSAXHandler())
+        XMLStreamParser.install(into: sax)
+        let box = HandlerBox(handler: handler)
+        handlerBox = Unmanaged.passRetained(box)
+        context = xmlCreatePushParserCtxt(sax, handlerBox.toOpaque(), nil, 0, nil)
+        box.parser = self
+        let options = Int32(XML_PARSE_RECOVER.rawValue | XML_PARSE_NONET.rawValue
+            | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
+            | XML_PARSE_IGNORE_ENC.rawValue | XML_PARSE_NOCDATA.rawValue)
+        xmlCtxtUseOptions(context, options)
+        xmlSwitchEncoding(context, XML_CHAR_ENCODING_UTF8)
+    }
+
+    deinit {
+        xmlFreeParserCtxt(context)
+        handlerBox.release()
+        sax.deinitialize(count: 1)
+        sax.deallocate()
+    }
+
+    /// Parses the next piece of the document. `isLast` must be set on the final call.
+    public func parse(_ bytes: UnsafeRawBufferPointer, isLast: Bool) {
+        let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
+        _ = xmlParseChunk(context, base, Int32(bytes.count), isLast ? 1 : 0)
+    }
+
+    /// False when libxml2 found the document not well-formed (it recovered what it could).
+    public var isWellFormed: Bool { context.pointee.wellFormed != 0 && context.pointee.nsWellFormed != 0 }
+
+    fileprivate func record(_ error: UnsafePointer<xmlError>) {
+        guard diagnostics.count < XMLStreamParser.maxDiagnostics else { return }
+        let message = error.pointee.message.map { String(cString: $0) }?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "error \(error.pointee.code)"
+        diagnostics.append(XMLDiagnostic(
+            line: Int(error.pointee.line), column: Int(error.pointee.int2), message: message))
+    }
+
+    // MARK: - SAX callbacks
+
+    private static func install(into sax: UnsafeMutablePointer<xmlSAXHandler>) {
+        sax.pointee.initialized = UInt32(XML_SAX2_MAGIC)
+        sax.pointee.startElementNs = { context, localName, prefix, uri, _, _, attributeCount, _, attributes in
+            guard let context, let localName else { return }
+            let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
+            var list: [XMLAttribute] = []
+            if let attributes, attributeCount > 0 {
+                list.reserveCapacity(Int(attributeCount))
+                // libxml2: "attributes: pointer to the array of (localname/prefix/URI/value/end)
+                // attribute values."
+                for index in 0..<Int(attributeCount) {
+                    let base = index * 5
+                    guard let name = attributes[base], let start = attributes[base + 3],
+                          let end = attributes[base + 4] else { continue }
+                    var value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+                    // Without entity substitution libxml2 hands over an `&` that came from a
+                    // character reference as "&#38;" (so a tree could tell it from an entity);
+                    // XMLRepair has resolved every entity already, so this is a plain "&".
+                    if value.contains("&#38;") { value = value.replacingOccurrences(of: "&#38;", with: "&") }
+                    list.append(XMLAttribute(
+                        localName: String(cString: name),
+                        prefix: attributes[base + 1].map { String(cString: $0) },
+                        namespaceURI: attributes[base + 2].map { String(cString: $0) },
+                        value: value))
+                }
+            }
+            box.handler.startElement(
+                localName: String(cString: localName),
+                prefix: prefix.map { String(cString: $0) },
+                namespaceURI: uri.map { String(cString: $0) },
+                attributes: list)
+        }
+        sax.pointee.endElementNs = { context, _, _, _ in
+            guard let context else { return }
+            Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue().handler.endElement()
+        }
+        sax.pointee.characters = { context, text, length in
+            guard let context, let text, length > 0 else { return }
+            let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
+            box.handler.characters(String(decoding: UnsafeBufferPointer(start: text, count: Int(length)), as: UTF8.self))
+        }
+        sax.pointee.cdataBlock = sax.pointee.characters
+        // Entities are never declared: a document's own DTD cannot define text (billion laughs)
+        // or pull in files (XXE). XMLRepair already turned every reference into a character.
+        sax.pointee.getEntity = { _, _ in nil }
+        sax.pointee.getParameterEntity = { _, _ in nil }
+        sax.pointee.entityDecl = { _, _, _, _, _, _ in }
+        sax.pointee.serror = { context, error in
+            guard let context, let error else { return }
+            let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
+            box.parser?.record(error)
+        }
+    }
+}
+
+/// What libxml2's `userData` points at: the handler, and the parser for diagnostics.
+private final class HandlerBox {
+    let handler: any XMLEventHandler
+    weak var parser: XMLStreamParser?
+    init(handler: any XMLEventHandler) { self.handler = handler }
+}
