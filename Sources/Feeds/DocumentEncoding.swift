@@ -208,12 +208,12 @@ enum UTF8Validation {
 }
 
 /// A guess among legacy encodings for undeclared, non-UTF-8 text: each candidate that
-/// decodes strictly is scored by how much of the result is ordinary text in its script
-/// (lower-case Cyrillic for the Cyrillic code pages, common ideographs or kana or hangul for
-/// the CJK ones). Crude next to a statistical detector, but it tells KOI8-R from
-/// windows-1251 and GBK from Big5 on news text, which is what matters here.
+/// decodes strictly is scored by how much of the result reads as running text in the
+/// candidate's script. Crude next to a statistical detector, but it separates the cases that
+/// matter here: Cyrillic (windows-1251 vs KOI8-R, told apart by letter case), CJK, and
+/// Western text, whose accented letters sit inside otherwise ASCII words.
 enum LegacyEncodingGuess {
-    static let candidates = ["windows-1251", "koi8-r", "gb18030", "big5", "shift_jis", "euc-kr", "euc-jp"]
+    static let candidates = ["windows-1252", "windows-1251", "koi8-r", "gb18030", "big5", "shift_jis", "euc-kr"]
 
     static func best(for bytes: [UInt8]) -> String? {
         let sample = Array(bytes.prefix(64 * 1024))
@@ -222,23 +222,36 @@ enum LegacyEncodingGuess {
         for candidate in candidates {
             guard let decoded = DocumentEncoding.convert(sample, from: candidate) else { continue }
             let score = self.score(String(decoding: decoded, as: UTF8.self), as: candidate)
-            if score > (best?.1 ?? 0.5) { best = (candidate, score) }
+            if score > (best?.1 ?? 0.3) { best = (candidate, score) }
         }
         return best?.0
     }
 
-    /// The share of non-ASCII letters that look like running text in the candidate's script.
+    /// The share of non-ASCII characters that look like ordinary text in the candidate.
     static func score(_ text: String, as encoding: String) -> Double {
+        let scalars = Array(text.unicodeScalars)
         var good = 0.0, total = 0.0
-        for scalar in text.unicodeScalars where scalar.value >= 0x80 {
+        func isASCIILetter(_ index: Int) -> Bool {
+            guard index >= 0, index < scalars.count else { return false }
+            let v = scalars[index].value
+            return (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A)
+        }
+        for (index, scalar) in scalars.enumerated() where scalar.value >= 0x80 {
             total += 1
             let v = scalar.value
+            let insideASCIIWord = isASCIILetter(index - 1) || isASCIILetter(index + 1)
             switch encoding {
+            case "windows-1252":
+                if (0xC0...0xFF).contains(v) && v != 0xD7 && v != 0xF7 { good += insideASCIIWord ? 1 : 0.4 }
+                else if [0x2018, 0x2019, 0x201C, 0x201D, 0x2013, 0x2014, 0x2026, 0xA0, 0xAB, 0xBB].contains(v) { good += 0.8 }
             case "windows-1251", "koi8-r":
-                if (0x0430...0x044F).contains(v) { good += 1 } else if (0x0410...0x042F).contains(v) { good += 0.3 }
+                guard !insideASCIIWord else { continue }
+                if (0x0430...0x044F).contains(v) || v == 0x0451 { good += 1 }
+                else if (0x0410...0x042F).contains(v) || v == 0x0401 { good += 0.25 }
+                else if [0x2018, 0x2019, 0x201C, 0x201D, 0x2013, 0x2014, 0x2026, 0xA0, 0xAB, 0xBB].contains(v) { good += 0.8 }
             case "gb18030", "big5":
-                if (0x4E00...0x9FFF).contains(v) { good += 1 } else if (0x3000...0x303F).contains(v) || (0xFF00...0xFFEF).contains(v) { good += 0.5 }
-            case "shift_jis", "euc-jp":
+                if (0x4E00...0x9FFF).contains(v) { good += 1 } else if (0x3000...0x303F).contains(v) || (0xFF00...0xFFEF).contains(v) { good += 0.7 }
+            case "shift_jis":
                 if (0x3040...0x30FF).contains(v) { good += 1.1 } else if (0x4E00...0x9FFF).contains(v) { good += 0.8 }
             case "euc-kr":
                 if (0xAC00...0xD7A3).contains(v) { good += 1.05 }

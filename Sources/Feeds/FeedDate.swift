@@ -187,6 +187,11 @@ public enum FeedDate {
                 } else {
                     return nil
                 }
+            } else if token == "am" || token == "pm" {
+                // "02:02:33 PM" (seen in NBC's feeds).
+                guard sawTime, (1...12).contains(hour) else { return nil }
+                if token == "pm" && hour < 12 { hour += 12 }
+                if token == "am" && hour == 12 { hour = 0 }
             } else if let zone = parseZone(token), !sawZone {
                 offset = zone
                 sawZone = true

@@ -1,7 +1,8 @@
 import Foundation
 import XML
 
-/// JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1).
+/// JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1), and RSS 2.0 written as JSON
+/// (`{"rss": {"channel": {...}}}`, as rss.js and some blog engines publish it).
 enum JSONFeedReader {
     static func parse(_ bytes: [UInt8], source: FeedSource, onEntry: (FeedEntry) -> Void) throws(FeedError) -> FeedDocument {
         let object: Any
@@ -11,6 +12,9 @@ enum JSONFeedReader {
             throw FeedError.invalidJSON("the document is not valid JSON")
         }
         guard let feed = object as? [String: Any] else { throw FeedError.invalidJSON("the top level is not an object") }
+        if let rss = feed["rss"] as? [String: Any], let channel = rss["channel"] as? [String: Any] {
+            return parseRSS(channel: channel, source: source, onEntry: onEntry)
+        }
         let version = feed["version"] as? String ?? ""
         guard version.contains("jsonfeed.org/version/") else {
             throw FeedError.notAFeed("JSON without a jsonfeed.org version")
@@ -46,6 +50,34 @@ enum JSONFeedReader {
                 entry.text = HTMLText.plainText(fromHTML: TextConstruct.escape(body, quotes: false))
             }
             entry.key = ItemKey.make(id: entry.id, link: entry.link, title: entry.title, date: entry.published ?? entry.updated)
+            onEntry(entry)
+        }
+        return document
+    }
+
+    private static func parseRSS(channel: [String: Any], source: FeedSource, onEntry: (FeedEntry) -> Void) -> FeedDocument {
+        let base = source.documentBase
+        var document = FeedDocument()
+        document.version = "rss20-json"
+        document.feed.title = string(channel["title"])
+        document.feed.link = string(channel["link"]).map { URIResolver.resolve($0, against: base) }
+        document.feed.subtitle = string(channel["description"])
+        document.feed.language = string(channel["language"])
+        document.feed.updated = string(channel["lastBuildDate"]).flatMap(FeedDate.parse)
+        let items = (channel["item"] as? [Any]) ?? (channel["item"].map { [$0] } ?? [])
+        for case let item as [String: Any] in items {
+            var entry = FeedEntry()
+            entry.title = string(item["title"])
+            entry.link = string(item["link"]).map { URIResolver.resolve($0, against: base) }
+            entry.id = string(item["guid"]) ?? (item["guid"] as? [String: Any]).flatMap { string($0["#value"] ?? $0["value"]) }
+            if let description = string(item["description"]) {
+                let html = HTMLNormalizer.normalise(description, base: base)
+                entry.summary = html
+                entry.text = HTMLText.plainText(fromHTML: html)
+            }
+            entry.published = string(item["pubDate"]).flatMap(FeedDate.parse)
+            entry.author = string(item["author"])
+            entry.key = ItemKey.make(id: entry.id, link: entry.link, title: entry.title, date: entry.published)
             onEntry(entry)
         }
         return document
