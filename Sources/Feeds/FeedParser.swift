@@ -127,6 +127,7 @@ public enum FeedParser {
             let problems = [
                 decoded.problem,
                 repair.firstRepair,
+                builder.tooDeep ? "elements nested deeper than \(TreeBuilder.maxDepth) levels were flattened" : nil,
                 parser.isWellFormed ? nil : (parser.diagnostics.first?.description ?? "not well-formed"),
             ].compactMap { $0 }
             document.bozo = !problems.isEmpty

@@ -138,10 +138,11 @@ enum TextConstruct {
         return out
     }
 
-    /// True when a string holds HTML markup or entities, not just a stray `<`.
+    /// True when a string holds HTML markup (a closing tag or a self-closed one), not just a
+    /// stray `<` or an ampersand: "Tom & Jerry" in a title is text.
     static func looksLikeHTML(_ text: String) -> Bool {
-        guard text.contains("<") || text.contains("&") else { return false }
-        return text.range(of: #"</?[a-zA-Z][a-zA-Z0-9]*(\s[^>]*)?/?>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);"#,
+        guard text.contains("<") else { return false }
+        return text.range(of: #"</[a-zA-Z][a-zA-Z0-9]*\s*>|<[a-zA-Z][a-zA-Z0-9]*(\s[^>]*)?/>"#,
                           options: .regularExpression) != nil
     }
 }

@@ -19,7 +19,19 @@ final class TreeBuilder: XMLEventHandler {
         self.onEntry = onEntry
     }
 
+    /// Elements nested deeper than this are flattened into their ancestor: recursion over a
+    /// 10 000-deep tree (building, serialising, freeing) would exhaust the stack.
+    static let maxDepth = 256
+    /// Elements not kept because of `maxDepth`; their text still reaches the ancestor.
+    private var skippedDepth = 0
+    private(set) var tooDeep = false
+
     func startElement(localName: String, prefix: String?, namespaceURI: String?, attributes: [XMLAttribute]) {
+        if stack.count >= Self.maxDepth {
+            skippedDepth += 1
+            tooDeep = true
+            return
+        }
         let parent = stack.last
         var base = parent?.base ?? documentBase
         var language = parent?.language
@@ -55,6 +67,10 @@ final class TreeBuilder: XMLEventHandler {
     }
 
     func endElement() {
+        if skippedDepth > 0 {
+            skippedDepth -= 1
+            return
+        }
         guard let element = stack.popLast() else { return }
         if let start = entryStart, stack.count == start {
             entryStart = nil
@@ -71,6 +87,7 @@ final class TreeBuilder: XMLEventHandler {
 
     /// Closes what a truncated document left open, so its last entry is not lost.
     func finish() {
+        skippedDepth = 0
         while !stack.isEmpty { endElement() }
     }
 

@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+@testable import Feeds
+
+@Suite struct Dates {
+    @Test(arguments: [
+        ("Mon, 15 Jul 2024 06:00:00 +0300", "2024-07-15T03:00:00Z"),
+        ("15 Jul 2024 06:00 MSK", "2024-07-15T03:00:00Z"),
+        ("Monday, 15 July 2024 06:00:00 GMT", "2024-07-15T06:00:00Z"),
+        ("2024-07-15T06:00:00+08:00", "2024-07-15T T".isEmpty ? "" : "2024-07-14T22:00:00Z"),
+        ("2024-07-15", "2024-07-15T00:00:00Z"),
+        ("20240715T060000Z", "2024-07-15T06:00:00Z"),
+        ("Tue, 16 Jul 2024 9:05:01 PM EDT", "2024-07-17T01:05:01Z"),
+        ("2024/07/15 06:00:00", "2024-07-15T06:00:00Z"),
+    ])
+    func parses(input: String, expected: String) {
+        #expect(FeedDate.parse(input).map(FeedDate.format) == expected)
+    }
+
+    @Test(arguments: ["", "yesterday", "Mon, 32 Jul 2024 06:00:00 GMT", "2024-13-01", "2024-02-30", "12:00"])
+    func rejects(input: String) {
+        #expect(FeedDate.parse(input) == nil)
+    }
+
+    @Test func formatsAnyYear() {
+        #expect(FeedDate.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00Z")
+        #expect(FeedDate.format(FeedDate.make(year: 99, month: 12, day: 31, hour: 23)!) == "0099-12-31T23:00:00Z")
+    }
+}
