@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(name: "drillwatch-bench", dependencies: ["Feeds", "XML"]),
 
         // MARK: Tests
-        .testTarget(name: "CurlTests", dependencies: ["Curl"]),
+        .testTarget(name: "CurlTests", dependencies: ["Curl"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XMLTests", dependencies: ["XML"]),
         .testTarget(
             name: "FeedsTests", dependencies: ["Feeds"],

@@ -31,8 +31,12 @@ final class Element {
     func append(_ child: Element) { children.append(.element(child)) }
 
     func append(text: String) {
-        if case .text(let previous)? = children.last {
-            children[children.count - 1] = .text(previous + text)
+        if case .text(var previous)? = children.last {
+            // Take the string out so the append happens in place (libxml2 delivers long
+            // text in many pieces; rebuilding it each time would be quadratic).
+            children.removeLast()
+            previous += text
+            children.append(.text(previous))
         } else {
             children.append(.text(text))
         }

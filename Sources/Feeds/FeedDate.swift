@@ -1,4 +1,5 @@
 import Foundation
+import XML
 
 /// Parses the dates feeds actually contain: RFC 822 and its real-world variants (missing
 /// day names, two-digit years, full month names, US and European zone abbreviations,
@@ -7,11 +8,14 @@ import Foundation
 /// Anything not a valid date gives nil rather than a guess.
 public enum FeedDate {
     public static func parse(_ input: String) -> Date? {
-        let text = input.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = input.trimmedWhitespace
         guard !text.isEmpty, text.count < 100 else { return nil }
         if let korean = parseKorean(text) { return korean }
         let translated = translateLocalNames(text)
-        if let iso = parseISO8601(translated) { return iso }
+        if let first = translated.utf8.first, (first >= 0x30 && first <= 0x39) || first == UInt8(ascii: "-"),
+           let iso = parseISO8601(translated) {
+            return iso
+        }
         return parseRFC822(translated)
     }
 

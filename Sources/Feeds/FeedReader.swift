@@ -71,11 +71,11 @@ struct FeedReader {
             ("lastBuildDate", .core), ("updated", .atom), ("modified", .atom), ("date", .dc), ("modified", .dcterms),
         ])
         info.published = firstDate(channel, [("pubDate", .core), ("published", .atom), ("issued", .dcterms)])
-        if let ttl = channel.child("ttl", .core)?.textContent.trimmingCharacters(in: .whitespacesAndNewlines) {
+        if let ttl = channel.child("ttl", .core)?.textContent.trimmedWhitespace {
             info.ttlMinutes = Int(ttl)
         }
         if let period = channel.child("updatePeriod", [FamilyKey(.syndication)])?.textContent {
-            let seconds: Int? = switch period.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() {
+            let seconds: Int? = switch period.trimmedWhitespace.lowercased() {
             case "hourly": 3600
             case "daily": 86400
             case "weekly": 7 * 86400
@@ -84,7 +84,7 @@ struct FeedReader {
             default: nil
             }
             let frequency = channel.child("updateFrequency", [FamilyKey(.syndication)])
-                .flatMap { Int($0.textContent.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1
+                .flatMap { Int($0.textContent.trimmedWhitespace) } ?? 1
             if let seconds, frequency > 0 { info.updateIntervalSeconds = seconds / frequency }
         }
         return info
@@ -174,7 +174,7 @@ struct FeedReader {
     }
 
     private func firstRaw(_ parent: Element, _ candidates: [(String, Set<FamilyKey>)]) -> String? {
-        firstElement(parent, candidates).map { $0.textContent.trimmingCharacters(in: .whitespacesAndNewlines) }
+        firstElement(parent, candidates).map { $0.textContent.trimmedWhitespace }
     }
 
     private func firstDate(_ parent: Element, _ candidates: [(String, Set<FamilyKey>)]) -> Date? {
@@ -247,7 +247,7 @@ struct FeedReader {
     }
 
     private func nonEmpty(_ text: String) -> String? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmedWhitespace
         return trimmed.isEmpty ? nil : trimmed
     }
 }
@@ -260,9 +260,9 @@ struct FeedReader {
 /// The key is unique within one feed; the store qualifies it with the feed.
 public enum ItemKey {
     public static func make(id: String?, link: String?, title: String?, date: Date?) -> String {
-        if let id = id?.trimmingCharacters(in: .whitespacesAndNewlines), !id.isEmpty { return "id:" + id }
-        if let link = link?.trimmingCharacters(in: .whitespacesAndNewlines), !link.isEmpty { return "link:" + link }
-        let title = title?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if let id = id?.trimmedWhitespace, !id.isEmpty { return "id:" + id }
+        if let link = link?.trimmedWhitespace, !link.isEmpty { return "link:" + link }
+        let title = title?.trimmedWhitespace ?? ""
         return "title:" + title + "|" + (date.map(FeedDate.format) ?? "")
     }
 }

@@ -24,7 +24,7 @@ enum TextConstruct {
         var isHTML: Bool
         switch kind {
         case .base64:
-            let raw = element.textContent.trimmingCharacters(in: .whitespacesAndNewlines)
+            let raw = element.textContent.trimmedWhitespace
             let data = Data(base64Encoded: raw, options: .ignoreUnknownCharacters) ?? Data()
             value = String(decoding: data, as: UTF8.self)
             isHTML = looksLikeHTML(value) || htmlByDefault || declaredHTML(element)
@@ -46,7 +46,7 @@ enum TextConstruct {
                 isHTML = false
             }
         }
-        value = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        value = value.trimmedWhitespace
         if isHTML {
             value = HTMLNormalizer.normalise(value, base: element.base)
         }
@@ -141,8 +141,19 @@ enum TextConstruct {
     /// True when a string holds HTML markup (a closing tag or a self-closed one), not just a
     /// stray `<` or an ampersand: "Tom & Jerry" in a title is text.
     static func looksLikeHTML(_ text: String) -> Bool {
-        guard text.contains("<") else { return false }
-        return text.range(of: #"</[a-zA-Z][a-zA-Z0-9]*\s*>|<[a-zA-Z][a-zA-Z0-9]*(\s[^>]*)?/>"#,
-                          options: .regularExpression) != nil
+        let bytes = Array(text.utf8)
+        var i = 0
+        func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") }
+        while i + 2 < bytes.count {
+            defer { i += 1 }
+            guard bytes[i] == UInt8(ascii: "<") else { continue }
+            if bytes[i + 1] == UInt8(ascii: "/") && isLetter(bytes[i + 2]) { return true }  // </p>
+            guard isLetter(bytes[i + 1]) else { continue }
+            // <br/> or <img src="…" />
+            var j = i + 1
+            while j < bytes.count, bytes[j] != UInt8(ascii: ">"), bytes[j] != UInt8(ascii: "<") { j += 1 }
+            if j < bytes.count, bytes[j] == UInt8(ascii: ">"), bytes[j - 1] == UInt8(ascii: "/") { return true }
+        }
+        return false
     }
 }

@@ -55,7 +55,8 @@ private func lowercasedName(_ name: UnsafePointer<xmlChar>) -> String {
     String(cString: name).lowercased()
 }
 
-/// Accumulates text from HTML events, tracking paragraph boundaries and skipped elements.
+/// Accumulates text from HTML events as UTF-8, collapsing white space as it goes and
+/// tracking paragraph boundaries and skipped elements.
 private final class TextCollector {
     private static let skipped: Set<String> = ["script", "style", "noscript", "template", "head", "title", "iframe", "object", "svg", "math"]
     private static let blocks: Set<String> = [
@@ -64,14 +65,19 @@ private final class TextCollector {
         "blockquote", "pre", "figure", "figcaption", "hr", "address", "form", "fieldset",
     ]
 
-    private var paragraphs: [String] = []
-    private var current = ""
+    private var output: [UInt8] = []
+    private var paragraph: [UInt8] = []
+    private var pendingSpace = false
     private var skipDepth = 0
 
     func open(_ tag: String) {
         if Self.skipped.contains(tag) { skipDepth += 1; return }
-        if tag == "br" { current.append("\n"); return }
-        if tag == "td" || tag == "th" { current.append(" ") }
+        if tag == "br" {
+            if !paragraph.isEmpty { paragraph.append(0x0A) }
+            pendingSpace = false
+            return
+        }
+        if tag == "td" || tag == "th" { pendingSpace = true }
         if Self.blocks.contains(tag) { breakParagraph() }
     }
 
@@ -82,35 +88,44 @@ private final class TextCollector {
 
     func text(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard skipDepth == 0 else { return }
-        current.append(String(decoding: bytes, as: UTF8.self))
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0C {
+                pendingSpace = true
+                i += 1
+            } else if byte == 0xC2, i + 1 < bytes.count, bytes[i + 1] == 0xA0 {
+                pendingSpace = true  // no-break space
+                i += 2
+            } else {
+                if pendingSpace, let last = paragraph.last, last != 0x0A { paragraph.append(0x20) }
+                pendingSpace = false
+                paragraph.append(byte)
+                i += 1
+            }
+        }
     }
 
     private func breakParagraph() {
-        let lines = current.split(separator: "\n", omittingEmptySubsequences: true)
-            .map { TextCollector.normalise(String($0)) }
-            .filter { !$0.isEmpty }
-        if !lines.isEmpty { paragraphs.append(lines.joined(separator: "\n")) }
-        current = ""
+        while paragraph.last == 0x0A { paragraph.removeLast() }
+        if !paragraph.isEmpty {
+            if !output.isEmpty { output.append(contentsOf: [0x0A, 0x0A]) }
+            output.append(contentsOf: paragraph)
+            paragraph.removeAll(keepingCapacity: true)
+        }
+        pendingSpace = false
     }
 
     func result() -> String {
         breakParagraph()
-        return paragraphs.joined(separator: "\n\n")
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// Collapses white space (including no-break spaces) to single spaces and trims.
     static func normalise(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        var pendingSpace = false
-        for scalar in text.unicodeScalars {
-            if scalar.properties.isWhitespace || scalar == "\u{00A0}" {
-                pendingSpace = !out.isEmpty
-            } else {
-                if pendingSpace { out.append(" "); pendingSpace = false }
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        let collector = TextCollector()
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBufferPointer { collector.text(UnsafeBufferPointer($0)) }
+        return collector.result()
     }
 }

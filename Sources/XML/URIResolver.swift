@@ -6,7 +6,7 @@ public enum URIResolver {
     /// Resolves `reference` against `base`; returns `reference` unchanged when either is
     /// unusable (an absolute reference, or no base).
     public static func resolve(_ reference: String, against base: String?) -> String {
-        let trimmed = reference.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = reference.trimmedWhitespace
         guard let base, !base.isEmpty else { return trimmed }
         if isAbsolute(trimmed) { return trimmed }
         if let built = xmlBuildURI(trimmed, base) {

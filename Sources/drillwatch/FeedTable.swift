@@ -19,7 +19,7 @@ enum FeedTable {
                 + " " + truncate(title, to: 90))
             if let link = entry.link { lines.append("     " + link) }
             if !entry.text.isEmpty {
-                lines.append("     " + truncate(entry.text.replacingOccurrences(of: "\n", with: " "), to: 110))
+                lines.append("     " + truncate(entry.text.replacingOccurrences(of: "\n\n", with: " ").replacingOccurrences(of: "\n", with: " "), to: 110))
             }
         }
         return lines.joined(separator: "\n")

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+
+/// `drillwatch inspect`, run as a user runs it: the built executable, its output and exit code.
+@Suite struct InspectCommand {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static let executable: URL = {
+        // The test bundle sits in the build folder next to the executables.
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundle, bundle.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("drillwatch")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("drillwatch")
+    }()
+
+    static func run(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func temporaryFile(_ contents: String, suffix: String = ".xml") throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("drillwatch-cli-\(UUID())\(suffix)").path
+        try contents.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static let sample = """
+        <rss version="2.0"><channel><title>Test feed</title><link>/home</link>
+        <item><title>Joint patrol over the Sea of Japan</title><link>news/1</link><guid>g-1</guid>
+        <pubDate>Tue, 30 Nov 2021 10:00:00 +0900</pubDate><description>&lt;p&gt;Bombers flew &amp;amp; landed.&lt;/p&gt;</description></item>
+        </channel></rss>
+        """
+
+    @Test func jsonOutputUsesTheConformanceVocabulary() throws {
+        let path = try Self.temporaryFile(Self.sample)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try Self.run(["inspect", path, "--json", "--url", "https://example.com/feeds/rss.xml"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["bozo"] as? Bool == false)
+        #expect(object["version"] as? String == "rss20")
+        #expect(object["encoding"] as? String == "utf-8")
+        let feed = try #require(object["feed"] as? [String: Any])
+        #expect(feed["title"] as? String == "Test feed")
+        #expect(feed["link"] as? String == "https://example.com/home")
+        #expect(feed["updated"] is NSNull)
+        let entry = try #require((object["entries"] as? [[String: Any]])?.first)
+        #expect(entry["link"] as? String == "https://example.com/feeds/news/1")
+        #expect(entry["id"] as? String == "g-1")
+        #expect(entry["published"] as? String == "2021-11-30T01:00:00Z")
+        #expect(entry["text"] as? String == "Bombers flew & landed.")
+        #expect(entry["content"] is NSNull)
+    }
+
+    @Test func headerDecidesTheEncoding() throws {
+        // windows-1251 bytes without a declaration; the header says what they are.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("drillwatch-cli-\(UUID()).xml").path
+        var bytes = Array("<rss version=\"2.0\"><channel><title>".utf8)
+        bytes += [0xD3, 0xF7, 0xE5, 0xED, 0xE8, 0xFF]  // "Учения"
+        bytes += Array("</title></channel></rss>".utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try Self.run(["inspect", path, "--json", "--header", "Content-Type: application/rss+xml; charset=windows-1251"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("\"title\":\"Учения\""))
+        #expect(run.stdout.contains("\"encoding\":\"windows-1251\""))
+    }
+
+    @Test func tableOutputForAPerson() throws {
+        let path = try Self.temporaryFile(Self.sample)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try Self.run(["inspect", path])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("Test feed  [rss20, utf-8]"))
+        #expect(run.stdout.contains("1 item"))
+        #expect(run.stdout.contains("2021-11-30T01:00:00Z Joint patrol over the Sea of Japan"))
+    }
+
+    @Test(arguments: [
+        (["inspect", "/nonexistent/feed.xml"], "no such file"),
+        (["inspect", "/"], "is a directory"),
+        (["inspect", "http://127.0.0.1:9/feed.xml"], "could not connect"),
+        (["inspect", "ftp://example.com/feed"], "no such file"),
+        (["inspect", "x", "--header", "no colon"], "must look like 'Name: value'"),
+    ])
+    func badInputGetsOneLineAndNonZeroExit(arguments: [String], message: String) throws {
+        let run = try Self.run(arguments)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+        #expect(!run.stderr.contains("Fatal error"))
+        #expect(run.stderr.split(separator: "\n").count <= 3)
+    }
+
+    @Test func notAFeedIsRefusedClearly() throws {
+        let path = try Self.temporaryFile("<html><body><p>Just a page</p></body></html>", suffix: ".html")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try Self.run(["inspect", path])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("not an RSS, Atom or JSON feed"))
+    }
+
+    @Test func everyRealWorldFileInspectsWithoutCrashing() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/conformance/real-world")
+        guard let walker = FileManager.default.enumerator(atPath: root.path) else {
+            print("skipped: ../shared/conformance is not present beside this checkout")
+            return
+        }
+        var count = 0
+        for case let name as String in walker where [".xml", ".rss", ".atom", ".json"].contains(where: name.hasSuffix)
+            && !name.contains("expected/") {
+            let run = try Self.run(["inspect", "--json", root.appendingPathComponent(name).path])
+            #expect(run.status == 0, "\(name): \(run.stderr)")
+            count += 1
+        }
+        #expect(count >= 26)
+    }
+}

@@ -1,0 +1,263 @@
+import Foundation
+import Testing
+@testable import Curl
+
+/// The fetcher against a local server on 127.0.0.1: conditional GET, compression, redirects,
+/// refusals, back-off signals, stalls and size caps.
+@Suite struct HTTPClientTests {
+    static let feed = Array("<rss version=\"2.0\"><channel><title>Local</title></channel></rss>".utf8)
+
+    static func fixture(_ name: String) -> [UInt8] {
+        let url = Bundle.module.url(forResource: "Fixtures/" + name, withExtension: nil)!
+        return Array(try! Data(contentsOf: url))
+    }
+
+    /// Routes shared by the tests below.
+    static func routes(_ request: TestServer.Request) -> TestServer.Reply {
+        switch request.path {
+        case "/feed":
+            if request.headers["if-none-match"] == "\"v1\"" {
+                return .response(status: 304, headers: [("ETag", "\"v1\"")], body: [])
+            }
+            return .response(status: 200, headers: [
+                ("Content-Type", "application/rss+xml; charset=utf-8"), ("ETag", "\"v1\""),
+                ("Last-Modified", "Sun, 14 Jul 2024 08:00:00 GMT"),
+            ], body: feed)
+        case "/echo":
+            let lines = request.headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+            return .response(status: 200, headers: [("Content-Type", "text/plain")], body: Array(lines.joined(separator: "\n").utf8))
+        case "/gzip":
+            return .response(status: 200, headers: [("Content-Encoding", "gzip"), ("Content-Type", "application/rss+xml")],
+                             body: fixture("feed.gz"))
+        case "/bomb":
+            return .response(status: 200, headers: [("Content-Encoding", "gzip")], body: fixture("bomb.gz"))
+        case "/large":
+            return .response(status: 200, headers: [], body: [UInt8](repeating: 0x41, count: 3 * 1024 * 1024))
+        case "/endless":
+            return .endless(chunk: [UInt8](repeating: 0x20, count: 64 * 1024))
+        case "/moved":
+            return .response(status: 301, headers: [("Location", "/feed")], body: [])
+        case "/moved-twice":
+            return .response(status: 308, headers: [("Location", "/moved")], body: [])
+        case "/temporary":
+            return .response(status: 302, headers: [("Location", "/moved")], body: [])
+        case "/to-file":
+            return .response(status: 302, headers: [("Location", "file:///etc/passwd")], body: [])
+        case "/to-gopher":
+            return .response(status: 301, headers: [("Location", "gopher://127.0.0.1/1")], body: [])
+        case "/loop":
+            return .response(status: 302, headers: [("Location", "/loop")], body: [])
+        case "/busy":
+            return .response(status: 429, headers: [("Retry-After", "120")], body: [])
+        case "/down":
+            return .response(status: 503, headers: [("Retry-After", "Wed, 21 Oct 2037 07:28:00 GMT")], body: [])
+        case "/stall":
+            return .stall(firstBytes: Array("<rss>".utf8), seconds: 8)
+        case "/windows-1251":
+            return .response(status: 200, headers: [("Content-Type", "application/rss+xml; charset=\"windows-1251\"")], body: feed)
+        default:
+            return .response(status: 404, headers: [], body: [])
+        }
+    }
+
+    @discardableResult
+    static func withServer<T>(_ body: (TestServer) async throws -> T) async throws -> T {
+        let server = try TestServer(handler: routes)
+        defer { server.stop() }
+        return try await body(server)
+    }
+
+    @Test func conditionalGetReturnsValidatorsThenNotModified() async throws {
+        try await Self.withServer { server in
+            let client = HTTPClient()
+            let first = try await client.fetch(HTTPRequest(url: server.baseURL + "/feed"))
+            #expect(first.status == 200)
+            #expect(first.body == Self.feed)
+            #expect(first.validators == Validators(etag: "\"v1\"", lastModified: "Sun, 14 Jul 2024 08:00:00 GMT"))
+            #expect(first.charset == "utf-8")
+            #expect(first.finalURL == server.baseURL + "/feed")
+
+            let second = try await client.fetch(HTTPRequest(url: server.baseURL + "/feed", validators: first.validators))
+            #expect(second.isNotModified)
+            #expect(second.body.isEmpty)
+            #expect(second.validators.etag == "\"v1\"")
+            let sent = server.requests.last!.headers
+            #expect(sent["if-none-match"] == "\"v1\"")
+            #expect(sent["if-modified-since"] == "Sun, 14 Jul 2024 08:00:00 GMT")
+        }
+    }
+
+    @Test func identifiesItselfAndAcceptsCompression() async throws {
+        try await Self.withServer { server in
+            let response = try await HTTPClient().fetch(HTTPRequest(url: server.baseURL + "/echo"))
+            let text = String(decoding: response.body, as: UTF8.self)
+            #expect(text.contains("user-agent: drillwatch/\(DrillwatchVersion.string)"))
+            #expect(text.contains("accept-encoding:") && text.contains("gzip"))
+
+            let custom = HTTPClient(policy: FetchPolicy(userAgent: "analyst-desk/1.0"))
+            let echoed = try await custom.fetch(HTTPRequest(url: server.baseURL + "/echo"))
+            #expect(String(decoding: echoed.body, as: UTF8.self).contains("user-agent: analyst-desk/1.0"))
+        }
+    }
+
+    @Test func decodesGzip() async throws {
+        try await Self.withServer { server in
+            let response = try await HTTPClient().fetch(HTTPRequest(url: server.baseURL + "/gzip"))
+            #expect(String(decoding: response.body, as: UTF8.self).contains("<title>Joint Sea</title>"))
+        }
+    }
+
+    @Test func gzipBombIsCappedOnDecodedSize() async throws {
+        try await Self.withServer { server in
+            // 32 KiB on the wire, 32 MiB decoded: over the default 15 MiB cap.
+            await #expect(throws: FetchError.bodyTooLarge(url: server.baseURL + "/bomb", limit: 15 * 1024 * 1024)) {
+                try await HTTPClient().fetch(HTTPRequest(url: server.baseURL + "/bomb"))
+            }
+        }
+    }
+
+    @Test func bodyOverTheCapIsAborted() async throws {
+        try await Self.withServer { server in
+            let client = HTTPClient(policy: FetchPolicy(maxBodyBytes: 1024 * 1024))
+            await #expect(throws: FetchError.bodyTooLarge(url: server.baseURL + "/large", limit: 1024 * 1024)) {
+                try await client.fetch(HTTPRequest(url: server.baseURL + "/large"))
+            }
+            await #expect(throws: FetchError.bodyTooLarge(url: server.baseURL + "/endless", limit: 1024 * 1024)) {
+                try await client.fetch(HTTPRequest(url: server.baseURL + "/endless"))
+            }
+        }
+    }
+
+    @Test func permanentRedirectsAreReported() async throws {
+        try await Self.withServer { server in
+            let client = HTTPClient()
+            let moved = try await client.fetch(HTTPRequest(url: server.baseURL + "/moved-twice"))
+            #expect(moved.status == 200)
+            #expect(moved.finalURL == server.baseURL + "/feed")
+            #expect(moved.permanentRedirect == server.baseURL + "/feed")
+
+            // A temporary hop first: the feed's address must not be changed.
+            let temporary = try await client.fetch(HTTPRequest(url: server.baseURL + "/temporary"))
+            #expect(temporary.status == 200)
+            #expect(temporary.permanentRedirect == nil)
+        }
+    }
+
+    @Test func redirectsToOtherSchemesAreRefused() async throws {
+        try await Self.withServer { server in
+            let client = HTTPClient(policy: FetchPolicy(allowFileURLs: true))
+            await #expect(throws: FetchError.redirectRefused(from: server.baseURL + "/to-file", to: "file:///etc/passwd")) {
+                try await client.fetch(HTTPRequest(url: server.baseURL + "/to-file"))
+            }
+            await #expect(throws: FetchError.redirectRefused(from: server.baseURL + "/to-gopher", to: "gopher://127.0.0.1/1")) {
+                try await client.fetch(HTTPRequest(url: server.baseURL + "/to-gopher"))
+            }
+        }
+    }
+
+    @Test func redirectLoopStopsAtTheLimit() async throws {
+        try await Self.withServer { server in
+            await #expect(throws: FetchError.tooManyRedirects(url: server.baseURL + "/loop", limit: 5)) {
+                try await HTTPClient().fetch(HTTPRequest(url: server.baseURL + "/loop"))
+            }
+            #expect(server.requests.filter { $0.path == "/loop" }.count == 6)
+        }
+    }
+
+    @Test func retryAfterIsSurfaced() async throws {
+        try await Self.withServer { server in
+            let client = HTTPClient()
+            let before = Date()
+            let busy = try await client.fetch(HTTPRequest(url: server.baseURL + "/busy"))
+            #expect(busy.status == 429)
+            let delay = try #require(busy.retryAfter).timeIntervalSince(before)
+            #expect(delay >= 119 && delay <= 125)
+
+            let down = try await client.fetch(HTTPRequest(url: server.baseURL + "/down"))
+            #expect(down.status == 503)
+            #expect(down.retryAfter == Date(timeIntervalSince1970: 2139722880))
+        }
+    }
+
+    @Test func stallingServerIsAbandoned() async throws {
+        try await Self.withServer { server in
+            let policy = FetchPolicy(totalTimeout: .seconds(20), lowSpeedBytesPerSecond: 100, lowSpeedWindow: .seconds(1))
+            let started = ContinuousClock.now
+            await #expect {
+                try await HTTPClient(policy: policy).fetch(HTTPRequest(url: server.baseURL + "/stall"))
+            } throws: { error in
+                if case .timedOut = error as? FetchError { return true }
+                return false
+            }
+            #expect(ContinuousClock.now - started < .seconds(6))
+        }
+    }
+
+    @Test func fileURLsNeedPermission() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("drillwatch-file-\(UUID()).xml").path
+        try Data(Self.feed).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        await #expect(throws: FetchError.unsupportedScheme(url: "file://" + path)) {
+            try await HTTPClient().fetch(HTTPRequest(url: "file://" + path))
+        }
+        let allowed = try await HTTPClient(policy: FetchPolicy(allowFileURLs: true)).fetch(HTTPRequest(url: "file://" + path))
+        #expect(allowed.body == Self.feed)
+        await #expect(throws: FetchError.unsupportedScheme(url: "ftp://127.0.0.1/feed")) {
+            try await HTTPClient().fetch(HTTPRequest(url: "ftp://127.0.0.1/feed"))
+        }
+    }
+
+    @Test func connectionRefusedIsATypedError() async throws {
+        // Bind and close a port so nothing listens there.
+        let port = try { let s = try TestServer(handler: Self.routes); let p = s.port; s.stop(); return p }()
+        await #expect {
+            try await HTTPClient(policy: FetchPolicy(connectTimeout: .seconds(2))).fetch(HTTPRequest(url: "http://127.0.0.1:\(port)/feed"))
+        } throws: { error in
+            if case .cannotConnect = error as? FetchError { return true }
+            return false
+        }
+    }
+
+    @Test func manyTransfersRunConcurrentlyOnOneThread() async throws {
+        try await Self.withServer { server in
+            let client = HTTPClient(maxConcurrent: 16)
+            let started = ContinuousClock.now
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<100 {
+                    group.addTask { try await client.fetch(HTTPRequest(url: server.baseURL + "/feed")).status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.count == 100 && statuses.allSatisfy { $0 == 200 })
+            #expect(ContinuousClock.now - started < .seconds(30))
+        }
+    }
+
+    @Test func cancellationAbortsAStalledTransfer() async throws {
+        try await Self.withServer { server in
+            let client = HTTPClient(policy: FetchPolicy(lowSpeedWindow: .seconds(30)))
+            let task = Task { try await client.fetch(HTTPRequest(url: server.baseURL + "/stall")) }
+            try await Task.sleep(for: .milliseconds(300))
+            let started = ContinuousClock.now
+            task.cancel()
+            let result = await task.result
+            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(throws: FetchError.cancelled(url: server.baseURL + "/stall")) { try result.get() }
+        }
+    }
+
+    @Test func charsetComesFromContentType() async throws {
+        try await Self.withServer { server in
+            let response = try await HTTPClient().fetch(HTTPRequest(url: server.baseURL + "/windows-1251"))
+            #expect(response.charset == "windows-1251")
+        }
+    }
+
+    @Test func retryAfterParsing() {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        #expect(RetryAfter.parse("30", now: now) == now.addingTimeInterval(30))
+        #expect(RetryAfter.parse("Sun, 06 Nov 1994 08:49:37 GMT", now: now) == Date(timeIntervalSince1970: 784111777))
+        #expect(RetryAfter.parse("soon", now: now) == nil)
+        #expect(RetryAfter.parse("-5", now: now) == nil)
+    }
+}

@@ -1,0 +1,66 @@
+import Testing
+@testable import XML
+
+@Suite struct HTMLToText {
+    @Test func dropsScriptsKeepsParagraphs() {
+        let html = "<div><p>First  paragraph\n with <b>bold</b> text.</p><script>var x = '<p>no</p>';</script><style>p{}</style><p>Second&nbsp;one &mdash; here.</p><ul><li>one</li><li>two</li></ul>line<br>break</div>"
+        #expect(HTMLText.plainText(fromHTML: html) == "First paragraph with bold text.\n\nSecond one \u{2014} here.\n\none\n\ntwo\n\nline\nbreak")
+    }
+
+    @Test func plainTextPassesThrough() {
+        #expect(HTMLText.plainText(fromHTML: "  just   text \n here ") == "just text here")
+    }
+
+    @Test func brokenMarkupStillYieldsText() {
+        #expect(HTMLText.plainText(fromHTML: "<p>unclosed <b>bold <i>both</p> after") == "unclosed bold both\n\nafter")
+    }
+}
+
+@Suite struct Repair {
+    func repair(_ text: String, chunk: Int = .max) -> (String, Bool) {
+        var repair = XMLRepair()
+        var output: [UInt8] = []
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { input in
+            var start = 0
+            while true {
+                var end = min(input.count, start + chunk)
+                var isLast = end == input.count
+                var used = repair.process(UnsafeBufferPointer(rebasing: input[start..<end]), isLast: isLast, into: &output)
+                while used == 0 && !isLast {
+                    end = min(input.count, end + chunk)
+                    isLast = end == input.count
+                    used = repair.process(UnsafeBufferPointer(rebasing: input[start..<end]), isLast: isLast, into: &output)
+                }
+                start += used
+                if isLast { break }
+            }
+        }
+        return (String(decoding: output, as: UTF8.self), repair.repaired)
+    }
+
+    @Test func referencesBecomeCharacterReferences() {
+        let (out, repaired) = repair("<a t=\"x &amp; y\">&lt;&nbsp;&mdash;&#65;&#x42;</a>")
+        #expect(out == "<a t=\"x &#38; y\">&#60;&#160;&#8212;&#65;&#66;</a>")
+        #expect(repaired)  // &nbsp; and &mdash; are not XML
+    }
+
+    @Test func wellFormedInputIsNotFlagged() {
+        let (out, repaired) = repair("<?xml version=\"1.0\"?><a b='1'><!-- & < --><![CDATA[ & < ]]>&amp;</a>")
+        #expect(out == "<?xml version=\"1.0\"?><a b='1'><!-- & < --><![CDATA[ & < ]]>&#38;</a>")
+        #expect(!repaired)
+    }
+
+    @Test func doctypeIsRemovedWithItsSubset() {
+        let (out, _) = repair("<!DOCTYPE rss [ <!ENTITY x \"]>\"> ]><rss>&x;</rss>")
+        #expect(out == "<rss>&#38;x;</rss>")
+    }
+
+    @Test func chunkingGivesTheSameResult() {
+        let text = "<rss><t a=\"&quot;q&quot;\">A &amp; B &nbsp; &unknown; & C < D <!-- x --> <![CDATA[&]]></t></rss>"
+        let whole = repair(text)
+        for size in 1...12 {
+            #expect(repair(text, chunk: size) == whole, "chunk \(size)")
+        }
+    }
+}
