@@ -55,12 +55,15 @@ final class Element {
     }
 
     /// The first child element with this name in one of these families.
-    func child(_ name: String, _ families: Set<FamilyKey>) -> Element? {
-        elementChildren.first { $0.name == name && families.contains(FamilyKey($0.family)) }
+    func child(_ name: String, _ families: Set<Namespace.Family>) -> Element? {
+        for case .element(let element) in children where element.name == name && families.contains(element.family) {
+            return element
+        }
+        return nil
     }
 
-    func children(_ name: String, _ families: Set<FamilyKey>) -> [Element] {
-        elementChildren.filter { $0.name == name && families.contains(FamilyKey($0.family)) }
+    func children(_ name: String, _ families: Set<Namespace.Family>) -> [Element] {
+        elementChildren.filter { $0.name == name && families.contains($0.family) }
     }
 
     /// All text inside, markup ignored.
@@ -84,16 +87,10 @@ final class Element {
     }
 }
 
-/// `Namespace.Family` as a hashable key for lookups.
-struct FamilyKey: Hashable {
-    let raw: String
-    init(_ family: Namespace.Family) { raw = "\(family)" }
-}
-
-extension Set where Element == FamilyKey {
-    static let core: Self = [FamilyKey(.core)]
-    static let atom: Self = [FamilyKey(.atom)]
-    static let coreOrAtom: Self = [FamilyKey(.core), FamilyKey(.atom)]
-    static let dc: Self = [FamilyKey(.dc)]
-    static let dcterms: Self = [FamilyKey(.dcterms)]
+extension Set where Element == Namespace.Family {
+    static let core: Self = [.core]
+    static let atom: Self = [.atom]
+    static let coreOrAtom: Self = [.core, .atom]
+    static let dc: Self = [.dc]
+    static let dcterms: Self = [.dcterms]
 }

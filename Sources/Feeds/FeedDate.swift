@@ -10,8 +10,9 @@ public enum FeedDate {
     public static func parse(_ input: String) -> Date? {
         let text = input.trimmedWhitespace
         guard !text.isEmpty, text.count < 100 else { return nil }
-        if let korean = parseKorean(text) { return korean }
-        let translated = translateLocalNames(text)
+        let isASCII = text.utf8.allSatisfy { $0 < 0x80 }
+        if !isASCII, let korean = parseKorean(text) { return korean }
+        let translated = isASCII ? text : translateLocalNames(text)
         if let first = translated.utf8.first, (first >= 0x30 && first <= 0x39) || first == UInt8(ascii: "-"),
            let iso = parseISO8601(translated) {
             return iso
@@ -87,7 +88,37 @@ public enum FeedDate {
         (#"^(\d{2})(\d{3})$"#, "yyddd"),
     ].map { (try! NSRegularExpression(pattern: $0.0), $0.1) }
 
+    /// The common RFC 3339 shape, `2024-07-15T06:00:00(.123)?(Z|+03:00)`, read without a
+    /// regular expression (Atom feeds carry several per entry).
+    static func parseRFC3339(_ text: String) -> Date? {
+        let b = Array(text.utf8)
+        guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+              b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == 0x20,
+              b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":")
+        else { return nil }
+        func number(_ from: Int, _ count: Int) -> Int? {
+            var value = 0
+            for index in from..<(from + count) {
+                let digit = Int(b[index]) - 48
+                guard digit >= 0 && digit <= 9 else { return nil }
+                value = value * 10 + digit
+            }
+            return value
+        }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2)
+        else { return nil }
+        var i = 19
+        if i < b.count, b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: ",") {
+            i += 1
+            while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+        }
+        guard i < b.count, let offset = parseNumericOffset(String(decoding: b[i...], as: UTF8.self)) else { return nil }
+        return make(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offset: offset)
+    }
+
     static func parseISO8601(_ text: String) -> Date? {
+        if let date = parseRFC3339(text) { return date }
         let range = NSRange(text.startIndex..., in: text)
         for (regex, kind) in isoPatterns {
             guard let match = regex.firstMatch(in: text, range: range) else { continue }
@@ -153,8 +184,17 @@ public enum FeedDate {
     ]
 
     static func parseRFC822(_ text: String) -> Date? {
-        let cleaned = text.lowercased().replacingOccurrences(of: ",", with: " ")
-        var tokens = cleaned.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        // Tokens: runs of bytes between spaces, tabs and commas, ASCII lower-cased.
+        var tokens: [String] = []
+        var current: [UInt8] = []
+        for byte in text.utf8 {
+            if byte == 0x20 || byte == 0x09 || byte == UInt8(ascii: ",") {
+                if !current.isEmpty { tokens.append(String(decoding: current, as: UTF8.self)); current.removeAll(keepingCapacity: true) }
+            } else {
+                current.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+            }
+        }
+        if !current.isEmpty { tokens.append(String(decoding: current, as: UTF8.self)) }
         guard !tokens.isEmpty else { return nil }
         if let first = tokens.first, dayNames.contains(String(first.prefix(3))), first.allSatisfy(\.isLetter) {
             tokens.removeFirst()
@@ -164,12 +204,12 @@ public enum FeedDate {
         var sawTime = false, sawZone = false
 
         for token in tokens {
-            if token.contains("/") && token.first!.isNumber {
+            if token.utf8.contains(UInt8(ascii: "/")) && token.first!.isNumber {
                 // Perforce: 2006/09/15
                 let parts = token.split(separator: "/").compactMap { Int($0) }
                 guard parts.count == 3 else { return nil }
                 (year, month, day) = (parts[0], parts[1], parts[2])
-            } else if token.contains(":") && token.first!.isNumber && !sawTime {
+            } else if token.utf8.contains(UInt8(ascii: ":")) && token.first!.isNumber && !sawTime {
                 let parts = token.split(separator: ":", omittingEmptySubsequences: false)
                 guard (2...3).contains(parts.count), parts.allSatisfy({ $0.count >= 1 && $0.count <= 2 && $0.allSatisfy(\.isNumber) })
                 else { return nil }

@@ -62,7 +62,7 @@ struct FeedReader {
         info.link = link(of: channel)
         info.subtitle = firstText(channel, [
             ("description", .core), ("subtitle", .atom), ("tagline", .atom), ("description", .dc),
-            ("subtitle", [FamilyKey(.itunes)]),
+            ("subtitle", [.itunes]),
         ])
         info.language = firstText(channel, [("language", .core), ("language", .dc)])
             ?? channel.language ?? root.language ?? contentLanguage
@@ -74,7 +74,7 @@ struct FeedReader {
         if let ttl = channel.child("ttl", .core)?.textContent.trimmedWhitespace {
             info.ttlMinutes = Int(ttl)
         }
-        if let period = channel.child("updatePeriod", [FamilyKey(.syndication)])?.textContent {
+        if let period = channel.child("updatePeriod", [.syndication])?.textContent {
             let seconds: Int? = switch period.trimmedWhitespace.lowercased() {
             case "hourly": 3600
             case "daily": 86400
@@ -83,7 +83,7 @@ struct FeedReader {
             case "yearly": 365 * 86400
             default: nil
             }
-            let frequency = channel.child("updateFrequency", [FamilyKey(.syndication)])
+            let frequency = channel.child("updateFrequency", [.syndication])
                 .flatMap { Int($0.textContent.trimmedWhitespace) } ?? 1
             if let seconds, frequency > 0 { info.updateIntervalSeconds = seconds / frequency }
         }
@@ -114,7 +114,7 @@ struct FeedReader {
         var summary = firstValue(item, [("description", .core), ("summary", .atom), ("description", .dc)], htmlByDefault: true)
         if descriptions.count >= 1 { summary = TextConstruct.read(descriptions[0], htmlByDefault: true) }
         var content = firstValue(item, [
-            ("encoded", [FamilyKey(.content)]), ("body", [FamilyKey(.xhtml)]), ("body", .core), ("fullitem", .core),
+            ("encoded", [.content]), ("body", [.xhtml]), ("body", .core), ("fullitem", .core),
             ("content", .atom),
         ], htmlByDefault: true)
         if content == nil, descriptions.count >= 2 { content = TextConstruct.read(descriptions[1], htmlByDefault: true) }
@@ -155,29 +155,29 @@ struct FeedReader {
 
     // MARK: - Pieces
 
-    private func firstElement(_ parent: Element, _ candidates: [(String, Set<FamilyKey>)]) -> Element? {
+    private func firstElement(_ parent: Element, _ candidates: [(String, Set<Namespace.Family>)]) -> Element? {
         for (name, families) in candidates {
             if let element = parent.child(name, families) { return element }
         }
         return nil
     }
 
-    private func firstValue(_ parent: Element, _ candidates: [(String, Set<FamilyKey>)], htmlByDefault: Bool = false) -> TextValue? {
+    private func firstValue(_ parent: Element, _ candidates: [(String, Set<Namespace.Family>)], htmlByDefault: Bool = false) -> TextValue? {
         guard let element = firstElement(parent, candidates) else { return nil }
         let isRSSText = element.family != .atom
         let value = TextConstruct.read(element, htmlByDefault: htmlByDefault && isRSSText)
         return value.value.isEmpty && !element.hasElementChildren ? TextValue(value: "", isHTML: value.isHTML) : value
     }
 
-    private func firstText(_ parent: Element, _ candidates: [(String, Set<FamilyKey>)]) -> String? {
+    private func firstText(_ parent: Element, _ candidates: [(String, Set<Namespace.Family>)]) -> String? {
         firstValue(parent, candidates).map(\.value)
     }
 
-    private func firstRaw(_ parent: Element, _ candidates: [(String, Set<FamilyKey>)]) -> String? {
+    private func firstRaw(_ parent: Element, _ candidates: [(String, Set<Namespace.Family>)]) -> String? {
         firstElement(parent, candidates).map { $0.textContent.trimmedWhitespace }
     }
 
-    private func firstDate(_ parent: Element, _ candidates: [(String, Set<FamilyKey>)]) -> Date? {
+    private func firstDate(_ parent: Element, _ candidates: [(String, Set<Namespace.Family>)]) -> Date? {
         for (name, families) in candidates {
             if let element = parent.child(name, families), let date = FeedDate.parse(element.textContent) {
                 return date
@@ -211,7 +211,7 @@ struct FeedReader {
 
     /// A Media RSS field, on the item or inside its `media:group` / `media:content`.
     private func mediaValue(_ item: Element, _ name: String) -> TextValue? {
-        let media: Set<FamilyKey> = [FamilyKey(.media)]
+        let media: Set<Namespace.Family> = [.media]
         if let element = item.child(name, media) { return TextConstruct.read(element) }
         for container in item.elementChildren where container.family == .media {
             if let element = container.child(name, media) { return TextConstruct.read(element) }
@@ -230,7 +230,7 @@ struct FeedReader {
             default: return nil
             }
         }
-        return firstRaw(item, [("author", .coreOrAtom), ("creator", .dc), ("author", .dc), ("author", [FamilyKey(.itunes)])]).flatMap(nonEmpty)
+        return firstRaw(item, [("author", .coreOrAtom), ("creator", .dc), ("author", .dc), ("author", [.itunes])]).flatMap(nonEmpty)
     }
 
     private func enclosures(of item: Element) -> [String] {

@@ -16,7 +16,7 @@ enum Namespace {
 
     /// The vocabulary an element belongs to, after folding the URIs that real feeds spell in
     /// several ways (trailing slash or `#`, `https`, upper case) onto one family.
-    enum Family: Equatable {
+    enum Family: Hashable {
         case core        // RSS 0.9x/2.0 (no namespace), RSS 1.0, RSS 0.90, Userland
         case atom
         case dc, dcterms, content, xhtml, media, syndication, rdf, xml, itunes

@@ -88,6 +88,15 @@ private final class TextCollector {
 
     func text(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard skipDepth == 0 else { return }
+        // Work on locals: per-byte access to stored properties of a class pays for dynamic
+        // exclusivity checks.
+        var paragraph = self.paragraph
+        var pendingSpace = self.pendingSpace
+        self.paragraph = []
+        defer {
+            self.paragraph = paragraph
+            self.pendingSpace = pendingSpace
+        }
         var i = 0
         while i < bytes.count {
             let byte = bytes[i]

@@ -102,7 +102,7 @@ public final class XMLStreamParser {
                     // Without entity substitution libxml2 hands over an `&` that came from a
                     // character reference as "&#38;" (so a tree could tell it from an entity);
                     // XMLRepair has resolved every entity already, so this is a plain "&".
-                    if value.contains("&#38;") { value = value.replacingOccurrences(of: "&#38;", with: "&") }
+                    if value.utf8.contains(UInt8(ascii: "&")) { value = value.replacingOccurrences(of: "&#38;", with: "&") }
                     list.append(XMLAttribute(
                         localName: String(cString: name),
                         prefix: attributes[base + 1].map { String(cString: $0) },
