@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // MARK: C shims
@@ -22,20 +23,25 @@ let package = Package(
         .systemLibrary(
             name: "CLibXML2", pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
 
         // MARK: Engine
         .target(name: "Curl", dependencies: ["CCurl"]),
         .target(name: "XML", dependencies: ["CLibXML2"]),
+        .target(name: "Model"),
         .target(name: "Feeds", dependencies: ["XML"]),
+        .target(name: "Classifier", dependencies: ["Model", "CStemmer"]),
+        .target(name: "Settings", dependencies: ["Classifier", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Pipeline", dependencies: ["Model", "Curl", "Feeds", "Classifier", "Settings"]),
 
         // MARK: Executables
         .executableTarget(
             name: "drillwatch",
             dependencies: [
-                "Curl", "Feeds",
+                "Curl", "Feeds", "Model", "Classifier", "Settings", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "drillwatch-bench", dependencies: ["Feeds", "XML"]),
+        .executableTarget(name: "drillwatch-bench", dependencies: ["Feeds", "XML", "Classifier", "Model"]),
 
         // MARK: Tests
         .testTarget(name: "CurlTests", dependencies: ["Curl"], resources: [.copy("Fixtures")]),
@@ -43,6 +49,8 @@ let package = Package(
         .testTarget(
             name: "FeedsTests", dependencies: ["Feeds"],
             resources: [.copy("Fixtures")]),
+        .testTarget(name: "ClassifierTests", dependencies: ["Classifier", "Model", "Settings", "Pipeline"]),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings", "Classifier"]),
         .testTarget(name: "CLITests", dependencies: ["drillwatch"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,142 @@
+import Foundation
+
+/// One document of the reference corpus: an article about a China–Russia joint drill.
+public struct CorpusDocument: Sendable, Equatable {
+    /// The file name without extension: how alerts and `corpus show` refer to it.
+    public var id: String
+    public var title: String?
+    public var date: String?
+    public var url: String?
+    public var exercise: String?
+    /// The article text with publisher boilerplate removed.
+    public var body: String
+
+    public init(id: String, title: String? = nil, date: String? = nil, url: String? = nil, exercise: String? = nil, body: String) {
+        self.id = id
+        self.title = title
+        self.date = date
+        self.url = url
+        self.exercise = exercise
+        self.body = body
+    }
+
+    /// Reads a corpus document: plain text or Markdown, with optional front matter
+    ///
+    ///     ---
+    ///     title: China and Russia begin Joint Sea-2024
+    ///     date: 2024-07-15
+    ///     url: https://…
+    ///     exercise: Joint Sea-2024
+    ///     ---
+    ///
+    /// Without a `title`, the first line is the title when it reads like a headline (short,
+    /// no final full stop). Markdown syntax is reduced to its text, and publisher boilerplate
+    /// (appeals, newsletter prompts, comment counters, credits) is removed so it cannot drive
+    /// similarity.
+    public static func parse(id: String, text: String) -> CorpusDocument {
+        var lines = text.replacingCRLF().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var document = CorpusDocument(id: id, body: "")
+        if lines.first?.trimmedSpaces == "---", let end = lines.dropFirst().firstIndex(where: { $0.trimmedSpaces == "---" }) {
+            for line in lines[1..<end] {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                let key = line[..<colon].trimmedSpaces.lowercased()
+                var value = line[line.index(after: colon)...].trimmedSpaces
+                if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
+                    value = String(value.dropFirst().dropLast())
+                }
+                guard !value.isEmpty else { continue }
+                switch key {
+                case "title": document.title = value
+                case "date": document.date = value
+                case "url", "link": document.url = value
+                case "exercise": document.exercise = value
+                default: break
+                }
+            }
+            lines.removeSubrange(0...end)
+        }
+        var paragraphs = Boilerplate.strip(lines.map(Markdown.plain))
+        if document.title == nil, let first = paragraphs.first, first.split(separator: " ").count <= 20,
+           !first.hasSuffix("."), !first.hasPrefix("-") {
+            document.title = first
+            paragraphs.removeFirst()
+        }
+        document.body = paragraphs.joined(separator: "\n\n")
+        return document
+    }
+}
+
+/// Publisher boilerplate in articles: fundraising appeals, newsletter prompts, comment
+/// counters, share buttons, photo credits, "read more" links. Written as general patterns of
+/// web publishing, not for any one site.
+public enum Boilerplate {
+    /// Lines that are boilerplate wherever they appear.
+    static let patterns = [
+        "newsletter", "subscribe", "subscription", "sign up", "signup", "log in to", "login to",
+        "donate", "donation", "support us", "support our", "supporting our", "support independent",
+        "your support", "your contribution", "make a contribution", "contribute now", "we need your help",
+        "independent journalism", "dear reader", "a message from", "not ready to support", "remind me later",
+        "privacy policy", "terms of use", "cookie", "all rights reserved", "comments (", "leave a comment",
+        "share this", "share on", "follow us", "read more", "read also", "see also", "related articles",
+        "related stories", "recommended for you", "advertisement", "click here", "appeared first on",
+        "paiment", "payment methods",
+    ]
+
+    /// Lines after which the rest of an article is normally appeals and footer.
+    static let footerMarkers = ["dear reader", "a message from", "sign up for", "newsletter", "related articles", "related stories"]
+
+    /// Removes boilerplate from an article's lines; returns the remaining paragraphs.
+    public static func strip(_ lines: [String]) -> [String] {
+        var paragraphs = lines.map(\.trimmedSpaces).filter { !$0.isEmpty }
+        // Cut the footer: from a marker in the second half of the article to the end.
+        if let cut = paragraphs.indices.first(where: { index in
+            index >= paragraphs.count / 2 && footerMarkers.contains { paragraphs[index].lowercased().contains($0) }
+        }) {
+            paragraphs.removeSubrange(cut...)
+        }
+        paragraphs.removeAll(where: isBoilerplate)
+        // Trailing scraps: button labels, bylines.
+        while let last = paragraphs.last, last.split(separator: " ").count < 5, !last.hasSuffix(".") {
+            paragraphs.removeLast()
+        }
+        return paragraphs
+    }
+
+    static func isBoilerplate(_ line: String) -> Bool {
+        let lower = line.lowercased()
+        let words = lower.split(separator: " ").count
+        if patterns.contains(where: { lower.contains($0) }) && words < 60 { return true }
+        // Short calls to action: "Support The Daily Planet!", "Subscribe today".
+        if words <= 6 && ["support ", "subscribe", "donate", "join us", "become a"].contains(where: lower.hasPrefix) { return true }
+        // Photo credits: "Li Yun / XINHUA / EPA / TASS".
+        if line.filter({ $0 == "/" }).count >= 2 && words <= 12 && !line.hasSuffix(".") { return true }
+        return false
+    }
+}
+
+/// Just enough Markdown to read text: headings, emphasis, links and images reduced to text.
+enum Markdown {
+    static func plain(_ line: String) -> String {
+        var text = line
+        while text.hasPrefix("#") { text.removeFirst() }
+        if text.hasPrefix(">") { text.removeFirst() }
+        guard text.contains(where: { $0 == "[" || $0 == "*" || $0 == "_" || $0 == "`" }) else { return text }
+        text = text.replacingOccurrences(of: #"!\[([^\]]*)\]\([^)]*\)"#, with: "$1", options: .regularExpression)
+        text = text.replacingOccurrences(of: #"\[([^\]]*)\]\([^)]*\)"#, with: "$1", options: .regularExpression)
+        text = text.replacingOccurrences(of: #"(\*\*|__|\*|`)"#, with: "", options: .regularExpression)
+        return text
+    }
+}
+
+extension StringProtocol {
+    var trimmedSpaces: String {
+        var scalars = Substring(self).unicodeScalars[...]
+        while let first = scalars.first, first.properties.isWhitespace { scalars.removeFirst() }
+        while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
+        return String(scalars)
+    }
+
+    func replacingCRLF() -> String {
+        String(self).replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+    }
+}

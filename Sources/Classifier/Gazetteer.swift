@@ -1,0 +1,138 @@
+import Model
+
+/// Names the fact extractor looks for: exercises, places and countries, each with the
+/// spellings it goes by. Shipped in the configuration as general knowledge of the domain.
+public struct Gazetteer: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
+        public var name: String
+        public var aliases: [String]
+        /// For exercise names that are ordinary words ("Ocean", "Center"): only count them
+        /// when a year follows ("Ocean-2024").
+        public var requiresYear: Bool
+
+        public init(name: String, aliases: [String] = [], requiresYear: Bool = false) {
+            self.name = name
+            self.aliases = aliases
+            self.requiresYear = requiresYear
+        }
+    }
+
+    public var exercises: [Entry]
+    public var places: [Entry]
+    public var countries: [Entry]
+
+    public init(exercises: [Entry] = [], places: [Entry] = [], countries: [Entry] = []) {
+        self.exercises = exercises
+        self.places = places
+        self.countries = countries
+    }
+}
+
+/// Extracts event facts from analysed text with the gazetteer.
+struct FactExtractor {
+    private struct Compiled {
+        let entry: Gazetteer.Entry
+        let queries: [Query]
+    }
+
+    private let exercises: [Compiled]
+    private let places: [Compiled]
+    private let countries: [Compiled]
+    private let drillWords: Query
+    private static let months: Set<String> = ["january", "february", "march", "april", "may", "june", "july", "august",
+                                              "september", "october", "november", "december", "in", "on", "since", "by",
+                                              "the", "from", "until", "of", "for", "and", "late", "early", "mid"]
+
+    init(gazetteer: Gazetteer, parser: QueryParser) {
+        func compile(_ entries: [Gazetteer.Entry]) -> [Compiled] {
+            entries.map { entry in
+                Compiled(entry: entry, queries: ([entry.name] + entry.aliases).compactMap {
+                    try? parser.parse("\"" + $0.replacingOccurrences(of: "\"", with: " ") + "\"")
+                })
+            }
+        }
+        exercises = compile(gazetteer.exercises)
+        places = compile(gazetteer.places)
+        countries = compile(gazetteer.countries)
+        // Only used to tell a codename from a date; the rules carry the real vocabulary.
+        drillWords = (try? parser.parse("drill* OR exercis* OR manoeuv* OR maneuv* OR patrol* OR wargam* OR (war NEAR/1 game*) OR учени* OR маневр* OR 演习 OR 演练")) ?? .or([])
+    }
+
+    func extract(from text: AnalyzedText) -> EventFacts {
+        let matcher = QueryMatcher(text: text)
+        var facts = EventFacts()
+        facts.exercise = exercise(matcher, text)
+
+        var placeSpans: [Span] = []
+        var placeHits: [(Int, String)] = []
+        for place in places {
+            let spans = place.queries.flatMap { matcher.evaluate($0).spans }
+            if let first = spans.map(\.first).min() {
+                placeHits.append((first, place.entry.name))
+                placeSpans += spans
+            }
+        }
+        facts.places = placeHits.sorted { $0.0 < $1.0 }.map(\.1)
+
+        let drillPositions = matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
+        var countryHits: [(Int, String)] = []
+        for country in countries {
+            let spans = country.queries.flatMap { matcher.evaluate($0).spans }.filter { span in
+                // "Japan" inside "Sea of Japan" is a place, not a participant.
+                !placeSpans.contains { $0.first <= span.first && span.last <= $0.last }
+            }
+            let taking = spans.filter { span in
+                text.isTitle(span.first) || drillPositions.contains { abs($0 - text.tokens[span.first].position) <= 25 }
+            }
+            if let first = taking.map(\.first).min() { countryHits.append((first, country.entry.name)) }
+        }
+        facts.countries = countryHits.sorted { $0.0 < $1.0 }.map(\.1)
+        return facts
+    }
+
+    /// A known exercise name (with its year when one follows), else a capitalised codename
+    /// followed by a year near a drill word ("Vostok-2022").
+    private func exercise(_ matcher: QueryMatcher, _ text: AnalyzedText) -> String? {
+        var hits: [(index: Int, name: String, hasYear: Bool)] = []
+        for exercise in exercises {
+            for query in exercise.queries {
+                for span in matcher.evaluate(query).spans {
+                    let year = yearAfter(span.last, in: text)
+                    if exercise.entry.requiresYear && year == nil { continue }
+                    hits.append((span.first, year.map { "\(exercise.entry.name)-\($0)" } ?? exercise.entry.name, year != nil))
+                }
+            }
+        }
+        // The first mention with a year, else the first mention.
+        let best = hits.filter(\.hasYear).min { $0.index < $1.index } ?? hits.min { $0.index < $1.index }
+        if let best { return best.name }
+
+        let drillPositions = matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
+        let tokens = text.tokens
+        for (index, token) in tokens.enumerated() where index > 0 {
+            guard let year = Self.year(token.original), let first = tokens[index - 1].original.first, first.isUppercase,
+                  tokens[index - 1].position + 1 == token.position,
+                  !Self.months.contains(tokens[index - 1].surface),
+                  drillPositions.contains(where: { abs($0 - token.position) <= 10 })
+            else { continue }
+            var words = [tokens[index - 1].original]
+            if index >= 2, let initial = tokens[index - 2].original.first, initial.isUppercase,
+               tokens[index - 2].position + 2 == token.position, !Self.months.contains(tokens[index - 2].surface) {
+                words.insert(tokens[index - 2].original, at: 0)
+            }
+            return words.joined(separator: " ") + "-\(year)"
+        }
+        return nil
+    }
+
+    private func yearAfter(_ index: Int, in text: AnalyzedText) -> Int? {
+        let next = index + 1
+        guard next < text.tokens.count, text.tokens[next].position == text.tokens[index].position + 1 else { return nil }
+        return Self.year(text.tokens[next].original)
+    }
+
+    static func year(_ word: String) -> Int? {
+        guard word.count == 4, let value = Int(word), (1990...2039).contains(value) else { return nil }
+        return value
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// What the classifier decided about one item, and why.
+public struct Verdict: Sendable, Equatable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        /// A relevant new story: write an alert.
+        case alert
+        /// Relevant, but a story already alerted (another outlet, a rewrite, an update).
+        case duplicate
+        /// Borderline: listed in the digest as "possibly related".
+        case review
+        /// Not about a China–Russia joint drill.
+        case ignore
+
+        /// True for the verdicts that mean "this reports a joint drill".
+        public var isRelevant: Bool { self == .alert || self == .duplicate }
+    }
+
+    public var kind: Kind
+    /// Confidence that the item reports a China–Russia joint drill, in [0, 1].
+    public var score: Double
+    /// Keyword rules that fired, with the words they matched.
+    public var rules: [RuleHit]
+    /// The most similar corpus documents.
+    public var similar: [SimilarDocument]
+    /// The story the item belongs to (a new one for an alert), when relevant.
+    public var story: String?
+    /// For a duplicate: the id of the item that first told the story.
+    public var duplicateOf: String?
+    /// How close the item is to that story, in [0, 1].
+    public var storySimilarity: Double?
+    public var facts: EventFacts
+
+    public init(kind: Kind, score: Double, rules: [RuleHit] = [], similar: [SimilarDocument] = [],
+                story: String? = nil, duplicateOf: String? = nil, storySimilarity: Double? = nil,
+                facts: EventFacts = EventFacts()) {
+        self.kind = kind
+        self.score = score
+        self.rules = rules
+        self.similar = similar
+        self.story = story
+        self.duplicateOf = duplicateOf
+        self.storySimilarity = storySimilarity
+        self.facts = facts
+    }
+}
+
+/// A keyword rule that matched.
+public struct RuleHit: Sendable, Equatable {
+    public enum Effect: String, Sendable, Codable {
+        case raise, lower, veto
+    }
+
+    public var name: String
+    public var effect: Effect
+    /// The signed contribution to the score's log-odds (0 for a veto).
+    public var weight: Double
+    /// The words of the item that matched, as they were written.
+    public var matched: [String]
+
+    public init(name: String, effect: Effect, weight: Double, matched: [String]) {
+        self.name = name
+        self.effect = effect
+        self.weight = weight
+        self.matched = matched
+    }
+}
+
+/// A corpus document close to the item.
+public struct SimilarDocument: Sendable, Equatable {
+    public var document: String
+    public var title: String?
+    /// Cosine similarity of TF-IDF vectors, in [0, 1].
+    public var score: Double
+    /// The shared terms that contributed most.
+    public var terms: [String]
+
+    public init(document: String, title: String? = nil, score: Double, terms: [String]) {
+        self.document = document
+        self.title = title
+        self.score = score
+        self.terms = terms
+    }
+}
+
+/// Facts about the event an item reports, for alerts and digests ("Joint Sea-2025 · Sea of Japan").
+public struct EventFacts: Sendable, Equatable {
+    /// The exercise's name as usually written, with its year when given: "Joint Sea-2025".
+    public var exercise: String?
+    public var places: [String]
+    /// Countries named as taking part, in English: ["China", "Russia", "Iran"].
+    public var countries: [String]
+
+    public init(exercise: String? = nil, places: [String] = [], countries: [String] = []) {
+        self.exercise = exercise
+        self.places = places
+        self.countries = countries
+    }
+
+    /// "Joint Sea-2025 · Sea of Japan"
+    public var headline: String {
+        ([exercise].compactMap { $0 } + places.prefix(2)).joined(separator: " · ")
+    }
+}

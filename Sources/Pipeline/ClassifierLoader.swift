@@ -1,0 +1,24 @@
+import Classifier
+import Foundation
+import Settings
+
+/// Builds a classifier from a configuration file: settings, rules, gazetteer and corpus.
+public enum ClassifierLoader {
+    public static func settings(_ path: String?) throws(PipelineError) -> Settings {
+        let file = path.map { URL(fileURLWithPath: $0) } ?? Settings.defaultFile()
+        do {
+            return try Settings.load(file)
+        } catch {
+            throw PipelineError.configuration(error.description)
+        }
+    }
+
+    public static func classifier(_ settings: Settings) throws(PipelineError) -> Classifier {
+        let corpus = try CorpusStore(folder: settings.corpusFolder).load()
+        do {
+            return try Classifier(settings: settings.classifier, rules: settings.rules, corpus: corpus, gazetteer: settings.gazetteer)
+        } catch {
+            throw PipelineError.configuration("\(settings.file.lastPathComponent): \(error.description)")
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Curl
+import Feeds
+import Foundation
+import Model
+import XML
+
+/// A labelled item from an evaluation file.
+public struct LabelledItem: Sendable {
+    public var item: Item
+    /// `drill` or `other`.
+    public var label: String?
+    public var category: String?
+}
+
+/// Reads the items `classify` and `eval` judge: JSONL records, a plain-text article, or a
+/// feed (a file or an http(s) URL).
+public struct ItemReader: Sendable {
+    public init() {}
+
+    public func read(_ input: String, standardInput: @Sendable () -> Data = { FileHandle.standardInput.readDataToEndOfFile() }) async throws(PipelineError) -> [LabelledItem] {
+        if input == "-" {
+            return try jsonLines(standardInput(), source: "stdin")
+        }
+        if input.hasPrefix("http://") || input.hasPrefix("https://") {
+            let response: HTTPResponse
+            do {
+                response = try await HTTPClient().fetch(HTTPRequest(url: input))
+            } catch {
+                throw PipelineError.cannotRead(input, error.description)
+            }
+            guard response.isSuccess else { throw PipelineError.cannotRead(input, "server answered \(response.status)") }
+            let headers = Dictionary(response.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+            return try feed(response.body, source: FeedSource(url: response.finalURL, headers: headers), name: input)
+        }
+        guard let data = FileManager.default.contents(atPath: input) else {
+            throw PipelineError.cannotRead(input, FileManager.default.fileExists(atPath: input) ? "not a readable file" : "no such file")
+        }
+        let first = data.first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF) }
+        if input.hasSuffix(".jsonl") || input.hasSuffix(".ndjson") {
+            return try jsonLines(data, source: input)
+        }
+        if first == UInt8(ascii: "<") || (first == UInt8(ascii: "{") && (try? FeedParser.parse(Array(data))) != nil) {
+            return try feed(Array(data), source: FeedSource(), name: input)
+        }
+        if first == UInt8(ascii: "{") {
+            return try jsonLines(data, source: input)
+        }
+        return [LabelledItem(item: article(String(decoding: data, as: UTF8.self), id: (input as NSString).lastPathComponent))]
+    }
+
+    /// A plain-text article: the first non-empty line is the title, the rest the body.
+    func article(_ text: String, id: String) -> Item {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let titleIndex = lines.firstIndex { !String($0).trimmedWhitespace.isEmpty }
+        let title = titleIndex.map { String(lines[$0]).trimmedWhitespace } ?? ""
+        let body = titleIndex.map { lines[($0 + 1)...].joined(separator: "\n") } ?? text
+        return Item(id: id, title: title, text: body)
+    }
+
+    func feed(_ bytes: [UInt8], source: FeedSource, name: String) throws(PipelineError) -> [LabelledItem] {
+        let document: FeedDocument
+        do {
+            document = try FeedParser.parse(bytes, source: source)
+        } catch {
+            throw PipelineError.invalidInput(name, line: nil, error.description)
+        }
+        return document.entries.map { entry in
+            LabelledItem(item: Item(id: entry.key, title: HTMLText.plainText(fromHTML: entry.title ?? ""), text: entry.text,
+                                    link: entry.link, published: entry.published ?? entry.updated, source: document.feed.title))
+        }
+    }
+
+    func jsonLines(_ data: Data, source: String) throws(PipelineError) -> [LabelledItem] {
+        var items: [LabelledItem] = []
+        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = String(line).trimmedWhitespace
+            if trimmed.isEmpty { continue }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {
+                throw PipelineError.invalidInput(source, line: number + 1, "not a JSON object")
+            }
+            func text(_ key: String) -> String? {
+                guard let value = object[key] as? String else { return nil }
+                let trimmed = value.trimmedWhitespace
+                return trimmed.isEmpty ? nil : trimmed
+            }
+            let id = text("id") ?? (object["id"] as? NSNumber)?.stringValue ?? "\(source):\(number + 1)"
+            let title = text("title") ?? ""
+            let body = [text("summary"), text("content"), text("text")].compactMap { $0 }
+                .map { $0.contains("<") ? HTMLText.plainText(fromHTML: $0) : $0 }
+                .joined(separator: "\n\n")
+            guard !title.isEmpty || !body.isEmpty else {
+                throw PipelineError.invalidInput(source, line: number + 1, "a record needs a title or a summary")
+            }
+            let item = Item(id: id, title: title, text: body, link: text("link"),
+                            published: text("published").flatMap(FeedDate.parse), source: text("source"))
+            items.append(LabelledItem(item: item, label: text("label"), category: text("category")))
+        }
+        return items
+    }
+}

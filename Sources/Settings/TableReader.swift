@@ -1,0 +1,141 @@
+import TOMLKit
+
+/// Reads typed values out of TOMLKit tables, collecting every problem with its key path
+/// instead of stopping at the first, and rejecting keys it was not asked about.
+struct TableReader {
+    let file: String
+    let locator: KeyLocator
+    private(set) var problems: [ConfigProblem] = []
+
+    init(file: String, source: String) {
+        self.file = file
+        locator = KeyLocator(source: source)
+    }
+
+    mutating func problem(_ path: String, _ message: String) {
+        problems.append(ConfigProblem(file: file, line: locator.line(of: path), keyPath: path, message: message))
+    }
+
+    /// Reports keys of `table` that are not in `known`.
+    mutating func rejectUnknown(_ table: TOMLTable, at path: String, known: Set<String>) {
+        for key in table.keys.sorted() where !known.contains(key) {
+            let full = path.isEmpty ? key : "\(path).\(key)"
+            let suggestion = known.min { editDistance($0, key) < editDistance($1, key) }
+                .flatMap { editDistance($0, key) <= 2 ? " (did you mean '\($0)'?)" : nil } ?? ""
+            problem(full, "unknown setting\(suggestion)")
+        }
+    }
+
+    mutating func table(_ table: TOMLTable, _ key: String, at path: String) -> TOMLTable? {
+        guard let value = table[key] else { return nil }
+        guard let result = value.table else {
+            problem(join(path, key), "must be a table (got \(value.type))")
+            return nil
+        }
+        return result
+    }
+
+    mutating func tables(_ table: TOMLTable, _ key: String, at path: String) -> [TOMLTable] {
+        guard let value = table[key] else { return [] }
+        guard let array = value.array else {
+            problem(join(path, key), "must be an array of tables ([[\(key)]])")
+            return []
+        }
+        var result: [TOMLTable] = []
+        for (index, element) in array.enumerated() {
+            if let table = element.table { result.append(table) } else {
+                problem("\(join(path, key))[\(index)]", "must be a table (got \(element.type))")
+            }
+        }
+        return result
+    }
+
+    mutating func string(_ table: TOMLTable, _ key: String, at path: String, required: Bool = false) -> String? {
+        guard let value = table[key] else {
+            if required { problem(join(path, key), "is required") }
+            return nil
+        }
+        guard let string = value.string else {
+            problem(join(path, key), "must be a string (got \(describe(value)))")
+            return nil
+        }
+        return string
+    }
+
+    mutating func double(_ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<Double>? = nil) -> Double? {
+        guard let value = table[key] else { return nil }
+        guard let number = value.double ?? value.int.map(Double.init) else {
+            problem(join(path, key), "must be a number (got \(describe(value)))")
+            return nil
+        }
+        if let range, !range.contains(number) {
+            problem(join(path, key), "must be between \(format(range.lowerBound)) and \(format(range.upperBound)) (got \(format(number)))")
+            return nil
+        }
+        return number
+    }
+
+    mutating func int(_ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<Int>? = nil) -> Int? {
+        guard let value = table[key] else { return nil }
+        guard let number = value.int else {
+            problem(join(path, key), "must be a whole number (got \(describe(value)))")
+            return nil
+        }
+        if let range, !range.contains(number) {
+            problem(join(path, key), "must be between \(range.lowerBound) and \(range.upperBound) (got \(number))")
+            return nil
+        }
+        return number
+    }
+
+    mutating func bool(_ table: TOMLTable, _ key: String, at path: String) -> Bool? {
+        guard let value = table[key] else { return nil }
+        guard let flag = value.bool else {
+            problem(join(path, key), "must be true or false (got \(describe(value)))")
+            return nil
+        }
+        return flag
+    }
+
+    mutating func strings(_ table: TOMLTable, _ key: String, at path: String) -> [String] {
+        guard let value = table[key] else { return [] }
+        guard let array = value.array else {
+            problem(join(path, key), "must be an array of strings")
+            return []
+        }
+        var result: [String] = []
+        for (index, element) in array.enumerated() {
+            if let string = element.string { result.append(string) } else {
+                problem("\(join(path, key))[\(index)]", "must be a string (got \(describe(element)))")
+            }
+        }
+        return result
+    }
+
+    func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    private func describe(_ value: TOMLValueConvertible) -> String {
+        if let string = value.string { return "\"\(string)\"" }
+        return "\(value.type)"
+    }
+
+    private func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    guard !a.isEmpty else { return b.count }
+    guard !b.isEmpty else { return a.count }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return previous[b.count]
+}

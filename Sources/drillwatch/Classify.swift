@@ -1,0 +1,54 @@
+import ArgumentParser
+import Classifier
+import Foundation
+import Pipeline
+
+/// `drillwatch classify`: judge items without writing any state.
+struct Classify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Classify items against the drill corpus, writing no state.",
+        discussion: """
+            INPUT is a JSONL file of items ({"id","title","summary","content"?,"link"?,"published"?}),
+            '-' for JSONL on standard input, a plain-text article (first line is the title), or a
+            feed file or URL. Items are judged in input order, as if they arrived one after
+            another, so a later copy of a story is reported as a duplicate.
+            """)
+
+    @Option(name: .long, help: "The configuration file (default: $CONFIGURATION_DIRECTORY, ./config, /etc/drillwatch).")
+    var config: String?
+
+    @Flag(help: "Print one JSON object per item.")
+    var jsonl = false
+
+    @Flag(help: "Show the rules and similar documents behind each verdict.")
+    var explain = false
+
+    @Argument(help: "Inputs (default: standard input).")
+    var inputs: [String] = []
+
+    func run() async throws {
+        let settings = try wrap { try ClassifierLoader.settings(config) }
+        let classifier = try wrap { try ClassifierLoader.classifier(settings) }
+        let reader = ItemReader()
+        for input in inputs.isEmpty ? ["-"] : inputs {
+            let items = try await wrapAsync { try await reader.read(input) }
+            for item in items {
+                let verdict = classifier.judge(item.item)
+                if jsonl {
+                    print(VerdictOutput.json(item, verdict).serialised())
+                } else {
+                    print(VerdictOutput.text(item, verdict, explain: explain))
+                }
+            }
+        }
+    }
+}
+
+/// Turns a pipeline failure into a one-line CLI error.
+func wrap<T>(_ body: () throws -> T) throws(CLIError) -> T {
+    do { return try body() } catch { throw CLIError(String(describing: error)) }
+}
+
+func wrapAsync<T>(_ body: () async throws -> T) async throws(CLIError) -> T {
+    do { return try await body() } catch { throw CLIError(String(describing: error)) }
+}

@@ -1,0 +1,54 @@
+import Feeds
+import Model
+import Pipeline
+
+/// Verdicts as JSON lines and as text for a person.
+enum VerdictOutput {
+    static func json(_ item: LabelledItem, _ verdict: Verdict) -> JSONValue {
+        .object([
+            ("id", .string(item.item.id)),
+            ("verdict", .string(verdict.kind.rawValue)),
+            ("score", .number(verdict.score)),
+            ("rules", .array(verdict.rules.map { hit in
+                .object([("name", .string(hit.name)), ("effect", .string(hit.effect.rawValue)),
+                         ("weight", .number(hit.weight)), ("matched", .array(hit.matched.map(JSONValue.string)))])
+            })),
+            ("similar", .array(verdict.similar.map { doc in
+                .object([("doc", .string(doc.document)), ("score", .number(doc.score)),
+                         ("terms", .array(doc.terms.map(JSONValue.string)))])
+            })),
+            ("story", .optional(verdict.story)),
+            ("duplicate_of", .optional(verdict.duplicateOf)),
+            ("story_similarity", verdict.storySimilarity.map(JSONValue.number) ?? .null),
+            ("exercise", .optional(verdict.facts.exercise)),
+            ("places", .array(verdict.facts.places.map(JSONValue.string))),
+            ("countries", .array(verdict.facts.countries.map(JSONValue.string))),
+        ])
+    }
+
+    static func text(_ item: LabelledItem, _ verdict: Verdict, explain: Bool) -> String {
+        let mark: String = switch verdict.kind {
+        case .alert: "ALERT    "
+        case .duplicate: "DUPLICATE"
+        case .review: "REVIEW   "
+        case .ignore: "ignore   "
+        }
+        var lines = ["\(mark) \(String(format: "%.2f", verdict.score))  \(item.item.title.isEmpty ? item.item.id : item.item.title)"]
+        var facts = verdict.facts.headline
+        if !verdict.facts.countries.isEmpty { facts += (facts.isEmpty ? "" : " · ") + verdict.facts.countries.joined(separator: ", ") }
+        if !facts.isEmpty { lines.append("           \(facts)") }
+        if let story = verdict.story {
+            lines.append("           story \(story)" + (verdict.duplicateOf.map { " (same as \($0), similarity \(verdict.storySimilarity.map { String(format: "%.2f", $0) } ?? "?"))" } ?? ""))
+        }
+        if explain {
+            for hit in verdict.rules {
+                let sign = hit.effect == .veto ? "veto" : String(format: "%+.1f", hit.weight)
+                lines.append("           rule \(hit.name) [\(sign)]: \(hit.matched.joined(separator: ", "))")
+            }
+            for doc in verdict.similar {
+                lines.append("           similar \(doc.document) \(String(format: "%.2f", doc.score)): \(doc.terms.joined(separator: ", "))")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

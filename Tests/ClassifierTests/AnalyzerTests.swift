@@ -1,0 +1,52 @@
+import Testing
+@testable import Classifier
+
+@Suite struct Analysis {
+    let analyzer = Analyzer()
+
+    @Test func codenamesBecomeConsecutiveTokens() {
+        #expect(analyzer.analyze("Joint Sea-2024").map(\.term) == ["joint", "sea", "2024"])
+        #expect(analyzer.analyze("Northern/Interaction-2023").map(\.term) == ["northern", "interact", "2023"])
+        #expect(analyzer.analyze("North-Joint 2024").map(\.surface) == ["north", "joint", "2024"])
+        let positions = analyzer.analyze("the Northern/Interaction-2023 drills").map(\.position)
+        #expect(positions == [0, 1, 2, 3, 4])
+    }
+
+    @Test func stemmingFoldsInflection() {
+        #expect(analyzer.analyze("Drills drilled drilling").map(\.term) == ["drill", "drill", "drill"])
+        #expect(analyzer.analyze("exercises exercise").map(\.term) == ["exercis", "exercis"])
+        // Russian: учения and учений share a stem; Ё reads as Е.
+        let russian = analyzer.analyze("Учения учений ЁЛКА")
+        #expect(russian[0].term == russian[1].term)
+        #expect(russian[2].surface == "елка")
+    }
+
+    @Test func caseFoldingIsFull() {
+        #expect(Analyzer.fold("STRAßE") == "strasse")
+        #expect(Analyzer.fold("ΣΟΦΟΣ") == "σοφοσ")
+        #expect(Analyzer.fold("Китай") == "китай")
+    }
+
+    @Test func nfkcNormalises() {
+        // Full-width Latin and the "ﬁ" ligature are compatibility characters.
+        #expect(analyzer.analyze("ＰＬＡ ﬁre").map(\.surface) == ["pla", "fire"])
+    }
+
+    @Test func cjkBecomesBigrams() {
+        #expect(analyzer.analyze("中俄联合演习").map(\.term) == ["中俄", "俄联", "联合", "合演", "演习"])
+        #expect(analyzer.analyze("俄").map(\.term) == ["俄"])
+        let mixed = analyzer.analyze("PLA 演习 2024")
+        #expect(mixed.map(\.term) == ["pla", "演习", "2024"])
+    }
+
+    @Test func possessivesAndApostrophes() {
+        #expect(analyzer.analyze("China's navy").map(\.term) == ["china", "navi"])
+        #expect(analyzer.analyze("the navies' drills").map(\.term) == ["the", "navi", "drill"])
+    }
+
+    @Test func stopWordsKeepTheirPlace() {
+        let tokens = analyzer.analyze("Sea of Japan")
+        #expect(tokens.map(\.isStopWord) == [false, true, false])
+        #expect(tokens.map(\.position) == [0, 1, 2])
+    }
+}

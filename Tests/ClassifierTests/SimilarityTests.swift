@@ -1,0 +1,117 @@
+import Testing
+@testable import Classifier
+
+@Suite struct Similarity {
+    let analyzer = Analyzer()
+
+    func index(_ documents: [(String, String)]) -> SimilarityIndex {
+        let index = SimilarityIndex()
+        index.build(documents.map { CorpusDocument(id: $0.0, title: nil, body: $0.1) }, analyzer: analyzer)
+        return index
+    }
+
+    @Test func ranksTheClosestDocumentFirst() {
+        let index = index([
+            ("naval", "The Chinese and Russian navies held joint naval drills in the Sea of Japan with destroyers."),
+            ("trade", "China and Russia signed a gas pipeline deal and discussed trade and tourism."),
+            ("weather", "A typhoon brought heavy rain to the southern coast; ferries were cancelled."),
+        ])
+        let query = index.vector(title: "Navies drill together", body: "Chinese and Russian destroyers began naval drills near China.", analyzer: analyzer)
+        let results = index.mostSimilar(to: query, limit: 3)
+        #expect(results.map { index.documents[$0.index].id } == ["naval", "trade"])
+        #expect(results[0].score > results[1].score)
+        #expect(results[0].score > 0.3 && results[0].score <= 1)
+        #expect(results[0].terms.contains("drill") && results[0].terms.contains("naval"))
+        // The weather document shares no term: it is not returned at all.
+        #expect(!results.contains { index.documents[$0.index].id == "weather" })
+    }
+
+    @Test func identicalTextScoresOne() {
+        let text = "Joint Sea exercise begins near Vladivostok with warships and submarines"
+        let index = index([("a", text), ("b", "something else entirely about fishing quotas")])
+        let result = index.mostSimilar(to: index.vector(title: "", body: text, analyzer: analyzer), limit: 1)
+        #expect(abs(result[0].score - 1) < 0.001)
+    }
+
+    @Test func documentsCanBeAddedLater() {
+        let index = index([("a", "fishing quotas for squid in the north")])
+        #expect(index.mostSimilar(to: index.vector(title: "", body: "bomber patrol over the sea", analyzer: analyzer)).isEmpty)
+        index.add(CorpusDocument(id: "b", body: "strategic bomber patrol over the sea of japan"), analyzer: analyzer)
+        let result = index.mostSimilar(to: index.vector(title: "", body: "bomber patrol over the sea", analyzer: analyzer))
+        #expect(index.documents[result[0].index].id == "b")
+    }
+
+    @Test func scalesToTenThousandDocuments() {
+        // Not a timing test: the index must build and answer over a large corpus.
+        var documents: [(String, String)] = []
+        let words = ["navy", "trade", "summit", "drill", "bomber", "typhoon", "squid", "pipeline", "parade", "sanction",
+                     "warship", "tourism", "market", "election", "football", "festival", "harbour", "frigate", "missile", "treaty"]
+        for index in 0..<10_000 {
+            let body = (0..<40).map { words[(index * 7 + $0 * 13 + $0 * $0) % words.count] }.joined(separator: " ")
+            documents.append(("doc-\(index)", body + " unique\(index)"))
+        }
+        let index = index(documents)
+        #expect(index.count == 10_000)
+        let probe = index.vector(title: "", body: documents[4242].1, analyzer: analyzer)
+        #expect(index.documents[index.mostSimilar(to: probe, limit: 1)[0].index].id == "doc-4242")
+    }
+}
+
+@Suite struct CorpusDocuments {
+    @Test func frontMatterAndMarkdown() {
+        let document = CorpusDocument.parse(id: "x", text: """
+            ---
+            title: "Joint Sea-2025 opens"
+            date: 2025-08-01
+            url: https://example.org/a
+            exercise: Joint Sea-2025
+            ---
+            # Joint Sea-2025 opens
+
+            The **navies** began [drills](https://example.org/d) near Vladivostok.
+            """)
+        #expect(document.title == "Joint Sea-2025 opens")
+        #expect(document.date == "2025-08-01")
+        #expect(document.exercise == "Joint Sea-2025")
+        #expect(document.body.contains("The navies began drills near Vladivostok."))
+    }
+
+    @Test func boilerplateIsRemoved() {
+        let document = CorpusDocument.parse(id: "x", text: """
+            Support our newsroom!
+
+            Navies begin joint drills
+
+            Photo One / AGENCY / AGENCY
+
+            Chinese and Russian warships began a week of joint drills on Monday, the ministry said.
+
+            Comments (0)
+
+            The drills will include anti-submarine warfare and air defence, officials said.
+
+            Sign up for our free weekly newsletter
+
+            Dear readers, we need your help to keep reporting. Please donate.
+
+            Once
+            Monthly
+            Continue
+            """)
+        #expect(document.title == "Navies begin joint drills")
+        #expect(document.body == "Chinese and Russian warships began a week of joint drills on Monday, the ministry said.\n\nThe drills will include anti-submarine warfare and air defence, officials said.")
+    }
+
+    @Test func seedOneLosesItsAppeal() throws {
+        guard let folder = SharedSeeds.folder else { return }
+        let text = try String(contentsOf: folder.appendingPathComponent("001_0bd98f5283454918.txt"), encoding: .utf8)
+        let document = CorpusDocument.parse(id: "001", text: text)
+        #expect(document.title == "China Says Conducting Joint Military Drills With Russia")
+        let lower = document.body.lowercased()
+        for phrase in ["newsletter", "dear readers", "support us", "remind me later", "read more", "xinhua / epa"] {
+            #expect(!lower.contains(phrase), "'\(phrase)' survived")
+        }
+        #expect(lower.contains("joint sea-2024"))
+        #expect(lower.contains("grave concern"))
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Model
+import Pipeline
+import Testing
+@testable import Classifier
+
+/// The classifier with the shipped rules and corpus, on invented articles and the seeds.
+@Suite struct Verdicts {
+    static let article = """
+        Chinese and Russian warships began a joint naval exercise in the Sea of Japan on Monday, the Chinese defence ministry said.
+
+        The drills, code-named Joint Sea-2031, involve destroyers, frigates, submarines and anti-submarine aircraft from both navies and will last five days.
+
+        The ministry said the exercise was planned under an annual cooperation agreement and was not aimed at any third party.
+
+        Russian Pacific Fleet ships sailed from Vladivostok to join the Chinese flotilla, the Russian defence ministry said in a statement.
+
+        Japan's defence ministry said it was monitoring the ships closely.
+        """
+
+    static func item(_ id: String, _ title: String, _ body: String, days: Double = 0) -> Item {
+        Item(id: id, title: title, text: body, published: Date(timeIntervalSince1970: 1_900_000_000 + days * 86400))
+    }
+
+    @Test func jointDrillIsAnExplainedAlert() throws {
+        let classifier = try Shipped.classifier()
+        let verdict = classifier.judge(Self.item("a", "China and Russia begin Joint Sea-2031 naval drills", Self.article))
+        #expect(verdict.kind == .alert)
+        #expect(verdict.score >= 0.9)
+        let names = verdict.rules.map(\.name)
+        #expect(names.contains("drill-with-china-and-russia"))
+        #expect(names.contains("named-bilateral-exercise"))
+        let named = try #require(verdict.rules.first { $0.name == "named-bilateral-exercise" })
+        #expect(named.matched.contains("Joint Sea"))
+        #expect(verdict.similar.count == 3)
+        #expect(verdict.similar.allSatisfy { $0.score > 0 && !$0.terms.isEmpty })
+        #expect(verdict.story != nil)
+        #expect(verdict.facts.exercise == "Joint Sea-2031")
+        #expect(verdict.facts.places.prefix(2) == ["Sea of Japan", "Vladivostok"])
+        #expect(verdict.facts.countries.prefix(2) == ["China", "Russia"])
+        #expect(verdict.facts.headline == "Joint Sea-2031 · Sea of Japan · Vladivostok")
+    }
+
+    @Test(arguments: [
+        ("Schools hold earthquake drills across the prefecture", "Pupils practised evacuation as part of the annual earthquake drill. Teachers said China and Russia had sent observers."),
+        ("Offshore drilling finds new oil reservoir", "The company said drilling at the offshore well near the Chinese coast found oil; a Russian partner holds a stake."),
+        ("Bombers beat Chargers in overtime", "The Bombers football team won the league game after a late touchdown."),
+    ])
+    func trapsAreVetoedOrIgnored(title: String, body: String) throws {
+        let verdict = try Shipped.classifier().judge(Self.item("t", title, body))
+        #expect(verdict.kind == .ignore)
+    }
+
+    @Test func diplomacyWithoutDrillsIsNotAnAlert() throws {
+        let verdict = try Shipped.classifier().judge(Self.item("d", "Xi and Putin sign trade deal at Moscow summit",
+            "Chinese President Xi Jinping and Russian President Vladimir Putin signed agreements on energy and trade. The leaders praised their strategic partnership."))
+        #expect(verdict.kind == .ignore)
+        #expect(verdict.rules.contains { $0.name == "headline-other-topic" && $0.effect == .lower })
+    }
+
+    @Test func oneCountryAloneIsNotAJointDrill() throws {
+        let verdict = try Shipped.classifier().judge(Self.item("o", "Russian Pacific Fleet starts snap drills",
+            "Dozens of Russian warships and aircraft began exercises in the Sea of Okhotsk, the defence ministry said."))
+        #expect(verdict.kind == .ignore)
+        #expect(verdict.rules.contains { $0.name == "no-china" })
+    }
+
+    @Test func seedsTwoAndThreeAreOneStory() throws {
+        let corpus = try CorpusStore(folder: Shipped.settings().corpusFolder).load()
+        func item(_ id: String) throws -> Item {
+            let document = try #require(corpus.first { $0.id.hasPrefix(id) })
+            return Item(id: document.id, title: document.title ?? "", text: document.body)
+        }
+        let classifier = try Shipped.classifier()
+        let first = classifier.judge(try item("002"))
+        let second = classifier.judge(try item("003"))
+        #expect(first.kind == .alert)
+        #expect(second.kind == .duplicate)
+        #expect(second.story == first.story)
+        #expect(second.duplicateOf == first.story.map { _ in try! item("002").id })
+    }
+
+    @Test func twentyRewordedCopiesAreOneAlert() throws {
+        let classifier = try Shipped.classifier()
+        let verdicts = (0..<20).map { index in
+            classifier.judge(Self.item("copy-\(index)", Rewording.title(index), Rewording.body(Self.article, variant: index), days: Double(index) * 0.1))
+        }
+        #expect(verdicts.filter { $0.kind == .alert }.count == 1)
+        #expect(verdicts.filter { $0.kind == .duplicate }.count == 19)
+        #expect(Set(verdicts.compactMap(\.story)).count == 1)
+        #expect(verdicts.dropFirst().allSatisfy { $0.duplicateOf == "copy-0" })
+    }
+
+    @Test func sameSeriesInAnotherYearIsAnotherStory() throws {
+        let classifier = try Shipped.classifier()
+        let earlier = classifier.judge(Self.item("2031", "China and Russia begin Joint Sea-2031 naval drills", Self.article))
+        let later = classifier.judge(Self.item("2032", "China and Russia begin Joint Sea-2032 naval drills",
+                                               Self.article.replacingOccurrences(of: "2031", with: "2032"), days: 2))
+        #expect(earlier.kind == .alert)
+        #expect(later.kind == .alert)
+        #expect(earlier.story != later.story)
+    }
+
+    @Test func storiesExpireAfterTheWindow() throws {
+        let classifier = try Shipped.classifier()
+        let first = classifier.judge(Self.item("x1", "China and Russia begin Joint Sea-2031 naval drills", Self.article))
+        let month = classifier.judge(Self.item("x2", "China and Russia begin Joint Sea-2031 naval drills", Self.article, days: 40))
+        #expect(first.kind == .alert && month.kind == .alert)
+    }
+
+    @Test func learningAddsAlertsToTheIndex() throws {
+        let classifier = try Shipped.classifier { $0.classifier.learn = true }
+        let before = classifier.corpus.count
+        _ = classifier.judge(Self.item("l", "China and Russia begin Joint Sea-2031 naval drills", Self.article))
+        #expect(classifier.corpus.count == before + 1)
+    }
+}
+
+/// Deterministic rewordings of an article, as syndication produces them: synonyms, a dropped
+/// or moved paragraph, an "UPDATE" prefix, an agency trailer.
+enum Rewording {
+    static let synonyms: [(String, String)] = [
+        ("began", "started"), ("warships", "naval vessels"), ("said", "stated"), ("drills", "manoeuvres"),
+        ("will last", "are scheduled to run for"), ("closely", "carefully"), ("planned", "arranged"),
+        ("involve", "include"), ("on Monday", "early on Monday"), ("sailed", "set off"),
+    ]
+
+    static func title(_ variant: Int) -> String {
+        let titles = ["China and Russia begin Joint Sea-2031 naval drills", "Chinese, Russian navies launch Joint Sea-2031 exercise",
+                      "Russia and China start joint naval drills in Sea of Japan"]
+        return (variant % 4 == 3 ? "UPDATE \(variant / 4 + 1)-" : "") + titles[variant % titles.count]
+    }
+
+    static func body(_ text: String, variant: Int) -> String {
+        var paragraphs = text.components(separatedBy: "\n\n")
+        for (index, pair) in synonyms.enumerated() where (variant >> (index % 5)) & 1 == 1 || (variant + index) % 3 == 0 {
+            paragraphs = paragraphs.map { $0.replacingOccurrences(of: pair.0, with: pair.1) }
+        }
+        if variant % 3 == 1 { paragraphs.remove(at: 2) }
+        if variant % 5 == 2 { paragraphs.append(paragraphs.removeFirst()) }
+        if variant % 2 == 1 { paragraphs.append("(Reporting by the Asia desk; editing by the night team)") }
+        return paragraphs.joined(separator: "\n\n")
+    }
+}
+
+/// `drillwatch eval` on the development set: the acceptance figures.
+@Suite struct DevelopmentSet {
+    @Test func precisionAndRecallOnDev() async throws {
+        guard let shared = SharedSeeds.shared else { return }
+        let items = try await ItemReader().read(shared.appendingPathComponent("eval/dev.jsonl").path)
+        let classifier = try Shipped.classifier()
+        var evaluation = Evaluation()
+        for item in items { evaluation.record(item, classifier.judge(item.item)) }
+        print("dev: precision \(evaluation.precision), recall \(evaluation.recall), F1 \(evaluation.f1)")
+        #expect(evaluation.precision >= 0.95)
+        #expect(evaluation.recall >= 0.90)
+    }
+}
