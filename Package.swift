@@ -41,7 +41,7 @@ let package = Package(
                 "Curl", "Feeds", "Model", "Classifier", "Settings", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "drillwatch-bench", dependencies: ["Feeds", "XML", "Classifier", "Model"]),
+        .executableTarget(name: "drillwatch-bench", dependencies: ["Curl", "Feeds", "XML", "Classifier", "Model", "Settings", "Pipeline"]),
 
         // MARK: Tests
         .testTarget(name: "CurlTests", dependencies: ["Curl"], resources: [.copy("Fixtures")]),

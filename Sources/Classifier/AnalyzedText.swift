@@ -4,8 +4,8 @@ public struct AnalyzedText: Sendable {
     public let tokens: [Token]
     /// How many of `tokens` belong to the title.
     public let titleCount: Int
-    /// Token indices by stemmed term.
-    let indicesByTerm: [String: [Int]]
+    /// Token indices by term id.
+    let indicesByTerm: [Int32: [Int]]
 
     /// Body positions start this far after the title's, so no phrase or NEAR spans both.
     static let bodyOffset = 100_000
@@ -15,8 +15,9 @@ public struct AnalyzedText: Sendable {
         let bodyTokens = analyzer.analyze(body, startPosition: Self.bodyOffset)
         tokens = titleTokens + bodyTokens
         titleCount = titleTokens.count
-        var index: [String: [Int]] = [:]
-        for (i, token) in tokens.enumerated() { index[token.term, default: []].append(i) }
+        var index: [Int32: [Int]] = [:]
+        index.reserveCapacity(tokens.count)
+        for (i, token) in tokens.enumerated() { index[token.termID, default: []].append(i) }
         indicesByTerm = index
     }
 
@@ -37,34 +38,146 @@ struct Span: Hashable {
     var last: Int
 }
 
-/// Evaluates queries against analysed text.
-struct QueryMatcher {
-    let text: AnalyzedText
+/// Queries compiled into one table of shared nodes. Rules repeat the same groups of words
+/// ("china OR chinese OR …" appears in a dozen rules); identical sub-queries become one node,
+/// evaluated once per item.
+final class QueryProgram {
+    enum Node {
+        case term(Int32, Query.Field?)
+        case prefix([UInt8], Query.Field?)
+        case phrase([Int], Query.Field?)
+        case and([Int])
+        case or([Int])
+        case not(Int)
+        case near(Int, Int, Int)
+    }
 
-    /// Whether the query matches, and the spans of words that made it match.
-    func evaluate(_ query: Query) -> (matched: Bool, spans: [Span]) {
+    private(set) var nodes: [Node] = []
+    private var ids: [String: Int] = [:]
+    let analyzer: Analyzer
+    /// Prefix nodes, and for each surface id seen, the prefix nodes its word matches.
+    private var prefixNodes: [(id: Int, bytes: [UInt8])] = []
+    private var prefixMatches: [Int32: [Int]] = [:]
+
+    init(analyzer: Analyzer) {
+        self.analyzer = analyzer
+    }
+
+    /// The prefix nodes a word matches (computed once per distinct word).
+    func prefixes(matching surfaceID: Int32) -> [Int] {
+        if let known = prefixMatches[surfaceID] { return known }
+        let bytes = Array(analyzer.surfaceNames[Int(surfaceID)].utf8)
+        let matching = prefixNodes.filter { bytes.starts(with: $0.bytes) }.map(\.id)
+        if prefixMatches.count > 1_000_000 { prefixMatches.removeAll(keepingCapacity: true) }
+        prefixMatches[surfaceID] = matching
+        return matching
+    }
+
+    /// Adds a query; returns the id of its root node.
+    func add(_ query: Query) -> Int {
         switch query {
-        case .term, .prefix, .phrase:
-            let spans = positional(query)
-            return (!spans.isEmpty, spans)
+        case .term(let term, let field):
+            return intern("t\(field?.rawValue ?? ""):\(term)", .term(analyzer.termID(term), field))
+        case .prefix(let prefix, let field):
+            let id = intern("p\(field?.rawValue ?? ""):\(prefix)", .prefix(Array(prefix.utf8), field))
+            if !prefixNodes.contains(where: { $0.id == id }) {
+                prefixNodes.append((id, Array(prefix.utf8)))
+                prefixMatches.removeAll()
+            }
+            return id
+        case .phrase(let parts, let field):
+            let children = parts.map(add)
+            return intern("ph\(field?.rawValue ?? ""):\(children)", .phrase(children, field))
+        case .and(let parts):
+            let children = parts.map(add)
+            return intern("and:\(children)", .and(children))
+        case .or(let parts):
+            let children = parts.map(add)
+            return intern("or:\(children)", .or(children))
+        case .not(let inner):
+            let child = add(inner)
+            return intern("not:\(child)", .not(child))
+        case .near(let a, let b, let distance):
+            let left = add(a), right = add(b)
+            return intern("near:\(left),\(right),\(distance)", .near(left, right, distance))
+        }
+    }
+
+    private func intern(_ key: String, _ node: Node) -> Int {
+        if let id = ids[key] { return id }
+        let id = nodes.count
+        nodes.append(node)
+        ids[key] = id
+        return id
+    }
+}
+
+/// Evaluates a program's nodes against one text, each node at most once.
+struct QueryEvaluator {
+    typealias Result = (matched: Bool, spans: [Span])
+
+    let program: QueryProgram
+    let text: AnalyzedText
+    private var memo: [Result?]
+    /// Token indices by prefix node, found in one pass over the tokens.
+    private let prefixHits: [Int: [Int]]
+
+    init(program: QueryProgram, text: AnalyzedText) {
+        self.program = program
+        self.text = text
+        memo = Array(repeating: nil, count: program.nodes.count)
+        var hits: [Int: [Int]] = [:]
+        for (index, token) in text.tokens.enumerated() {
+            for node in program.prefixes(matching: token.surfaceID) { hits[node, default: []].append(index) }
+        }
+        prefixHits = hits
+    }
+
+    mutating func evaluate(_ id: Int) -> Result {
+        if let known = memo[id] { return known }
+        let result: Result
+        switch program.nodes[id] {
+        case .term(let term, let field):
+            let spans = (text.indicesByTerm[term] ?? []).filter { text.inField($0, field) }.map { Span(first: $0, last: $0) }
+            result = (!spans.isEmpty, spans)
+        case .prefix(_, let field):
+            let spans = (prefixHits[id] ?? []).filter { text.inField($0, field) }.map { Span(first: $0, last: $0) }
+            result = (!spans.isEmpty, spans)
+        case .phrase(let parts, let field):
+            var spans: [Span] = []
+            if let first = parts.first {
+                for start in evaluate(first).spans where text.inField(start.first, field) {
+                    var index = start.first
+                    var ok = true
+                    for part in parts.dropFirst() {
+                        let next = index + 1
+                        guard next < text.tokens.count, text.tokens[next].position == text.tokens[index].position + 1,
+                              matchesSingle(part, at: next) else { ok = false; break }
+                        index = next
+                    }
+                    if ok { spans.append(Span(first: start.first, last: index)) }
+                }
+            }
+            result = (!spans.isEmpty, spans)
         case .and(let parts):
             var spans: [Span] = []
+            var matched = true
             for part in parts {
-                let (matched, partSpans) = evaluate(part)
-                if !matched { return (false, []) }
-                spans += partSpans
+                let partial = evaluate(part)
+                if !partial.matched { matched = false; spans = []; break }
+                spans += partial.spans
             }
-            return (true, spans)
+            result = (matched, spans)
         case .or(let parts):
             var matched = false
             var spans: [Span] = []
             for part in parts {
-                let result = evaluate(part)
-                if result.matched { matched = true; spans += result.spans }
+                let partial = evaluate(part)
+                if partial.matched { matched = true; spans += partial.spans }
             }
-            return (matched, spans)
+            result = (matched, spans)
         case .not(let inner):
-            return (!evaluate(inner).matched, [])
+            result = (!evaluate(inner).matched, [])
         case .near(let a, let b, let distance):
             let left = evaluate(a).spans, right = evaluate(b).spans
             var spans: [Span] = []
@@ -74,7 +187,17 @@ struct QueryMatcher {
                     spans.append(r)
                 }
             }
-            return (!spans.isEmpty, spans)
+            result = (!spans.isEmpty, spans)
+        }
+        memo[id] = result
+        return result
+    }
+
+    private func matchesSingle(_ id: Int, at index: Int) -> Bool {
+        switch program.nodes[id] {
+        case .term(let term, _): return text.tokens[index].termID == term
+        case .prefix: return program.prefixes(matching: text.tokens[index].surfaceID).contains(id)
+        default: return false
         }
     }
 
@@ -85,45 +208,18 @@ struct QueryMatcher {
         if b.last < a.first { return tokens[a.first].position - tokens[b.last].position - 1 }
         return 0
     }
+}
 
-    private func positional(_ query: Query) -> [Span] {
-        switch query {
-        case .term(let term, let field):
-            return (text.indicesByTerm[term] ?? []).filter { text.inField($0, field) }.map { Span(first: $0, last: $0) }
-        case .prefix(let prefix, let field):
-            var spans: [Span] = []
-            for (index, token) in text.tokens.enumerated() where token.surface.hasPrefix(prefix) && text.inField(index, field) {
-                spans.append(Span(first: index, last: index))
-            }
-            return spans
-        case .phrase(let parts, let field):
-            guard let first = parts.first else { return [] }
-            var spans: [Span] = []
-            for start in positional(first) where text.inField(start.first, field) {
-                var index = start.first
-                var ok = true
-                for part in parts.dropFirst() {
-                    let next = index + 1
-                    guard next < text.tokens.count, text.tokens[next].position == text.tokens[index].position + 1,
-                          matchesSingle(part, at: next) else { ok = false; break }
-                    index = next
-                }
-                if ok { spans.append(Span(first: start.first, last: index)) }
-            }
-            return spans
-        case .or(let parts):
-            return parts.flatMap { evaluate($0).spans }
-        case .and, .not, .near:
-            return evaluate(query).spans
-        }
-    }
+/// Evaluates single queries against analysed text (for tests and one-off matching).
+struct QueryMatcher {
+    let text: AnalyzedText
+    let analyzer: Analyzer
 
-    private func matchesSingle(_ part: Query, at index: Int) -> Bool {
-        switch part {
-        case .term(let term, _): return text.tokens[index].term == term
-        case .prefix(let prefix, _): return text.tokens[index].surface.hasPrefix(prefix)
-        default: return false
-        }
+    func evaluate(_ query: Query) -> (matched: Bool, spans: [Span]) {
+        let program = QueryProgram(analyzer: analyzer)
+        let root = program.add(query)
+        var evaluator = QueryEvaluator(program: program, text: text)
+        return evaluator.evaluate(root)
     }
 
     /// The words behind spans, as written, without repeats: ["China", "joint drills"].

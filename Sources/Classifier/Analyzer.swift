@@ -10,6 +10,10 @@ public struct Token: Sendable, Equatable {
     public var original: String
     public var position: Int
     public var isStopWord: Bool
+    /// `term` and `surface` as small integers from the analyzer's lexicon: the hot paths
+    /// (rule matching, similarity) compare and hash these instead of strings.
+    public var termID: Int32 = -1
+    public var surfaceID: Int32 = -1
 }
 
 /// Turns text into tokens the same way for the corpus, the items and the rules:
@@ -28,7 +32,11 @@ public struct Token: Sendable, Equatable {
 public final class Analyzer {
     private let english: Stemmer
     private let russian: Stemmer
-    private var stemCache: [String: String] = [:]
+    /// Every folded word seen, with its stem: (surface id, term id).
+    private var lexicon: [String: (surface: Int32, term: Int32)] = [:]
+    private var termIDs: [String: Int32] = [:]
+    public private(set) var termNames: [String] = []
+    public private(set) var surfaceNames: [String] = []
 
     public init() {
         guard let english = Stemmer(language: "english"), let russian = Stemmer(language: "russian") else {
@@ -39,81 +47,140 @@ public final class Analyzer {
     }
 
     /// Tokens of `text`, numbered from `startPosition`.
+    ///
+    /// Works on UTF-8 bytes, decoding only non-ASCII sequences: most news text is ASCII
+    /// between its quotation marks, and this is the classifier's hottest loop.
     public func analyze(_ text: String, startPosition: Int = 0) -> [Token] {
         var tokens: [Token] = []
+        tokens.reserveCapacity(text.utf8.count / 5)
         var position = startPosition
-        let normalized = Self.isASCII(text) ? text : text.precomposedStringWithCompatibilityMapping
-        var word = String.UnicodeScalarView()
+        let normalized = Self.needsNormalization(text) ? text.precomposedStringWithCompatibilityMapping : text
+        let bytes = Array(normalized.utf8)
+        var wordStart = -1          // byte offset of the current word, or -1
+        var wordEnd = 0             // end of the word without trailing apostrophes
+        var wordIsASCII = true
         var cjk: [Unicode.Scalar] = []
 
         func flushWord() {
-            guard !word.isEmpty else { return }
-            // Trailing apostrophes are punctuation, not part of the word.
-            while let last = word.last, last == "'" || last == "\u{2019}" { word.removeLast() }
-            if !word.isEmpty {
-                let original = String(word)
-                let surface = Self.fold(original)
-                let term = stem(surface)
-                tokens.append(Token(term: term, surface: surface, original: original, position: position,
-                                    isStopWord: StopWords.contains(surface)))
+            guard wordStart >= 0 else { return }
+            if wordEnd > wordStart {
+                let slice = bytes[wordStart..<wordEnd]
+                let original = String(decoding: slice, as: UTF8.self)
+                let surface: String
+                if wordIsASCII {
+                    surface = String(decoding: slice.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+                } else {
+                    surface = Self.fold(original)
+                }
+                let (surfaceID, termID) = lookup(surface)
+                tokens.append(Token(term: termNames[Int(termID)], surface: surface, original: original, position: position,
+                                    isStopWord: StopWords.contains(surface), termID: termID, surfaceID: surfaceID))
                 position += 1
             }
-            word = String.UnicodeScalarView()
+            wordStart = -1
+            wordIsASCII = true
         }
         func flushCJK() {
             guard !cjk.isEmpty else { return }
-            if cjk.count == 1 {
-                let text = String(String.UnicodeScalarView(cjk))
-                tokens.append(Token(term: text, surface: text, original: text, position: position, isStopWord: false))
+            func append(_ text: String) {
+                let (surfaceID, termID) = lookup(text)
+                tokens.append(Token(term: text, surface: text, original: text, position: position, isStopWord: false,
+                                    termID: termID, surfaceID: surfaceID))
                 position += 1
+            }
+            if cjk.count == 1 {
+                append(String(String.UnicodeScalarView(cjk)))
             } else {
-                for index in 0..<(cjk.count - 1) {
-                    let text = String(String.UnicodeScalarView(cjk[index...(index + 1)]))
-                    tokens.append(Token(term: text, surface: text, original: text, position: position, isStopWord: false))
-                    position += 1
-                }
+                for index in 0..<(cjk.count - 1) { append(String(String.UnicodeScalarView(cjk[index...(index + 1)]))) }
             }
             cjk.removeAll()
         }
 
-        for scalar in normalized.unicodeScalars {
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte < 0x80 {
+                flushCJK()
+                let isWord = (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A)
+                if isWord {
+                    if wordStart < 0 { wordStart = i }
+                    wordEnd = i + 1
+                } else if byte == UInt8(ascii: "'") && wordStart >= 0 {
+                    // Kept only when a letter follows ("China's"); trailing ones are dropped.
+                } else {
+                    flushWord()
+                }
+                i += 1
+                continue
+            }
+            // Decode one non-ASCII scalar.
+            let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+            var value = UInt32(byte) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+            for k in 1..<length where i + k < bytes.count { value = value << 6 | UInt32(bytes[i + k] & 0x3F) }
+            let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
             if Self.isCJK(scalar) {
                 flushWord()
                 cjk.append(scalar)
-                continue
-            }
-            flushCJK()
-            if Self.isWordScalar(scalar) {
-                word.append(scalar)
-            } else if (scalar == "'" || scalar == "\u{2019}"), !word.isEmpty {
-                word.append("'")
             } else {
-                flushWord()
+                flushCJK()
+                if scalar == "\u{2019}" && wordStart >= 0 {
+                    // A typographic apostrophe inside a word; see above.
+                    wordIsASCII = false
+                } else if Self.isWordScalar(scalar) {
+                    if wordStart < 0 { wordStart = i }
+                    wordEnd = i + length
+                    wordIsASCII = false
+                } else {
+                    flushWord()
+                }
             }
+            i += length
         }
         flushWord()
         flushCJK()
         return tokens
     }
 
+    /// The ids of a folded word and of its stem, adding them to the lexicon when new.
+    func lookup(_ surface: String) -> (Int32, Int32) {
+        if let known = lexicon[surface] { return known }
+        let term = computeStem(surface)
+        let termID: Int32
+        if let known = termIDs[term] {
+            termID = known
+        } else {
+            termID = Int32(termNames.count)
+            termNames.append(term)
+            termIDs[term] = termID
+        }
+        let surfaceID = Int32(surfaceNames.count)
+        surfaceNames.append(surface)
+        lexicon[surface] = (surfaceID, termID)
+        return (surfaceID, termID)
+    }
+
+    /// The id of a stemmed term, adding it when new (for query terms).
+    func termID(_ term: String) -> Int32 {
+        if let known = termIDs[term] { return known }
+        let id = Int32(termNames.count)
+        termNames.append(term)
+        termIDs[term] = id
+        return id
+    }
+
     /// Stems one folded word with the stemmer of its script.
     public func stem(_ surface: String) -> String {
-        if let cached = stemCache[surface] { return cached }
+        termNames[Int(lookup(surface).1)]
+    }
+
+    private func computeStem(_ surface: String) -> String {
         var hasLatin = false, hasCyrillic = false
         for scalar in surface.unicodeScalars {
             if (0x0400...0x04FF).contains(scalar.value) { hasCyrillic = true } else if scalar.properties.isAlphabetic { hasLatin = true }
         }
-        let stem: String
-        if hasCyrillic && !hasLatin {
-            stem = russian.stem(surface)
-        } else if hasLatin && !hasCyrillic {
-            stem = english.stem(surface)
-        } else {
-            stem = surface
-        }
-        if stemCache.count > 200_000 { stemCache.removeAll(keepingCapacity: true) }
-        stemCache[surface] = stem
-        return stem
+        if hasCyrillic && !hasLatin { return russian.stem(surface) }
+        if hasLatin && !hasCyrillic { return english.stem(surface) }
+        return surface
     }
 
     /// Full case folding for matching: lower case, `ß` → `ss`, final sigma → sigma, `ё` → `е`,
@@ -134,6 +201,29 @@ public final class Analyzer {
     }
 
     static func isASCII(_ text: String) -> Bool { text.utf8.allSatisfy { $0 < 0x80 } }
+
+    /// Whether NFKC could change `text`: only when it holds combining marks or compatibility
+    /// characters (no-break and typographic spaces, ligatures, full-width forms, super- and
+    /// subscripts, enclosed or compatibility CJK). Plain Latin, Cyrillic and CJK text with
+    /// curly quotes and dashes is already normalised, and skipping Foundation's normaliser
+    /// for it is most of the analyzer's speed.
+    static func needsNormalization(_ text: String) -> Bool {
+        for scalar in text.unicodeScalars where scalar.value >= 0x80 {
+            switch scalar.value {
+            case 0x00A0...0x00BF, 0x0300...0x036F, 0x0483...0x0489, 0x1AB0...0x1AFF, 0x1DC0...0x1DFF,
+                 0x2000...0x200A, 0x2024...0x2026, 0x202F, 0x2033...0x2037, 0x203C...0x2057, 0x205F,
+                 0x2070...0x209F, 0x20D0...0x20FF, 0x2100...0x218F, 0x2460...0x24FF, 0x2A0C...0x2A74,
+                 0x2C7C...0x2C7D, 0x2E9F, 0x2EF3, 0x2F00...0x2FDF, 0x3000, 0x3099...0x309C, 0x309F, 0x30FF,
+                 0x3131...0x318E, 0x3192...0x319F, 0x3200...0x33FF, 0xA69C...0xA69D, 0xA770, 0xA7F8...0xA7F9,
+                 0xAB5C...0xAB5F, 0xF900...0xFAFF, 0xFB00...0xFDFF, 0xFE00...0xFE6F, 0xFF00...0xFFEF,
+                 0x1D400...0x1D7FF, 0x1F100...0x1F1FF, 0x2F800...0x2FA1F:
+                return true
+            default:
+                continue
+            }
+        }
+        return false
+    }
 
     static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
         if scalar.value < 0x80 {

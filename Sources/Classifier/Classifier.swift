@@ -37,6 +37,8 @@ public final class Classifier {
     public let settings: ClassifierSettings
     private let analyzer: Analyzer
     private let rules: [CompiledRule]
+    private let program: QueryProgram
+    private let ruleRoots: [Int]
     private let index: SimilarityIndex
     private let facts: FactExtractor
     private var stories: StoryTracker
@@ -50,9 +52,12 @@ public final class Classifier {
         var compiled: [CompiledRule] = []
         for rule in rules { compiled.append(try CompiledRule.compile(rule, parser: parser)) }
         self.rules = compiled
+        let program = QueryProgram(analyzer: analyzer)
+        ruleRoots = compiled.map { program.add($0.query) }
+        self.program = program
         index = SimilarityIndex()
         index.build(corpus, analyzer: analyzer)
-        facts = FactExtractor(gazetteer: gazetteer, parser: parser)
+        facts = FactExtractor(gazetteer: gazetteer, parser: parser, analyzer: analyzer)
         stories = StoryTracker(window: settings.storyWindowDays * 86400)
     }
 
@@ -68,15 +73,16 @@ public final class Classifier {
 
     /// Judges one item, remembering relevant ones so that later copies become duplicates.
     public func judge(_ item: Item) -> Verdict {
-        let body = Boilerplate.strip(item.text.components(separatedBy: "\n")).joined(separator: "\n")
+        let body = Boilerplate.stripItem(item.text)
         let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
-        let matcher = QueryMatcher(text: text)
+        let matcher = QueryMatcher(text: text, analyzer: analyzer)
+        var evaluator = QueryEvaluator(program: program, text: text)
 
         var logOdds = settings.bias
         var hits: [RuleHit] = []
         var vetoed = false
-        for rule in rules {
-            let (matched, spans) = matcher.evaluate(rule.query)
+        for (rule, root) in zip(rules, ruleRoots) {
+            let (matched, spans) = evaluator.evaluate(root)
             guard matched else { continue }
             let definition = rule.definition
             let weight: Double
@@ -99,16 +105,20 @@ public final class Classifier {
         var score = vetoed ? 0 : 1 / (1 + exp(-logOdds))
         score = (score * 1000).rounded() / 1000
 
-        let eventFacts = facts.extract(from: text)
+        // Facts matter only for items that may be relevant (alerts, digests, story identity);
+        // most news is not, and skipping them there keeps classification cheap.
+        let eventFacts = score >= 0.05 ? facts.extract(from: text) : EventFacts()
         var verdict = Verdict(kind: .ignore, score: score, rules: hits, similar: similar, facts: eventFacts)
         guard !vetoed else { return verdict }
 
+        // Only a plausible item is compared with the stories; noise cannot join one, and most
+        // news never pays for a MinHash signature.
+        guard score >= 0.05 else { return verdict }
         let contentTerms = text.tokens.filter { !$0.isStopWord }.map(\.term)
         let fingerprint = StoryTracker.Fingerprint(
             itemID: item.id, vector: vector, signature: stories.hasher.signature(contentTerms),
             date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places))
-        // Only a plausible item is compared with the stories; noise cannot join one.
-        let match = score >= 0.05 ? stories.bestMatch(for: fingerprint) : nil
+        let match = stories.bestMatch(for: fingerprint)
 
         if let match, match.similarity >= (match.sameExercise ? settings.sameExerciseThreshold : settings.duplicateThreshold),
            score >= settings.reviewThreshold || match.similarity >= 0.8 {

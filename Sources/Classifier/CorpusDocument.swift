@@ -80,21 +80,41 @@ public enum Boilerplate {
         "share this", "share on", "follow us", "read more", "read also", "see also", "related articles",
         "related stories", "recommended for you", "advertisement", "click here", "appeared first on",
         "paiment", "payment methods",
-    ]
+    ].map { Array($0.utf8) }
 
     /// Lines after which the rest of an article is normally appeals and footer.
     static let footerMarkers = ["dear reader", "a message from", "sign up for", "newsletter", "related articles", "related stories"]
+        .map { Array($0.utf8) }
+
+    static let callsToAction = ["support ", "subscribe", "donate", "join us", "become a"].map { Array($0.utf8) }
+
+    /// Removes boilerplate lines from a feed item's text. Feed summaries are short, so only
+    /// short lines are candidates ("Read more", "The post … appeared first on …"): a long
+    /// paragraph that happens to end in "read more" is the story itself.
+    public static func stripItem(_ text: String) -> String {
+        guard text.utf8.contains(0x0A) || text.utf8.count < 200 else {
+            return isBoilerplate(text, lower: LowerBytes(text), maxWords: 15) ? "" : text
+        }
+        var kept: [String] = []
+        for raw in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: true) {
+            let line = String(Substring(raw))
+            if raw.count < 160, isBoilerplate(line, lower: LowerBytes(line), maxWords: 15) { continue }
+            kept.append(line)
+        }
+        return kept.joined(separator: "\n")
+    }
 
     /// Removes boilerplate from an article's lines; returns the remaining paragraphs.
     public static func strip(_ lines: [String]) -> [String] {
         var paragraphs = lines.map(\.trimmedSpaces).filter { !$0.isEmpty }
+        let lowered = paragraphs.map(LowerBytes.init)
         // Cut the footer: from a marker in the second half of the article to the end.
         if let cut = paragraphs.indices.first(where: { index in
-            index >= paragraphs.count / 2 && footerMarkers.contains { paragraphs[index].lowercased().contains($0) }
+            index >= paragraphs.count / 2 && lowered[index].containsAny(footerMarkers)
         }) {
             paragraphs.removeSubrange(cut...)
         }
-        paragraphs.removeAll(where: isBoilerplate)
+        paragraphs = zip(paragraphs, lowered).filter { !isBoilerplate($0.0, lower: $0.1) }.map(\.0)
         // Trailing scraps: button labels, bylines.
         while let last = paragraphs.last, last.split(separator: " ").count < 5, !last.hasSuffix(".") {
             paragraphs.removeLast()
@@ -102,14 +122,56 @@ public enum Boilerplate {
         return paragraphs
     }
 
-    static func isBoilerplate(_ line: String) -> Bool {
-        let lower = line.lowercased()
-        let words = lower.split(separator: " ").count
-        if patterns.contains(where: { lower.contains($0) }) && words < 60 { return true }
+    static func isBoilerplate(_ line: String, lower: LowerBytes, maxWords: Int = 59) -> Bool {
+        let words = lower.wordCount
+        if words <= maxWords && lower.containsAny(patterns) { return true }
         // Short calls to action: "Support The Daily Planet!", "Subscribe today".
-        if words <= 6 && ["support ", "subscribe", "donate", "join us", "become a"].contains(where: lower.hasPrefix) { return true }
+        if words <= 6 && callsToAction.contains(where: lower.hasPrefix) { return true }
         // Photo credits: "Li Yun / XINHUA / EPA / TASS".
-        if line.filter({ $0 == "/" }).count >= 2 && words <= 12 && !line.hasSuffix(".") { return true }
+        if words <= 12 && lower.bytes.filter({ $0 == UInt8(ascii: "/") }).count >= 2 && !line.hasSuffix(".") { return true }
+        return false
+    }
+}
+
+/// A line's UTF-8 bytes with ASCII letters lower-cased: enough to look for English
+/// boilerplate phrases quickly (memmem) without Foundation's locale-aware search.
+struct LowerBytes {
+    let bytes: [UInt8]
+
+    init(_ text: String) {
+        bytes = text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+    }
+
+    var wordCount: Int {
+        var count = 0, inWord = false
+        for byte in bytes {
+            let space = byte == 0x20 || byte == 0x09
+            if !space && !inWord { count += 1 }
+            inWord = !space
+        }
+        return count
+    }
+
+    func hasPrefix(_ prefix: [UInt8]) -> Bool { bytes.starts(with: prefix) }
+
+    func containsAny(_ needles: [[UInt8]]) -> Bool {
+        bytes.withUnsafeBufferPointer { haystack in
+            needles.contains { needle in Self.find(needle, in: haystack) }
+        }
+    }
+
+    private static func find(_ needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
+        let last = haystack.count - needle.count
+        var i = 0
+        while i <= last {
+            if haystack[i] == first {
+                var j = 1
+                while j < needle.count && haystack[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return true }
+            }
+            i += 1
+        }
         return false
     }
 }
@@ -137,6 +199,7 @@ extension StringProtocol {
     }
 
     func replacingCRLF() -> String {
-        String(self).replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        guard utf8.contains(13) else { return String(self) }
+        return String(self).replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
     }
 }

@@ -32,22 +32,26 @@ public struct Gazetteer: Sendable, Equatable {
 struct FactExtractor {
     private struct Compiled {
         let entry: Gazetteer.Entry
-        let queries: [Query]
+        let queries: [Int]
     }
+
+    private let program: QueryProgram
 
     private let exercises: [Compiled]
     private let places: [Compiled]
     private let countries: [Compiled]
-    private let drillWords: Query
+    private let drillWords: Int
     private static let months: Set<String> = ["january", "february", "march", "april", "may", "june", "july", "august",
                                               "september", "october", "november", "december", "in", "on", "since", "by",
                                               "the", "from", "until", "of", "for", "and", "late", "early", "mid"]
 
-    init(gazetteer: Gazetteer, parser: QueryParser) {
+    init(gazetteer: Gazetteer, parser: QueryParser, analyzer: Analyzer) {
+        let program = QueryProgram(analyzer: analyzer)
+        self.program = program
         func compile(_ entries: [Gazetteer.Entry]) -> [Compiled] {
             entries.map { entry in
                 Compiled(entry: entry, queries: ([entry.name] + entry.aliases).compactMap {
-                    try? parser.parse("\"" + $0.replacingOccurrences(of: "\"", with: " ") + "\"")
+                    (try? parser.parse("\"" + $0.replacingOccurrences(of: "\"", with: " ") + "\"")).map(program.add)
                 })
             }
         }
@@ -55,13 +59,13 @@ struct FactExtractor {
         places = compile(gazetteer.places)
         countries = compile(gazetteer.countries)
         // Only used to tell a codename from a date; the rules carry the real vocabulary.
-        drillWords = (try? parser.parse("drill* OR exercis* OR manoeuv* OR maneuv* OR patrol* OR wargam* OR (war NEAR/1 game*) OR учени* OR маневр* OR 演习 OR 演练")) ?? .or([])
+        drillWords = program.add((try? parser.parse("drill* OR exercis* OR manoeuv* OR maneuv* OR patrol* OR wargam* OR (war NEAR/0 game*) OR учени* OR маневр* OR 演习 OR 演练")) ?? .or([]))
     }
 
     func extract(from text: AnalyzedText) -> EventFacts {
-        let matcher = QueryMatcher(text: text)
+        var matcher = QueryEvaluator(program: program, text: text)
         var facts = EventFacts()
-        facts.exercise = exercise(matcher, text)
+        facts.exercise = exercise(&matcher, text)
 
         var placeSpans: [Span] = []
         var placeHits: [(Int, String)] = []
@@ -92,7 +96,7 @@ struct FactExtractor {
 
     /// A known exercise name (with its year when one follows), else a capitalised codename
     /// followed by a year near a drill word ("Vostok-2022").
-    private func exercise(_ matcher: QueryMatcher, _ text: AnalyzedText) -> String? {
+    private func exercise(_ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> String? {
         var hits: [(index: Int, name: String, hasYear: Bool)] = []
         for exercise in exercises {
             for query in exercise.queries {

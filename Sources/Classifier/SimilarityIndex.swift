@@ -33,7 +33,9 @@ public struct TermVector: Sendable {
 /// recomputes every weight when the corpus has grown enough for that to matter.
 public final class SimilarityIndex {
     public private(set) var documents: [CorpusDocument] = []
-    private var vocabulary: [String: Int32] = [:]
+    /// Index term id by analyzer term id (-1: not in the corpus). A dense array: the
+    /// analyzer numbers its terms from 0.
+    private var vocabulary: [Int32] = []
     private var termNames: [String] = []
     private var documentFrequency: [Int32] = []
     private var postings: [[(document: Int32, weight: Float)]] = []
@@ -42,6 +44,7 @@ public final class SimilarityIndex {
     /// Reused between queries so scoring allocates nothing per item.
     private var accumulator: [Float] = []
     private var touched: [Int32] = []
+    private var reachedFully: [Bool] = []
 
     public init() {}
 
@@ -50,7 +53,7 @@ public final class SimilarityIndex {
     /// Builds the index from scratch.
     public func build(_ documents: [CorpusDocument], analyzer: Analyzer) {
         self.documents = []
-        vocabulary = [:]
+        vocabulary = []
         termNames = []
         documentFrequency = []
         let counts = documents.map { termCounts(title: $0.title ?? "", body: $0.body, analyzer: analyzer, register: true) }
@@ -59,7 +62,7 @@ public final class SimilarityIndex {
         }
         idfDocumentCount = documents.count
         self.documents = documents
-        vectors = counts.map(vector)
+        vectors = counts.map { documentVector(vector($0)) }
         reindexPostings()
     }
 
@@ -68,12 +71,17 @@ public final class SimilarityIndex {
         let counts = termCounts(title: document.title ?? "", body: document.body, analyzer: analyzer, register: true)
         for term in counts.keys { documentFrequency[Int(term)] += 1 }
         if postings.count < termNames.count { postings += Array(repeating: [], count: termNames.count - postings.count) }
-        let vector = self.vector(counts)
+        let vector = documentVector(self.vector(counts))
         let id = Int32(documents.count)
         documents.append(document)
         vectors.append(vector)
         accumulator.append(0)
-        for (term, weight) in zip(vector.terms, vector.weights) { postings[Int(term)].append((id, weight)) }
+        for (term, weight) in zip(vector.terms, vector.weights) {
+            var list = postings[Int(term)]
+            let position = list.firstIndex { $0.weight < weight } ?? list.count
+            list.insert((id, weight), at: position)
+            postings[Int(term)] = list
+        }
         if documents.count > idfDocumentCount * 11 / 10 + 10 { rebuild(analyzer: analyzer) }
     }
 
@@ -91,42 +99,74 @@ public final class SimilarityIndex {
     public func vector(tokens: [Token], titleCount: Int) -> TermVector {
         var counts: [Int32: Float] = [:]
         for (index, token) in tokens.enumerated() where !token.isStopWord {
-            guard let id = vocabulary[token.term] else { continue }
+            let analyzerTerm = Int(token.termID)
+            guard analyzerTerm < vocabulary.count else { continue }
+            let id = vocabulary[analyzerTerm]
+            guard id >= 0 else { continue }
             // Title words count twice: headlines state what the story is about.
             counts[id, default: 0] += index < titleCount ? 2 : 1
         }
         return vector(counts)
     }
 
-    /// The `limit` most similar documents, best first.
-    public func mostSimilar(to query: TermVector, limit: Int = 3, explainTerms: Int = 5) -> [(index: Int, score: Double, terms: [String])] {
-        guard !documents.isEmpty, !query.terms.isEmpty else { return [] }
+    /// The `limit` most similar documents, best first, with exact cosine scores.
+    ///
+    /// Candidates are gathered from the postings of the item's `queryTerms` strongest terms
+    /// only — the common words left out have long postings and little weight — and the best
+    /// `candidates` of them are then scored exactly against the full vectors. This is what
+    /// keeps a 10 000-document corpus cheap per item.
+    public func mostSimilar(to query: TermVector, limit: Int = 3, explainTerms: Int = 5,
+                            queryTerms: Int = 24, candidates: Int = 12,
+                            postingsPerTerm: Int = 128) -> [(index: Int, score: Double, terms: [String])] {
+        guard !documents.isEmpty, !query.terms.isEmpty, limit > 0 else { return [] }
         if accumulator.count != documents.count { accumulator = [Float](repeating: 0, count: documents.count) }
         touched.removeAll(keepingCapacity: true)
+        var strongest = Array(zip(query.terms, query.weights))
+        if strongest.count > queryTerms {
+            strongest.sort { $0.1 > $1.1 }
+            strongest.removeSubrange(queryTerms...)
+        }
+        if reachedFully.count != documents.count { reachedFully = [Bool](repeating: false, count: documents.count) }
         accumulator.withUnsafeMutableBufferPointer { scores in
-            for (term, weight) in zip(query.terms, query.weights) {
-                for posting in postings[Int(term)] {
-                    let d = Int(posting.document)
-                    if scores[d] == 0 { touched.append(posting.document) }
-                    scores[d] += weight * posting.weight
+            reachedFully.withUnsafeMutableBufferPointer { fully in
+                for (term, weight) in strongest {
+                    // Postings are ordered by weight: the documents where the term matters most
+                    // come first, and the long tail where it barely counts is not visited.
+                    postings[Int(term)].withUnsafeBufferPointer { list in
+                        let complete = list.count <= postingsPerTerm
+                        for posting in list.prefix(postingsPerTerm) {
+                            let d = Int(posting.document)
+                            if scores[d] == 0 { touched.append(posting.document) }
+                            scores[d] += weight * posting.weight
+                            if complete { fully[d] = true }
+                        }
+                    }
                 }
             }
         }
-        var best: [(Int, Float)] = []
+        // Two candidate lists: the best partial scores overall, and the best among documents
+        // reached through a rare term (whose postings were read in full). The second keeps a
+        // document that shares the item's rare names from being crowded out by many
+        // documents that share only its common words.
+        let keep = max(limit, candidates)
+        var best = TopScores(capacity: keep)
+        var bestRare = TopScores(capacity: keep)
         for d in touched {
-            let score = accumulator[Int(d)]
-            accumulator[Int(d)] = 0
-            if best.count < limit {
-                best.append((Int(d), score))
-                best.sort { $0.1 > $1.1 }
-            } else if score > best[limit - 1].1 {
-                best[limit - 1] = (Int(d), score)
-                best.sort { $0.1 > $1.1 }
+            let index = Int(d)
+            let score = accumulator[index]
+            accumulator[index] = 0
+            best.offer(index, score)
+            if reachedFully[index] {
+                bestRare.offer(index, score)
+                reachedFully[index] = false
             }
         }
-        return best.map { (index, score) in
-            (index, Double(min(1, score)), contributingTerms(query, vectors[index], limit: explainTerms))
+        let pool = Set(best.entries.map(\.0) + bestRare.entries.map(\.0))
+        var exact: [(index: Int, score: Double)] = pool.map { (index: $0, score: query.cosine(vectors[$0])) }
+        exact.sort { (a: (index: Int, score: Double), b: (index: Int, score: Double)) -> Bool in
+            a.score != b.score ? a.score > b.score : a.index < b.index
         }
+        return exact.prefix(limit).map { ($0.index, $0.score, contributingTerms(query, vectors[$0.index], limit: explainTerms)) }
     }
 
     private func contributingTerms(_ a: TermVector, _ b: TermVector, limit: Int) -> [String] {
@@ -147,16 +187,18 @@ public final class SimilarityIndex {
         var counts: [Int32: Float] = [:]
         func count(_ tokens: [Token], weight: Float) {
             for token in tokens where !token.isStopWord {
-                let id: Int32
-                if let known = vocabulary[token.term] {
-                    id = known
-                } else if register {
+                let analyzerTerm = Int(token.termID)
+                if analyzerTerm >= vocabulary.count {
+                    guard register else { continue }
+                    vocabulary += Array(repeating: -1, count: analyzerTerm - vocabulary.count + 1024)
+                }
+                var id = vocabulary[analyzerTerm]
+                if id < 0 {
+                    guard register else { continue }
                     id = Int32(termNames.count)
-                    vocabulary[token.term] = id
+                    vocabulary[analyzerTerm] = id
                     termNames.append(token.term)
                     documentFrequency.append(0)
-                } else {
-                    continue
                 }
                 counts[id, default: 0] += weight
             }
@@ -179,11 +221,44 @@ public final class SimilarityIndex {
         return TermVector(terms: entries.map(\.0), weights: entries.map { $0.1 / norm })
     }
 
+    /// A corpus document keeps its `documentTerms` heaviest terms (still normalised over all
+    /// of them, so cosines stay in [0, 1]): the light tail of a long article barely moves a
+    /// cosine but makes up most of the postings.
+    public var documentTerms = 160
+
+    private func documentVector(_ full: TermVector) -> TermVector {
+        guard full.terms.count > documentTerms else { return full }
+        let kept = zip(full.terms, full.weights).sorted { $0.1 > $1.1 }.prefix(documentTerms).sorted { $0.0 < $1.0 }
+        return TermVector(terms: kept.map(\.0), weights: kept.map(\.1))
+    }
+
     private func reindexPostings() {
         postings = Array(repeating: [], count: termNames.count)
         for (d, vector) in vectors.enumerated() {
             for (term, weight) in zip(vector.terms, vector.weights) { postings[Int(term)].append((Int32(d), weight)) }
         }
+        for term in postings.indices { postings[term].sort { $0.weight > $1.weight } }
         accumulator = [Float](repeating: 0, count: documents.count)
+    }
+}
+
+/// The `capacity` highest scores seen, kept sorted (capacity is small).
+struct TopScores {
+    let capacity: Int
+    private(set) var entries: [(Int, Float)] = []
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        entries.reserveCapacity(capacity + 1)
+    }
+
+    mutating func offer(_ index: Int, _ score: Float) {
+        if entries.count == capacity {
+            guard score > entries[capacity - 1].1 else { return }
+            entries.removeLast()
+        }
+        var position = entries.count
+        while position > 0 && entries[position - 1].1 < score { position -= 1 }
+        entries.insert((index, score), at: position)
     }
 }

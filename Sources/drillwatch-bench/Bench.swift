@@ -1,5 +1,10 @@
+import Classifier
+import Curl
 import Feeds
 import Foundation
+import Model
+import Pipeline
+import Settings
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,6 +13,8 @@ import Glibc
 /// line in the peers' format, so `compare.py` can put it next to them.
 ///
 ///     drillwatch-bench parse PATH [--repeat N]
+///     drillwatch-bench classify --corpus DIR --items FILE.jsonl [--config F] [--repeat N]
+///     drillwatch-bench dedup FILE.jsonl [--threshold 0.5] [--repeat N]
 ///
 /// PATH is a feed file, a folder of feeds, or a generator `--out` folder (its `feeds/`).
 /// Timed: bytes in memory → items with title, link, id, date, summary and plain text.
@@ -27,14 +34,156 @@ enum Bench {
         case "parse":
             guard let path = arguments.first else { usage() }
             parse(path: path, repeatCount: repeatCount)
+        case "classify":
+            guard let corpus = option("--corpus", in: arguments), let items = option("--items", in: arguments) else { usage() }
+            classify(corpus: corpus, items: items, config: option("--config", in: arguments), repeatCount: repeatCount)
+        case "dedup":
+            guard let path = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
+            dedup(path: path, threshold: option("--threshold", in: arguments).flatMap(Double.init) ?? 0.5, repeatCount: repeatCount)
         default:
             usage()
         }
     }
 
     static func usage() -> Never {
-        FileHandle.standardError.write(Data("usage: drillwatch-bench parse PATH [--repeat N]\n".utf8))
+        FileHandle.standardError.write(Data("""
+            usage: drillwatch-bench parse PATH [--repeat N]
+                   drillwatch-bench classify --corpus DIR --items FILE.jsonl [--config F] [--repeat N]
+                   drillwatch-bench dedup FILE.jsonl [--threshold 0.5] [--repeat N]
+
+            """.utf8))
         exit(2)
+    }
+
+    static func option(_ name: String, in arguments: [String]) -> String? {
+        guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+        return arguments[index + 1]
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func peakRSS() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return (Double(usage.ru_maxrss) / 1024 * 10).rounded() / 10
+    }
+
+    struct BenchItem {
+        var item: Item
+        var label: String?
+        var index: Int?
+        var dupOf: Int?
+    }
+
+    /// The generator's JSONL (or a --out folder holding items.jsonl).
+    static func loadItems(_ path: String) -> [BenchItem] {
+        var file = path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            file = (path as NSString).appendingPathComponent("items.jsonl")
+        }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            FileHandle.standardError.write(Data("drillwatch-bench: \(file): cannot be read\n".utf8))
+            exit(1)
+        }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            let item = Item(id: object["id"] as? String ?? "", title: object["title"] as? String ?? "",
+                            text: object["summary"] as? String ?? "",
+                            published: (object["published"] as? String).flatMap(FeedDate.parse))
+            return BenchItem(item: item, label: object["label"] as? String, index: object["index"] as? Int, dupOf: object["dup_of"] as? Int)
+        }
+    }
+
+    static func classify(corpus: String, items path: String, config: String?, repeatCount: Int) {
+        var folder = URL(fileURLWithPath: corpus)
+        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("corpus").path) {
+            folder = folder.appendingPathComponent("corpus")
+        }
+        let items = loadItems(path)
+        let bytes = items.reduce(0) { $0 + $1.item.title.utf8.count + 1 + $1.item.text.utf8.count }
+        guard var settings = try? ClassifierLoader.settings(config),
+              let documents = try? CorpusStore(folder: folder).load() else {
+            FileHandle.standardError.write(Data("drillwatch-bench: cannot load the configuration or the corpus\n".utf8))
+            exit(1)
+        }
+        settings.corpusFolder = folder
+        let fitStart = ContinuousClock.now
+        guard let classifier = try? Classifier(settings: settings.classifier, rules: settings.rules, corpus: documents,
+                                               gazetteer: settings.gazetteer) else { exit(1) }
+        let fit = seconds(ContinuousClock.now - fitStart)
+        var times: [Double] = []
+        var truePositives = 0, falsePositives = 0, falseNegatives = 0
+        for round in 0..<repeatCount {
+            classifier.resetStories()
+            let started = ContinuousClock.now
+            var verdicts: [Verdict] = []
+            verdicts.reserveCapacity(items.count)
+            for item in items { verdicts.append(classifier.judge(item.item)) }
+            times.append(seconds(ContinuousClock.now - started))
+            if round == 0 {
+                for (item, verdict) in zip(items, verdicts) {
+                    let truth = item.label == "joint", flagged = verdict.kind.isRelevant
+                    if truth && flagged { truePositives += 1 } else if flagged { falsePositives += 1 } else if truth { falseNegatives += 1 }
+                }
+            }
+        }
+        let median = times.sorted()[times.count / 2]
+        func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : (Double(a) / Double(b) * 1000).rounded() / 1000 }
+        print("""
+            {"peer": "drillwatch", "version": "\(DrillwatchVersion.string)", "stage": "classify", "items": \(items.count), "bytes": \(bytes), \
+            "corpus_docs": \(documents.count), "fit_seconds": \((fit * 1000).rounded() / 1000), \
+            "seconds": \((median * 1000).rounded() / 1000), "seconds_all": [\(times.map { String(($0 * 1000).rounded() / 1000) }.joined(separator: ", "))], \
+            "items_per_s": \((Double(items.count) / median * 10).rounded() / 10), "mb_per_s": \((Double(bytes) / 1e6 / median * 100).rounded() / 100), \
+            "peak_rss_mb": \(peakRSS()), "precision": \(ratio(truePositives, truePositives + falsePositives)), \
+            "recall": \(ratio(truePositives, truePositives + falseNegatives))}
+            """)
+    }
+
+    static func dedup(path: String, threshold: Double, repeatCount: Int) {
+        let items = loadItems(path)
+        let bytes = items.reduce(0) { $0 + $1.item.title.utf8.count + 1 + $1.item.text.utf8.count }
+        let analyzer = Analyzer()
+        let hasher = MinHasher(permutations: 128, bands: 32)
+        var times: [Double] = []
+        var pairs: [(Int, Int)] = []
+        for round in 0..<repeatCount {
+            var index = NearDuplicateIndex(hasher: hasher)
+            var found: [(Int, Int)] = []
+            let started = ContinuousClock.now
+            for (position, item) in items.enumerated() {
+                let terms = analyzer.analyze(item.item.title + "\n" + item.item.text).map(\.surface)
+                let signature = hasher.signature(terms)
+                for candidate in index.candidates(signature) where hasher.similarity(signature, index.signatures[candidate]) >= threshold {
+                    found.append((candidate, position))
+                }
+                index.insert(signature)
+            }
+            times.append(seconds(ContinuousClock.now - started))
+            if round == 0 { pairs = found }
+        }
+        // Scored as the datasketch peer scores itself: a pair is right when both items share
+        // an origin; a copy is found when it is in a right pair with an earlier item.
+        var root: [Int: Int] = [:]
+        for item in items { if let index = item.index { root[index] = item.dupOf ?? index } }
+        let ids = items.map { $0.index ?? -1 }
+        let right = pairs.filter { root[ids[$0.0]] == root[ids[$0.1]] }
+        let foundCopies = Set(right.map(\.1))
+        let present = Set(ids)
+        let copies = items.indices.filter { items[$0].dupOf.map(present.contains) ?? false }
+        let median = times.sorted()[times.count / 2]
+        let precision = pairs.isEmpty ? 0 : Double(right.count) / Double(pairs.count)
+        let recall = copies.isEmpty ? 0 : Double(copies.filter(foundCopies.contains).count) / Double(copies.count)
+        print("""
+            {"peer": "drillwatch", "version": "\(DrillwatchVersion.string)", "stage": "dedup-online", "items": \(items.count), "bytes": \(bytes), \
+            "seconds": \((median * 1000).rounded() / 1000), "items_per_s": \((Double(items.count) / median * 10).rounded() / 10), \
+            "mb_per_s": \((Double(bytes) / 1e6 / median * 100).rounded() / 100), "peak_rss_mb": \(peakRSS()), \
+            "threshold": \(threshold), "num_perm": 128, "pairs": \(pairs.count), "true_pairs": \(right.count), \
+            "pair_precision": \((precision * 1000).rounded() / 1000), "dup_items": \(copies.count), \
+            "dup_recall": \((recall * 1000).rounded() / 1000)}
+            """)
     }
 
     static func feedFiles(at path: String) -> [String] {
@@ -71,11 +220,9 @@ enum Bench {
             times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
         let median = times.sorted()[times.count / 2]
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let peakMiB = Double(usage.ru_maxrss) / 1024
+        let peakMiB = peakRSS()
         let line = """
-            {"peer": "drillwatch", "version": "0.1.0", "stage": "parse", "files": \(files.count), "items": \(items), \
+            {"peer": "drillwatch", "version": "\(DrillwatchVersion.string)", "stage": "parse", "files": \(files.count), "items": \(items), \
             "bytes": \(bytes), "text_bytes": \(textBytes), "seconds": \(round(median * 1000) / 1000), \
             "seconds_all": [\(times.map { String(round($0 * 1000) / 1000) }.joined(separator: ", "))], \
             "items_per_s": \(round(Double(items) / median * 10) / 10), "mb_per_s": \(round(Double(bytes) / 1e6 / median * 100) / 100), \

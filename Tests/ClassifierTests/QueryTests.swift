@@ -7,7 +7,7 @@ import Testing
 
     func matches(_ query: String, title: String = "", body: String) throws -> Bool {
         let text = AnalyzedText(title: title, body: body, analyzer: analyzer)
-        return QueryMatcher(text: text).evaluate(try parser.parse(query)).matched
+        return QueryMatcher(text: text, analyzer: analyzer).evaluate(try parser.parse(query)).matched
     }
 
     @Test func termsAreStemmed() throws {
