@@ -115,3 +115,29 @@ import Testing
         #expect(lower.contains("grave concern"))
     }
 }
+
+@Suite struct NearDuplicates {
+    let hasher = MinHasher()
+
+    func terms(_ text: String) -> [String] { text.lowercased().split(separator: " ").map(String.init) }
+
+    @Test func similarityEstimatesJaccard() {
+        let base = "chinese and russian warships began joint naval drills in the sea of japan on monday officials said"
+        let copy = hasher.signature(terms(base))
+        #expect(hasher.similarity(copy, hasher.signature(terms(base))) == 1)
+        let edited = hasher.signature(terms(base.replacingOccurrences(of: "on monday", with: "early monday")))
+        let estimate = hasher.similarity(copy, edited)
+        #expect(estimate > 0.5 && estimate < 1)
+        let other = hasher.signature(terms("typhoon closes ports along the southern coast as ferries are cancelled"))
+        #expect(hasher.similarity(copy, other) < 0.1)
+    }
+
+    @Test func lshFindsCopiesNotStrangers() {
+        var index = NearDuplicateIndex(hasher: hasher)
+        let base = "chinese and russian warships began joint naval drills in the sea of japan on monday officials said the exercise will last five days"
+        let first = index.insert(hasher.signature(terms(base)))
+        _ = index.insert(hasher.signature(terms("fishing quotas for squid were cut again this year as catches fell")))
+        let candidates = index.candidates(hasher.signature(terms(base + " reuters")))
+        #expect(candidates == [first])
+    }
+}

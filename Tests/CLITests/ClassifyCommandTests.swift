@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+/// `drillwatch classify`, `eval` and `corpus`, run as a user runs them.
+@Suite struct ClassifyCommands {
+    static let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let config = checkout.appendingPathComponent("config/drillwatch.toml").path
+
+    static func run(_ arguments: [String], stdin: String? = nil) throws -> InspectCommand.Run {
+        let process = Process()
+        process.executableURL = InspectCommand.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = checkout
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return InspectCommand.Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                                  stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static let items = """
+        {"id": "a1", "title": "Chinese and Russian warships begin joint naval drills in the Sea of Japan", "summary": "The navies of China and Russia started a week of joint exercises near Vladivostok, the defence ministries said.", "published": "2031-07-01"}
+        {"id": "a2", "title": "Russian and Chinese navies start joint drills near Vladivostok", "summary": "Warships from Russia and China began joint naval exercises in the Sea of Japan, defence ministries said.", "published": "2031-07-01"}
+        {"id": "b1", "title": "Typhoon closes ports along the southern coast", "summary": "Ferries were cancelled and schools closed as the storm approached.", "published": "2031-07-02"}
+        """
+
+    @Test func jsonlVerdictsInInputOrder() throws {
+        let run = try Self.run(["classify", "--config", Self.config, "--jsonl", "-"], stdin: Self.items)
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(lines.map { $0["id"] as? String } == ["a1", "a2", "b1"])
+        #expect(lines.map { $0["verdict"] as? String } == ["alert", "duplicate", "ignore"])
+        #expect(lines[1]["duplicate_of"] as? String == "a1")
+        #expect(lines[1]["story"] as? String == lines[0]["story"] as? String)
+        #expect((lines[0]["score"] as? Double ?? 0) > 0.9)
+        #expect((lines[0]["rules"] as? [[String: Any]])?.isEmpty == false)
+        #expect((lines[0]["similar"] as? [[String: Any]])?.first?["doc"] is String)
+        #expect((lines[0]["places"] as? [String])?.first == "Sea of Japan")
+        for key in ["id", "verdict", "score", "rules", "similar", "story", "duplicate_of", "exercise", "places"] {
+            #expect(lines[2].keys.contains(key), "missing \(key)")
+        }
+    }
+
+    @Test func explainedTextForAPerson() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-article-\(UUID()).txt").path
+        try "China and Russia begin joint air patrol\n\nChinese and Russian strategic bombers flew a joint air patrol over the Sea of Japan, the defence ministry said.\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try Self.run(["classify", "--config", Self.config, "--explain", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("ALERT"))
+        #expect(run.stdout.contains("rule joint-patrol"))
+        #expect(run.stdout.contains("similar 00"))
+    }
+
+    @Test func evalPrintsTheFigures() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-eval-\(UUID()).jsonl").path
+        let labelled = Self.items.replacingOccurrences(of: "\"published\": \"2031-07-01\"}", with: "\"published\": \"2031-07-01\", \"label\": \"drill\", \"category\": \"cn-ru-drill\"}")
+            .replacingOccurrences(of: "\"published\": \"2031-07-02\"}", with: "\"published\": \"2031-07-02\", \"label\": \"other\", \"category\": \"unrelated\"}")
+        try labelled.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try Self.run(["eval", "--config", Self.config, path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("precision  1.000"))
+        #expect(run.stdout.contains("recall     1.000"))
+        #expect(run.stdout.contains("cn-ru-drill                2/2"))
+    }
+
+    @Test func brokenConfigurationStopsWithItsLine() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-bad-\(UUID()).toml").path
+        try "[classifier]\nalert_threshold = 2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try Self.run(["classify", "--config", path, "-"], stdin: Self.items)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains(":2: error: classifier.alert_threshold: must be between 0 and 1 (got 2)"))
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test func badJSONLNamesTheLine() throws {
+        let run = try Self.run(["classify", "--config", Self.config, "-"], stdin: "{\"id\": \"x\", \"title\": \"ok\"}\nnot json\n")
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("stdin:2: not a JSON object"))
+    }
+
+    @Test func corpusListShowAdd() throws {
+        // A private copy of the configuration and corpus, so `add` writes nowhere shared.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-corpus-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(atPath: Self.config, toPath: folder.appendingPathComponent("drillwatch.toml").path)
+        try FileManager.default.copyItem(atPath: Self.checkout.appendingPathComponent("config/corpus").path,
+                                         toPath: folder.appendingPathComponent("corpus").path)
+        let config = folder.appendingPathComponent("drillwatch.toml").path
+
+        let list = try Self.run(["corpus", "list", "--config", config])
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("5 documents"))
+        #expect(list.stdout.contains("China Says Conducting Joint Military Drills With Russia"))
+
+        let show = try Self.run(["corpus", "show", "001", "--config", config])
+        #expect(show.status == 0)
+        #expect(show.stdout.contains("title:    China Says Conducting Joint Military Drills With Russia"))
+        #expect(!show.stdout.contains("newsletter"))
+
+        let article = folder.appendingPathComponent("new.md").path
+        try """
+            ---
+            title: Navies of China and Russia hold joint exercise
+            url: https://example.org/joint
+            ---
+            Chinese and Russian warships held a joint naval exercise with live firing, anti-submarine drills and air defence training over five days in the Sea of Okhotsk, the ministries said.
+            """.write(toFile: article, atomically: true, encoding: .utf8)
+        let add = try Self.run(["corpus", "add", article, "--config", config])
+        #expect(add.status == 0, "\(add.stderr)")
+        #expect(add.stdout.contains("added navies-of-china-and-russia-hold-joint-exercise"))
+        let after = try Self.run(["corpus", "list", "--config", config])
+        #expect(after.stdout.contains("6 documents"))
+
+        let missing = try Self.run(["corpus", "show", "nope", "--config", config])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("no corpus document 'nope'"))
+    }
+}

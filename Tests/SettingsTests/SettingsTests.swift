@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+@testable import Settings
+
+@Suite struct ConfigurationFile {
+    let file = URL(fileURLWithPath: "/etc/drillwatch/drillwatch.toml")
+
+    func problems(_ source: String) -> [ConfigProblem] {
+        do {
+            _ = try Settings.parse(source, file: file)
+            return []
+        } catch {
+            return error.problems
+        }
+    }
+
+    @Test func shippedConfigurationLoads() throws {
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("config/drillwatch.toml")
+        let settings = try Settings.load(shipped)
+        #expect(settings.rules.count >= 15)
+        #expect(settings.rules.contains { $0.effect == .veto })
+        #expect(settings.gazetteer.exercises.contains { $0.name == "Joint Sea" })
+        #expect(settings.corpusFolder.lastPathComponent == "corpus")
+        #expect(settings.classifier.alertThreshold > settings.classifier.reviewThreshold)
+    }
+
+    @Test func emptyFileMeansDefaults() throws {
+        let settings = try Settings.parse("", file: file)
+        #expect(settings.rules.isEmpty)
+        #expect(settings.corpusFolder.path == "/etc/drillwatch/corpus")
+        #expect(settings.classifier.alertThreshold == 0.6)
+    }
+
+    @Test func unknownKeysAreNamedWithTheirLine() {
+        let found = problems("""
+            [classifier]
+            alert_treshold = 0.7
+            """)
+        #expect(found.count == 1)
+        #expect(found.first?.description == "drillwatch.toml:2: error: classifier.alert_treshold: unknown setting (did you mean 'alert_threshold'?)")
+    }
+
+    @Test func wrongTypesAndRanges() {
+        let found = problems("""
+            [classifier]
+            alert_threshold = "high"
+            review_threshold = 1.5
+            learn = 1
+            """)
+        #expect(found.map(\.keyPath) == ["classifier.alert_threshold", "classifier.review_threshold", "classifier.learn"])
+        #expect(found.map(\.line) == [2, 3, 4])
+        #expect(found[0].message == "must be a number (got \"high\")")
+        #expect(found[1].message == "must be between 0 and 1 (got 1.5)")
+    }
+
+    @Test func rulesAreCheckedOneByOne() {
+        let found = problems("""
+            [[rules]]
+            name = "fine"
+            query = "drill"
+
+            [[rules]]
+            name = "broken"
+            query = "drill AND (china"
+            weight = 2
+
+            [[rules]]
+            query = "x"
+            effect = "boost"
+            """)
+        #expect(found.contains { $0.keyPath == "rules[1].query" && $0.line == 7 && $0.message.contains("rule 'broken': column 11: '(' is never closed") })
+        #expect(found.contains { $0.keyPath == "rules[2].name" && $0.message == "is required" })
+        #expect(found.contains { $0.keyPath == "rules[2].effect" && $0.message.contains("raise, lower or veto") })
+    }
+
+    @Test func invalidTOMLGivesItsLine() {
+        let found = problems("""
+            [classifier]
+            alert_threshold = = 0.5
+            """)
+        #expect(found.count == 1)
+        #expect(found.first?.line == 2)
+        #expect(found.first?.message.hasPrefix("not valid TOML") == true)
+    }
+
+    @Test func duplicateRuleNames() {
+        let found = problems("""
+            [[rules]]
+            name = "a"
+            query = "x"
+            [[rules]]
+            name = "a"
+            query = "y"
+            """)
+        #expect(found.map(\.message) == ["rule 'a' is defined twice"])
+    }
+
+    @Test func thresholdsMustBeOrdered() {
+        let found = problems("""
+            [classifier]
+            alert_threshold = 0.3
+            review_threshold = 0.5
+            """)
+        #expect(found.first?.keyPath == "classifier.review_threshold")
+    }
+
+    @Test func defaultFileFollowsSystemd() {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-config-\(UUID())")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(FileManager.default.createFile(atPath: folder.appendingPathComponent("drillwatch.toml").path, contents: Data()))
+        let chosen = Settings.defaultFile(environment: ["CONFIGURATION_DIRECTORY": folder.path], currentDirectory: "/nonexistent")
+        #expect(chosen.path == folder.appendingPathComponent("drillwatch.toml").path)
+    }
+}
