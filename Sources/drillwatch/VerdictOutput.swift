@@ -43,7 +43,8 @@ enum VerdictOutput {
         if explain {
             for hit in verdict.rules {
                 let sign = hit.effect == .veto ? "veto" : String(format: "%+.1f", hit.weight)
-                lines.append("           rule \(hit.name) [\(sign)]: \(hit.matched.joined(separator: ", "))")
+                let words = hit.matched.isEmpty ? "(none of its words occur)" : hit.matched.joined(separator: ", ")
+                lines.append("           rule \(hit.name) [\(sign)]: \(words)")
             }
             for doc in verdict.similar {
                 lines.append("           similar \(doc.document) \(String(format: "%.2f", doc.score)): \(doc.terms.joined(separator: ", "))")
