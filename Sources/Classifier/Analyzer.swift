@@ -34,6 +34,8 @@ public final class Analyzer {
     private let russian: Stemmer
     /// Every folded word seen, with its stem: (surface id, term id).
     private var lexicon: [String: (surface: Int32, term: Int32)] = [:]
+    /// Stop-word flags by surface id.
+    private var stopSurfaces: [Bool] = []
     private var termIDs: [String: Int32] = [:]
     public private(set) var termNames: [String] = []
     public private(set) var surfaceNames: [String] = []
@@ -74,7 +76,7 @@ public final class Analyzer {
                 }
                 let (surfaceID, termID) = lookup(surface)
                 tokens.append(Token(term: termNames[Int(termID)], surface: surface, original: original, position: position,
-                                    isStopWord: StopWords.contains(surface), termID: termID, surfaceID: surfaceID))
+                                    isStopWord: stopSurfaces[Int(surfaceID)], termID: termID, surfaceID: surfaceID))
                 position += 1
             }
             wordStart = -1
@@ -155,6 +157,7 @@ public final class Analyzer {
         }
         let surfaceID = Int32(surfaceNames.count)
         surfaceNames.append(surface)
+        stopSurfaces.append(StopWords.contains(surface))
         lexicon[surface] = (surfaceID, termID)
         return (surfaceID, termID)
     }

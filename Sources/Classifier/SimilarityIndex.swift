@@ -116,8 +116,8 @@ public final class SimilarityIndex {
     /// `candidates` of them are then scored exactly against the full vectors. This is what
     /// keeps a 10 000-document corpus cheap per item.
     public func mostSimilar(to query: TermVector, limit: Int = 3, explainTerms: Int = 5,
-                            queryTerms: Int = 24, candidates: Int = 12,
-                            postingsPerTerm: Int = 128) -> [(index: Int, score: Double, terms: [String])] {
+                            queryTerms: Int = 16, candidates: Int = 8,
+                            postingsPerTerm: Int = 64) -> [(index: Int, score: Double, terms: [String])] {
         guard !documents.isEmpty, !query.terms.isEmpty, limit > 0 else { return [] }
         if accumulator.count != documents.count { accumulator = [Float](repeating: 0, count: documents.count) }
         touched.removeAll(keepingCapacity: true)

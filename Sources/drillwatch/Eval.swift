@@ -12,7 +12,7 @@ struct Eval: AsyncParsableCommand {
     @Option(name: .long, help: "The configuration file.")
     var config: String?
 
-    @Flag(help: "List every miss with its reasons (default: on).")
+    @Flag(help: "Do not list the misses (every miss is listed with its reasons by default).")
     var quiet = false
 
     @Argument(help: "A JSONL file of labelled items.")
