@@ -63,26 +63,24 @@ struct TableReader {
     }
 
     mutating func double(_ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<Double>? = nil) -> Double? {
+        number(table, key, at: path, in: range, kind: "a number", read: { $0.double ?? $0.int.map(Double.init) }, format: format)
+    }
+
+    mutating func int(_ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<Int>? = nil) -> Int? {
+        number(table, key, at: path, in: range, kind: "a whole number", read: { $0.int }, format: { String($0) })
+    }
+
+    private mutating func number<T: Comparable>(
+        _ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<T>?, kind: String,
+        read: (TOMLValueConvertible) -> T?, format: (T) -> String
+    ) -> T? {
         guard let value = table[key] else { return nil }
-        guard let number = value.double ?? value.int.map(Double.init) else {
-            problem(join(path, key), "must be a number (got \(describe(value)))")
+        guard let number = read(value) else {
+            problem(join(path, key), "must be \(kind) (got \(describe(value)))")
             return nil
         }
         if let range, !range.contains(number) {
             problem(join(path, key), "must be between \(format(range.lowerBound)) and \(format(range.upperBound)) (got \(format(number)))")
-            return nil
-        }
-        return number
-    }
-
-    mutating func int(_ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<Int>? = nil) -> Int? {
-        guard let value = table[key] else { return nil }
-        guard let number = value.int else {
-            problem(join(path, key), "must be a whole number (got \(describe(value)))")
-            return nil
-        }
-        if let range, !range.contains(number) {
-            problem(join(path, key), "must be between \(range.lowerBound) and \(range.upperBound) (got \(number))")
             return nil
         }
         return number

@@ -8,22 +8,7 @@ import Testing
     static let config = checkout.appendingPathComponent("config/drillwatch.toml").path
 
     static func run(_ arguments: [String], stdin: String? = nil) throws -> InspectCommand.Run {
-        let process = Process()
-        process.executableURL = InspectCommand.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = checkout
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return InspectCommand.Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                                  stderr: String(decoding: stderr, as: UTF8.self))
+        try InspectCommand.run(arguments, stdin: stdin, directory: checkout)
     }
 
     static let items = """

@@ -19,14 +19,19 @@ import Testing
         return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("drillwatch")
     }()
 
-    static func run(_ arguments: [String]) throws -> Run {
+    /// Runs the executable with `arguments` (in `directory`, feeding `stdin`), and waits.
+    static func run(_ arguments: [String], stdin: String? = nil, directory: URL? = nil) throws -> Run {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
+        process.standardInput = input
         try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
