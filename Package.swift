@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // MARK: C shims
@@ -32,13 +33,15 @@ let package = Package(
         .target(name: "Feeds", dependencies: ["XML"]),
         .target(name: "Classifier", dependencies: ["Model", "CStemmer"]),
         .target(name: "Settings", dependencies: ["Classifier", .product(name: "TOMLKit", package: "TOMLKit")]),
-        .target(name: "Pipeline", dependencies: ["Model", "Curl", "Feeds", "Classifier", "Settings"]),
+        .target(name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Reports", dependencies: ["Model"]),
+        .target(name: "Pipeline", dependencies: ["Model", "Curl", "Feeds", "Classifier", "Settings", "Store", "Reports"]),
 
         // MARK: Executables
         .executableTarget(
             name: "drillwatch",
             dependencies: [
-                "Curl", "Feeds", "Model", "Classifier", "Settings", "Pipeline",
+                "Curl", "Feeds", "Model", "Classifier", "Settings", "Pipeline", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "drillwatch-bench", dependencies: ["Curl", "Feeds", "XML", "Classifier", "Model", "Settings", "Pipeline"]),
@@ -51,6 +54,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "ClassifierTests", dependencies: ["Classifier", "Model", "Settings", "Pipeline"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "Classifier"]),
+        .testTarget(name: "ScanTests", dependencies: ["Pipeline", "Store", "Reports", "Settings", "Model"]),
         .testTarget(name: "CLITests", dependencies: ["drillwatch"]),
     ],
     swiftLanguageModes: [.v6]

@@ -139,6 +139,19 @@ public final class Classifier {
         return verdict
     }
 
+    /// Remembers an item judged earlier (by another process) as part of `story`, so that a
+    /// later copy of it is recognised.
+    public func remember(_ item: Item, story: String) {
+        let body = Boilerplate.stripItem(item.text)
+        let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
+        let vector = index.vector(tokens: text.tokens, titleCount: text.titleCount)
+        let eventFacts = facts.extract(from: text)
+        let fingerprint = StoryTracker.Fingerprint(
+            itemID: item.id, vector: vector, signature: stories.hasher.signature(text.tokens.filter { !$0.isStopWord }.map(\.term)),
+            date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places))
+        stories.remember(fingerprint, story: story)
+    }
+
     /// Forgets every story (a new evaluation run).
     public func resetStories() {
         stories = StoryTracker(window: settings.storyWindowDays * 86400)
@@ -212,6 +225,12 @@ struct StoryTracker {
         firstItems[story] = item.itemID
         add(item, to: story)
         return story
+    }
+
+    /// Adds a member to `story`, which starts with it when the story is new here.
+    mutating func remember(_ item: Fingerprint, story: String) {
+        if firstItems[story] == nil { firstItems[story] = item.itemID }
+        add(item, to: story)
     }
 
     mutating func add(_ item: Fingerprint, to story: String) {

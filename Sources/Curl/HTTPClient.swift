@@ -62,9 +62,12 @@ public final class HTTPClient: Sendable {
             if etag != nil || lastModified != nil {
                 validators = Validators(etag: etag, lastModified: lastModified)
             }
+            // libcurl reports no status for file:// (only allowed for local feeds): a read
+            // file is a 200.
+            let status = result.status == 0 && url.lowercased().hasPrefix("file:") ? 200 : result.status
             return HTTPResponse(
-                status: result.status, headers: result.headers,
-                body: result.status == 304 ? [] : result.body,
+                status: status, headers: result.headers,
+                body: status == 304 ? [] : result.body,
                 finalURL: result.effectiveURL, permanentRedirect: permanentRedirect,
                 validators: validators,
                 retryAfter: result.headers.value(for: "Retry-After").flatMap {

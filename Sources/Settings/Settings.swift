@@ -3,6 +3,34 @@ import Foundation
 import Model
 import TOMLKit
 
+/// One configured feed.
+public struct FeedSettings: Sendable, Equatable {
+    public var name: String
+    /// http(s) URL, or a `file://` URL for a local feed given by path in the configuration.
+    public var url: String
+    public var isLocalFile = false
+    public var intervalMinutes: Double = 15
+    public var tags: [String] = []
+
+    public init(name: String, url: String) {
+        self.name = name
+        self.url = url
+    }
+}
+
+/// How scans fetch.
+public struct ScanSettings: Sendable, Equatable {
+    /// On a feed's first successful fetch, items published longer ago than this are stored
+    /// and classified but raise no alert (no flood of old news).
+    public var firstRunHorizonDays: Double = 2
+    public var userAgent: String?
+    public var maxConcurrent = 16
+    public var perHost = 4
+    public var timeoutSeconds = 60
+
+    public init() {}
+}
+
 /// drillwatch's configuration, decoded from `drillwatch.toml` and validated as a whole.
 public struct Settings: Sendable {
     /// The file it came from; relative paths inside it are relative to its folder.
@@ -12,6 +40,12 @@ public struct Settings: Sendable {
     public var classifier: ClassifierSettings
     public var rules: [RuleDefinition]
     public var gazetteer: Gazetteer
+    public var feeds: [FeedSettings] = []
+    /// Where the state database lives.
+    public var stateFolder: URL
+    /// Where alert files and digests are written.
+    public var outputFolder: URL
+    public var scan = ScanSettings()
 
     /// Where drillwatch looks for its configuration when none is named: `$CONFIGURATION_DIRECTORY`
     /// (set by systemd), then `./config` (a checkout), then `/etc/drillwatch`.
@@ -47,11 +81,76 @@ public struct Settings: Sendable {
             throw ConfigError(problems: [ConfigProblem(file: name, line: nil, keyPath: "", message: "not valid TOML")])
         }
         var reader = TableReader(file: name, source: source)
-        reader.rejectUnknown(root, at: "", known: ["corpus", "classifier", "rules", "gazetteer"])
+        reader.rejectUnknown(root, at: "", known: ["base", "corpus", "classifier", "rules", "gazetteer", "feeds", "paths", "scan"])
         let folder = file.deletingLastPathComponent()
 
+        // `base = "drillwatch.toml"`: inherit the classifier, rules, gazetteer and corpus of
+        // another file unless this one sets them (the demo uses the shipped ones).
+        var inherited: Settings?
+        if let basePath = reader.string(root, "base", at: "") {
+            let baseFile = basePath.hasPrefix("/") ? URL(fileURLWithPath: basePath) : folder.appendingPathComponent(basePath)
+            if baseFile.standardizedFileURL == file.standardizedFileURL {
+                reader.problem("base", "a configuration cannot be its own base")
+            } else {
+                do { inherited = try Settings.load(baseFile) } catch {
+                    throw ConfigError(problems: reader.problems + error.problems)
+                }
+            }
+        }
+        func resolve(_ path: String) -> URL {
+            path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path).standardizedFileURL
+        }
+
+        // [paths]: systemd's directories when it provides them, else ./var beside the working
+        // directory (a checkout).
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["STATE_DIRECTORY"]?.split(separator: ":").first.map { URL(fileURLWithPath: String($0)) }
+            ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("var")
+        var stateFolder = base.appendingPathComponent("state")
+        var outputFolder = base.appendingPathComponent("output")
+        if let paths = reader.table(root, "paths", at: "") {
+            reader.rejectUnknown(paths, at: "paths", known: ["state", "output"])
+            if let path = reader.string(paths, "state", at: "paths") { stateFolder = resolve(path) }
+            if let path = reader.string(paths, "output", at: "paths") { outputFolder = resolve(path) }
+        }
+
+        // [scan]
+        var scan = ScanSettings()
+        if let table = reader.table(root, "scan", at: "") {
+            reader.rejectUnknown(table, at: "scan", known: ["first_run_horizon_days", "user_agent", "max_concurrent", "per_host", "timeout_seconds"])
+            if let v = reader.double(table, "first_run_horizon_days", at: "scan", in: 0...1_000_000) { scan.firstRunHorizonDays = v }
+            if let v = reader.string(table, "user_agent", at: "scan") { scan.userAgent = v }
+            if let v = reader.int(table, "max_concurrent", at: "scan", in: 1...256) { scan.maxConcurrent = v }
+            if let v = reader.int(table, "per_host", at: "scan", in: 1...64) { scan.perHost = v }
+            if let v = reader.int(table, "timeout_seconds", at: "scan", in: 5...3600) { scan.timeoutSeconds = v }
+        }
+
+        // [[feeds]]
+        var feeds: [FeedSettings] = []
+        var feedNames = Set<String>()
+        for (index, table) in reader.tables(root, "feeds", at: "").enumerated() {
+            let path = "feeds[\(index)]"
+            reader.rejectUnknown(table, at: path, known: ["name", "url", "interval_minutes", "tags"])
+            guard let name = reader.string(table, "name", at: path, required: true),
+                  let url = reader.string(table, "url", at: path, required: true) else { continue }
+            if !feedNames.insert(name).inserted { reader.problem("\(path).name", "feed '\(name)' is defined twice") }
+            var feed = FeedSettings(name: name, url: url)
+            if url.hasPrefix("http://") || url.hasPrefix("https://") {
+                if URL(string: url)?.host == nil { reader.problem("\(path).url", "'\(url)' is not a valid URL") }
+            } else if url.contains("://") {
+                reader.problem("\(path).url", "only http://, https:// or a local file path (got '\(url)')")
+            } else {
+                // A local feed given by path: the one case where file:// is fetched.
+                feed.url = resolve(url).absoluteString
+                feed.isLocalFile = true
+            }
+            if let minutes = reader.double(table, "interval_minutes", at: path, in: 1...10_080) { feed.intervalMinutes = minutes }
+            feed.tags = reader.strings(table, "tags", at: path)
+            feeds.append(feed)
+        }
+
         // [corpus]
-        var corpusFolder = folder.appendingPathComponent("corpus")
+        var corpusFolder = inherited?.corpusFolder ?? folder.appendingPathComponent("corpus")
         if let corpus = reader.table(root, "corpus", at: "") {
             reader.rejectUnknown(corpus, at: "corpus", known: ["path"])
             if let path = reader.string(corpus, "path", at: "corpus") {
@@ -60,7 +159,7 @@ public struct Settings: Sendable {
         }
 
         // [classifier]
-        var classifier = ClassifierSettings()
+        var classifier = inherited?.classifier ?? ClassifierSettings()
         if let table = reader.table(root, "classifier", at: "") {
             let path = "classifier"
             reader.rejectUnknown(table, at: path, known: [
@@ -83,7 +182,7 @@ public struct Settings: Sendable {
         }
 
         // [[rules]]
-        var rules: [RuleDefinition] = []
+        var rules: [RuleDefinition] = root["rules"] == nil ? inherited?.rules ?? [] : []
         var names = Set<String>()
         for (index, table) in reader.tables(root, "rules", at: "").enumerated() {
             let path = "rules[\(index)]"
@@ -106,7 +205,7 @@ public struct Settings: Sendable {
         }
 
         // [gazetteer]
-        var gazetteer = Gazetteer()
+        var gazetteer = inherited?.gazetteer ?? Gazetteer()
         if let table = reader.table(root, "gazetteer", at: "") {
             reader.rejectUnknown(table, at: "gazetteer", known: ["exercises", "places", "countries"])
             func entries(_ key: String) -> [Gazetteer.Entry] {
@@ -122,6 +221,7 @@ public struct Settings: Sendable {
         }
 
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
-        return Settings(file: file, corpusFolder: corpusFolder, classifier: classifier, rules: rules, gazetteer: gazetteer)
+        return Settings(file: file, corpusFolder: corpusFolder, classifier: classifier, rules: rules, gazetteer: gazetteer,
+                        feeds: feeds, stateFolder: stateFolder, outputFolder: outputFolder, scan: scan)
     }
 }

@@ -1,0 +1,233 @@
+import Classifier
+import Curl
+import Feeds
+import Foundation
+import Model
+import Reports
+import Settings
+import Store
+import XML
+
+/// What one feed gave in a scan.
+public struct FeedOutcome: Sendable {
+    public enum Status: Sendable, Equatable {
+        case fetched
+        case notModified
+        case failed(String)
+    }
+
+    public var feed: String
+    public var status: Status
+    public var items = 0
+    public var newItems = 0
+    public var alerts = 0
+    public var duplicates = 0
+    public var reviews = 0
+}
+
+/// The result of a scan, for the summary table and the exit status.
+public struct ScanSummary: Sendable {
+    public var outcomes: [FeedOutcome] = []
+    public var alertFilesWritten = 0
+    public var writeErrors: [String] = []
+
+    public var failedFeeds: Int { outcomes.filter { if case .failed = $0.status { return true } else { return false } }.count }
+}
+
+/// One pass over the configured feeds: fetch (concurrently, conditional GET), parse, skip
+/// known items, classify the new ones in order, store items and alerts in one transaction per
+/// feed, then write the alert files from the outbox and mark them written.
+///
+/// Crash safety follows from that order: an alert is in the outbox before its file exists,
+/// files are written atomically under names derived from the item, and an entry leaves the
+/// outbox only after both files are on disk. A scan killed anywhere loses no alert; the next
+/// one writes whatever was pending, and rewriting a file gives identical bytes.
+public final class FeedScanner {
+    private let settings: Settings
+    private let store: Store
+    private let classifier: Classifier
+    private let files: AlertFiles
+    private let now: @Sendable () -> Date
+
+    public init(settings: Settings, store: Store, classifier: Classifier, now: @escaping @Sendable () -> Date = { Date() }) throws(PipelineError) {
+        self.settings = settings
+        self.store = store
+        self.classifier = classifier
+        self.files = AlertFiles(root: settings.outputFolder)
+        self.now = now
+        // Remember recent stories, so that a copy arriving in a later scan is a duplicate.
+        let since = now().addingTimeInterval(-settings.classifier.storyWindowDays * 86400)
+        do {
+            for item in try store.relevantItems(since: since) {
+                classifier.remember(Item(id: item.key, title: item.title, text: item.text, link: item.link,
+                                         published: item.published ?? item.firstSeen), story: item.story ?? item.key)
+            }
+        } catch {
+            throw PipelineError.configuration(error.description)
+        }
+    }
+
+    public func scan(feed only: String? = nil, dryRun: Bool = false) async throws(PipelineError) -> ScanSummary {
+        let feeds = settings.feeds.filter { only == nil || $0.name == only }
+        if let only, feeds.isEmpty { throw PipelineError.configuration("no feed named '\(only)' in \(settings.file.lastPathComponent)") }
+
+        // Fetch everything first, concurrently; libcurl's multi interface does the waiting.
+        var states: [FeedState] = []
+        for feed in feeds {
+            do { states.append(try store.feedState(feed.name) ?? FeedState(name: feed.name, url: feed.url)) } catch {
+                throw PipelineError.configuration(error.description)
+            }
+        }
+        let responses = await fetchAll(feeds, states)
+
+        var summary = ScanSummary()
+        for ((feed, state), result) in zip(zip(feeds, states), responses) {
+            summary.outcomes.append(try process(feed, state, result, dryRun: dryRun))
+        }
+        if !dryRun {
+            let (written, errors) = flushOutbox()
+            summary.alertFilesWritten = written
+            summary.writeErrors = errors
+        }
+        return summary
+    }
+
+    /// Writes every pending alert's files, marking each written once both files are on disk.
+    /// Returns how many were written and the errors (a full disk leaves them pending).
+    public func flushOutbox() -> (Int, [String]) {
+        let pending: [Alert]
+        do { pending = try store.pendingAlerts() } catch { return (0, [error.description]) }
+        var written = 0
+        var errors: [String] = []
+        for alert in pending {
+            do {
+                try files.write(alert)
+                try store.markWritten([alert.id], at: now())
+                written += 1
+            } catch {
+                errors.append(String(describing: error))
+                break
+            }
+        }
+        return (written, errors)
+    }
+
+    // MARK: - Steps
+
+    private func fetchAll(_ feeds: [FeedSettings], _ states: [FeedState]) async -> [Result<HTTPResponse, FetchError>] {
+        var policy = FetchPolicy(totalTimeout: .seconds(settings.scan.timeoutSeconds))
+        if let agent = settings.scan.userAgent { policy.userAgent = agent }
+        let client = HTTPClient(policy: policy, maxConcurrent: settings.scan.maxConcurrent, maxPerHost: settings.scan.perHost)
+        var localPolicy = policy
+        localPolicy.allowFileURLs = true
+        let local = HTTPClient(policy: localPolicy)
+        return await withTaskGroup(of: (Int, Result<HTTPResponse, FetchError>).self) { group in
+            for (index, (feed, state)) in zip(feeds, states).enumerated() {
+                let request = HTTPRequest(url: feed.url, validators: Validators(etag: state.etag, lastModified: state.lastModified))
+                let chosen = feed.isLocalFile ? local : client
+                group.addTask {
+                    do throws(FetchError) {
+                        return (index, .success(try await chosen.fetch(request)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var results = [Result<HTTPResponse, FetchError>](repeating: .failure(.cancelled(url: "")), count: feeds.count)
+            for await (index, result) in group { results[index] = result }
+            return results
+        }
+    }
+
+    private func process(_ feed: FeedSettings, _ previous: FeedState, _ result: Result<HTTPResponse, FetchError>,
+                         dryRun: Bool) throws(PipelineError) -> FeedOutcome {
+        let time = now()
+        var state = previous
+        state.url = feed.url
+        state.lastFetch = time
+        state.nextDue = time.addingTimeInterval(feed.intervalMinutes * 60)
+        var outcome = FeedOutcome(feed: feed.name, status: .fetched)
+        var stored: [StoredItem] = []
+        var alerts: [Alert] = []
+
+        switch result {
+        case .failure(let error):
+            outcome.status = .failed(error.description)
+            state.lastError = error.description
+            state.errorCount += 1
+            state.lastStatus = nil
+        case .success(let response) where response.isNotModified:
+            outcome.status = .notModified
+            state.lastStatus = 304
+            state.lastSuccess = time
+            state.lastError = nil
+            state.errorCount = 0
+        case .success(let response) where !response.isSuccess:
+            let message = FetchError.httpStatus(url: feed.url, status: response.status,
+                                                retryAfterSeconds: response.retryAfter.map { max(0, Int($0.timeIntervalSince(time))) }).description
+            outcome.status = .failed(message)
+            state.lastStatus = response.status
+            state.lastError = message
+            state.errorCount += 1
+        case .success(let response):
+            let headers = Dictionary(response.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+            let document: FeedDocument
+            do {
+                document = try FeedParser.parse(response.body, source: FeedSource(url: response.finalURL, headers: headers))
+            } catch {
+                outcome.status = .failed("\(feed.name): \(error.description)")
+                state.lastStatus = response.status
+                state.lastError = error.description
+                state.errorCount += 1
+                try save(state, [], [], dryRun: dryRun)
+                return outcome
+            }
+            let firstRun = previous.lastSuccess == nil
+            state.lastStatus = response.status
+            state.lastSuccess = time
+            state.lastError = nil
+            state.errorCount = 0
+            state.etag = response.validators.etag
+            state.lastModified = response.validators.lastModified
+            outcome.items = document.entries.count
+
+            let known: Set<String>
+            do { known = try store.knownKeys(feed: feed.name, among: document.entries.map(\.key)) } catch {
+                throw PipelineError.configuration(error.description)
+            }
+            var seenNow = Set<String>()
+            let horizon = time.addingTimeInterval(-settings.scan.firstRunHorizonDays * 86400)
+            for entry in document.entries where !known.contains(entry.key) && seenNow.insert(entry.key).inserted {
+                let item = Item(id: entry.key, title: HTMLText.plainText(fromHTML: entry.title ?? ""), text: entry.text,
+                                link: entry.link, published: entry.published ?? entry.updated, source: feed.name)
+                let verdict = classifier.judge(item)
+                outcome.newItems += 1
+                switch verdict.kind {
+                case .alert:
+                    // On a feed's first fetch, old items are recorded but raise no alert.
+                    if !(firstRun && (item.published.map { $0 < horizon } ?? false)) {
+                        alerts.append(Alert(feed: feed.name, item: item, verdict: verdict, firstSeen: time))
+                        outcome.alerts += 1
+                    }
+                case .duplicate: outcome.duplicates += 1
+                case .review: outcome.reviews += 1
+                case .ignore: break
+                }
+                stored.append(StoredItem(feed: feed.name, key: item.id, firstSeen: time, published: item.published,
+                                         title: item.title, link: item.link, verdict: verdict.kind.rawValue,
+                                         score: verdict.score, story: verdict.story,
+                                         text: verdict.kind.isRelevant ? item.text : ""))
+            }
+            state.itemsSeen = previous.itemsSeen + outcome.newItems
+        }
+        try save(state, stored, alerts, dryRun: dryRun)
+        return outcome
+    }
+
+    private func save(_ state: FeedState, _ items: [StoredItem], _ alerts: [Alert], dryRun: Bool) throws(PipelineError) {
+        guard !dryRun else { return }
+        do { try store.commit(feed: state, items: items, alerts: alerts) } catch {
+            throw PipelineError.cannotWrite("state database", error.description)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Model
+
+/// Alert files under `alerts/YYYY/MM/DD/`: `<id>.json` for programs and `<id>.md` for people.
+/// The day is the alert's first-seen day in UTC, so a file's path never changes.
+public struct AlertFiles: Sendable {
+    public let root: URL
+
+    public init(root: URL) {
+        self.root = root
+    }
+
+    public func folder(for alert: Alert) -> URL {
+        let day = Self.day(alert.firstSeen)
+        return root.appendingPathComponent("alerts").appendingPathComponent(day.year)
+            .appendingPathComponent(day.month).appendingPathComponent(day.day)
+    }
+
+    public func jsonURL(for alert: Alert) -> URL { folder(for: alert).appendingPathComponent(alert.id + ".json") }
+    public func markdownURL(for alert: Alert) -> URL { folder(for: alert).appendingPathComponent(alert.id + ".md") }
+
+    /// Writes both files (each atomically). Writing an alert again rewrites identical bytes.
+    public func write(_ alert: Alert) throws(AtomicFile.WriteError) {
+        try AtomicFile.write(Self.json(alert), to: jsonURL(for: alert))
+        try AtomicFile.write(Data(Self.markdown(alert).utf8), to: markdownURL(for: alert))
+    }
+
+    public static func json(_ alert: Alert) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return ((try? encoder.encode(alert)) ?? Data("{}".utf8)) + Data("\n".utf8)
+    }
+
+    /// Markdown for a person. Feed text is escaped so it cannot inject links, images or HTML.
+    public static func markdown(_ alert: Alert) -> String {
+        var lines = ["# \(escape(alert.title))", ""]
+        let facts = ([alert.exercise].compactMap { $0 } + alert.places.prefix(2)).joined(separator: " · ")
+        if !facts.isEmpty { lines.append("**\(escape(facts))**  ") }
+        if !alert.countries.isEmpty { lines.append("Countries: \(escape(alert.countries.joined(separator: ", ")))  ") }
+        lines.append("Feed: \(escape(alert.feed)) · score \(String(format: "%.2f", alert.score)) · \(alert.verdict)  ")
+        if let published = alert.published { lines.append("Published: \(iso(published))  ") }
+        lines.append("First seen: \(iso(alert.firstSeen))  ")
+        if let link = alert.link, link.hasPrefix("http://") || link.hasPrefix("https://") {
+            lines.append("Link: <\(link.replacingOccurrences(of: ">", with: "%3E").replacingOccurrences(of: " ", with: "%20"))>")
+        }
+        lines.append("")
+        lines.append(escape(alert.summary))
+        lines.append("")
+        lines.append("## Why")
+        for rule in alert.rules {
+            let sign = rule.effect == "veto" ? "veto" : String(format: "%+.1f", rule.weight)
+            lines.append("- rule `\(rule.name)` (\(sign)): \(escape(rule.matched.joined(separator: ", ")))")
+        }
+        for document in alert.similar {
+            lines.append("- similar to corpus document `\(document.document)` (\(String(format: "%.2f", document.score)))")
+        }
+        if let story = alert.story { lines.append("- story `\(story)`") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Backslash-escapes Markdown's punctuation and neutralises HTML.
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "\\", "`", "*", "_", "{", "}", "[", "]", "(", ")", "#", "+", "!", "|", "~", ">":
+                out.append("\\")
+                out.append(character)
+            case "<": out += "&lt;"
+            case "&": out += "&amp;"
+            case "\r", "\n": out += " "
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    static func iso(_ date: Date) -> String {
+        ISO8601DateFormatter().string(from: date)
+    }
+
+    static func day(_ date: Date) -> (year: String, month: String, day: String) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        func two(_ n: Int?) -> String { String(format: "%02d", n ?? 0) }
+        return (String(format: "%04d", parts.year ?? 0), two(parts.month), two(parts.day))
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import GRDB
+import Model
+
+/// What drillwatch remembers about one feed between fetches.
+public struct FeedState: Sendable, Equatable {
+    public var name: String
+    public var url: String
+    public var etag: String?
+    public var lastModified: String?
+    public var lastFetch: Date?
+    public var lastSuccess: Date?
+    public var lastStatus: Int?
+    public var lastError: String?
+    /// Consecutive failures; reset by a success.
+    public var errorCount: Int = 0
+    public var itemsSeen: Int = 0
+    public var nextDue: Date?
+
+    public init(name: String, url: String) {
+        self.name = name
+        self.url = url
+    }
+}
+
+/// An item as stored: seen once, never alerted twice.
+public struct StoredItem: Sendable, Equatable {
+    public var feed: String
+    public var key: String
+    public var firstSeen: Date
+    public var published: Date?
+    public var title: String
+    public var link: String?
+    public var verdict: String
+    public var score: Double
+    public var story: String?
+    public var text: String
+
+    public init(feed: String, key: String, firstSeen: Date, published: Date?, title: String, link: String?,
+                verdict: String, score: Double, story: String?, text: String = "") {
+        self.text = text
+        self.feed = feed
+        self.key = key
+        self.firstSeen = firstSeen
+        self.published = published
+        self.title = title
+        self.link = link
+        self.verdict = verdict
+        self.score = score
+        self.story = story
+    }
+}
+
+/// A database problem, said plainly.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+/// drillwatch's state in SQLite (WAL, versioned migrations): feeds with their validators and
+/// health, every item seen, and the alert outbox. An alert enters the outbox in the same
+/// transaction as its item, and leaves it only once its files are written: a crash at any
+/// point loses no alert and writes none twice.
+public final class Store: Sendable {
+    private let writer: any DatabaseWriter
+
+    /// Opens (creating when needed) the database at `path`.
+    public static func open(at path: String) throws(StoreError) -> Store {
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            return try Store(writer: DatabasePool(path: path, configuration: configuration))
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(description: "\(path): cannot open the state database (\(error))")
+        }
+    }
+
+    /// A private in-memory database, for tests and dry runs.
+    public static func inMemory() throws(StoreError) -> Store {
+        do { return try Store(writer: DatabaseQueue()) } catch let error as StoreError { throw error } catch {
+            throw StoreError(description: "cannot create an in-memory database (\(error))")
+        }
+    }
+
+    private init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: feeds, items, outbox") { db in
+            try db.create(table: "feed") { t in
+                t.primaryKey("name", .text)
+                t.column("url", .text).notNull()
+                t.column("etag", .text)
+                t.column("last_modified", .text)
+                t.column("last_fetch", .double)
+                t.column("last_success", .double)
+                t.column("last_status", .integer)
+                t.column("last_error", .text)
+                t.column("error_count", .integer).notNull().defaults(to: 0)
+                t.column("items_seen", .integer).notNull().defaults(to: 0)
+                t.column("next_due", .double)
+            }
+            try db.create(table: "item") { t in
+                t.column("feed", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("first_seen", .double).notNull()
+                t.column("published", .double)
+                t.column("title", .text).notNull()
+                t.column("link", .text)
+                t.column("verdict", .text).notNull()
+                t.column("score", .double).notNull()
+                t.column("story", .text)
+                t.column("text", .text).notNull().defaults(to: "")
+                t.primaryKey(["feed", "key"])
+            }
+            try db.create(index: "item_first_seen", on: "item", columns: ["first_seen"])
+            try db.create(table: "outbox") { t in
+                t.primaryKey("alert_id", .text)
+                t.column("payload", .blob).notNull()
+                t.column("created", .double).notNull()
+                t.column("written", .double)
+            }
+        }
+        return migrator
+    }
+
+    // MARK: - Feeds
+
+    public func feedState(_ name: String) throws(StoreError) -> FeedState? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM feed WHERE name = ?", arguments: [name]).map(Self.feedState)
+        }
+    }
+
+    public func feedStates() throws(StoreError) -> [FeedState] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM feed ORDER BY name").map(Self.feedState) }
+    }
+
+    private static func feedState(_ row: Row) -> FeedState {
+        var state = FeedState(name: row["name"], url: row["url"])
+        state.etag = row["etag"]
+        state.lastModified = row["last_modified"]
+        state.lastFetch = (row["last_fetch"] as Double?).map(Date.init(timeIntervalSince1970:))
+        state.lastSuccess = (row["last_success"] as Double?).map(Date.init(timeIntervalSince1970:))
+        state.lastStatus = row["last_status"]
+        state.lastError = row["last_error"]
+        state.errorCount = row["error_count"]
+        state.itemsSeen = row["items_seen"]
+        state.nextDue = (row["next_due"] as Double?).map(Date.init(timeIntervalSince1970:))
+        return state
+    }
+
+    // MARK: - Items
+
+    /// The keys among `keys` already seen in `feed`.
+    public func knownKeys(feed: String, among keys: [String]) throws(StoreError) -> Set<String> {
+        guard !keys.isEmpty else { return [] }
+        return try read { db in
+            var known = Set<String>()
+            for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min(keys.count, $0 + 500)]) }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let arguments = StatementArguments([feed] + chunk)
+                for key in try String.fetchAll(db, sql: "SELECT key FROM item WHERE feed = ? AND key IN (\(marks))", arguments: arguments) {
+                    known.insert(key)
+                }
+            }
+            return known
+        }
+    }
+
+    /// Records one fetch of a feed in one transaction: its new state, its new items, and the
+    /// alerts they raised. Items already present are left alone (and their alerts not queued
+    /// again), so a repeated commit after a crash changes nothing.
+    public func commit(feed: FeedState, items: [StoredItem], alerts: [Alert]) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO feed (name, url, etag, last_modified, last_fetch, last_success, last_status, last_error,
+                                  error_count, items_seen, next_due)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET url = excluded.url, etag = excluded.etag,
+                    last_modified = excluded.last_modified, last_fetch = excluded.last_fetch,
+                    last_success = excluded.last_success, last_status = excluded.last_status,
+                    last_error = excluded.last_error, error_count = excluded.error_count,
+                    items_seen = excluded.items_seen, next_due = excluded.next_due
+                """, arguments: [feed.name, feed.url, feed.etag, feed.lastModified, feed.lastFetch?.timeIntervalSince1970,
+                                 feed.lastSuccess?.timeIntervalSince1970, feed.lastStatus, feed.lastError, feed.errorCount,
+                                 feed.itemsSeen, feed.nextDue?.timeIntervalSince1970])
+            var inserted = Set<String>()
+            for item in items {
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO item (feed, key, first_seen, published, title, link, verdict, score, story, text)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [item.feed, item.key, item.firstSeen.timeIntervalSince1970, item.published?.timeIntervalSince1970,
+                                     item.title, item.link, item.verdict, item.score, item.story, item.text])
+                if db.changesCount > 0 { inserted.insert(item.key) }
+            }
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .secondsSince1970
+            for alert in alerts where inserted.contains(alert.itemKey) {
+                try db.execute(sql: "INSERT OR IGNORE INTO outbox (alert_id, payload, created) VALUES (?, ?, ?)",
+                               arguments: [alert.id, try encoder.encode(alert), alert.firstSeen.timeIntervalSince1970])
+            }
+        }
+    }
+
+    /// Relevant items (alerts and duplicates) first seen since `date`, oldest first: the
+    /// stories a new process must remember so that tomorrow's copy is still a duplicate.
+    public func relevantItems(since date: Date) throws(StoreError) -> [StoredItem] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM item WHERE verdict IN ('alert', 'duplicate') AND first_seen >= ? ORDER BY first_seen
+                """, arguments: [date.timeIntervalSince1970]).map { row in
+                StoredItem(feed: row["feed"], key: row["key"], firstSeen: Date(timeIntervalSince1970: row["first_seen"]),
+                           published: (row["published"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                           title: row["title"], link: row["link"], verdict: row["verdict"], score: row["score"],
+                           story: row["story"], text: row["text"])
+            }
+        }
+    }
+
+    // MARK: - Outbox
+
+    /// Alerts whose files are not yet known to be written, oldest first.
+    public func pendingAlerts() throws(StoreError) -> [Alert] {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try read { db in
+            try Data.fetchAll(db, sql: "SELECT payload FROM outbox WHERE written IS NULL ORDER BY created, alert_id").compactMap {
+                try? decoder.decode(Alert.self, from: $0)
+            }
+        }
+    }
+
+    public func markWritten(_ ids: [String], at date: Date = Date()) throws(StoreError) {
+        guard !ids.isEmpty else { return }
+        try write { db in
+            for id in ids {
+                try db.execute(sql: "UPDATE outbox SET written = ? WHERE alert_id = ?", arguments: [date.timeIntervalSince1970, id])
+            }
+        }
+    }
+
+    // MARK: - Access
+
+    private func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try writer.read(body) } catch { throw StoreError(description: "state database: \(error)") }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try writer.write(body) } catch { throw StoreError(description: "state database: \(error)") }
+    }
+}

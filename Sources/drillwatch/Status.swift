@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import Store
+
+/// `drillwatch status`: each feed's health, from the state database.
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show each feed's health: last fetch, HTTP status, items, errors, next due.")
+
+    @Option(name: .long, help: "The configuration file.")
+    var config: String?
+
+    func run() async throws {
+        let settings = try wrap { try ClassifierLoader.settings(config) }
+        let store = try wrap { try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path) }
+        let states = Dictionary(try wrap { try store.feedStates() }.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let formatter = ISO8601DateFormatter()
+        print("feed".padding(toLength: 24, withPad: " ", startingAt: 0) + "last fetch             status  items  errors  next due")
+        for feed in settings.feeds {
+            guard let state = states[feed.name] else {
+                print(feed.name.padding(toLength: 24, withPad: " ", startingAt: 0) + "never fetched")
+                continue
+            }
+            let last = state.lastFetch.map(formatter.string) ?? "-"
+            let status = state.lastStatus.map(String.init) ?? (state.lastError == nil ? "-" : "error")
+            let next = state.nextDue.map(formatter.string) ?? "-"
+            print(feed.name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                + last.padding(toLength: 23, withPad: " ", startingAt: 0)
+                + status.padding(toLength: 8, withPad: " ", startingAt: 0)
+                + String(format: "%5d  %6d  ", state.itemsSeen, state.errorCount) + next)
+            if let error = state.lastError { print("    last error: \(error)") }
+        }
+    }
+}
