@@ -47,14 +47,15 @@ let package = Package(
         .executableTarget(name: "drillwatch-bench", dependencies: ["Curl", "Feeds", "XML", "Classifier", "Model", "Settings", "Pipeline"]),
 
         // MARK: Tests
-        .testTarget(name: "CurlTests", dependencies: ["Curl"], resources: [.copy("Fixtures")]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XMLTests", dependencies: ["XML"]),
         .testTarget(
             name: "FeedsTests", dependencies: ["Feeds"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "ClassifierTests", dependencies: ["Classifier", "Model", "Settings", "Pipeline"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "Classifier"]),
-        .testTarget(name: "ScanTests", dependencies: ["Pipeline", "Store", "Reports", "Settings", "Model"]),
+        .testTarget(name: "ScanTests", dependencies: ["Pipeline", "Store", "Reports", "Settings", "Model", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["drillwatch"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Curl
 
 /// The fetcher against a local server on 127.0.0.1: conditional GET, compression, redirects,

@@ -7,14 +7,14 @@ import Glibc
 /// A tiny HTTP/1.1 server for tests. It binds 127.0.0.1 only, on a port the kernel picks,
 /// serves each connection on its own thread, and stops by itself after `lifetime` even if a
 /// test forgets to call `stop()`.
-final class TestServer: Sendable {
-    struct Request: Sendable {
-        var method: String
-        var path: String
-        var headers: [String: String]  // lower-cased names
+public final class TestServer: Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        public var headers: [String: String]  // lower-cased names
     }
 
-    enum Reply: Sendable {
+    public enum Reply: Sendable {
         case response(status: Int, headers: [(String, String)], body: [UInt8])
         /// Headers, then `firstBytes` of the body, then silence for `seconds`.
         case stall(firstBytes: [UInt8], seconds: Double)
@@ -22,17 +22,17 @@ final class TestServer: Sendable {
         case endless(chunk: [UInt8])
     }
 
-    typealias Handler = @Sendable (Request) -> Reply
+    public typealias Handler = @Sendable (Request) -> Reply
 
-    let port: UInt16
+    public let port: UInt16
     private let listener: Int32
     private let stopped = Atomic<Bool>(false)
     private let requestLog = Mutex<[Request]>([])
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
-    var requests: [Request] { requestLog.withLock { $0 } }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var requests: [Request] { requestLog.withLock { $0 } }
 
-    init(lifetime: Duration = .seconds(60), handler: @escaping Handler) throws {
+    public init(lifetime: Duration = .seconds(60), handler: @escaping Handler) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var yes: Int32 = 1
@@ -63,7 +63,7 @@ final class TestServer: Sendable {
 
     deinit { stop() }
 
-    func stop() {
+    public func stop() {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)

@@ -1,0 +1,168 @@
+import Foundation
+import Model
+import Pipeline
+import Reports
+import Settings
+import Store
+import Synchronization
+import Testing
+import TestSupport
+
+/// Scans end to end: a loopback server whose feeds change between scans, the shipped rules and
+/// corpus, a state database and alert files in a temporary folder.
+@Suite struct Scans {
+    /// Feed bodies the test server serves, changeable between scans.
+    final class Feeds: Sendable {
+        let bodies = Mutex<[String: String]>([:])
+        func set(_ path: String, _ body: String) { bodies.withLock { $0[path] = body } }
+        func body(_ path: String) -> String? { bodies.withLock { $0[path] } }
+    }
+
+    static func rss(_ items: [(id: String, title: String, body: String)]) -> String {
+        let entries = items.map { "<item><title>\($0.title)</title><link>https://news.example/\($0.id)</link><guid>\($0.id)</guid><pubDate>Mon, 02 Jun 2031 06:00:00 GMT</pubDate><description>\($0.body)</description></item>" }
+        return "<rss version=\"2.0\"><channel><title>Test</title>\(entries.joined())</channel></rss>"
+    }
+
+    static func server(_ feeds: Feeds) throws -> TestServer {
+        try TestServer { request in
+            guard let body = feeds.body(request.path) else { return .response(status: 404, headers: [], body: []) }
+            // The ETag is the body's hash: unchanged feeds get 304s.
+            let etag = "\"\(String(body.hashValue, radix: 16))\""
+            if request.headers["if-none-match"] == etag { return .response(status: 304, headers: [("ETag", etag)], body: []) }
+            return .response(status: 200, headers: [("Content-Type", "application/rss+xml"), ("ETag", etag)], body: Array(body.utf8))
+        }
+    }
+
+    static func settings(_ server: TestServer, folder: URL) throws -> Settings {
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("config/drillwatch.toml")
+        let source = """
+            base = "\(shipped.path)"
+            [paths]
+            state = "\(folder.appendingPathComponent("state").path)"
+            output = "\(folder.appendingPathComponent("output").path)"
+            [scan]
+            first_run_horizon_days = 36500
+            [[feeds]]
+            name = "wire"
+            url = "\(server.baseURL)/wire.xml"
+            [[feeds]]
+            name = "desk"
+            url = "\(server.baseURL)/desk.xml"
+            """
+        return try Settings.parse(source, file: folder.appendingPathComponent("test.toml"))
+    }
+
+    static func alertFiles(_ folder: URL) -> [URL] {
+        let root = folder.appendingPathComponent("output/alerts")
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return [] }
+        return walker.compactMap { $0 as? URL }.filter { $0.pathExtension == "json" }.sorted { $0.path < $1.path }
+    }
+
+    static let drill = (id: "d1", title: "Chinese and Russian warships begin joint drills in the Sea of Japan",
+                        body: "Destroyers of the Chinese and Russian navies began the Joint Sea-2031 exercise near Vladivostok, the defence ministries said.")
+    static let copy = (id: "c9", title: "Russian, Chinese navies open Joint Sea-2031 drills near Vladivostok",
+                       body: "Russian and Chinese destroyers started the Joint Sea-2031 naval exercise near Vladivostok in the Sea of Japan, the ministries said.")
+    static let noise = (id: "n1", title: "Typhoon closes ports", body: "Ferries were cancelled along the coast.")
+    static let patrol = (id: "p1", title: "Chinese and Russian bombers fly joint patrol over the East China Sea",
+                         body: "Two Chinese and two Russian strategic bombers flew a joint air patrol, Japan's defence ministry said.")
+
+    @Test func scansAlertOncePerStory() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-scan-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let feeds = Feeds()
+        feeds.set("/wire.xml", Self.rss([Self.drill, Self.noise]))
+        feeds.set("/desk.xml", Self.rss([]))
+        let server = try Self.server(feeds)
+        defer { server.stop() }
+        let settings = try Self.settings(server, folder: folder)
+        let store = try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
+
+        // First scan: one alert.
+        var summary = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        #expect(summary.outcomes.map(\.status) == [.fetched, .fetched])
+        #expect(summary.outcomes.map(\.alerts) == [1, 0])
+        #expect(Self.alertFiles(folder).count == 1)
+
+        // Nothing changed: 304s and no new alert.
+        summary = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        #expect(summary.outcomes.map(\.status) == [.notModified, .notModified])
+        #expect(Self.alertFiles(folder).count == 1)
+
+        // A syndicated copy on the other feed (in a new process: stories come from the state),
+        // and a new story on the first feed.
+        feeds.set("/desk.xml", Self.rss([Self.copy]))
+        feeds.set("/wire.xml", Self.rss([Self.patrol, Self.drill, Self.noise]))
+        summary = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        #expect(summary.outcomes.map(\.newItems) == [1, 1])
+        #expect(summary.outcomes.map(\.alerts) == [1, 0])
+        #expect(summary.outcomes.map(\.duplicates) == [0, 1])
+        let files = Self.alertFiles(folder)
+        #expect(files.count == 2)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let alerts = try files.map { try decoder.decode(Alert.self, from: Data(contentsOf: $0)) }
+        #expect(Set(alerts.map(\.itemKey)) == ["id:d1", "id:p1"])
+        #expect(alerts.allSatisfy { $0.schema == 1 && $0.verdict == "alert" })
+        #expect(try store.pendingAlerts().isEmpty)
+    }
+
+    @Test func unwritableOutputKeepsAlertsPending() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-scan-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let feeds = Feeds()
+        feeds.set("/wire.xml", Self.rss([Self.drill]))
+        feeds.set("/desk.xml", Self.rss([]))
+        let server = try Self.server(feeds)
+        defer { server.stop() }
+        let settings = try Self.settings(server, folder: folder)
+        let store = try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
+        // The output folder is a file: nothing can be written below it.
+        try Data().write(to: folder.appendingPathComponent("output"))
+
+        let summary = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        #expect(summary.outcomes.first?.alerts == 1)
+        #expect(summary.alertFilesWritten == 0)
+        #expect(!summary.writeErrors.isEmpty)
+        #expect(try store.pendingAlerts().count == 1)
+
+        // Space returns: the next scan writes the pending alert, once.
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("output"))
+        let next = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        #expect(next.alertFilesWritten == 1)
+        #expect(Self.alertFiles(folder).count == 1)
+        #expect(try store.pendingAlerts().isEmpty)
+    }
+
+    @Test func failingFeedIsReportedAndOthersGoOn() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-scan-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let feeds = Feeds()
+        feeds.set("/wire.xml", Self.rss([Self.drill]))
+        let server = try Self.server(feeds)   // /desk.xml answers 404
+        defer { server.stop() }
+        let settings = try Self.settings(server, folder: folder)
+        let store = try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
+        let summary = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        #expect(summary.failedFeeds == 1)
+        #expect(summary.outcomes.first?.alerts == 1)
+        let desk = try #require(try store.feedState("desk"))
+        #expect(desk.errorCount == 1)
+        #expect(desk.lastStatus == 404)
+        #expect(desk.lastError?.contains("404") == true)
+    }
+
+    @Test func alertIdsCannotEscapeTheFolder() {
+        let id = Alert.id(feed: "wire", itemKey: "id:../../etc/passwd")
+        #expect(id.count == 16 && id.allSatisfy(\.isHexDigit))
+        #expect(Alert.id(feed: "wire", itemKey: "x") == Alert.id(feed: "wire", itemKey: "x"))
+        #expect(Alert.id(feed: "wire", itemKey: "x") != Alert.id(feed: "desk", itemKey: "x"))
+    }
+
+    @Test func markdownIsInert() {
+        let text = AlertFiles.escape("<script>alert(1)</script> [click](javascript:x) ![img](http://x/y.png) **bold**")
+        #expect(!text.contains("<script>"))
+        #expect(!text.contains("](javascript"))
+        #expect(text.contains("\\[click\\]"))
+    }
+}
