@@ -67,17 +67,27 @@ public final class FeedScanner {
         }
     }
 
-    public func scan(feed only: String? = nil, dryRun: Bool = false) async throws(PipelineError) -> ScanSummary {
-        let feeds = settings.feeds.filter { only == nil || $0.name == only }
+    /// - Parameters:
+    ///   - only: one feed by name.
+    ///   - dueOnly: skip feeds whose next fetch is still ahead (the daemon); a manual scan
+    ///     fetches every feed now.
+    public func scan(feed only: String? = nil, dryRun: Bool = false, dueOnly: Bool = false) async throws(PipelineError) -> ScanSummary {
+        var feeds = settings.feeds.filter { only == nil || $0.name == only }
         if let only, feeds.isEmpty { throw PipelineError.configuration("no feed named '\(only)' in \(settings.file.lastPathComponent)") }
 
         // Fetch everything first, concurrently; libcurl's multi interface does the waiting.
         var states: [FeedState] = []
+        var due: [FeedSettings] = []
         for feed in feeds {
-            do { states.append(try store.feedState(feed.name) ?? FeedState(name: feed.name, url: feed.url)) } catch {
+            let state: FeedState
+            do { state = try store.feedState(feed.name) ?? FeedState(name: feed.name, url: feed.url) } catch {
                 throw PipelineError.configuration(error.description)
             }
+            if dueOnly, let next = state.nextDue, next > now() { continue }
+            states.append(state)
+            due.append(feed)
         }
+        feeds = due
         let responses = await fetchAll(feeds, states)
 
         var summary = ScanSummary()
@@ -145,10 +155,21 @@ public final class FeedScanner {
         var state = previous
         state.url = feed.url
         state.lastFetch = time
-        state.nextDue = time.addingTimeInterval(feed.intervalMinutes * 60)
+        let interval = feed.intervalMinutes * 60
         var outcome = FeedOutcome(feed: feed.name, status: .fetched)
         var stored: [StoredItem] = []
         var alerts: [Alert] = []
+
+        var publisherHint: TimeInterval?
+        var retryAfter: Date?
+        func schedule() {
+            state.nextDue = Schedule.nextFetch(after: time, interval: interval, consecutiveFailures: state.errorCount,
+                                               publisherHint: publisherHint, retryAfter: retryAfter)
+        }
+        if case .success(let response) = result {
+            retryAfter = response.retryAfter
+            publisherHint = Schedule.maxAge(response.headers.value(for: "Cache-Control"))
+        }
 
         switch result {
         case .failure(let error):
@@ -179,10 +200,13 @@ public final class FeedScanner {
                 state.lastStatus = response.status
                 state.lastError = error.description
                 state.errorCount += 1
+                schedule()
                 try save(state, [], [], dryRun: dryRun)
                 return outcome
             }
             let firstRun = previous.lastSuccess == nil
+            let hints = [document.feed.ttlMinutes.map { TimeInterval($0 * 60) }, document.feed.updateIntervalSeconds.map(TimeInterval.init), publisherHint]
+            publisherHint = hints.compactMap { $0 }.max()
             state.lastStatus = response.status
             state.lastSuccess = time
             state.lastError = nil
@@ -220,6 +244,7 @@ public final class FeedScanner {
             }
             state.itemsSeen = previous.itemsSeen + outcome.newItems
         }
+        schedule()
         try save(state, stored, alerts, dryRun: dryRun)
         return outcome
     }
