@@ -240,7 +240,9 @@ public final class FeedScanner {
                 stored.append(StoredItem(feed: feed.name, key: item.id, firstSeen: time, published: item.published,
                                          title: item.title, link: item.link, verdict: verdict.kind.rawValue,
                                          score: verdict.score, story: verdict.story,
-                                         text: verdict.kind.isRelevant ? item.text : ""))
+                                         text: verdict.kind.isRelevant ? item.text : "",
+                                         exercise: verdict.facts.exercise,
+                                         places: verdict.facts.places.isEmpty ? nil : verdict.facts.places.joined(separator: " · ")))
             }
             state.itemsSeen = previous.itemsSeen + outcome.newItems
         }

@@ -18,6 +18,16 @@ public struct FeedSettings: Sendable, Equatable {
     }
 }
 
+/// When the daily digest is written.
+public struct DigestSettings: Sendable, Equatable {
+    /// Local time of day, minutes after midnight (07:00 = 420).
+    public var minuteOfDay = 7 * 60
+    /// IANA time zone of `minuteOfDay` and of the digest's days.
+    public var timeZone = "UTC"
+
+    public init() {}
+}
+
 /// How scans fetch.
 public struct ScanSettings: Sendable, Equatable {
     /// On a feed's first successful fetch, items published longer ago than this are stored
@@ -46,6 +56,7 @@ public struct Settings: Sendable {
     /// Where alert files and digests are written.
     public var outputFolder: URL
     public var scan = ScanSettings()
+    public var digest = DigestSettings()
 
     /// Where drillwatch looks for its configuration when none is named: `$CONFIGURATION_DIRECTORY`
     /// (set by systemd), then `./config` (a checkout), then `/etc/drillwatch`.
@@ -81,7 +92,7 @@ public struct Settings: Sendable {
             throw ConfigError(problems: [ConfigProblem(file: name, line: nil, keyPath: "", message: "not valid TOML")])
         }
         var reader = TableReader(file: name, source: source)
-        reader.rejectUnknown(root, at: "", known: ["base", "corpus", "classifier", "rules", "gazetteer", "feeds", "paths", "scan"])
+        reader.rejectUnknown(root, at: "", known: ["base", "corpus", "classifier", "rules", "gazetteer", "feeds", "paths", "scan", "digest"])
         let folder = file.deletingLastPathComponent()
 
         // `base = "drillwatch.toml"`: inherit the classifier, rules, gazetteer and corpus of
@@ -123,6 +134,27 @@ public struct Settings: Sendable {
             if let v = reader.int(table, "max_concurrent", at: "scan", in: 1...256) { scan.maxConcurrent = v }
             if let v = reader.int(table, "per_host", at: "scan", in: 1...64) { scan.perHost = v }
             if let v = reader.int(table, "timeout_seconds", at: "scan", in: 5...3600) { scan.timeoutSeconds = v }
+        }
+
+        // [digest]
+        var digest = DigestSettings()
+        if let table = reader.table(root, "digest", at: "") {
+            reader.rejectUnknown(table, at: "digest", known: ["time", "time_zone"])
+            if let time = reader.string(table, "time", at: "digest") {
+                let parts = time.split(separator: ":").compactMap { Int($0) }
+                if parts.count == 2, (0...23).contains(parts[0]), (0...59).contains(parts[1]) {
+                    digest.minuteOfDay = parts[0] * 60 + parts[1]
+                } else {
+                    reader.problem("digest.time", "must be HH:MM, 24-hour (got \"\(time)\")")
+                }
+            }
+            if let zone = reader.string(table, "time_zone", at: "digest") {
+                if TimeZone(identifier: zone) == nil {
+                    reader.problem("digest.time_zone", "unknown IANA time zone \"\(zone)\" (e.g. Europe/Berlin, Asia/Tokyo, UTC)")
+                } else {
+                    digest.timeZone = zone
+                }
+            }
         }
 
         // [[feeds]]
@@ -222,6 +254,6 @@ public struct Settings: Sendable {
 
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
         return Settings(file: file, corpusFolder: corpusFolder, classifier: classifier, rules: rules, gazetteer: gazetteer,
-                        feeds: feeds, stateFolder: stateFolder, outputFolder: outputFolder, scan: scan)
+                        feeds: feeds, stateFolder: stateFolder, outputFolder: outputFolder, scan: scan, digest: digest)
     }
 }

@@ -35,10 +35,15 @@ public struct StoredItem: Sendable, Equatable {
     public var score: Double
     public var story: String?
     public var text: String
+    public var exercise: String?
+    /// Places, joined with " · ".
+    public var places: String?
 
     public init(feed: String, key: String, firstSeen: Date, published: Date?, title: String, link: String?,
-                verdict: String, score: Double, story: String?, text: String = "") {
+                verdict: String, score: Double, story: String?, text: String = "", exercise: String? = nil, places: String? = nil) {
         self.text = text
+        self.exercise = exercise
+        self.places = places
         self.feed = feed
         self.key = key
         self.firstSeen = firstSeen
@@ -126,6 +131,12 @@ public final class Store: Sendable {
                 t.column("written", .double)
             }
         }
+        migrator.registerMigration("v2: event facts of items") { db in
+            try db.alter(table: "item") { t in
+                t.add(column: "exercise", .text)
+                t.add(column: "places", .text)
+            }
+        }
         return migrator
     }
 
@@ -193,10 +204,10 @@ public final class Store: Sendable {
             var inserted = Set<String>()
             for item in items {
                 try db.execute(sql: """
-                    INSERT OR IGNORE INTO item (feed, key, first_seen, published, title, link, verdict, score, story, text)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT OR IGNORE INTO item (feed, key, first_seen, published, title, link, verdict, score, story, text, exercise, places)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [item.feed, item.key, item.firstSeen.timeIntervalSince1970, item.published?.timeIntervalSince1970,
-                                     item.title, item.link, item.verdict, item.score, item.story, item.text])
+                                     item.title, item.link, item.verdict, item.score, item.story, item.text, item.exercise, item.places])
                 if db.changesCount > 0 { inserted.insert(item.key) }
             }
             let encoder = JSONEncoder()
@@ -208,18 +219,45 @@ public final class Store: Sendable {
         }
     }
 
+    /// Items first seen in [from, to), oldest first, optionally only those with these verdicts.
+    public func items(firstSeenFrom from: Date, to: Date, verdicts: [String]? = nil) throws(StoreError) -> [StoredItem] {
+        try read { db in
+            var sql = "SELECT * FROM item WHERE first_seen >= ? AND first_seen < ?"
+            var arguments: [any DatabaseValueConvertible] = [from.timeIntervalSince1970, to.timeIntervalSince1970]
+            if let verdicts, !verdicts.isEmpty {
+                sql += " AND verdict IN (\(Array(repeating: "?", count: verdicts.count).joined(separator: ",")))"
+                arguments += verdicts.map { $0 as any DatabaseValueConvertible }
+            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY first_seen, feed, key", arguments: StatementArguments(arguments)).map(Self.storedItem)
+        }
+    }
+
+    /// How many items each feed delivered for the first time in [from, to).
+    public func newItemCounts(from: Date, to: Date) throws(StoreError) -> [String: Int] {
+        try read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT feed, COUNT(*) AS n FROM item WHERE first_seen >= ? AND first_seen < ? GROUP BY feed",
+                                        arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970]) {
+                counts[row["feed"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    private static func storedItem(_ row: Row) -> StoredItem {
+        StoredItem(feed: row["feed"], key: row["key"], firstSeen: Date(timeIntervalSince1970: row["first_seen"]),
+                   published: (row["published"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                   title: row["title"], link: row["link"], verdict: row["verdict"], score: row["score"],
+                   story: row["story"], text: row["text"], exercise: row["exercise"], places: row["places"])
+    }
+
     /// Relevant items (alerts and duplicates) first seen since `date`, oldest first: the
     /// stories a new process must remember so that tomorrow's copy is still a duplicate.
     public func relevantItems(since date: Date) throws(StoreError) -> [StoredItem] {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM item WHERE verdict IN ('alert', 'duplicate') AND first_seen >= ? ORDER BY first_seen
-                """, arguments: [date.timeIntervalSince1970]).map { row in
-                StoredItem(feed: row["feed"], key: row["key"], firstSeen: Date(timeIntervalSince1970: row["first_seen"]),
-                           published: (row["published"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                           title: row["title"], link: row["link"], verdict: row["verdict"], score: row["score"],
-                           story: row["story"], text: row["text"])
-            }
+                """, arguments: [date.timeIntervalSince1970]).map(Self.storedItem)
         }
     }
 

@@ -105,6 +105,36 @@ import TestSupport
         #expect(Set(alerts.map(\.itemKey)) == ["id:d1", "id:p1"])
         #expect(alerts.allSatisfy { $0.schema == 1 && $0.verdict == "alert" })
         #expect(try store.pendingAlerts().isEmpty)
+
+        // The day's digest lists the Joint Sea story with both sources, and the patrol.
+        let builder = DigestBuilder(settings: settings, store: store)
+        let digest = try builder.build(day: builder.day(containing: Date()))
+        #expect(digest.storyCount == 2)
+        let jointSea = try #require(digest.groups.first { $0.exercise == "Joint Sea-2031" }?.stories.first)
+        #expect(Set(jointSea.sources.map(\.feed)) == ["wire", "desk"])
+        #expect(digest.headline == "2 new stories, all 2 feeds healthy")
+        let digests = try builder.write(digest)
+        let html = try String(contentsOf: digests.appendingPathComponent("\(digest.date).html"), encoding: .utf8)
+        #expect(html.contains("Joint Sea-2031"))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: digests.appendingPathComponent("\(digest.date).json")))
+        #expect((json as? [String: Any])?["schema"] as? Int == 1)
+    }
+
+    @Test func digestEscapesFeedText() {
+        let hostile = Digest.Source(feed: "<b>feed</b>", title: "<script>alert(1)</script> & \"quotes\"",
+                                    link: "javascript:alert(1)", published: nil, firstSeen: Date(), score: 0.9)
+        let story = Digest.Story(id: "s", title: "<img src=x onerror=alert(1)>", exercise: nil, places: nil, score: 0.9,
+                                 firstSeen: Date(), lastSeen: Date(), sources: [hostile])
+        let digest = Digest(date: "2031-01-01", timeZone: "UTC", generated: Date(), stories: [story], possiblyRelated: [hostile], feeds: [])
+        let html = DigestRenderer.html(digest)
+        #expect(!html.contains("<script>alert"))
+        #expect(!html.contains("<img src=x"))
+        #expect(!html.contains("javascript:"))
+        #expect(html.contains("&lt;script&gt;"))
+        let markdown = DigestRenderer.markdown(digest)
+        #expect(!markdown.contains("<script>"))
+        #expect(!markdown.contains("javascript:"))
+        #expect(digest.headline == "1 new story, all 0 feeds healthy")
     }
 
     @Test func unwritableOutputKeepsAlertsPending() async throws {

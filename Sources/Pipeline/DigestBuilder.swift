@@ -1,0 +1,97 @@
+import Foundation
+import Reports
+import Settings
+import Store
+
+/// Builds and writes the daily digest from the state database.
+public struct DigestBuilder {
+    public let settings: Settings
+    public let store: Store
+
+    public init(settings: Settings, store: Store) {
+        self.settings = settings
+        self.store = store
+    }
+
+    var calendar: Calendar {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: settings.digest.timeZone) ?? TimeZone(identifier: "UTC")!
+        return calendar
+    }
+
+    /// The local day `YYYY-MM-DD` that contains `date`.
+    public func day(containing date: Date) -> String {
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+
+    /// The start and end of a local day.
+    public func bounds(of day: String) throws(PipelineError) -> (Date, Date) {
+        let parts = day.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, let start = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
+              let end = calendar.date(byAdding: .day, value: 1, to: start) else {
+            throw PipelineError.invalidInput(day, line: nil, "not a date (YYYY-MM-DD)")
+        }
+        return (start, end)
+    }
+
+    public func build(day: String, generated: Date = Date()) throws(PipelineError) -> Digest {
+        let (start, end) = try bounds(of: day)
+        let items: [StoredItem]
+        let counts: [String: Int]
+        let states: [FeedState]
+        do {
+            items = try store.items(firstSeenFrom: start, to: end, verdicts: ["alert", "duplicate", "review"])
+            counts = try store.newItemCounts(from: start, to: end)
+            states = try store.feedStates()
+        } catch {
+            throw PipelineError.cannotRead("state database", error.description)
+        }
+        var stories: [Digest.Story] = []
+        let relevant = items.filter { $0.verdict != "review" }
+        var order: [String] = []
+        var members: [String: [StoredItem]] = [:]
+        for item in relevant {
+            let story = item.story ?? "\(item.feed)/\(item.key)"
+            if members[story] == nil { order.append(story) }
+            members[story, default: []].append(item)
+        }
+        for id in order {
+            let group = members[id]!
+            let lead = group.first { $0.verdict == "alert" } ?? group[0]
+            stories.append(Digest.Story(
+                id: id, title: lead.title, exercise: group.compactMap(\.exercise).first, places: group.compactMap(\.places).first,
+                score: group.map(\.score).max() ?? lead.score,
+                firstSeen: group.map(\.firstSeen).min()!, lastSeen: group.map(\.firstSeen).max()!,
+                sources: group.map { Digest.Source(feed: $0.feed, title: $0.title, link: $0.link, published: $0.published,
+                                                   firstSeen: $0.firstSeen, score: $0.score) }))
+        }
+        let related = items.filter { $0.verdict == "review" }.map {
+            Digest.Source(feed: $0.feed, title: $0.title, link: $0.link, published: $0.published, firstSeen: $0.firstSeen, score: $0.score)
+        }
+        let byName = Dictionary(states.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let feeds = settings.feeds.map { feed -> Digest.FeedHealth in
+            let state = byName[feed.name]
+            return Digest.FeedHealth(name: feed.name, healthy: (state?.errorCount ?? 0) == 0 && state?.lastSuccess != nil,
+                                     lastSuccess: state?.lastSuccess, consecutiveErrors: state?.errorCount ?? 0,
+                                     lastError: state?.lastError ?? (state == nil ? "never fetched" : nil),
+                                     newItems: counts[feed.name] ?? 0)
+        }
+        return Digest(date: day, timeZone: settings.digest.timeZone, generated: generated, stories: stories,
+                      possiblyRelated: related, feeds: feeds)
+    }
+
+    /// Writes `digests/<day>.md`, `.html` and `.json` (each atomically); returns the folder.
+    @discardableResult
+    public func write(_ digest: Digest) throws(PipelineError) -> URL {
+        let folder = settings.outputFolder.appendingPathComponent("digests")
+        do {
+            try AtomicFile.write(Data(DigestRenderer.markdown(digest).utf8), to: folder.appendingPathComponent("\(digest.date).md"))
+            try AtomicFile.write(Data(DigestRenderer.html(digest).utf8), to: folder.appendingPathComponent("\(digest.date).html"))
+            try AtomicFile.write(DigestRenderer.json(digest), to: folder.appendingPathComponent("\(digest.date).json"))
+        } catch {
+            throw PipelineError.cannotWrite(error.path, error.reason)
+        }
+        return folder
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+
+/// One day's digest: new stories grouped by exercise, "possibly related" items, and the
+/// health of every feed, so a quiet day says so and a broken fetcher is visible.
+public struct Digest: Sendable, Codable, Equatable {
+    public static let schemaVersion = 1
+
+    public struct Source: Sendable, Codable, Equatable {
+        public var feed: String
+        public var title: String
+        public var link: String?
+        public var published: Date?
+        public var firstSeen: Date
+        public var score: Double
+
+        public init(feed: String, title: String, link: String?, published: Date?, firstSeen: Date, score: Double) {
+            self.feed = feed
+            self.title = title
+            self.link = link
+            self.published = published
+            self.firstSeen = firstSeen
+            self.score = score
+        }
+    }
+
+    public struct Story: Sendable, Codable, Equatable {
+        public var id: String
+        public var title: String
+        public var exercise: String?
+        public var places: String?
+        public var score: Double
+        public var firstSeen: Date
+        public var lastSeen: Date
+        public var sources: [Source]
+
+        public init(id: String, title: String, exercise: String?, places: String?, score: Double, firstSeen: Date, lastSeen: Date, sources: [Source]) {
+            self.id = id
+            self.title = title
+            self.exercise = exercise
+            self.places = places
+            self.score = score
+            self.firstSeen = firstSeen
+            self.lastSeen = lastSeen
+            self.sources = sources
+        }
+    }
+
+    public struct ExerciseGroup: Sendable, Codable, Equatable {
+        public var exercise: String
+        public var stories: [Story]
+    }
+
+    public struct FeedHealth: Sendable, Codable, Equatable {
+        public var name: String
+        public var healthy: Bool
+        public var lastSuccess: Date?
+        public var consecutiveErrors: Int
+        public var lastError: String?
+        public var newItems: Int
+
+        public init(name: String, healthy: Bool, lastSuccess: Date?, consecutiveErrors: Int, lastError: String?, newItems: Int) {
+            self.name = name
+            self.healthy = healthy
+            self.lastSuccess = lastSuccess
+            self.consecutiveErrors = consecutiveErrors
+            self.lastError = lastError
+            self.newItems = newItems
+        }
+    }
+
+    public var schema = Digest.schemaVersion
+    /// The local day covered, `YYYY-MM-DD`.
+    public var date: String
+    public var timeZone: String
+    public var generated: Date
+    public var groups: [ExerciseGroup]
+    public var possiblyRelated: [Source]
+    public var feeds: [FeedHealth]
+
+    public init(date: String, timeZone: String, generated: Date, stories: [Story], possiblyRelated: [Source], feeds: [FeedHealth]) {
+        self.date = date
+        self.timeZone = timeZone
+        self.generated = generated
+        // Named exercises first (alphabetically), then stories without a name.
+        let named = Dictionary(grouping: stories.filter { $0.exercise != nil }, by: { $0.exercise! })
+        groups = named.keys.sorted().map { ExerciseGroup(exercise: $0, stories: named[$0]!.sorted { $0.firstSeen < $1.firstSeen }) }
+        let unnamed = stories.filter { $0.exercise == nil }.sorted { $0.firstSeen < $1.firstSeen }
+        if !unnamed.isEmpty { groups.append(ExerciseGroup(exercise: "Other joint activity", stories: unnamed)) }
+        self.possiblyRelated = possiblyRelated
+        self.feeds = feeds
+    }
+
+    public var storyCount: Int { groups.reduce(0) { $0 + $1.stories.count } }
+
+    /// "3 new stories; 2 of 23 feeds failing" or "no new reports, all 23 feeds healthy".
+    public var headline: String {
+        let failing = feeds.filter { !$0.healthy }.count
+        let stories = storyCount == 0 ? "no new reports" : "\(storyCount) new stor\(storyCount == 1 ? "y" : "ies")"
+        let health = failing == 0 ? "all \(feeds.count) feeds healthy" : "\(failing) of \(feeds.count) feeds failing"
+        return "\(stories), \(health)"
+    }
+}
+
+/// Renders a digest as Markdown, a self-contained HTML page, and JSON.
+public enum DigestRenderer {
+    public static func json(_ digest: Digest) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return ((try? encoder.encode(digest)) ?? Data("{}".utf8)) + Data("\n".utf8)
+    }
+
+    public static func markdown(_ digest: Digest) -> String {
+        var lines = ["# China–Russia joint drills: \(digest.date)", "", "_\(AlertFiles.escape(digest.headline))_", ""]
+        for group in digest.groups {
+            lines.append("## \(AlertFiles.escape(group.exercise))")
+            lines.append("")
+            for story in group.stories {
+                lines.append("### \(AlertFiles.escape(story.title))")
+                var facts = ["score \(String(format: "%.2f", story.score))", "first seen \(time(story.firstSeen))"]
+                if time(story.lastSeen) != time(story.firstSeen) { facts.append("last seen \(time(story.lastSeen))") }
+                if let places = story.places { facts.insert(AlertFiles.escape(places), at: 0) }
+                lines.append(facts.joined(separator: " · "))
+                lines.append("")
+                for source in story.sources {
+                    lines.append("- \(AlertFiles.escape(source.feed)): \(link(source))")
+                }
+                lines.append("")
+            }
+        }
+        if digest.groups.isEmpty { lines += ["No new reports of joint drills.", ""] }
+        if !digest.possiblyRelated.isEmpty {
+            lines.append("## Possibly related")
+            lines.append("")
+            for source in digest.possiblyRelated {
+                lines.append("- \(AlertFiles.escape(source.feed)) (\(String(format: "%.2f", source.score))): \(link(source))")
+            }
+            lines.append("")
+        }
+        lines.append("## Feed health")
+        lines.append("")
+        lines.append("| feed | state | new items | last success |")
+        lines.append("|---|---|--:|---|")
+        for feed in digest.feeds {
+            let state = feed.healthy ? "ok" : "failing (\(feed.consecutiveErrors)): \(AlertFiles.escape(feed.lastError ?? ""))"
+            lines.append("| \(AlertFiles.escape(feed.name)) | \(state) | \(feed.newItems) | \(feed.lastSuccess.map(time) ?? "never") |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func html(_ digest: Digest) -> String {
+        var body = "<h1>China–Russia joint drills <span>\(escape(digest.date))</span></h1>\n"
+        body += "<p class=\"headline\">\(escape(digest.headline))</p>\n"
+        for group in digest.groups {
+            body += "<section><h2>\(escape(group.exercise))</h2>\n"
+            for story in group.stories {
+                body += "<article><h3>\(escape(story.title))</h3>\n<p class=\"facts\">"
+                var facts = ["score \(String(format: "%.2f", story.score))", "first seen \(time(story.firstSeen))"]
+                if time(story.lastSeen) != time(story.firstSeen) { facts.append("last seen \(time(story.lastSeen))") }
+                if let places = story.places { facts.insert(places, at: 0) }
+                body += facts.map(escape).joined(separator: " · ") + "</p>\n<ul>"
+                for source in story.sources { body += "<li><b>\(escape(source.feed))</b>: \(htmlLink(source))</li>" }
+                body += "</ul></article>\n"
+            }
+            body += "</section>\n"
+        }
+        if digest.groups.isEmpty { body += "<p>No new reports of joint drills.</p>\n" }
+        if !digest.possiblyRelated.isEmpty {
+            body += "<section><h2>Possibly related</h2><ul>"
+            for source in digest.possiblyRelated {
+                body += "<li><b>\(escape(source.feed))</b> (\(String(format: "%.2f", source.score))): \(htmlLink(source))</li>"
+            }
+            body += "</ul></section>\n"
+        }
+        body += "<section><h2>Feed health</h2><table><tr><th>feed</th><th>state</th><th>new items</th><th>last success</th></tr>"
+        for feed in digest.feeds {
+            let state = feed.healthy ? "ok" : "failing (\(feed.consecutiveErrors)): \(feed.lastError ?? "")"
+            body += "<tr class=\"\(feed.healthy ? "ok" : "failing")\"><td>\(escape(feed.name))</td><td>\(escape(state))</td>"
+                + "<td>\(feed.newItems)</td><td>\(escape(feed.lastSuccess.map(time) ?? "never"))</td></tr>"
+        }
+        body += "</table></section>\n"
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>drillwatch digest \(escape(digest.date))</title>
+            <style>
+            body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#1d2330;background:#fafbfc}
+            h1{font-size:1.6rem;margin-bottom:.2rem}h1 span{color:#6b7280;font-weight:400}
+            .headline{color:#374151;font-style:italic}h2{border-bottom:2px solid #c7d2fe;padding-bottom:.2rem;margin-top:2rem}
+            article{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:.6rem 1rem;margin:.8rem 0}
+            h3{margin:.2rem 0;font-size:1.1rem}.facts{color:#6b7280;margin:.2rem 0}ul{margin:.3rem 0;padding-left:1.2rem}
+            table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e5e7eb}
+            tr.failing td{color:#b91c1c}a{color:#1d4ed8}
+            </style></head><body>
+            \(body)<footer><p style="color:#9ca3af">Generated by drillwatch at \(escape(time(digest.generated))) (\(escape(digest.timeZone))).</p></footer>
+            </body></html>
+
+            """
+    }
+
+    /// Escapes text for HTML element content and attribute values.
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    private static func safeLink(_ link: String?) -> String? {
+        guard let link, link.hasPrefix("http://") || link.hasPrefix("https://") else { return nil }
+        return link
+    }
+
+    private static func link(_ source: Digest.Source) -> String {
+        let title = AlertFiles.escape(source.title)
+        guard let url = safeLink(source.link) else { return title }
+        return "[\(title)](<\(url.replacingOccurrences(of: ">", with: "%3E").replacingOccurrences(of: " ", with: "%20"))>)"
+    }
+
+    private static func htmlLink(_ source: Digest.Source) -> String {
+        guard let url = safeLink(source.link) else { return escape(source.title) }
+        return "<a href=\"\(escape(url))\" rel=\"noopener noreferrer\">\(escape(source.title))</a>"
+    }
+
+    static func time(_ date: Date) -> String {
+        ISO8601DateFormatter().string(from: date)
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import Store
+
+/// `drillwatch digest`: write (or rewrite) one day's digest now.
+struct DigestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "digest",
+        abstract: "Write the digest of one day (default: today, in the digest's time zone).",
+        discussion: """
+            Writes digests/YYYY-MM-DD.md, .html and .json under the output folder, replacing
+            any earlier version of that day's digest.
+
+            Examples:
+              drillwatch digest
+              drillwatch digest --date 2025-06-02 --config config/demo.toml
+            """)
+
+    @Option(name: .long, help: "The configuration file.")
+    var config: String?
+
+    @Option(name: .long, help: "The day, YYYY-MM-DD.")
+    var date: String?
+
+    func run() async throws {
+        let settings = try wrap { try ClassifierLoader.settings(config) }
+        let store = try wrap { try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path) }
+        let builder = DigestBuilder(settings: settings, store: store)
+        let day = date ?? builder.day(containing: Date())
+        let digest = try wrap { try builder.build(day: day) }
+        let folder = try wrap { try builder.write(digest) }
+        print("digest \(day): \(digest.headline)")
+        print("written to \(folder.appendingPathComponent(day).path).{md,html,json}")
+    }
+}
