@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: C shims
@@ -36,12 +38,18 @@ let package = Package(
         .target(name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Reports", dependencies: ["Model"]),
         .target(name: "Pipeline", dependencies: ["Model", "Curl", "Feeds", "Classifier", "Settings", "Store", "Reports"]),
+        .target(name: "Daemon", dependencies: [
+            "Pipeline", "Settings", "Store",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // MARK: Executables
         .executableTarget(
             name: "drillwatch",
             dependencies: [
-                "Curl", "Feeds", "Model", "Classifier", "Settings", "Pipeline", "Store",
+                "Curl", "Feeds", "Model", "Classifier", "Settings", "Pipeline", "Store", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "drillwatch-bench", dependencies: ["Curl", "Feeds", "XML", "Classifier", "Model", "Settings", "Pipeline"]),
@@ -55,7 +63,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "ClassifierTests", dependencies: ["Classifier", "Model", "Settings", "Pipeline"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "Classifier"]),
-        .testTarget(name: "ScanTests", dependencies: ["Pipeline", "Store", "Reports", "Settings", "Model", "TestSupport"]),
+        .testTarget(name: "ScanTests", dependencies: ["Pipeline", "Store", "Reports", "Settings", "Model", "Daemon", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["drillwatch"]),
     ],
     swiftLanguageModes: [.v6]

@@ -172,6 +172,10 @@ public final class FeedScanner {
         }
 
         switch result {
+        case .failure(.cancelled):
+            // Shutting down: this fetch did not happen; nothing is recorded for it.
+            outcome.status = .failed("cancelled")
+            return outcome
         case .failure(let error):
             outcome.status = .failed(error.description)
             state.lastError = error.description

@@ -137,7 +137,26 @@ public final class Store: Sendable {
                 t.add(column: "places", .text)
             }
         }
+        migrator.registerMigration("v3: digests written") { db in
+            try db.create(table: "digest") { t in
+                t.primaryKey("day", .text)
+                t.column("written", .double).notNull()
+            }
+        }
         return migrator
+    }
+
+    // MARK: - Digests
+
+    /// The latest day whose digest was written by the schedule, `YYYY-MM-DD`.
+    public func lastDigestDay() throws(StoreError) -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT day FROM digest ORDER BY day DESC LIMIT 1") }
+    }
+
+    public func markDigestWritten(day: String, at date: Date = Date()) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO digest (day, written) VALUES (?, ?)", arguments: [day, date.timeIntervalSince1970])
+        }
     }
 
     // MARK: - Feeds

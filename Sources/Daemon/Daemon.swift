@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import Pipeline
+import ServiceLifecycle
+import Settings
+import Store
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon's entry point: builds the services and runs them until a stop signal.
+public enum Daemon {
+    /// Returns the process exit status: 0 after a graceful stop, 1 after a failure, 2 when
+    /// the configuration or the state cannot be used (nothing is started then).
+    public static func run(configPath: String?, logLevel: String) async -> Int32 {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "drillwatch")
+        let notifier = SystemdNotifier()
+
+        let settings: Settings
+        let store: Store
+        do {
+            settings = try ClassifierLoader.settings(configPath)
+            _ = try ClassifierLoader.classifier(settings)
+            try FileManager.default.createDirectory(at: settings.stateFolder, withIntermediateDirectories: true)
+            try InstanceLock.acquire(settings.stateFolder.appendingPathComponent("drillwatch.lock").path)
+            store = try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            return 2
+        }
+
+        let holder = ConfigHolder(settings)
+        let heartbeat = Heartbeat()
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: PollingService(config: holder, store: store, notifier: notifier, heartbeat: heartbeat, logger: logger)),
+            .init(service: DigestService(config: holder, store: store, logger: logger)),
+            .init(service: WatchdogService(notifier: notifier, heartbeat: heartbeat)),
+            .init(service: ReloadService(config: holder, notifier: notifier, logger: logger)),
+        ]
+        var configuration = ServiceGroupConfiguration(services: services, logger: logger)
+        configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        // Below systemd's TimeoutStopSec (30 s in the shipped unit).
+        configuration.maximumGracefulShutdownDuration = .seconds(20)
+        let group = ServiceGroup(configuration: configuration)
+        logger.info("drillwatch started", metadata: ["config.file": "\(settings.file.path)", "config.feeds": "\(settings.feeds.count)"])
+        notifier.ready(status: "watching \(settings.feeds.count) feeds")
+        do {
+            try await group.run()
+        } catch {
+            notifier.stopping()
+            logger.critical("stopped on an error", metadata: ["error": "\(error)"])
+            return 1
+        }
+        notifier.stopping()
+        logger.info("drillwatch stopped")
+        return 0
+    }
+}
+
+/// One daemon per state folder: a second `drillwatch run` on the same state is refused.
+enum InstanceLock {
+    struct Held: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "another drillwatch is already running on this state (\(path) is locked)" }
+    }
+
+    /// Takes an exclusive lock for the life of the process (the descriptor is never closed).
+    static func acquire(_ path: String) throws {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Held(path: path) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw Held(path: path)
+        }
+    }
+}

@@ -1,0 +1,241 @@
+import Foundation
+import Logging
+import Pipeline
+import ServiceLifecycle
+import Settings
+import Store
+import Synchronization
+import UnixSignals
+
+/// The configuration in force, replaced as a whole by a successful reload.
+public final class ConfigHolder: Sendable {
+    private let state: Mutex<(settings: Settings, generation: Int)>
+
+    public init(_ settings: Settings) {
+        state = Mutex((settings, 0))
+    }
+
+    public var current: (settings: Settings, generation: Int) { state.withLock { $0 } }
+
+    public func replace(with settings: Settings) {
+        state.withLock { $0 = (settings, $0.generation + 1) }
+    }
+}
+
+/// When the polling loop last showed progress; the watchdog stops pinging systemd when it
+/// stalls, so that a hung daemon is restarted.
+public final class Heartbeat: Sendable {
+    private let last = Mutex(ContinuousClock.now)
+    public init() {}
+    public func beat() { last.withLock { $0 = .now } }
+    public var age: Duration { ContinuousClock.now - last.withLock { $0 } }
+}
+
+/// Polls the feeds: each pass fetches the feeds that are due, then sleeps until the next one
+/// is. A pass in progress when shutdown begins is cut short at the network (fetches are
+/// cancelled, nothing is recorded for them) while what was fetched is stored and written.
+public struct PollingService: Service {
+    let config: ConfigHolder
+    let store: Store
+    let notifier: SystemdNotifier
+    let heartbeat: Heartbeat
+    let logger: Logger
+
+    public init(config: ConfigHolder, store: Store, notifier: SystemdNotifier, heartbeat: Heartbeat, logger: Logger) {
+        self.config = config
+        self.store = store
+        self.notifier = notifier
+        self.heartbeat = heartbeat
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var generation = -1
+        var scanner: FeedScanner?
+        while !Task.isShuttingDownGracefully {
+            heartbeat.beat()
+            let (settings, current) = config.current
+            if current != generation || scanner == nil {
+                do {
+                    scanner = try FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings))
+                    generation = current
+                    logger.info("configuration loaded", metadata: ["config.file": "\(settings.file.path)", "config.feeds": "\(settings.feeds.count)"])
+                } catch {
+                    logger.error("cannot build the classifier", metadata: ["error": "\(error)"])
+                }
+            }
+            if let scanner {
+                let started = ContinuousClock.now
+                do {
+                    let summary = try await cancelWhenGracefulShutdown { [scanner = UncheckedBox(scanner)] in
+                        try await scanner.value.scan(dueOnly: true)
+                    }
+                    let alerts = summary.outcomes.reduce(0) { $0 + $1.alerts }
+                    if !summary.outcomes.isEmpty {
+                        logger.info("scan finished", metadata: [
+                            "scan.feeds": "\(summary.outcomes.count)", "scan.failed": "\(summary.failedFeeds)",
+                            "scan.alerts": "\(alerts)", "scan.duration": "\(ContinuousClock.now - started)",
+                        ])
+                    }
+                    for outcome in summary.outcomes {
+                        if case .failed(let message) = outcome.status {
+                            logger.warning("feed failed", metadata: ["feed.name": "\(outcome.feed)", "error": "\(message)"])
+                        }
+                    }
+                    for error in summary.writeErrors {
+                        logger.error("alert files not written (pending, retried next pass)", metadata: ["error": "\(error)"])
+                    }
+                    notifier.status("last scan \(Date()): \(summary.outcomes.count) feeds, \(alerts) alerts, \(summary.failedFeeds) failed")
+                } catch is CancellationError {
+                    break
+                } catch {
+                    logger.error("scan failed", metadata: ["error": "\(error)"])
+                }
+            }
+            heartbeat.beat()
+            let wait = nextWait(settings)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+        }
+        logger.info("polling stopped")
+    }
+
+    /// Until the earliest feed is due: at least 5 s, at most 5 min (so a reload or a clock
+    /// jump is noticed soon).
+    private func nextWait(_ settings: Settings) -> Duration {
+        let names = Set(settings.feeds.map(\.name))
+        let states = (try? store.feedStates()) ?? []
+        let known = states.filter { names.contains($0.name) }
+        if known.count < names.count { return .seconds(5) }
+        let next = known.compactMap(\.nextDue).min() ?? Date()
+        let seconds = min(300, max(5, next.timeIntervalSinceNow))
+        return .milliseconds(Int64(seconds * 1000))
+    }
+}
+
+/// Writes the daily digest at the configured local time for the day before, and catches up
+/// every day missed while the daemon was down (up to a month back).
+public struct DigestService: Service {
+    let config: ConfigHolder
+    let store: Store
+    let logger: Logger
+
+    public init(config: ConfigHolder, store: Store, logger: Logger) {
+        self.config = config
+        self.store = store
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            let settings = config.current.settings
+            do {
+                for day in try DigestService.dueDays(settings: settings, store: store, now: Date()) {
+                    let builder = DigestBuilder(settings: settings, store: store)
+                    let digest = try builder.build(day: day)
+                    try builder.write(digest)
+                    try store.markDigestWritten(day: day)
+                    logger.info("digest written", metadata: ["digest.day": "\(day)", "digest.headline": "\(digest.headline)"])
+                }
+            } catch {
+                logger.error("digest not written (retried later)", metadata: ["error": "\(error)"])
+            }
+            // Re-check every few minutes: cheap, and robust to clock jumps and DST changes.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(120)) }
+        }
+    }
+
+    /// Days whose digest is due (their next day's digest time has passed) and not written.
+    public static func dueDays(settings: Settings, store: Store, now: Date) throws -> [String] {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: settings.digest.timeZone) ?? TimeZone(identifier: "UTC")!
+        let builder = DigestBuilder(settings: settings, store: store)
+        let today = calendar.startOfDay(for: now)
+        let minutes = settings.digest.minuteOfDay
+        guard let dueToday = calendar.date(bySettingHour: minutes / 60, minute: minutes % 60, second: 0, of: today) else { return [] }
+        // The newest day that is due: yesterday once today's digest time has passed.
+        guard let newest = calendar.date(byAdding: .day, value: now >= dueToday ? -1 : -2, to: today) else { return [] }
+        guard let last = try store.lastDigestDay() else {
+            // First start: nothing was watched before today, so no earlier day gets a digest
+            // (it would only say that no feed had been fetched). The schedule starts here.
+            try store.markDigestWritten(day: builder.day(containing: newest))
+            return []
+        }
+        var days: [String] = []
+        var day = newest
+        for _ in 0..<31 {
+            let name = builder.day(containing: day)
+            if name <= last { break }
+            days.append(name)
+            guard let previous = calendar.date(byAdding: .day, value: -1, to: day) else { break }
+            day = previous
+        }
+        return days.reversed()
+    }
+}
+
+/// Tells systemd the daemon is alive, as long as the polling loop makes progress.
+public struct WatchdogService: Service {
+    let notifier: SystemdNotifier
+    let heartbeat: Heartbeat
+    /// A pass stuck longer than this stops the pings (systemd then restarts the service).
+    let stallLimit: Duration
+
+    public init(notifier: SystemdNotifier, heartbeat: Heartbeat, stallLimit: Duration = .seconds(900)) {
+        self.notifier = notifier
+        self.heartbeat = heartbeat
+        self.stallLimit = stallLimit
+    }
+
+    public func run() async throws {
+        guard let interval = notifier.watchdogInterval else {
+            try? await gracefulShutdown()
+            return
+        }
+        while !Task.isShuttingDownGracefully {
+            if heartbeat.age < stallLimit { notifier.watchdog() }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}
+
+/// Reloads the configuration on SIGHUP: validated first (every rule, the corpus); on error
+/// the running configuration stays and the problem is logged.
+public struct ReloadService: Service {
+    let config: ConfigHolder
+    let notifier: SystemdNotifier
+    let logger: Logger
+
+    public init(config: ConfigHolder, notifier: SystemdNotifier, logger: Logger) {
+        self.config = config
+        self.notifier = notifier
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in signals {
+                let file = config.current.settings.file
+                notifier.reloading()
+                do {
+                    let settings = try ClassifierLoader.settings(file.path)
+                    _ = try ClassifierLoader.classifier(settings)
+                    config.replace(with: settings)
+                    logger.notice("configuration reloaded", metadata: ["config.file": "\(file.path)"])
+                } catch {
+                    logger.error("reload refused; the running configuration stays", metadata: ["error": "\(error)"])
+                }
+                notifier.ready(status: "configuration \(config.current.generation)")
+            }
+        }
+    }
+}
+
+/// Carries a non-Sendable value into a `@Sendable` closure that runs while its owner waits.
+///
+/// `@unchecked Sendable` is sound where it is used: the polling loop awaits the closure it
+/// passes the scanner to, so the scanner is never touched by two tasks at once.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Daemon
+
+/// `drillwatch run`: the daemon.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run as a service: poll the feeds on their schedules, write alerts and the daily digest.",
+        discussion: """
+            Meant for systemd (Type=notify; see systemd/drillwatch.service): READY=1 once started,
+            STATUS= after each pass, WATCHDOG=1 while the polling loop progresses, STOPPING=1 on
+            the way out. SIGTERM or SIGINT stop it gracefully; SIGHUP reloads the configuration
+            (validated first; on error the running one stays). Logs go to standard error.
+
+            Example:
+              drillwatch run --config /etc/drillwatch/drillwatch.toml
+            """)
+
+    @Option(name: .long, help: "The configuration file.")
+    var config: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let status = await Daemon.run(configPath: config, logLevel: logLevel)
+        if status != 0 { throw ExitCode(status) }
+    }
+}

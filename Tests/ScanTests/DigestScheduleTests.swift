@@ -1,0 +1,47 @@
+import Daemon
+import Foundation
+import Settings
+import Store
+import Testing
+
+@Suite struct DigestSchedule {
+    func settings(zone: String, time: String) throws -> Settings {
+        try Settings.parse("[digest]\ntime = \"\(time)\"\ntime_zone = \"\(zone)\"\n", file: URL(fileURLWithPath: "/tmp/x.toml"))
+    }
+
+    func date(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+
+    @Test func firstStartWritesNothingOld() throws {
+        let store = try Store.inMemory()
+        let settings = try settings(zone: "Europe/Berlin", time: "07:00")
+        #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-10T12:00:00Z")).isEmpty)
+        // The next morning, yesterday's digest is due.
+        #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-11T06:30:00Z")) == ["2031-03-10"])
+    }
+
+    @Test func catchesUpMissedDays() throws {
+        let store = try Store.inMemory()
+        try store.markDigestWritten(day: "2031-03-05")
+        let settings = try settings(zone: "Asia/Tokyo", time: "06:00")
+        // 2031-03-09 22:00 UTC is 2031-03-10 07:00 in Tokyo: the 9th's digest is due too.
+        #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-09T22:00:00Z"))
+            == ["2031-03-06", "2031-03-07", "2031-03-08", "2031-03-09"])
+    }
+
+    @Test func beforeTheDigestTimeYesterdayWaits() throws {
+        let store = try Store.inMemory()
+        try store.markDigestWritten(day: "2031-03-08")
+        let settings = try settings(zone: "UTC", time: "07:00")
+        #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-10T06:59:00Z")).isEmpty)
+        #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-10T07:00:00Z")) == ["2031-03-09"])
+    }
+
+    @Test func daylightSavingChangeKeepsLocalDays() throws {
+        let store = try Store.inMemory()
+        try store.markDigestWritten(day: "2031-03-29")
+        // Europe/Berlin moves to summer time on 2031-03-30; the digest at 07:00 local is 05:00 UTC on the 31st.
+        let settings = try settings(zone: "Europe/Berlin", time: "07:00")
+        #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-31T04:59:00Z")).isEmpty)
+        #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-31T05:00:00Z")) == ["2031-03-30"])
+    }
+}
