@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "ClassifierTests", dependencies: ["Classifier", "Model", "Settings", "Pipeline"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "Classifier"]),
         .testTarget(name: "ScanTests", dependencies: ["Pipeline", "Store", "Reports", "Settings", "Model", "Daemon", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["drillwatch"]),
+        .testTarget(name: "CLITests", dependencies: ["drillwatch", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

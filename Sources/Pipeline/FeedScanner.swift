@@ -119,6 +119,11 @@ public final class FeedScanner {
                 break
             }
         }
+        if written > 0 {
+            do { try AlertFeed.write(try store.latestAlerts(limit: 50), to: settings.outputFolder, updated: now()) } catch {
+                errors.append("alerts.xml: \(error)")
+            }
+        }
         return (written, errors)
     }
 

@@ -20,6 +20,11 @@ public enum AtomicFile {
         } catch {
             throw WriteError(path: folder.path, reason: "cannot create the folder: \(error.localizedDescription)")
         }
+        // A writer killed mid-write leaves its temporary file behind: clear those first.
+        let stalePrefix = ".\(url.lastPathComponent).tmp-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix(stalePrefix) {
+            unlink(folder.appendingPathComponent(name).path)
+        }
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw WriteError(path: url.path, reason: String(cString: strerror(errno))) }

@@ -293,6 +293,16 @@ public final class Store: Sendable {
         }
     }
 
+    /// The newest alerts whose files are written, newest first (for the Atom feed of alerts).
+    public func latestAlerts(limit: Int) throws(StoreError) -> [Alert] {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try read { db in
+            try Data.fetchAll(db, sql: "SELECT payload FROM outbox WHERE written IS NOT NULL ORDER BY created DESC, alert_id LIMIT ?",
+                              arguments: [limit]).compactMap { try? decoder.decode(Alert.self, from: $0) }
+        }
+    }
+
     public func markWritten(_ ids: [String], at date: Date = Date()) throws(StoreError) {
         guard !ids.isEmpty else { return }
         try write { db in

@@ -1,0 +1,63 @@
+import Foundation
+import Model
+
+/// `alerts.xml`: an Atom 1.0 feed of the latest alerts, so any feed reader can subscribe to
+/// drillwatch itself. All feed text is escaped as XML character data.
+public enum AlertFeed {
+    public static func atom(_ alerts: [Alert], updated: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        var entries = ""
+        for alert in alerts {
+            let facts = ([alert.exercise].compactMap { $0 } + alert.places.prefix(2)).joined(separator: " · ")
+            let summary = (facts.isEmpty ? "" : facts + " — ") + alert.summary
+            entries += """
+                  <entry>
+                    <id>urn:drillwatch:alert:\(alert.id)</id>
+                    <title>\(escape(alert.title))</title>
+                    <updated>\(formatter.string(from: alert.firstSeen))</updated>
+                \(alert.published.map { "    <published>\(formatter.string(from: $0))</published>\n" } ?? "")\
+                \(safeLink(alert.link).map { "    <link rel=\"alternate\" href=\"\(escape($0))\"/>\n" } ?? "")\
+                    <author><name>\(escape(alert.feed))</name></author>
+                    <summary type="text">\(escape(summary))</summary>
+                  </entry>
+
+                """
+        }
+        return """
+            <?xml version="1.0" encoding="utf-8"?>
+            <feed xmlns="http://www.w3.org/2005/Atom">
+              <id>urn:drillwatch:alerts</id>
+              <title>drillwatch: China–Russia joint drills</title>
+              <updated>\(formatter.string(from: updated))</updated>
+              <generator>drillwatch</generator>
+            \(entries)</feed>
+
+            """
+    }
+
+    public static func write(_ alerts: [Alert], to root: URL, updated: Date = Date()) throws(AtomicFile.WriteError) {
+        try AtomicFile.write(Data(atom(alerts, updated: updated).utf8), to: root.appendingPathComponent("alerts.xml"))
+    }
+
+    static func safeLink(_ link: String?) -> String? {
+        guard let link, link.hasPrefix("http://") || link.hasPrefix("https://") else { return nil }
+        return link
+    }
+
+    /// XML character data: markup characters escaped, characters XML forbids dropped.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case _ where scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r": continue
+            case _ where (0xFFFE...0xFFFF).contains(scalar.value): continue
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}

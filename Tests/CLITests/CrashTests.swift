@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Scans killed with SIGKILL at random moments, many times, then resumed: every alert the
+/// uninterrupted scan writes exists exactly once, complete, as valid JSON.
+@Suite struct CrashSafety {
+    static func feed(_ index: Int) -> String {
+        let seas = ["Sea of Japan", "East China Sea", "Yellow Sea", "Sea of Okhotsk", "Baltic Sea", "Arabian Sea"]
+        var items = ""
+        for n in 0..<24 {
+            let sea = seas[n % seas.count]
+            items += "<item><title>Chinese and Russian warships hold the Joint Sea-\(2000 + n) drill in the \(sea)</title>"
+                + "<link>https://news.example/\(index)/\(n)</link><guid>f\(index)-\(n)</guid>"
+                + "<pubDate>Mon, 02 Jun 2031 06:00:00 GMT</pubDate>"
+                + "<description>Destroyers of the Chinese and Russian navies began exercise \(n)-\(index) in the \(sea), the ministries said. Drill \(n * 7 + index) includes air defence.</description></item>"
+            items += "<item><title>Local market report \(n)</title><link>https://news.example/m\(index)/\(n)</link>"
+                + "<guid>m\(index)-\(n)</guid><description>Prices were stable.</description></item>"
+        }
+        return "<rss version=\"2.0\"><channel><title>Feed \(index)</title>\(items)</channel></rss>"
+    }
+
+    static func config(_ folder: URL, server: TestServer) throws -> String {
+        let checkout = ClassifyCommands.checkout
+        let path = folder.appendingPathComponent("drillwatch.toml")
+        var text = """
+            base = "\(checkout.appendingPathComponent("config/drillwatch.toml").path)"
+            [paths]
+            state = "state"
+            output = "output"
+            [scan]
+            first_run_horizon_days = 36500
+
+            """
+        for index in 0..<4 { text += "[[feeds]]\nname = \"feed\(index)\"\nurl = \"\(server.baseURL)/\(index).xml\"\n" }
+        try text.write(to: path, atomically: true, encoding: .utf8)
+        return path.path
+    }
+
+    static func alerts(in folder: URL) -> [String: Data] {
+        let root = folder.appendingPathComponent("output/alerts")
+        var found: [String: Data] = [:]
+        for path in (try? FileManager.default.subpathsOfDirectory(atPath: root.path)) ?? [] where path.hasSuffix(".json") {
+            let name = (path as NSString).lastPathComponent
+            #expect(found[name] == nil, "\(name) written twice")
+            found[name] = FileManager.default.contents(atPath: root.appendingPathComponent(path).path)
+        }
+        return found
+    }
+
+    @Test func killedScansLoseNoAlertAndWriteNoneTwice() throws {
+        let server = try TestServer { request in
+            let index = Int(request.path.dropFirst().prefix { $0.isNumber }) ?? 0
+            return .response(status: 200, headers: [("Content-Type", "application/rss+xml")], body: Array(Self.feed(index).utf8))
+        }
+        defer { server.stop() }
+
+        // The reference: one scan, never interrupted.
+        let reference = FileManager.default.temporaryDirectory.appendingPathComponent("dw-crash-ref-\(UUID())")
+        try FileManager.default.createDirectory(at: reference, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: reference) }
+        let clean = try InspectCommand.run(["scan", "--config", Self.config(reference, server: server)])
+        #expect(clean.status == 0, "\(clean.stderr)")
+        let expected = Self.alerts(in: reference)
+        #expect(expected.count >= 20)
+
+        // The same scan killed again and again, then allowed to finish.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-crash-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = try Self.config(folder, server: server)
+        var generator = SystemRandomNumberGenerator()
+        var kills = 0
+        for _ in 0..<25 {
+            let process = Process()
+            process.executableURL = InspectCommand.executable
+            process.arguments = ["scan", "--config", config]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: Double.random(in: 0.005...0.4, using: &generator))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+        }
+        let final = try InspectCommand.run(["scan", "--config", config])
+        #expect(final.status == 0, "\(final.stderr)")
+        print("crash test: \(kills) scans killed with SIGKILL, \(expected.count) alerts expected")
+
+        let written = Self.alerts(in: folder)
+        #expect(Set(written.keys) == Set(expected.keys))
+        for (name, data) in written {
+            #expect((try? JSONSerialization.jsonObject(with: data)) != nil, "\(name) is not valid JSON")
+        }
+        let leftovers = ((try? FileManager.default.subpathsOfDirectory(atPath: folder.appendingPathComponent("output").path)) ?? [])
+            .filter { $0.contains(".tmp-") }
+        #expect(leftovers.count <= 2, "temporary files left: \(leftovers)")
+    }
+}
