@@ -32,8 +32,9 @@ public final class HTTPClient: Sendable {
         while true {
             let result: ExchangeResult
             do {
+                // A POST is not repeated at a redirect's target (as browsers do for 301/302).
                 result = try await loop.perform(ExchangeRequest(
-                    url: url, headers: requestHeaders(for: request), policy: policy))
+                    url: url, headers: requestHeaders(for: request), policy: policy, body: hops == 0 ? request.body : nil))
             } catch let error as FetchError {
                 throw error
             } catch {

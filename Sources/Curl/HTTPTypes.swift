@@ -40,11 +40,14 @@ public struct HTTPRequest: Sendable {
     public var validators: Validators
     /// Extra request header fields.
     public var headers: [HTTPHeader]
+    /// A body makes the request a POST (webhooks); feeds are fetched with GET.
+    public var body: [UInt8]?
 
-    public init(url: String, validators: Validators = Validators(), headers: [HTTPHeader] = []) {
+    public init(url: String, validators: Validators = Validators(), headers: [HTTPHeader] = [], body: [UInt8]? = nil) {
         self.url = url
         self.validators = validators
         self.headers = headers
+        self.body = body
     }
 }
 

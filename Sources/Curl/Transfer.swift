@@ -15,6 +15,7 @@ struct ExchangeRequest: Sendable {
     var url: String
     var headers: [HTTPHeader]
     var policy: FetchPolicy
+    var body: [UInt8]? = nil
 }
 
 /// What one exchange produced, before redirects are interpreted.
@@ -84,6 +85,19 @@ final class Transfer {
         check(dw_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2))
         if let proxy = policy.proxy {
             check(dw_curl_setopt_string(handle, CURLOPT_PROXY, proxy))
+        }
+        if let body = request.body {
+            // libcurl: CURLOPT_COPYPOSTFIELDS "copies the data", so the buffer need not outlive
+            // this call; the size must be set first for binary-safe bodies.
+            check(dw_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+            if body.isEmpty {
+                check(dw_curl_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, ""))
+            } else {
+                var copy = body
+                copy.withUnsafeMutableBytes { bytes in
+                    check(dw_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, bytes.baseAddress!))
+                }
+            }
         }
 
         for header in request.headers {

@@ -85,6 +85,9 @@ public struct PollingService: Service {
                     for error in summary.writeErrors {
                         logger.error("alert files not written (pending, retried next pass)", metadata: ["error": "\(error)"])
                     }
+                    for error in summary.hookErrors {
+                        logger.warning("hook failed", metadata: ["error": "\(error)"])
+                    }
                     notifier.status("last scan \(Date()): \(summary.outcomes.count) feeds, \(alerts) alerts, \(summary.failedFeeds) failed")
                 } catch is CancellationError {
                     break

@@ -30,6 +30,8 @@ public struct ScanSummary: Sendable {
     public var outcomes: [FeedOutcome] = []
     public var alertFilesWritten = 0
     public var writeErrors: [String] = []
+    /// Hooks that failed (the alerts' files are written regardless).
+    public var hookErrors: [String] = []
 
     public var failedFeeds: Int { outcomes.filter { if case .failed = $0.status { return true } else { return false } }.count }
 }
@@ -96,30 +98,34 @@ public final class FeedScanner {
         }
         if !dryRun {
             let (written, errors) = flushOutbox()
-            summary.alertFilesWritten = written
+            summary.alertFilesWritten = written.count
             summary.writeErrors = errors
+            let hooks = Hooks(settings: settings.hooks)
+            if !hooks.isEmpty {
+                for alert in written { summary.hookErrors += await hooks.run(for: alert) }
+            }
         }
         return summary
     }
 
     /// Writes every pending alert's files, marking each written once both files are on disk.
-    /// Returns how many were written and the errors (a full disk leaves them pending).
-    public func flushOutbox() -> (Int, [String]) {
+    /// Returns the alerts written and the errors (a full disk leaves them pending).
+    public func flushOutbox() -> ([Alert], [String]) {
         let pending: [Alert]
-        do { pending = try store.pendingAlerts() } catch { return (0, [error.description]) }
-        var written = 0
+        do { pending = try store.pendingAlerts() } catch { return ([], [error.description]) }
+        var written: [Alert] = []
         var errors: [String] = []
         for alert in pending {
             do {
                 try files.write(alert)
                 try store.markWritten([alert.id], at: now())
-                written += 1
+                written.append(alert)
             } catch {
                 errors.append(String(describing: error))
                 break
             }
         }
-        if written > 0 {
+        if !written.isEmpty {
             do { try AlertFeed.write(try store.latestAlerts(limit: 50), to: settings.outputFolder, updated: now()) } catch {
                 errors.append("alerts.xml: \(error)")
             }

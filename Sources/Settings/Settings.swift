@@ -18,6 +18,18 @@ public struct FeedSettings: Sendable, Equatable {
     }
 }
 
+/// What runs for each new alert, once its files are written.
+public struct HookSettings: Sendable, Equatable {
+    /// An argument vector (run without a shell), the alert JSON on standard input.
+    public var command: [String] = []
+    public var commandTimeoutSeconds: Double = 30
+    /// An http(s) URL the alert JSON is POSTed to.
+    public var webhook: String?
+    public var webhookRetries = 3
+
+    public init() {}
+}
+
 /// When the daily digest is written.
 public struct DigestSettings: Sendable, Equatable {
     /// Local time of day, minutes after midnight (07:00 = 420).
@@ -57,6 +69,7 @@ public struct Settings: Sendable {
     public var outputFolder: URL
     public var scan = ScanSettings()
     public var digest = DigestSettings()
+    public var hooks = HookSettings()
 
     /// Where drillwatch looks for its configuration when none is named: `$CONFIGURATION_DIRECTORY`
     /// (set by systemd), then `./config` (a checkout), then `/etc/drillwatch`.
@@ -92,7 +105,7 @@ public struct Settings: Sendable {
             throw ConfigError(problems: [ConfigProblem(file: name, line: nil, keyPath: "", message: "not valid TOML")])
         }
         var reader = TableReader(file: name, source: source)
-        reader.rejectUnknown(root, at: "", known: ["base", "corpus", "classifier", "rules", "gazetteer", "feeds", "paths", "scan", "digest"])
+        reader.rejectUnknown(root, at: "", known: ["base", "corpus", "classifier", "rules", "gazetteer", "feeds", "paths", "scan", "digest", "hooks"])
         let folder = file.deletingLastPathComponent()
 
         // `base = "drillwatch.toml"`: inherit the classifier, rules, gazetteer and corpus of
@@ -155,6 +168,25 @@ public struct Settings: Sendable {
                     digest.timeZone = zone
                 }
             }
+        }
+
+        // [hooks]
+        var hooks = HookSettings()
+        if let table = reader.table(root, "hooks", at: "") {
+            reader.rejectUnknown(table, at: "hooks", known: ["command", "command_timeout_seconds", "webhook", "webhook_retries"])
+            hooks.command = reader.strings(table, "command", at: "hooks")
+            if let program = hooks.command.first, !program.hasPrefix("/") {
+                reader.problem("hooks.command", "the program must be an absolute path (no shell, no PATH search; got \"\(program)\")")
+            }
+            if let v = reader.double(table, "command_timeout_seconds", at: "hooks", in: 1...3600) { hooks.commandTimeoutSeconds = v }
+            if let url = reader.string(table, "webhook", at: "hooks") {
+                if (url.hasPrefix("http://") || url.hasPrefix("https://")) && URL(string: url)?.host != nil {
+                    hooks.webhook = url
+                } else {
+                    reader.problem("hooks.webhook", "must be an http(s) URL (got \"\(url)\")")
+                }
+            }
+            if let v = reader.int(table, "webhook_retries", at: "hooks", in: 0...10) { hooks.webhookRetries = v }
         }
 
         // [[feeds]]
@@ -254,6 +286,7 @@ public struct Settings: Sendable {
 
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
         return Settings(file: file, corpusFolder: corpusFolder, classifier: classifier, rules: rules, gazetteer: gazetteer,
-                        feeds: feeds, stateFolder: stateFolder, outputFolder: outputFolder, scan: scan, digest: digest)
+                        feeds: feeds, stateFolder: stateFolder, outputFolder: outputFolder, scan: scan, digest: digest,
+                        hooks: hooks)
     }
 }

@@ -54,6 +54,9 @@ struct Scan: AsyncParsableCommand {
         for error in summary.writeErrors {
             FileHandle.standardError.write(Data("error: \(error) (the alert stays pending; the next scan retries)\n".utf8))
         }
+        for error in summary.hookErrors {
+            FileHandle.standardError.write(Data("warning: \(error) (the alert files are written)\n".utf8))
+        }
         if summary.failedFeeds > 0 || !summary.writeErrors.isEmpty { throw ExitCode(1) }
     }
 }

@@ -12,6 +12,7 @@ public final class TestServer: Sendable {
         public var method: String
         public var path: String
         public var headers: [String: String]  // lower-cased names
+        public var body: [UInt8] = []
     }
 
     public enum Reply: Sendable {
@@ -116,17 +117,26 @@ public final class TestServer: Sendable {
             let count = recv(fd, &chunk, chunk.count, 0)
             if count <= 0 { return nil }
             buffer.append(contentsOf: chunk[0..<count])
-            if let text = String(bytes: buffer, encoding: .utf8), text.contains("\r\n\r\n") {
-                let lines = text.components(separatedBy: "\r\n")
-                let parts = lines[0].split(separator: " ")
-                guard parts.count >= 2 else { return nil }
-                var headers: [String: String] = [:]
-                for line in lines.dropFirst() where line.contains(":") {
-                    let pair = line.split(separator: ":", maxSplits: 1)
-                    headers[pair[0].lowercased()] = pair[1].trimmingCharacters(in: .whitespaces)
-                }
-                return Request(method: String(parts[0]), path: String(parts[1]), headers: headers)
+            guard let end = buffer.indices.dropLast(3).first(where: {
+                buffer[$0] == 13 && buffer[$0 + 1] == 10 && buffer[$0 + 2] == 13 && buffer[$0 + 3] == 10
+            }) else { continue }
+            let text = String(decoding: buffer[..<end], as: UTF8.self)
+            let lines = text.components(separatedBy: "\r\n")
+            let parts = lines[0].split(separator: " ")
+            guard parts.count >= 2 else { return nil }
+            var headers: [String: String] = [:]
+            for line in lines.dropFirst() where line.contains(":") {
+                let pair = line.split(separator: ":", maxSplits: 1)
+                headers[pair[0].lowercased()] = pair[1].trimmingCharacters(in: .whitespaces)
             }
+            var body = Array(buffer[(end + 4)...])
+            let length = min(Int(headers["content-length"] ?? "0") ?? 0, 1 << 20)
+            while body.count < length {
+                let count = recv(fd, &chunk, chunk.count, 0)
+                if count <= 0 { break }
+                body.append(contentsOf: chunk[0..<count])
+            }
+            return Request(method: String(parts[0]), path: String(parts[1]), headers: headers, body: body)
         }
         return nil
     }
