@@ -37,6 +37,9 @@ public struct Hooks: Sendable {
         do { try process.run() } catch {
             return "hook \(settings.command[0]) could not be started (\(error.localizedDescription))"
         }
+        // A hook that exits without reading its input must not kill drillwatch with SIGPIPE:
+        // ignored, the write fails with EPIPE instead (as servers usually arrange).
+        signal(SIGPIPE, SIG_IGN)
         // The JSON may exceed the pipe buffer: write it from another thread while this one waits.
         let writer = input.fileHandleForWriting
         DispatchQueue.global().async {
