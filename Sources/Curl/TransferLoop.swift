@@ -133,6 +133,8 @@ final class TransferLoop: Sendable {
             } else {
                 idleSince = nil
             }
+            // Slots freed and requests waiting: start them now rather than after a poll.
+            if active.count < maxConcurrent && state.withLock({ !$0.pending.isEmpty }) { continue }
             var ready: Int32 = 0
             _ = curl_multi_poll(multi.pointer, nil, 0, active.isEmpty ? 500 : 1000, &ready)
         }

@@ -37,6 +37,17 @@ enum Bench {
         case "classify":
             guard let corpus = option("--corpus", in: arguments), let items = option("--items", in: arguments) else { usage() }
             classify(corpus: corpus, items: items, config: option("--config", in: arguments), repeatCount: repeatCount)
+        case "fetch":
+            guard let base = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
+            let concurrency = option("--concurrency", in: arguments).flatMap(Int.init) ?? 32
+            // main() is synchronous on the main thread: run the async work detached from it
+            // (not on the main actor, which this thread blocks) and wait for it.
+            let semaphore = DispatchSemaphore(value: 0)
+            Task.detached {
+                await fetch(base: base, concurrency: concurrency, repeatCount: repeatCount)
+                semaphore.signal()
+            }
+            semaphore.wait()
         case "dedup":
             guard let path = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
             dedup(path: path, threshold: option("--threshold", in: arguments).flatMap(Double.init) ?? 0.5, repeatCount: repeatCount)
@@ -50,6 +61,7 @@ enum Bench {
             usage: drillwatch-bench parse PATH [--repeat N]
                    drillwatch-bench classify --corpus DIR --items FILE.jsonl [--config F] [--repeat N]
                    drillwatch-bench dedup FILE.jsonl [--threshold 0.5] [--repeat N]
+                   drillwatch-bench fetch BASE_URL [--concurrency 32] [--repeat N]
 
             """.utf8))
         exit(2)
@@ -139,6 +151,66 @@ enum Bench {
             "items_per_s": \((Double(items.count) / median * 10).rounded() / 10), "mb_per_s": \((Double(bytes) / 1e6 / median * 100).rounded() / 100), \
             "peak_rss_mb": \(peakRSS()), "precision": \(ratio(truePositives, truePositives + falsePositives)), \
             "recall": \(ratio(truePositives, truePositives + falseNegatives))}
+            """)
+    }
+
+    /// Cold passes (plain GETs) then warm passes (conditional GETs with the validators the cold
+    /// pass got) over BASE_URL/index.txt, as the Python peer fetcher does. Loopback only.
+    static func fetch(base: String, concurrency: Int, repeatCount: Int) async {
+        guard let host = URL(string: base)?.host, host == "127.0.0.1" || host == "localhost" || host == "::1" else {
+            FileHandle.standardError.write(Data("drillwatch-bench: fetch only talks to loopback addresses\n".utf8))
+            exit(2)
+        }
+        let root = base.hasSuffix("/") ? base : base + "/"
+        let client = HTTPClient(policy: FetchPolicy(totalTimeout: .seconds(10)), maxConcurrent: concurrency, maxPerHost: concurrency)
+        guard let index = try? await client.fetch(HTTPRequest(url: root + "index.txt")), index.isSuccess else {
+            FileHandle.standardError.write(Data("drillwatch-bench: \(root)index.txt cannot be fetched\n".utf8))
+            exit(1)
+        }
+        let urls = String(decoding: index.body, as: UTF8.self).split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { root + ($0.hasPrefix("/") ? String($0.dropFirst()) : $0) }
+        var validators: [String: Validators] = [:]
+        var coldTimes: [Double] = [], warmTimes: [Double] = []
+        var coldStatus: [Int: Int] = [:], warmStatus: [Int: Int] = [:]
+        var coldBytes = 0
+        for warm in [false, true] {
+            for _ in 0..<repeatCount {
+                let started = ContinuousClock.now
+                // Bodies are counted and dropped at once, as a scanner that parsed them would.
+                let results = await withTaskGroup(of: (String, Int, Int, Validators?).self) { group in
+                    for url in urls {
+                        let request = HTTPRequest(url: url, validators: warm ? validators[url] ?? Validators() : Validators())
+                        group.addTask {
+                            guard let response = try? await client.fetch(request) else { return (url, -1, 0, nil) }
+                            return (url, response.status, response.body.count, response.validators)
+                        }
+                    }
+                    var all: [(String, Int, Int, Validators?)] = []
+                    for await result in group { all.append(result) }
+                    return all
+                }
+                let elapsed = seconds(ContinuousClock.now - started)
+                var status: [Int: Int] = [:]
+                var bytes = 0
+                for (url, code, size, received) in results {
+                    status[code, default: 0] += 1
+                    bytes += size
+                    if !warm, let received { validators[url] = received }
+                }
+                if warm { warmTimes.append(elapsed); warmStatus = status } else { coldTimes.append(elapsed); coldStatus = status; coldBytes = bytes }
+            }
+        }
+        let cold = coldTimes.sorted()[coldTimes.count / 2], warm = warmTimes.sorted()[warmTimes.count / 2]
+        func statuses(_ map: [Int: Int]) -> String {
+            "{" + map.keys.sorted().map { "\"\($0)\": \(map[$0]!)" }.joined(separator: ", ") + "}"
+        }
+        print("""
+            {"peer": "drillwatch-fetch", "version": "\(DrillwatchVersion.string)", "stage": "fetch", "items": \(urls.count), \
+            "bytes": \(coldBytes), "seconds": \((cold * 10000).rounded() / 10000), "items_per_s": \((Double(urls.count) / cold * 10).rounded() / 10), \
+            "mb_per_s": \((Double(coldBytes) / 1e6 / cold * 100).rounded() / 100), "peak_rss_mb": \(peakRSS()), "concurrency": \(concurrency), \
+            "cold_status": \(statuses(coldStatus)), "warm_seconds": \((warm * 10000).rounded() / 10000), \
+            "warm_feeds_per_s": \((Double(urls.count) / warm * 10).rounded() / 10), "warm_status": \(statuses(warmStatus))}
             """)
     }
 
