@@ -144,7 +144,7 @@ public final class FeedScanner {
         let local = HTTPClient(policy: localPolicy)
         return await withTaskGroup(of: (Int, Result<HTTPResponse, FetchError>).self) { group in
             for (index, (feed, state)) in zip(feeds, states).enumerated() {
-                let request = HTTPRequest(url: feed.url, validators: Validators(etag: state.etag, lastModified: state.lastModified))
+                let request = HTTPRequest(url: Self.fetchURL(feed, state), validators: Validators(etag: state.etag, lastModified: state.lastModified))
                 let chosen = feed.isLocalFile ? local : client
                 group.addTask {
                     do throws(FetchError) {
@@ -160,10 +160,22 @@ public final class FeedScanner {
         }
     }
 
+    /// A feed that said twice in a row that it moved permanently is fetched at its new
+    /// address from then on (a single 301 can be a publisher's mistake). Changing the URL in
+    /// the configuration starts over.
+    static func fetchURL(_ feed: FeedSettings, _ state: FeedState) -> String {
+        guard state.url == feed.url, let moved = state.movedTo, state.movedCount >= 2 else { return feed.url }
+        return moved
+    }
+
     private func process(_ feed: FeedSettings, _ previous: FeedState, _ result: Result<HTTPResponse, FetchError>,
                          dryRun: Bool) throws(PipelineError) -> FeedOutcome {
         let time = now()
         var state = previous
+        if state.url != feed.url {
+            state.movedTo = nil
+            state.movedCount = 0
+        }
         state.url = feed.url
         state.lastFetch = time
         let interval = feed.intervalMinutes * 60
@@ -180,6 +192,13 @@ public final class FeedScanner {
         if case .success(let response) = result {
             retryAfter = response.retryAfter
             publisherHint = Schedule.maxAge(response.headers.value(for: "Cache-Control"))
+            if let moved = response.permanentRedirect {
+                state.movedCount = moved == state.movedTo ? state.movedCount + 1 : 1
+                state.movedTo = moved
+            } else if Self.fetchURL(feed, previous) == feed.url {
+                state.movedTo = nil
+                state.movedCount = 0
+            }
         }
 
         switch result {

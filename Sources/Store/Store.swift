@@ -16,6 +16,9 @@ public struct FeedState: Sendable, Equatable {
     public var errorCount: Int = 0
     public var itemsSeen: Int = 0
     public var nextDue: Date?
+    /// Where the feed said it moved (301/308), and how many fetches in a row said so.
+    public var movedTo: String?
+    public var movedCount = 0
 
     public init(name: String, url: String) {
         self.name = name
@@ -143,6 +146,12 @@ public final class Store: Sendable {
                 t.column("written", .double).notNull()
             }
         }
+        migrator.registerMigration("v4: permanent redirects") { db in
+            try db.alter(table: "feed") { t in
+                t.add(column: "moved_to", .text)
+                t.add(column: "moved_count", .integer).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }
 
@@ -182,6 +191,8 @@ public final class Store: Sendable {
         state.errorCount = row["error_count"]
         state.itemsSeen = row["items_seen"]
         state.nextDue = (row["next_due"] as Double?).map(Date.init(timeIntervalSince1970:))
+        state.movedTo = row["moved_to"]
+        state.movedCount = row["moved_count"] ?? 0
         return state
     }
 
@@ -210,16 +221,17 @@ public final class Store: Sendable {
         try write { db in
             try db.execute(sql: """
                 INSERT INTO feed (name, url, etag, last_modified, last_fetch, last_success, last_status, last_error,
-                                  error_count, items_seen, next_due)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  error_count, items_seen, next_due, moved_to, moved_count)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(name) DO UPDATE SET url = excluded.url, etag = excluded.etag,
                     last_modified = excluded.last_modified, last_fetch = excluded.last_fetch,
                     last_success = excluded.last_success, last_status = excluded.last_status,
                     last_error = excluded.last_error, error_count = excluded.error_count,
-                    items_seen = excluded.items_seen, next_due = excluded.next_due
+                    items_seen = excluded.items_seen, next_due = excluded.next_due,
+                    moved_to = excluded.moved_to, moved_count = excluded.moved_count
                 """, arguments: [feed.name, feed.url, feed.etag, feed.lastModified, feed.lastFetch?.timeIntervalSince1970,
                                  feed.lastSuccess?.timeIntervalSince1970, feed.lastStatus, feed.lastError, feed.errorCount,
-                                 feed.itemsSeen, feed.nextDue?.timeIntervalSince1970])
+                                 feed.itemsSeen, feed.nextDue?.timeIntervalSince1970, feed.movedTo, feed.movedCount])
             var inserted = Set<String>()
             for item in items {
                 try db.execute(sql: """

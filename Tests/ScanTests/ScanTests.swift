@@ -225,6 +225,31 @@ import TestSupport
         #expect(Self.alertFiles(folder).count == 2)
     }
 
+    @Test func repeatedPermanentRedirectMovesTheFeed() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-scan-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let feeds = Feeds()
+        feeds.set("/new.xml", Self.rss([Self.noise]))
+        feeds.set("/desk.xml", Self.rss([]))
+        let server = try TestServer { request in
+            if request.path == "/wire.xml" { return .response(status: 301, headers: [("Location", "/new.xml")], body: []) }
+            guard let body = feeds.body(request.path) else { return .response(status: 404, headers: [], body: []) }
+            return .response(status: 200, headers: [], body: Array(body.utf8))
+        }
+        defer { server.stop() }
+        let settings = try Self.settings(server, folder: folder)
+        let store = try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
+        for _ in 0..<3 {
+            _ = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        }
+        let wire = try #require(try store.feedState("wire"))
+        #expect(wire.movedTo == server.baseURL + "/new.xml")
+        #expect(wire.movedCount == 2)
+        // Two redirected fetches, then straight to the new address.
+        #expect(server.requests.filter { $0.path == "/wire.xml" }.count == 2)
+        #expect(server.requests.filter { $0.path == "/new.xml" }.count == 3)
+    }
+
     @Test func alertIdsCannotEscapeTheFolder() {
         let id = Alert.id(feed: "wire", itemKey: "id:../../etc/passwd")
         #expect(id.count == 16 && id.allSatisfy(\.isHexDigit))
