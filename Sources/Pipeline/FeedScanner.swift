@@ -147,11 +147,15 @@ public final class FeedScanner {
                 let request = HTTPRequest(url: Self.fetchURL(feed, state), validators: Validators(etag: state.etag, lastModified: state.lastModified))
                 let chosen = feed.isLocalFile ? local : client
                 group.addTask {
-                    do throws(FetchError) {
-                        return (index, .success(try await chosen.fetch(request)))
+                    let result: Result<HTTPResponse, FetchError>
+                    do {
+                        result = .success(try await chosen.fetch(request))
+                    } catch let error as FetchError {
+                        result = .failure(error)
                     } catch {
-                        return (index, .failure(error))
+                        result = .failure(.cancelled(url: request.url))
                     }
+                    return (index, result)
                 }
             }
             var results = [Result<HTTPResponse, FetchError>](repeating: .failure(.cancelled(url: "")), count: feeds.count)
