@@ -12,6 +12,11 @@ struct Classify: AsyncParsableCommand {
             '-' for JSONL on standard input, a plain-text article (first line is the title), or a
             feed file or URL. Items are judged in input order, as if they arrived one after
             another, so a later copy of a story is reported as a duplicate.
+
+            Examples:
+              drillwatch classify --explain article.txt
+              drillwatch classify --jsonl items.jsonl
+              drillwatch classify https://tass.com/rss/v2.xml
             """)
 
     @Option(name: .long, help: "The configuration file (default: $CONFIGURATION_DIRECTORY, ./config, /etc/drillwatch).")

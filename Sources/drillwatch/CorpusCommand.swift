@@ -10,6 +10,13 @@ import XML
 struct Corpus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List, show or add corpus documents.",
+        discussion: """
+            Examples:
+              drillwatch corpus list
+              drillwatch corpus show 001
+              drillwatch corpus add article.md
+              drillwatch corpus add https://example.org/news/joint-drill.html
+            """,
         subcommands: [List.self, Show.self, Add.self])
 
     struct Options: ParsableArguments {

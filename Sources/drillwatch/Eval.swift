@@ -7,7 +7,12 @@ import Pipeline
 struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the classifier on labelled items (JSONL with label drill/other).",
-        discussion: "An item labelled drill is found when its verdict is alert or duplicate.")
+        discussion: """
+            An item labelled drill is found when its verdict is alert or duplicate.
+
+            Example:
+              drillwatch eval ../shared/eval/dev.jsonl
+            """)
 
     @Option(name: .long, help: "The configuration file.")
     var config: String?

@@ -12,6 +12,11 @@ struct Inspect: AsyncParsableCommand {
             --url and --header let a saved file be parsed as if it had been fetched from that
             address with those response headers (they decide the base of relative links and
             the character encoding).
+
+            Examples:
+              drillwatch inspect https://tass.com/rss/v2.xml
+              drillwatch inspect saved.xml --json --url https://example.org/feed.xml \\
+                  --header 'Content-Type: application/rss+xml; charset=windows-1251'
             """)
 
     @Argument(help: "A feed file, or an http(s) URL.")

@@ -6,7 +6,11 @@ import Store
 /// `drillwatch status`: each feed's health, from the state database.
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show each feed's health: last fetch, HTTP status, items, errors, next due.")
+        abstract: "Show each feed's health: last fetch, HTTP status, items, errors, next due.",
+        discussion: """
+            Example:
+              drillwatch status --config /etc/drillwatch/drillwatch.toml
+            """)
 
     @Option(name: .long, help: "The configuration file.")
     var config: String?
