@@ -97,9 +97,14 @@ public final class FeedScanner {
             summary.outcomes.append(try process(feed, state, result, dryRun: dryRun))
         }
         if !dryRun {
+            if settings.scan.retentionDays > 0 {
+                do { try store.prune(before: now().addingTimeInterval(-settings.scan.retentionDays * 86400)) } catch {
+                    summary.writeErrors.append(error.description)
+                }
+            }
             let (written, errors) = flushOutbox()
             summary.alertFilesWritten = written.count
-            summary.writeErrors = errors
+            summary.writeErrors += errors
             let hooks = Hooks(settings: settings.hooks)
             if !hooks.isEmpty {
                 for alert in written { summary.hookErrors += await hooks.run(for: alert) }
@@ -259,6 +264,7 @@ public final class FeedScanner {
             }
             var seenNow = Set<String>()
             let horizon = time.addingTimeInterval(-settings.scan.firstRunHorizonDays * 86400)
+            let retentionHorizon = settings.scan.retentionDays > 0 ? time.addingTimeInterval(-settings.scan.retentionDays * 86400) : nil
             for entry in document.entries where !known.contains(entry.key) && seenNow.insert(entry.key).inserted {
                 let item = Item(id: entry.key, title: HTMLText.plainText(fromHTML: entry.title ?? ""), text: entry.text,
                                 link: entry.link, published: entry.published ?? entry.updated, source: feed.name)
@@ -266,8 +272,12 @@ public final class FeedScanner {
                 outcome.newItems += 1
                 switch verdict.kind {
                 case .alert:
-                    // On a feed's first fetch, old items are recorded but raise no alert.
-                    if !(firstRun && (item.published.map { $0 < horizon } ?? false)) {
+                    // On a feed's first fetch, old items are recorded but raise no alert; nor
+                    // does an item published before the retention horizon (it may have been
+                    // seen, and pruned, long ago).
+                    let published = item.published ?? time
+                    let tooOld = (firstRun && published < horizon) || (retentionHorizon.map { published < $0 } ?? false)
+                    if !tooOld {
                         alerts.append(Alert(feed: feed.name, item: item, verdict: verdict, firstSeen: time))
                         outcome.alerts += 1
                     }

@@ -49,6 +49,9 @@ public struct ScanSettings: Sendable, Equatable {
     public var maxConcurrent = 16
     public var perHost = 4
     public var timeoutSeconds = 60
+    /// Items are forgotten this many days after they were first seen (0: never), so the
+    /// database does not grow for ever; items published before that horizon never alert.
+    public var retentionDays: Double = 365
 
     public init() {}
 }
@@ -141,12 +144,17 @@ public struct Settings: Sendable {
         // [scan]
         var scan = ScanSettings()
         if let table = reader.table(root, "scan", at: "") {
-            reader.rejectUnknown(table, at: "scan", known: ["first_run_horizon_days", "user_agent", "max_concurrent", "per_host", "timeout_seconds"])
+            reader.rejectUnknown(table, at: "scan", known: ["first_run_horizon_days", "user_agent", "max_concurrent", "per_host",
+                                                            "timeout_seconds", "retention_days"])
             if let v = reader.double(table, "first_run_horizon_days", at: "scan", in: 0...1_000_000) { scan.firstRunHorizonDays = v }
             if let v = reader.string(table, "user_agent", at: "scan") { scan.userAgent = v }
             if let v = reader.int(table, "max_concurrent", at: "scan", in: 1...256) { scan.maxConcurrent = v }
             if let v = reader.int(table, "per_host", at: "scan", in: 1...64) { scan.perHost = v }
             if let v = reader.int(table, "timeout_seconds", at: "scan", in: 5...3600) { scan.timeoutSeconds = v }
+            if let v = reader.double(table, "retention_days", at: "scan", in: 0...36500) { scan.retentionDays = v }
+            if scan.retentionDays > 0 && scan.retentionDays < 30 {
+                reader.problem("scan.retention_days", "must be 0 (keep everything) or at least 30 (got \(scan.retentionDays))")
+            }
         }
 
         // [digest]

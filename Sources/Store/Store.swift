@@ -292,6 +292,19 @@ public final class Store: Sendable {
         }
     }
 
+    /// Forgets items first seen before `date`, and written outbox entries older than it.
+    /// Returns how many items were removed. Callers must not alert on items published before
+    /// the same date, or a pruned item that a feed still carries would alert again.
+    @discardableResult
+    public func prune(before date: Date) throws(StoreError) -> Int {
+        try write { db in
+            try db.execute(sql: "DELETE FROM item WHERE first_seen < ?", arguments: [date.timeIntervalSince1970])
+            let removed = db.changesCount
+            try db.execute(sql: "DELETE FROM outbox WHERE written IS NOT NULL AND created < ?", arguments: [date.timeIntervalSince1970])
+            return removed
+        }
+    }
+
     // MARK: - Outbox
 
     /// Alerts whose files are not yet known to be written, oldest first.

@@ -61,6 +61,7 @@ import Glibc
             output = "output"
             [scan]
             first_run_horizon_days = 36500
+            retention_days = 0
             [[feeds]]
             name = "demo"
             url = "\(checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path)"

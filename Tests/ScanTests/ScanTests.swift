@@ -250,6 +250,38 @@ import TestSupport
         #expect(server.requests.filter { $0.path == "/new.xml" }.count == 3)
     }
 
+    @Test func retentionForgetsOldItemsWithoutRealerting() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-scan-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let feeds = Feeds()
+        feeds.set("/wire.xml", Self.rss([Self.drill]))
+        feeds.set("/desk.xml", Self.rss([]))
+        let server = try Self.server(feeds)
+        defer { server.stop() }
+        var settings = try Self.settings(server, folder: folder)
+        settings.scan.retentionDays = 30
+        let store = try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
+        // The drill item is dated 2031-06-02; a scan "in 2031-06" alerts, one a year later prunes it.
+        let june = Date(timeIntervalSince1970: 1_937_000_000)  // 2031-05-21
+        let first = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings),
+                                          now: { june.addingTimeInterval(14 * 86400) }).scan()
+        #expect(first.outcomes.first?.alerts == 1)
+        let later = june.addingTimeInterval(400 * 86400)
+        feeds.set("/wire.xml", Self.rss([Self.drill, Self.noise]))  // changed: fetched again
+        let second = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings),
+                                           now: { later }).scan()
+        #expect(second.outcomes.first?.newItems == 1)
+        #expect(second.outcomes.first?.alerts == 0)
+        // That scan pruned the drill item (first seen over 30 days before). When the feed
+        // changes again, the item is new to the database — but too old to alert again.
+        feeds.set("/wire.xml", Self.rss([Self.noise, Self.drill]))
+        let third = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings),
+                                          now: { later.addingTimeInterval(60) }).scan()
+        #expect(third.outcomes.first?.newItems == 1)
+        #expect(third.outcomes.first?.alerts == 0)
+        #expect(Self.alertFiles(folder).count == 1)
+    }
+
     @Test func alertIdsCannotEscapeTheFolder() {
         let id = Alert.id(feed: "wire", itemKey: "id:../../etc/passwd")
         #expect(id.count == 16 && id.allSatisfy(\.isHexDigit))
