@@ -6,7 +6,6 @@ import Model
 import Reports
 import Settings
 import Store
-import XML
 
 /// What one feed gave in a scan.
 public struct FeedOutcome: Sendable {
@@ -152,6 +151,8 @@ public final class FeedScanner {
                 let request = HTTPRequest(url: Self.fetchURL(feed, state), validators: Validators(etag: state.etag, lastModified: state.lastModified))
                 let chosen = feed.isLocalFile ? local : client
                 group.addTask {
+                    // Not `do throws(FetchError)`: with Swift 6.3.1 that form, in this closure,
+                    // crashed optimised builds (the index came back corrupted).
                     let result: Result<HTTPResponse, FetchError>
                     do {
                         result = .success(try await chosen.fetch(request))
@@ -266,8 +267,7 @@ public final class FeedScanner {
             let horizon = time.addingTimeInterval(-settings.scan.firstRunHorizonDays * 86400)
             let retentionHorizon = settings.scan.retentionDays > 0 ? time.addingTimeInterval(-settings.scan.retentionDays * 86400) : nil
             for entry in document.entries where !known.contains(entry.key) && seenNow.insert(entry.key).inserted {
-                let item = Item(id: entry.key, title: HTMLText.plainText(fromHTML: entry.title ?? ""), text: entry.text,
-                                link: entry.link, published: entry.published ?? entry.updated, source: feed.name)
+                let item = Item(entry: entry, source: feed.name)
                 let verdict = classifier.judge(item)
                 outcome.newItems += 1
                 switch verdict.kind {

@@ -4,6 +4,15 @@ import Foundation
 import Model
 import XML
 
+extension Item {
+    /// A feed entry as the classifier reads it: the title as plain text, the body text, the
+    /// entry's key as id, its publication (or else update) date.
+    init(entry: FeedEntry, source: String?) {
+        self.init(id: entry.key, title: HTMLText.plainText(fromHTML: entry.title ?? ""), text: entry.text,
+                  link: entry.link, published: entry.published ?? entry.updated, source: source)
+    }
+}
+
 /// A labelled item from an evaluation file.
 public struct LabelledItem: Sendable {
     public var item: Item
@@ -39,10 +48,12 @@ public struct ItemReader: Sendable {
         if input.hasSuffix(".jsonl") || input.hasSuffix(".ndjson") {
             return try jsonLines(data, source: input)
         }
-        if first == UInt8(ascii: "<") || (first == UInt8(ascii: "{") && (try? FeedParser.parse(Array(data))) != nil) {
+        if first == UInt8(ascii: "<") {
             return try feed(Array(data), source: FeedSource(), name: input)
         }
         if first == UInt8(ascii: "{") {
+            // A JSON Feed (one document) or JSONL items: parsed once, as a feed if it is one.
+            if let document = try? FeedParser.parse(Array(data)) { return items(of: document) }
             return try jsonLines(data, source: input)
         }
         return [LabelledItem(item: article(String(decoding: data, as: UTF8.self), id: (input as NSString).lastPathComponent))]
@@ -64,10 +75,11 @@ public struct ItemReader: Sendable {
         } catch {
             throw PipelineError.invalidInput(name, line: nil, error.description)
         }
-        return document.entries.map { entry in
-            LabelledItem(item: Item(id: entry.key, title: HTMLText.plainText(fromHTML: entry.title ?? ""), text: entry.text,
-                                    link: entry.link, published: entry.published ?? entry.updated, source: document.feed.title))
-        }
+        return items(of: document)
+    }
+
+    func items(of document: FeedDocument) -> [LabelledItem] {
+        document.entries.map { LabelledItem(item: Item(entry: $0, source: document.feed.title)) }
     }
 
     func jsonLines(_ data: Data, source: String) throws(PipelineError) -> [LabelledItem] {
