@@ -53,6 +53,15 @@ import TestSupport
         return try Settings.parse(source, file: folder.appendingPathComponent("test.toml"))
     }
 
+    /// One scan in a new scanner, as a new process would run it (stories come from the state).
+    static func scan(_ settings: Settings, _ store: Store, now: @escaping @Sendable () -> Date = { Date() }) async throws -> ScanSummary {
+        try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings), now: now).scan()
+    }
+
+    static func store(_ settings: Settings) throws -> Store {
+        try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
+    }
+
     static func alertFiles(_ folder: URL) -> [URL] {
         let root = folder.appendingPathComponent("output/alerts")
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return [] }
@@ -76,16 +85,16 @@ import TestSupport
         let server = try Self.server(feeds)
         defer { server.stop() }
         let settings = try Self.settings(server, folder: folder)
-        let store = try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
+        let store = try Self.store(settings)
 
         // First scan: one alert.
-        var summary = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        var summary = try await Self.scan(settings, store)
         #expect(summary.outcomes.map(\.status) == [.fetched, .fetched])
         #expect(summary.outcomes.map(\.alerts) == [1, 0])
         #expect(Self.alertFiles(folder).count == 1)
 
         // Nothing changed: 304s and no new alert.
-        summary = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        summary = try await Self.scan(settings, store)
         #expect(summary.outcomes.map(\.status) == [.notModified, .notModified])
         #expect(Self.alertFiles(folder).count == 1)
 
@@ -93,7 +102,7 @@ import TestSupport
         // and a new story on the first feed.
         feeds.set("/desk.xml", Self.rss([Self.copy]))
         feeds.set("/wire.xml", Self.rss([Self.patrol, Self.drill, Self.noise]))
-        summary = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        summary = try await Self.scan(settings, store)
         #expect(summary.outcomes.map(\.newItems) == [1, 1])
         #expect(summary.outcomes.map(\.alerts) == [1, 0])
         #expect(summary.outcomes.map(\.duplicates) == [0, 1])
@@ -146,11 +155,11 @@ import TestSupport
         let server = try Self.server(feeds)
         defer { server.stop() }
         let settings = try Self.settings(server, folder: folder)
-        let store = try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
+        let store = try Self.store(settings)
         // The output folder is a file: nothing can be written below it.
         try Data().write(to: folder.appendingPathComponent("output"))
 
-        let summary = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        let summary = try await Self.scan(settings, store)
         #expect(summary.outcomes.first?.alerts == 1)
         #expect(summary.alertFilesWritten == 0)
         #expect(!summary.writeErrors.isEmpty)
@@ -158,7 +167,7 @@ import TestSupport
 
         // Space returns: the next scan writes the pending alert, once.
         try FileManager.default.removeItem(at: folder.appendingPathComponent("output"))
-        let next = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        let next = try await Self.scan(settings, store)
         #expect(next.alertFilesWritten == 1)
         #expect(Self.alertFiles(folder).count == 1)
         #expect(try store.pendingAlerts().isEmpty)
@@ -172,8 +181,8 @@ import TestSupport
         let server = try Self.server(feeds)   // /desk.xml answers 404
         defer { server.stop() }
         let settings = try Self.settings(server, folder: folder)
-        let store = try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
-        let summary = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        let store = try Self.store(settings)
+        let summary = try await Self.scan(settings, store)
         #expect(summary.failedFeeds == 1)
         #expect(summary.outcomes.first?.alerts == 1)
         let desk = try #require(try store.feedState("desk"))
@@ -203,8 +212,8 @@ import TestSupport
         let received = folder.appendingPathComponent("hook-input.json")
         settings.hooks.command = ["/usr/bin/tee", received.path]
         settings.hooks.webhook = server.baseURL + "/hook"
-        let store = try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
-        let summary = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        let store = try Self.store(settings)
+        let summary = try await Self.scan(settings, store)
         #expect(summary.alertFilesWritten == 1)
         #expect(summary.hookErrors.isEmpty, "\(summary.hookErrors)")
         let decoder = JSONDecoder()
@@ -219,7 +228,7 @@ import TestSupport
         feeds.set("/wire.xml", Self.rss([Self.drill, Self.patrol]))
         settings.hooks.command = ["/bin/false"]
         settings.hooks.webhook = nil
-        let next = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+        let next = try await Self.scan(settings, store)
         #expect(next.alertFilesWritten == 1)
         #expect(next.hookErrors.first?.contains("exited with status 1") == true)
         #expect(Self.alertFiles(folder).count == 2)
@@ -238,9 +247,9 @@ import TestSupport
         }
         defer { server.stop() }
         let settings = try Self.settings(server, folder: folder)
-        let store = try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
+        let store = try Self.store(settings)
         for _ in 0..<3 {
-            _ = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan()
+            _ = try await Self.scan(settings, store)
         }
         let wire = try #require(try store.feedState("wire"))
         #expect(wire.movedTo == server.baseURL + "/new.xml")
@@ -260,23 +269,20 @@ import TestSupport
         defer { server.stop() }
         var settings = try Self.settings(server, folder: folder)
         settings.scan.retentionDays = 30
-        let store = try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
+        let store = try Self.store(settings)
         // The drill item is dated 2031-06-02; a scan "in 2031-06" alerts, one a year later prunes it.
         let june = Date(timeIntervalSince1970: 1_937_000_000)  // 2031-05-21
-        let first = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings),
-                                          now: { june.addingTimeInterval(14 * 86400) }).scan()
+        let first = try await Self.scan(settings, store, now: { june.addingTimeInterval(14 * 86400) })
         #expect(first.outcomes.first?.alerts == 1)
         let later = june.addingTimeInterval(400 * 86400)
         feeds.set("/wire.xml", Self.rss([Self.drill, Self.noise]))  // changed: fetched again
-        let second = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings),
-                                           now: { later }).scan()
+        let second = try await Self.scan(settings, store, now: { later })
         #expect(second.outcomes.first?.newItems == 1)
         #expect(second.outcomes.first?.alerts == 0)
         // That scan pruned the drill item (first seen over 30 days before). When the feed
         // changes again, the item is new to the database — but too old to alert again.
         feeds.set("/wire.xml", Self.rss([Self.noise, Self.drill]))
-        let third = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings),
-                                          now: { later.addingTimeInterval(60) }).scan()
+        let third = try await Self.scan(settings, store, now: { later.addingTimeInterval(60) })
         #expect(third.outcomes.first?.newItems == 1)
         #expect(third.outcomes.first?.alerts == 0)
         #expect(Self.alertFiles(folder).count == 1)
