@@ -33,6 +33,15 @@ static inline CURLcode dw_curl_setopt_progress_callback(CURL *h, dw_curl_progres
     return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, f);
 }
 
+// libcurl calls this instead of socket(2) for every connection it opens, with the address it
+// is about to connect to: the one place where a redirect into the local network can be stopped
+// after name resolution (so a DNS answer cannot route around the check).
+typedef curl_socket_t (*dw_curl_opensocket_callback)(void *context, curlsocktype purpose,
+                                                     struct curl_sockaddr *address);
+static inline CURLcode dw_curl_setopt_opensocket_callback(CURL *h, dw_curl_opensocket_callback f) {
+    return curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, f);
+}
+
 static inline CURLcode dw_curl_getinfo_long(CURL *h, CURLINFO i, long *v) {
     return curl_easy_getinfo(h, i, v);
 }

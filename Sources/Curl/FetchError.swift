@@ -5,6 +5,8 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsupportedScheme(url: String)
     /// A server redirected to a URL drillwatch will not follow (another scheme, or none).
     case redirectRefused(from: String, to: String)
+    /// A server on the internet redirected to an address on this machine or its local network.
+    case redirectToLocalNetwork(from: String, to: String, address: String)
     case tooManyRedirects(url: String, limit: Int)
     case bodyTooLarge(url: String, limit: Int)
     case timedOut(url: String, detail: String)
@@ -25,6 +27,9 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(url): only http:// and https:// URLs can be fetched"
         case .redirectRefused(let from, let to):
             return "\(from): redirect to '\(to)' refused (only http and https are followed)"
+        case .redirectToLocalNetwork(let from, let to, let address):
+            return "\(from): redirect to '\(to)' refused: it leads into the local network (\(address)); "
+                + "set scan.allow_local_redirects = true if this feed is meant to do that"
         case .tooManyRedirects(let url, let limit):
             return "\(url): more than \(limit) redirects; the feed's address probably loops"
         case .bodyTooLarge(let url, let limit):

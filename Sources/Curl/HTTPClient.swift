@@ -28,13 +28,17 @@ public final class HTTPClient: Sendable {
         var permanentRedirect: String?
         var onlyPermanentSoFar = true
         var hops = 0
+        var refuseLocal = false
 
         while true {
             let result: ExchangeResult
             do {
                 // A POST is not repeated at a redirect's target (as browsers do for 301/302).
                 result = try await loop.perform(ExchangeRequest(
-                    url: url, headers: requestHeaders(for: request), policy: policy, body: hops == 0 ? request.body : nil))
+                    url: url, headers: requestHeaders(for: request), policy: policy, body: hops == 0 ? request.body : nil,
+                    refuseLocalAddresses: refuseLocal))
+            } catch FetchError.redirectToLocalNetwork(_, _, let address) {
+                throw FetchError.redirectToLocalNetwork(from: request.url, to: url, address: address)
             } catch let error as FetchError {
                 throw error
             } catch {
@@ -48,6 +52,11 @@ public final class HTTPClient: Sendable {
                     throw FetchError.tooManyRedirects(url: request.url, limit: policy.maxRedirects)
                 }
                 try checkScheme(of: location, original: url, isFirst: false)
+                if hops == 1 && !policy.allowRedirectsToLocalNetwork,
+                   let origin = result.connectedAddress, !policy.isLocalAddress(origin) {
+                    // The chain began on the internet: from here on it may not reach inside.
+                    refuseLocal = true
+                }
                 if onlyPermanentSoFar && (result.status == 301 || result.status == 308) {
                     permanentRedirect = location
                 } else {

@@ -74,6 +74,14 @@ public struct FetchPolicy: Sendable {
     /// An explicit proxy (`http://host:port`); when nil, libcurl honours `http_proxy`,
     /// `https_proxy` and `no_proxy` from the environment.
     public var proxy: String?
+    /// A redirect from a server on the internet to an address on this machine or its local
+    /// network is refused unless this is set (see `NetworkAddress.isLocal`). A feed configured
+    /// with a local address may still redirect within the local network. Behind a proxy the
+    /// guard sees only the proxy's address: egress rules then belong to the proxy.
+    public var allowRedirectsToLocalNetwork: Bool
+    /// Which connected addresses count as local. Always `NetworkAddress.isLocal` in use; tests
+    /// replace it to stand a loopback server in for a public one.
+    public var isLocalAddress: @Sendable (NetworkAddress) -> Bool
 
     public init(
         userAgent: String = FetchPolicy.defaultUserAgent,
@@ -84,7 +92,9 @@ public struct FetchPolicy: Sendable {
         lowSpeedWindow: Duration = .seconds(30),
         maxRedirects: Int = 5,
         allowFileURLs: Bool = false,
-        proxy: String? = nil
+        proxy: String? = nil,
+        allowRedirectsToLocalNetwork: Bool = false,
+        isLocalAddress: @escaping @Sendable (NetworkAddress) -> Bool = { $0.isLocal }
     ) {
         self.userAgent = userAgent
         self.maxBodyBytes = maxBodyBytes
@@ -95,6 +105,8 @@ public struct FetchPolicy: Sendable {
         self.maxRedirects = maxRedirects
         self.allowFileURLs = allowFileURLs
         self.proxy = proxy
+        self.allowRedirectsToLocalNetwork = allowRedirectsToLocalNetwork
+        self.isLocalAddress = isLocalAddress
     }
 }
 

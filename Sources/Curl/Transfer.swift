@@ -16,6 +16,9 @@ struct ExchangeRequest: Sendable {
     var headers: [HTTPHeader]
     var policy: FetchPolicy
     var body: [UInt8]? = nil
+    /// Set for the hops of a redirect chain that began on the internet: no connection may then
+    /// be opened to a local address (`FetchPolicy.isLocalAddress`).
+    var refuseLocalAddresses = false
 }
 
 /// What one exchange produced, before redirects are interpreted.
@@ -25,6 +28,8 @@ struct ExchangeResult: Sendable {
     var body: [UInt8]
     var effectiveURL: String
     var redirectURL: String?
+    /// The address the exchange was carried over (the proxy's, behind a proxy).
+    var connectedAddress: NetworkAddress?
 }
 
 /// Owns one `CURL*` easy handle and everything libcurl reads or writes during its transfer.
@@ -41,6 +46,7 @@ final class Transfer {
     fileprivate(set) var body: [UInt8] = []
     fileprivate(set) var headers: [HTTPHeader] = []
     fileprivate(set) var exceededLimit = false
+    fileprivate(set) var refusedAddress: NetworkAddress?
 
     init(
         request: ExchangeRequest, cancel: CancelFlag,
@@ -103,6 +109,13 @@ final class Transfer {
         for header in request.headers {
             headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
         }
+        if request.refuseLocalAddresses {
+            // A cached connection would skip the open-socket check; a redirect hop is rare
+            // enough to pay for a fresh one.
+            check(dw_curl_setopt_long(handle, CURLOPT_FRESH_CONNECT, 1))
+            check(dw_curl_setopt_pointer(handle, CURLOPT_OPENSOCKETDATA, Unmanaged.passUnretained(self).toOpaque()))
+            check(dw_curl_setopt_opensocket_callback(handle, transferOpenSocket))
+        }
         if let headerList { check(dw_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)) }
 
         let context = Unmanaged.passUnretained(self).toOpaque()
@@ -132,10 +145,16 @@ final class Transfer {
             _ = dw_curl_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &effective)
             var redirect: UnsafeMutablePointer<CChar>?
             _ = dw_curl_getinfo_string(handle, CURLINFO_REDIRECT_URL, &redirect)
+            var ip: UnsafeMutablePointer<CChar>?
+            _ = dw_curl_getinfo_string(handle, CURLINFO_PRIMARY_IP, &ip)
+            var port = 0
+            _ = dw_curl_getinfo_long(handle, CURLINFO_PRIMARY_PORT, &port)
+            let connected = ip.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : NetworkAddress(ip: $0, port: port) }
             resume(.success(ExchangeResult(
                 status: status, headers: headers, body: body,
                 effectiveURL: effective.map { String(cString: $0) } ?? request.url,
-                redirectURL: redirect.map { String(cString: $0) })))
+                redirectURL: redirect.map { String(cString: $0) },
+                connectedAddress: connected)))
         } else {
             resume(.failure(error(for: code)))
         }
@@ -152,6 +171,10 @@ final class Transfer {
     private func error(for code: CURLcode) -> FetchError {
         let url = request.url
         let detail = String(cString: curl_easy_strerror(code))
+        if let refusedAddress {
+            // `HTTPClient` names the redirect that led here.
+            return .redirectToLocalNetwork(from: url, to: url, address: refusedAddress.description)
+        }
         switch code {
         case CURLE_WRITE_ERROR where exceededLimit:
             return .bodyTooLarge(url: url, limit: request.policy.maxBodyBytes)
@@ -184,6 +207,18 @@ final class Transfer {
         }
         body.append(contentsOf: data)
         return true
+    }
+
+    /// Opens the socket libcurl asks for unless it would connect to a local address.
+    fileprivate func openSocket(_ address: UnsafeMutablePointer<curl_sockaddr>) -> curl_socket_t {
+        let family = address.pointee.family
+        let offset = MemoryLayout<curl_sockaddr>.offset(of: \curl_sockaddr.addr)!
+        let target = NetworkAddress(socketAddress: UnsafeRawPointer(address) + offset, family: family)
+        if target.map(request.policy.isLocalAddress) ?? true {
+            refusedAddress = target ?? NetworkAddress(ip: "unreadable address", port: 0)
+            return CURL_SOCKET_BAD
+        }
+        return socket(family, address.pointee.socktype, address.pointee.protocol)
     }
 
     fileprivate func appendHeaderLine(_ data: UnsafeRawBufferPointer) {
@@ -231,6 +266,15 @@ private func transferHeader(
     let length = size * count
     transfer.appendHeaderLine(UnsafeRawBufferPointer(start: data, count: length))
     return length
+}
+
+// libcurl: "If you want to abort the connect, return CURL_SOCKET_BAD" — then the transfer fails
+// with CURLE_COULDNT_CONNECT and `refusedAddress` says why.
+private func transferOpenSocket(
+    _ context: UnsafeMutableRawPointer?, _ purpose: curlsocktype, _ address: UnsafeMutablePointer<curl_sockaddr>?
+) -> curl_socket_t {
+    guard let context, let address else { return CURL_SOCKET_BAD }
+    return Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().openSocket(address)
 }
 
 // libcurl: "Returning a non-zero value from this callback will cause libcurl to abort the

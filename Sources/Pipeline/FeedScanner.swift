@@ -142,6 +142,7 @@ public final class FeedScanner {
     private func fetchAll(_ feeds: [FeedSettings], _ states: [FeedState]) async -> [Result<HTTPResponse, FetchError>] {
         var policy = FetchPolicy(totalTimeout: .seconds(settings.scan.timeoutSeconds))
         if let agent = settings.scan.userAgent { policy.userAgent = agent }
+        policy.allowRedirectsToLocalNetwork = settings.scan.allowLocalRedirects
         let client = HTTPClient(policy: policy, maxConcurrent: settings.scan.maxConcurrent, maxPerHost: settings.scan.perHost)
         var localPolicy = policy
         localPolicy.allowFileURLs = true

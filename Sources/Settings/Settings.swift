@@ -52,6 +52,9 @@ public struct ScanSettings: Sendable, Equatable {
     /// Items are forgotten this many days after they were first seen (0: never), so the
     /// database does not grow for ever; items published before that horizon never alert.
     public var retentionDays: Double = 365
+    /// Whether a feed on the internet may redirect to an address on this machine or its local
+    /// network (server-side request forgery is refused by default).
+    public var allowLocalRedirects = false
 
     public init() {}
 }
@@ -145,13 +148,14 @@ public struct Settings: Sendable {
         var scan = ScanSettings()
         if let table = reader.table(root, "scan", at: "") {
             reader.rejectUnknown(table, at: "scan", known: ["first_run_horizon_days", "user_agent", "max_concurrent", "per_host",
-                                                            "timeout_seconds", "retention_days"])
+                                                            "timeout_seconds", "retention_days", "allow_local_redirects"])
             if let v = reader.double(table, "first_run_horizon_days", at: "scan", in: 0...1_000_000) { scan.firstRunHorizonDays = v }
             if let v = reader.string(table, "user_agent", at: "scan") { scan.userAgent = v }
             if let v = reader.int(table, "max_concurrent", at: "scan", in: 1...256) { scan.maxConcurrent = v }
             if let v = reader.int(table, "per_host", at: "scan", in: 1...64) { scan.perHost = v }
             if let v = reader.int(table, "timeout_seconds", at: "scan", in: 5...3600) { scan.timeoutSeconds = v }
             if let v = reader.double(table, "retention_days", at: "scan", in: 0...36500) { scan.retentionDays = v }
+            if let v = reader.bool(table, "allow_local_redirects", at: "scan") { scan.allowLocalRedirects = v }
             if scan.retentionDays > 0 && scan.retentionDays < 30 {
                 reader.problem("scan.retention_days", "must be 0 (keep everything) or at least 30 (got \(scan.retentionDays))")
             }

@@ -54,6 +54,8 @@ import TestSupport
             return .response(status: 503, headers: [("Retry-After", "Wed, 21 Oct 2037 07:28:00 GMT")], body: [])
         case "/stall":
             return .stall(firstBytes: Array("<rss>".utf8), seconds: 8)
+        case "/trickle":
+            return .trickle(interval: 2)
         case "/windows-1251":
             return .response(status: 200, headers: [("Content-Type", "application/rss+xml; charset=\"windows-1251\"")], body: feed)
         default:
@@ -193,6 +195,73 @@ import TestSupport
                 return false
             }
             #expect(ContinuousClock.now - started < .seconds(15))
+        }
+    }
+
+    @Test func tricklingServerIsAbandoned() async throws {
+        try await Self.withServer { server in
+            // One byte every 2 s never looks dead to a plain idle timeout; the low-speed window does.
+            let policy = FetchPolicy(totalTimeout: .seconds(30), lowSpeedBytesPerSecond: 16, lowSpeedWindow: .seconds(3))
+            let started = ContinuousClock.now
+            await #expect {
+                try await HTTPClient(policy: policy).fetch(HTTPRequest(url: server.baseURL + "/trickle"))
+            } throws: { error in
+                if case .timedOut = error as? FetchError { return true }
+                return false
+            }
+            #expect(ContinuousClock.now - started < .seconds(15))
+        }
+    }
+
+    /// Stands the first server in for a host on the internet: the guard then must not let its
+    /// redirect reach the second one, which plays the local network.
+    @Test func redirectFromTheInternetIntoTheLocalNetworkIsRefused() async throws {
+        let inside = try TestServer { _ in .response(status: 200, headers: [], body: HTTPClientTests.feed) }
+        defer { inside.stop() }
+        let insidePort = Int(inside.port)
+        let outside = try TestServer { request in
+            switch request.path {
+            case "/to-inside": .response(status: 302, headers: [("Location", inside.baseURL + "/admin")], body: [])
+            case "/to-localhost": .response(status: 302, headers: [("Location", "http://localhost:\(insidePort)/admin")], body: [])
+            case "/to-self": .response(status: 302, headers: [("Location", "/feed")], body: [])
+            default: .response(status: 200, headers: [], body: HTTPClientTests.feed)
+            }
+        }
+        defer { outside.stop() }
+        let pretendPublic: @Sendable (NetworkAddress) -> Bool = { $0.port == insidePort }
+        let guarded = HTTPClient(policy: FetchPolicy(isLocalAddress: pretendPublic))
+
+        await #expect(throws: FetchError.redirectToLocalNetwork(
+            from: outside.baseURL + "/to-inside", to: inside.baseURL + "/admin", address: "127.0.0.1:\(insidePort)")) {
+            try await guarded.fetch(HTTPRequest(url: outside.baseURL + "/to-inside"))
+        }
+        // A host name that resolves inside is caught at the connected address, not by its name.
+        await #expect {
+            try await guarded.fetch(HTTPRequest(url: outside.baseURL + "/to-localhost"))
+        } throws: { error in
+            if case .redirectToLocalNetwork = error as? FetchError { return true }
+            return false
+        }
+        #expect(inside.requests.isEmpty, "the local server must see no request")
+        // Redirects that stay outside are followed as before.
+        #expect(try await guarded.fetch(HTTPRequest(url: outside.baseURL + "/to-self")).status == 200)
+
+        // Allowed by configuration; and a feed configured inside may redirect inside.
+        var allowing = FetchPolicy(isLocalAddress: pretendPublic)
+        allowing.allowRedirectsToLocalNetwork = true
+        #expect(try await HTTPClient(policy: allowing).fetch(HTTPRequest(url: outside.baseURL + "/to-inside")).status == 200)
+        #expect(try await HTTPClient().fetch(HTTPRequest(url: outside.baseURL + "/to-inside")).status == 200)
+    }
+
+    @Test func localAddressRanges() {
+        for local in ["127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
+                      "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255",
+                      "::1", "::", "fe80::1", "fd00::1", "fc00::5", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "not an ip"] {
+            #expect(NetworkAddress(ip: local, port: 80).isLocal, "\(local)")
+        }
+        for public_ in ["8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "192.169.0.1", "2001:4860:4860::8888",
+                        "::ffff:93.184.216.34", "169.253.0.1"] {
+            #expect(!NetworkAddress(ip: public_, port: 80).isLocal, "\(public_)")
         }
     }
 

@@ -21,6 +21,9 @@ public final class TestServer: Sendable {
         case stall(firstBytes: [UInt8], seconds: Double)
         /// A body that never ends: `chunk` repeated until the client goes away.
         case endless(chunk: [UInt8])
+        /// A body sent one byte every `interval` seconds, for ever: slow enough to hold a
+        /// connection open, never silent long enough to look dead.
+        case trickle(interval: Double)
     }
 
     public typealias Handler = @Sendable (Request) -> Reply
@@ -97,6 +100,12 @@ public final class TestServer: Sendable {
             let head = "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nConnection: close\r\n\r\n"
             guard write(client, Array(head.utf8)) else { return }
             while !stopped.load(ordering: .acquiring), write(client, chunk) {}
+        case .trickle(let interval):
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nConnection: close\r\n\r\n"
+            guard write(client, Array(head.utf8) + Array("<rss><channel>".utf8)) else { return }
+            while !stopped.load(ordering: .acquiring), write(client, [0x20]) {
+                Thread.sleep(forTimeInterval: interval)
+            }
         }
     }
 
