@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "drillwatch", targets: ["drillwatch"]),
         .executable(name: "drillwatch-bench", targets: ["drillwatch-bench"]),
+        .executable(name: "drillwatch-fuzz", targets: ["drillwatch-fuzz"]),
         .library(name: "DrillwatchFeeds", targets: ["Feeds"]),
     ],
     dependencies: [
@@ -52,6 +53,9 @@ let package = Package(
                 "Curl", "Feeds", "Model", "Classifier", "Settings", "Pipeline", "Store", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Fuzzing: the entry points are a library so that the tests replay every kept input.
+        .target(name: "FuzzTargets", dependencies: ["Feeds", "XML", "Classifier", "Model", "Settings"]),
+        .executableTarget(name: "drillwatch-fuzz", dependencies: ["FuzzTargets"]),
         .executableTarget(name: "drillwatch-bench", dependencies: ["Curl", "Feeds", "XML", "Classifier", "Model", "Settings", "Pipeline"]),
 
         // MARK: Tests
@@ -63,7 +67,11 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "ClassifierTests", dependencies: ["Classifier", "Model", "Settings", "Pipeline"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "Classifier"]),
-        .testTarget(name: "ScanTests", dependencies: ["Pipeline", "Store", "Reports", "Settings", "Model", "Daemon", "TestSupport"]),
+        .testTarget(name: "ScanTests", dependencies: [
+            "Pipeline", "Store", "Reports", "Settings", "Model", "Daemon", "TestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], resources: [.copy("Inputs")]),
         .testTarget(name: "CLITests", dependencies: ["drillwatch", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

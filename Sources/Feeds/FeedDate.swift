@@ -64,9 +64,10 @@ public enum FeedDate {
         }
     }
 
-    /// A validated date; `offset` is the zone's offset from UTC in seconds.
+    /// A validated date; `offset` is the zone's offset from UTC in seconds. Years outside
+    /// 1–9999 are refused: no feed means them, and the arithmetic below would overflow.
     static func make(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, offset: Int = 0) -> Date? {
-        guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month),
+        guard (1...9999).contains(year), (1...12).contains(month), abs(offset) <= 86400, day >= 1, day <= daysInMonth(year: year, month: month),
               (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
         else { return nil }
         let total = days(year: year, month: month, day: day) * 86400 + hour * 3600 + minute * 60 + min(second, 59) - offset
@@ -135,13 +136,16 @@ public enum FeedDate {
                 guard let offset else { return nil }
                 return make(year: year, month: number(2) ?? 1, day: number(3) ?? 1,
                             hour: number(4) ?? 0, minute: number(5) ?? 0, second: number(6) ?? 0, offset: offset)
+            // `\d` also matches non-ASCII digits, which `Int` refuses: every number is checked.
             case "yym":
-                return make(year: expandYear(number(1)!, digits: 2), month: number(2)!, day: 1)
+                guard let year = number(1), let month = number(2) else { return nil }
+                return make(year: expandYear(year, digits: 2), month: month, day: 1)
             case "yymmdd":
-                return make(year: expandYear(number(1)!, digits: 2), month: number(2)!, day: number(3)!)
+                guard let year = number(1), let month = number(2), let day = number(3) else { return nil }
+                return make(year: expandYear(year, digits: 2), month: month, day: day)
             case "yyddd":
-                let year = expandYear(number(1)!, digits: 2)
-                let ordinal = number(2)!
+                guard let twoDigitYear = number(1), let ordinal = number(2) else { return nil }
+                let year = expandYear(twoDigitYear, digits: 2)
                 let length = daysInMonth(year: year, month: 2) == 29 ? 366 : 365
                 guard (1...length).contains(ordinal) else { return nil }
                 let (y, m, d) = civil(fromDays: days(year: year, month: 1, day: 1) + ordinal - 1)
@@ -183,6 +187,8 @@ public enum FeedDate {
         "nzst": 12, "nzdt": 13,
     ]
 
+    private static func isASCIIDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
     static func parseRFC822(_ text: String) -> Date? {
         // Tokens: runs of bytes between spaces, tabs and commas, ASCII lower-cased.
         var tokens: [String] = []
@@ -204,22 +210,25 @@ public enum FeedDate {
         var sawTime = false, sawZone = false
 
         for token in tokens {
-            if token.utf8.contains(UInt8(ascii: "/")) && token.first!.isNumber {
+            if token.utf8.contains(UInt8(ascii: "/")) && token.utf8.first.map(isASCIIDigit) == true {
                 // Perforce: 2006/09/15
                 let parts = token.split(separator: "/").compactMap { Int($0) }
                 guard parts.count == 3 else { return nil }
                 (year, month, day) = (parts[0], parts[1], parts[2])
-            } else if token.utf8.contains(UInt8(ascii: ":")) && token.first!.isNumber && !sawTime {
-                let parts = token.split(separator: ":", omittingEmptySubsequences: false)
-                guard (2...3).contains(parts.count), parts.allSatisfy({ $0.count >= 1 && $0.count <= 2 && $0.allSatisfy(\.isNumber) })
+            } else if token.utf8.contains(UInt8(ascii: ":")) && token.utf8.first.map(isASCIIDigit) == true && !sawTime {
+                // Digits are ASCII digits: `Character.isNumber` also accepts "4" with a
+                // combining mark or a Devanagari digit, which `Int` then refuses.
+                let parts = token.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+                guard (2...3).contains(parts.count), parts.allSatisfy({ (1...2).contains($0.count) && $0.allSatisfy(isASCIIDigit) })
                 else { return nil }
-                hour = Int(parts[0])!
-                minute = Int(parts[1])!
-                second = parts.count == 3 ? Int(parts[2])! : 0
+                let values = parts.map { $0.reduce(0) { $0 * 10 + Int($1 - 0x30) } }
+                hour = values[0]
+                minute = values[1]
+                second = values.count == 3 ? values[2] : 0
                 sawTime = true
             } else if let index = months.firstIndex(of: String(token.prefix(3))), token.allSatisfy(\.isLetter), month == nil {
                 month = index + 1
-            } else if token.allSatisfy(\.isNumber) {
+            } else if !token.isEmpty && token.utf8.allSatisfy(isASCIIDigit) {
                 guard let value = Int(token) else { return nil }
                 if token.count >= 3 {
                     guard year == nil else { return nil }
@@ -286,7 +295,7 @@ public enum FeedDate {
     /// Korean blog platforms: `2004-05-25 오후 11:23:17` and `2004년 05월 28일 01:31:15`, in KST.
     private static func parseKorean(_ text: String) -> Date? {
         guard text.contains("년") || text.contains("오전") || text.contains("오후") else { return nil }
-        let numbers = text.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        let numbers = text.split(whereSeparator: { !($0.isASCII && $0.isNumber) }).compactMap { Int($0) }
         guard numbers.count == 6 else { return nil }
         var hour = numbers[3]
         if text.contains("오후") && hour < 12 { hour += 12 }

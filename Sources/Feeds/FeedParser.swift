@@ -62,6 +62,14 @@ public enum FeedParser {
     public static func parse(
         _ bytes: [UInt8], source: FeedSource = FeedSource(), onEntry: (FeedEntry) -> Void
     ) throws(FeedError) -> FeedDocument {
+        try parse(bytes, source: source, chunkSize: 256 * 1024, onEntry: onEntry)
+    }
+
+    /// `chunkSize` is how many bytes are pushed to libxml2 at a time; the fuzzer makes it small
+    /// so that chunk boundaries fall inside every construct.
+    package static func parse(
+        _ bytes: [UInt8], source: FeedSource, chunkSize: Int, onEntry: (FeedEntry) -> Void
+    ) throws(FeedError) -> FeedDocument {
         guard let first = bytes.first(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }) else {
             throw FeedError.empty
         }
@@ -69,11 +77,11 @@ public enum FeedParser {
         if first == UInt8(ascii: "{") || mediaType.hasSuffix("json") {
             return try JSONFeedReader.parse(bytes, source: source, onEntry: onEntry)
         }
-        return try parseXML(bytes, source: source, onEntry: onEntry)
+        return try parseXML(bytes, source: source, chunkSize: max(1, chunkSize), onEntry: onEntry)
     }
 
     private static func parseXML(
-        _ bytes: [UInt8], source: FeedSource, onEntry: (FeedEntry) -> Void
+        _ bytes: [UInt8], source: FeedSource, chunkSize: Int, onEntry: (FeedEntry) -> Void
     ) throws(FeedError) -> FeedDocument {
         let decoded = DocumentEncoding.decode(bytes, contentType: source.contentType, hasHTTPHeaders: !source.headers.isEmpty)
         var document = FeedDocument()
@@ -93,7 +101,6 @@ public enum FeedParser {
             let parser = XMLStreamParser(handler: builder)
             var repair = XMLRepair()
             var repaired: [UInt8] = []
-            let chunkSize = 256 * 1024
             decoded.bytes.withUnsafeBufferPointer { input in
                 var start = 0
                 while true {

@@ -7,7 +7,7 @@ import XML
 /// Text between tags is kept as written, except that a bare `&` or a stray `<` is escaped.
 ///
 /// It works on UTF-8 bytes: all of HTML's syntax is ASCII, and feeds are large.
-enum HTMLNormalizer {
+package enum HTMLNormalizer {
     private static let voidElements: Set<[UInt8]> = Set([
         "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
         "source", "track", "wbr", "basefont", "frame", "isindex",
@@ -17,14 +17,15 @@ enum HTMLNormalizer {
         "background", "action", "poster", "profile",
     ].map { Array($0.utf8) })
 
-    static func normalise(_ html: String, base: String?) -> String {
+    package static func normalise(_ html: String, base: String?) -> String {
         var needsWork = false
-        for byte in html.utf8 where byte == UInt8(ascii: "<") || byte == UInt8(ascii: "&") {
+        for byte in html.utf8 where byte == UInt8(ascii: "<") || byte == UInt8(ascii: "&") || byte == 0 {
             needsWork = true
             break
         }
         guard needsWork else { return html }
-        let s = Array(html.utf8)
+        // NUL is never content (a JSON feed can carry one as \u0000); it is dropped here.
+        let s = html.utf8.filter { $0 != 0 }
         var out: [UInt8] = []
         out.reserveCapacity(s.count + 64)
         var i = 0

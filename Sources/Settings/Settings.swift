@@ -101,6 +101,10 @@ public struct Settings: Sendable {
 
     public static func parse(_ source: String, file: URL) throws(ConfigError) -> Settings {
         let name = file.lastPathComponent
+        if let line = TOMLPreflight.firstBadHeader(in: source) {
+            throw ConfigError(problems: [ConfigProblem(file: name, line: line, keyPath: "",
+                                                       message: "not valid TOML: a table header must start with a name ([feeds], [[rules]])")])
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: source)

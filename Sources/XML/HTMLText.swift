@@ -6,7 +6,12 @@ import Foundation
 /// dropped, entities decoded, and block boundaries kept as paragraph breaks ("\n\n") while
 /// runs of white space inside a paragraph collapse to one space.
 public enum HTMLText {
-    public static func plainText(fromHTML html: String) -> String {
+    public static func plainText(fromHTML input: String) -> String {
+        // NUL is never text (HTML drops it too); libxml2 would stop at it, the fast path keep it.
+        var html = input
+        if input.utf8.contains(0) {
+            html = String(String.UnicodeScalarView(input.unicodeScalars.filter { $0 != "\u{0}" }))
+        }
         // Most titles and many summaries hold no markup at all.
         if !html.contains("<") && !html.contains("&") {
             return TextCollector.normalise(html)

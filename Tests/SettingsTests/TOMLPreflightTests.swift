@@ -1,0 +1,23 @@
+import Foundation
+import Testing
+@testable import Settings
+
+/// toml++ 3 aborts the process on a table header without a name; drillwatch reports it
+/// instead (found by fuzzing the configuration loader).
+@Suite struct TOMLHeaders {
+    @Test(arguments: ["[\n", "[[\n", "[# x]\n", "[.a]\n", "[=]\n", "[a]\nb = 1\n[ \t\n"])
+    func headersWithoutANameAreErrors(_ source: String) {
+        #expect(throws: ConfigError.self) { try Settings.parse(source, file: URL(fileURLWithPath: "/tmp/x.toml")) }
+    }
+
+    @Test func bracketsInsideValuesAndStringsAreNotHeaders() {
+        let sources = [
+            "x = [\n[1], [2]\n]\n",
+            "x = \"\"\"\n[\n\"\"\"\n",
+            "x = '''\n[ \n'''\n",
+            "x = \"[\"\n# [\n",
+        ]
+        for source in sources { #expect(TOMLPreflight.firstBadHeader(in: source) == nil, "\(source)") }
+        #expect(TOMLPreflight.firstBadHeader(in: "a = 1\nb = \"\"\"\nx\n\"\"\"\n[\n") == 5)
+    }
+}
