@@ -22,6 +22,8 @@ public struct FeedOutcome: Sendable {
     public var alerts = 0
     public var duplicates = 0
     public var reviews = 0
+    /// Entries skipped as known items under a new GUID.
+    public var rekeyed = 0
 }
 
 /// The result of a scan, for the summary table and the exit status.
@@ -138,6 +140,19 @@ public final class FeedScanner {
     }
 
     // MARK: - Steps
+
+    /// The links and titles by which a re-keyed entry is recognised. A link shared by several
+    /// entries of one document (a feed that links every item to its home page) identifies none.
+    static func linksAndTitles(_ entries: [FeedEntry]) -> [(link: String, title: String)] {
+        let pairs = entries.compactMap { entry -> (link: String, title: String)? in
+            let item = Item(entry: entry, source: nil)
+            guard let link = item.link, !link.isEmpty else { return nil }
+            return (link, item.title)
+        }
+        var count: [String: Int] = [:]
+        for pair in pairs { count[pair.link, default: 0] += 1 }
+        return pairs.filter { count[$0.link] == 1 }
+    }
 
     private func fetchAll(_ feeds: [FeedSettings], _ states: [FeedState]) async -> [Result<HTTPResponse, FetchError>] {
         var policy = FetchPolicy(totalTimeout: .seconds(settings.scan.timeoutSeconds))
@@ -261,7 +276,11 @@ public final class FeedScanner {
             outcome.items = document.entries.count
 
             let known: Set<String>
-            do { known = try store.knownKeys(feed: feed.name, among: document.entries.map(\.key)) } catch {
+            let rekeyed: Set<Store.LinkAndTitle>
+            do {
+                known = try store.knownKeys(feed: feed.name, among: document.entries.map(\.key))
+                rekeyed = try store.knownLinksAndTitles(feed: feed.name, among: Self.linksAndTitles(document.entries.filter { !known.contains($0.key) }))
+            } catch {
                 throw PipelineError.configuration(error.description)
             }
             var seenNow = Set<String>()
@@ -269,6 +288,11 @@ public final class FeedScanner {
             let retentionHorizon = settings.scan.retentionDays > 0 ? time.addingTimeInterval(-settings.scan.retentionDays * 86400) : nil
             for entry in document.entries where !known.contains(entry.key) && seenNow.insert(entry.key).inserted {
                 let item = Item(entry: entry, source: feed.name)
+                // The same link and title under a new key: a feed that changes its GUIDs, not news.
+                if let link = item.link, rekeyed.contains(Store.LinkAndTitle(link: link, title: item.title)) {
+                    outcome.rekeyed += 1
+                    continue
+                }
                 let verdict = classifier.judge(item)
                 outcome.newItems += 1
                 switch verdict.kind {

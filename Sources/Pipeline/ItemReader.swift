@@ -7,9 +7,24 @@ import XML
 extension Item {
     /// A feed entry as the classifier reads it: the title as plain text, the body text, the
     /// entry's key as id, its publication (or else update) date.
+    ///
+    /// Titles and texts are cut at `maxTitleCharacters` / `maxTextCharacters`: a news report is
+    /// far shorter, and whatever is kept goes into the database, every alert file and the digest.
     init(entry: FeedEntry, source: String?) {
-        self.init(id: entry.key, title: HTMLText.plainText(fromHTML: entry.title ?? ""), text: entry.text,
-                  link: entry.link, published: entry.published ?? entry.updated, source: source)
+        self.init(id: entry.key, title: Self.cut(HTMLText.plainText(fromHTML: entry.title ?? ""), Self.maxTitleCharacters),
+                  text: Self.cut(entry.text, Self.maxTextCharacters),
+                  link: entry.link.map { Self.cut($0, Self.maxLinkCharacters) }, published: entry.published ?? entry.updated, source: source)
+    }
+
+    static let maxTitleCharacters = 1_000
+    static let maxTextCharacters = 100_000
+    static let maxLinkCharacters = 4_000
+
+    private static func cut(_ text: String, _ limit: Int) -> String {
+        // Counting UTF-8 bytes first keeps the common case from walking grapheme clusters.
+        guard text.utf8.count > limit else { return text }
+        guard let end = text.index(text.startIndex, offsetBy: limit, limitedBy: text.endIndex) else { return text }
+        return String(text[..<end]) + "…"
     }
 }
 

@@ -71,12 +71,13 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 public final class Store: Sendable {
     private let writer: any DatabaseWriter
 
-    /// Opens (creating when needed) the database at `path`.
-    public static func open(at path: String) throws(StoreError) -> Store {
+    /// Opens (creating when needed) the database at `path`. Another process holding a lock
+    /// (a backup, `sqlite3` at a prompt) is waited for up to `busyTimeout` seconds.
+    public static func open(at path: String, busyTimeout: Double = 10) throws(StoreError) -> Store {
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
+            configuration.busyMode = .timeout(busyTimeout)
             return try Store(writer: DatabasePool(path: path, configuration: configuration))
         } catch let error as StoreError {
             throw error
@@ -152,6 +153,9 @@ public final class Store: Sendable {
                 t.add(column: "moved_count", .integer).notNull().defaults(to: 0)
             }
         }
+        migrator.registerMigration("v5: items by link") { db in
+            try db.create(index: "item_feed_link", on: "item", columns: ["feed", "link"])
+        }
         return migrator
     }
 
@@ -198,6 +202,15 @@ public final class Store: Sendable {
 
     // MARK: - Items
 
+    public struct LinkAndTitle: Hashable, Sendable {
+        public var link: String
+        public var title: String
+        public init(link: String, title: String) {
+            self.link = link
+            self.title = title
+        }
+    }
+
     /// The keys among `keys` already seen in `feed`.
     public func knownKeys(feed: String, among keys: [String]) throws(StoreError) -> Set<String> {
         guard !keys.isEmpty else { return [] }
@@ -208,6 +221,26 @@ public final class Store: Sendable {
                 let arguments = StatementArguments([feed] + chunk)
                 for key in try String.fetchAll(db, sql: "SELECT key FROM item WHERE feed = ? AND key IN (\(marks))", arguments: arguments) {
                     known.insert(key)
+                }
+            }
+            return known
+        }
+    }
+
+    /// The (link, title) pairs among `pairs` already stored for `feed`, under any key. A feed
+    /// that mints a new GUID for the same item on every fetch is recognised by these.
+    public func knownLinksAndTitles(feed: String, among pairs: [(link: String, title: String)]) throws(StoreError) -> Set<LinkAndTitle> {
+        guard !pairs.isEmpty else { return [] }
+        let wanted = Set(pairs.map { LinkAndTitle(link: $0.link, title: $0.title) })
+        let links = Array(Set(pairs.map(\.link)))
+        return try read { db in
+            var known = Set<LinkAndTitle>()
+            for chunk in stride(from: 0, to: links.count, by: 500).map({ Array(links[$0..<min(links.count, $0 + 500)]) }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for row in try Row.fetchAll(db, sql: "SELECT link, title FROM item WHERE feed = ? AND link IN (\(marks))",
+                                            arguments: StatementArguments([feed] + chunk)) {
+                    let pair = LinkAndTitle(link: row["link"], title: row["title"])
+                    if wanted.contains(pair) { known.insert(pair) }
                 }
             }
             return known
