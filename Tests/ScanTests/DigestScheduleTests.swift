@@ -44,4 +44,36 @@ import Testing
         #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-31T04:59:00Z")).isEmpty)
         #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-31T05:00:00Z")) == ["2031-03-30"])
     }
+
+    /// The wall clock is corrected forward across midnight and several days: every missed day
+    /// is caught up once; then it is set back: nothing is written again.
+    @Test func clockJumpsForwardAndBack() throws {
+        let store = try Store.inMemory()
+        try store.markDigestWritten(day: "2031-03-08")
+        let settings = try settings(zone: "UTC", time: "07:00")
+        #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-09T23:30:00Z")).isEmpty)
+        let jumped = try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-12T08:00:00Z"))
+        #expect(jumped == ["2031-03-09", "2031-03-10", "2031-03-11"])
+        for day in jumped { try store.markDigestWritten(day: day) }
+        #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-10T08:00:00Z")).isEmpty)
+        #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-12T09:00:00Z")).isEmpty)
+    }
+
+    /// A digest time that does not exist on the day clocks go forward (02:30 in Berlin on
+    /// 2031-03-30) still comes, and one that happens twice when they go back comes once.
+    @Test func digestTimeInsideADaylightSavingGap() throws {
+        let store = try Store.inMemory()
+        try store.markDigestWritten(day: "2031-03-28")
+        let settings = try settings(zone: "Europe/Berlin", time: "02:30")
+        // 00:59 UTC is 01:59 CET, before the gap.
+        #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-30T00:59:00Z")).isEmpty)
+        // 01:31 UTC is 03:31 CEST, after it.
+        #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-03-30T01:31:00Z")) == ["2031-03-29"])
+
+        try store.markDigestWritten(day: "2031-10-24")
+        // 2031-10-26 02:30 happens at 00:30 UTC (CEST) and again at 01:30 UTC (CET).
+        #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-10-26T00:31:00Z")) == ["2031-10-25"])
+        try store.markDigestWritten(day: "2031-10-25")
+        #expect(try DigestService.dueDays(settings: settings, store: store, now: date("2031-10-26T01:31:00Z")).isEmpty)
+    }
 }
