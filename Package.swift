@@ -56,7 +56,7 @@ let package = Package(
         // Fuzzing: the entry points are a library so that the tests replay every kept input.
         .target(name: "FuzzTargets", dependencies: ["Feeds", "XML", "Classifier", "Model", "Settings"]),
         .executableTarget(name: "drillwatch-fuzz", dependencies: ["FuzzTargets"]),
-        .executableTarget(name: "drillwatch-bench", dependencies: ["Curl", "Feeds", "XML", "Classifier", "Model", "Settings", "Pipeline"]),
+        .executableTarget(name: "drillwatch-bench", dependencies: ["Curl", "Feeds", "XML", "Classifier", "Model", "Settings", "Pipeline", "Store"]),
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),

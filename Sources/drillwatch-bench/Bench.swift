@@ -5,6 +5,7 @@ import Foundation
 import Model
 import Pipeline
 import Settings
+import Store
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,6 +16,7 @@ import Glibc
 ///     drillwatch-bench parse PATH [--repeat N]
 ///     drillwatch-bench classify --corpus DIR --items FILE.jsonl [--config F] [--repeat N]
 ///     drillwatch-bench dedup FILE.jsonl [--threshold 0.5] [--repeat N]
+///     drillwatch-bench fill-store DB --items N --feeds F [--days D] [--prefix load-]
 ///
 /// PATH is a feed file, a folder of feeds, or a generator `--out` folder (its `feeds/`).
 /// Timed: bytes in memory → items with title, link, id, date, summary and plain text.
@@ -48,6 +50,12 @@ enum Bench {
                 semaphore.signal()
             }
             semaphore.wait()
+        case "fill-store":
+            guard let path = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
+            fillStore(path: path, items: option("--items", in: arguments).flatMap(Int.init) ?? 1_000_000,
+                      feeds: option("--feeds", in: arguments).flatMap(Int.init) ?? 10_000,
+                      days: option("--days", in: arguments).flatMap(Double.init) ?? 400,
+                      prefix: option("--prefix", in: arguments) ?? "load-")
         case "dedup":
             guard let path = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
             dedup(path: path, threshold: option("--threshold", in: arguments).flatMap(Double.init) ?? 0.5, repeatCount: repeatCount)
@@ -62,9 +70,47 @@ enum Bench {
                    drillwatch-bench classify --corpus DIR --items FILE.jsonl [--config F] [--repeat N]
                    drillwatch-bench dedup FILE.jsonl [--threshold 0.5] [--repeat N]
                    drillwatch-bench fetch BASE_URL [--concurrency 32] [--repeat N]
+                   drillwatch-bench fill-store DB --items N --feeds F [--days D] [--prefix load-]
 
             """.utf8))
         exit(2)
+    }
+
+    /// Fills a state database as a long-running installation would have it: `items` items over
+    /// `feeds` feeds, first seen evenly over the last `days` days (about one in twelve relevant,
+    /// with its text kept), each feed fetched a day ago. For the load test (`scripts/load`).
+    static func fillStore(path: String, items: Int, feeds: Int, days: Double, prefix: String) {
+        let store: Store
+        do { store = try Store.open(at: path) } catch { fatalError("\(error)") }
+        let now = Date()
+        let perFeed = max(1, items / max(1, feeds))
+        let started = ContinuousClock.now
+        var written = 0
+        for feed in 1...feeds {
+            let name = "\(prefix)\(feed)"
+            var state = FeedState(name: name, url: "http://127.0.0.1/\(feed).xml")
+            state.lastFetch = now.addingTimeInterval(-86400)
+            state.lastSuccess = state.lastFetch
+            state.lastStatus = 200
+            var batch: [StoredItem] = []
+            batch.reserveCapacity(perFeed)
+            for n in 0..<perFeed where written + batch.count < items {
+                let age = days * 86400 * Double((feed * perFeed + n) % 10_007) / 10_007
+                let seen = now.addingTimeInterval(-age)
+                let relevant = (feed + n) % 12 == 0
+                batch.append(StoredItem(
+                    feed: name, key: "id:old-\(feed)-\(n)", firstSeen: seen, published: seen,
+                    title: relevant ? "Chinese and Russian warships hold joint drills, report \(n)" : "Harbour notice \(feed)-\(n)",
+                    link: "https://load.example/\(feed)/old/\(n)", verdict: relevant ? "alert" : "ignore", score: relevant ? 0.9 : 0.05,
+                    story: relevant ? "story-\(n % 500)" : nil,
+                    text: relevant ? "Destroyers of the Chinese and Russian navies held a joint exercise; report \(n)." : ""))
+            }
+            do { try store.commit(feed: state, items: batch, alerts: []) } catch { fatalError("\(error)") }
+            written += batch.count
+        }
+        let elapsed = seconds(ContinuousClock.now - started)
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) / (1024 * 1024)
+        print("{\"tool\": \"drillwatch-bench fill-store\", \"items\": \(written), \"feeds\": \(feeds), \"seconds\": \(String(format: "%.1f", elapsed)), \"items_per_s\": \(Int(Double(written) / elapsed)), \"db_mib\": \(size), \"peak_rss_mib\": \(String(format: "%.0f", peakRSS()))}")
     }
 
     static func option(_ name: String, in arguments: [String]) -> String? {
