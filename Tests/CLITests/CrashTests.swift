@@ -101,4 +101,53 @@ import Glibc
             .filter { $0.contains(".tmp-") }
         #expect(leftovers.count <= 2, "temporary files left: \(leftovers)")
     }
+
+    /// `drillwatch digest` killed with SIGKILL at random moments: whatever digest files exist
+    /// afterwards are whole (the JSON parses, the page is complete), and the next run writes all.
+    @Test func killedDigestLeavesNoHalfFile() throws {
+        let server = try TestServer { request in
+            let index = Int(request.path.dropFirst().prefix { $0.isNumber }) ?? 0
+            return .response(status: 200, headers: [("Content-Type", "application/rss+xml")], body: Array(Self.feed(index).utf8))
+        }
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-crash-digest-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = try Self.config(folder, server: server)
+        #expect(try InspectCommand.run(["scan", "--config", config]).status == 0)
+        let day = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+        let digests = folder.appendingPathComponent("output/digests")
+
+        func checkWhole() {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: digests.path)) ?? [] where !name.hasPrefix(".") {
+                let data = FileManager.default.contents(atPath: digests.appendingPathComponent(name).path) ?? Data()
+                if name.hasSuffix(".json") { #expect((try? JSONSerialization.jsonObject(with: data)) != nil, "\(name) is torn") }
+                if name.hasSuffix(".html") { #expect(String(decoding: data, as: UTF8.self).contains("</html>"), "\(name) is torn") }
+                if name.hasSuffix(".md") { #expect(!data.isEmpty, "\(name) is empty") }
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        var kills = 0
+        for _ in 0..<20 {
+            let process = Process()
+            process.executableURL = InspectCommand.executable
+            process.arguments = ["digest", "--config", config, "--date", day]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: Double.random(in: 0.002...0.12, using: &generator))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+            checkWhole()
+        }
+        let final = try InspectCommand.run(["digest", "--config", config, "--date", day])
+        #expect(final.status == 0, "\(final.stderr)")
+        checkWhole()
+        let names = Set((try? FileManager.default.contentsOfDirectory(atPath: digests.path)) ?? [])
+        #expect(names.isSuperset(of: ["\(day).md", "\(day).html", "\(day).json"]))
+        print("digest crash test: \(kills) of 20 digest runs killed with SIGKILL")
+    }
 }
