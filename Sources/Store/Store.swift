@@ -1,6 +1,9 @@
 import Foundation
 import GRDB
 import Model
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What drillwatch remembers about one feed between fetches.
 public struct FeedState: Sendable, Equatable {
@@ -70,6 +73,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 /// point loses no alert and writes none twice.
 public final class Store: Sendable {
     private let writer: any DatabaseWriter
+    /// The database file, for the hint that its disk is full (nil in memory).
+    private let path: String?
 
     /// Opens (creating when needed) the database at `path`. Another process holding a lock
     /// (a backup, `sqlite3` at a prompt) is waited for up to `busyTimeout` seconds.
@@ -78,23 +83,24 @@ public final class Store: Sendable {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             var configuration = Configuration()
             configuration.busyMode = .timeout(busyTimeout)
-            return try Store(writer: DatabasePool(path: path, configuration: configuration))
+            return try Store(writer: DatabasePool(path: path, configuration: configuration), path: path)
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError(description: "\(path): cannot open the state database (\(error))")
+            throw StoreError(description: "\(path): cannot open the state database (\(error))\(Self.diskHint(path))")
         }
     }
 
     /// A private in-memory database, for tests and dry runs.
     public static func inMemory() throws(StoreError) -> Store {
-        do { return try Store(writer: DatabaseQueue()) } catch let error as StoreError { throw error } catch {
+        do { return try Store(writer: DatabaseQueue(), path: nil) } catch let error as StoreError { throw error } catch {
             throw StoreError(description: "cannot create an in-memory database (\(error))")
         }
     }
 
-    private init(writer: any DatabaseWriter) throws {
+    private init(writer: any DatabaseWriter, path: String?) throws {
         self.writer = writer
+        self.path = path
         try Self.migrator.migrate(writer)
     }
 
@@ -377,6 +383,17 @@ public final class Store: Sendable {
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try writer.write(body) } catch { throw StoreError(description: "state database: \(error)") }
+        do { return try writer.write(body) } catch {
+            throw StoreError(description: "state database: \(error)\(path.map(Self.diskHint) ?? "")")
+        }
+    }
+
+    /// SQLite says "disk I/O error" or "database or disk is full"; which disk, and that it is
+    /// full, is what the user needs to know.
+    static func diskHint(_ path: String) -> String {
+        var stats = statvfs()
+        let folder = (path as NSString).deletingLastPathComponent
+        guard statvfs(folder.isEmpty ? "." : folder, &stats) == 0, stats.f_bavail == 0 else { return "" }
+        return " — the file system holding \(folder) has no space left; nothing was lost, free some space and scan again"
     }
 }

@@ -86,6 +86,12 @@ import Glibc
         let alive = notify.wait(seconds: 5) { $0.contains("WATCHDOG=1") }
         #expect(alive.contains("WATCHDOG=1"))
 
+        // A second daemon on the same state is refused, clearly, and leaves the first alone.
+        let second = try InspectCommand.run(["run", "--config", config.path])
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("already running"), "\(second.stderr)")
+        #expect(process.isRunning)
+
         // The first pass writes the demo's alerts.
         let alertsFolder = folder.appendingPathComponent("output/alerts")
         let deadline = Date().addingTimeInterval(10)

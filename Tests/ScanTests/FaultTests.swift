@@ -61,16 +61,13 @@ import Glibc
     /// The state database and the output share a small tmpfs that fills up between scans.
     /// Needs root to mount it (CI and the development machine have it); elsewhere
     /// `scripts/fault-disk-full` is the manual version with the real binary.
-    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/bin/mount")))
+    @Test(.enabled(if: Faults.canMountTmpfs, "needs root allowed to mount a tmpfs"))
     func fullDiskLosesNothingAndCatchesUp() async throws {
         let disk = FileManager.default.temporaryDirectory.appendingPathComponent("dw-full-\(UUID())")
         try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: disk) }
-        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", disk.path]) == 0 else {
-            Issue.record("cannot mount a tmpfs here")
-            return
-        }
-        defer { _ = run("/bin/umount", ["-l", disk.path]) }
+        try #require(Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", disk.path]) == 0)
+        defer { _ = Self.run("/bin/umount", ["-l", disk.path]) }
 
         let feeds = Scans.Feeds()
         feeds.set("/wire.xml", Scans.rss([]))
@@ -112,7 +109,42 @@ import Glibc
         for file in files { #expect((try? JSONSerialization.jsonObject(with: Data(contentsOf: file))) != nil) }
     }
 
-    private func run(_ tool: String, _ arguments: [String]) -> Int32 {
+    /// The output folder is a read-only mount (root ignores permission bits, so a mount it is).
+    @Test(.enabled(if: Faults.canMountTmpfs, "needs root allowed to mount a tmpfs"))
+    func readOnlyOutputKeepsAlertsPending() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-ro-\(UUID())")
+        let output = folder.appendingPathComponent("output")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try #require(Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", output.path]) == 0)
+        let feeds = Scans.Feeds()
+        feeds.set("/wire.xml", Scans.rss([Scans.drill]))
+        feeds.set("/desk.xml", Scans.rss([]))
+        let server = try Scans.server(feeds)
+        defer { server.stop() }
+        let settings = try Scans.settings(server, folder: folder)
+        let store = try Scans.store(settings)
+        let readOnly = try await Scans.scan(settings, store)
+        #expect(readOnly.alertFilesWritten == 0)
+        #expect(readOnly.writeErrors.contains { $0.contains("read only") || $0.contains("Read-only") }, "\(readOnly.writeErrors)")
+        #expect(try store.pendingAlerts().count == 1)
+
+        _ = Self.run("/bin/umount", ["-l", output.path])
+        #expect(try await Scans.scan(settings, store).alertFilesWritten == 1)
+        #expect(Scans.alertFiles(folder).count == 1)
+    }
+
+    /// Root in a container may still be refused `mount`: try once with a throwaway tmpfs.
+    static let canMountTmpfs: Bool = {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/bin/mount") else { return false }
+        let probe = FileManager.default.temporaryDirectory.appendingPathComponent("dw-mount-probe-\(UUID())")
+        guard (try? FileManager.default.createDirectory(at: probe, withIntermediateDirectories: true)) != nil else { return false }
+        defer { try? FileManager.default.removeItem(at: probe) }
+        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe.path]) == 0 else { return false }
+        return run("/bin/umount", [probe.path]) == 0
+    }()
+
+    static func run(_ tool: String, _ arguments: [String]) -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments
