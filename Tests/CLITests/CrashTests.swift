@@ -51,11 +51,39 @@ import Glibc
         return found
     }
 
-    @Test func killedScansLoseNoAlertAndWriteNoneTwice() throws {
-        let server = try TestServer { request in
+    /// Runs `drillwatch arguments` `times` times, each killed with SIGKILL after a random delay
+    /// up to `maxDelay` seconds if still running; `after` runs after each. Returns the kills.
+    static func killRepeatedly(_ arguments: [String], times: Int, maxDelay: Double, after: () -> Void = {}) throws -> Int {
+        var generator = SystemRandomNumberGenerator()
+        var kills = 0
+        for _ in 0..<times {
+            let process = Process()
+            process.executableURL = InspectCommand.executable
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: Double.random(in: 0.002...maxDelay, using: &generator))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+            after()
+        }
+        return kills
+    }
+
+    /// Serves `feed(n)` at `/<n>.xml`.
+    static func server() throws -> TestServer {
+        try TestServer { request in
             let index = Int(request.path.dropFirst().prefix { $0.isNumber }) ?? 0
             return .response(status: 200, headers: [("Content-Type", "application/rss+xml")], body: Array(Self.feed(index).utf8))
         }
+    }
+
+    @Test func killedScansLoseNoAlertAndWriteNoneTwice() throws {
+        let server = try Self.server()
         defer { server.stop() }
 
         // The reference: one scan, never interrupted.
@@ -72,22 +100,7 @@ import Glibc
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = try Self.config(folder, server: server)
-        var generator = SystemRandomNumberGenerator()
-        var kills = 0
-        for _ in 0..<25 {
-            let process = Process()
-            process.executableURL = InspectCommand.executable
-            process.arguments = ["scan", "--config", config]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            Thread.sleep(forTimeInterval: Double.random(in: 0.005...0.4, using: &generator))
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                kills += 1
-            }
-            process.waitUntilExit()
-        }
+        let kills = try Self.killRepeatedly(["scan", "--config", config], times: 25, maxDelay: 0.4)
         let final = try InspectCommand.run(["scan", "--config", config])
         #expect(final.status == 0, "\(final.stderr)")
         print("crash test: \(kills) scans killed with SIGKILL, \(expected.count) alerts expected")
@@ -105,10 +118,7 @@ import Glibc
     /// `drillwatch digest` killed with SIGKILL at random moments: whatever digest files exist
     /// afterwards are whole (the JSON parses, the page is complete), and the next run writes all.
     @Test func killedDigestLeavesNoHalfFile() throws {
-        let server = try TestServer { request in
-            let index = Int(request.path.dropFirst().prefix { $0.isNumber }) ?? 0
-            return .response(status: 200, headers: [("Content-Type", "application/rss+xml")], body: Array(Self.feed(index).utf8))
-        }
+        let server = try Self.server()
         defer { server.stop() }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-crash-digest-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -126,23 +136,7 @@ import Glibc
                 if name.hasSuffix(".md") { #expect(!data.isEmpty, "\(name) is empty") }
             }
         }
-        var generator = SystemRandomNumberGenerator()
-        var kills = 0
-        for _ in 0..<20 {
-            let process = Process()
-            process.executableURL = InspectCommand.executable
-            process.arguments = ["digest", "--config", config, "--date", day]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            Thread.sleep(forTimeInterval: Double.random(in: 0.002...0.12, using: &generator))
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                kills += 1
-            }
-            process.waitUntilExit()
-            checkWhole()
-        }
+        let kills = try Self.killRepeatedly(["digest", "--config", config, "--date", day], times: 20, maxDelay: 0.12, after: checkWhole)
         let final = try InspectCommand.run(["digest", "--config", config, "--date", day])
         #expect(final.status == 0, "\(final.stderr)")
         checkWhole()

@@ -101,19 +101,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
         let server = try TestServer(lifetime: .seconds(120), handler: Self.routes(bomb: try Self.gzipBomb(), counter: Counter()))
         defer { server.stop() }
-        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("config/drillwatch.toml")
-        let feeds = (["wire"] + Self.hostile).map { "[[feeds]]\nname = \"\($0)\"\nurl = \"\(server.baseURL)/\($0).xml\"" }
-        let settings = try Settings.parse("""
-            base = "\(shipped.path)"
-            [paths]
-            state = "\(folder.appendingPathComponent("state").path)"
-            output = "\(folder.appendingPathComponent("output").path)"
-            [scan]
-            first_run_horizon_days = 36500
-            timeout_seconds = 5
-            \(feeds.joined(separator: "\n"))
-            """, file: folder.appendingPathComponent("test.toml"))
+        let settings = try Scans.settings(server, folder: folder, feeds: ["wire"] + Self.hostile, scan: "timeout_seconds = 5")
         let store = try Scans.store(settings)
 
         let started = ContinuousClock.now

@@ -33,9 +33,12 @@ import TestSupport
         }
     }
 
-    static func settings(_ server: TestServer, folder: URL) throws -> Settings {
+    /// The shipped rules and corpus, state and output under `folder`, and `feeds` served by
+    /// `server` at `/<name>.xml`; `scan` adds lines to the `[scan]` table.
+    static func settings(_ server: TestServer, folder: URL, feeds: [String] = ["wire", "desk"], scan: String = "") throws -> Settings {
         let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("config/drillwatch.toml")
+        let feedTables = feeds.map { "[[feeds]]\nname = \"\($0)\"\nurl = \"\(server.baseURL)/\($0).xml\"" }
         let source = """
             base = "\(shipped.path)"
             [paths]
@@ -43,12 +46,8 @@ import TestSupport
             output = "\(folder.appendingPathComponent("output").path)"
             [scan]
             first_run_horizon_days = 36500
-            [[feeds]]
-            name = "wire"
-            url = "\(server.baseURL)/wire.xml"
-            [[feeds]]
-            name = "desk"
-            url = "\(server.baseURL)/desk.xml"
+            \(scan)
+            \(feedTables.joined(separator: "\n"))
             """
         return try Settings.parse(source, file: folder.appendingPathComponent("test.toml"))
     }
