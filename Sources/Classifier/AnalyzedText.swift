@@ -179,15 +179,7 @@ struct QueryEvaluator {
         case .not(let inner):
             result = (!evaluate(inner).matched, [])
         case .near(let a, let b, let distance):
-            let left = evaluate(a).spans, right = evaluate(b).spans
-            var spans: [Span] = []
-            for l in left {
-                for r in right where gap(l, r) <= distance {
-                    spans.append(l)
-                    spans.append(r)
-                }
-            }
-            result = (!spans.isEmpty, spans)
+            result = near(evaluate(a).spans, evaluate(b).spans, distance)
         }
         memo[id] = result
         return result
@@ -199,6 +191,38 @@ struct QueryEvaluator {
         case .prefix: return program.prefixes(matching: text.tokens[index].surfaceID).contains(id)
         default: return false
         }
+    }
+
+    /// The spans of either side that have a partner on the other side within `distance`
+    /// words, each once. Listing every pair instead made nested NEARs multiply their spans
+    /// level by level (a fuzzed rule took minutes); and the right side is searched by position,
+    /// so a frequent word on both sides costs its window, not the product of the counts.
+    private func near(_ left: [Span], _ right: [Span], _ distance: Int) -> Result {
+        let tokens = text.tokens
+        let candidates = Array(Set(right)).sorted { ($0.first, $0.last) < ($1.first, $1.last) }
+        let longest = candidates.map { tokens[$0.last].position - tokens[$0.first].position }.max() ?? 0
+        var keptLeft = Set<Span>(), keptRight = Set<Span>()
+        for l in Set(left) {
+            // A partner starts no earlier than this (it may end just before `l`, or overlap it)…
+            let earliest = tokens[l.first].position - distance - 1 - longest
+            // …and no later than this.
+            let latest = tokens[l.last].position + distance + 1
+            var low = 0, high = candidates.count
+            while low < high {
+                let middle = (low + high) / 2
+                if tokens[candidates[middle].first].position < earliest { low = middle + 1 } else { high = middle }
+            }
+            var k = low
+            while k < candidates.count && tokens[candidates[k].first].position <= latest {
+                if gap(l, candidates[k]) <= distance {
+                    keptLeft.insert(l)
+                    keptRight.insert(candidates[k])
+                }
+                k += 1
+            }
+        }
+        let spans = keptLeft.union(keptRight).sorted { ($0.first, $0.last) < ($1.first, $1.last) }
+        return (!spans.isEmpty, spans)
     }
 
     /// Words between two spans: 0 for neighbours (and for overlapping spans).

@@ -63,7 +63,12 @@ struct TableReader {
     }
 
     mutating func double(_ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<Double>? = nil) -> Double? {
-        number(table, key, at: path, in: range, kind: "a number", read: { $0.double ?? $0.int.map(Double.init) }, format: format)
+        // TOML allows inf and nan; no setting means them, and a NaN weight would poison every score.
+        if let value = table[key]?.double, !value.isFinite {
+            problem(join(path, key), "must be a finite number (got \(value))")
+            return nil
+        }
+        return number(table, key, at: path, in: range, kind: "a number", read: { $0.double ?? $0.int.map(Double.init) }, format: format)
     }
 
     mutating func int(_ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<Int>? = nil) -> Int? {
@@ -118,7 +123,7 @@ struct TableReader {
     }
 
     private func format(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
+        value.isFinite && abs(value) < 1e15 && value == value.rounded() ? String(Int(value)) : String(value)
     }
 }
 

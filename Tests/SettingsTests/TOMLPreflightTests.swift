@@ -21,3 +21,15 @@ import Testing
         #expect(TOMLPreflight.firstBadHeader(in: "a = 1\nb = \"\"\"\nx\n\"\"\"\n[\n") == 5)
     }
 }
+
+@Suite struct NonFiniteNumbers {
+    /// TOML has inf and nan; a setting never means them (found by fuzzing: formatting one trapped).
+    @Test(arguments: ["[classifier]\nalert_threshold = inf\n", "[classifier]\nbias = nan\n", "[scan]\nretention_days = -inf\n"])
+    func areRefusedWithAMessage(_ source: String) {
+        #expect {
+            try Settings.parse(source, file: URL(fileURLWithPath: "/tmp/x.toml"))
+        } throws: { error in
+            "\(error)".contains("finite number") || "\(error)".contains("between")
+        }
+    }
+}
