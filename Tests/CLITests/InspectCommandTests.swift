@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// `drillwatch inspect`, run as a user runs it: the built executable, its output and exit code.
@@ -30,10 +31,20 @@ import Testing
         process.standardError = err
         process.standardInput = input
         try process.run()
+        // Standard error is drained on its own thread: a child that fills the stderr pipe
+        // (64 KiB) while this thread waits for stdout's end would otherwise never finish.
+        let stderrData = Mutex(Data())
+        let drained = DispatchSemaphore(value: 0)
+        Thread {
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            stderrData.withLock { $0 = data }
+            drained.signal()
+        }.start()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        drained.wait()
+        let stderr = stderrData.withLock { $0 }
         process.waitUntilExit()
         return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                    stderr: String(decoding: stderr, as: UTF8.self))

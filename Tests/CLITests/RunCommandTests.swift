@@ -75,7 +75,10 @@ import Glibc
         environment["NOTIFY_SOCKET"] = notify.path
         environment["WATCHDOG_USEC"] = "1000000"
         process.environment = environment
-        let errors = Pipe()
+        // The log goes to a file: a pipe nobody reads until the end could fill up and stall it.
+        let logFile = folder.appendingPathComponent("run.log")
+        #expect(FileManager.default.createFile(atPath: logFile.path, contents: nil))
+        let errors = try FileHandle(forWritingTo: logFile)
         process.standardError = errors
         process.standardOutput = Pipe()
         try process.run()
@@ -112,7 +115,8 @@ import Glibc
         #expect(process.terminationStatus == 0)
         let stopping = notify.wait(seconds: 2) { $0.contains("STOPPING=1") }
         #expect(stopping.contains { $0.contains("STOPPING=1") })
-        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try errors.close()
+        let log = try String(contentsOf: logFile, encoding: .utf8)
         #expect(log.contains("configuration reloaded"))
         #expect(log.contains("drillwatch stopped"))
     }
