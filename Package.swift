@@ -30,7 +30,8 @@ let package = Package(
         .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
 
         // MARK: Engine
-        .target(name: "Curl", dependencies: ["CCurl"]),
+        .target(name: "Locking"),
+        .target(name: "Curl", dependencies: ["CCurl", "Locking"]),
         .target(name: "XML", dependencies: ["CLibXML2"]),
         .target(name: "Model"),
         .target(name: "Feeds", dependencies: ["XML"]),
@@ -40,7 +41,7 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Model"]),
         .target(name: "Pipeline", dependencies: ["Model", "Curl", "Feeds", "Classifier", "Settings", "Store", "Reports"]),
         .target(name: "Daemon", dependencies: [
-            "Pipeline", "Settings", "Store",
+            "Pipeline", "Settings", "Store", "Locking",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -59,7 +60,7 @@ let package = Package(
         .executableTarget(name: "drillwatch-bench", dependencies: ["Curl", "Feeds", "XML", "Classifier", "Model", "Settings", "Pipeline", "Store"]),
 
         // MARK: Tests
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Locking"], path: "Tests/TestSupport"),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XMLTests", dependencies: ["XML"]),
         .testTarget(
@@ -68,11 +69,11 @@ let package = Package(
         .testTarget(name: "ClassifierTests", dependencies: ["Classifier", "Model", "Settings", "Pipeline"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "Classifier"]),
         .testTarget(name: "ScanTests", dependencies: [
-            "Pipeline", "Store", "Reports", "Settings", "Model", "Daemon", "TestSupport",
+            "Pipeline", "Store", "Reports", "Settings", "Model", "Daemon", "TestSupport", "Locking",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], resources: [.copy("Inputs")]),
-        .testTarget(name: "CLITests", dependencies: ["drillwatch", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["drillwatch", "TestSupport", "Locking"]),
     ],
     swiftLanguageModes: [.v6]
 )

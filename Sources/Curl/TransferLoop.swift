@@ -1,6 +1,6 @@
 import CCurl
 import Foundation
-import Synchronization
+import Locking
 
 /// libcurl's process-wide initialisation, done once before the first handle is created.
 /// libcurl: "you must not call it when any other thread in the program is running" — so it
@@ -40,7 +40,7 @@ final class TransferLoop: Sendable {
         var running = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Transfers allowed in flight at once; the rest wait in `pending`.
     private let maxConcurrent: Int
     private let maxPerHost: Int

@@ -1,18 +1,18 @@
 import Foundation
+import Locking
 import Logging
 import Pipeline
 import ServiceLifecycle
 import Settings
 import Store
-import Synchronization
 import UnixSignals
 
 /// The configuration in force, replaced as a whole by a successful reload.
 public final class ConfigHolder: Sendable {
-    private let state: Mutex<(settings: Settings, generation: Int)>
+    private let state: Locked<(settings: Settings, generation: Int)>
 
     public init(_ settings: Settings) {
-        state = Mutex((settings, 0))
+        state = Locked((settings, 0))
     }
 
     public var current: (settings: Settings, generation: Int) { state.withLock { $0 } }
@@ -25,7 +25,7 @@ public final class ConfigHolder: Sendable {
 /// When the polling loop last showed progress; the watchdog stops pinging systemd when it
 /// stalls, so that a hung daemon is restarted.
 public final class Heartbeat: Sendable {
-    private let last = Mutex(ContinuousClock.now)
+    private let last = Locked(ContinuousClock.now)
     public init() {}
     public func beat() { last.withLock { $0 = .now } }
     public var age: Duration { ContinuousClock.now - last.withLock { $0 } }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 import Testing
 
 /// `drillwatch inspect`, run as a user runs it: the built executable, its output and exit code.
@@ -33,7 +33,7 @@ import Testing
         try process.run()
         // Standard error is drained on its own thread: a child that fills the stderr pipe
         // (64 KiB) while this thread waits for stdout's end would otherwise never finish.
-        let stderrData = Mutex(Data())
+        let stderrData = Locked(Data())
         let drained = DispatchSemaphore(value: 0)
         Thread {
             let data = err.fileHandleForReading.readDataToEndOfFile()

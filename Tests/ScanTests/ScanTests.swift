@@ -4,7 +4,7 @@ import Pipeline
 import Reports
 import Settings
 import Store
-import Synchronization
+import Locking
 import Testing
 import TestSupport
 
@@ -13,7 +13,7 @@ import TestSupport
 @Suite struct Scans {
     /// Feed bodies the test server serves, changeable between scans.
     final class Feeds: Sendable {
-        let bodies = Mutex<[String: String]>([:])
+        let bodies = Locked<[String: String]>([:])
         func set(_ path: String, _ body: String) { bodies.withLock { $0[path] = body } }
         func body(_ path: String) -> String? { bodies.withLock { $0[path] } }
     }
@@ -197,7 +197,7 @@ import TestSupport
         let feeds = Feeds()
         feeds.set("/wire.xml", Self.rss([Self.drill]))
         feeds.set("/desk.xml", Self.rss([]))
-        let posts = Mutex<[TestServer.Request]>([])
+        let posts = Locked<[TestServer.Request]>([])
         let server = try TestServer { request in
             if request.method == "POST" {
                 posts.withLock { $0.append(request) }

@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -31,7 +32,7 @@ public final class TestServer: Sendable {
     public let port: UInt16
     private let listener: Int32
     private let stopped = Atomic<Bool>(false)
-    private let requestLog = Mutex<[Request]>([])
+    private let requestLog = Locked<[Request]>([])
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     public var requests: [Request] { requestLog.withLock { $0 } }
