@@ -107,8 +107,9 @@ import TestSupport
         let started = ContinuousClock.now
         let summary = try await Scans.scan(settings, store)
         let elapsed = ContinuousClock.now - started
-        // The slowest is the trickle, cut at the 5 s limit; everything runs concurrently.
-        #expect(elapsed < .seconds(30), "scan took \(elapsed)")
+        // The slowest is the trickle, cut at the 5 s limit; everything runs concurrently. The
+        // bound catches a hang, not slowness: about 6 s here, 55 s under ThreadSanitizer.
+        #expect(elapsed < .seconds(180), "scan took \(elapsed)")
 
         let outcomes = Dictionary(uniqueKeysWithValues: summary.outcomes.map { ($0.feed, $0) })
         func failure(_ feed: String) -> String? {
