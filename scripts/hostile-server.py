@@ -2,11 +2,13 @@
 """Loopback server of hostile feeds for scripts/hostile (the tests use their own, in Swift).
 
 Routes: /honest.xml, /endless.xml, /trickle.xml (a byte every 2 s), /bomb.xml (64 MiB of
-zeros gzipped), /loop.xml, /to-file.xml, /to-local.xml (redirect to 169.254.169.254), /deep.xml
+zeros gzipped), /loop.xml, /to-file.xml, /deep.xml
 (10,000 nested elements), /laughs.xml, /xxe.xml (entities at a local file and at this server:
 /xxe-probe must never be requested), /huge-title.xml (50 MB title), /long-title.xml (2 MB title,
 5 MB text), /bad-bytes.xml (invalid UTF-8 and NULs), /rekeyed.xml (new GUIDs every request).
 Binds 127.0.0.1 only; stops by itself after --lifetime seconds. Requests are logged to stdout.
+(A redirect into the local network cannot be shown here: on loopback, the origin is local too.
+HTTPClientTests checks that guard with a loopback server standing in for a public one.)
 """
 import argparse, gzip, http.server, itertools, threading, time
 
@@ -60,8 +62,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         print(self.path, flush=True)
         port = self.server.server_address[1]
-        redirects = {"/loop.xml": "/loop.xml?again", "/loop.xml?again": "/loop.xml", "/to-file.xml": "file:///etc/passwd",
-                     "/to-local.xml": "http://169.254.169.254/latest/meta-data/"}
+        redirects = {"/loop.xml": "/loop.xml?again", "/loop.xml?again": "/loop.xml", "/to-file.xml": "file:///etc/passwd"}
         if self.path in redirects:
             self.send_response(302)
             self.send_header("Location", redirects[self.path])
