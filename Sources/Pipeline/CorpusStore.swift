@@ -68,6 +68,8 @@ public enum PipelineError: Error, Sendable, CustomStringConvertible {
     case cannotWrite(String, String)
     case invalidInput(String, line: Int?, String)
     case configuration(String)
+    /// The state database could not be read or written (locked, disk full, damaged).
+    case state(String)
 
     public var description: String {
         switch self {
@@ -80,6 +82,8 @@ public enum PipelineError: Error, Sendable, CustomStringConvertible {
         case .invalidInput(let source, let line, let reason):
             return line.map { "\(source):\($0): \(reason)" } ?? "\(source): \(reason)"
         case .configuration(let text):
+            return text
+        case .state(let text):
             return text
         }
     }

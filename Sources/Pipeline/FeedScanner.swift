@@ -66,7 +66,7 @@ public final class FeedScanner {
                                          published: item.published ?? item.firstSeen), story: item.story ?? item.key)
             }
         } catch {
-            throw PipelineError.configuration(error.description)
+            throw PipelineError.state(error.description)
         }
     }
 
@@ -84,7 +84,7 @@ public final class FeedScanner {
         for feed in feeds {
             let state: FeedState
             do { state = try store.feedState(feed.name) ?? FeedState(name: feed.name, url: feed.url) } catch {
-                throw PipelineError.configuration(error.description)
+                throw PipelineError.state(error.description)
             }
             if dueOnly, let next = state.nextDue, next > now() { continue }
             states.append(state)
@@ -281,7 +281,7 @@ public final class FeedScanner {
                 known = try store.knownKeys(feed: feed.name, among: document.entries.map(\.key))
                 rekeyed = try store.knownLinksAndTitles(feed: feed.name, among: Self.linksAndTitles(document.entries.filter { !known.contains($0.key) }))
             } catch {
-                throw PipelineError.configuration(error.description)
+                throw PipelineError.state(error.description)
             }
             var seenNow = Set<String>()
             let horizon = time.addingTimeInterval(-settings.scan.firstRunHorizonDays * 86400)
