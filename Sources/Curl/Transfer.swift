@@ -171,8 +171,9 @@ final class Transfer {
     private func error(for code: CURLcode) -> FetchError {
         let url = request.url
         let detail = String(cString: curl_easy_strerror(code))
-        if let refusedAddress {
-            // `HTTPClient` names the redirect that led here.
+        if code == CURLE_COULDNT_CONNECT, let refusedAddress {
+            // `HTTPClient` names the redirect that led here. (Only when no other address of the
+            // host could be reached: a refused one beside a public one that worked is no error.)
             return .redirectToLocalNetwork(from: url, to: url, address: refusedAddress.description)
         }
         switch code {
