@@ -73,10 +73,13 @@ public final class HTTPClient: Sendable {
                 validators = Validators(etag: etag, lastModified: lastModified)
             }
             // libcurl reports no status for file:// (only allowed for local feeds): a read
-            // file is a 200.
-            let status = result.status == 0 && url.lowercased().hasPrefix("file:") ? 200 : result.status
+            // file is a 200. Its header lines are libcurl's own (Content-Length, Last-Modified),
+            // not a server's: passed on, they would make the parser apply HTTP's rules (no
+            // Content-Type means ISO-8859-1) to a local UTF-8 file.
+            let isFile = url.lowercased().hasPrefix("file:")
+            let status = result.status == 0 && isFile ? 200 : result.status
             return HTTPResponse(
-                status: status, headers: result.headers,
+                status: status, headers: isFile ? [] : result.headers,
                 body: status == 304 ? [] : result.body,
                 finalURL: result.effectiveURL, permanentRedirect: permanentRedirect,
                 validators: validators,

@@ -44,7 +44,11 @@ enum DocumentEncoding {
             preferred = httpCharset ?? declared ?? bomEncoding ?? "utf-8"
         } else if hasHTTPHeaders {
             problem = "no Content-Type specified"
-            preferred = declared ?? bomEncoding ?? "iso-8859-1"
+            // HTTP's old default is ISO-8859-1, but bytes that are valid UTF-8 with non-ASCII
+            // in them are, in practice, never Latin-1: reading them as such garbles every
+            // non-English word.
+            let utf8 = raw.contains(where: { $0 >= 0x80 }) && String(validating: raw, as: UTF8.self) != nil
+            preferred = declared ?? bomEncoding ?? (utf8 ? "utf-8" : "iso-8859-1")
         } else {
             preferred = declared ?? bomEncoding ?? "utf-8"
         }

@@ -48,6 +48,10 @@ public enum HTMLText {
                 let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue
                     | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_NONET.rawValue)
                 htmlCtxtUseOptions(parser, options)
+                // A fragment belongs in a body: without one, a stray `</title>` or `</head>` at
+                // its start makes libxml2 imply a <head> that the rest never leaves, and a
+                // hostile title then yields no text at all.
+                _ = htmlParseChunk(parser, "<html><body>", 12, 0)
                 _ = htmlParseChunk(parser, pointer, Int32(buffer.count), 1)
             }
         }

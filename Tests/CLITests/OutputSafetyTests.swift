@@ -86,6 +86,15 @@ import Testing
             }
         }
         #expect(alerts == 3)
+        // The text itself survives: a local UTF-8 file is read as UTF-8, and a title that opens
+        // with stray `</title></head>` still has its words.
+        let titles = files.filter { $0.hasPrefix("alerts/") && $0.hasSuffix(".json") }.compactMap { path -> String? in
+            let data = FileManager.default.contents(atPath: (output as NSString).appendingPathComponent(path)) ?? Data()
+            return (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["title"] as? String
+        }
+        #expect(titles.contains { $0.hasPrefix("ЖЖЖ") })
+        #expect(titles.contains { $0.hasPrefix("Russia and China hold joint naval drills") })
+        #expect(!titles.contains { $0.contains("Ð") || $0.isEmpty })
 
         // The page in a browser, without its CSP: it renders, and no injected code runs.
         let page = folder.appendingPathComponent("output/digests/\(day).html")

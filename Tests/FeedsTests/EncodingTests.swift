@@ -59,6 +59,18 @@ import Testing
         #expect(!document.bozo)
     }
 
+    /// A server that sends no Content-Type gets HTTP's ISO-8859-1 default only when the bytes
+    /// are not valid UTF-8 with non-ASCII in them (found reading a hostile local feed).
+    @Test func noContentTypeButValidUTF8IsUTF8() throws {
+        let bytes = Array("<rss version=\"2.0\"><channel><title>Совместные учения</title></channel></rss>".utf8)
+        let document = try FeedParser.parse(bytes, source: FeedSource(url: "http://example.com/feed", headers: ["Server": "x"]))
+        #expect(document.feed.title == "Совместные учения")
+        #expect(document.encoding == "utf-8")
+        let ascii = try FeedParser.parse(Array("<rss version=\"2.0\"><channel><title>A</title></channel></rss>".utf8),
+                                         source: FeedSource(url: "http://example.com/feed", headers: ["Server": "x"]))
+        #expect(ascii.encoding == "iso-8859-1")
+    }
+
     @Test func windows1252PunctuationInLatin1IsRestored() throws {
         let xml = "<rss version=\"2.0\"><channel><item><description>don\u{92}t &#147;quote&#148;</description></item></channel></rss>"
         let document = try FeedParser.parse(Array(xml.utf8))

@@ -64,3 +64,11 @@ import Testing
         }
     }
 }
+
+@Suite struct HTMLTextEncoding {
+    @Test func nonASCIITextSurvives() {
+        #expect(HTMLText.plainText(fromHTML: "ЖЖ Chinese and Russian bombers") == "ЖЖ Chinese and Russian bombers")
+        #expect(HTMLText.plainText(fromHTML: "<b>ЖЖ</b> Chinese") == "ЖЖ Chinese")
+        #expect(HTMLText.plainText(fromHTML: "</title></head><body onload=\"x()\"> Russia and China hold drills") == "Russia and China hold drills")
+    }
+}
