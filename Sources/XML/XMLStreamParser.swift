@@ -59,6 +59,13 @@ public final class XMLStreamParser {
     }
 
     deinit {
+        // "For expat compatibility in SAX mode", libxml2 builds a document of its own to hold
+        // an entity declaration (even one this parser ignores) and leaves freeing it to the
+        // caller, as xmllint does. Found by fuzzing: a DOCTYPE hidden behind `<?` reached it.
+        if let document = context.pointee.myDoc {
+            xmlFreeDoc(document)
+            context.pointee.myDoc = nil
+        }
         xmlFreeParserCtxt(context)
         handlerBox.release()
         sax.deinitialize(count: 1)
