@@ -143,9 +143,8 @@ public final class FeedScanner {
 
     /// The links and titles by which a re-keyed entry is recognised. A link shared by several
     /// entries of one document (a feed that links every item to its home page) identifies none.
-    static func linksAndTitles(_ entries: [FeedEntry]) -> [(link: String, title: String)] {
-        let pairs = entries.compactMap { entry -> (link: String, title: String)? in
-            let item = Item(entry: entry, source: nil)
+    static func linksAndTitles(_ items: [Item]) -> [(link: String, title: String)] {
+        let pairs = items.compactMap { item -> (link: String, title: String)? in
             guard let link = item.link, !link.isEmpty else { return nil }
             return (link, item.title)
         }
@@ -275,19 +274,21 @@ public final class FeedScanner {
             state.lastModified = response.validators.lastModified
             outcome.items = document.entries.count
 
-            let known: Set<String>
+            // Entries not seen before (by key, each once), as the classifier reads them.
+            let items: [Item]
             let rekeyed: Set<Store.LinkAndTitle>
             do {
-                known = try store.knownKeys(feed: feed.name, among: document.entries.map(\.key))
-                rekeyed = try store.knownLinksAndTitles(feed: feed.name, among: Self.linksAndTitles(document.entries.filter { !known.contains($0.key) }))
+                let known = try store.knownKeys(feed: feed.name, among: document.entries.map(\.key))
+                var seenNow = Set<String>()
+                items = document.entries.filter { !known.contains($0.key) && seenNow.insert($0.key).inserted }
+                    .map { Item(entry: $0, source: feed.name) }
+                rekeyed = try store.knownLinksAndTitles(feed: feed.name, among: Self.linksAndTitles(items))
             } catch {
                 throw PipelineError.state(error.description)
             }
-            var seenNow = Set<String>()
             let horizon = time.addingTimeInterval(-settings.scan.firstRunHorizonDays * 86400)
             let retentionHorizon = settings.scan.retentionDays > 0 ? time.addingTimeInterval(-settings.scan.retentionDays * 86400) : nil
-            for entry in document.entries where !known.contains(entry.key) && seenNow.insert(entry.key).inserted {
-                let item = Item(entry: entry, source: feed.name)
+            for item in items {
                 // The same link and title under a new key: a feed that changes its GUIDs, not news.
                 if let link = item.link, rekeyed.contains(Store.LinkAndTitle(link: link, title: item.title)) {
                     outcome.rekeyed += 1
