@@ -7,6 +7,23 @@ import Testing
         .deletingLastPathComponent()
     static let config = checkout.appendingPathComponent("config/drillwatch.toml").path
 
+    /// Writes `folder/drillwatch.toml`: the shipped rules and corpus, state and output in
+    /// `folder`, every item young enough to alert, then `rest` (more `[scan]` keys may follow
+    /// directly). Returns its path.
+    static func writeConfig(in folder: URL, _ rest: String) throws -> URL {
+        let file = folder.appendingPathComponent("drillwatch.toml")
+        try """
+            base = "\(config)"
+            [paths]
+            state = "state"
+            output = "output"
+            [scan]
+            first_run_horizon_days = 36500
+
+            """.appending(rest).write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
     static func run(_ arguments: [String], stdin: String? = nil) throws -> InspectCommand.Run {
         try InspectCommand.run(arguments, stdin: stdin, directory: checkout)
     }

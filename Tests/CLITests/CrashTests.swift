@@ -24,20 +24,8 @@ import Glibc
     }
 
     static func config(_ folder: URL, server: TestServer) throws -> String {
-        let checkout = ClassifyCommands.checkout
-        let path = folder.appendingPathComponent("drillwatch.toml")
-        var text = """
-            base = "\(checkout.appendingPathComponent("config/drillwatch.toml").path)"
-            [paths]
-            state = "state"
-            output = "output"
-            [scan]
-            first_run_horizon_days = 36500
-
-            """
-        for index in 0..<4 { text += "[[feeds]]\nname = \"feed\(index)\"\nurl = \"\(server.baseURL)/\(index).xml\"\n" }
-        try text.write(to: path, atomically: true, encoding: .utf8)
-        return path.path
+        let feeds = (0..<4).map { "[[feeds]]\nname = \"feed\($0)\"\nurl = \"\(server.baseURL)/\($0).xml\"\n" }
+        return try ClassifyCommands.writeConfig(in: folder, feeds.joined()).path
     }
 
     static func alerts(in folder: URL) -> [String: Data] {

@@ -36,21 +36,14 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try Self.hostileFeed().write(to: folder.appendingPathComponent("hostile.xml"), atomically: true, encoding: .utf8)
-        let config = folder.appendingPathComponent("drillwatch.toml")
-        try """
-            base = "\(ClassifyCommands.config)"
-            [paths]
-            state = "state"
-            output = "output"
-            [scan]
-            first_run_horizon_days = 36500
+        let config = try ClassifyCommands.writeConfig(in: folder, """
             retention_days = 0
             [digest]
             time_zone = "UTC"
             [[feeds]]
             name = "hostile"
             url = "hostile.xml"
-            """.write(to: config, atomically: true, encoding: .utf8)
+            """)
 
         let scan = try InspectCommand.run(["scan", "--config", config.path])
         #expect(scan.status == 0, "\(scan.stderr)")

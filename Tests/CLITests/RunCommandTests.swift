@@ -52,20 +52,12 @@ import Glibc
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-run-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let checkout = ClassifyCommands.checkout
-        let config = folder.appendingPathComponent("drillwatch.toml")
-        try """
-            base = "\(checkout.appendingPathComponent("config/drillwatch.toml").path)"
-            [paths]
-            state = "state"
-            output = "output"
-            [scan]
-            first_run_horizon_days = 36500
+        let config = try ClassifyCommands.writeConfig(in: folder, """
             retention_days = 0
             [[feeds]]
             name = "demo"
-            url = "\(checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path)"
-            """.write(to: config, atomically: true, encoding: .utf8)
+            url = "\(ClassifyCommands.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path)"
+            """)
 
         let notify = try NotifySocket()
         let process = Process()
