@@ -28,20 +28,23 @@ let package = Package(
             name: "CLibXML2", pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
+        // glibc's close-from spawn action, which Swift's Glibc module does not export.
+        .target(name: "CSpawn"),
 
         // MARK: Engine
         .target(name: "Locking"),
-        .target(name: "Curl", dependencies: ["CCurl", "Locking"]),
+        .target(name: "SafeText"),
+        .target(name: "Curl", dependencies: ["CCurl", "Locking", "SafeText"]),
         .target(name: "XML", dependencies: ["CLibXML2"]),
         .target(name: "Model"),
         .target(name: "Feeds", dependencies: ["XML"]),
         .target(name: "Classifier", dependencies: ["Model", "CStemmer"]),
         .target(name: "Settings", dependencies: ["Classifier", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Reports", dependencies: ["Model"]),
-        .target(name: "Pipeline", dependencies: ["Model", "Curl", "Feeds", "Classifier", "Settings", "Store", "Reports"]),
+        .target(name: "Reports", dependencies: ["Model", "SafeText"]),
+        .target(name: "Pipeline", dependencies: ["Model", "SafeText", "CSpawn", "Curl", "Feeds", "Classifier", "Settings", "Store", "Reports"]),
         .target(name: "Daemon", dependencies: [
-            "Pipeline", "Settings", "Store", "Locking",
+            "Pipeline", "Settings", "Store", "Locking", "SafeText",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -51,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "drillwatch",
             dependencies: [
-                "Curl", "Feeds", "Model", "Classifier", "Settings", "Pipeline", "Store", "Daemon",
+                "Curl", "Feeds", "Model", "Classifier", "Settings", "Pipeline", "Store", "Daemon", "SafeText", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Fuzzing: the entry points are a library so that the tests replay every kept input.
@@ -63,6 +66,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Locking"], path: "Tests/TestSupport"),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XMLTests", dependencies: ["XML"]),
+        .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),
         .testTarget(
             name: "FeedsTests", dependencies: ["Feeds"],
             resources: [.copy("Fixtures")]),

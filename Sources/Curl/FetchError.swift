@@ -1,4 +1,7 @@
-/// Why a fetch failed, in words a user can act on. Every case names the URL it concerns.
+import SafeText
+
+/// Why a fetch failed, in words a user can act on. Every case names the URL it concerns,
+/// redacted: the description is shown, logged and stored, so no credential may be in it.
 public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidURL(String)
     /// The URL's scheme is not one drillwatch fetches (only http and https; file when allowed).
@@ -19,7 +22,9 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Any other transfer failure, with libcurl's own explanation.
     case transfer(url: String, code: Int, detail: String)
 
-    public var description: String {
+    public var description: String { Redaction.urls(in: plainDescription) }
+
+    private var plainDescription: String {
         switch self {
         case .invalidURL(let url):
             return "'\(url)' is not a valid URL"

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import SafeText
 import Synchronization
 
 /// Set from any thread to ask a running transfer to stop; read by libcurl's progress
@@ -233,7 +234,12 @@ final class Transfer {
         }
         guard let colon = line.firstIndex(of: ":") else { return }
         let name = line[..<colon].trimmingCharacters(in: .whitespaces)
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        var value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        // A value travels into messages, logs and the state (a `Location` in an error): control
+        // and bidi characters become spaces here, as RFC 9110 allows for CR, LF and NUL.
+        if value.unicodeScalars.contains(where: { Neutralizer.needsEscape($0) && $0 != "\t" }) {
+            value = String(String.UnicodeScalarView(value.unicodeScalars.map { Neutralizer.needsEscape($0) && $0 != "\t" ? " " : $0 }))
+        }
         headers.append(HTTPHeader(name: name, value: value))
     }
 }

@@ -12,10 +12,12 @@ import Glibc
 public enum Daemon {
     /// Returns the process exit status: 0 after a graceful stop, 1 after a failure, 2 when
     /// the configuration or the state cannot be used (nothing is started then).
-    public static func run(configPath: String?, logLevel: String) async -> Int32 {
+    /// - Parameter validator: the command that checks a configuration file (its path is
+    ///   appended) in a child process before a reload; see `ReloadService`.
+    public static func run(configPath: String?, logLevel: String, validator: [String]? = nil) async -> Int32 {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = LineLogHandler(label: label)
             handler.logLevel = level
             return handler
         }
@@ -27,8 +29,7 @@ public enum Daemon {
         do {
             settings = try ClassifierLoader.settings(configPath)
             _ = try ClassifierLoader.classifier(settings)
-            try FileManager.default.createDirectory(at: settings.stateFolder, withIntermediateDirectories: true)
-            try InstanceLock.acquire(settings.stateFolder.appendingPathComponent("drillwatch.lock").path)
+            try StateLock.acquire(stateFolder: settings.stateFolder)
             store = try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
@@ -40,8 +41,9 @@ public enum Daemon {
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: PollingService(config: holder, store: store, notifier: notifier, heartbeat: heartbeat, logger: logger)),
             .init(service: DigestService(config: holder, store: store, logger: logger)),
+            .init(service: DeliveryService(config: holder, store: store, logger: logger)),
             .init(service: WatchdogService(notifier: notifier, heartbeat: heartbeat)),
-            .init(service: ReloadService(config: holder, notifier: notifier, logger: logger)),
+            .init(service: ReloadService(config: holder, notifier: notifier, logger: logger, validator: validator)),
         ]
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
@@ -60,23 +62,5 @@ public enum Daemon {
         notifier.stopping()
         logger.info("drillwatch stopped")
         return 0
-    }
-}
-
-/// One daemon per state folder: a second `drillwatch run` on the same state is refused.
-enum InstanceLock {
-    struct Held: Error, CustomStringConvertible {
-        let path: String
-        var description: String { "another drillwatch is already running on this state (\(path) is locked)" }
-    }
-
-    /// Takes an exclusive lock for the life of the process (the descriptor is never closed).
-    static func acquire(_ path: String) throws {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw Held(path: path) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            throw Held(path: path)
-        }
     }
 }

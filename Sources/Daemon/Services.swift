@@ -72,21 +72,26 @@ public struct PollingService: Service {
                     }
                     let alerts = summary.outcomes.reduce(0) { $0 + $1.alerts }
                     if !summary.outcomes.isEmpty {
+                        let seconds = (ContinuousClock.now - started) / .milliseconds(1) / 1000
                         logger.info("scan finished", metadata: [
                             "scan.feeds": "\(summary.outcomes.count)", "scan.failed": "\(summary.failedFeeds)",
-                            "scan.alerts": "\(alerts)", "scan.duration": "\(ContinuousClock.now - started)",
+                            "scan.alerts": "\(alerts)", "scan.duration_s": "\(String(format: "%.3f", seconds))",
                         ])
                     }
                     for outcome in summary.outcomes {
                         if case .failed(let message) = outcome.status {
                             logger.warning("feed failed", metadata: ["feed.name": "\(outcome.feed)", "error": "\(message)"])
                         }
+                        if outcome.capped > 0 {
+                            logger.warning("new items capped", metadata: ["feed.name": "\(outcome.feed)", "feed.capped": "\(outcome.capped)"])
+                        }
+                    }
+                    for alert in summary.written {
+                        logger.info("alert", metadata: ["alert.id": "\(alert.id)", "feed.name": "\(alert.feed)",
+                                                        "alert.title": "\(alert.title)"])
                     }
                     for error in summary.writeErrors {
                         logger.error("alert files not written (pending, retried next pass)", metadata: ["error": "\(error)"])
-                    }
-                    for error in summary.hookErrors {
-                        logger.warning("hook failed", metadata: ["error": "\(error)"])
                     }
                     notifier.status("last scan \(Date()): \(summary.outcomes.count) feeds, \(alerts) alerts, \(summary.failedFeeds) failed")
                 } catch is CancellationError {
@@ -176,6 +181,39 @@ public struct DigestService: Service {
     }
 }
 
+/// Delivers written alerts to the hooks, apart from polling: a hook that hangs, or a webhook
+/// that never answers, costs its own timeout here and never delays a fetch. Each pass is
+/// bounded by the delivery budget; on shutdown the deliveries in flight are stopped (their
+/// process groups killed) and stay queued for the next start.
+public struct DeliveryService: Service {
+    let config: ConfigHolder
+    let store: Store
+    let logger: Logger
+
+    public init(config: ConfigHolder, store: Store, logger: Logger) {
+        self.config = config
+        self.store = store
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            let worker = DeliveryWorker(settings: config.current.settings.hooks, store: store)
+            let report = await cancelWhenGracefulShutdown { await worker.deliverDue() }
+            if report.delivered > 0 { logger.debug("deliveries made", metadata: ["delivery.count": "\(report.delivered)"]) }
+            for failure in report.failures {
+                logger.warning(failure.willRetry ? "delivery failed, retried later" : "delivery given up", metadata: [
+                    "alert.id": "\(failure.alertID)", "delivery.channel": "\(failure.channel.rawValue)", "error": "\(failure.error)",
+                ])
+            }
+            // More due than the budget allowed: go on at once; otherwise look again shortly.
+            if report.deferred == 0 {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
+            }
+        }
+    }
+}
+
 /// Tells systemd the daemon is alive, as long as the polling loop makes progress.
 public struct WatchdogService: Service {
     let notifier: SystemdNotifier
@@ -203,15 +241,37 @@ public struct WatchdogService: Service {
 
 /// Reloads the configuration on SIGHUP: validated first (every rule, the corpus); on error
 /// the running configuration stays and the problem is logged.
+///
+/// The new configuration is first checked by a child process (`validator`, normally
+/// `drillwatch check-config`): whatever the new file does to the parser — a crash of the TOML
+/// library, a stack overflow, a hang (stopped after a minute) — it does to the child, and the
+/// daemon goes on with the configuration it has. Only then is it loaded here.
 public struct ReloadService: Service {
     let config: ConfigHolder
     let notifier: SystemdNotifier
     let logger: Logger
+    /// The program and arguments that validate a configuration file, given as the last argument.
+    let validator: [String]?
 
-    public init(config: ConfigHolder, notifier: SystemdNotifier, logger: Logger) {
+    public init(config: ConfigHolder, notifier: SystemdNotifier, logger: Logger, validator: [String]? = nil) {
         self.config = config
         self.notifier = notifier
         self.logger = logger
+        self.validator = validator
+    }
+
+    /// nil when `path` passed the validator (or there is none), else what it said.
+    func validateApart(_ path: String) async -> String? {
+        guard let validator else { return nil }
+        let outcome = await ChildProcess.run(validator + [path], timeout: .seconds(60), stderrLimit: 2000)
+        switch outcome.termination {
+        case .exited(0): return nil
+        case .exited(let status): return outcome.stderr.isEmpty ? "the check exited with status \(status)" : outcome.stderr
+        case .signalled(let signal): return "checking the new configuration crashed the checker (signal \(signal)); \(outcome.stderr)"
+        case .timedOut: return "checking the new configuration took longer than a minute"
+        case .cancelled: return "shutting down"
+        case .cannotStart(let reason): return "the configuration checker could not be started (\(reason))"
+        }
     }
 
     public func run() async throws {
@@ -220,6 +280,11 @@ public struct ReloadService: Service {
             for await _ in signals {
                 let file = config.current.settings.file
                 notifier.reloading()
+                if let problem = await validateApart(file.path) {
+                    logger.error("reload refused; the running configuration stays", metadata: ["error": "\(problem)"])
+                    notifier.ready(status: "configuration \(config.current.generation)")
+                    continue
+                }
                 do {
                     let settings = try ClassifierLoader.settings(file.path)
                     _ = try ClassifierLoader.classifier(settings)

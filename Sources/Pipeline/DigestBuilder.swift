@@ -1,5 +1,6 @@
 import Foundation
 import Reports
+import SafeText
 import Settings
 import Store
 
@@ -74,7 +75,7 @@ public struct DigestBuilder {
             let state = byName[feed.name]
             return Digest.FeedHealth(name: feed.name, healthy: (state?.errorCount ?? 0) == 0 && state?.lastSuccess != nil,
                                      lastSuccess: state?.lastSuccess, consecutiveErrors: state?.errorCount ?? 0,
-                                     lastError: state?.lastError ?? (state == nil ? "never fetched" : nil),
+                                     lastError: state?.lastError.map(Display.line) ?? (state == nil ? "never fetched" : nil),
                                      newItems: counts[feed.name] ?? 0)
         }
         return Digest(date: day, timeZone: settings.digest.timeZone, generated: generated, stories: stories,

@@ -24,6 +24,8 @@ public struct FeedOutcome: Sendable {
     public var reviews = 0
     /// Entries skipped as known items under a new GUID.
     public var rekeyed = 0
+    /// New entries beyond the per-fetch cap, left for later fetches.
+    public var capped = 0
 }
 
 /// The result of a scan, for the summary table and the exit status.
@@ -31,8 +33,8 @@ public struct ScanSummary: Sendable {
     public var outcomes: [FeedOutcome] = []
     public var alertFilesWritten = 0
     public var writeErrors: [String] = []
-    /// Hooks that failed (the alerts' files are written regardless).
-    public var hookErrors: [String] = []
+    /// The alerts whose files this scan wrote (their deliveries are queued).
+    public var written: [Alert] = []
 
     public var failedFeeds: Int { outcomes.filter { if case .failed = $0.status { return true } else { return false } }.count }
 }
@@ -105,18 +107,17 @@ public final class FeedScanner {
             }
             let (written, errors) = flushOutbox()
             summary.alertFilesWritten = written.count
+            summary.written = written
             summary.writeErrors += errors
-            let hooks = Hooks(settings: settings.hooks)
-            if !hooks.isEmpty {
-                for alert in written { summary.hookErrors += await hooks.run(for: alert) }
-            }
         }
         return summary
     }
 
-    /// Writes every pending alert's files, marking each written once both files are on disk.
-    /// Returns the alerts written and the errors (a full disk leaves them pending).
+    /// Writes every pending alert's files, marking each written once both files are on disk
+    /// and queuing its deliveries in the same transaction. Returns the alerts written and the
+    /// errors (a full disk leaves them pending).
     public func flushOutbox() -> ([Alert], [String]) {
+        let channels = DeliveryWorker(settings: settings.hooks, store: store).channels
         let pending: [Alert]
         do { pending = try store.pendingAlerts() } catch { return ([], [error.description]) }
         var written: [Alert] = []
@@ -124,7 +125,7 @@ public final class FeedScanner {
         for alert in pending {
             do {
                 try files.write(alert)
-                try store.markWritten([alert.id], at: now())
+                try store.markWritten([alert.id], at: now(), deliverTo: channels)
                 written.append(alert)
             } catch {
                 errors.append(String(describing: error))
@@ -263,7 +264,8 @@ public final class FeedScanner {
                 try save(state, [], [], dryRun: dryRun)
                 return outcome
             }
-            let firstRun = previous.lastSuccess == nil
+            // A first fetch, or the backlog of a capped one: old items are recorded, not alerted.
+            let firstRun = previous.lastSuccess == nil || previous.capped > 0
             let hints = [document.feed.ttlMinutes.map { TimeInterval($0 * 60) }, document.feed.updateIntervalSeconds.map(TimeInterval.init), publisherHint]
             publisherHint = hints.compactMap { $0 }.max()
             state.lastStatus = response.status
@@ -275,13 +277,20 @@ public final class FeedScanner {
             outcome.items = document.entries.count
 
             // Entries not seen before (by key, each once), as the classifier reads them.
-            let items: [Item]
+            var items: [Item]
             let rekeyed: Set<Store.LinkAndTitle>
             do {
                 let known = try store.knownKeys(feed: feed.name, among: document.entries.map(\.key))
                 var seenNow = Set<String>()
                 items = document.entries.filter { !known.contains($0.key) && seenNow.insert($0.key).inserted }
                     .map { Item(entry: $0, source: feed.name) }
+                // A feed that invents thousands of items per fetch must not fill the disk: the
+                // rest waits for the next fetches (feeds list newest first).
+                let cap = feed.maxNewItems ?? settings.scan.maxNewItemsPerFetch
+                if items.count > cap {
+                    outcome.capped = items.count - cap
+                    items.removeLast(items.count - cap)
+                }
                 rekeyed = try store.knownLinksAndTitles(feed: feed.name, among: Self.linksAndTitles(items))
             } catch {
                 throw PipelineError.state(error.description)
@@ -319,6 +328,7 @@ public final class FeedScanner {
                                          places: verdict.facts.places.isEmpty ? nil : verdict.facts.places.joined(separator: " · ")))
             }
             state.itemsSeen = previous.itemsSeen + outcome.newItems
+            state.capped = outcome.capped
         }
         schedule()
         try save(state, stored, alerts, dryRun: dryRun)

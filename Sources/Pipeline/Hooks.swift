@@ -3,77 +3,150 @@ import Foundation
 import Model
 import Reports
 import Settings
+import Store
 
-/// Runs the configured hooks for an alert whose files are written: a command (an argument
-/// vector, never a shell) with the alert JSON on standard input and a time limit, and a
-/// webhook POST of the same JSON with retries. A failing hook is reported, never fatal: the
-/// alert files exist before any hook runs.
-public struct Hooks: Sendable {
+/// What one delivery pass did.
+public struct DeliveryReport: Sendable {
+    public struct Failure: Sendable {
+        public var alertID: String
+        public var channel: DeliveryChannel
+        public var error: String
+        /// False once the delivery expired (or cannot succeed): it is given up.
+        public var willRetry: Bool
+    }
+
+    public var delivered = 0
+    public var failures: [Failure] = []
+    /// Due deliveries left for the next pass because the budget ran out.
+    public var deferred = 0
+}
+
+/// Delivers written alerts to the hook command and the webhook, from the delivery outbox.
+///
+/// Why an outbox: a delivery is a row, queued in the same transaction that marks the alert's
+/// files written, and marked delivered only after the hook succeeded. A crash anywhere loses
+/// none (it is still pending at the next start) and a delivery is never made twice by one
+/// pass; a crash between a hook's success and its mark repeats that one delivery — hooks are
+/// "at least once", like every outbox, and the alert id in the JSON lets a receiver tell.
+///
+/// Deliveries run apart from polling (the daemon's delivery service; after a `scan`), a few
+/// at a time, each bounded by its own timeout, and a pass starts no new one once its budget
+/// is spent. A failure is retried with back-off until `retry_hours` after the alert.
+public struct DeliveryWorker: Sendable {
     public let settings: HookSettings
+    let store: Store
+    let now: @Sendable () -> Date
+    /// Deliveries running at once.
+    let concurrency: Int
 
-    public init(settings: HookSettings) {
+    public init(settings: HookSettings, store: Store, concurrency: Int = 4, now: @escaping @Sendable () -> Date = { Date() }) {
         self.settings = settings
+        self.store = store
+        self.concurrency = max(1, concurrency)
+        self.now = now
     }
 
-    public var isEmpty: Bool { settings.command.isEmpty && settings.webhook == nil }
-
-    /// Runs every hook for `alert`; returns the problems met.
-    public func run(for alert: Alert) async -> [String] {
-        let json = AlertFiles.json(alert)
-        var problems: [String] = []
-        if !settings.command.isEmpty, let problem = runCommand(json) { problems.append(problem) }
-        if let url = settings.webhook, let problem = await post(json, to: url) { problems.append(problem) }
-        return problems.map { "alert \(alert.id): \($0)" }
+    /// The channels configured now; each written alert gets one delivery per channel.
+    public var channels: [DeliveryChannel] {
+        (settings.command.isEmpty ? [] : [.command]) + (settings.webhook == nil ? [] : [.webhook])
     }
 
-    private func runCommand(_ json: Data) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: settings.command[0])
-        process.arguments = Array(settings.command.dropFirst())
-        let input = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch {
-            return "hook \(settings.command[0]) could not be started (\(error.localizedDescription))"
+    /// Makes the deliveries that are due, within `budget` (the configured one by default).
+    public func deliverDue(budget: Duration? = nil) async -> DeliveryReport {
+        let deadline = ContinuousClock.now + (budget ?? .milliseconds(Int64(settings.deliveryBudgetSeconds * 1000)))
+        var report = DeliveryReport()
+        let due: [PendingDelivery]
+        do { due = try store.dueDeliveries(at: now()) } catch {
+            report.failures.append(.init(alertID: "-", channel: .command, error: error.description, willRetry: true))
+            return report
         }
-        // A hook that exits without reading its input must not kill drillwatch with SIGPIPE:
-        // ignored, the write fails with EPIPE instead (as servers usually arrange).
-        signal(SIGPIPE, SIG_IGN)
-        // The JSON may exceed the pipe buffer: write it from another thread while this one waits.
-        let writer = input.fileHandleForWriting
-        DispatchQueue.global().async {
-            try? writer.write(contentsOf: json)
-            try? writer.close()
-        }
-        let deadline = Date().addingTimeInterval(settings.commandTimeoutSeconds)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning {
-            process.terminate()
-            Thread.sleep(forTimeInterval: 0.5)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            return "hook \(settings.command[0]) ran longer than \(Int(settings.commandTimeoutSeconds)) s and was stopped"
-        }
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? nil : "hook \(settings.command[0]) exited with status \(process.terminationStatus)"
-    }
-
-    private func post(_ json: Data, to url: String) async -> String? {
-        let client = HTTPClient(policy: FetchPolicy(totalTimeout: .seconds(20)))
-        let request = HTTPRequest(url: url, headers: [HTTPHeader(name: "Content-Type", value: "application/json")], body: Array(json))
-        var last = ""
-        for attempt in 0...settings.webhookRetries {
-            if attempt > 0 { try? await Task.sleep(for: .milliseconds(500 * (1 << min(attempt, 6)))) }
-            do {
-                let response = try await client.fetch(request)
-                if response.isSuccess { return nil }
-                last = "webhook answered \(response.status)"
-                if (400..<500).contains(response.status) && response.status != 429 { break }  // will not get better
-            } catch {
-                last = "webhook: \(error.description)"
+        await withTaskGroup(of: (PendingDelivery, String?).self) { group in
+            var next = due.makeIterator()
+            var running = 0
+            func startNext() -> Bool {
+                guard ContinuousClock.now < deadline, let delivery = next.next() else { return false }
+                group.addTask { (delivery, await attempt(delivery)) }
+                return true
             }
+            while running < concurrency, startNext() { running += 1 }
+            for await (delivery, error) in group {
+                running -= 1
+                record(delivery, error: error, in: &report)
+                if !Task.isCancelled, startNext() { running += 1 }
+            }
+            while next.next() != nil { report.deferred += 1 }
         }
-        return last
+        return report
+    }
+
+    private func record(_ delivery: PendingDelivery, error: String?, in report: inout DeliveryReport) {
+        // Cancelled (shutting down): not an attempt; the delivery stays due for the next start.
+        if error == Self.cancelled { return }
+        let result: DeliveryResult
+        if let error {
+            let retryAt = retryTime(after: delivery.attempts + 1, created: delivery.created, error: error)
+            result = .failed(error: error, retryAt: retryAt)
+            report.failures.append(.init(alertID: delivery.alert.id, channel: delivery.channel, error: error, willRetry: retryAt != nil))
+        } else {
+            result = .delivered
+            report.delivered += 1
+        }
+        do { try store.record(result, for: delivery, at: now()) } catch {
+            report.failures.append(.init(alertID: delivery.alert.id, channel: delivery.channel, error: error.description, willRetry: true))
+        }
+    }
+
+    /// 30 s after the first failure, doubling up to an hour; nil once past `retry_hours` after
+    /// the alert, or when the receiver said the request itself is wrong.
+    func retryTime(after attempts: Int, created: Date, error: String) -> Date? {
+        if error.hasPrefix(Self.permanent) { return nil }
+        let delay = min(3600, 30 * pow(2, Double(min(attempts - 1, 20))))
+        let next = now().addingTimeInterval(delay)
+        return next > created.addingTimeInterval(settings.retryHours * 3600) ? nil : next
+    }
+
+    private static let cancelled = "cancelled"
+    private static let permanent = "rejected: "
+
+    /// One attempt; nil when delivered, else why not.
+    private func attempt(_ delivery: PendingDelivery) async -> String? {
+        let json = Array(AlertFiles.json(delivery.alert))
+        switch delivery.channel {
+        case .command: return await runCommand(json)
+        case .webhook: return await post(json)
+        }
+    }
+
+    private func runCommand(_ json: [UInt8]) async -> String? {
+        guard let program = settings.command.first else { return Self.permanent + "no hook command is configured any more" }
+        let outcome = await ChildProcess.run(settings.command, input: json,
+                                             timeout: .milliseconds(Int64(settings.commandTimeoutSeconds * 1000)))
+        let said = outcome.stderr.isEmpty ? "" : ": " + String(outcome.stderr.prefix(500))
+        switch outcome.termination {
+        case .exited(0): return nil
+        case .exited(let status): return "hook \(program) exited with status \(status)\(said)"
+        case .signalled(let signal): return "hook \(program) was killed by signal \(signal)\(said)"
+        case .timedOut: return "hook \(program) ran longer than \(Int(settings.commandTimeoutSeconds)) s; its process group was stopped\(said)"
+        case .cancelled: return Self.cancelled
+        case .cannotStart(let reason): return "hook \(program) could not be started (\(reason))"
+        }
+    }
+
+    private func post(_ json: [UInt8]) async -> String? {
+        guard let url = settings.webhook else { return Self.permanent + "no webhook is configured any more" }
+        let client = HTTPClient(policy: FetchPolicy(totalTimeout: .milliseconds(Int64(settings.webhookTimeoutSeconds * 1000))))
+        let request = HTTPRequest(url: url, headers: [HTTPHeader(name: "Content-Type", value: "application/json")], body: json)
+        do {
+            let response = try await client.fetch(request)
+            if response.isSuccess { return nil }
+            let status = response.status
+            // The request itself is wrong (bad token, gone): retrying will not help.
+            let isPermanent = (400..<500).contains(status) && status != 408 && status != 429
+            return (isPermanent ? Self.permanent : "") + FetchError.httpStatus(url: url, status: status, retryAfterSeconds: nil).description
+        } catch .cancelled {
+            return Self.cancelled
+        } catch {
+            return "webhook: \(error.description)"
+        }
     }
 }

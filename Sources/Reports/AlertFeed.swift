@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import SafeText
 
 /// `alerts.xml`: an Atom 1.0 feed of the latest alerts, so any feed reader can subscribe to
 /// drillwatch itself. All feed text is escaped as XML character data.
@@ -39,9 +40,10 @@ public enum AlertFeed {
         try AtomicFile.write(Data(atom(alerts, updated: updated).utf8), to: root.appendingPathComponent("alerts.xml"))
     }
 
+    /// A link fit for a shared file: http(s) only (no `javascript:`), credentials masked.
     static func safeLink(_ link: String?) -> String? {
         guard let link, link.hasPrefix("http://") || link.hasPrefix("https://") else { return nil }
-        return link
+        return Redaction.url(link)
     }
 
     /// XML character data: markup characters escaped, characters XML forbids dropped.

@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import SafeText
 
 /// Alert files under `alerts/YYYY/MM/DD/`: `<id>.json` for programs and `<id>.md` for people.
 /// The day is the alert's first-seen day in UTC, so a file's path never changes.
@@ -41,7 +42,7 @@ public struct AlertFiles: Sendable {
         lines.append("Feed: \(escape(alert.feed)) · score \(String(format: "%.2f", alert.score)) · \(alert.verdict)  ")
         if let published = alert.published { lines.append("Published: \(iso(published))  ") }
         lines.append("First seen: \(iso(alert.firstSeen))  ")
-        if let link = alert.link, link.hasPrefix("http://") || link.hasPrefix("https://") {
+        if let link = AlertFeed.safeLink(alert.link) {
             lines.append("Link: <\(link.replacingOccurrences(of: ">", with: "%3E").replacingOccurrences(of: " ", with: "%20"))>")
         }
         lines.append("")
@@ -59,10 +60,13 @@ public struct AlertFiles: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Backslash-escapes Markdown's punctuation and neutralises HTML.
+    /// Backslash-escapes Markdown's punctuation and neutralises HTML; line breaks become
+    /// spaces, and the text is shown through `Display` (credentials masked, controls escaped).
     public static func escape(_ text: String) -> String {
         var out = ""
-        for character in text {
+        let shown = Display.line(text.replacingOccurrences(of: "\r\n", with: " ")
+            .replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " "))
+        for character in shown {
             switch character {
             case "\\", "`", "*", "_", "{", "}", "[", "]", "(", ")", "#", "+", "!", "|", "~", ">":
                 out.append("\\")

@@ -216,19 +216,14 @@ public enum DigestRenderer {
         return out
     }
 
-    private static func safeLink(_ link: String?) -> String? {
-        guard let link, link.hasPrefix("http://") || link.hasPrefix("https://") else { return nil }
-        return link
-    }
-
     private static func link(_ source: Digest.Source) -> String {
         let title = AlertFiles.escape(source.title)
-        guard let url = safeLink(source.link) else { return title }
+        guard let url = AlertFeed.safeLink(source.link) else { return title }
         return "[\(title)](<\(url.replacingOccurrences(of: ">", with: "%3E").replacingOccurrences(of: " ", with: "%20"))>)"
     }
 
     private static func htmlLink(_ source: Digest.Source) -> String {
-        guard let url = safeLink(source.link) else { return escape(source.title) }
+        guard let url = AlertFeed.safeLink(source.link) else { return escape(source.title) }
         return "<a href=\"\(escape(url))\" rel=\"noopener noreferrer\">\(escape(source.title))</a>"
     }
 

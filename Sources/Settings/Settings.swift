@@ -11,6 +11,8 @@ public struct FeedSettings: Sendable, Equatable {
     public var isLocalFile = false
     public var intervalMinutes: Double = 15
     public var tags: [String] = []
+    /// Overrides `scan.max_new_items_per_fetch` for this feed.
+    public var maxNewItems: Int?
 
     public init(name: String, url: String) {
         self.name = name
@@ -25,7 +27,12 @@ public struct HookSettings: Sendable, Equatable {
     public var commandTimeoutSeconds: Double = 30
     /// An http(s) URL the alert JSON is POSTed to.
     public var webhook: String?
-    public var webhookRetries = 3
+    public var webhookTimeoutSeconds: Double = 20
+    /// A failed delivery is retried with back-off for this long after the alert's files were
+    /// written, then given up (shown in `status`).
+    public var retryHours: Double = 24
+    /// How long one pass may spend starting deliveries; what is left waits for the next pass.
+    public var deliveryBudgetSeconds: Double = 60
 
     public init() {}
 }
@@ -55,6 +62,9 @@ public struct ScanSettings: Sendable, Equatable {
     /// Whether a feed on the internet may redirect to an address on this machine or its local
     /// network (server-side request forgery is refused by default).
     public var allowLocalRedirects = false
+    /// New items taken from one fetch of one feed; the rest wait for later fetches. Generous:
+    /// a real feed rarely carries more than a few hundred; a hostile one can carry millions.
+    public var maxNewItemsPerFetch = 1000
 
     public init() {}
 }
@@ -152,7 +162,8 @@ public struct Settings: Sendable {
         var scan = ScanSettings()
         if let table = reader.table(root, "scan", at: "") {
             reader.rejectUnknown(table, at: "scan", known: ["first_run_horizon_days", "user_agent", "max_concurrent", "per_host",
-                                                            "timeout_seconds", "retention_days", "allow_local_redirects"])
+                                                            "timeout_seconds", "retention_days", "allow_local_redirects",
+                                                            "max_new_items_per_fetch"])
             if let v = reader.double(table, "first_run_horizon_days", at: "scan", in: 0...1_000_000) { scan.firstRunHorizonDays = v }
             if let v = reader.string(table, "user_agent", at: "scan") { scan.userAgent = v }
             if let v = reader.int(table, "max_concurrent", at: "scan", in: 1...256) { scan.maxConcurrent = v }
@@ -160,6 +171,7 @@ public struct Settings: Sendable {
             if let v = reader.int(table, "timeout_seconds", at: "scan", in: 5...3600) { scan.timeoutSeconds = v }
             if let v = reader.double(table, "retention_days", at: "scan", in: 0...36500) { scan.retentionDays = v }
             if let v = reader.bool(table, "allow_local_redirects", at: "scan") { scan.allowLocalRedirects = v }
+            if let v = reader.int(table, "max_new_items_per_fetch", at: "scan", in: 1...1_000_000) { scan.maxNewItemsPerFetch = v }
             if scan.retentionDays > 0 && scan.retentionDays < 30 {
                 reader.problem("scan.retention_days", "must be 0 (keep everything) or at least 30 (got \(scan.retentionDays))")
             }
@@ -189,7 +201,8 @@ public struct Settings: Sendable {
         // [hooks]
         var hooks = HookSettings()
         if let table = reader.table(root, "hooks", at: "") {
-            reader.rejectUnknown(table, at: "hooks", known: ["command", "command_timeout_seconds", "webhook", "webhook_retries"])
+            reader.rejectUnknown(table, at: "hooks", known: ["command", "command_timeout_seconds", "webhook", "webhook_timeout_seconds",
+                                                             "retry_hours", "delivery_budget_seconds"])
             hooks.command = reader.strings(table, "command", at: "hooks")
             if let program = hooks.command.first, !program.hasPrefix("/") {
                 reader.problem("hooks.command", "the program must be an absolute path (no shell, no PATH search; got \"\(program)\")")
@@ -202,7 +215,9 @@ public struct Settings: Sendable {
                     reader.problem("hooks.webhook", "must be an http(s) URL (got \"\(url)\")")
                 }
             }
-            if let v = reader.int(table, "webhook_retries", at: "hooks", in: 0...10) { hooks.webhookRetries = v }
+            if let v = reader.double(table, "webhook_timeout_seconds", at: "hooks", in: 1...300) { hooks.webhookTimeoutSeconds = v }
+            if let v = reader.double(table, "retry_hours", at: "hooks", in: 0...720) { hooks.retryHours = v }
+            if let v = reader.double(table, "delivery_budget_seconds", at: "hooks", in: 1...3600) { hooks.deliveryBudgetSeconds = v }
         }
 
         // [[feeds]]
@@ -210,7 +225,7 @@ public struct Settings: Sendable {
         var feedNames = Set<String>()
         for (index, table) in reader.tables(root, "feeds", at: "").enumerated() {
             let path = "feeds[\(index)]"
-            reader.rejectUnknown(table, at: path, known: ["name", "url", "interval_minutes", "tags"])
+            reader.rejectUnknown(table, at: path, known: ["name", "url", "interval_minutes", "tags", "max_new_items"])
             guard let name = reader.string(table, "name", at: path, required: true),
                   let url = reader.string(table, "url", at: path, required: true) else { continue }
             if !feedNames.insert(name).inserted { reader.problem("\(path).name", "feed '\(name)' is defined twice") }
@@ -225,6 +240,7 @@ public struct Settings: Sendable {
                 feed.isLocalFile = true
             }
             if let minutes = reader.double(table, "interval_minutes", at: path, in: 1...10_080) { feed.intervalMinutes = minutes }
+            if let cap = reader.int(table, "max_new_items", at: path, in: 1...1_000_000) { feed.maxNewItems = cap }
             feed.tags = reader.strings(table, "tags", at: path)
             feeds.append(feed)
         }

@@ -22,6 +22,8 @@ public struct FeedState: Sendable, Equatable {
     /// Where the feed said it moved (301/308), and how many fetches in a row said so.
     public var movedTo: String?
     public var movedCount = 0
+    /// New items the last fetch delivered beyond the per-fetch cap (left for later fetches).
+    public var capped = 0
 
     public init(name: String, url: String) {
         self.name = name
@@ -80,7 +82,7 @@ public final class Store: Sendable {
     /// (a backup, `sqlite3` at a prompt) is waited for up to `busyTimeout` seconds.
     public static func open(at path: String, busyTimeout: Double = 10) throws(StoreError) -> Store {
         do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try StatePermissions.prepare(database: path)
             var configuration = Configuration()
             configuration.busyMode = .timeout(busyTimeout)
             return try Store(writer: DatabasePool(path: path, configuration: configuration), path: path)
@@ -162,6 +164,25 @@ public final class Store: Sendable {
         migrator.registerMigration("v5: items by link") { db in
             try db.create(index: "item_feed_link", on: "item", columns: ["feed", "link"])
         }
+        migrator.registerMigration("v6: delivery outbox, capped fetches") { db in
+            // One row per (alert, channel), created with the mark that the alert's files are
+            // written, deleted never by delivery: `delivered` or `expired` ends it.
+            try db.create(table: "delivery") { t in
+                t.column("alert_id", .text).notNull()
+                t.column("channel", .text).notNull()
+                t.column("created", .double).notNull()
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("next_attempt", .double).notNull()
+                t.column("delivered", .double)
+                t.column("expired", .double)
+                t.column("last_error", .text)
+                t.primaryKey(["alert_id", "channel"])
+            }
+            try db.create(index: "delivery_due", on: "delivery", columns: ["delivered", "expired", "next_attempt"])
+            try db.alter(table: "feed") { t in
+                t.add(column: "capped", .integer).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }
 
@@ -203,6 +224,7 @@ public final class Store: Sendable {
         state.nextDue = (row["next_due"] as Double?).map(Date.init(timeIntervalSince1970:))
         state.movedTo = row["moved_to"]
         state.movedCount = row["moved_count"] ?? 0
+        state.capped = row["capped"] ?? 0
         return state
     }
 
@@ -260,17 +282,17 @@ public final class Store: Sendable {
         try write { db in
             try db.execute(sql: """
                 INSERT INTO feed (name, url, etag, last_modified, last_fetch, last_success, last_status, last_error,
-                                  error_count, items_seen, next_due, moved_to, moved_count)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  error_count, items_seen, next_due, moved_to, moved_count, capped)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(name) DO UPDATE SET url = excluded.url, etag = excluded.etag,
                     last_modified = excluded.last_modified, last_fetch = excluded.last_fetch,
                     last_success = excluded.last_success, last_status = excluded.last_status,
                     last_error = excluded.last_error, error_count = excluded.error_count,
                     items_seen = excluded.items_seen, next_due = excluded.next_due,
-                    moved_to = excluded.moved_to, moved_count = excluded.moved_count
+                    moved_to = excluded.moved_to, moved_count = excluded.moved_count, capped = excluded.capped
                 """, arguments: [feed.name, feed.url, feed.etag, feed.lastModified, feed.lastFetch?.timeIntervalSince1970,
                                  feed.lastSuccess?.timeIntervalSince1970, feed.lastStatus, feed.lastError, feed.errorCount,
-                                 feed.itemsSeen, feed.nextDue?.timeIntervalSince1970, feed.movedTo, feed.movedCount])
+                                 feed.itemsSeen, feed.nextDue?.timeIntervalSince1970, feed.movedTo, feed.movedCount, feed.capped])
             var inserted = Set<String>()
             for item in items {
                 try db.execute(sql: """
@@ -340,6 +362,7 @@ public final class Store: Sendable {
             try db.execute(sql: "DELETE FROM item WHERE first_seen < ?", arguments: [date.timeIntervalSince1970])
             let removed = db.changesCount
             try db.execute(sql: "DELETE FROM outbox WHERE written IS NOT NULL AND created < ?", arguments: [date.timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM delivery WHERE alert_id NOT IN (SELECT alert_id FROM outbox)")
             return removed
         }
     }
@@ -367,12 +390,89 @@ public final class Store: Sendable {
         }
     }
 
-    public func markWritten(_ ids: [String], at date: Date = Date()) throws(StoreError) {
+    /// Marks alerts' files written and, in the same transaction, queues one delivery per
+    /// channel for each: a crash between the two cannot lose a notification.
+    public func markWritten(_ ids: [String], at date: Date = Date(), deliverTo channels: [DeliveryChannel] = []) throws(StoreError) {
         guard !ids.isEmpty else { return }
         try write { db in
             for id in ids {
                 try db.execute(sql: "UPDATE outbox SET written = ? WHERE alert_id = ?", arguments: [date.timeIntervalSince1970, id])
+                for channel in channels {
+                    try db.execute(sql: """
+                        INSERT OR IGNORE INTO delivery (alert_id, channel, created, next_attempt) VALUES (?, ?, ?, ?)
+                        """, arguments: [id, channel.rawValue, date.timeIntervalSince1970, date.timeIntervalSince1970])
+                }
             }
+        }
+    }
+
+    // MARK: - Deliveries
+
+    /// Deliveries due at `date` (not delivered, not expired, their retry time reached), oldest
+    /// first. A row whose alert cannot be decoded is expired with the reason, not skipped.
+    public func dueDeliveries(at date: Date, limit: Int = 100) throws(StoreError) -> [PendingDelivery] {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try write { db in
+            var due: [PendingDelivery] = []
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT d.alert_id, d.channel, d.attempts, d.created, o.payload FROM delivery d
+                LEFT JOIN outbox o ON o.alert_id = d.alert_id
+                WHERE d.delivered IS NULL AND d.expired IS NULL AND d.next_attempt <= ?
+                ORDER BY d.created, d.alert_id, d.channel LIMIT ?
+                """, arguments: [date.timeIntervalSince1970, limit])
+            for row in rows {
+                let id: String = row["alert_id"]
+                let channelName: String = row["channel"]
+                guard let channel = DeliveryChannel(rawValue: channelName), let payload = row["payload"] as Data?,
+                      let alert = try? decoder.decode(Alert.self, from: payload) else {
+                    try db.execute(sql: "UPDATE delivery SET expired = ?, last_error = ? WHERE alert_id = ? AND channel = ?",
+                                   arguments: [date.timeIntervalSince1970, "the alert or the channel '\(channelName)' cannot be read", id, channelName])
+                    continue
+                }
+                due.append(PendingDelivery(alert: alert, channel: channel, attempts: row["attempts"],
+                                           created: Date(timeIntervalSince1970: row["created"])))
+            }
+            return due
+        }
+    }
+
+    /// Records one attempt's result.
+    public func record(_ result: DeliveryResult, for delivery: PendingDelivery, at date: Date) throws(StoreError) {
+        try write { db in
+            switch result {
+            case .delivered:
+                try db.execute(sql: """
+                    UPDATE delivery SET delivered = ?, attempts = attempts + 1 WHERE alert_id = ? AND channel = ?
+                    """, arguments: [date.timeIntervalSince1970, delivery.alert.id, delivery.channel.rawValue])
+            case .failed(let error, let retryAt):
+                try db.execute(sql: """
+                    UPDATE delivery SET attempts = attempts + 1, last_error = ?, next_attempt = ?, expired = ?
+                    WHERE alert_id = ? AND channel = ?
+                    """, arguments: [error, (retryAt ?? date).timeIntervalSince1970, retryAt == nil ? date.timeIntervalSince1970 : nil,
+                                     delivery.alert.id, delivery.channel.rawValue])
+            }
+        }
+    }
+
+    /// How many deliveries are pending, retrying and expired, with the latest error.
+    public func deliveryCounts() throws(StoreError) -> DeliveryCounts {
+        try read { db in
+            var counts = DeliveryCounts()
+            let row = try Row.fetchOne(db, sql: """
+                SELECT COUNT(*) FILTER (WHERE delivered IS NULL AND expired IS NULL) AS pending,
+                       COUNT(*) FILTER (WHERE delivered IS NULL AND expired IS NULL AND attempts > 0) AS retrying,
+                       COUNT(*) FILTER (WHERE expired IS NOT NULL) AS expired
+                FROM delivery
+                """)
+            counts.pending = row?["pending"] ?? 0
+            counts.retrying = row?["retrying"] ?? 0
+            counts.expired = row?["expired"] ?? 0
+            counts.lastError = try String.fetchOne(db, sql: """
+                SELECT last_error FROM delivery WHERE delivered IS NULL AND last_error IS NOT NULL
+                ORDER BY next_attempt DESC LIMIT 1
+                """)
+            return counts
         }
     }
 
@@ -395,5 +495,31 @@ public final class Store: Sendable {
         let folder = (path as NSString).deletingLastPathComponent
         guard statvfs(folder.isEmpty ? "." : folder, &stats) == 0, stats.f_bavail == 0 else { return "" }
         return " — the file system holding \(folder) has no space left; nothing was lost, free some space and scan again"
+    }
+}
+
+/// The state holds feed URLs (credentials among them, for some) and everything read: it is
+/// created private — folders 0700, the database 0600 (SQLite gives its -wal and -shm files
+/// the database's mode) — whatever the umask. Existing folders are left as their owner set them.
+public enum StatePermissions {
+    public static func prepare(database path: String) throws {
+        try createPrivateFolder((path as NSString).deletingLastPathComponent)
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            fchmod(fd, 0o600)  // the mode passed to open is masked by the umask; this is not
+            close(fd)
+        } else if errno != EEXIST {
+            throw StoreError(description: "\(path): cannot create the state database (\(String(cString: strerror(errno))))")
+        }
+    }
+
+    /// Creates `folder` and any missing parents with mode 0700.
+    public static func createPrivateFolder(_ folder: String) throws {
+        guard !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) else { return }
+        try createPrivateFolder((folder as NSString).deletingLastPathComponent)
+        if mkdir(folder, 0o700) != 0 && errno != EEXIST {
+            throw StoreError(description: "\(folder): cannot create the folder (\(String(cString: strerror(errno))))")
+        }
+        chmod(folder, 0o700)
     }
 }

@@ -17,10 +17,14 @@ struct CheckConfig: AsyncParsableCommand {
     @Option(name: .long, help: "The configuration file.")
     var config: String?
 
+    @Flag(help: "Print nothing when the configuration is usable (the daemon's reload check).")
+    var quiet = false
+
     func run() async throws {
         do {
             let settings = try ClassifierLoader.settings(config)
             let classifier = try ClassifierLoader.classifier(settings)
+            if quiet { return }
             print("\(settings.file.path): OK")
             print("  \(settings.feeds.count) feeds, \(settings.rules.count) rules, \(classifier.corpus.count) corpus documents")
             print("  state in \(settings.stateFolder.path), output in \(settings.outputFolder.path)")

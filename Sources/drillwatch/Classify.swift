@@ -2,6 +2,7 @@ import ArgumentParser
 import Classifier
 import Foundation
 import Pipeline
+import SafeText
 
 /// `drillwatch classify`: judge items without writing any state.
 struct Classify: AsyncParsableCommand {
@@ -42,7 +43,7 @@ struct Classify: AsyncParsableCommand {
                 if jsonl {
                     print(VerdictOutput.json(item, verdict).serialised())
                 } else {
-                    print(VerdictOutput.text(item, verdict, explain: explain))
+                    print(Display.text(VerdictOutput.text(item, verdict, explain: explain)))
                 }
             }
         }

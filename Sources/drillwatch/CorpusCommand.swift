@@ -4,6 +4,7 @@ import Curl
 import Feeds
 import Foundation
 import Pipeline
+import SafeText
 import XML
 
 /// `drillwatch corpus`: the reference documents the classifier compares items with.
@@ -39,7 +40,7 @@ struct Corpus: AsyncParsableCommand {
             print("\(documents.count) documents in \(store.folder.path)")
             for document in documents {
                 let words = document.body.split(whereSeparator: { $0 == " " || $0 == "\n" }).count
-                print("  \(document.id.padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%5d", words)) words  \(document.title ?? "(untitled)")")
+                print("  \(document.id.padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%5d", words)) words  \(Display.line(document.title ?? "(untitled)"))")
             }
         }
     }
@@ -57,12 +58,12 @@ struct Corpus: AsyncParsableCommand {
                 throw CLIError(matches.isEmpty ? "no corpus document '\(document)'" : "'\(document)' matches \(matches.count) documents: \(matches.map(\.id).joined(separator: ", "))")
             }
             print("id:       \(found.id)")
-            if let title = found.title { print("title:    \(title)") }
-            if let date = found.date { print("date:     \(date)") }
-            if let url = found.url { print("url:      \(url)") }
-            if let exercise = found.exercise { print("exercise: \(exercise)") }
+            if let title = found.title { print("title:    \(Display.line(title))") }
+            if let date = found.date { print("date:     \(Display.line(date))") }
+            if let url = found.url { print("url:      \(Display.line(url))") }
+            if let exercise = found.exercise { print("exercise: \(Display.line(exercise))") }
             print("")
-            print(found.body)
+            print(Display.text(found.body))
         }
     }
 

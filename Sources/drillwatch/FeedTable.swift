@@ -1,8 +1,14 @@
 import Feeds
+import SafeText
 
 /// A feed rendered for a person in a terminal.
 enum FeedTable {
+    /// Every text comes from the feed: shown through `Display`, a title cannot drive the terminal.
     static func render(_ document: FeedDocument) -> String {
+        Display.text(plainRender(document))
+    }
+
+    private static func plainRender(_ document: FeedDocument) -> String {
         var lines: [String] = []
         let feed = document.feed
         lines.append("\(feed.title ?? "(untitled feed)")  [\(document.version), \(document.encoding)]")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Curl
 import Feeds
 import Foundation
+import SafeText
 
 /// `drillwatch inspect`: parse one feed and show what drillwatch reads from it.
 struct Inspect: AsyncParsableCommand {
@@ -91,7 +92,9 @@ struct Inspect: AsyncParsableCommand {
 }
 
 /// A failure explained in one line; the command exits non-zero without a stack trace.
+/// An error for the user, shown as it is: credentials in URLs masked, controls escaped
+/// (a path or a server's words may carry either).
 struct CLIError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    init(_ description: String) { self.description = Display.text(description) }
 }

@@ -22,7 +22,9 @@ struct Run: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
-        let status = await Daemon.run(configPath: config, logLevel: logLevel)
+        // A reload is checked by this same program in a child process first.
+        let status = await Daemon.run(configPath: config, logLevel: logLevel,
+                                      validator: ["/proc/self/exe", "check-config", "--quiet", "--config"])
         if status != 0 { throw ExitCode(status) }
     }
 }

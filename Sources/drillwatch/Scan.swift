@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Reports
+import SafeText
 import Settings
 import Store
 
@@ -10,7 +12,9 @@ struct Scan: AsyncParsableCommand {
         abstract: "Fetch every configured feed once, classify new items, write alert files.",
         discussion: """
             Exit status: 0 when every feed was read, 1 when some failed, 2 when the configuration
-            is unusable.
+            is unusable, 75 when another drillwatch (a running daemon, another scan) holds the
+            state. Hook and webhook deliveries run after the scan, within the delivery budget;
+            failed ones stay queued and are retried by the next scan or the daemon.
 
             Examples:
               drillwatch scan
@@ -34,11 +38,22 @@ struct Scan: AsyncParsableCommand {
         do {
             settings = try ClassifierLoader.settings(config)
             let classifier = try ClassifierLoader.classifier(settings)
-            store = dryRun ? try Store.inMemory()
-                : try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
+            if !dryRun {
+                do { try StateLock.acquire(stateFolder: settings.stateFolder) } catch let held as StateLock.Held {
+                    FileHandle.standardError.write(Data("Error: \(held)\n".utf8))
+                    throw ExitCode(Self.stateBusy)
+                }
+            }
+            let statePath = settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path
+            store = dryRun ? try Store.inMemory() : try Store.open(at: statePath)
             scanner = try FeedScanner(settings: settings, store: store, classifier: classifier)
+            if !dryRun, let warning = OutputClaim.claim(settings.outputFolder, statePath: statePath) {
+                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+            }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("Error: \(Display.line("\(error)"))\n".utf8))
             throw ExitCode(2)
         }
         if settings.feeds.isEmpty {
@@ -54,11 +69,22 @@ struct Scan: AsyncParsableCommand {
         for error in summary.writeErrors {
             FileHandle.standardError.write(Data("error: \(error) (the alert stays pending; the next scan retries)\n".utf8))
         }
-        for error in summary.hookErrors {
-            FileHandle.standardError.write(Data("warning: \(error) (the alert files are written)\n".utf8))
+        if !dryRun {
+            let report = await DeliveryWorker(settings: settings.hooks, store: store).deliverDue()
+            for failure in report.failures {
+                let next = failure.willRetry ? "retried later" : "given up"
+                FileHandle.standardError.write(Data(
+                    "warning: alert \(failure.alertID): \(failure.channel.rawValue) delivery failed (\(next); the alert files are written): \(Display.line(failure.error))\n".utf8))
+            }
+            if report.deferred > 0 {
+                FileHandle.standardError.write(Data("note: \(report.deferred) deliveries left for the next pass (delivery budget spent)\n".utf8))
+            }
         }
         if summary.failedFeeds > 0 || !summary.writeErrors.isEmpty { throw ExitCode(1) }
     }
+
+    /// EX_TEMPFAIL: another drillwatch holds the state; trying later will work.
+    static let stateBusy: Int32 = 75
 }
 
 extension PipelineError {
@@ -80,7 +106,7 @@ enum ScanTable {
             case .notModified: "not modified"
             case .failed: "FAILED"
             }
-            rows.append([outcome.feed, status, "\(outcome.items)", "\(outcome.newItems)", "\(outcome.alerts)",
+            rows.append([Display.line(outcome.feed), status, "\(outcome.items)", "\(outcome.newItems)", "\(outcome.alerts)",
                          "\(outcome.duplicates)", "\(outcome.reviews)"])
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
@@ -101,7 +127,10 @@ enum ScanTable {
         lines.append("\(summary.outcomes.count) feeds: \(fetched) fetched, \(notModified) not modified, \(summary.failedFeeds) failed; "
             + "\(newItems) new items, \(alerts) alerts, \(duplicates) duplicates")
         for outcome in summary.outcomes {
-            if case .failed(let message) = outcome.status { lines.append("  \(outcome.feed): \(message)") }
+            if case .failed(let message) = outcome.status { lines.append("  \(Display.line(outcome.feed)): \(Display.line(message))") }
+            if outcome.capped > 0 {
+                lines.append("  \(Display.line(outcome.feed)): \(outcome.capped) more new items beyond the per-fetch cap, left for later fetches")
+            }
         }
         if dryRun {
             lines.append("dry run: nothing stored, no file written")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import SafeText
 import Store
 
 /// `drillwatch status`: each feed's health, from the state database.
@@ -33,7 +34,13 @@ struct Status: AsyncParsableCommand {
                 + last.padding(toLength: 23, withPad: " ", startingAt: 0)
                 + status.padding(toLength: 8, withPad: " ", startingAt: 0)
                 + String(format: "%5d  %6d  ", state.itemsSeen, state.errorCount) + next)
-            if let error = state.lastError { print("    last error: \(error)") }
+            if let error = state.lastError { print("    last error: \(Display.line(error))") }
+            if state.capped > 0 { print("    capped: \(state.capped) new items beyond the per-fetch cap left for later fetches") }
+        }
+        let deliveries = try wrap { try store.deliveryCounts() }
+        if deliveries.pending + deliveries.expired > 0 {
+            print("\ndeliveries: \(deliveries.pending) pending (\(deliveries.retrying) retrying), \(deliveries.expired) given up")
+            if let error = deliveries.lastError { print("    last error: \(Display.line(error))") }
         }
     }
 }

@@ -84,8 +84,12 @@ import Glibc
         // A second daemon on the same state is refused, clearly, and leaves the first alone.
         let second = try InspectCommand.run(["run", "--config", config.path])
         #expect(second.status != 0)
-        #expect(second.stderr.contains("already running"), "\(second.stderr)")
+        #expect(second.stderr.contains("another drillwatch (pid \(process.processIdentifier))"), "\(second.stderr)")
         #expect(process.isRunning)
+        // So is a scan beside it (it would deliver the daemon's hooks a second time).
+        let scan = try InspectCommand.run(["scan", "--config", config.path])
+        #expect(scan.status == 75)
+        #expect(scan.stderr.contains("is using this state"), "\(scan.stderr)")
 
         // The first pass writes the demo's alerts.
         let alertsFolder = folder.appendingPathComponent("output/alerts")

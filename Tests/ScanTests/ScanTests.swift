@@ -1,12 +1,12 @@
 import Foundation
+import Locking
 import Model
 import Pipeline
 import Reports
 import Settings
 import Store
-import Locking
-import Testing
 import TestSupport
+import Testing
 
 /// Scans end to end: a loopback server whose feeds change between scans, the shipped rules and
 /// corpus, a state database and alert files in a temporary folder.
@@ -188,49 +188,6 @@ import TestSupport
         #expect(desk.errorCount == 1)
         #expect(desk.lastStatus == 404)
         #expect(desk.lastError?.contains("404") == true)
-    }
-
-    @Test func hooksRunAfterTheFilesAreWritten() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-scan-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let feeds = Feeds()
-        feeds.set("/wire.xml", Self.rss([Self.drill]))
-        feeds.set("/desk.xml", Self.rss([]))
-        let posts = Locked<[TestServer.Request]>([])
-        let server = try TestServer { request in
-            if request.method == "POST" {
-                posts.withLock { $0.append(request) }
-                return .response(status: 204, headers: [], body: [])
-            }
-            guard let body = feeds.body(request.path) else { return .response(status: 404, headers: [], body: []) }
-            return .response(status: 200, headers: [], body: Array(body.utf8))
-        }
-        defer { server.stop() }
-        var settings = try Self.settings(server, folder: folder)
-        let received = folder.appendingPathComponent("hook-input.json")
-        settings.hooks.command = ["/usr/bin/tee", received.path]
-        settings.hooks.webhook = server.baseURL + "/hook"
-        let store = try Self.store(settings)
-        let summary = try await Self.scan(settings, store)
-        #expect(summary.alertFilesWritten == 1)
-        #expect(summary.hookErrors.isEmpty, "\(summary.hookErrors)")
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        let fromCommand = try decoder.decode(Alert.self, from: Data(contentsOf: received))
-        #expect(fromCommand.itemKey == "id:d1")
-        let post = try #require(posts.withLock { $0.first })
-        #expect(post.headers["content-type"] == "application/json")
-        #expect(try decoder.decode(Alert.self, from: Data(post.body)).itemKey == "id:d1")
-
-        // A failing hook is reported; the alert file is there all the same.
-        feeds.set("/wire.xml", Self.rss([Self.drill, Self.patrol]))
-        settings.hooks.command = ["/bin/false"]
-        settings.hooks.webhook = nil
-        let next = try await Self.scan(settings, store)
-        #expect(next.alertFilesWritten == 1)
-        #expect(next.hookErrors.first?.contains("exited with status 1") == true)
-        #expect(Self.alertFiles(folder).count == 2)
     }
 
     @Test func repeatedPermanentRedirectMovesTheFeed() async throws {

@@ -1,0 +1,207 @@
+import CSpawn
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a program that drillwatch does not trust to behave (a hook, a configuration check)
+/// and never waits on it past its deadline.
+///
+/// The contract, and why:
+/// - started with `posix_spawn`, without a shell, in a **process group of its own**, so that
+///   at the deadline the whole group — the program and every child it started — is stopped
+///   (SIGTERM, then SIGKILL half a second later);
+/// - only standard input, output and error are open in it: a background child that inherits
+///   a descriptor of drillwatch's cannot hold drillwatch up (the cause of hooks stalling the
+///   daemon), and none of drillwatch's files or sockets leak into it;
+/// - signal dispositions and the mask are reset to the defaults, so the group can be stopped
+///   even though drillwatch itself ignores SIGPIPE;
+/// - the program's standard error is kept (the first `stderrLimit` bytes) for the user;
+///   standard output goes to /dev/null;
+/// - waiting is polling with an async sleep, so a cancelled task (the daemon shutting down)
+///   stops the group at once and returns; when the program exits, drillwatch returns at once,
+///   whatever its children still do with the streams they share.
+public enum ChildProcess {
+    public enum Termination: Sendable, Equatable {
+        case exited(Int32)
+        case signalled(Int32)
+        /// Ran past its deadline; its group was stopped.
+        case timedOut
+        /// The waiting task was cancelled; its group was stopped.
+        case cancelled
+        case cannotStart(String)
+    }
+
+    public struct Outcome: Sendable, Equatable {
+        public var termination: Termination
+        /// What it wrote on standard error (the first bytes), trimmed.
+        public var stderr: String
+        public var succeeded: Bool { termination == .exited(0) }
+    }
+
+    /// How long a stopped group gets between SIGTERM and SIGKILL.
+    static let graceAfterTerm: Duration = .milliseconds(500)
+    static let pollInterval: Duration = .milliseconds(10)
+
+    public static func run(_ arguments: [String], input: [UInt8] = [], timeout: Duration, stderrLimit: Int = 4096) async -> Outcome {
+        guard let program = arguments.first else { return Outcome(termination: .cannotStart("no program"), stderr: "") }
+        // A program that exits without reading its input must not kill drillwatch with
+        // SIGPIPE: ignored, the write fails with EPIPE instead.
+        signal(SIGPIPE, SIG_IGN)
+        var inputPipe: [Int32] = [-1, -1]
+        var errorPipe: [Int32] = [-1, -1]
+        guard drillwatch_pipe_cloexec(&inputPipe) == 0 else { return cannotStart("pipe", errno) }
+        guard drillwatch_pipe_cloexec(&errorPipe) == 0 else {
+            close(inputPipe[0]); close(inputPipe[1])
+            return cannotStart("pipe", errno)
+        }
+        let spawned = spawn(program, arguments, stdin: inputPipe[0], stderr: errorPipe[1])
+        close(inputPipe[0])
+        close(errorPipe[1])
+        guard spawned.status == 0 else {
+            close(inputPipe[1]); close(errorPipe[0])
+            return cannotStart(program, spawned.status)
+        }
+        let pid = spawned.pid
+        _ = fcntl(inputPipe[1], F_SETFL, fcntl(inputPipe[1], F_GETFL) | O_NONBLOCK)
+        _ = fcntl(errorPipe[0], F_SETFL, fcntl(errorPipe[0], F_GETFL) | O_NONBLOCK)
+        var session = Session(pid: pid, input: input, inputFD: inputPipe[1], errorFD: errorPipe[0], stderrLimit: stderrLimit)
+        let termination = await session.wait(until: ContinuousClock.now + timeout)
+        session.closeAll()
+        return Outcome(termination: termination, stderr: session.errorText)
+    }
+
+    private static func cannotStart(_ what: String, _ code: Int32) -> Outcome {
+        Outcome(termination: .cannotStart("\(what): \(String(cString: strerror(code)))"), stderr: "")
+    }
+
+    /// Returns the child's pid, or posix_spawn's error number (0 on success).
+    private static func spawn(_ program: String, _ arguments: [String], stdin: Int32, stderr: Int32) -> (pid: pid_t, status: Int32) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        drillwatch_spawn_addclosefrom(&actions, 3)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var all = sigset_t()
+        var none = sigset_t()
+        sigfillset(&all)
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, program, &actions, &attributes, &argv, environ)
+        return (pid, status)
+    }
+
+    /// One running child: its pipes and what it wrote, until it is reaped.
+    private struct Session {
+        let pid: pid_t
+        let input: [UInt8]
+        var inputFD: Int32
+        var errorFD: Int32
+        let stderrLimit: Int
+        var written = 0
+        var errorBytes: [UInt8] = []
+
+        init(pid: pid_t, input: [UInt8], inputFD: Int32, errorFD: Int32, stderrLimit: Int) {
+            self.pid = pid
+            self.input = input
+            self.inputFD = inputFD
+            self.errorFD = errorFD
+            self.stderrLimit = stderrLimit
+        }
+
+        var errorText: String {
+            String(decoding: errorBytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        mutating func wait(until deadline: ContinuousClock.Instant) async -> Termination {
+            while true {
+                pump()
+                if let termination = reap() {
+                    pump()
+                    return termination
+                }
+                if ContinuousClock.now >= deadline {
+                    await stopGroup()
+                    return .timedOut
+                }
+                do { try await Task.sleep(for: ChildProcess.pollInterval) } catch {
+                    await stopGroup()
+                    return .cancelled
+                }
+            }
+        }
+
+        /// Moves what can be moved without blocking: input to the child, its error output to us.
+        mutating func pump() {
+            if inputFD >= 0 {
+                while written < input.count {
+                    let count = input.withUnsafeBytes { write(inputFD, $0.baseAddress! + written, input.count - written) }
+                    if count > 0 { written += count; continue }
+                    if count < 0 && errno == EINTR { continue }
+                    if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
+                    written = input.count  // EPIPE: the child closed its input; it gets no more
+                }
+                if written >= input.count { close(inputFD); inputFD = -1 }
+            }
+            guard errorFD >= 0 else { return }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(errorFD, $0.baseAddress!, $0.count) }
+                if count > 0 {
+                    errorBytes += buffer[0..<min(count, max(0, stderrLimit - errorBytes.count))]
+                    continue
+                }
+                if count < 0 && errno == EINTR { continue }
+                if count == 0 { close(errorFD); errorFD = -1 }
+                return
+            }
+        }
+
+        /// The child's end, if it has ended (without blocking).
+        func reap() -> Termination? {
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, WNOHANG)
+            guard result == pid else { return result < 0 && errno != EINTR ? .exited(-1) : nil }
+            // WIFEXITED / WIFSIGNALED, spelled out (the macros are not imported).
+            let signal = status & 0x7F
+            return signal == 0 ? .exited((status >> 8) & 0xFF) : .signalled(signal)
+        }
+
+        /// SIGTERM to the group, SIGKILL after the grace period, then reap briefly (a process
+        /// stuck in the kernel is left to init rather than waited on).
+        func stopGroup() async {
+            kill(-pid, SIGTERM)
+            let killAt = ContinuousClock.now + ChildProcess.graceAfterTerm
+            while ContinuousClock.now < killAt {
+                if reap() != nil { kill(-pid, SIGKILL); return }
+                await Self.pause()
+            }
+            kill(-pid, SIGKILL)
+            for _ in 0..<100 where reap() == nil { await Self.pause() }
+        }
+
+        /// A poll interval that also passes when the task is cancelled (stopping a group is
+        /// what cancellation asks for), without blocking a thread of the shared pool.
+        static func pause() async {
+            await Task.detached { try? await Task.sleep(for: ChildProcess.pollInterval) }.value
+        }
+
+        mutating func closeAll() {
+            if inputFD >= 0 { close(inputFD); inputFD = -1 }
+            if errorFD >= 0 { close(errorFD); errorFD = -1 }
+        }
+    }
+}

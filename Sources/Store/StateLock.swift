@@ -1,0 +1,43 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One writer per state folder: `drillwatch run` and `drillwatch scan` each hold this lock
+/// for as long as they live, so that a scan beside a running daemon (or a second daemon)
+/// cannot deliver the same notifications twice. Commands that only read do not take it.
+///
+/// The lock is `flock` on `drillwatch.lock` in the state folder: the kernel drops it when the
+/// process dies, however it dies, so a kill -9 never leaves a stale lock. The holder's pid is
+/// written into the file for the message that refuses the next one.
+public enum StateLock {
+    public struct Held: Error, Sendable, CustomStringConvertible {
+        public let path: String
+        public let holder: String?
+        public var description: String {
+            "another drillwatch (\(holder.map { "pid \($0)" } ?? "a running process")) is using this state: \(path) is locked; "
+                + "stop it (systemctl stop drillwatch) or let its scan finish, then try again"
+        }
+    }
+
+    /// Takes the lock for the life of the process (the descriptor is never closed).
+    public static func acquire(stateFolder: URL) throws {
+        try StatePermissions.createPrivateFolder(stateFolder.path)
+        let path = stateFolder.appendingPathComponent("drillwatch.lock").path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw StoreError(description: "\(path): cannot open the lock file (\(String(cString: strerror(errno))))")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let count = read(fd, &buffer, buffer.count)
+            close(fd)
+            let holder = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : nil
+            throw Held(path: path, holder: holder?.isEmpty == false ? holder : nil)
+        }
+        fchmod(fd, 0o600)
+        ftruncate(fd, 0)
+        let pid = Array("\(getpid())\n".utf8)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
+    }
+}
