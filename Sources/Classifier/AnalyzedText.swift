@@ -112,19 +112,31 @@ final class QueryProgram {
     }
 }
 
-/// Evaluates a program's nodes against one text, each node at most once.
+/// Evaluates a program's nodes against one text, each node at most once, within a work
+/// budget per rule.
 struct QueryEvaluator {
     typealias Result = (matched: Bool, spans: [Span])
 
+    /// The work one rule may do on one item, counted in spans handled and position
+    /// comparisons. A count, not a clock, so a verdict is the same on every machine. Rules of
+    /// real use spend a few thousand on a long article; 200 chained NEARs over a hostile
+    /// 20,000-word item asked for billions (87 s).
+    static let ruleBudget = 2_000_000
+
     let program: QueryProgram
     let text: AnalyzedText
+    let budget: Int
     private var memo: [Result?]
     /// Token indices by prefix node, found in one pass over the tokens.
     private let prefixHits: [Int: [Int]]
+    private var spent = 0
+    /// The current rule ran out of budget: what is evaluated from then on is incomplete.
+    private(set) var exhausted = false
 
-    init(program: QueryProgram, text: AnalyzedText) {
+    init(program: QueryProgram, text: AnalyzedText, budget: Int = Self.ruleBudget) {
         self.program = program
         self.text = text
+        self.budget = budget
         memo = Array(repeating: nil, count: program.nodes.count)
         var hits: [Int: [Int]] = [:]
         for (index, token) in text.tokens.enumerated() {
@@ -133,56 +145,88 @@ struct QueryEvaluator {
         prefixHits = hits
     }
 
+    /// Evaluates one rule's root with a fresh budget; nil when the budget ran out, and the
+    /// rule must count as not matched.
+    mutating func evaluateRule(_ root: Int) -> Result? {
+        spent = 0
+        exhausted = false
+        let result = evaluate(root)
+        return exhausted ? nil : result
+    }
+
+    /// Takes `work` from the budget; false once it is spent.
+    private mutating func charge(_ work: Int) -> Bool {
+        spent += work
+        if spent > budget { exhausted = true }
+        return !exhausted
+    }
+
     mutating func evaluate(_ id: Int) -> Result {
         if let known = memo[id] { return known }
-        let result: Result
-        switch program.nodes[id] {
+        guard !exhausted else { return (false, []) }
+        let result = compute(program.nodes[id], id: id)
+        // A result cut short by the budget is not the node's answer: another rule sharing
+        // the node computes it again under its own budget.
+        if charge(result.spans.count + 1) { memo[id] = result }
+        return result
+    }
+
+    private mutating func compute(_ node: QueryProgram.Node, id: Int) -> Result {
+        switch node {
         case .term(let term, let field):
-            let spans = (text.indicesByTerm[term] ?? []).filter { text.inField($0, field) }.map { Span(first: $0, last: $0) }
-            result = (!spans.isEmpty, spans)
+            return single(text.indicesByTerm[term] ?? [], field)
         case .prefix(_, let field):
-            let spans = (prefixHits[id] ?? []).filter { text.inField($0, field) }.map { Span(first: $0, last: $0) }
-            result = (!spans.isEmpty, spans)
+            return single(prefixHits[id] ?? [], field)
         case .phrase(let parts, let field):
-            var spans: [Span] = []
-            if let first = parts.first {
-                for start in evaluate(first).spans where text.inField(start.first, field) {
-                    var index = start.first
-                    var ok = true
-                    for part in parts.dropFirst() {
-                        let next = index + 1
-                        guard next < text.tokens.count, text.tokens[next].position == text.tokens[index].position + 1,
-                              matchesSingle(part, at: next) else { ok = false; break }
-                        index = next
-                    }
-                    if ok { spans.append(Span(first: start.first, last: index)) }
-                }
-            }
-            result = (!spans.isEmpty, spans)
+            return phrase(parts, field)
         case .and(let parts):
             var spans: [Span] = []
-            var matched = true
             for part in parts {
                 let partial = evaluate(part)
-                if !partial.matched { matched = false; spans = []; break }
+                guard partial.matched, charge(partial.spans.count) else { return (false, []) }
                 spans += partial.spans
             }
-            result = (matched, spans)
+            return (true, spans)
         case .or(let parts):
             var matched = false
             var spans: [Span] = []
             for part in parts {
                 let partial = evaluate(part)
+                guard charge(partial.spans.count) else { return (false, []) }
                 if partial.matched { matched = true; spans += partial.spans }
             }
-            result = (matched, spans)
+            return (matched, spans)
         case .not(let inner):
-            result = (!evaluate(inner).matched, [])
+            let partial = evaluate(inner)
+            return (!exhausted && !partial.matched, [])
         case .near(let a, let b, let distance):
-            result = near(evaluate(a).spans, evaluate(b).spans, distance)
+            let left = evaluate(a).spans
+            return near(left, evaluate(b).spans, distance)
         }
-        memo[id] = result
-        return result
+    }
+
+    /// One-token spans at `indices`, in `field`.
+    private func single(_ indices: [Int], _ field: Query.Field?) -> Result {
+        let spans = indices.filter { text.inField($0, field) }.map { Span(first: $0, last: $0) }
+        return (!spans.isEmpty, spans)
+    }
+
+    private mutating func phrase(_ parts: [Int], _ field: Query.Field?) -> Result {
+        guard let first = parts.first else { return (false, []) }
+        var spans: [Span] = []
+        for start in evaluate(first).spans where text.inField(start.first, field) {
+            guard charge(parts.count) else { return (false, []) }
+            var index = start.first
+            var ok = true
+            for part in parts.dropFirst() {
+                let next = index + 1
+                guard next < text.tokens.count, text.tokens[next].position == text.tokens[index].position + 1,
+                      matchesSingle(part, at: next) else { ok = false; break }
+                index = next
+            }
+            if ok { spans.append(Span(first: start.first, last: index)) }
+        }
+        return (!spans.isEmpty, spans)
     }
 
     private func matchesSingle(_ id: Int, at index: Int) -> Bool {
@@ -195,42 +239,63 @@ struct QueryEvaluator {
 
     /// The spans of either side that have a partner on the other side within `distance`
     /// words, each once. Listing every pair instead made nested NEARs multiply their spans
-    /// level by level (a fuzzed rule took minutes); and the right side is searched by position,
-    /// so a frequent word on both sides costs its window, not the product of the counts.
-    private func near(_ left: [Span], _ right: [Span], _ distance: Int) -> Result {
-        let tokens = text.tokens
-        let candidates = Array(Set(right)).sorted { ($0.first, $0.last) < ($1.first, $1.last) }
-        let longest = candidates.map { tokens[$0.last].position - tokens[$0.first].position }.max() ?? 0
-        var keptLeft = Set<Span>(), keptRight = Set<Span>()
-        for l in Set(left) {
-            // A partner starts no earlier than this (it may end just before `l`, or overlap it)…
-            let earliest = tokens[l.first].position - distance - 1 - longest
-            // …and no later than this.
-            let latest = tokens[l.last].position + distance + 1
-            var low = 0, high = candidates.count
-            while low < high {
-                let middle = (low + high) / 2
-                if tokens[candidates[middle].first].position < earliest { low = middle + 1 } else { high = middle }
-            }
-            var k = low
-            while k < candidates.count && tokens[candidates[k].first].position <= latest {
-                if gap(l, candidates[k]) <= distance {
-                    keptLeft.insert(l)
-                    keptRight.insert(candidates[k])
-                }
-                k += 1
-            }
-        }
-        let spans = keptLeft.union(keptRight).sorted { ($0.first, $0.last) < ($1.first, $1.last) }
+    /// level by level (a fuzzed rule took minutes), and scanning each span's window cost the
+    /// product of the counts for a wide NEAR; each span now asks its nearest neighbours on the
+    /// other side, found by binary search, so one NEAR costs O(n log n) whatever its distance.
+    private mutating func near(_ left: [Span], _ right: [Span], _ distance: Int) -> Result {
+        let count = left.count + right.count
+        guard charge(count * (count.bitWidth - count.leadingZeroBitCount + 1)) else { return (false, []) }
+        let lefts = NeighbourIndex(left, text.tokens), rights = NeighbourIndex(right, text.tokens)
+        let kept = lefts.spans.filter { rights.hasPartner($0, within: distance) }
+            + rights.spans.filter { lefts.hasPartner($0, within: distance) }
+        let spans = Set(kept).sorted { ($0.first, $0.last) < ($1.first, $1.last) }
         return (!spans.isEmpty, spans)
     }
+}
 
-    /// Words between two spans: 0 for neighbours (and for overlapping spans).
-    private func gap(_ a: Span, _ b: Span) -> Int {
-        let tokens = text.tokens
-        if a.last < b.first { return tokens[b.first].position - tokens[a.last].position - 1 }
-        if b.last < a.first { return tokens[a.first].position - tokens[b.last].position - 1 }
-        return 0
+/// One side of a NEAR, indexed to answer "is any of these spans within n words of that one?"
+/// in O(log n). Token positions grow with token indices, so the nearest span after another is
+/// the one that starts first, and the nearest before it the one that ends last.
+struct NeighbourIndex {
+    let tokens: [Token]
+    /// Distinct spans, by first token.
+    let spans: [Span]
+    /// The largest `last` among `spans[0...i]`: whether any span starting in time overlaps.
+    private let reach: [Int]
+    /// Every span's last token, ascending.
+    private let lasts: [Int]
+
+    init(_ spans: [Span], _ tokens: [Token]) {
+        self.tokens = tokens
+        self.spans = Set(spans).sorted { ($0.first, $0.last) < ($1.first, $1.last) }
+        var reach: [Int] = []
+        reach.reserveCapacity(self.spans.count)
+        for span in self.spans { reach.append(max(reach.last ?? Int.min, span.last)) }
+        self.reach = reach
+        lasts = self.spans.map(\.last).sorted()
+    }
+
+    /// Whether a span here overlaps `span` or has at most `distance` words between them.
+    func hasPartner(_ span: Span, within distance: Int) -> Bool {
+        // Spans starting after `span` ends: the first of them is the nearest.
+        let after = Self.firstIndex(in: spans.count) { spans[$0].first > span.last }
+        if after < spans.count,
+           tokens[spans[after].first].position - tokens[span.last].position - 1 <= distance { return true }
+        // Spans starting before it ends overlap it when one reaches its start.
+        if after > 0 && reach[after - 1] >= span.first { return true }
+        // Spans ending before it starts: the last of them is the nearest.
+        let before = Self.firstIndex(in: lasts.count) { lasts[$0] >= span.first } - 1
+        return before >= 0 && tokens[span.first].position - tokens[lasts[before]].position - 1 <= distance
+    }
+
+    /// The first index in 0..<count where `isPast` holds (it holds for every later one), or count.
+    private static func firstIndex(in count: Int, where isPast: (Int) -> Bool) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if isPast(middle) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 }
 

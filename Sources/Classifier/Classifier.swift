@@ -81,8 +81,12 @@ public final class Classifier {
         var logOdds = settings.bias
         var hits: [RuleHit] = []
         var vetoed = false
+        var unfinished: [String] = []
         for (rule, root) in zip(rules, ruleRoots) {
-            let (matched, spans) = evaluator.evaluate(root)
+            guard let (matched, spans) = evaluator.evaluateRule(root) else {
+                unfinished.append(rule.definition.name)
+                continue
+            }
             guard matched else { continue }
             let definition = rule.definition
             let weight: Double
@@ -109,6 +113,7 @@ public final class Classifier {
         // most news is not, and skipping them there keeps classification cheap.
         let eventFacts = score >= 0.05 ? facts.extract(from: text) : EventFacts()
         var verdict = Verdict(kind: .ignore, score: score, rules: hits, similar: similar, facts: eventFacts)
+        verdict.unfinishedRules = unfinished
         guard !vetoed else { return verdict }
 
         // Only a plausible item is compared with the stories; noise cannot join one, and most

@@ -30,7 +30,9 @@ public indirect enum Query: Sendable, Equatable {
         switch self {
         case .term, .prefix, .phrase: return true
         case .or(let parts), .and(let parts): return parts.allSatisfy(\.isPositional)
-        case .near(let a, let b, _): return a.isPositional && b.isPositional
+        // The parser builds a NEAR only from positional operands; not looking inside keeps a
+        // long NEAR chain from being walked again at every link (quadratic, and deep).
+        case .near: return true
         case .not: return false
         }
     }

@@ -7,9 +7,17 @@ public struct QueryParser {
         self.analyzer = analyzer
     }
 
+    /// How deep parentheses and NOTs may nest. Parsing, compiling and evaluating a query
+    /// recurse once per level; a rule nested thousands deep overflowed the stack.
+    public static let maxDepth = 64
+    /// How many words, phrases and operators one query may hold. Bounds the query's node
+    /// table, and with it the depth of a NEAR chain (each NEAR nests the chain one level).
+    public static let maxParts = 2_000
+
     public func parse(_ text: String) throws(QueryError) -> Query {
         var lexer = Lexer(Array(text.unicodeScalars))
         let tokens = try lexer.tokens()
+        try Self.checkSize(tokens)
         var state = State(tokens: tokens, analyzer: analyzer, length: text.unicodeScalars.count)
         guard !tokens.isEmpty else { throw QueryError(column: 1, message: "the query is empty") }
         let query = try state.parseOr(field: nil)
@@ -18,6 +26,18 @@ public struct QueryParser {
                 ? "')' without a matching '('" : "unexpected \(extra.display)")
         }
         return query
+    }
+
+    /// Rejects a query with too many parts, before any recursion.
+    static func checkSize(_ tokens: [Lexeme]) throws(QueryError) {
+        var parts = 0
+        for token in tokens where token.kind != .open && token.kind != .close {
+            parts += 1
+            if parts > maxParts {
+                throw QueryError(column: token.column, message:
+                    "the query has more than \(maxParts) words and operators; split it into several rules")
+            }
+        }
     }
 
     // MARK: - Lexer
@@ -125,6 +145,8 @@ public struct QueryParser {
         let analyzer: Analyzer
         let length: Int
         var index = 0
+        /// Parentheses and NOTs open around the current token.
+        var depth = 0
 
         var peek: Lexeme? { index < tokens.count ? tokens[index] : nil }
         var endColumn: Int { length + 1 }
@@ -175,6 +197,8 @@ public struct QueryParser {
             guard let next = peek else { throw QueryError(column: endColumn, message: "the query ends where a word was expected") }
             if next.kind == .not {
                 index += 1
+                try enter(next)
+                defer { depth -= 1 }
                 return .not(try parseUnary(field: field))
             }
             var field = field
@@ -203,6 +227,8 @@ public struct QueryParser {
                 guard let inner = peek, inner.kind != .close else {
                     throw QueryError(column: next.column, message: "empty parentheses")
                 }
+                try enter(next)
+                defer { depth -= 1 }
                 let query = try parseOr(field: field)
                 guard peek?.kind == .close else {
                     throw QueryError(column: next.column, message: "'(' is never closed")
@@ -211,6 +237,15 @@ public struct QueryParser {
                 return query
             default:
                 throw QueryError(column: next.column, message: "\(next.display) where a word was expected")
+            }
+        }
+
+        /// Goes one level deeper (into a group or a NOT), or stops before the stack could overflow.
+        mutating func enter(_ lexeme: Lexeme) throws(QueryError) {
+            depth += 1
+            guard depth <= QueryParser.maxDepth else {
+                throw QueryError(column: lexeme.column, message:
+                    "parentheses and NOTs are nested more than \(QueryParser.maxDepth) deep; write the query flatter")
             }
         }
 

@@ -30,6 +30,9 @@ public struct Verdict: Sendable, Equatable {
     /// How close the item is to that story, in [0, 1].
     public var storySimilarity: Double?
     public var facts: EventFacts
+    /// Rules that gave up on this item at their work bound (a hostile text or query); they
+    /// count as not matched.
+    public var unfinishedRules: [String] = []
 
     public init(kind: Kind, score: Double, rules: [RuleHit] = [], similar: [SimilarDocument] = [],
                 story: String? = nil, duplicateOf: String? = nil, storySimilarity: Double? = nil,

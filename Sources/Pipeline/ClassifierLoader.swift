@@ -13,8 +13,10 @@ public enum ClassifierLoader {
         }
     }
 
-    public static func classifier(_ settings: Settings) throws(PipelineError) -> Classifier {
-        let corpus = try CorpusStore(folder: settings.corpusFolder).load()
+    /// - Parameter warn: receives each corpus file that was cut or skipped.
+    public static func classifier(_ settings: Settings,
+                                  warn: (CorpusWarning) -> Void = CorpusWarning.printToStandardError) throws(PipelineError) -> Classifier {
+        let corpus = try CorpusStore(folder: settings.corpusFolder).load(warn: warn)
         do {
             return try Classifier(settings: settings.classifier, rules: settings.rules, corpus: corpus, gazetteer: settings.gazetteer)
         } catch {

@@ -9,19 +9,77 @@ public struct CorpusStore: Sendable {
         self.folder = folder
     }
 
+    /// How much of a corpus document is read. An article is a few kilobytes; a 200 MB file
+    /// made every command take a minute and 2.9 GB, read whole at each start.
+    public static let maxDocumentBytes = 1 << 20
+
     /// Every document, in file-name order. A missing folder is an error (a typo in the config
-    /// must not silently leave drillwatch without its reference articles).
-    public func load() throws(PipelineError) -> [CorpusDocument] {
+    /// must not silently leave drillwatch without its reference articles). A file too large is
+    /// cut, and one that is empty or not text is skipped; each is reported to `warn`.
+    public func load(warn: (CorpusWarning) -> Void = CorpusWarning.printToStandardError) throws(PipelineError) -> [CorpusDocument] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
             throw PipelineError.corpusMissing(folder.path)
         }
         return names.filter { $0.hasSuffix(".txt") || $0.hasSuffix(".md") || $0.hasSuffix(".markdown") }
             .sorted()
-            .compactMap { name -> CorpusDocument? in
-                guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) else { return nil }
-                let id = (name as NSString).deletingPathExtension
-                return CorpusDocument.parse(id: id, text: String(decoding: data, as: UTF8.self))
-            }
+            .compactMap { document($0, warn: warn) }
+    }
+
+    /// The document in file `name`, or nil (with a warning) when there is none to use.
+    private func document(_ name: String, warn: (CorpusWarning) -> Void) -> CorpusDocument? {
+        let path = folder.appendingPathComponent(name).path
+        func skip(_ reason: String) -> CorpusDocument? {
+            warn(CorpusWarning(file: path, message: "skipped: \(reason)"))
+            return nil
+        }
+        guard let (bytes, size) = Self.head(of: path, limit: Self.maxDocumentBytes) else { return skip("it cannot be read") }
+        if size > Self.maxDocumentBytes {
+            warn(CorpusWarning(file: path, message: "only its first \(Self.mebibytes(Self.maxDocumentBytes)) is read (the file has "
+                + "\(Self.mebibytes(size))); a corpus document should be one article"))
+        }
+        guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else {
+            return skip("it is not text (NUL bytes or not UTF-8); save it as UTF-8 text or remove it")
+        }
+        let document = CorpusDocument.parse(id: (name as NSString).deletingPathExtension, text: text)
+        guard document.title != nil || !document.body.isEmpty else { return skip("it holds no text") }
+        return document
+    }
+
+    /// The file's first bytes, at most `limit`, cut where a UTF-8 character starts; and the
+    /// file's size. Never reads the rest of the file.
+    static func head(of path: String, limit: Int) -> (bytes: [UInt8], size: Int)? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let size: UInt64, data: Data?
+        do {
+            size = try handle.seekToEnd()
+            try handle.seek(toOffset: 0)
+            data = try handle.read(upToCount: limit)  // nil at the end of the file: an empty one
+        } catch {
+            return nil
+        }
+        var bytes = [UInt8](data ?? Data())
+        if Int(size) > limit { bytes.removeLast(incompleteCharacterLength(bytes)) }
+        return (bytes, Int(size))
+    }
+
+    /// How many bytes at the end of `bytes` are an incomplete UTF-8 character (0 when the last
+    /// one is whole, or when the bytes are not UTF-8 at all, which is found later).
+    static func incompleteCharacterLength(_ bytes: [UInt8]) -> Int {
+        // A character is a lead byte and up to three continuation bytes (10xxxxxx).
+        guard let lead = bytes.indices.reversed().prefix(4).first(where: { bytes[$0] & 0xC0 != 0x80 }) else { return 0 }
+        let tail = bytes.count - lead
+        let expected = switch bytes[lead] {
+        case 0xF0...: 4
+        case 0xE0...: 3
+        case 0xC0...: 2
+        default: 1
+        }
+        return tail < expected ? tail : 0
+    }
+
+    private static func mebibytes(_ bytes: Int) -> String {
+        bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : String(format: "%.1f MiB", Double(bytes) / Double(1 << 20))
     }
 
     /// Adds a document: written as Markdown with front matter, under a name derived from its
@@ -58,6 +116,18 @@ public struct CorpusStore: Sendable {
 
     private static func frontMatterValue(_ value: String) -> String {
         "\"" + value.replacingOccurrences(of: "\"", with: "'").replacingOccurrences(of: "\n", with: " ") + "\""
+    }
+}
+
+/// A corpus file that was cut or skipped, said compiler-style: `corpus/big.md: warning: …`.
+public struct CorpusWarning: Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var message: String
+    public var description: String { "\(file): warning: \(message)" }
+
+    /// The default for commands: a line on standard error, beside their errors.
+    public static func printToStandardError(_ warning: CorpusWarning) {
+        FileHandle.standardError.write(Data("\(warning)\n".utf8))
     }
 }
 

@@ -102,14 +102,27 @@ public struct Settings: Sendable {
 
     /// Reads and validates a configuration file. Every problem is reported at once.
     public static func load(_ file: URL) throws(ConfigError) -> Settings {
+        try load(file, includedBy: [])
+    }
+
+    /// How many files a chain of `base` settings may hold, the first included. A deeper chain
+    /// is a mistake, and the limit keeps a loop that slips past the check from exhausting the stack.
+    static let maxBaseChain = 8
+
+    /// `includedBy`: the files whose `base` led here, outermost first.
+    static func load(_ file: URL, includedBy: [URL]) throws(ConfigError) -> Settings {
         guard let data = FileManager.default.contents(atPath: file.path) else {
             throw ConfigError(problems: [ConfigProblem(file: file.path, line: nil, keyPath: "",
                                                        message: "cannot read the configuration file")])
         }
-        return try parse(String(decoding: data, as: UTF8.self), file: file)
+        return try parse(String(decoding: data, as: UTF8.self), file: file, includedBy: includedBy)
     }
 
     public static func parse(_ source: String, file: URL) throws(ConfigError) -> Settings {
+        try parse(source, file: file, includedBy: [])
+    }
+
+    static func parse(_ source: String, file: URL, includedBy: [URL]) throws(ConfigError) -> Settings {
         let name = file.lastPathComponent
         if let line = TOMLPreflight.firstBadHeader(in: source) {
             throw ConfigError(problems: [ConfigProblem(file: name, line: line, keyPath: "",
@@ -128,19 +141,7 @@ public struct Settings: Sendable {
         reader.rejectUnknown(root, at: "", known: ["base", "corpus", "classifier", "rules", "gazetteer", "feeds", "paths", "scan", "digest", "hooks"])
         let folder = file.deletingLastPathComponent()
 
-        // `base = "drillwatch.toml"`: inherit the classifier, rules, gazetteer and corpus of
-        // another file unless this one sets them (the demo uses the shipped ones).
-        var inherited: Settings?
-        if let basePath = reader.string(root, "base", at: "") {
-            let baseFile = basePath.hasPrefix("/") ? URL(fileURLWithPath: basePath) : folder.appendingPathComponent(basePath)
-            if baseFile.standardizedFileURL == file.standardizedFileURL {
-                reader.problem("base", "a configuration cannot be its own base")
-            } else {
-                do { inherited = try Settings.load(baseFile) } catch {
-                    throw ConfigError(problems: reader.problems + error.problems)
-                }
-            }
-        }
+        let inherited = try inherit(root, file: file, includedBy: includedBy, reader: &reader)
         func resolve(_ path: String) -> URL {
             path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path).standardizedFileURL
         }
@@ -320,5 +321,40 @@ public struct Settings: Sendable {
         return Settings(file: file, corpusFolder: corpusFolder, classifier: classifier, rules: rules, gazetteer: gazetteer,
                         feeds: feeds, stateFolder: stateFolder, outputFolder: outputFolder, scan: scan, digest: digest,
                         hooks: hooks)
+    }
+
+    /// `base = "drillwatch.toml"`: inherit the classifier, rules, gazetteer and corpus of
+    /// another file unless this one sets them (the demo uses the shipped ones).
+    private static func inherit(_ root: TOMLTable, file: URL, includedBy: [URL],
+                                reader: inout TableReader) throws(ConfigError) -> Settings? {
+        guard let basePath = reader.string(root, "base", at: "") else { return nil }
+        let baseFile = basePath.hasPrefix("/") ? URL(fileURLWithPath: basePath)
+            : file.deletingLastPathComponent().appendingPathComponent(basePath)
+        let chain = includedBy + [file]
+        if let problem = baseChainProblem(chain, next: baseFile) {
+            reader.problem("base", problem)
+            return nil
+        }
+        do { return try load(baseFile, includedBy: chain) } catch {
+            throw ConfigError(problems: reader.problems + error.problems)
+        }
+    }
+
+    /// Why `next` cannot be the base of the last file of `chain`: it is already in the chain
+    /// (a loop would recurse until the stack overflows), or the chain is too long.
+    static func baseChainProblem(_ chain: [URL], next: URL) -> String? {
+        // Symbolic links and "./" must not hide a file that is already in the chain.
+        func identity(_ url: URL) -> String { url.standardizedFileURL.resolvingSymlinksInPath().path }
+        let names = (chain + [next]).map(\.lastPathComponent).joined(separator: " → ")
+        if chain.count == 1 && identity(chain[0]) == identity(next) {
+            return "a configuration cannot be its own base (\(names))"
+        }
+        if chain.contains(where: { identity($0) == identity(next) }) {
+            return "the base files form a loop (\(names)); remove the base setting that closes it"
+        }
+        if chain.count >= maxBaseChain {
+            return "base files are nested more than \(maxBaseChain) deep (\(names)); let a file name the shipped configuration directly"
+        }
+        return nil
     }
 }

@@ -13,6 +13,7 @@ enum VerdictOutput {
                 .object([("name", .string(hit.name)), ("effect", .string(hit.effect.rawValue)),
                          ("weight", .number(hit.weight)), ("matched", .array(hit.matched.map(JSONValue.string)))])
             })),
+            ("unfinished_rules", .array(verdict.unfinishedRules.map(JSONValue.string))),
             ("similar", .array(verdict.similar.map { doc in
                 .object([("doc", .string(doc.document)), ("score", .number(doc.score)),
                          ("terms", .array(doc.terms.map(JSONValue.string)))])
@@ -45,6 +46,9 @@ enum VerdictOutput {
                 let sign = hit.effect == .veto ? "veto" : String(format: "%+.1f", hit.weight)
                 let words = hit.matched.isEmpty ? "(none of its words occur)" : hit.matched.joined(separator: ", ")
                 lines.append("           rule \(hit.name) [\(sign)]: \(words)")
+            }
+            for name in verdict.unfinishedRules {
+                lines.append("           rule \(name): stopped at its work bound, counted as not matched")
             }
             for doc in verdict.similar {
                 lines.append("           similar \(doc.document) \(String(format: "%.2f", doc.score)): \(doc.terms.joined(separator: ", "))")

@@ -74,6 +74,19 @@ import Testing
         #expect(found.contains { $0.keyPath == "rules[2].effect" && $0.message.contains("raise, lower or veto") })
     }
 
+    /// Rules that overflowed the stack (nesting) or were too big to be meant (operators) while
+    /// check-config parsed them.
+    @Test(arguments: [
+        (String(repeating: "(", count: 20_000) + "drill" + String(repeating: ")", count: 20_000),
+         "column 65: parentheses and NOTs are nested more than 64 deep; write the query flatter"),
+        (Array(repeating: "drill", count: 5_001).joined(separator: " OR "),
+         "column 9001: the query has more than 2000 words and operators; split it into several rules"),
+    ])
+    func hostileRulesAreErrorsWithTheirColumn(query: String, expected: String) {
+        let found = problems("[[rules]]\nname = \"hostile\"\nquery = \"\(query)\"\n")
+        #expect(found.map(\.description) == ["drillwatch.toml:3: error: rules[0].query: rule 'hostile': \(expected)"])
+    }
+
     @Test func invalidTOMLGivesItsLine() {
         let found = problems("""
             [classifier]
