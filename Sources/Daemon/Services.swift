@@ -260,8 +260,8 @@ public struct ReloadService: Service {
         self.validator = validator
     }
 
-    /// nil when `path` passed the validator (or there is none), else what it said.
-    func validateApart(_ path: String) async -> String? {
+    /// nil when `path` passed `validator` (or there is none), else what went wrong.
+    public static func validateApart(_ path: String, with validator: [String]?) async -> String? {
         guard let validator else { return nil }
         let outcome = await ChildProcess.run(validator + [path], timeout: .seconds(60), stderrLimit: 2000)
         switch outcome.termination {
@@ -280,7 +280,7 @@ public struct ReloadService: Service {
             for await _ in signals {
                 let file = config.current.settings.file
                 notifier.reloading()
-                if let problem = await validateApart(file.path) {
+                if let problem = await Self.validateApart(file.path, with: validator) {
                     logger.error("reload refused; the running configuration stays", metadata: ["error": "\(problem)"])
                     notifier.ready(status: "configuration \(config.current.generation)")
                     continue

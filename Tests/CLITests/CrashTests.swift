@@ -103,6 +103,39 @@ import Glibc
         #expect(leftovers.count <= 2, "temporary files left: \(leftovers)")
     }
 
+    /// The same kills with a hook configured: every alert reaches the hook at least once, and
+    /// a second delivery of one alert only ever follows a kill (between the hook's success and
+    /// its mark in the outbox) — never two deliveries in one uninterrupted pass.
+    @Test func killedScansHookEveryAlert() throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-crash-hook-\(UUID())")
+        let hooked = folder.appendingPathComponent("hooked")
+        try FileManager.default.createDirectory(at: hooked, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let feeds = (0..<4).map { "[[feeds]]\nname = \"feed\($0)\"\nurl = \"\(server.baseURL)/\($0).xml\"\n" }
+        let config = try ClassifyCommands.writeConfig(in: folder, feeds.joined() + """
+            [hooks]
+            command = ["/bin/sh", "-c", "cat > \(hooked.path)/.part.$$ && mv \(hooked.path)/.part.$$ \(hooked.path)/$$-$(date +%s%N).json"]
+            """).path
+        let kills = try Self.killRepeatedly(["scan", "--config", config], times: 20, maxDelay: 0.6)
+        let final = try InspectCommand.run(["scan", "--config", config])
+        #expect(final.status == 0, "\(final.stderr)")
+
+        var deliveries: [String: Int] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: hooked.path) where name.hasSuffix(".json") {
+            let data = try Data(contentsOf: hooked.appendingPathComponent(name))
+            let alert = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            deliveries[try #require(alert["id"] as? String), default: 0] += 1
+        }
+        let alerts = Set(Self.alerts(in: folder).keys.map { String($0.dropLast(".json".count)) })
+        #expect(alerts.count >= 20)
+        #expect(Set(deliveries.keys) == alerts)
+        let repeated = deliveries.values.reduce(0) { $0 + $1 - 1 }
+        #expect(repeated <= kills, "\(repeated) repeated deliveries after \(kills) kills")
+        print("hook crash test: \(kills) scans killed, \(alerts.count) alerts, all hooked, \(repeated) delivered again after a kill")
+    }
+
     /// `drillwatch digest` killed with SIGKILL at random moments: whatever digest files exist
     /// afterwards are whole (the JSON parses, the page is complete), and the next run writes all.
     @Test func killedDigestLeavesNoHalfFile() throws {

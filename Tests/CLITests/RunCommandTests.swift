@@ -48,6 +48,81 @@ import Glibc
         }
     }
 
+    /// `drillwatch run --config config` with a test notification socket; its log in `run.log`.
+    static func start(_ config: URL, in folder: URL) throws -> (Process, NotifySocket, URL) {
+        let notify = try NotifySocket()
+        let process = Process()
+        process.executableURL = InspectCommand.executable
+        process.arguments = ["run", "--config", config.path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = notify.path
+        environment["WATCHDOG_USEC"] = "1000000"
+        process.environment = environment
+        // The log goes to a file: a pipe nobody reads until the end could fill up and stall it.
+        let logFile = folder.appendingPathComponent("run.log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return (process, notify, logFile)
+    }
+
+    /// A hook that stalls (and leaves a child holding its streams) and a reload with a
+    /// configuration that crashed the parser: the daemon stays up on its old configuration,
+    /// stops the hook's process group at the timeout, and stops at once on SIGTERM.
+    @Test func aStallingHookAndAHostileReloadDoNotTakeTheDaemonDown() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-run-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pids = folder.appendingPathComponent("hook-pids")
+        let config = try ClassifyCommands.writeConfig(in: folder, """
+            retention_days = 0
+            [[feeds]]
+            name = "demo"
+            url = "\(ClassifyCommands.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path)"
+            [hooks]
+            command = ["/bin/sh", "-c", "cat > /dev/null; sleep 60 & echo $! >> \(pids.path); wait"]
+            command_timeout_seconds = 2
+            """)
+        let (process, notify, logFile) = try Self.start(config, in: folder)
+        defer { if process.isRunning { process.terminate() } }
+        #expect(notify.wait(seconds: 20) { $0.contains("READY=1") }.contains { $0.contains("READY=1") })
+
+        // The hooks run and are stopped at their timeout, children included.
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, !((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").contains("its process group was stopped") {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let hookPids = ((try? String(contentsOf: pids, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }
+        #expect(!hookPids.isEmpty)
+        Thread.sleep(forTimeInterval: 1)
+        for pid in hookPids.prefix(1) {
+            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2).first
+            #expect(state == nil || state == "Z", "the hook's child \(pid) is still running")
+        }
+
+        // A base loop and a rule 20,000 parentheses deep: both refused, the daemon goes on.
+        let loopA = folder.appendingPathComponent("a.toml"), loopB = folder.appendingPathComponent("b.toml")
+        try "base = \"b.toml\"\n".write(to: loopA, atomically: true, encoding: .utf8)
+        try "base = \"a.toml\"\n".write(to: loopB, atomically: true, encoding: .utf8)
+        let original = try String(contentsOf: config, encoding: .utf8)
+        let deep = String(repeating: "(", count: 20_000) + "drill" + String(repeating: ")", count: 20_000)
+        for hostile in ["base = \"a.toml\"\n", original + "\n[[rules]]\nname = \"deep\"\nquery = \"\(deep)\"\nweight = 1\n"] {
+            try hostile.write(to: config, atomically: true, encoding: .utf8)
+            kill(process.processIdentifier, SIGHUP)
+            #expect(notify.wait(seconds: 20) { $0.contains("READY=1") }.contains { $0.contains("READY=1") })
+            #expect(process.isRunning)
+        }
+        let refusals = try String(contentsOf: logFile, encoding: .utf8).components(separatedBy: "reload refused").count - 1
+        #expect(refusals == 2)
+
+        // SIGTERM while hooks are being delivered: out within seconds, not after the hooks.
+        let stopAt = Date()
+        process.terminate()
+        process.waitUntilExit()
+        #expect(Date().timeIntervalSince(stopAt) < 10)
+    }
+
     @Test func notifiesReloadsAndStops() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-run-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -59,21 +134,7 @@ import Glibc
             url = "\(ClassifyCommands.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path)"
             """)
 
-        let notify = try NotifySocket()
-        let process = Process()
-        process.executableURL = InspectCommand.executable
-        process.arguments = ["run", "--config", config.path]
-        var environment = ProcessInfo.processInfo.environment
-        environment["NOTIFY_SOCKET"] = notify.path
-        environment["WATCHDOG_USEC"] = "1000000"
-        process.environment = environment
-        // The log goes to a file: a pipe nobody reads until the end could fill up and stall it.
-        let logFile = folder.appendingPathComponent("run.log")
-        #expect(FileManager.default.createFile(atPath: logFile.path, contents: nil))
-        let errors = try FileHandle(forWritingTo: logFile)
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
+        let (process, notify, logFile) = try Self.start(config, in: folder)
         defer { if process.isRunning { process.terminate() } }
 
         let started = notify.wait(seconds: 20) { $0.contains("READY=1") }
@@ -111,7 +172,6 @@ import Glibc
         #expect(process.terminationStatus == 0)
         let stopping = notify.wait(seconds: 2) { $0.contains("STOPPING=1") }
         #expect(stopping.contains { $0.contains("STOPPING=1") })
-        try errors.close()
         let log = try String(contentsOf: logFile, encoding: .utf8)
         #expect(log.contains("configuration reloaded"))
         #expect(log.contains("drillwatch stopped"))

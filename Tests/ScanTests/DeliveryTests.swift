@@ -1,4 +1,5 @@
 import Foundation
+import Daemon
 import Locking
 import Model
 import Pipeline
@@ -199,6 +200,14 @@ import Testing
         let outcome = await ChildProcess.run(["/bin/sh", "-c", "wc -c >&2"], input: input, timeout: .seconds(10))
         #expect(outcome.termination == .exited(0))
         #expect(outcome.stderr == "1048576")
+    }
+
+    @Test func aReloadCheckThatCrashesIsARefusalNotACrash() async throws {
+        let crash = try #require(await ReloadService.validateApart("x.toml", with: ["/bin/sh", "-c", "kill -SEGV $$", "sh"]))
+        #expect(crash.contains("crashed the checker (signal 11)"), "\(crash)")
+        let refused = try #require(await ReloadService.validateApart("x.toml", with: ["/bin/sh", "-c", "echo 'x.toml:1: error: base: loop' >&2; exit 2", "sh"]))
+        #expect(refused == "x.toml:1: error: base: loop")
+        #expect(await ReloadService.validateApart("x.toml", with: ["/bin/true"]) == nil)
     }
 
     @Test func aProgramThatIsNotThereIsReported() async {
