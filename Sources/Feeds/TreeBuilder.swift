@@ -8,6 +8,9 @@ final class TreeBuilder: XMLEventHandler {
     private var stack: [Element] = []
     private var entryStart: Int?
     private(set) var root: Element?
+    /// Entries begun so far, delivered or still open.
+    private(set) var entriesStarted = 0
+    var hasOpenEntry: Bool { entryStart != nil }
     /// Set when the root is Atom's `feed`: its unnamespaced children are Atom elements too.
     private var rootIsAtom = false
     private let onEntry: (Element) -> Void
@@ -56,6 +59,7 @@ final class TreeBuilder: XMLEventHandler {
 
         if entryStart == nil, isEntry(element), !stack.isEmpty {
             entryStart = stack.count
+            entriesStarted += 1
         } else if let parent {
             parent.append(element)
         }
@@ -89,6 +93,15 @@ final class TreeBuilder: XMLEventHandler {
     func finish() {
         skippedDepth = 0
         while !stack.isEmpty { endElement() }
+    }
+
+    /// Forgets the entry being built: libxml2 stopped inside it, so it is incomplete, and an
+    /// incomplete entry would be keyed and alerted on with the wrong identity or text.
+    func abandonOpenEntry() {
+        guard let start = entryStart else { return }
+        stack.removeSubrange(start...)
+        skippedDepth = 0
+        entryStart = nil
     }
 
     private func isEntry(_ element: Element) -> Bool {
