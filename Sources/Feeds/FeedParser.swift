@@ -73,11 +73,17 @@ public enum FeedParser {
         guard let first = bytes.first(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }) else {
             throw FeedError.empty
         }
+        // Every reader's entries pass here: control characters (ESC, CSI, C1) leave them once,
+        // whatever the format (CDATA, JSON strings, base64 content).
+        func deliver(_ entry: FeedEntry) { onEntry(entry.withoutControlCharacters()) }
         let mediaType = DocumentEncoding.parseContentType(source.contentType).0 ?? ""
-        if first == UInt8(ascii: "{") || mediaType.hasSuffix("json") {
-            return try JSONFeedReader.parse(bytes, source: source, onEntry: onEntry)
+        var document = if first == UInt8(ascii: "{") || mediaType.hasSuffix("json") {
+            try JSONFeedReader.parse(bytes, source: source, onEntry: deliver)
+        } else {
+            try parseXML(bytes, source: source, chunkSize: max(1, chunkSize), onEntry: deliver)
         }
-        return try parseXML(bytes, source: source, chunkSize: max(1, chunkSize), onEntry: onEntry)
+        document.feed = document.feed.withoutControlCharacters()
+        return document
     }
 
     private static func parseXML(
