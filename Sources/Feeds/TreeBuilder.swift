@@ -57,7 +57,14 @@ final class TreeBuilder: XMLEventHandler {
             rootIsAtom = true
         }
 
-        if entryStart == nil, isEntry(element), !stack.isEmpty {
+        if isEntry(element), !stack.isEmpty {
+            if let start = entryStart {
+                // An entry inside an entry is never meant: the previous one left an element
+                // open (`<br>` in an RSS description) and libxml2 nests the rest of the feed in
+                // it. That entry is complete; it goes now, and its open elements stay on the
+                // stack only to match libxml2's end tags.
+                onEntry(stack[start])
+            }
             entryStart = stack.count
             entriesStarted += 1
         } else if let parent {

@@ -94,6 +94,21 @@ import Testing
         }
     }
 
+    /// libxml2 recovers from `<br>` by nesting every later element inside it.
+    @Test(arguments: Format.allCases)
+    func unclosedElementDoesNotSwallowLaterEntries(_ format: Format) throws {
+        for body in ["Hello<br>world", "a <x y=\"\u{FFFE}\"/> b"] {
+            for chunkSize in Self.chunkSizes {
+                let document = try Self.parse(format.feed(firstEntryBody: Array(body.utf8)), chunkSize: chunkSize)
+                let context = Comment(rawValue: "\(body), chunks of \(chunkSize)")
+                #expect(document.entries.map(\.title) == ["First", "Second drill", "Third"], context)
+                #expect(document.bozo, context)
+            }
+        }
+        let document = try Self.parse(format.feed(firstEntryBody: Array("Hello<br>world".utf8)), chunkSize: .max)
+        #expect(document.entries.first?.text.contains("world") == true)
+    }
+
     @Test(arguments: Format.allCases)
     func repeatedHaltsAreEachSkipped(_ format: Format) throws {
         let broken = format.entry("Broken", body: Array("a <\u{00AB}b\u{00BB}".utf8))
