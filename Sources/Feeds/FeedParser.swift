@@ -73,11 +73,17 @@ public enum FeedParser {
         guard let first = bytes.first(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }) else {
             throw FeedError.empty
         }
+        // Every reader's entries pass here: control characters (ESC, CSI, C1) leave them once,
+        // whatever the format (CDATA, JSON strings, base64 content).
+        func deliver(_ entry: FeedEntry) { onEntry(entry.withoutControlCharacters()) }
         let mediaType = DocumentEncoding.parseContentType(source.contentType).0 ?? ""
-        if first == UInt8(ascii: "{") || mediaType.hasSuffix("json") {
-            return try JSONFeedReader.parse(bytes, source: source, onEntry: onEntry)
+        var document = if first == UInt8(ascii: "{") || mediaType.hasSuffix("json") {
+            try JSONFeedReader.parse(bytes, source: source, onEntry: deliver)
+        } else {
+            try parseXML(bytes, source: source, chunkSize: max(1, chunkSize), onEntry: deliver)
         }
-        return try parseXML(bytes, source: source, chunkSize: max(1, chunkSize), onEntry: onEntry)
+        document.feed = document.feed.withoutControlCharacters()
+        return document
     }
 
     private static func parseXML(
@@ -90,35 +96,25 @@ public enum FeedParser {
         var reader: FeedReader?
         // The entry callback escapes into the builder but never outlives this call.
         try withoutActuallyEscaping(onEntry) { onEntry throws(FeedError) in
-            let builder = TreeBuilder(documentBase: source.documentBase) { element in
-                if let reader { onEntry(reader.entry(element)) }
-            }
-            builder.onRoot = { root in
-                let (format, version) = FeedReader.version(ofRoot: root)
-                reader = FeedReader(format: format)
-                document.version = version
-            }
-            let parser = XMLStreamParser(handler: builder)
-            var repair = XMLRepair()
-            var repaired: [UInt8] = []
-            decoded.bytes.withUnsafeBufferPointer { input in
-                var start = 0
-                while true {
-                    var end = min(input.count, start + chunkSize)
-                    var isLast = end == input.count
-                    repaired.removeAll(keepingCapacity: true)
-                    var used = repair.process(UnsafeBufferPointer(rebasing: input[start..<end]), isLast: isLast, into: &repaired)
-                    // An unfinished construct at the end of a chunk (`&nbs`) is decided once
-                    // more input is there; `process` left it unconsumed.
-                    while used == 0 && !isLast {
-                        end = min(input.count, end + chunkSize)
-                        isLast = end == input.count
-                        used = repair.process(UnsafeBufferPointer(rebasing: input[start..<end]), isLast: isLast, into: &repaired)
-                    }
-                    repaired.withUnsafeBytes { parser.parse($0, isLast: isLast) }
-                    start += used
-                    if isLast { break }
+            func makeBuilder() -> TreeBuilder {
+                let builder = TreeBuilder(documentBase: source.documentBase) { element in
+                    if let reader { onEntry(reader.entry(element)) }
                 }
+                builder.onRoot = { root in
+                    // A resumed reading meets the root again; the first meeting decides.
+                    guard reader == nil else { return }
+                    let (format, version) = FeedReader.version(ofRoot: root)
+                    reader = FeedReader(format: format)
+                    document.version = version
+                }
+                return builder
+            }
+            let builder = makeBuilder()
+            let parser = XMLStreamParser(handler: builder)
+            var repair = XMLRepair(marking: entryNames)
+            let recovery = decoded.bytes.withUnsafeBufferPointer { input in
+                push(input, repairing: &repair, to: parser, chunkSize: chunkSize, endsDocument: true)
+                return resume(after: parser, builder, in: input, marks: repair.marks, chunkSize: chunkSize, makeBuilder: makeBuilder)
             }
             builder.finish()
 
@@ -132,14 +128,111 @@ public enum FeedParser {
             document.feed = reader.feedInfo(root: root, contentLanguage: source.headers["content-language"])
 
             let problems = [
+                recovery.reason,
                 decoded.problem,
                 repair.firstRepair,
-                builder.tooDeep ? "elements nested deeper than \(TreeBuilder.maxDepth) levels were flattened" : nil,
+                builder.tooDeep || recovery.tooDeep
+                    ? "elements nested deeper than \(TreeBuilder.maxDepth) levels were flattened" : nil,
                 parser.isWellFormed ? nil : (parser.diagnostics.first?.description ?? "not well-formed"),
             ].compactMap { $0 }
             document.bozo = !problems.isEmpty
             document.bozoReason = problems.first
         }
         return document
+    }
+
+    /// Repairs `input` and pushes it to `parser`, `chunkSize` bytes at a time; libxml2 is told
+    /// that the document ends with the last chunk when `endsDocument`.
+    private static func push(
+        _ input: UnsafeBufferPointer<UInt8>, repairing repair: inout XMLRepair, to parser: XMLStreamParser,
+        chunkSize: Int, endsDocument: Bool
+    ) {
+        var repaired: [UInt8] = []
+        var start = 0
+        while true {
+            var end = min(input.count, start + chunkSize)
+            var isLast = end == input.count
+            repaired.removeAll(keepingCapacity: true)
+            var used = repair.process(UnsafeBufferPointer(rebasing: input[start..<end]), isLast: isLast, into: &repaired)
+            // An unfinished construct at the end of a chunk (`&nbs`) is decided once
+            // more input is there; `process` left it unconsumed.
+            while used == 0 && !isLast {
+                end = min(input.count, end + chunkSize)
+                isLast = end == input.count
+                used = repair.process(UnsafeBufferPointer(rebasing: input[start..<end]), isLast: isLast, into: &repaired)
+            }
+            // A halted libxml2 ignores input; the repair still runs, to mark the later entries.
+            if !parser.hasStopped {
+                repaired.withUnsafeBytes { parser.parse($0, isLast: isLast && endsDocument) }
+            }
+            start += used
+            if isLast { break }
+        }
+    }
+
+    // MARK: - Resuming after libxml2 stops
+
+    /// The elements a resumed reading may start at (any prefix).
+    private static let entryNames = ["item", "entry"]
+    /// How many times one document is read again; each reading repeats the rest of the
+    /// document, so a feed of broken entries must not cost quadratic time.
+    static let maxResumes = 16
+
+    /// What the resumed readings found.
+    private struct Recovery {
+        /// Why the first reading stopped, naming the entry: for `bozoReason`.
+        var reason: String?
+        var tooDeep = false
+    }
+
+    /// libxml2 stops reading for good on some errors (content after the root element, an
+    /// invalid element name): every later entry would be lost. When an entry starts after
+    /// the last event libxml2 delivered, a fresh parser reads the prologue (everything before
+    /// the first entry, so that the root and its namespaces are known) and then the document
+    /// from that entry on; again, a bounded number of times, if it stops again. The entry
+    /// libxml2 stopped in is dropped; no other is read twice, since nothing after the last
+    /// event was delivered.
+    private static func resume(
+        after firstParser: XMLStreamParser, _ firstBuilder: TreeBuilder, in input: UnsafeBufferPointer<UInt8>,
+        marks: [XMLRepair.Mark], chunkSize: Int, makeBuilder: () -> TreeBuilder
+    ) -> Recovery {
+        var recovery = Recovery()
+        guard let firstEntry = marks.first else { return recovery }
+        var parser = firstParser
+        var builder = firstBuilder
+        var stoppedAt = parser.lastEventOffset
+        var entriesBefore = 0
+        for _ in 0..<maxResumes {
+            // Stopped in the prologue, which every reading repeats: nothing to resume. An entry
+            // starting right at the last event's offset (just past an end tag's `>`) was not read.
+            guard stoppedAt >= firstEntry.output, let next = marks.first(where: { $0.output >= stoppedAt }) else { break }
+            entriesBefore += builder.entriesStarted
+            recovery.reason = recovery.reason ?? stopReason(parser, builder, entries: entriesBefore)
+            builder.abandonOpenEntry()
+            if builder !== firstBuilder { builder.finish() }
+
+            builder = makeBuilder()
+            parser = XMLStreamParser(handler: builder)
+            var prologueRepair = XMLRepair()
+            push(UnsafeBufferPointer(rebasing: input[..<firstEntry.input]), repairing: &prologueRepair, to: parser,
+                 chunkSize: chunkSize, endsDocument: false)
+            var restRepair = XMLRepair()
+            push(UnsafeBufferPointer(rebasing: input[next.input...]), repairing: &restRepair, to: parser,
+                 chunkSize: chunkSize, endsDocument: true)
+            recovery.tooDeep = recovery.tooDeep || builder.tooDeep
+            // The repair is deterministic, so this reading's bytes are the document's bytes
+            // before `firstEntry` and from `next` on. At least one byte on: `next` was tried.
+            stoppedAt = next.output + max(1, parser.lastEventOffset - firstEntry.output)
+        }
+        if builder !== firstBuilder { builder.finish() }
+        return recovery
+    }
+
+    /// "item 3 could not be read: line 9, column 40: StartTag: invalid element name".
+    private static func stopReason(_ parser: XMLStreamParser, _ builder: TreeBuilder, entries: Int) -> String {
+        let problem = parser.problemAfterLastEvent?.description ?? "libxml2 stopped reading"
+        if builder.hasOpenEntry { return "item \(entries) could not be read: \(problem)" }
+        if entries == 0 { return "the document could not be read before its first item: \(problem)" }
+        return "the document could not be read after item \(entries): \(problem)"
     }
 }

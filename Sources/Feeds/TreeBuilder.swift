@@ -8,6 +8,9 @@ final class TreeBuilder: XMLEventHandler {
     private var stack: [Element] = []
     private var entryStart: Int?
     private(set) var root: Element?
+    /// Entries begun so far, delivered or still open.
+    private(set) var entriesStarted = 0
+    var hasOpenEntry: Bool { entryStart != nil }
     /// Set when the root is Atom's `feed`: its unnamespaced children are Atom elements too.
     private var rootIsAtom = false
     private let onEntry: (Element) -> Void
@@ -54,8 +57,16 @@ final class TreeBuilder: XMLEventHandler {
             rootIsAtom = true
         }
 
-        if entryStart == nil, isEntry(element), !stack.isEmpty {
+        if isEntry(element), !stack.isEmpty {
+            if let start = entryStart {
+                // An entry inside an entry is never meant: the previous one left an element
+                // open (`<br>` in an RSS description) and libxml2 nests the rest of the feed in
+                // it. That entry is complete; it goes now, and its open elements stay on the
+                // stack only to match libxml2's end tags.
+                onEntry(stack[start])
+            }
             entryStart = stack.count
+            entriesStarted += 1
         } else if let parent {
             parent.append(element)
         }
@@ -89,6 +100,15 @@ final class TreeBuilder: XMLEventHandler {
     func finish() {
         skippedDepth = 0
         while !stack.isEmpty { endElement() }
+    }
+
+    /// Forgets the entry being built: libxml2 stopped inside it, so it is incomplete, and an
+    /// incomplete entry would be keyed and alerted on with the wrong identity or text.
+    func abandonOpenEntry() {
+        guard let start = entryStart else { return }
+        stack.removeSubrange(start...)
+        skippedDepth = 0
+        entryStart = nil
     }
 
     private func isEntry(_ element: Element) -> Bool {

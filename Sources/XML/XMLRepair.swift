@@ -9,14 +9,27 @@ import CLibXML2
 /// - the five XML entities → `&#38;` `&#60;` `&#62;` `&#34;` `&#39;` (not a repair);
 /// - an HTML named entity (HTML 4's table, from libxml2) → its code point (a repair);
 /// - any other name, or a bare `&` → a literal ampersand (a repair, text kept);
-/// - a `<` that cannot start markup → `&#60;`; C0 control characters and NUL → a space;
+/// - a `<` that cannot start markup → `&#60;`;
+/// - C0 control characters and NUL → a space, wherever they are: text, tags, attribute values,
+///   CDATA sections, comments and processing instructions (libxml2 stops reading the whole
+///   document at a control character inside CDATA, so every later entry would be lost);
 /// - the DOCTYPE declaration is removed, so no entity is ever declared (billion laughs and
 ///   external entities become inert text, not expansions or file reads).
-/// CDATA sections, comments and processing instructions pass through untouched.
+/// CDATA sections, comments and processing instructions are otherwise copied as they are.
+///
+/// It also records where the start tags of chosen elements begin (`item`, `entry`), so that a
+/// caller can resume after the entry libxml2 could not read.
 ///
 /// Input must be UTF-8. It works on chunks: `process` consumes what it can decide on and
 /// leaves an incomplete construct at the end of a non-final chunk for the next call.
 public struct XMLRepair {
+    /// Where a recorded start tag's `<` is, in the input and in the repaired output (counted
+    /// from the first byte given to `process`).
+    public struct Mark: Sendable, Equatable {
+        public var input: Int
+        public var output: Int
+    }
+
     private enum State {
         case start, text, tag(quote: UInt8), comment, cdata, pi, doctype(depth: Int, quote: UInt8)
     }
@@ -28,12 +41,33 @@ public struct XMLRepair {
     public private(set) var repaired = false
     /// The first repair made, for the user: "undeclared entity &nbsp;".
     public private(set) var firstRepair: String?
+    /// The start tags of the elements named at `init` (any prefix), in document order.
+    public private(set) var marks: [Mark] = []
+    private let markedNames: [[UInt8]]
+    /// Bytes consumed and produced by earlier calls to `process`, for `marks`.
+    private var inputBefore = 0
+    private var outputBefore = 0
+    /// A start tag's qualified name longer than this is never a marked element.
+    private static let maxMarkedName = 64
 
-    public init() {}
+    /// `marking` names the elements (local names, any prefix) whose start tags are recorded.
+    public init(marking names: [String] = []) {
+        markedNames = names.map { Array($0.utf8) }
+    }
 
     /// Processes `input`, appending repaired bytes to `output`; returns how many input bytes
     /// were consumed (all of them when `isLast`).
     public mutating func process(_ input: UnsafeBufferPointer<UInt8>, isLast: Bool, into output: inout [UInt8]) -> Int {
+        let outputStart = output.count
+        let used = repair(input, isLast: isLast, into: &output)
+        inputBefore += used
+        outputBefore += output.count - outputStart
+        return used
+    }
+
+    private mutating func repair(_ input: UnsafeBufferPointer<UInt8>, isLast: Bool, into output: inout [UInt8]) -> Int {
+        // Offsets in `marks` are counted from the first call; this call's output starts here.
+        let outputBase = outputBefore - output.count
         var i = 0
         let n = input.count
         output.reserveCapacity(output.count + n + n / 16)
@@ -53,8 +87,7 @@ public struct XMLRepair {
                 var j = i
                 while j < n {
                     let byte = input[j]
-                    if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == 0xC2
-                        || (byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D) {
+                    if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == 0xC2 || Self.isControl(byte) {
                         break
                     }
                     j += 1
@@ -67,7 +100,10 @@ public struct XMLRepair {
                     guard let used = reference(input, at: i, isLast: isLast, into: &output) else { return i }
                     i += used
                 } else if byte == UInt8(ascii: "<") {
+                    guard let marked = startsMarkedElement(input, at: i, isLast: isLast) else { return i }
+                    let mark = Mark(input: inputBefore + i, output: outputBase + output.count)
                     guard let used = markupStart(input, at: i, isLast: isLast, into: &output) else { return i }
+                    if marked, case .tag = state { marks.append(mark) }
                     i += used
                 } else if byte == 0xC2 {
                     // U+0080–U+009F (UTF-8 C2 80–C2 9F) in text is windows-1252 punctuation
@@ -98,7 +134,12 @@ public struct XMLRepair {
                     } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
                         state = .tag(quote: byte)
                     }
-                    output.append(byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D ? 0x20 : byte)
+                    if Self.isControl(byte) {
+                        output.append(0x20)
+                        note("control character \(byte) in a tag")
+                    } else {
+                        output.append(byte)
+                    }
                     i += 1
                 } else if byte == quote {
                     state = .tag(quote: 0)
@@ -111,7 +152,7 @@ public struct XMLRepair {
                     output.append(contentsOf: Self.ltReference)
                     note("'<' in an attribute value")
                     i += 1
-                } else if byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D {
+                } else if Self.isControl(byte) {
                     output.append(0x20)
                     note("control character \(byte) in an attribute")
                     i += 1
@@ -121,11 +162,11 @@ public struct XMLRepair {
                 }
 
             case .comment:
-                i = copyUntil(Self.commentEnd, input, from: i, into: &output)
+                i = copyUntil(Self.commentEnd, in: "a comment", input, from: i, into: &output)
             case .cdata:
-                i = copyUntil(Self.cdataEnd, input, from: i, into: &output)
+                i = copyUntil(Self.cdataEnd, in: "a CDATA section", input, from: i, into: &output)
             case .pi:
-                i = copyUntil(Self.piEnd, input, from: i, into: &output)
+                i = copyUntil(Self.piEnd, in: "a processing instruction", input, from: i, into: &output)
 
             case .doctype(let depth, let quote):
                 // Dropped entirely, internal subset included.
@@ -155,17 +196,33 @@ public struct XMLRepair {
     private static let ltReference = Array("&#60;".utf8)
     private static let ampReference = Array("&#38;".utf8)
 
-    private mutating func note(_ repair: String) {
-        repaired = true
-        if firstRepair == nil { firstRepair = repair }
+    /// C0 controls and NUL; tab, line feed and carriage return are XML characters.
+    private static func isControl(_ byte: UInt8) -> Bool {
+        byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D
     }
 
-    /// Copies bytes up to and including `delimiter`, then returns to text.
-    private mutating func copyUntil(_ delimiter: [UInt8], _ input: UnsafeBufferPointer<UInt8>, from start: Int, into output: inout [UInt8]) -> Int {
+    private mutating func note(_ repair: @autoclosure () -> String) {
+        repaired = true
+        if firstRepair == nil { firstRepair = repair() }
+    }
+
+    /// Copies bytes up to and including `delimiter`, then returns to text. A control
+    /// character becomes a space, as in text: libxml2 rejects it in these constructs too.
+    private mutating func copyUntil(
+        _ delimiter: [UInt8], in construct: String, _ input: UnsafeBufferPointer<UInt8>, from start: Int,
+        into output: inout [UInt8]
+    ) -> Int {
         var i = start
+        var copied = start
         while i < input.count {
             let byte = input[i]
             i += 1
+            if Self.isControl(byte) {
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copied..<(i - 1)]))
+                output.append(0x20)
+                copied = i
+                note("control character \(byte) in \(construct)")
+            }
             if byte == delimiter[closeMatched] {
                 closeMatched += 1
                 if closeMatched == delimiter.count {
@@ -177,8 +234,29 @@ public struct XMLRepair {
                 closeMatched = byte == delimiter[0] ? 1 : 0
             }
         }
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<i]))
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copied..<i]))
         return i
+    }
+
+    /// Whether the `<` at `i` begins a start tag of a marked element; nil when more input is
+    /// needed to tell.
+    private func startsMarkedElement(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool) -> Bool? {
+        guard !markedNames.isEmpty else { return false }
+        // The qualified name ends at white space, `>` or `/`; its local name follows the last `:`.
+        var end = i + 1
+        var localStart = end
+        while end < input.count && end - i <= Self.maxMarkedName {
+            let byte = input[end]
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == UInt8(ascii: ">")
+                || byte == UInt8(ascii: "/") {
+                break
+            }
+            if byte == UInt8(ascii: ":") { localStart = end + 1 }
+            end += 1
+        }
+        if end == input.count && !isLast && end - i <= Self.maxMarkedName { return nil }
+        let local = UnsafeBufferPointer(rebasing: input[localStart..<end])
+        return markedNames.contains { $0.elementsEqual(local) }
     }
 
     /// Handles `<` in text. Returns bytes consumed, or nil when more input is needed.

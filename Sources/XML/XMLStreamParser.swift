@@ -39,6 +39,11 @@ public final class XMLStreamParser {
     private var sax: UnsafeMutablePointer<xmlSAXHandler>
 
     public private(set) var diagnostics: [XMLDiagnostic] = []
+    /// How far into the input (bytes) libxml2 was at its last event: once it stops reading,
+    /// nothing after this point reached the handler.
+    public private(set) var lastEventOffset = 0
+    /// The first problem libxml2 reported after its last event: why it stopped, if it did.
+    public private(set) var problemAfterLastEvent: XMLDiagnostic?
     /// libxml2 stops counting after this many diagnostics; a hostile feed can produce millions.
     public static let maxDiagnostics = 20
 
@@ -78,15 +83,30 @@ public final class XMLStreamParser {
         _ = xmlParseChunk(context, base, Int32(bytes.count), isLast ? 1 : 0)
     }
 
+    /// True when libxml2 gave up on the document (`xmlHaltParser`: content after the root
+    /// element, an invalid element name): it ignores whatever is pushed after that.
+    public var hasStopped: Bool {
+        // In recovery mode a fatal error leaves `disableSAX` alone; only a halt sets it.
+        context.pointee.disableSAX != 0
+    }
+
     /// False when libxml2 found the document not well-formed (it recovered what it could).
     public var isWellFormed: Bool { context.pointee.wellFormed != 0 && context.pointee.nsWellFormed != 0 }
 
     fileprivate func record(_ error: UnsafePointer<xmlError>) {
-        guard diagnostics.count < XMLStreamParser.maxDiagnostics else { return }
+        let isAfterEvent = problemAfterLastEvent == nil
+        guard isAfterEvent || diagnostics.count < XMLStreamParser.maxDiagnostics else { return }
         let message = error.pointee.message.map { String(cString: $0) }?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "error \(error.pointee.code)"
-        diagnostics.append(XMLDiagnostic(
-            line: Int(error.pointee.line), column: Int(error.pointee.int2), message: message))
+        let diagnostic = XMLDiagnostic(line: Int(error.pointee.line), column: Int(error.pointee.int2), message: message)
+        if isAfterEvent { problemAfterLastEvent = diagnostic }
+        if diagnostics.count < XMLStreamParser.maxDiagnostics { diagnostics.append(diagnostic) }
+    }
+
+    /// Called before each event reaches the handler.
+    fileprivate func noteEvent() {
+        lastEventOffset = Int(xmlByteConsumed(context))
+        problemAfterLastEvent = nil
     }
 
     // MARK: - SAX callbacks
@@ -96,6 +116,7 @@ public final class XMLStreamParser {
         sax.pointee.startElementNs = { context, localName, prefix, uri, _, _, attributeCount, _, attributes in
             guard let context, let localName else { return }
             let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
+            box.parser?.noteEvent()
             var list: [XMLAttribute] = []
             if let attributes, attributeCount > 0 {
                 list.reserveCapacity(Int(attributeCount))
@@ -125,11 +146,14 @@ public final class XMLStreamParser {
         }
         sax.pointee.endElementNs = { context, _, _, _ in
             guard let context else { return }
-            Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue().handler.endElement()
+            let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
+            box.parser?.noteEvent()
+            box.handler.endElement()
         }
         sax.pointee.characters = { context, text, length in
             guard let context, let text, length > 0 else { return }
             let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
+            box.parser?.noteEvent()
             box.handler.characters(String(decoding: UnsafeBufferPointer(start: text, count: Int(length)), as: UTF8.self))
         }
         sax.pointee.cdataBlock = sax.pointee.characters

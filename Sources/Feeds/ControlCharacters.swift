@@ -1,0 +1,49 @@
+extension String {
+    /// The string without C0 control characters (tab and line feed kept: text keeps its
+    /// paragraphs; a carriage return becomes a line feed) and without C1 controls
+    /// (U+0080–U+009F). ESC, CSI and OSC would otherwise reach a terminal or a log as commands.
+    /// Bidi controls are not touched: they are legitimate in stored text.
+    var withoutControlCharacters: String {
+        // Fast path: in UTF-8, C0 controls are single bytes and C1 controls start with C2.
+        guard utf8.contains(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A) || $0 == 0xC2 }) else { return self }
+        var kept = String.UnicodeScalarView()
+        var afterCarriageReturn = false
+        for scalar in unicodeScalars {
+            defer { afterCarriageReturn = scalar == "\r" }
+            switch scalar.value {
+            case 0x0D: kept.append("\n")
+            case 0x0A where afterCarriageReturn: continue
+            case 0x09, 0x0A: kept.append(scalar)
+            case 0x00..<0x20, 0x80...0x9F: continue
+            default: kept.append(scalar)
+            }
+        }
+        return String(kept)
+    }
+}
+
+extension FeedEntry {
+    /// Every text field without control characters (see `String.withoutControlCharacters`).
+    func withoutControlCharacters() -> FeedEntry {
+        var entry = self
+        for field in [\FeedEntry.title, \.link, \.id, \.summary, \.content, \.author] {
+            entry[keyPath: field] = entry[keyPath: field]?.withoutControlCharacters
+        }
+        entry.enclosures = enclosures.map(\.withoutControlCharacters)
+        entry.categories = categories.map(\.withoutControlCharacters)
+        entry.text = text.withoutControlCharacters
+        entry.key = key.withoutControlCharacters
+        return entry
+    }
+}
+
+extension FeedInfo {
+    /// Every text field without control characters (see `String.withoutControlCharacters`).
+    func withoutControlCharacters() -> FeedInfo {
+        var info = self
+        for field in [\FeedInfo.title, \.link, \.subtitle, \.language] {
+            info[keyPath: field] = info[keyPath: field]?.withoutControlCharacters
+        }
+        return info
+    }
+}
