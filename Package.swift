@@ -39,12 +39,12 @@ let package = Package(
         .target(name: "Model"),
         .target(name: "Feeds", dependencies: ["XML"]),
         .target(name: "Classifier", dependencies: ["Model", "CStemmer"]),
-        .target(name: "Settings", dependencies: ["Classifier", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Settings", dependencies: ["Classifier", "SafeText", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Reports", dependencies: ["Model", "SafeText"]),
         .target(name: "Pipeline", dependencies: ["Model", "SafeText", "CSpawn", "Curl", "Feeds", "Classifier", "Settings", "Store", "Reports"]),
         .target(name: "Daemon", dependencies: [
-            "Pipeline", "Settings", "Store", "Locking", "SafeText",
+            "Pipeline", "Reports", "Settings", "Store", "Locking", "SafeText",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(name: "ScanTests", dependencies: [
             "Pipeline", "Store", "Reports", "Settings", "Model", "Daemon", "TestSupport", "Locking",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], resources: [.copy("Inputs")]),
         .testTarget(name: "CLITests", dependencies: ["drillwatch", "TestSupport", "Locking"]),

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Pipeline
+import Reports
 import ServiceLifecycle
 import Settings
 import Store
@@ -51,6 +52,10 @@ public enum Daemon {
         configuration.maximumGracefulShutdownDuration = .seconds(20)
         let group = ServiceGroup(configuration: configuration)
         logger.info("drillwatch started", metadata: ["config.file": "\(settings.file.path)", "config.feeds": "\(settings.feeds.count)"])
+        for warning in settings.warnings { logger.warning("configuration", metadata: ["problem": "\(warning)"]) }
+        if let warning = OutputClaim.claim(settings.outputFolder, statePath: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path) {
+            logger.warning("output folder shared", metadata: ["problem": "\(warning)"])
+        }
         notifier.ready(status: "watching \(settings.feeds.count) feeds")
         do {
             try await group.run()

@@ -1,14 +1,30 @@
 /// One problem in a configuration file, reported compiler-style so editors can jump to it:
 /// `drillwatch.toml:12: error: rules[3].weight: must be a number (got "high")`.
 public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
+    public enum Severity: String, Sendable {
+        /// Nothing starts.
+        case error
+        /// Said, and the configuration is used.
+        case warning
+    }
+
     public var file: String
     public var line: Int?
     public var keyPath: String
     public var message: String
+    public var severity = Severity.error
+
+    public init(file: String, line: Int?, keyPath: String, message: String, severity: Severity = .error) {
+        self.file = file
+        self.line = line
+        self.keyPath = keyPath
+        self.message = message
+        self.severity = severity
+    }
 
     public var description: String {
         let location = line.map { "\(file):\($0)" } ?? file
-        return keyPath.isEmpty ? "\(location): error: \(message)" : "\(location): error: \(keyPath): \(message)"
+        return keyPath.isEmpty ? "\(location): \(severity): \(message)" : "\(location): \(severity): \(keyPath): \(message)"
     }
 }
 

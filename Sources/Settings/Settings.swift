@@ -1,6 +1,7 @@
 import Classifier
 import Foundation
 import Model
+import SafeText
 import TOMLKit
 
 /// One configured feed.
@@ -86,6 +87,8 @@ public struct Settings: Sendable {
     public var scan = ScanSettings()
     public var digest = DigestSettings()
     public var hooks = HookSettings()
+    /// What the configuration does that works but should not be done (a credential in a URL).
+    public var warnings: [ConfigProblem] = []
 
     /// Where drillwatch looks for its configuration when none is named: `$CONFIGURATION_DIRECTORY`
     /// (set by systemd), then `./config` (a checkout), then `/etc/drillwatch`.
@@ -142,6 +145,7 @@ public struct Settings: Sendable {
         let folder = file.deletingLastPathComponent()
 
         let inherited = try inherit(root, file: file, includedBy: includedBy, reader: &reader)
+        let credentials = Credentials(folder: Credentials.folder(for: file))
         func resolve(_ path: String) -> URL {
             path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path).standardizedFileURL
         }
@@ -209,11 +213,11 @@ public struct Settings: Sendable {
                 reader.problem("hooks.command", "the program must be an absolute path (no shell, no PATH search; got \"\(program)\")")
             }
             if let v = reader.double(table, "command_timeout_seconds", at: "hooks", in: 1...3600) { hooks.commandTimeoutSeconds = v }
-            if let url = reader.string(table, "webhook", at: "hooks") {
+            if let url = reader.secret(table, "webhook", at: "hooks", credentials: credentials) {
                 if (url.hasPrefix("http://") || url.hasPrefix("https://")) && URL(string: url)?.host != nil {
                     hooks.webhook = url
                 } else {
-                    reader.problem("hooks.webhook", "must be an http(s) URL (got \"\(url)\")")
+                    reader.problem("hooks.webhook", "must be an http(s) URL (got \"\(Redaction.url(url))\")")
                 }
             }
             if let v = reader.double(table, "webhook_timeout_seconds", at: "hooks", in: 1...300) { hooks.webhookTimeoutSeconds = v }
@@ -228,13 +232,13 @@ public struct Settings: Sendable {
             let path = "feeds[\(index)]"
             reader.rejectUnknown(table, at: path, known: ["name", "url", "interval_minutes", "tags", "max_new_items"])
             guard let name = reader.string(table, "name", at: path, required: true),
-                  let url = reader.string(table, "url", at: path, required: true) else { continue }
+                  let url = reader.secret(table, "url", at: path, credentials: credentials, required: true) else { continue }
             if !feedNames.insert(name).inserted { reader.problem("\(path).name", "feed '\(name)' is defined twice") }
             var feed = FeedSettings(name: name, url: url)
             if url.hasPrefix("http://") || url.hasPrefix("https://") {
-                if URL(string: url)?.host == nil { reader.problem("\(path).url", "'\(url)' is not a valid URL") }
+                if URL(string: url)?.host == nil { reader.problem("\(path).url", "'\(Redaction.url(url))' is not a valid URL") }
             } else if url.contains("://") {
-                reader.problem("\(path).url", "only http://, https:// or a local file path (got '\(url)')")
+                reader.problem("\(path).url", "only http://, https:// or a local file path (got '\(Redaction.url(url))')")
             } else {
                 // A local feed given by path: the one case where file:// is fetched.
                 feed.url = resolve(url).absoluteString
@@ -318,9 +322,11 @@ public struct Settings: Sendable {
         }
 
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
-        return Settings(file: file, corpusFolder: corpusFolder, classifier: classifier, rules: rules, gazetteer: gazetteer,
-                        feeds: feeds, stateFolder: stateFolder, outputFolder: outputFolder, scan: scan, digest: digest,
-                        hooks: hooks)
+        var settings = Settings(file: file, corpusFolder: corpusFolder, classifier: classifier, rules: rules, gazetteer: gazetteer,
+                                feeds: feeds, stateFolder: stateFolder, outputFolder: outputFolder, scan: scan, digest: digest,
+                                hooks: hooks)
+        settings.warnings = (inherited?.warnings ?? []) + reader.warnings
+        return settings
     }
 
     /// `base = "drillwatch.toml"`: inherit the classifier, rules, gazetteer and corpus of

@@ -1,3 +1,4 @@
+import SafeText
 import TOMLKit
 
 /// Reads typed values out of TOMLKit tables, collecting every problem with its key path
@@ -6,6 +7,7 @@ struct TableReader {
     let file: String
     let locator: KeyLocator
     private(set) var problems: [ConfigProblem] = []
+    private(set) var warnings: [ConfigProblem] = []
 
     init(file: String, source: String) {
         self.file = file
@@ -14,6 +16,31 @@ struct TableReader {
 
     mutating func problem(_ path: String, _ message: String) {
         problems.append(ConfigProblem(file: file, line: locator.line(of: path), keyPath: path, message: message))
+    }
+
+    mutating func warning(_ path: String, _ message: String) {
+        warnings.append(ConfigProblem(file: file, line: locator.line(of: path), keyPath: path, message: message, severity: .warning))
+    }
+
+    /// A string that may hold a secret: `credential:NAME` is read from the credentials folder
+    /// (never kept in the configuration, which is world-readable); a literal value that carries
+    /// a credential (`user:pass@`, `?token=`) works but is warned about.
+    mutating func secret(_ table: TOMLTable, _ key: String, at path: String, credentials: Credentials, required: Bool = false) -> String? {
+        guard let value = string(table, key, at: path, required: required) else { return nil }
+        let full = join(path, key)
+        guard let name = Credentials.reference(value) else {
+            if Redaction.url(value) != value {
+                warning(full, "this URL carries a credential in a file others may read; put the URL in a credentials file "
+                    + "and write \(key) = \"credential:NAME\" (see the README, \"Secrets\")")
+            }
+            return value
+        }
+        switch credentials.read(name) {
+        case .success(let secret): return secret
+        case .failure(let reason):
+            problem(full, reason.description)
+            return nil
+        }
     }
 
     /// Reports keys of `table` that are not in `known`.

@@ -24,6 +24,7 @@ struct CheckConfig: AsyncParsableCommand {
         do {
             let settings = try ClassifierLoader.settings(config)
             let classifier = try ClassifierLoader.classifier(settings)
+            for warning in settings.warnings { FileHandle.standardError.write(Data("\(warning)\n".utf8)) }
             if quiet { return }
             print("\(settings.file.path): OK")
             print("  \(settings.feeds.count) feeds, \(settings.rules.count) rules, \(classifier.corpus.count) corpus documents")

@@ -37,6 +37,7 @@ struct Scan: AsyncParsableCommand {
         let scanner: FeedScanner
         do {
             settings = try ClassifierLoader.settings(config)
+            for warning in settings.warnings { FileHandle.standardError.write(Data("\(warning)\n".utf8)) }
             let classifier = try ClassifierLoader.classifier(settings)
             if !dryRun {
                 do { try StateLock.acquire(stateFolder: settings.stateFolder) } catch let held as StateLock.Held {

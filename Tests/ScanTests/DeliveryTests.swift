@@ -1,6 +1,7 @@
 import Foundation
 import Daemon
 import Locking
+import Logging
 import Model
 import Pipeline
 import Settings
@@ -217,5 +218,45 @@ import Testing
         } else {
             Issue.record("expected cannotStart, got \(outcome.termination)")
         }
+    }
+}
+
+/// A feed that invents thousands of items per fetch fills the database no faster than the cap.
+@Suite struct NewItemCap {
+    @Test func newItemsBeyondTheCapWaitForLaterFetches() async throws {
+        let world = try Deliveries.World([])
+        // 30 drill reports, the first 10 of them the newest.
+        let items = (0..<30).map { n in
+            (id: "x\(n)", title: "Chinese and Russian warships begin joint drill number \(n) in the Sea of Japan",
+             body: "Destroyers of the Chinese and Russian navies began exercise \(n) near Vladivostok, the defence ministries said.")
+        }
+        world.feeds.set("/wire.xml", Scans.rss(items))
+        world.settings.feeds[0].maxNewItems = 10
+        let store = try Scans.store(world.settings)
+
+        let first = try await Scans.scan(world.settings, store)
+        let wire = try #require(first.outcomes.first { $0.feed == "wire" })
+        #expect(wire.items == 30 && wire.newItems == 10 && wire.capped == 20)
+        #expect(try store.feedState("wire")?.capped == 20)
+
+        // The backlog comes in later fetches, ten at a time.
+        let second = try await Scans.scan(world.settings, store)
+        let backlog = try #require(second.outcomes.first { $0.feed == "wire" })
+        #expect(backlog.newItems == 10 && backlog.capped == 10)
+        let third = try await Scans.scan(world.settings, store)
+        #expect(third.outcomes.first { $0.feed == "wire" }?.capped == 0)
+        #expect(try store.feedState("wire")?.capped == 0)
+        #expect(try store.feedState("wire")?.itemsSeen == 30)
+    }
+}
+
+/// The daemon's log lines cannot be split or forged by what a server sends.
+@Suite struct LogLines {
+    @Test func valuesAreQuotedAndEscapedOnOneLine() {
+        let line = LineLogHandler.format(
+            time: Date(timeIntervalSince1970: 0), level: .warning, label: "drillwatch", message: "feed failed\nlevel=critical",
+            metadata: ["error": "http://u:pw@h/f?token=t: 500\u{2028}alert=forged \u{1B}[2J", "feed.name": "tass", "scan.duration_s": "0.104"])
+        #expect(line == #"1970-01-01T00:00:00Z warning drillwatch: feed failed\nlevel=critical error="http://***@h/f?token=***: 500\\u{2028}alert=forged \\u{1B}[2J" feed.name=tass scan.duration_s=0.104"#)
+        #expect(!line.contains("\n") && !line.contains("pw@"))
     }
 }
