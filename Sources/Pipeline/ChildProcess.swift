@@ -1,5 +1,6 @@
 import CSpawn
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,9 +19,9 @@ import Glibc
 ///   even though drillwatch itself ignores SIGPIPE;
 /// - the program's standard error is kept (the first `stderrLimit` bytes) for the user;
 ///   standard output goes to /dev/null;
-/// - waiting is polling with an async sleep, so a cancelled task (the daemon shutting down)
-///   stops the group at once and returns; when the program exits, drillwatch returns at once,
-///   whatever its children still do with the streams they share.
+/// - waiting is polling (every 10 ms) on a thread of its own; a cancelled task (the daemon
+///   shutting down) stops the group at once and returns; when the program exits, drillwatch
+///   returns at once, whatever its children still do with the streams they share.
 public enum ChildProcess {
     public enum Termination: Sendable, Equatable {
         case exited(Int32)
@@ -36,7 +37,16 @@ public enum ChildProcess {
         public var termination: Termination
         /// What it wrote on standard error (the first bytes), trimmed.
         public var stderr: String
+        /// From the start to its end (or its group's stop), as the watching thread saw it.
+        public var duration: Duration = .zero
         public var succeeded: Bool { termination == .exited(0) }
+    }
+
+    /// Set when the waiting task is cancelled; read by the watching thread.
+    final class CancelFlag: Sendable {
+        private let flag = Atomic<Bool>(false)
+        func set() { flag.store(true, ordering: .relaxed) }
+        var isSet: Bool { flag.load(ordering: .relaxed) }
     }
 
     /// How long a stopped group gets between SIGTERM and SIGKILL.
@@ -65,10 +75,25 @@ public enum ChildProcess {
         let pid = spawned.pid
         _ = fcntl(inputPipe[1], F_SETFL, fcntl(inputPipe[1], F_GETFL) | O_NONBLOCK)
         _ = fcntl(errorPipe[0], F_SETFL, fcntl(errorPipe[0], F_GETFL) | O_NONBLOCK)
-        var session = Session(pid: pid, input: input, inputFD: inputPipe[1], errorFD: errorPipe[0], stderrLimit: stderrLimit)
-        let termination = await session.wait(until: ContinuousClock.now + timeout)
-        session.closeAll()
-        return Outcome(termination: termination, stderr: session.errorText)
+        let (inputFD, errorFD) = (inputPipe[1], errorPipe[0])
+        let started = ContinuousClock.now
+        let deadline = started + timeout
+        let cancelled = CancelFlag()
+        // The watching happens on a thread of its own, not on the shared pool: a deadline must
+        // hold even while every pool thread is busy (classifying, or blocked elsewhere).
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                Thread.detachNewThread {
+                    var session = Session(pid: pid, input: input, inputFD: inputFD, errorFD: errorFD, stderrLimit: stderrLimit)
+                    let termination = session.wait(until: deadline, cancelled: cancelled)
+                    session.closeAll()
+                    continuation.resume(returning: Outcome(termination: termination, stderr: session.errorText,
+                                                           duration: ContinuousClock.now - started))
+                }
+            }
+        } onCancel: {
+            cancelled.set()
+        }
     }
 
     private static func cannotStart(_ what: String, _ code: Int32) -> Outcome {
@@ -126,21 +151,22 @@ public enum ChildProcess {
             String(decoding: errorBytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
-        mutating func wait(until deadline: ContinuousClock.Instant) async -> Termination {
+        mutating func wait(until deadline: ContinuousClock.Instant, cancelled: CancelFlag) -> Termination {
             while true {
                 pump()
                 if let termination = reap() {
                     pump()
                     return termination
                 }
-                if ContinuousClock.now >= deadline {
-                    await stopGroup()
-                    return .timedOut
-                }
-                do { try await Task.sleep(for: ChildProcess.pollInterval) } catch {
-                    await stopGroup()
+                if cancelled.isSet {
+                    stopGroup()
                     return .cancelled
                 }
+                if ContinuousClock.now >= deadline {
+                    stopGroup()
+                    return .timedOut
+                }
+                Self.pause()
             }
         }
 
@@ -182,21 +208,19 @@ public enum ChildProcess {
 
         /// SIGTERM to the group, SIGKILL after the grace period, then reap briefly (a process
         /// stuck in the kernel is left to init rather than waited on).
-        func stopGroup() async {
+        func stopGroup() {
             kill(-pid, SIGTERM)
             let killAt = ContinuousClock.now + ChildProcess.graceAfterTerm
             while ContinuousClock.now < killAt {
                 if reap() != nil { kill(-pid, SIGKILL); return }
-                await Self.pause()
+                Self.pause()
             }
             kill(-pid, SIGKILL)
-            for _ in 0..<100 where reap() == nil { await Self.pause() }
+            for _ in 0..<100 where reap() == nil { Self.pause() }
         }
 
-        /// A poll interval that also passes when the task is cancelled (stopping a group is
-        /// what cancellation asks for), without blocking a thread of the shared pool.
-        static func pause() async {
-            await Task.detached { try? await Task.sleep(for: ChildProcess.pollInterval) }.value
+        static func pause() {
+            usleep(useconds_t(ChildProcess.pollInterval / .microseconds(1)))
         }
 
         mutating func closeAll() {

@@ -155,12 +155,11 @@ import Testing
 /// standard streams, stopped at the deadline, never waited on past it.
 @Suite struct ChildProcesses {
     @Test func aBackgroundChildThatKeepsTheStreamsDoesNotHoldTheCaller() async {
-        let started = ContinuousClock.now
         let outcome = await ChildProcess.run(["/bin/sh", "-c", "(sleep 20) & exit 0"], input: Array("{}".utf8), timeout: .seconds(30))
         #expect(outcome.termination == .exited(0))
-        // The old hook waited the 20 s of the background child. (A bound for hangs, with room
-        // for a loaded machine running the other suites.)
-        #expect(ContinuousClock.now - started < .seconds(15))
+        // The old hook waited the 20 s of the background child. (The watching thread's own
+        // measure: the test's task may wait longer for a thread while other suites run.)
+        #expect(outcome.duration < .seconds(10))
     }
 
     @Test func theGroupIsStoppedAtTheDeadline() async throws {
@@ -168,11 +167,10 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let pidFile = folder.appendingPathComponent("child.pid").path
-        let started = ContinuousClock.now
         let outcome = await ChildProcess.run(
             ["/bin/sh", "-c", "sleep 30 & echo $! > \(pidFile); trap '' TERM; wait"], timeout: .seconds(1))
         #expect(outcome.termination == .timedOut)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(outcome.duration < .seconds(5))
         let child = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         // The background child was in the group: it is gone too (or a zombie awaiting init).
         var gone = false
