@@ -5,7 +5,11 @@ Routes: /honest.xml, /endless.xml, /trickle.xml (a byte every 2 s), /bomb.xml (6
 zeros gzipped), /loop.xml, /to-file.xml, /deep.xml
 (10,000 nested elements), /laughs.xml, /xxe.xml (entities at a local file and at this server:
 /xxe-probe must never be requested), /huge-title.xml (50 MB title), /long-title.xml (2 MB title,
-5 MB text), /bad-bytes.xml (invalid UTF-8 and NULs), /rekeyed.xml (new GUIDs every request).
+5 MB text), /bad-bytes.xml (invalid UTF-8 and NULs), /rekeyed.xml (new GUIDs every request),
+/cdata-control.xml (a backspace inside the first item's CDATA, then a drill report),
+/flood.xml (10,000 new items every request), /json-controls.json (a JSON Feed whose title
+carries ESC, CSI, OSC and a bidi override), /escape-location.xml (a redirect whose Location
+holds terminal escapes), /secret.xml (500, asked for with a password and an API key).
 Binds 127.0.0.1 only; stops by itself after --lifetime seconds. Requests are logged to stdout.
 (A redirect into the local network cannot be shown here: on loopback, the origin is local too.
 HTTPClientTests checks that guard with a loopback server standing in for a public one.)
@@ -47,6 +51,20 @@ def body_for(path, port):
     if path == "/bad-bytes.xml":
         return (b'<rss version="2.0"><channel><title>Bad</title><item><guid>bad</guid><title>Bro\xff\xfe\xc3\x00\x28\xe2\x82ken'
                 b'</title><description>NUL\x00here\xed\xa0\x80</description></item></channel></rss>')
+    if path == "/cdata-control.xml":
+        return RSS.format(title="CDATA", items='<item><guid>weather</guid><title>Weather</title>'
+                          '<description><![CDATA[<p>Sunny\x08 skies</p>]]></description></item>'
+                          + HONEST.replace("honest-1", "cdata-2")).encode()
+    if path == "/flood.xml":
+        n = next(counter)
+        return RSS.format(title="Flood", items="".join(
+            f"<item><guid>flood-{n}-{i}</guid><title>Item {n}-{i}</title></item>" for i in range(10000))).encode()
+    if path == "/json-controls.json":
+        import json
+        return json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "Controls \x1b[31m",
+                           "items": [{"id": "j1", "title": "Chinese and Russian warships hold joint drills \x1b]0;pwned\x07\x9b2J "
+                                      "\u202eexe.tropper", "content_text": "The navies of China and Russia began joint "
+                                      "naval exercises near Vladivostok.\u2028level=error"}]}).encode()
     if path == "/rekeyed.xml":
         n = next(counter)
         items = "".join(f"<item><guid>{n}-{i}</guid><title>Story {i}</title><link>https://rekeyed.example/{i}</link>"
@@ -62,7 +80,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         print(self.path, flush=True)
         port = self.server.server_address[1]
-        redirects = {"/loop.xml": "/loop.xml?again", "/loop.xml?again": "/loop.xml", "/to-file.xml": "file:///etc/passwd"}
+        redirects = {"/loop.xml": "/loop.xml?again", "/loop.xml?again": "/loop.xml", "/to-file.xml": "file:///etc/passwd",
+                     "/escape-location.xml": "ftp://evil.example/\x1b[2J\x1b]0;owned\x07"}
+        if self.path.startswith("/secret.xml"):
+            self.send_error(500)
+            return
         if self.path in redirects:
             self.send_response(302)
             self.send_header("Location", redirects[self.path])

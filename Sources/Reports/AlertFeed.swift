@@ -46,10 +46,11 @@ public enum AlertFeed {
         return Redaction.url(link)
     }
 
-    /// XML character data: markup characters escaped, characters XML forbids dropped.
+    /// XML character data: markup characters escaped; control, C1 and bidi characters shown
+    /// as visible escapes (`Neutralizer`), characters XML forbids dropped.
     static func escape(_ text: String) -> String {
         var out = ""
-        for scalar in text.unicodeScalars {
+        for scalar in Neutralizer.escape(text, .text).unicodeScalars {
             switch scalar {
             case "&": out += "&amp;"
             case "<": out += "&lt;"

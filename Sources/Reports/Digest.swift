@@ -1,4 +1,5 @@
 import Foundation
+import SafeText
 
 /// One day's digest: new stories grouped by exercise, "possibly related" items, and the
 /// health of every feed, so a quiet day says so and a broken fetcher is visible.
@@ -200,10 +201,11 @@ public enum DigestRenderer {
             """
     }
 
-    /// Escapes text for HTML element content and attribute values.
+    /// Escapes text for HTML element content and attribute values, shown through `Display`
+    /// first (a bidi override would reverse what the reader sees; credentials are masked).
     public static func escape(_ text: String) -> String {
         var out = ""
-        for character in text {
+        for character in Display.line(text) {
             switch character {
             case "&": out += "&amp;"
             case "<": out += "&lt;"

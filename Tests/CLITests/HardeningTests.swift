@@ -112,9 +112,12 @@ import Glibc
         for run in [scan, status, inspect, explain] {
             #expect(controls(Self.everything(run)).isEmpty, "\(controls(Self.everything(run))) in \(Self.everything(run))")
         }
-        let markdown = Self.files(under: folder.appendingPathComponent("output")).filter { $0.path.hasSuffix(".md") }
-        #expect(!markdown.isEmpty)
-        for (path, text) in markdown { #expect(controls(text).isEmpty, "\(controls(text)) in \(path)") }
+        let day = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+        #expect(try InspectCommand.run(["digest", "--config", config, "--date", day]).status == 0)
+        // Files for people (JSON keeps the text, with controls as \u escapes of JSON itself).
+        let shown = Self.files(under: folder.appendingPathComponent("output")).filter { !$0.path.hasSuffix(".json") }
+        #expect(shown.contains { $0.path.hasSuffix(".md") } && shown.contains { $0.path.hasSuffix(".html") })
+        for (path, text) in shown { #expect(controls(text).isEmpty, "\(controls(text)) in \(path)") }
     }
 
     @Test func stateIsPrivateWhateverTheUmask() throws {
