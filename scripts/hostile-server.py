@@ -7,7 +7,7 @@ zeros gzipped), /loop.xml, /to-file.xml, /deep.xml
 /xxe-probe must never be requested), /huge-title.xml (50 MB title), /long-title.xml (2 MB title,
 5 MB text), /bad-bytes.xml (invalid UTF-8 and NULs), /rekeyed.xml (new GUIDs every request),
 /cdata-control.xml (a backspace inside the first item's CDATA, then a drill report),
-/flood.xml (10,000 new items every request), /json-controls.json (a JSON Feed whose title
+/flood.xml (10,000 new items every request), /three-drills.xml (three drill reports, for hooks), /json-controls.json (a JSON Feed whose title
 carries ESC, CSI, OSC and a bidi override), /escape-location.xml (a redirect whose Location
 holds terminal escapes), /secret.xml (500, asked for with a password and an API key).
 Binds 127.0.0.1 only; stops by itself after --lifetime seconds. Requests are logged to stdout.
@@ -51,6 +51,16 @@ def body_for(path, port):
     if path == "/bad-bytes.xml":
         return (b'<rss version="2.0"><channel><title>Bad</title><item><guid>bad</guid><title>Bro\xff\xfe\xc3\x00\x28\xe2\x82ken'
                 b'</title><description>NUL\x00here\xed\xa0\x80</description></item></channel></rss>')
+    if path == "/three-drills.xml":
+        stories = [("Chinese and Russian warships begin Joint Sea-2031 drills in the Sea of Japan",
+                    "Destroyers of the Chinese and Russian navies began the Joint Sea-2031 exercise near Vladivostok."),
+                   ("Chinese and Russian bombers fly a joint air patrol over the East China Sea",
+                    "Two Chinese and two Russian strategic bombers flew a joint patrol, Japan's defence ministry said."),
+                   ("Russian and Chinese troops hold Northern/Interaction-2031 exercise in Inner Mongolia",
+                    "Ground forces of Russia and China began the Northern/Interaction-2031 drills at a training range.")]
+        return RSS.format(title="Three", items="".join(
+            f"<item><guid>three-{i}</guid><title>{t}</title><link>https://three.example/{i}</link>"
+            f"<description>{d}</description></item>" for i, (t, d) in enumerate(stories))).encode()
     if path == "/cdata-control.xml":
         return RSS.format(title="CDATA", items='<item><guid>weather</guid><title>Weather</title>'
                           '<description><![CDATA[<p>Sunny\x08 skies</p>]]></description></item>'
