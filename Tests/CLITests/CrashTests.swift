@@ -104,8 +104,9 @@ import Glibc
     }
 
     /// The same kills with a hook configured: every alert reaches the hook at least once, and
-    /// a second delivery of one alert only ever follows a kill (between the hook's success and
-    /// its mark in the outbox) — never two deliveries in one uninterrupted pass.
+    /// a second delivery of one alert only ever follows a kill — of the hooks in flight (up to
+    /// four at once), which finish on their own while drillwatch dies before recording them —
+    /// never two deliveries in one uninterrupted pass.
     @Test func killedScansHookEveryAlert() throws {
         let server = try Self.server()
         defer { server.stop() }
@@ -132,7 +133,7 @@ import Glibc
         #expect(alerts.count >= 20)
         #expect(Set(deliveries.keys) == alerts)
         let repeated = deliveries.values.reduce(0) { $0 + $1 - 1 }
-        #expect(repeated <= kills, "\(repeated) repeated deliveries after \(kills) kills")
+        #expect(repeated <= 4 * kills, "\(repeated) repeated deliveries after \(kills) kills")
         print("hook crash test: \(kills) scans killed, \(alerts.count) alerts, all hooked, \(repeated) delivered again after a kill")
     }
 
