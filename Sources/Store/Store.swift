@@ -413,28 +413,37 @@ public final class Store: Sendable {
     public func dueDeliveries(at date: Date, limit: Int = 100) throws(StoreError) -> [PendingDelivery] {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
-        return try write { db in
-            var due: [PendingDelivery] = []
-            let rows = try Row.fetchAll(db, sql: """
+        // A read: the daemon asks every few seconds, and an idle one should not write.
+        let rows = try read { db in
+            try Row.fetchAll(db, sql: """
                 SELECT d.alert_id, d.channel, d.attempts, d.created, o.payload FROM delivery d
                 LEFT JOIN outbox o ON o.alert_id = d.alert_id
                 WHERE d.delivered IS NULL AND d.expired IS NULL AND d.next_attempt <= ?
                 ORDER BY d.created, d.alert_id, d.channel LIMIT ?
                 """, arguments: [date.timeIntervalSince1970, limit])
-            for row in rows {
-                let id: String = row["alert_id"]
-                let channelName: String = row["channel"]
-                guard let channel = DeliveryChannel(rawValue: channelName), let payload = row["payload"] as Data?,
-                      let alert = try? decoder.decode(Alert.self, from: payload) else {
-                    try db.execute(sql: "UPDATE delivery SET expired = ?, last_error = ? WHERE alert_id = ? AND channel = ?",
-                                   arguments: [date.timeIntervalSince1970, "the alert or the channel '\(channelName)' cannot be read", id, channelName])
-                    continue
-                }
-                due.append(PendingDelivery(alert: alert, channel: channel, attempts: row["attempts"],
-                                           created: Date(timeIntervalSince1970: row["created"])))
-            }
-            return due
         }
+        var due: [PendingDelivery] = []
+        var unreadable: [(id: String, channel: String)] = []
+        for row in rows {
+            let id: String = row["alert_id"]
+            let channelName: String = row["channel"]
+            guard let channel = DeliveryChannel(rawValue: channelName), let payload = row["payload"] as Data?,
+                  let alert = try? decoder.decode(Alert.self, from: payload) else {
+                unreadable.append((id, channelName))
+                continue
+            }
+            due.append(PendingDelivery(alert: alert, channel: channel, attempts: row["attempts"],
+                                       created: Date(timeIntervalSince1970: row["created"])))
+        }
+        if !unreadable.isEmpty {
+            try write { db in
+                for (id, channel) in unreadable {
+                    try db.execute(sql: "UPDATE delivery SET expired = ?, last_error = ? WHERE alert_id = ? AND channel = ?",
+                                   arguments: [date.timeIntervalSince1970, "the alert or the channel '\(channel)' cannot be read", id, channel])
+                }
+            }
+        }
+        return due
     }
 
     /// Records one attempt's result.

@@ -151,6 +151,17 @@ import Testing
     }
 }
 
+extension Deliveries {
+    @Test func aDeliveryWhoseAlertCannotBeReadIsGivenUpWithItsReasonNotDropped() throws {
+        let store = try Store.inMemory()
+        try store.markWritten(["ghost"], deliverTo: [.command])
+        #expect(try store.dueDeliveries(at: Date()).isEmpty)
+        let counts = try store.deliveryCounts()
+        #expect(counts.expired == 1)
+        #expect(counts.lastError?.contains("cannot be read") == true)
+    }
+}
+
 /// The process contract of hooks and of the reload check: their own process group, only the
 /// standard streams, stopped at the deadline, never waited on past it.
 @Suite struct ChildProcesses {
