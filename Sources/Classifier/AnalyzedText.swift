@@ -23,6 +23,11 @@ public struct AnalyzedText: Sendable {
 
     func isTitle(_ index: Int) -> Bool { index < titleCount }
 
+    /// Fewer body words than a sentence or two: a headline with a source name at most, as
+    /// news-search feeds deliver items. (Chinese counts in bigrams, about one per character.)
+    public var isHeadlineOnly: Bool { tokens.count - titleCount < Self.headlineOnlyBodyTokens }
+    static let headlineOnlyBodyTokens = 12
+
     func inField(_ index: Int, _ field: Query.Field?) -> Bool {
         switch field {
         case nil: return true

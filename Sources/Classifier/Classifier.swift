@@ -24,8 +24,22 @@ public struct ClassifierSettings: Sendable, Equatable {
     public var similarLimit: Int = 3
     /// Add confirmed alerts to the corpus.
     public var learn: Bool = false
+    /// Trained weights (a weights file); nil: the configuration's hand-set weights.
+    public var weights: ScoreWeights?
 
     public init() {}
+}
+
+/// What the classifier reads in one item before scoring it: the value of every feature, and
+/// the evidence a verdict shows (rules with the words they matched, similar documents, facts).
+public struct Assessment: Sendable {
+    /// One value per `Classifier.featureNames` entry.
+    public var features: [Double]
+    public var hits: [(definition: RuleDefinition, matched: [String])]
+    public var vetoed: Bool
+    public var unfinishedRules: [String]
+    public var similar: [SimilarDocument]
+    public var facts: EventFacts
 }
 
 /// Decides, item by item, whether news reports a China–Russia joint drill: keyword rules and
@@ -42,6 +56,12 @@ public final class Classifier {
     private let index: SimilarityIndex
     private let facts: FactExtractor
     private var stories: StoryTracker
+    /// The names of the score's features, in the order of `Assessment.features`.
+    public let featureNames: [String]
+    /// The weights in force: trained, or the configuration's, with pinned rules applied.
+    public let weights: ScoreWeights
+    public let alertThreshold: Double
+    public let reviewThreshold: Double
 
     /// - Throws: `RuleError` naming the first rule whose query does not parse.
     public init(settings: ClassifierSettings, rules: [RuleDefinition], corpus: [CorpusDocument],
@@ -59,6 +79,11 @@ public final class Classifier {
         index.build(corpus, analyzer: analyzer)
         facts = FactExtractor(gazetteer: gazetteer, parser: parser, analyzer: analyzer)
         stories = StoryTracker(window: settings.storyWindowDays * 86400)
+        featureNames = ScoreWeights.featureNames(rules: rules)
+        let weights = (settings.weights ?? ScoreWeights.handSet(settings, rules: rules)).applying(pins: rules)
+        self.weights = weights
+        alertThreshold = weights.alertThreshold ?? settings.alertThreshold
+        reviewThreshold = min(alertThreshold, weights.reviewThreshold ?? settings.reviewThreshold)
     }
 
     /// Checks rule queries without building a classifier (for config validation).
@@ -71,50 +96,71 @@ public final class Classifier {
 
     public var corpus: [CorpusDocument] { index.documents }
 
+    /// Reads one item: every feature's value and the evidence, without scoring or remembering.
+    public func assess(_ item: Item) -> Assessment {
+        let body = Boilerplate.stripItem(item.text)
+        let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
+        return assess(text).assessment
+    }
+
+    /// The assessment, and the item's TF-IDF vector (stories compare those).
+    private func assess(_ text: AnalyzedText) -> (assessment: Assessment, vector: TermVector) {
+        let matcher = QueryMatcher(text: text, analyzer: analyzer)
+        var evaluator = QueryEvaluator(program: program, text: text)
+        var values = [Double](repeating: 0, count: featureNames.count)
+        var hits: [(definition: RuleDefinition, matched: [String])] = []
+        var vetoed = false
+        var unfinished: [String] = []
+        var feature = 0
+        for (rule, root) in zip(rules, ruleRoots) {
+            let definition = rule.definition
+            defer { if definition.effect != .veto { feature += 1 } }
+            guard let (matched, spans) = evaluator.evaluateRule(root) else {
+                unfinished.append(definition.name)
+                continue
+            }
+            guard matched else { continue }
+            if definition.effect == .veto { vetoed = true } else { values[feature] = 1 }
+            hits.append((definition, matcher.words(spans)))
+        }
+        let vector = index.vector(tokens: text.tokens, titleCount: text.titleCount)
+        let similar = index.mostSimilar(to: vector, limit: max(1, settings.similarLimit)).map {
+            SimilarDocument(document: index.documents[$0.index].id, title: index.documents[$0.index].title,
+                            score: ($0.score * 1000).rounded() / 1000, terms: $0.terms)
+        }
+        let eventFacts = facts.extract(from: text)
+        values[feature] = similar.first?.score ?? 0
+        values[feature + 1] = eventFacts.exercise == nil ? 0 : 1
+        values[feature + 2] = Set(eventFacts.countries).isSuperset(of: ["China", "Russia"]) ? 1 : 0
+        values[feature + 3] = eventFacts.places.isEmpty ? 0 : 1
+        values[feature + 4] = text.isHeadlineOnly ? 1 : 0
+        let assessment = Assessment(features: values, hits: hits, vetoed: vetoed, unfinishedRules: unfinished,
+                                    similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts)
+        return (assessment, vector)
+    }
+
+    /// The score of an assessment: the logistic of its log-odds, 0 when a rule vetoed it.
+    public func score(_ assessment: Assessment) -> Double {
+        guard !assessment.vetoed else { return 0 }
+        let probability = 1 / (1 + exp(-weights.logOdds(assessment.features, names: featureNames)))
+        return (probability * 1000).rounded() / 1000
+    }
+
     /// Judges one item, remembering relevant ones so that later copies become duplicates.
     public func judge(_ item: Item) -> Verdict {
         let body = Boilerplate.stripItem(item.text)
         let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
-        let matcher = QueryMatcher(text: text, analyzer: analyzer)
-        var evaluator = QueryEvaluator(program: program, text: text)
-
-        var logOdds = settings.bias
-        var hits: [RuleHit] = []
-        var vetoed = false
-        var unfinished: [String] = []
-        for (rule, root) in zip(rules, ruleRoots) {
-            guard let (matched, spans) = evaluator.evaluateRule(root) else {
-                unfinished.append(rule.definition.name)
-                continue
-            }
-            guard matched else { continue }
-            let definition = rule.definition
-            let weight: Double
-            switch definition.effect {
-            case .raise: weight = definition.weight
-            case .lower: weight = -abs(definition.weight)
-            case .veto: weight = 0; vetoed = true
-            }
-            logOdds += weight
-            hits.append(RuleHit(name: definition.name, effect: definition.effect, weight: weight, matched: matcher.words(spans)))
+        let (assessment, vector) = assess(text)
+        let score = score(assessment)
+        let hits = assessment.hits.map { hit in
+            RuleHit(name: hit.definition.name, effect: hit.definition.effect,
+                    weight: hit.definition.effect == .veto ? 0 : weights.weights[ScoreWeights.rule(hit.definition.name)] ?? 0,
+                    matched: hit.matched)
         }
-
-        let vector = index.vector(tokens: text.tokens, titleCount: text.titleCount)
-        let similar = index.mostSimilar(to: vector, limit: settings.similarLimit).map {
-            SimilarDocument(document: index.documents[$0.index].id, title: index.documents[$0.index].title,
-                            score: ($0.score * 1000).rounded() / 1000, terms: $0.terms)
-        }
-        let topSimilarity = similar.first?.score ?? 0
-        logOdds += settings.similarityWeight * (topSimilarity - settings.similarityCenter)
-        var score = vetoed ? 0 : 1 / (1 + exp(-logOdds))
-        score = (score * 1000).rounded() / 1000
-
-        // Facts matter only for items that may be relevant (alerts, digests, story identity);
-        // most news is not, and skipping them there keeps classification cheap.
-        let eventFacts = score >= 0.05 ? facts.extract(from: text) : EventFacts()
-        var verdict = Verdict(kind: .ignore, score: score, rules: hits, similar: similar, facts: eventFacts)
-        verdict.unfinishedRules = unfinished
-        guard !vetoed else { return verdict }
+        let eventFacts = assessment.facts
+        var verdict = Verdict(kind: .ignore, score: score, rules: hits, similar: assessment.similar, facts: eventFacts)
+        verdict.unfinishedRules = assessment.unfinishedRules
+        guard !assessment.vetoed else { return verdict }
 
         // Only a plausible item is compared with the stories; noise cannot join one, and most
         // news never pays for a MinHash signature.
@@ -126,19 +172,19 @@ public final class Classifier {
         let match = stories.bestMatch(for: fingerprint)
 
         if let match, match.similarity >= (match.sameExercise ? settings.sameExerciseThreshold : settings.duplicateThreshold),
-           score >= settings.reviewThreshold || match.similarity >= 0.8 {
+           score >= reviewThreshold || match.similarity >= 0.8 {
             verdict.kind = .duplicate
             verdict.story = match.story
             verdict.duplicateOf = match.firstItem
             verdict.storySimilarity = (match.similarity * 1000).rounded() / 1000
             stories.add(fingerprint, to: match.story)
-        } else if score >= settings.alertThreshold {
+        } else if score >= alertThreshold {
             verdict.kind = .alert
             verdict.story = stories.startStory(with: fingerprint)
             if settings.learn {
                 index.add(CorpusDocument(id: "learned-" + item.id, title: item.title, body: body), analyzer: analyzer)
             }
-        } else if score >= settings.reviewThreshold {
+        } else if score >= reviewThreshold {
             verdict.kind = .review
         }
         return verdict

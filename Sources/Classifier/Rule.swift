@@ -7,12 +7,15 @@ public struct RuleDefinition: Sendable, Equatable {
     /// Added to the score's log-odds when the rule fires (subtracted for `lower`).
     public var weight: Double
     public var effect: RuleHit.Effect
+    /// A weight the user fixed by hand: training leaves it as it is.
+    public var pinned: Bool
 
-    public init(name: String, query: String, weight: Double, effect: RuleHit.Effect) {
+    public init(name: String, query: String, weight: Double, effect: RuleHit.Effect, pinned: Bool = false) {
         self.name = name
         self.query = query
         self.weight = weight
         self.effect = effect
+        self.pinned = pinned
     }
 }
 

@@ -15,8 +15,10 @@ import Glibc
 /// - only standard input, output and error are open in it: a background child that inherits
 ///   a descriptor of drillwatch's cannot hold drillwatch up (the cause of hooks stalling the
 ///   daemon), and none of drillwatch's files or sockets leak into it;
+/// - its standard input is a complete (unlinked) file, never a pipe, so a drillwatch killed
+///   mid-delivery cannot hand it half an alert;
 /// - signal dispositions and the mask are reset to the defaults, so the group can be stopped
-///   even though drillwatch itself ignores SIGPIPE;
+///   whatever drillwatch itself ignores;
 /// - the program's standard error is kept (the first `stderrLimit` bytes) for the user;
 ///   standard output goes to /dev/null;
 /// - waiting is polling (every 10 ms) on a thread of its own; a cancelled task (the daemon
@@ -55,27 +57,26 @@ public enum ChildProcess {
 
     public static func run(_ arguments: [String], input: [UInt8] = [], timeout: Duration, stderrLimit: Int = 4096) async -> Outcome {
         guard let program = arguments.first else { return Outcome(termination: .cannotStart("no program"), stderr: "") }
-        // A program that exits without reading its input must not kill drillwatch with
-        // SIGPIPE: ignored, the write fails with EPIPE instead.
-        signal(SIGPIPE, SIG_IGN)
-        var inputPipe: [Int32] = [-1, -1]
+        let inputFD: Int32
+        switch inputFile(input) {
+        case .success(let fd): inputFD = fd
+        case .failure(let error): return cannotStart("the hook's input file", error.code.rawValue)
+        }
         var errorPipe: [Int32] = [-1, -1]
-        guard drillwatch_pipe_cloexec(&inputPipe) == 0 else { return cannotStart("pipe", errno) }
         guard drillwatch_pipe_cloexec(&errorPipe) == 0 else {
-            close(inputPipe[0]); close(inputPipe[1])
+            close(inputFD)
             return cannotStart("pipe", errno)
         }
-        let spawned = spawn(program, arguments, stdin: inputPipe[0], stderr: errorPipe[1])
-        close(inputPipe[0])
+        let spawned = spawn(program, arguments, stdin: inputFD, stderr: errorPipe[1])
+        close(inputFD)
         close(errorPipe[1])
         guard spawned.status == 0 else {
-            close(inputPipe[1]); close(errorPipe[0])
+            close(errorPipe[0])
             return cannotStart(program, spawned.status)
         }
         let pid = spawned.pid
-        _ = fcntl(inputPipe[1], F_SETFL, fcntl(inputPipe[1], F_GETFL) | O_NONBLOCK)
         _ = fcntl(errorPipe[0], F_SETFL, fcntl(errorPipe[0], F_GETFL) | O_NONBLOCK)
-        let (inputFD, errorFD) = (inputPipe[1], errorPipe[0])
+        let errorFD = errorPipe[0]
         let started = ContinuousClock.now
         let deadline = started + timeout
         let cancelled = CancelFlag()
@@ -84,7 +85,7 @@ public enum ChildProcess {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 Thread.detachNewThread {
-                    var session = Session(pid: pid, input: input, inputFD: inputFD, errorFD: errorFD, stderrLimit: stderrLimit)
+                    var session = Session(pid: pid, errorFD: errorFD, stderrLimit: stderrLimit)
                     let termination = session.wait(until: deadline, cancelled: cancelled)
                     session.closeAll()
                     continuation.resume(returning: Outcome(termination: termination, stderr: session.errorText,
@@ -94,6 +95,31 @@ public enum ChildProcess {
         } onCancel: {
             cancelled.set()
         }
+    }
+
+    /// The input as an unlinked temporary file, positioned at its start. Why not a pipe: a
+    /// program reading a pipe sees a clean end of input when drillwatch dies mid-write (a kill
+    /// -9 during delivery), and would act on half an alert; a file is whole before the program
+    /// starts, whatever happens to drillwatch after.
+    private static func inputFile(_ input: [UInt8]) -> Result<Int32, POSIXError> {
+        let folder = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((folder + "/drillwatch-hook-XXXXXX").utf8CString)
+        let fd = mkstemp(&template)
+        guard fd >= 0 else { return .failure(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)) }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        var written = 0
+        while written < input.count {
+            let count = input.withUnsafeBytes { write(fd, $0.baseAddress! + written, input.count - written) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                let code = errno
+                close(fd)
+                return .failure(POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO))
+            }
+            written += count
+        }
+        lseek(fd, 0, SEEK_SET)
+        return .success(fd)
     }
 
     private static func cannotStart(_ what: String, _ code: Int32) -> Outcome {
@@ -132,17 +158,12 @@ public enum ChildProcess {
     /// One running child: its pipes and what it wrote, until it is reaped.
     private struct Session {
         let pid: pid_t
-        let input: [UInt8]
-        var inputFD: Int32
         var errorFD: Int32
         let stderrLimit: Int
-        var written = 0
         var errorBytes: [UInt8] = []
 
-        init(pid: pid_t, input: [UInt8], inputFD: Int32, errorFD: Int32, stderrLimit: Int) {
+        init(pid: pid_t, errorFD: Int32, stderrLimit: Int) {
             self.pid = pid
-            self.input = input
-            self.inputFD = inputFD
             self.errorFD = errorFD
             self.stderrLimit = stderrLimit
         }
@@ -170,18 +191,8 @@ public enum ChildProcess {
             }
         }
 
-        /// Moves what can be moved without blocking: input to the child, its error output to us.
+        /// Reads what the child wrote on its standard error, without blocking.
         mutating func pump() {
-            if inputFD >= 0 {
-                while written < input.count {
-                    let count = input.withUnsafeBytes { write(inputFD, $0.baseAddress! + written, input.count - written) }
-                    if count > 0 { written += count; continue }
-                    if count < 0 && errno == EINTR { continue }
-                    if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
-                    written = input.count  // EPIPE: the child closed its input; it gets no more
-                }
-                if written >= input.count { close(inputFD); inputFD = -1 }
-            }
             guard errorFD >= 0 else { return }
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
@@ -224,7 +235,6 @@ public enum ChildProcess {
         }
 
         mutating func closeAll() {
-            if inputFD >= 0 { close(inputFD); inputFD = -1 }
             if errorFD >= 0 { close(errorFD); errorFD = -1 }
         }
     }

@@ -1,43 +1,140 @@
+import Classifier
+import Foundation
 import Model
+import Settings
 
 /// Precision and recall of verdicts against labels (`drill` is right when the verdict is
-/// `alert` or `duplicate`).
+/// `alert` or `duplicate`), overall and for any subset (a language, a category), with a
+/// bootstrap interval for F1.
 public struct Evaluation: Sendable {
+    /// One judged item.
+    public struct Outcome: Sendable {
+        public var isDrill: Bool
+        public var kind: Verdict.Kind
+        public var category: String?
+        public var language: String?
+        public var flagged: Bool { kind.isRelevant }
+    }
+
     public struct Miss: Sendable {
         public var item: LabelledItem
         public var verdict: Verdict
     }
 
-    public var truePositives = 0, falsePositives = 0, trueNegatives = 0, falseNegatives = 0
-    /// category → (relevant verdicts, total)
-    public var categories: [String: (found: Int, total: Int)] = [:]
-    public var misses: [Miss] = []
-    /// label → verdict kind → count
-    public var confusion: [String: [Verdict.Kind: Int]] = [:]
+    public private(set) var outcomes: [Outcome] = []
+    public private(set) var misses: [Miss] = []
 
     public init() {}
 
     public mutating func record(_ item: LabelledItem, _ verdict: Verdict) {
-        let isDrill = item.label == "drill"
-        let flagged = verdict.kind.isRelevant
-        switch (isDrill, flagged) {
-        case (true, true): truePositives += 1
-        case (true, false): falseNegatives += 1; misses.append(Miss(item: item, verdict: verdict))
-        case (false, true): falsePositives += 1; misses.append(Miss(item: item, verdict: verdict))
-        case (false, false): trueNegatives += 1
-        }
-        confusion[item.label ?? "unlabelled", default: [:]][verdict.kind, default: 0] += 1
-        if let category = item.category {
-            var entry = categories[category] ?? (0, 0)
-            entry.total += 1
-            if flagged { entry.found += 1 }
-            categories[category] = entry
-        }
+        guard let label = item.label else { return }
+        let outcome = Outcome(isDrill: label == "drill", kind: verdict.kind, category: item.category,
+                              language: item.language)
+        outcomes.append(outcome)
+        if outcome.isDrill != outcome.flagged { misses.append(Miss(item: item, verdict: verdict)) }
     }
+
+    public mutating func merge(_ other: Evaluation) {
+        outcomes += other.outcomes
+        misses += other.misses
+    }
+
+    /// The evaluation of the outcomes that pass `keep`.
+    public func filter(_ keep: (Outcome) -> Bool) -> Evaluation {
+        var result = Evaluation()
+        result.outcomes = outcomes.filter(keep)
+        return result
+    }
+
+    public var truePositives: Int { outcomes.filter { $0.isDrill && $0.flagged }.count }
+    public var falsePositives: Int { outcomes.filter { !$0.isDrill && $0.flagged }.count }
+    public var trueNegatives: Int { outcomes.filter { !$0.isDrill && !$0.flagged }.count }
+    public var falseNegatives: Int { outcomes.filter { $0.isDrill && !$0.flagged }.count }
 
     public var precision: Double { ratio(truePositives, truePositives + falsePositives) }
     public var recall: Double { ratio(truePositives, truePositives + falseNegatives) }
-    public var f1: Double { precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall) }
+    public var f1: Double { Self.f1(truePositives, falsePositives, falseNegatives) }
+
+    /// label → verdict kind → count
+    public var confusion: [String: [Verdict.Kind: Int]] {
+        var table: [String: [Verdict.Kind: Int]] = [:]
+        for outcome in outcomes { table[outcome.isDrill ? "drill" : "other", default: [:]][outcome.kind, default: 0] += 1 }
+        return table
+    }
+
+    /// category → (flagged, total)
+    public var categories: [String: (found: Int, total: Int)] {
+        var table: [String: (found: Int, total: Int)] = [:]
+        for outcome in outcomes {
+            guard let category = outcome.category else { continue }
+            var entry = table[category] ?? (0, 0)
+            entry.total += 1
+            if outcome.flagged { entry.found += 1 }
+            table[category] = entry
+        }
+        return table
+    }
+
+    /// The 95% bootstrap interval of F1: the outcomes resampled with replacement `rounds`
+    /// times (a fixed seed: the same data gives the same interval).
+    public func f1Interval(rounds: Int = 2000) -> ClosedRange<Double> {
+        guard !outcomes.isEmpty else { return 0...0 }
+        var generator = SplitMix(seed: 0x5EED)
+        var scores: [Double] = []
+        scores.reserveCapacity(rounds)
+        for _ in 0..<rounds {
+            var tp = 0, fp = 0, fn = 0
+            for _ in outcomes.indices {
+                let outcome = outcomes[Int(generator.next() % UInt64(outcomes.count))]
+                if outcome.isDrill && outcome.flagged { tp += 1 } else if outcome.flagged { fp += 1 } else if outcome.isDrill { fn += 1 }
+            }
+            scores.append(Self.f1(tp, fp, fn))
+        }
+        scores.sort()
+        return scores[Int(Double(rounds) * 0.025)]...scores[min(rounds - 1, Int(Double(rounds) * 0.975))]
+    }
+
+    static func f1(_ tp: Int, _ fp: Int, _ fn: Int) -> Double {
+        tp == 0 ? (fp + fn == 0 ? 1 : 0) : 2 * Double(tp) / Double(2 * tp + fp + fn)
+    }
 
     private func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 1 : Double(a) / Double(b) }
+
+    /// A small deterministic generator for the bootstrap.
+    struct SplitMix {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+}
+
+/// K-fold cross-validation of training: each fold is judged by a classifier whose weights were
+/// trained (penalty chosen by an inner cross-validation) on the other folds only. Folds follow
+/// the items' groups (story, else link), so no near-duplicate is on both sides.
+public enum CrossValidation {
+    public static func evaluate(_ items: [LabelledItem], settings: Settings, folds k: Int,
+                                headlines: Bool = true) throws(PipelineError) -> Evaluation {
+        let trainer = try Trainer(settings: settings)
+        let labelled = items.filter { $0.label != nil }
+        let rows = trainer.rows(labelled, headlines: headlines)
+        let rowFolds = Trainer.folds(rows.groups, k: k)
+        let itemFolds = Trainer.folds(labelled.map(\.group), k: k)
+        var evaluation = Evaluation()
+        for fold in 0..<k {
+            let held = labelled.indices.filter { itemFolds[$0] == fold }
+            guard !held.isEmpty else { continue }
+            let (weights, _) = trainer.train(rows.subset { rowFolds[$0] != fold }, folds: max(2, k - 1))
+            var foldSettings = settings
+            foldSettings.classifier.weights = weights
+            let classifier = try ClassifierLoader.classifier(foldSettings, warn: { _ in })
+            for index in held { evaluation.record(labelled[index], classifier.judge(labelled[index].item)) }
+        }
+        return evaluation
+    }
 }

@@ -34,6 +34,34 @@ public struct LabelledItem: Sendable {
     /// `drill` or `other`.
     public var label: String?
     public var category: String?
+    /// Near-duplicates (one wire story from several outlets) share a story key.
+    public var story: String?
+    /// The exercise, patrol or topic (`joint-sea-2016`): one event in any language.
+    public var event: String?
+    /// `en`, `ru`, `zh`, as the record says.
+    public var language: String?
+
+    public init(item: Item, label: String? = nil, category: String? = nil, story: String? = nil,
+                event: String? = nil, language: String? = nil) {
+        self.item = item
+        self.label = label
+        self.category = category
+        self.story = story
+        self.event = event
+        self.language = language
+    }
+
+    public var isDrill: Bool { label == "drill" }
+
+    /// What keeps near-duplicates together when items are split: the story, else the link.
+    public var group: String { story ?? item.link ?? item.id }
+
+    /// The same item as a news-search feed would deliver it: the headline alone.
+    public var headlineOnly: LabelledItem {
+        var copy = self
+        copy.item.text = ""
+        return copy
+    }
 }
 
 /// Reads the items `classify` and `eval` judge: JSONL records, a plain-text article, or a
@@ -120,7 +148,8 @@ public struct ItemReader: Sendable {
             }
             let item = Item(id: id, title: title, text: body, link: text("link"),
                             published: text("published").flatMap(FeedDate.parse), source: text("source"))
-            items.append(LabelledItem(item: item, label: text("label"), category: text("category")))
+            items.append(LabelledItem(item: item, label: text("label"), category: text("category"), story: text("story"),
+                                      event: text("event"), language: text("language")))
         }
         return items
     }

@@ -265,7 +265,7 @@ public struct Settings: Sendable {
             let path = "classifier"
             reader.rejectUnknown(table, at: path, known: [
                 "alert_threshold", "review_threshold", "bias", "similarity_weight", "similarity_center",
-                "duplicate_threshold", "same_exercise_threshold", "story_window_days", "similar_limit", "learn",
+                "duplicate_threshold", "same_exercise_threshold", "story_window_days", "similar_limit", "learn", "weights",
             ])
             if let v = reader.double(table, "alert_threshold", at: path, in: 0...1) { classifier.alertThreshold = v }
             if let v = reader.double(table, "review_threshold", at: path, in: 0...1) { classifier.reviewThreshold = v }
@@ -277,6 +277,11 @@ public struct Settings: Sendable {
             if let v = reader.double(table, "story_window_days", at: path, in: 0...3650) { classifier.storyWindowDays = v }
             if let v = reader.int(table, "similar_limit", at: path, in: 0...50) { classifier.similarLimit = v }
             if let v = reader.bool(table, "learn", at: path) { classifier.learn = v }
+            if let path = reader.string(table, "weights", at: path) {
+                do { classifier.weights = try WeightsFile.load(resolve(path)) } catch {
+                    reader.problem("classifier.weights", error.problems.map(\.description).joined(separator: "; "))
+                }
+            }
             if classifier.reviewThreshold > classifier.alertThreshold {
                 reader.problem("classifier.review_threshold", "must not be above alert_threshold (\(classifier.alertThreshold))")
             }
@@ -287,7 +292,7 @@ public struct Settings: Sendable {
         var names = Set<String>()
         for (index, table) in reader.tables(root, "rules", at: "").enumerated() {
             let path = "rules[\(index)]"
-            reader.rejectUnknown(table, at: path, known: ["name", "query", "weight", "effect"])
+            reader.rejectUnknown(table, at: path, known: ["name", "query", "weight", "effect", "pinned"])
             let name = reader.string(table, "name", at: path, required: true) ?? "#\(index)"
             if !names.insert(name).inserted { reader.problem("\(path).name", "rule '\(name)' is defined twice") }
             let query = reader.string(table, "query", at: path, required: true) ?? ""
@@ -297,7 +302,8 @@ public struct Settings: Sendable {
                 continue
             }
             let weight = reader.double(table, "weight", at: path, in: 0...100) ?? (effect == .veto ? 0 : 1)
-            rules.append(RuleDefinition(name: name, query: query, weight: weight, effect: effect))
+            let pinned = reader.bool(table, "pinned", at: path) ?? false
+            rules.append(RuleDefinition(name: name, query: query, weight: weight, effect: effect, pinned: pinned))
         }
         for error in Classifier.validate(rules) {
             if let index = rules.firstIndex(where: { $0.name == error.rule }) {

@@ -1,0 +1,89 @@
+/// The weights of the score: log-odds = bias + Σ weight(feature) × value(feature), one number
+/// per named feature. Features are the rules (1 when a rule fires), the best corpus cosine,
+/// facts found in the text, and indicators of what kind of item it is:
+///
+/// | name | value |
+/// |---|---|
+/// | `rule:NAME` | 1 when the raise/lower rule NAME fires (veto rules are not features: they veto) |
+/// | `similarity` | the best cosine with a corpus document, in [0, 1] |
+/// | `fact:exercise` | 1 when a named exercise series is found |
+/// | `fact:both-countries` | 1 when China and Russia are both named as taking part |
+/// | `fact:place` | 1 when a known place is named |
+/// | `text:headline-only` | 1 when the item is (almost) only a headline |
+/// | `lang:ru`, `lang:zh` | 1 for an item in Russian, in Chinese |
+///
+/// Weights come from a trained weights file (`drillwatch train`), or, without one, from the
+/// configuration as written by hand — the rules' weights and the centred similarity term —
+/// which gives the scores drillwatch always gave.
+public struct ScoreWeights: Sendable, Equatable {
+    public var bias: Double
+    public var weights: [String: Double]
+    /// Thresholds chosen with the weights (a trained file carries them); nil: the configuration's.
+    public var alertThreshold: Double?
+    public var reviewThreshold: Double?
+
+    public init(bias: Double, weights: [String: Double], alertThreshold: Double? = nil, reviewThreshold: Double? = nil) {
+        self.bias = bias
+        self.weights = weights
+        self.alertThreshold = alertThreshold
+        self.reviewThreshold = reviewThreshold
+    }
+
+    public static let similarity = "similarity"
+    public static let exercise = "fact:exercise"
+    public static let bothCountries = "fact:both-countries"
+    public static let place = "fact:place"
+    public static let headlineOnly = "text:headline-only"
+    public static let russian = "lang:ru"
+    public static let chinese = "lang:zh"
+
+    public static func rule(_ name: String) -> String { "rule:" + name }
+
+    /// Every feature of a classifier with these rules, in a fixed order.
+    public static func featureNames(rules: [RuleDefinition]) -> [String] {
+        rules.filter { $0.effect != .veto }.map { rule($0.name) }
+            + [similarity, exercise, bothCountries, place, headlineOnly, russian, chinese]
+    }
+
+    /// The weights a configuration sets by hand: each rule's weight (negative for `lower`), and
+    /// `similarity_weight × (cosine − similarity_center)` folded into the bias.
+    public static func handSet(_ settings: ClassifierSettings, rules: [RuleDefinition]) -> ScoreWeights {
+        var weights: [String: Double] = [:]
+        for definition in rules where definition.effect != .veto {
+            weights[rule(definition.name)] = definition.signedWeight
+        }
+        weights[similarity] = settings.similarityWeight
+        return ScoreWeights(bias: settings.bias - settings.similarityWeight * settings.similarityCenter, weights: weights)
+    }
+
+    /// These weights with the configuration's hand-set value for every pinned rule, and for
+    /// any rule the weights do not know (added after training).
+    public func applying(pins rules: [RuleDefinition]) -> ScoreWeights {
+        var result = self
+        for definition in rules where definition.effect != .veto {
+            let name = Self.rule(definition.name)
+            if definition.pinned || result.weights[name] == nil { result.weights[name] = definition.signedWeight }
+        }
+        return result
+    }
+
+    /// The log-odds of `values` (one per name of `names`, in order).
+    func logOdds(_ values: [Double], names: [String]) -> Double {
+        var sum = bias
+        for (value, name) in zip(values, names) where value != 0 {
+            sum += value * (weights[name] ?? 0)
+        }
+        return sum
+    }
+}
+
+extension RuleDefinition {
+    /// The weight as it enters the log-odds: negative for a `lower` rule, 0 for a veto.
+    public var signedWeight: Double {
+        switch effect {
+        case .raise: weight
+        case .lower: -abs(weight)
+        case .veto: 0
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Classifier
+import Foundation
+import Model
+import Settings
+
+/// Fits the score's weights to labelled items: L2-regularised logistic regression over the
+/// classifier's features, the penalty chosen by cross-validation, folds kept by story so that
+/// no syndicated copy is both trained on and tested.
+///
+/// Features do not depend on the weights, so each item is assessed once and every fold, every
+/// penalty and every bootstrap works on the same rows.
+public struct Trainer {
+    /// The rows of a training set: the free features' values, fixed log-odds from pinned rules.
+    public struct Rows: Sendable {
+        public var names: [String]
+        public var values: [[Double]]
+        public var labels: [Bool]
+        public var offsets: [Double]
+        /// Items a veto rule rejects: their score is 0 whatever the weights, so they are not fitted.
+        public var vetoed: [Bool]
+        public var groups: [String]
+
+        func subset(_ keep: (Int) -> Bool) -> Rows {
+            let indices = values.indices.filter { keep($0) && !vetoed[$0] }
+            return Rows(names: names, values: indices.map { values[$0] }, labels: indices.map { labels[$0] },
+                        offsets: indices.map { offsets[$0] }, vetoed: indices.map { _ in false }, groups: indices.map { groups[$0] })
+        }
+    }
+
+    /// What training chose, for the weights file's header and the user.
+    public struct Report: Sendable {
+        public var lambda: Double
+        /// Cross-validated mean log-loss per penalty tried.
+        public var logLoss: [(lambda: Double, loss: Double)]
+        public var items: Int
+        public var vetoed: Int
+    }
+
+    public static let lambdas: [Double] = [0.01, 0.03, 0.1, 0.3, 1, 3, 10]
+
+    let settings: Settings
+    let classifier: Classifier
+
+    public init(settings: Settings) throws(PipelineError) {
+        self.settings = settings
+        classifier = try ClassifierLoader.classifier(settings)
+    }
+
+    /// Assesses every item (and, with `headlines`, its headline alone as a second row of the
+    /// same group: news-search feeds deliver items that way, and the score must hold for them).
+    public func rows(_ items: [LabelledItem], headlines: Bool) -> Rows {
+        let pinned = Set(settings.rules.filter(\.pinned).map { ScoreWeights.rule($0.name) })
+        let all = classifier.featureNames
+        let free = all.indices.filter { !pinned.contains(all[$0]) }
+        var rows = Rows(names: free.map { all[$0] }, values: [], labels: [], offsets: [], vetoed: [], groups: [])
+        for labelled in items where labelled.label != nil {
+            for variant in headlines && !labelled.item.text.isEmpty ? [labelled, labelled.headlineOnly] : [labelled] {
+                let assessment = classifier.assess(variant.item)
+                rows.values.append(free.map { assessment.features[$0] })
+                rows.offsets.append(all.indices.filter { pinned.contains(all[$0]) }
+                    .reduce(0) { $0 + assessment.features[$1] * classifier.weights.weights[all[$1]]! })
+                rows.labels.append(variant.isDrill)
+                rows.vetoed.append(assessment.vetoed)
+                rows.groups.append(variant.group)
+            }
+        }
+        return rows
+    }
+
+    /// The fold (0..<k) of each row, from a hash of its group: deterministic, and a group
+    /// never straddles two folds.
+    public static func folds(_ groups: [String], k: Int) -> [Int] {
+        groups.map { Int(MinHasher.fnv1a($0) % UInt64(k)) }
+    }
+
+    /// Weights fitted on `rows` with penalty `lambda`, pinned rules kept as configured.
+    public func fit(_ rows: Rows, lambda: Double) -> ScoreWeights {
+        let usable = rows.subset { _ in true }
+        let model = LogisticRegression.fit(usable.values, usable.labels, lambda: lambda, offsets: usable.offsets)
+        var weights = ScoreWeights(bias: model.bias, weights: Dictionary(uniqueKeysWithValues: zip(rows.names, model.weights)))
+        weights.alertThreshold = settings.classifier.weights?.alertThreshold
+        weights.reviewThreshold = settings.classifier.weights?.reviewThreshold
+        return weights.applying(pins: settings.rules)
+    }
+
+    /// Chooses the penalty with the lowest cross-validated log-loss, then fits on everything.
+    public func train(_ rows: Rows, folds k: Int = 10) -> (ScoreWeights, Report) {
+        let fold = Self.folds(rows.groups, k: k)
+        var losses: [(lambda: Double, loss: Double)] = []
+        for lambda in Self.lambdas {
+            var loss = 0.0
+            var count = 0
+            for f in 0..<k {
+                let training = rows.subset { fold[$0] != f }
+                let held = rows.subset { fold[$0] == f }
+                guard !training.values.isEmpty, !held.values.isEmpty else { continue }
+                let model = LogisticRegression.fit(training.values, training.labels, lambda: lambda, offsets: training.offsets)
+                for (index, row) in held.values.enumerated() {
+                    let p = min(max(model.probability(row, offset: held.offsets[index]), 1e-9), 1 - 1e-9)
+                    loss -= held.labels[index] ? log(p) : log(1 - p)
+                    count += 1
+                }
+            }
+            losses.append((lambda, count == 0 ? .infinity : loss / Double(count)))
+        }
+        let best = losses.min { $0.loss < $1.loss }?.lambda ?? 1
+        let report = Report(lambda: best, logLoss: losses, items: rows.values.count, vetoed: rows.vetoed.filter { $0 }.count)
+        return (fit(rows, lambda: best), report)
+    }
+}

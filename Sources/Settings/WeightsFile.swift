@@ -1,0 +1,61 @@
+import Classifier
+import Foundation
+import TOMLKit
+
+/// A trained weights file (`drillwatch train --out weights.toml`), referenced from the
+/// configuration by `[classifier] weights = "weights.toml"`:
+///
+/// ```toml
+/// # trained by drillwatch train on data/labelled/train.jsonl …
+/// bias = -4.12
+/// alert_threshold = 0.6
+/// review_threshold = 0.35
+/// [weights]
+/// "rule:drill-with-china-and-russia" = 2.71
+/// similarity = 3.05
+/// ```
+///
+/// Plain text on purpose: a reviewer reads what the training did, and a person can change a
+/// number (or pin a rule's weight in the configuration, which training then leaves alone).
+public enum WeightsFile {
+    /// Reads `file`; problems are reported like the configuration's, with lines.
+    static func load(_ file: URL) throws(ConfigError) -> ScoreWeights {
+        let name = file.lastPathComponent
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw ConfigError(problems: [ConfigProblem(file: file.path, line: nil, keyPath: "", message: "cannot read the weights file")])
+        }
+        let source = String(decoding: data, as: UTF8.self)
+        let root: TOMLTable
+        do { root = try TOMLTable(string: source) } catch let error as TOMLParseError {
+            throw ConfigError(problems: [ConfigProblem(file: name, line: error.source.begin.line, keyPath: "", message: "not valid TOML: \(error.description)")])
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(file: name, line: nil, keyPath: "", message: "not valid TOML")])
+        }
+        var reader = TableReader(file: name, source: source)
+        reader.rejectUnknown(root, at: "", known: ["bias", "alert_threshold", "review_threshold", "weights"])
+        var weights = ScoreWeights(bias: reader.double(root, "bias", at: "", in: -100...100) ?? 0, weights: [:])
+        weights.alertThreshold = reader.double(root, "alert_threshold", at: "", in: 0...1)
+        weights.reviewThreshold = reader.double(root, "review_threshold", at: "", in: 0...1)
+        if let table = reader.table(root, "weights", at: "") {
+            for key in table.keys.sorted() {
+                if let value = reader.double(table, key, at: "weights", in: -100...100) { weights.weights[key] = value }
+            }
+        }
+        if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
+        return weights
+    }
+
+    /// The file's text: a header saying where the weights came from, then the numbers.
+    public static func render(_ weights: ScoreWeights, header: [String]) -> String {
+        var lines = header.map { "# " + $0 }
+        lines.append(String(format: "bias = %.6f", weights.bias))
+        if let value = weights.alertThreshold { lines.append(String(format: "alert_threshold = %.4f", value)) }
+        if let value = weights.reviewThreshold { lines.append(String(format: "review_threshold = %.4f", value)) }
+        lines.append("")
+        lines.append("[weights]")
+        for key in weights.weights.keys.sorted() {
+            lines.append("\"\(key)\" = " + String(format: "%.6f", weights.weights[key]!))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

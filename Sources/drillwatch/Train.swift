@@ -1,0 +1,70 @@
+import ArgumentParser
+import Classifier
+import Foundation
+import Pipeline
+import Settings
+
+/// `drillwatch train`: fit the score's weights to labelled items.
+struct Train: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fit the score's weights to labelled items and write a weights file.",
+        discussion: """
+            L2-regularised logistic regression over the classifier's features (each rule, the
+            corpus similarity, facts, headline-only and language indicators); the penalty is
+            chosen by cross-validation with folds by story. Rules marked `pinned = true` in the
+            configuration keep their weight. Each item is also learnt as its headline alone,
+            as news-search feeds deliver it (--no-headlines to skip). The file is plain TOML;
+            point the configuration at it with [classifier] weights = "FILE".
+
+            Example:
+              drillwatch train data/labelled/train-*.jsonl --out config/weights.toml
+            """)
+
+    @Option(name: .long, help: "The configuration file (its rules and corpus define the features).")
+    var config: String?
+
+    @Option(name: .long, help: "Where to write the weights.")
+    var out: String
+
+    @Option(name: .long, help: "Cross-validation folds for choosing the penalty.")
+    var folds = 10
+
+    @Flag(help: "Do not add each item's headline alone as a second example.")
+    var noHeadlines = false
+
+    @Argument(help: "JSONL files of labelled items.")
+    var files: [String]
+
+    func run() async throws {
+        let settings = try wrap { try ClassifierLoader.settings(config) }
+        var items: [LabelledItem] = []
+        for file in files { items += try await wrapAsync { try await ItemReader().read(file) } }
+        let labelled = items.filter { $0.label != nil }
+        guard labelled.contains(where: \.isDrill), labelled.contains(where: { !$0.isDrill }) else {
+            throw CLIError("training needs items labelled drill and items labelled other")
+        }
+        let trainer = try wrap { try Trainer(settings: settings) }
+        let rows = trainer.rows(labelled, headlines: !noHeadlines)
+        let (weights, report) = trainer.train(rows, folds: folds)
+        let header = [
+            "trained by drillwatch train on \(files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))",
+            "\(labelled.count) items (\(labelled.filter(\.isDrill).count) drill), \(report.items) examples with headlines, \(report.vetoed) vetoed and left out",
+            String(format: "L2 penalty %.2f, chosen by %d-fold cross-validation (mean log-loss %.4f)", report.lambda, folds,
+                   report.logLoss.first { $0.lambda == report.lambda }?.loss ?? .nan),
+            "features: see Sources/Classifier/ScoreWeights.swift; pinned rules keep the configuration's weight",
+        ]
+        do {
+            try WeightsFile.render(weights, header: header).write(toFile: out, atomically: true, encoding: .utf8)
+        } catch {
+            throw CLIError("\(out): cannot write the weights (\(error.localizedDescription))")
+        }
+        print(header.joined(separator: "\n"))
+        print("\npenalty  cross-validated log-loss")
+        for (lambda, loss) in report.logLoss { print(String(format: "%7.2f  %.4f", lambda, loss) + (lambda == report.lambda ? "  ←" : "")) }
+        print(String(format: "\nbias %+.3f", weights.bias))
+        for (name, weight) in weights.weights.sorted(by: { abs($0.value) > abs($1.value) }) {
+            print(String(format: "%+8.3f  ", weight) + name)
+        }
+        print("\nwritten to \(out)")
+    }
+}
