@@ -82,9 +82,17 @@ public struct CorpusStore: Sendable {
         bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : String(format: "%.1f MiB", Double(bytes) / Double(1 << 20))
     }
 
+    /// Fewer words than this make no useful corpus article: too few terms to compare with.
+    public static let minimumWords = 20
+
     /// Adds a document: written as Markdown with front matter, under a name derived from its
-    /// title, never overwriting an existing file. Returns the new document's id.
-    public func add(title: String?, url: String?, date: String?, body: String) throws(PipelineError) -> String {
+    /// title, never overwriting an existing file. Returns the new document's id. A body of
+    /// fewer than `minimumWords` words is refused, named by `source`.
+    public func add(title: String?, url: String?, date: String?, exercise: String? = nil, body: String,
+                    source: String) throws(PipelineError) -> String {
+        guard body.split(whereSeparator: { $0 == " " || $0 == "\n" }).count >= Self.minimumWords else {
+            throw PipelineError.invalidInput(source, line: nil, "too little text to be a corpus article (fewer than \(Self.minimumWords) words)")
+        }
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let base = Self.slug(title ?? url ?? "document")
         var id = base
@@ -98,6 +106,7 @@ public struct CorpusStore: Sendable {
         if let title { text += "title: \(Self.frontMatterValue(title))\n" }
         if let date { text += "date: \(Self.frontMatterValue(date))\n" }
         if let url { text += "url: \(Self.frontMatterValue(url))\n" }
+        if let exercise { text += "exercise: \(Self.frontMatterValue(exercise))\n" }
         text += "---\n\n" + body + "\n"
         let target = folder.appendingPathComponent(id + ".md")
         do {
@@ -108,7 +117,9 @@ public struct CorpusStore: Sendable {
         return id
     }
 
-    static func slug(_ text: String) -> String {
+    /// "Joint Sea-2025" → "joint-sea-2025": lower case, runs of other characters as one
+    /// hyphen, at most 60 characters ("document" when nothing is left).
+    public static func slug(_ text: String) -> String {
         let folded = text.lowercased().unicodeScalars.map { $0.properties.isAlphabetic || ("0"..."9").contains($0) ? Character($0) : "-" }
         let collapsed = String(folded).split(separator: "-").joined(separator: "-")
         return String(collapsed.prefix(60)).isEmpty ? "document" : String(collapsed.prefix(60))

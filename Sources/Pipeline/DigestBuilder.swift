@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Reports
 import SafeText
 import Settings
@@ -41,12 +42,21 @@ public struct DigestBuilder {
         let items: [StoredItem]
         let counts: [String: Int]
         let states: [FeedState]
+        let judgements: [String: Feedback]
         do {
             items = try store.items(firstSeenFrom: start, to: end, verdicts: ["alert", "duplicate", "review"])
             counts = try store.newItemCounts(from: start, to: end)
             states = try store.feedStates()
+            judgements = try store.feedback(for: items.map { Alert.id(feed: $0.feed, itemKey: $0.key) })
         } catch {
             throw PipelineError.cannotRead("state database", error.description)
+        }
+        func source(_ item: StoredItem) -> Digest.Source {
+            let judgement = judgements[Alert.id(feed: item.feed, itemKey: item.key)].map {
+                Digest.Judgement(verdict: $0.verdict.rawValue, note: $0.note)
+            }
+            return Digest.Source(feed: item.feed, title: item.title, link: item.link, published: item.published,
+                                 firstSeen: item.firstSeen, score: item.score, judgement: judgement)
         }
         var stories: [Digest.Story] = []
         let relevant = items.filter { $0.verdict != "review" }
@@ -64,12 +74,9 @@ public struct DigestBuilder {
                 id: id, title: lead.title, exercise: group.compactMap(\.exercise).first, places: group.compactMap(\.places).first,
                 score: group.map(\.score).max() ?? lead.score,
                 firstSeen: group.map(\.firstSeen).min()!, lastSeen: group.map(\.firstSeen).max()!,
-                sources: group.map { Digest.Source(feed: $0.feed, title: $0.title, link: $0.link, published: $0.published,
-                                                   firstSeen: $0.firstSeen, score: $0.score) }))
+                sources: group.map(source)))
         }
-        let related = items.filter { $0.verdict == "review" }.map {
-            Digest.Source(feed: $0.feed, title: $0.title, link: $0.link, published: $0.published, firstSeen: $0.firstSeen, score: $0.score)
-        }
+        let related = items.filter { $0.verdict == "review" }.map(source)
         let byName = Dictionary(states.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let feeds = settings.feeds.map { feed -> Digest.FeedHealth in
             let state = byName[feed.name]

@@ -84,7 +84,9 @@ public struct AlertFiles: Sendable {
         ISO8601DateFormatter().string(from: date)
     }
 
-    static func day(_ date: Date) -> (year: String, month: String, day: String) {
+    /// The UTC day of `date`, zero-padded: the alert folder's path, and the day written for
+    /// an alert elsewhere.
+    public static func day(_ date: Date) -> (year: String, month: String, day: String) {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = calendar.dateComponents([.year, .month, .day], from: date)

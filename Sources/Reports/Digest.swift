@@ -13,14 +13,36 @@ public struct Digest: Sendable, Codable, Equatable {
         public var published: Date?
         public var firstSeen: Date
         public var score: Double
+        /// An analyst's judgement of this source's alert (`drillwatch feedback`), if any.
+        public var judgement: Judgement?
 
-        public init(feed: String, title: String, link: String?, published: Date?, firstSeen: Date, score: Double) {
+        public init(feed: String, title: String, link: String?, published: Date?, firstSeen: Date, score: Double,
+                    judgement: Judgement? = nil) {
             self.feed = feed
             self.title = title
             self.link = link
             self.published = published
             self.firstSeen = firstSeen
             self.score = score
+            self.judgement = judgement
+        }
+    }
+
+    /// An analyst's judgement as the digest shows it: `right` or `wrong`, and the note.
+    public struct Judgement: Sendable, Codable, Equatable {
+        public var verdict: String
+        public var note: String?
+
+        public init(verdict: String, note: String?) {
+            self.verdict = verdict
+            self.note = note
+        }
+
+        public var isWrong: Bool { verdict == "wrong" }
+
+        /// "judged wrong by an analyst: NOTE", unescaped: each renderer escapes it.
+        public var text: String {
+            "judged \(verdict) by an analyst" + (note.map { ": \($0)" } ?? "")
         }
     }
 
@@ -77,6 +99,8 @@ public struct Digest: Sendable, Codable, Equatable {
     public var groups: [ExerciseGroup]
     public var possiblyRelated: [Source]
     public var feeds: [FeedHealth]
+    /// Sources an analyst judged wrong: reported, so a reader discounts them.
+    public var judgedWrong: Int
 
     public init(date: String, timeZone: String, generated: Date, stories: [Story], possiblyRelated: [Source], feeds: [FeedHealth]) {
         self.date = date
@@ -89,16 +113,19 @@ public struct Digest: Sendable, Codable, Equatable {
         if !unnamed.isEmpty { groups.append(ExerciseGroup(exercise: "Other joint activity", stories: unnamed)) }
         self.possiblyRelated = possiblyRelated
         self.feeds = feeds
+        judgedWrong = (stories.flatMap(\.sources) + possiblyRelated).filter { $0.judgement?.isWrong == true }.count
     }
 
     public var storyCount: Int { groups.reduce(0) { $0 + $1.stories.count } }
 
-    /// "3 new stories; 2 of 23 feeds failing" or "no new reports, all 23 feeds healthy".
+    /// "3 new stories, 2 of 23 feeds failing" or "no new reports, all 23 feeds healthy", and
+    /// "; 1 alert judged wrong by an analyst" when an analyst said so.
     public var headline: String {
         let failing = feeds.filter { !$0.healthy }.count
         let stories = storyCount == 0 ? "no new reports" : "\(storyCount) new stor\(storyCount == 1 ? "y" : "ies")"
         let health = failing == 0 ? "all \(feeds.count) feeds healthy" : "\(failing) of \(feeds.count) feeds failing"
-        return "\(stories), \(health)"
+        let judged = judgedWrong == 0 ? "" : "; \(judgedWrong) alert\(judgedWrong == 1 ? "" : "s") judged wrong by an analyst"
+        return "\(stories), \(health)\(judged)"
     }
 }
 
@@ -124,7 +151,7 @@ public enum DigestRenderer {
                 lines.append(facts.joined(separator: " · "))
                 lines.append("")
                 for source in story.sources {
-                    lines.append("- \(AlertFiles.escape(source.feed)): \(link(source))")
+                    lines.append("- \(AlertFiles.escape(source.feed)): \(link(source))\(mark(source))")
                 }
                 lines.append("")
             }
@@ -134,7 +161,7 @@ public enum DigestRenderer {
             lines.append("## Possibly related")
             lines.append("")
             for source in digest.possiblyRelated {
-                lines.append("- \(AlertFiles.escape(source.feed)) (\(String(format: "%.2f", source.score))): \(link(source))")
+                lines.append("- \(AlertFiles.escape(source.feed)) (\(String(format: "%.2f", source.score))): \(link(source))\(mark(source))")
             }
             lines.append("")
         }
@@ -160,7 +187,7 @@ public enum DigestRenderer {
                 if time(story.lastSeen, digest.timeZone) != time(story.firstSeen, digest.timeZone) { facts.append("last seen \(time(story.lastSeen, digest.timeZone))") }
                 if let places = story.places { facts.insert(places, at: 0) }
                 body += facts.map(escape).joined(separator: " · ") + "</p>\n<ul>"
-                for source in story.sources { body += "<li><b>\(escape(source.feed))</b>: \(htmlLink(source))</li>" }
+                for source in story.sources { body += "<li><b>\(escape(source.feed))</b>: \(htmlLink(source))\(htmlMark(source))</li>" }
                 body += "</ul></article>\n"
             }
             body += "</section>\n"
@@ -169,7 +196,7 @@ public enum DigestRenderer {
         if !digest.possiblyRelated.isEmpty {
             body += "<section><h2>Possibly related</h2><ul>"
             for source in digest.possiblyRelated {
-                body += "<li><b>\(escape(source.feed))</b> (\(String(format: "%.2f", source.score))): \(htmlLink(source))</li>"
+                body += "<li><b>\(escape(source.feed))</b> (\(String(format: "%.2f", source.score))): \(htmlLink(source))\(htmlMark(source))</li>"
             }
             body += "</ul></section>\n"
         }
@@ -193,7 +220,7 @@ public enum DigestRenderer {
             article{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:.6rem 1rem;margin:.8rem 0}
             h3{margin:.2rem 0;font-size:1.1rem}.facts{color:#6b7280;margin:.2rem 0}ul{margin:.3rem 0;padding-left:1.2rem}
             table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e5e7eb}
-            tr.failing td{color:#b91c1c}a{color:#1d4ed8}
+            tr.failing td{color:#b91c1c}a{color:#1d4ed8}.judged-wrong{color:#b91c1c;font-weight:600}.judged-right{color:#15803d}
             </style></head><body>
             \(body)<footer><p style="color:#9ca3af">Generated by drillwatch at \(escape(time(digest.generated, digest.timeZone))).</p></footer>
             </body></html>
@@ -222,6 +249,18 @@ public enum DigestRenderer {
         let title = AlertFiles.escape(source.title)
         guard let url = AlertFeed.safeLink(source.link) else { return title }
         return "[\(title)](<\(url.replacingOccurrences(of: ">", with: "%3E").replacingOccurrences(of: " ", with: "%20"))>)"
+    }
+
+    /// " — ✗ judged wrong by an analyst: NOTE" (or ✓ right), the note escaped like feed text.
+    private static func mark(_ source: Digest.Source) -> String {
+        guard let judgement = source.judgement else { return "" }
+        return " — \(judgement.isWrong ? "✗" : "✓") **\(AlertFiles.escape(judgement.text))**"
+    }
+
+    private static func htmlMark(_ source: Digest.Source) -> String {
+        guard let judgement = source.judgement else { return "" }
+        let kind = judgement.isWrong ? "wrong" : "right"
+        return " <span class=\"judged-\(kind)\">\(judgement.isWrong ? "✗" : "✓") \(escape(judgement.text))</span>"
     }
 
     private static func htmlLink(_ source: Digest.Source) -> String {

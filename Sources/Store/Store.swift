@@ -183,6 +183,7 @@ public final class Store: Sendable {
                 t.add(column: "capped", .integer).notNull().defaults(to: 0)
             }
         }
+        migrator.registerMigration("v7: feedback", migrate: createFeedbackTable)
         return migrator
     }
 
@@ -353,7 +354,8 @@ public final class Store: Sendable {
         }
     }
 
-    /// Forgets items first seen before `date`, and written outbox entries older than it.
+    /// Forgets items first seen before `date`, and written outbox entries older than it
+    /// (except those an analyst judged: `feedback export` is built from them).
     /// Returns how many items were removed. Callers must not alert on items published before
     /// the same date, or a pruned item that a feed still carries would alert again.
     @discardableResult
@@ -361,7 +363,9 @@ public final class Store: Sendable {
         try write { db in
             try db.execute(sql: "DELETE FROM item WHERE first_seen < ?", arguments: [date.timeIntervalSince1970])
             let removed = db.changesCount
-            try db.execute(sql: "DELETE FROM outbox WHERE written IS NOT NULL AND created < ?", arguments: [date.timeIntervalSince1970])
+            try db.execute(sql: """
+                DELETE FROM outbox WHERE written IS NOT NULL AND created < ? AND alert_id NOT IN (SELECT alert_id FROM feedback)
+                """, arguments: [date.timeIntervalSince1970])
             try db.execute(sql: "DELETE FROM delivery WHERE alert_id NOT IN (SELECT alert_id FROM outbox)")
             return removed
         }
@@ -487,11 +491,11 @@ public final class Store: Sendable {
 
     // MARK: - Access
 
-    private func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try writer.read(body) } catch { throw StoreError(description: "state database: \(error)") }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try writer.write(body) } catch {
             throw StoreError(description: "state database: \(error)\(path.map(Self.diskHint) ?? "")")
         }

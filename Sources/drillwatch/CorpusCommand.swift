@@ -98,8 +98,7 @@ struct Corpus: AsyncParsableCommand {
                 url = document.url
                 body = document.body
             }
-            guard body.split(separator: " ").count >= 20 else { throw CLIError("\(source): too little text to be a corpus article") }
-            let id = try wrap { try store.add(title: title, url: url, date: nil, body: body) }
+            let id = try wrap { try store.add(title: title, url: url, date: nil, body: body, source: source) }
             print("added \(id) to \(store.folder.path)")
         }
     }

@@ -8,5 +8,6 @@ struct Drillwatch: AsyncParsableCommand {
         commandName: "drillwatch",
         abstract: "Watch news feeds for China–Russia joint military drills.",
         version: DrillwatchVersion.string,
-        subcommands: [Scan.self, Run.self, DigestCommand.self, Status.self, CheckConfig.self, Inspect.self, Classify.self, Eval.self, Train.self, Corpus.self])
+        subcommands: [Scan.self, Run.self, DigestCommand.self, Status.self, CheckConfig.self, Inspect.self, Classify.self, Eval.self,
+                      Train.self, Corpus.self, FeedbackCommand.self])
 }

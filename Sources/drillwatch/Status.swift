@@ -37,10 +37,24 @@ struct Status: AsyncParsableCommand {
             if let error = state.lastError { print("    last error: \(Display.line(error))") }
             if state.capped > 0 { print("    capped: \(state.capped) new items beyond the per-fetch cap left for later fetches") }
         }
+        printLatestAlerts(store)
         let deliveries = try wrap { try store.deliveryCounts() }
         if deliveries.pending + deliveries.expired > 0 {
             print("\ndeliveries: \(deliveries.pending) pending (\(deliveries.retrying) retrying), \(deliveries.expired) given up")
             if let error = deliveries.lastError { print("    last error: \(Display.line(error))") }
+        }
+    }
+
+    /// The newest alerts with their ids and any analyst judgement: what `drillwatch feedback`
+    /// takes.
+    private func printLatestAlerts(_ store: Store) {
+        guard let alerts = try? store.latestAlerts(limit: 10), !alerts.isEmpty else { return }
+        let judgements = (try? store.feedback(for: alerts.map(\.id))) ?? [:]
+        let formatter = ISO8601DateFormatter()
+        print("\nlatest alerts (judge one: drillwatch feedback ID --right|--wrong)")
+        for alert in alerts {
+            let judged = judgements[alert.id].map { "  [judged \($0.verdict.rawValue)]" } ?? ""
+            print("  \(alert.id)  \(formatter.string(from: alert.firstSeen))  \(Display.line(alert.title))\(judged)")
         }
     }
 }

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import Reports
+import SafeText
+import Settings
+import Store
+
+/// `drillwatch feedback`: an analyst's judgement of alerts, kept in the state database.
+struct FeedbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feedback",
+        abstract: "Judge an alert right or wrong; list or export the judgements.",
+        discussion: """
+            An alert's id is the name of its file, alerts/YYYY/MM/DD/<id>.json under the output
+            folder; `drillwatch status` lists the latest ones. A second judgement of an alert
+            replaces the first. Feedback is a small write to the state database: it works while
+            the daemon runs (it waits up to 10 s for the daemon's write to end).
+
+            Examples:
+              drillwatch feedback 3f2a9c0d1e4b5a67 --wrong --note "a Russia–Belarus drill"
+              drillwatch feedback 3f2a9c0d1e4b5a67 --right --to-corpus
+              drillwatch feedback list
+              drillwatch feedback export --out feedback.jsonl
+            """,
+        subcommands: [Judge.self, List.self, Export.self],
+        defaultSubcommand: Judge.self)
+
+    struct Options: ParsableArguments {
+        @Option(name: .long, help: "The configuration file.")
+        var config: String?
+
+        func feedback() throws -> AnalystFeedback {
+            let settings = try wrap { try ClassifierLoader.settings(config) }
+            let store = try wrap { try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path) }
+            return AnalystFeedback(settings: settings, store: store)
+        }
+    }
+
+    /// The judgement flags; `--right` or `--wrong`, exactly one.
+    enum Judgement: String, EnumerableFlag {
+        case right, wrong
+
+        static func help(for value: Judgement) -> ArgumentHelp? {
+            switch value {
+            case .right: "The alert reports a China–Russia joint drill."
+            case .wrong: "The alert does not (a false alarm)."
+            }
+        }
+
+        var verdict: Feedback.Verdict { self == .right ? .right : .wrong }
+    }
+
+    struct Judge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a judgement of one alert (the default subcommand).")
+        @OptionGroup var options: Options
+        @Argument(help: "The alert's id (its file name without .json).")
+        var alertID: String
+        @Flag var judgement: Judgement
+        @Option(help: "Why: kept with the judgement and exported as the item's note.")
+        var note: String?
+        @Flag(name: .customLong("to-corpus"), help: "With --right: add the alert to the corpus as a reference document.")
+        var toCorpus = false
+
+        func validate() throws {
+            if toCorpus && judgement != .right { throw ValidationError("--to-corpus goes with --right: only a right alert is a reference article") }
+        }
+
+        func run() async throws {
+            let feedback = try options.feedback()
+            let outcome = try wrap { try feedback.judge(alertID: alertID, verdict: judgement.verdict, note: note) }
+            print(Self.describe(outcome, alertID: alertID, judgement: judgement))
+            guard toCorpus else { return }
+            switch try wrap({ try feedback.addToCorpus(alertID: alertID) }) {
+            case .added(let id): print("added \(id) to \(feedback.settings.corpusFolder.path)")
+            case .alreadyPresent(let id): print("the corpus already has this article as \(id); nothing added")
+            }
+        }
+
+        static func describe(_ outcome: FeedbackOutcome, alertID: String, judgement: Judgement) -> String {
+            let id = Display.line(alertID)
+            guard case .replaced(let earlier) = outcome else { return "alert \(id) judged \(judgement.rawValue)" }
+            let note = earlier.note.map { " (\(Display.line($0)))" } ?? ""
+            return "alert \(id) judged \(judgement.rawValue); this replaces the judgement \(earlier.verdict.rawValue)\(note) "
+                + "of \(ISO8601DateFormatter().string(from: earlier.judged))"
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the judgements, oldest first.")
+        @OptionGroup var options: Options
+        @Flag(help: "Print a JSON array of {alert_id, verdict, note, judged, title, feed, link}.")
+        var json = false
+
+        func run() async throws {
+            let judged = try wrap { try options.feedback().store.judgedAlerts() }
+            if json {
+                print(String(decoding: Self.json(judged), as: UTF8.self))
+                return
+            }
+            let formatter = ISO8601DateFormatter()
+            print("\(judged.count) judgement\(judged.count == 1 ? "" : "s")")
+            for entry in judged {
+                let note = entry.feedback.note.map { " — \(Display.line($0))" } ?? ""
+                print("  \(entry.feedback.alertID)  \(entry.feedback.verdict.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))  "
+                    + "\(formatter.string(from: entry.feedback.judged))  \(Display.line(entry.alert?.title ?? "(alert unreadable)"))\(note)")
+            }
+        }
+
+        struct Entry: Encodable {
+            var alert_id: String
+            var verdict: String
+            var note: String?
+            var judged: Date
+            var title: String?
+            var feed: String?
+            var link: String?
+        }
+
+        static func json(_ judged: [JudgedAlert]) -> Data {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            let entries = judged.map {
+                Entry(alert_id: $0.feedback.alertID, verdict: $0.feedback.verdict.rawValue, note: $0.feedback.note,
+                      judged: $0.feedback.judged, title: $0.alert?.title, feed: $0.alert?.feed, link: $0.alert?.link)
+            }
+            return (try? encoder.encode(entries)) ?? Data("[]".utf8)
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the judgements as labelled JSONL (the evaluation format: drillwatch eval reads it).")
+        @OptionGroup var options: Options
+        @Option(help: "The file to write (default: standard output).")
+        var out: String?
+
+        func run() async throws {
+            let (records, unreadable) = try wrap { try options.feedback().export() }
+            for id in unreadable {
+                FileHandle.standardError.write(Data("warning: alert \(id): its stored JSON cannot be read; left out\n".utf8))
+            }
+            let data = LabelledRecord.jsonLines(records)
+            guard let out else {
+                FileHandle.standardOutput.write(data)
+                return
+            }
+            try wrap { try AtomicFile.write(data, to: URL(fileURLWithPath: out)) }
+            print("exported \(records.count) judged alert\(records.count == 1 ? "" : "s") to \(out)")
+        }
+    }
+}
