@@ -28,6 +28,9 @@ let package = Package(
             name: "CLibXML2", pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
+        .systemLibrary(
+            name: "COpenCC", pkgConfig: "opencc",
+            providers: [.apt(["libopencc-dev"])]),
         // glibc's close-from spawn action, which Swift's Glibc module does not export.
         .target(name: "CSpawn"),
 
@@ -38,7 +41,7 @@ let package = Package(
         .target(name: "XML", dependencies: ["CLibXML2"]),
         .target(name: "Model"),
         .target(name: "Feeds", dependencies: ["XML"]),
-        .target(name: "Classifier", dependencies: ["Model", "CStemmer"]),
+        .target(name: "Classifier", dependencies: ["Model", "CStemmer", "COpenCC"]),
         .target(name: "Settings", dependencies: ["Classifier", "SafeText", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Reports", dependencies: ["Model", "SafeText"]),
@@ -70,7 +73,9 @@ let package = Package(
         .testTarget(
             name: "FeedsTests", dependencies: ["Feeds"],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "ClassifierTests", dependencies: ["Classifier", "Model", "Settings", "Pipeline"]),
+        .testTarget(
+            name: "ClassifierTests", dependencies: ["Classifier", "Model", "Settings", "Pipeline"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "Classifier"]),
         .testTarget(name: "ScanTests", dependencies: [
             "Pipeline", "Store", "Reports", "Settings", "Model", "Daemon", "TestSupport", "Locking",

@@ -6,13 +6,21 @@ public struct AnalyzedText: Sendable {
     public let titleCount: Int
     /// Token indices by term id.
     let indicesByTerm: [Int32: [Int]]
+    /// The language of title and body together, from their letters' scripts (`Language.detect`).
+    public let language: Language?
+    /// For Chinese, whether it was written in traditional characters (folded to simplified
+    /// in `tokens`); nil for other languages.
+    public let script: HanScript?
 
     /// Body positions start this far after the title's, so no phrase or NEAR spans both.
     static let bodyOffset = 100_000
 
     public init(title: String, body: String, analyzer: Analyzer) {
-        let titleTokens = analyzer.analyze(title)
-        let bodyTokens = analyzer.analyze(body, startPosition: Self.bodyOffset)
+        var counts = ScriptCounts()
+        let titleTokens = analyzer.analyze(title, counts: &counts)
+        let bodyTokens = analyzer.analyze(body, startPosition: Self.bodyOffset, counts: &counts)
+        language = Language.detect(counts)
+        script = language == .zh ? HanScript.detect(counts) : nil
         tokens = titleTokens + bodyTokens
         titleCount = titleTokens.count
         var index: [Int32: [Int]] = [:]

@@ -24,14 +24,18 @@ public struct Token: Sendable, Equatable {
 ///    hyphens and slashes separate, so `Northern/Interaction-2023` is three consecutive tokens
 ///    and a phrase query `"northern interaction 2023"` finds it;
 /// 3. Chinese, Japanese and Korean runs become overlapping character bigrams (中俄联合 →
-///    中俄 俄联 联合), the usual way to index text without word boundaries;
+///    中俄 俄联 联合), the usual way to index text without word boundaries; a run holding a
+///    traditional character is first folded to simplified by OpenCC (中俄聯合 → 中俄联合), so
+///    Taiwanese and Hong Kong news matches the simplified rules and corpus;
 /// 4. Latin words are stemmed with Snowball's English stemmer, Cyrillic words with its Russian
 ///    one (учения and учений → учен); stop words are kept in position, but flagged.
 ///
-/// An analyzer caches stems and owns C stemmers: use one per thread.
+/// An analyzer caches stems and owns C stemmers and an OpenCC converter: use one per thread.
 public final class Analyzer {
     private let english: Stemmer
     private let russian: Stemmer
+    private let simplified: SimplifiedConverter
+    private let traditional = TraditionalCharacters.shared
     /// Every folded word seen, with its stem: (surface id, term id).
     private var lexicon: [String: (surface: Int32, term: Int32)] = [:]
     /// Stop-word flags by surface id.
@@ -46,6 +50,12 @@ public final class Analyzer {
         }
         self.english = english
         self.russian = russian
+        do {
+            simplified = try SimplifiedConverter()
+        } catch {
+            // libopencc1.1 depends on libopencc-data, so this is a broken installation.
+            preconditionFailure(error.description)
+        }
     }
 
     /// Tokens of `text`, numbered from `startPosition`.
@@ -53,6 +63,13 @@ public final class Analyzer {
     /// Works on UTF-8 bytes, decoding only non-ASCII sequences: most news text is ASCII
     /// between its quotation marks, and this is the classifier's hottest loop.
     public func analyze(_ text: String, startPosition: Int = 0) -> [Token] {
+        var counts = ScriptCounts()
+        return analyze(text, startPosition: startPosition, counts: &counts)
+    }
+
+    /// Tokens of `text`, adding its letters by script (after NFKC) and the Han characters
+    /// folding changed to `counts`, for language detection without a second pass.
+    func analyze(_ text: String, startPosition: Int = 0, counts: inout ScriptCounts) -> [Token] {
         var tokens: [Token] = []
         tokens.reserveCapacity(text.utf8.count / 5)
         var position = startPosition
@@ -84,16 +101,21 @@ public final class Analyzer {
         }
         func flushCJK() {
             guard !cjk.isEmpty else { return }
-            func append(_ text: String) {
+            let folded = simplify(cjk)
+            counts.hanFolded += folded.changed
+            // The written characters stay the tokens' `original` while they line up.
+            let written = folded.scalars.count == cjk.count ? cjk : folded.scalars
+            func append(_ range: ClosedRange<Int>) {
+                let text = String(String.UnicodeScalarView(folded.scalars[range]))
                 let (surfaceID, termID) = lookup(text)
-                tokens.append(Token(term: text, surface: text, original: text, position: position, isStopWord: false,
-                                    termID: termID, surfaceID: surfaceID))
+                tokens.append(Token(term: text, surface: text, original: String(String.UnicodeScalarView(written[range])),
+                                    position: position, isStopWord: false, termID: termID, surfaceID: surfaceID))
                 position += 1
             }
-            if cjk.count == 1 {
-                append(String(String.UnicodeScalarView(cjk)))
+            if folded.scalars.count == 1 {
+                append(0...0)
             } else {
-                for index in 0..<(cjk.count - 1) { append(String(String.UnicodeScalarView(cjk[index...(index + 1)]))) }
+                for index in 0..<(folded.scalars.count - 1) { append(index...(index + 1)) }
             }
             cjk.removeAll()
         }
@@ -105,6 +127,7 @@ public final class Analyzer {
                 flushCJK()
                 let isWord = (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A)
                 if isWord {
+                    counts.addASCII(byte)
                     if wordStart < 0 { wordStart = i }
                     wordEnd = i + 1
                 } else if byte == UInt8(ascii: "'") && wordStart >= 0 {
@@ -120,6 +143,7 @@ public final class Analyzer {
             var value = UInt32(byte) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
             for k in 1..<length where i + k < bytes.count { value = value << 6 | UInt32(bytes[i + k] & 0x3F) }
             let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
+            counts.add(scalar)
             if Self.isCJK(scalar) {
                 flushWord()
                 cjk.append(scalar)
@@ -141,6 +165,19 @@ public final class Analyzer {
         flushWord()
         flushCJK()
         return tokens
+    }
+
+    /// A CJK run in simplified characters, and how many characters folding changed. Only runs
+    /// with a character `t2s` changes go to OpenCC, which is slower than the rest of the
+    /// analyzer. Runs are not cached: a run is a clause, and clauses rarely repeat.
+    private func simplify(_ run: [Unicode.Scalar]) -> (scalars: [Unicode.Scalar], changed: Int) {
+        guard run.contains(where: traditional.contains) else { return (run, 0) }
+        let scalars = Array(simplified.convert(String(String.UnicodeScalarView(run))).unicodeScalars)
+        guard !scalars.isEmpty else { return (run, 0) }
+        // Phrase tables map words of equal length in t2s; should one not, count the
+        // characters that would change alone.
+        guard scalars.count == run.count else { return (scalars, run.filter(traditional.contains).count) }
+        return (scalars, zip(run, scalars).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) })
     }
 
     /// The ids of a folded word and of its stem, adding them to the lexicon when new.

@@ -17,6 +17,7 @@ import Glibc
 ///     drillwatch-bench classify --corpus DIR --items FILE.jsonl [--config F] [--repeat N]
 ///     drillwatch-bench dedup FILE.jsonl [--threshold 0.5] [--repeat N]
 ///     drillwatch-bench fill-store DB --items N --feeds F [--days D] [--prefix load-]
+///     drillwatch-bench fold PAIRS.tsv [--repeat N]
 ///
 /// PATH is a feed file, a folder of feeds, or a generator `--out` folder (its `feeds/`).
 /// Timed: bytes in memory → items with title, link, id, date, summary and plain text.
@@ -56,6 +57,9 @@ enum Bench {
                       feeds: option("--feeds", in: arguments).flatMap(Int.init) ?? 10_000,
                       days: option("--days", in: arguments).flatMap(Double.init) ?? 400,
                       prefix: option("--prefix", in: arguments) ?? "load-")
+        case "fold":
+            guard let path = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
+            FoldBench.run(pairsPath: path, repeatCount: repeatCount)
         case "dedup":
             guard let path = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
             dedup(path: path, threshold: option("--threshold", in: arguments).flatMap(Double.init) ?? 0.5, repeatCount: repeatCount)
@@ -71,6 +75,7 @@ enum Bench {
                    drillwatch-bench dedup FILE.jsonl [--threshold 0.5] [--repeat N]
                    drillwatch-bench fetch BASE_URL [--concurrency 32] [--repeat N]
                    drillwatch-bench fill-store DB --items N --feeds F [--days D] [--prefix load-]
+                   drillwatch-bench fold PAIRS.tsv [--repeat N]
 
             """.utf8))
         exit(2)

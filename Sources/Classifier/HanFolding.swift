@@ -1,0 +1,104 @@
+import COpenCC
+
+/// OpenCC could not be set up; the only failure its C API reports apart from a conversion.
+public enum HanFoldingError: Error, CustomStringConvertible {
+    case configUnavailable(config: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .configUnavailable(let config, let reason):
+            return "OpenCC could not load its '\(config)' configuration (\(reason)); "
+                + "install Debian's libopencc-dev and libopencc-data (scripts/install-deps does)"
+        }
+    }
+}
+
+/// Owns one OpenCC converter (`opencc_t`) from traditional to simplified Chinese.
+///
+/// Why OpenCC rather than ICU's `Hant-Hans` transform (which Foundation on Linux does run), as
+/// measured by `drillwatch-bench fold Tests/ClassifierTests/Fixtures/traditional-domain.tsv`:
+/// both fold the traditional domain words (OpenCC 63/65, ICU 64/65), but ICU also rewrites
+/// simplified text (6 of 50 words: 显著 → 显着, 著称 → 着称, 乾隆 → 干隆, 慰藉 → 慰借), and the
+/// rules, the corpus and most Chinese news are simplified; OpenCC left all 50 alone. ICU was
+/// 1.2–1.3× faster (4.3 against 3.4 M characters/s), which matters little: only runs holding
+/// a traditional character are converted (`TraditionalCharacters`). OpenCC's misses: it keeps
+/// 著 where the mainland writes 着 (著陸, 著手).
+///
+/// A converter is not documented as thread-safe: an instance must not be shared between threads.
+public final class SimplifiedConverter {
+    private let handle: UnsafeMutableRawPointer
+
+    /// Opens `config`, a name OpenCC looks up in its data folder (/usr/share/opencc on Debian)
+    /// or a path. `t2s.json` converts characters and, for the words its phrase table lists,
+    /// whole words (乾燥 → 干燥 but 乾隆 stays).
+    public init(config: String = "t2s.json") throws(HanFoldingError) {
+        let opened = opencc_open(config)
+        // opencc.h: "On error the return value will be (opencc_t) -1." opencc_error() is the
+        // one call it says is not thread-safe; a failed open is rare enough to accept that.
+        guard let opened, UInt(bitPattern: opened) != UInt.max else {
+            throw .configUnavailable(config: config, reason: String(cString: opencc_error()))
+        }
+        handle = opened
+    }
+
+    deinit { opencc_close(handle) }
+
+    /// `text` in simplified characters; `text` itself if OpenCC fails to convert it.
+    public func convert(_ text: String) -> String {
+        text.withCString { input in
+            // opencc.h: the result "MUST" be released with opencc_convert_utf8_free.
+            guard let output = opencc_convert_utf8(handle, input, text.utf8.count) else { return text }
+            defer { opencc_convert_utf8_free(output) }
+            return String(cString: output)
+        }
+    }
+}
+
+/// The Han characters in U+3400–U+9FFF that `t2s` changes on their own: the cheap test that
+/// keeps simplified text (all of the shipped rules and most Chinese news) away from OpenCC.
+///
+/// Found by converting every character of the range once per process (~0.1 s), so it follows
+/// the installed OpenCC's tables. A run of only unflagged characters is not converted; the
+/// cost is that a phrase-only change in such a run (看著 → 看着) is missed, which is the same
+/// text a simplified writer would also not have folded.
+struct TraditionalCharacters: Sendable {
+    static let first: UInt32 = 0x3400
+    static let last: UInt32 = 0x9FFF
+    private let bits: [UInt64]
+
+    /// The table of the default converter; empty when OpenCC cannot be opened, which
+    /// `Analyzer.init` has already refused.
+    static let shared: TraditionalCharacters = {
+        guard let converter = try? SimplifiedConverter() else { return TraditionalCharacters(bits: []) }
+        return TraditionalCharacters(converter)
+    }()
+
+    private init(bits: [UInt64]) { self.bits = bits }
+
+    init(_ converter: SimplifiedConverter) {
+        // One character a line: OpenCC segments on line breaks, so no phrase spans two of them
+        // and the lines of the output line up with the input's.
+        var input = String.UnicodeScalarView()
+        for value in Self.first...Self.last {
+            input.append(Unicode.Scalar(value)!)
+            input.append("\n")
+        }
+        let lines = converter.convert(String(input)).split(separator: "\n", omittingEmptySubsequences: false)
+        var bits = [UInt64](repeating: 0, count: Int(Self.last - Self.first) / 64 + 1)
+        for value in Self.first...Self.last {
+            let offset = Int(value - Self.first)
+            guard offset < lines.count else { break }
+            if lines[offset].unicodeScalars.first?.value != value || lines[offset].unicodeScalars.count != 1 {
+                bits[offset / 64] |= 1 << UInt64(offset % 64)
+            }
+        }
+        self.bits = bits
+    }
+
+    func contains(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        guard value >= Self.first && value <= Self.last, !bits.isEmpty else { return false }
+        let offset = Int(value - Self.first)
+        return bits[offset / 64] & (1 << UInt64(offset % 64)) != 0
+    }
+}
