@@ -134,6 +134,8 @@ public final class Classifier {
         values[feature + 2] = Set(eventFacts.countries).isSuperset(of: ["China", "Russia"]) ? 1 : 0
         values[feature + 3] = eventFacts.places.isEmpty ? 0 : 1
         values[feature + 4] = text.isHeadlineOnly ? 1 : 0
+        values[feature + 5] = text.language == .ru ? 1 : 0
+        values[feature + 6] = text.language == .zh ? 1 : 0
         let assessment = Assessment(features: values, hits: hits, vetoed: vetoed, unfinishedRules: unfinished,
                                     similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts)
         return (assessment, vector)

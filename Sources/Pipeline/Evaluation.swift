@@ -29,7 +29,7 @@ public struct Evaluation: Sendable {
     public mutating func record(_ item: LabelledItem, _ verdict: Verdict) {
         guard let label = item.label else { return }
         let outcome = Outcome(isDrill: label == "drill", kind: verdict.kind, category: item.category,
-                              language: item.language)
+                              language: item.language ?? Language.detect(title: item.item.title, body: item.item.text)?.rawValue)
         outcomes.append(outcome)
         if outcome.isDrill != outcome.flagged { misses.append(Miss(item: item, verdict: verdict)) }
     }
