@@ -218,10 +218,19 @@ public final class Analyzer {
         for scalar in surface.unicodeScalars {
             if (0x0400...0x04FF).contains(scalar.value) { hasCyrillic = true } else if scalar.properties.isAlphabetic { hasLatin = true }
         }
-        if hasCyrillic && !hasLatin { return russian.stem(surface) }
+        if hasCyrillic && !hasLatin { return Self.russianStemOverrides[surface] ?? russian.stem(surface) }
         if hasLatin && !hasCyrillic { return english.stem(surface) }
         return surface
     }
+
+    /// Words whose forms Snowball's Russian stemmer splits over two stems, so that one rule
+    /// word would miss half the paradigm. Snowball is made for common words; these proper
+    /// names decline irregularly and are the words this domain hangs on: "Китай" stems to
+    /// "кита" but its genitive "Китая" (the commonest form: "учения России и Китая") to
+    /// "кит". Each form here gets its nominative's stem.
+    static let russianStemOverrides: [String: String] = [
+        "китая": "кита",  // китай, китаю, китаем, китае → кита already
+    ]
 
     /// Full case folding for matching: lower case, `ß` → `ss`, final sigma → sigma, `ё` → `е`,
     /// typographic apostrophe → `'`.

@@ -129,13 +129,20 @@ public final class Classifier {
                             score: ($0.score * 1000).rounded() / 1000, terms: $0.terms)
         }
         let eventFacts = facts.extract(from: text)
+        let joint = eventFacts.exercise.flatMap(facts.isJoint)
         values[feature] = similar.first?.score ?? 0
-        values[feature + 1] = eventFacts.exercise == nil ? 0 : 1
-        values[feature + 2] = Set(eventFacts.countries).isSuperset(of: ["China", "Russia"]) ? 1 : 0
-        values[feature + 3] = eventFacts.places.isEmpty ? 0 : 1
-        values[feature + 4] = text.isHeadlineOnly ? 1 : 0
+        values[feature + 1] = joint == true ? 1 : 0
+        values[feature + 2] = eventFacts.exercise != nil && joint != true ? 1 : 0
+        values[feature + 3] = Set(eventFacts.countries).isSuperset(of: ["China", "Russia"]) ? 1 : 0
+        values[feature + 4] = eventFacts.places.isEmpty ? 0 : 1
         values[feature + 5] = text.language == .ru ? 1 : 0
         values[feature + 6] = text.language == .zh ? 1 : 0
+        // Then text:headline-only, and every base feature again for a headline alone.
+        let base = feature + 7
+        if text.isHeadlineOnly {
+            values[base] = 1
+            for index in 0..<base { values[base + 1 + index] = values[index] }
+        }
         let assessment = Assessment(features: values, hits: hits, vetoed: vetoed, unfinishedRules: unfinished,
                                     similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts)
         return (assessment, vector)

@@ -9,11 +9,15 @@ public struct Gazetteer: Sendable, Equatable {
         /// For exercise names that are ordinary words ("Ocean", "Center"): only count them
         /// when a year follows ("Ocean-2024").
         public var requiresYear: Bool
+        /// For exercises: a series China and Russia hold (or join) together. The gazetteer also
+        /// names other series (Joint Sword, Zapad) so that they are recognised as such.
+        public var joint: Bool
 
-        public init(name: String, aliases: [String] = [], requiresYear: Bool = false) {
+        public init(name: String, aliases: [String] = [], requiresYear: Bool = false, joint: Bool = true) {
             self.name = name
             self.aliases = aliases
             self.requiresYear = requiresYear
+            self.joint = joint
         }
     }
 
@@ -41,6 +45,9 @@ struct FactExtractor {
     private let places: [Compiled]
     private let countries: [Compiled]
     private let drillWords: Int
+    /// The gazetteer's series held by China and Russia together, and the others.
+    private let jointSeries: Set<String>
+    private let otherSeries: Set<String>
     private static let months: Set<String> = ["january", "february", "march", "april", "may", "june", "july", "august",
                                               "september", "october", "november", "december", "in", "on", "since", "by",
                                               "the", "from", "until", "of", "for", "and", "late", "early", "mid"]
@@ -56,6 +63,8 @@ struct FactExtractor {
             }
         }
         exercises = compile(gazetteer.exercises)
+        jointSeries = Set(gazetteer.exercises.filter(\.joint).map(\.name))
+        otherSeries = Set(gazetteer.exercises.filter { !$0.joint }.map(\.name))
         places = compile(gazetteer.places)
         countries = compile(gazetteer.countries)
         // Only used to tell a codename from a date; the rules carry the real vocabulary.
@@ -96,6 +105,15 @@ struct FactExtractor {
 
     /// A known exercise name (with its year when one follows), else a capitalised codename
     /// followed by a year near a drill word ("Vostok-2022").
+    /// Whether an exercise name ("Joint Sea-2025") is of a joint series; nil for a name the
+    /// gazetteer does not know (a codename found by its capital and year).
+    func isJoint(_ exercise: String) -> Bool? {
+        let series = exercise.range(of: "-", options: .backwards).map { String(exercise[..<$0.lowerBound]) } ?? exercise
+        if jointSeries.contains(series) || jointSeries.contains(exercise) { return true }
+        if otherSeries.contains(series) || otherSeries.contains(exercise) { return false }
+        return nil
+    }
+
     private func exercise(_ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> String? {
         var hits: [(index: Int, name: String, hasYear: Bool)] = []
         for exercise in exercises {

@@ -6,11 +6,16 @@
 /// |---|---|
 /// | `rule:NAME` | 1 when the raise/lower rule NAME fires (veto rules are not features: they veto) |
 /// | `similarity` | the best cosine with a corpus document, in [0, 1] |
-/// | `fact:exercise` | 1 when a named exercise series is found |
+/// | `fact:exercise` | 1 when a series China and Russia hold together is named (Joint Sea, Vostok-2022) |
+/// | `fact:other-exercise` | 1 when another named exercise is (Joint Sword, Zapad-2025, a codename with a year) |
 /// | `fact:both-countries` | 1 when China and Russia are both named as taking part |
 /// | `fact:place` | 1 when a known place is named |
 /// | `text:headline-only` | 1 when the item is (almost) only a headline |
 /// | `lang:ru`, `lang:zh` | 1 for an item in Russian, in Chinese |
+/// | `headline:F` | F's value again when the item is only a headline, 0 otherwise |
+///
+/// The `headline:` copies let one model weigh evidence differently when a headline is all
+/// there is (news-search feeds): a named series in a headline says more than in a long text.
 ///
 /// Weights come from a trained weights file (`drillwatch train`), or, without one, from the
 /// configuration as written by hand — the rules' weights and the centred similarity term —
@@ -31,6 +36,7 @@ public struct ScoreWeights: Sendable, Equatable {
 
     public static let similarity = "similarity"
     public static let exercise = "fact:exercise"
+    public static let otherExercise = "fact:other-exercise"
     public static let bothCountries = "fact:both-countries"
     public static let place = "fact:place"
     public static let headlineOnly = "text:headline-only"
@@ -39,11 +45,19 @@ public struct ScoreWeights: Sendable, Equatable {
 
     public static func rule(_ name: String) -> String { "rule:" + name }
 
-    /// Every feature of a classifier with these rules, in a fixed order.
+    /// Every feature of a classifier with these rules, in a fixed order: the base features,
+    /// `text:headline-only`, then each base feature's `headline:` copy.
     public static func featureNames(rules: [RuleDefinition]) -> [String] {
-        rules.filter { $0.effect != .veto }.map { rule($0.name) }
-            + [similarity, exercise, bothCountries, place, headlineOnly, russian, chinese]
+        let base = baseFeatureNames(rules: rules)
+        return base + [headlineOnly] + base.map(headline)
     }
+
+    static func baseFeatureNames(rules: [RuleDefinition]) -> [String] {
+        rules.filter { $0.effect != .veto }.map { rule($0.name) }
+            + [similarity, exercise, otherExercise, bothCountries, place, russian, chinese]
+    }
+
+    public static func headline(_ feature: String) -> String { "headline:" + feature }
 
     /// The weights a configuration sets by hand: each rule's weight (negative for `lower`), and
     /// `similarity_weight × (cosine − similarity_center)` folded into the bias.

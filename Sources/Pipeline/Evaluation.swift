@@ -118,11 +118,13 @@ public struct Evaluation: Sendable {
 /// trained (penalty chosen by an inner cross-validation) on the other folds only. Folds follow
 /// the items' groups (story, else link), so no near-duplicate is on both sides.
 public enum CrossValidation {
+    /// - Parameter headlineOnly: judge each held-out item by its headline alone (training
+    ///   still sees whole items and their headlines, as `drillwatch train` does).
     public static func evaluate(_ items: [LabelledItem], settings: Settings, folds k: Int,
-                                headlines: Bool = true) throws(PipelineError) -> Evaluation {
+                                headlineOnly: Bool = false) throws(PipelineError) -> Evaluation {
         let trainer = try Trainer(settings: settings)
         let labelled = items.filter { $0.label != nil }
-        let rows = trainer.rows(labelled, headlines: headlines)
+        let rows = trainer.rows(labelled, headlines: true)
         let rowFolds = Trainer.folds(rows.groups, k: k)
         let itemFolds = Trainer.folds(labelled.map(\.group), k: k)
         var evaluation = Evaluation()
@@ -133,7 +135,10 @@ public enum CrossValidation {
             var foldSettings = settings
             foldSettings.classifier.weights = weights
             let classifier = try ClassifierLoader.classifier(foldSettings, warn: { _ in })
-            for index in held { evaluation.record(labelled[index], classifier.judge(labelled[index].item)) }
+            for index in held {
+                let item = headlineOnly ? labelled[index].headlineOnly : labelled[index]
+                evaluation.record(item, classifier.judge(item.item))
+            }
         }
         return evaluation
     }

@@ -318,10 +318,11 @@ public struct Settings: Sendable {
             func entries(_ key: String) -> [Gazetteer.Entry] {
                 reader.tables(table, key, at: "gazetteer").enumerated().compactMap { index, entry in
                     let path = "gazetteer.\(key)[\(index)]"
-                    reader.rejectUnknown(entry, at: path, known: ["name", "aliases", "requires_year"])
+                    reader.rejectUnknown(entry, at: path, known: ["name", "aliases", "requires_year", "joint"])
                     guard let name = reader.string(entry, "name", at: path, required: true) else { return nil }
                     return Gazetteer.Entry(name: name, aliases: reader.strings(entry, "aliases", at: path),
-                                           requiresYear: reader.bool(entry, "requires_year", at: path) ?? false)
+                                           requiresYear: reader.bool(entry, "requires_year", at: path) ?? false,
+                                           joint: reader.bool(entry, "joint", at: path) ?? true)
                 }
             }
             gazetteer = Gazetteer(exercises: entries("exercises"), places: entries("places"), countries: entries("countries"))

@@ -46,15 +46,14 @@ struct Eval: AsyncParsableCommand {
         let settings = try wrap { try ClassifierLoader.settings(config) }
         var items: [LabelledItem] = []
         for file in files { items += try await wrapAsync { try await ItemReader().read(file) } }
-        if headlineOnly { items = items.map(\.headlineOnly) }
         guard items.contains(where: { $0.label != nil }) else { throw CLIError("\(files.joined(separator: ", ")): no item has a label") }
         let evaluation: Evaluation
         if let cv {
-            evaluation = try wrap { try CrossValidation.evaluate(items, settings: settings, folds: cv) }
+            evaluation = try wrap { try CrossValidation.evaluate(items, settings: settings, folds: cv, headlineOnly: headlineOnly) }
         } else {
             let classifier = try wrap { try ClassifierLoader.classifier(settings) }
             var judged = Evaluation()
-            for item in items { judged.record(item, classifier.judge(item.item)) }
+            for item in items.map({ headlineOnly ? $0.headlineOnly : $0 }) { judged.record(item, classifier.judge(item.item)) }
             evaluation = judged
         }
         print(EvaluationReport.render(evaluation, mode: cv.map { "cross-validated, \($0) folds" } ?? "configured weights",

@@ -197,7 +197,10 @@ import TestSupport
                 if case .timedOut = error as? FetchError { return true }
                 return false
             }
-            #expect(ContinuousClock.now - started < .seconds(15))
+            // Cut by the low-speed window (1–3 s), not the 30 s total limit. The bound leaves room
+            // for a loaded run: the blocking CLI suites can hold the test's own task back for
+            // seconds after the transfer thread has given up.
+            #expect(ContinuousClock.now - started < .seconds(25))
         }
     }
 
