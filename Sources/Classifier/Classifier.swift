@@ -100,11 +100,10 @@ public final class Classifier {
     public func assess(_ item: Item) -> Assessment {
         let body = Boilerplate.stripItem(item.text)
         let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
-        return assess(text).assessment
+        return assess(text)
     }
 
-    /// The assessment, and the item's TF-IDF vector (stories compare those).
-    private func assess(_ text: AnalyzedText) -> (assessment: Assessment, vector: TermVector) {
+    private func assess(_ text: AnalyzedText) -> Assessment {
         let matcher = QueryMatcher(text: text, analyzer: analyzer)
         var evaluator = QueryEvaluator(program: program, text: text)
         var values = [Double](repeating: 0, count: featureNames.count)
@@ -143,9 +142,8 @@ public final class Classifier {
             values[base] = 1
             for index in 0..<base { values[base + 1 + index] = values[index] }
         }
-        let assessment = Assessment(features: values, hits: hits, vetoed: vetoed, unfinishedRules: unfinished,
-                                    similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts)
-        return (assessment, vector)
+        return Assessment(features: values, hits: hits, vetoed: vetoed, unfinishedRules: unfinished,
+                          similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts)
     }
 
     /// The score of an assessment: the logistic of its log-odds, 0 when a rule vetoed it.
@@ -159,7 +157,7 @@ public final class Classifier {
     public func judge(_ item: Item) -> Verdict {
         let body = Boilerplate.stripItem(item.text)
         let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
-        let (assessment, vector) = assess(text)
+        let assessment = assess(text)
         let score = score(assessment)
         let hits = assessment.hits.map { hit in
             RuleHit(name: hit.definition.name, effect: hit.definition.effect,
@@ -176,11 +174,12 @@ public final class Classifier {
         guard score >= 0.05 else { return verdict }
         let contentTerms = text.tokens.filter { !$0.isStopWord }.map(\.term)
         let fingerprint = StoryTracker.Fingerprint(
-            itemID: item.id, vector: vector, signature: stories.hasher.signature(contentTerms),
-            date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places))
+            itemID: item.id, vector: index.storyVector(tokens: text.tokens, titleCount: text.titleCount),
+            signature: stories.hasher.signature(contentTerms),
+            date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places), language: text.language)
         let match = stories.bestMatch(for: fingerprint)
 
-        if let match, match.similarity >= (match.sameExercise ? settings.sameExerciseThreshold : settings.duplicateThreshold),
+        if let match, match.similarity >= threshold(for: match.evidence),
            score >= reviewThreshold || match.similarity >= 0.8 {
             verdict.kind = .duplicate
             verdict.story = match.story
@@ -199,16 +198,26 @@ public final class Classifier {
         return verdict
     }
 
+    /// The wording two reports of one story must share, by what else ties them.
+    private func threshold(for evidence: StoryTracker.Evidence) -> Double {
+        switch evidence {
+        case .wording: settings.duplicateThreshold
+        case .sameExercise: settings.sameExerciseThreshold
+        // One named exercise and year, or one event told in two languages (the same sea, the
+        // same days): wording cannot be shared across languages, the facts are.
+        case .sameExerciseOtherLanguage, .sameEventOtherLanguage: 0
+        }
+    }
+
     /// Remembers an item judged earlier (by another process) as part of `story`, so that a
     /// later copy of it is recognised.
     public func remember(_ item: Item, story: String) {
         let body = Boilerplate.stripItem(item.text)
         let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
-        let vector = index.vector(tokens: text.tokens, titleCount: text.titleCount)
         let eventFacts = facts.extract(from: text)
         let fingerprint = StoryTracker.Fingerprint(
-            itemID: item.id, vector: vector, signature: stories.hasher.signature(text.tokens.filter { !$0.isStopWord }.map(\.term)),
-            date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places))
+            itemID: item.id, vector: index.storyVector(tokens: text.tokens, titleCount: text.titleCount), signature: stories.hasher.signature(text.tokens.filter { !$0.isStopWord }.map(\.term)),
+            date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places), language: text.language)
         stories.remember(fingerprint, story: story)
     }
 
@@ -227,14 +236,30 @@ struct StoryTracker {
         var date: Date?
         var exercise: String?
         var places: Set<String>
+        var language: Language?
+
+        /// The year of the named exercise ("Joint Sea-2024" → 2024).
+        var exerciseYear: Int? {
+            exercise.flatMap { $0.range(of: "-", options: .backwards) }.flatMap { Int(exercise![$0.upperBound...].prefix(4)) }
+        }
+    }
+
+    /// What, besides wording, says two items tell one story.
+    enum Evidence {
+        case wording
+        /// Both name the same exercise with the same year.
+        case sameExercise
+        /// The same, in two languages.
+        case sameExerciseOtherLanguage
+        /// Two languages, the same sea or place, within two days of each other.
+        case sameEventOtherLanguage
     }
 
     struct Match {
         var story: String
         var firstItem: String
         var similarity: Double
-        /// Both name the same exercise with the same year.
-        var sameExercise: Bool
+        var evidence: Evidence
     }
 
     private struct Member {
@@ -254,29 +279,48 @@ struct StoryTracker {
     }
 
     /// The closest remembered story: candidates from MinHash buckets plus the most recent
-    /// members, scored by the larger of TF-IDF cosine and estimated shingle Jaccard. Two
-    /// items naming the same exercise with different years ("Joint Sea-2023" and
-    /// "Joint Sea-2024") are never one story, however alike their wording.
+    /// members, scored by the larger of TF-IDF cosine and estimated shingle Jaccard. Facts
+    /// rule a pair out (different exercises or years, places apart, dates apart) or tie it
+    /// across languages; an item without a date joins a story only on a named exercise or on
+    /// near-identical wording, so an undated report cannot pull in another year's event.
     func bestMatch(for item: Fingerprint) -> Match? {
         var candidates = Set(lsh.candidates(item.signature))
         for index in max(0, members.count - 500)..<members.count { candidates.insert(index) }
         var best: Match?
+        var bestRank = 0.0
         for index in candidates {
-            let member = members[index]
-            if let a = item.date, let b = member.fingerprint.date, abs(a.timeIntervalSince(b)) > window { continue }
-            if Self.conflict(item, member.fingerprint) { continue }
-            let similarity = max(item.vector.cosine(member.fingerprint.vector),
-                                 hasher.similarity(item.signature, member.fingerprint.signature))
-            let sameExercise = item.exercise != nil && item.exercise == member.fingerprint.exercise
-                && item.exercise!.contains("-")
-            // Rank by similarity, with a named-event match worth as much as close wording.
-            let rank = sameExercise ? similarity + 0.25 : similarity
-            if rank > (best.map { $0.sameExercise ? $0.similarity + 0.25 : $0.similarity } ?? 0) {
-                best = Match(story: member.story, firstItem: firstItems[member.story] ?? member.fingerprint.itemID,
-                             similarity: similarity, sameExercise: sameExercise)
+            let member = members[index].fingerprint
+            let evidence = Self.evidence(item, member)
+            // A named exercise and year is one event however long it is reported on (the
+            // announcement, the opening, the close): a month and more, not the usual window.
+            let named = evidence == .sameExercise || evidence == .sameExerciseOtherLanguage
+            if let a = item.date, let b = member.date, abs(a.timeIntervalSince(b)) > (named ? Self.namedExerciseWindow : window) { continue }
+            if Self.conflict(item, member) { continue }
+            let similarity = max(item.vector.cosine(member.vector), hasher.similarity(item.signature, member.signature))
+            if (item.date == nil || member.date == nil) && similarity < 0.8 && !named { continue }
+            // Rank by similarity, with a fact that ties the two worth as much as close wording.
+            let rank = evidence == .wording ? similarity : similarity + 0.25
+            if rank > bestRank {
+                bestRank = rank
+                best = Match(story: members[index].story, firstItem: firstItems[members[index].story] ?? member.itemID,
+                             similarity: similarity, evidence: evidence)
             }
         }
         return best
+    }
+
+    static let namedExerciseWindow: TimeInterval = 60 * 86400
+
+    static func evidence(_ a: Fingerprint, _ b: Fingerprint) -> Evidence {
+        let otherLanguage = a.language != nil && b.language != nil && a.language != b.language
+        if let x = a.exercise, x == b.exercise, x.contains("-") {
+            return otherLanguage ? .sameExerciseOtherLanguage : .sameExercise
+        }
+        if otherLanguage, let x = a.date, let y = b.date, abs(x.timeIntervalSince(y)) <= 2 * 86400,
+           !a.places.isDisjoint(with: b.places) {
+            return .sameEventOtherLanguage
+        }
+        return .wording
     }
 
     /// A new story, named after its first item so the id is stable across runs.
@@ -334,6 +378,15 @@ struct StoryTracker {
             if series(x) != series(y) || (x.contains("-") && y.contains("-")) { return true }
         }
         if !a.places.isEmpty && !b.places.isEmpty && a.places.isDisjoint(with: b.places) { return true }
+        // A named exercise of one year and a report, naming none, dated years away: "Joint
+        // Sea-2014" in a 2025 article is history, not this story. (A year either side is an
+        // announcement or a late report.)
+        if let year = a.exerciseYear, b.exerciseYear == nil, let date = b.date, abs(year - Self.year(of: date)) > 1 { return true }
+        if let year = b.exerciseYear, a.exerciseYear == nil, let date = a.date, abs(year - Self.year(of: date)) > 1 { return true }
         return false
+    }
+
+    static func year(of date: Date) -> Int {
+        Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date).year ?? 0
     }
 }

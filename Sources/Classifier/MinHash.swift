@@ -38,8 +38,11 @@ public struct MinHasher: Sendable {
         return signature
     }
 
-    /// Estimated Jaccard similarity of the two shingle sets.
+    /// Estimated Jaccard similarity of the two shingle sets; 0 when either is empty (an empty
+    /// text's signature is all `max`, which would look identical to another empty one).
     public func similarity(_ a: [UInt64], _ b: [UInt64]) -> Double {
+        if a.first == .max && a.allSatisfy({ $0 == .max }) { return 0 }
+        if b.first == .max && b.allSatisfy({ $0 == .max }) { return 0 }
         var equal = 0
         for index in 0..<min(a.count, b.count) where a[index] == b[index] { equal += 1 }
         return Double(equal) / Double(permutations)

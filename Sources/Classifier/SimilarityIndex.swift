@@ -109,6 +109,27 @@ public final class SimilarityIndex {
         return vector(counts)
     }
 
+    /// The vector two items are compared with for stories: every content word, keyed by the
+    /// analyzer's term ids. Unlike `vector(tokens:titleCount:)`, words the corpus never uses
+    /// count too (at the highest IDF): a corpus in one language must not leave a report in
+    /// another with a vector of three numbers, which would match any other such report.
+    public func storyVector(tokens: [Token], titleCount: Int) -> TermVector {
+        var counts: [Int32: Float] = [:]
+        for (index, token) in tokens.enumerated() where !token.isStopWord {
+            counts[token.termID, default: 0] += index < titleCount ? 2 : 1
+        }
+        let rare = log(1 + Float(max(idfDocumentCount, documents.count))) + 1
+        var entries = counts.map { (term, tf) -> (Int32, Float) in
+            let analyzerTerm = Int(term)
+            let id = analyzerTerm < vocabulary.count ? vocabulary[analyzerTerm] : -1
+            return (term, (1 + log(tf)) * (id >= 0 ? idf(id) : rare))
+        }
+        entries.sort { $0.0 < $1.0 }
+        let norm = sqrt(entries.reduce(Float(0)) { $0 + $1.1 * $1.1 })
+        guard norm > 0 else { return TermVector() }
+        return TermVector(terms: entries.map(\.0), weights: entries.map { $0.1 / norm })
+    }
+
     /// The `limit` most similar documents, best first, with exact cosine scores.
     ///
     /// Candidates are gathered from the postings of the item's `queryTerms` strongest terms

@@ -13,7 +13,41 @@ public struct Evaluation: Sendable {
         public var kind: Verdict.Kind
         public var category: String?
         public var language: String?
+        /// The story the classifier put it in, and the labels' story and event.
+        public var story: String?
+        public var labelledStory: String?
+        public var event: String?
         public var flagged: Bool { kind.isRelevant }
+    }
+
+    /// How the flagged drill items were grouped into stories: pairs that should be one story
+    /// (one wire story from several outlets; one exercise reported in two languages) and how
+    /// many were, and pairs of different events put in one story.
+    public struct StoryCounts: Sendable {
+        public var syndicatedPairs = 0, syndicatedGrouped = 0
+        public var crossLanguagePairs = 0, crossLanguageGrouped = 0
+        public var differentEventPairs = 0, falseMerges = 0
+    }
+
+    public var stories: StoryCounts {
+        var counts = StoryCounts()
+        let flagged = outcomes.filter { $0.isDrill && $0.flagged && $0.story != nil }
+        for (i, a) in flagged.enumerated() {
+            for b in flagged[(i + 1)...] {
+                let together = a.story == b.story
+                if let story = a.labelledStory, story == b.labelledStory {
+                    counts.syndicatedPairs += 1
+                    if together { counts.syndicatedGrouped += 1 }
+                } else if let event = a.event, event == b.event, a.language != b.language {
+                    counts.crossLanguagePairs += 1
+                    if together { counts.crossLanguageGrouped += 1 }
+                } else if a.event != b.event {
+                    counts.differentEventPairs += 1
+                    if together { counts.falseMerges += 1 }
+                }
+            }
+        }
+        return counts
     }
 
     public struct Miss: Sendable {
@@ -29,7 +63,8 @@ public struct Evaluation: Sendable {
     public mutating func record(_ item: LabelledItem, _ verdict: Verdict) {
         guard let label = item.label else { return }
         let outcome = Outcome(isDrill: label == "drill", kind: verdict.kind, category: item.category,
-                              language: item.language ?? Language.detect(title: item.item.title, body: item.item.text)?.rawValue)
+                              language: item.language ?? Language.detect(title: item.item.title, body: item.item.text)?.rawValue,
+                              story: verdict.story, labelledStory: item.story, event: item.event)
         outcomes.append(outcome)
         if outcome.isDrill != outcome.flagged { misses.append(Miss(item: item, verdict: verdict)) }
     }

@@ -53,17 +53,21 @@ struct Eval: AsyncParsableCommand {
         } else {
             let classifier = try wrap { try ClassifierLoader.classifier(settings) }
             var judged = Evaluation()
-            for item in items.map({ headlineOnly ? $0.headlineOnly : $0 }) { judged.record(item, classifier.judge(item.item)) }
+            // In publication order, as they would arrive: the first report of a story alerts.
+            let ordered = items.enumerated().sorted { a, b in
+                (a.element.item.published ?? .distantFuture, a.offset) < (b.element.item.published ?? .distantFuture, b.offset)
+            }.map(\.element)
+            for item in ordered.map({ headlineOnly ? $0.headlineOnly : $0 }) { judged.record(item, classifier.judge(item.item)) }
             evaluation = judged
         }
         print(EvaluationReport.render(evaluation, mode: cv.map { "cross-validated, \($0) folds" } ?? "configured weights",
-                                      headlineOnly: headlineOnly, misses: !quiet))
+                                      headlineOnly: headlineOnly, misses: !quiet, stories: cv == nil))
     }
 }
 
 /// The evaluation for a person.
 enum EvaluationReport {
-    static func render(_ evaluation: Evaluation, mode: String, headlineOnly: Bool, misses: Bool) -> String {
+    static func render(_ evaluation: Evaluation, mode: String, headlineOnly: Bool, misses: Bool, stories: Bool) -> String {
         var lines: [String] = []
         let drills = evaluation.truePositives + evaluation.falseNegatives
         lines.append("items      \(evaluation.outcomes.count)  (drill \(drills), other \(evaluation.outcomes.count - drills)); "
@@ -77,6 +81,14 @@ enum EvaluationReport {
         let languages = Set(evaluation.outcomes.compactMap(\.language)).sorted()
         for language in languages where languages.count > 1 {
             lines.append(row(language, evaluation.filter { $0.language == language }))
+        }
+        if stories {
+            let counts = evaluation.stories
+            func share(_ a: Int, _ b: Int) -> String { b == 0 ? "-" : String(format: "%.1f%%", 100 * Double(a) / Double(b)) }
+            lines.append("")
+            lines.append("stories    syndicated pairs grouped \(counts.syndicatedGrouped)/\(counts.syndicatedPairs) (\(share(counts.syndicatedGrouped, counts.syndicatedPairs))); "
+                + "same event in two languages \(counts.crossLanguageGrouped)/\(counts.crossLanguagePairs) (\(share(counts.crossLanguageGrouped, counts.crossLanguagePairs))); "
+                + "different events merged \(counts.falseMerges)/\(counts.differentEventPairs)")
         }
         lines.append("")
         lines.append("confusion  label \\ verdict   alert  duplicate  review  ignore")
