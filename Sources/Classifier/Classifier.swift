@@ -146,6 +146,26 @@ public final class Classifier {
                           similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts)
     }
 
+    /// Each feature's share of the log-odds, the largest (for or against) first; at most `limit`.
+    func contributions(_ assessment: Assessment, limit: Int = 8) -> [Verdict.Contribution] {
+        zip(featureNames, assessment.features).compactMap { name, value -> Verdict.Contribution? in
+            let share = value * (weights.weights[name] ?? 0)
+            return abs(share) < 0.005 ? nil : Verdict.Contribution(feature: name, logOdds: (share * 100).rounded() / 100)
+        }.sorted { abs($0.logOdds) > abs($1.logOdds) }.prefix(limit).map { $0 }
+    }
+
+    /// Similar documents with their shared terms shown as the item writes them ("warships",
+    /// not the stem "warship").
+    static func inItsWords(_ similar: [SimilarDocument], _ text: AnalyzedText) -> [SimilarDocument] {
+        var written: [String: String] = [:]
+        for token in text.tokens where written[token.term] == nil { written[token.term] = token.original }
+        return similar.map { document in
+            var copy = document
+            copy.terms = document.terms.map { written[$0] ?? $0 }
+            return copy
+        }
+    }
+
     /// The score of an assessment: the logistic of its log-odds, 0 when a rule vetoed it.
     public func score(_ assessment: Assessment) -> Double {
         guard !assessment.vetoed else { return 0 }
@@ -165,8 +185,11 @@ public final class Classifier {
                     matched: hit.matched)
         }
         let eventFacts = assessment.facts
-        var verdict = Verdict(kind: .ignore, score: score, rules: hits, similar: assessment.similar, facts: eventFacts)
+        var verdict = Verdict(kind: .ignore, score: score, rules: hits, similar: Self.inItsWords(assessment.similar, text), facts: eventFacts)
         verdict.unfinishedRules = assessment.unfinishedRules
+        verdict.contributions = contributions(assessment)
+        verdict.bias = weights.bias
+        verdict.alertThreshold = alertThreshold
         guard !assessment.vetoed else { return verdict }
 
         // Only a plausible item is compared with the stories; noise cannot join one, and most

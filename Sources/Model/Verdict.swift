@@ -33,6 +33,23 @@ public struct Verdict: Sendable, Equatable {
     /// Rules that gave up on this item at their work bound (a hostile text or query); they
     /// count as not matched.
     public var unfinishedRules: [String] = []
+    /// What moved the score most, largest first: each feature's share of the log-odds
+    /// (positive for, negative against), after the bias.
+    public var contributions: [Contribution] = []
+    /// The log-odds before any feature, and the score from which the item alerts.
+    public var bias: Double = 0
+    public var alertThreshold: Double = 0
+
+    /// One feature's share of the score's log-odds.
+    public struct Contribution: Sendable, Equatable {
+        public var feature: String
+        public var logOdds: Double
+
+        public init(feature: String, logOdds: Double) {
+            self.feature = feature
+            self.logOdds = logOdds
+        }
+    }
 
     public init(kind: Kind, score: Double, rules: [RuleHit] = [], similar: [SimilarDocument] = [],
                 story: String? = nil, duplicateOf: String? = nil, storySimilarity: Double? = nil,

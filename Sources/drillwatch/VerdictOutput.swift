@@ -14,6 +14,11 @@ enum VerdictOutput {
                          ("weight", .number(hit.weight)), ("matched", .array(hit.matched.map(JSONValue.string)))])
             })),
             ("unfinished_rules", .array(verdict.unfinishedRules.map(JSONValue.string))),
+            ("contributions", .array(verdict.contributions.map { part in
+                .object([("feature", .string(part.feature)), ("log_odds", .number(part.logOdds))])
+            })),
+            ("bias", .number((verdict.bias * 100).rounded() / 100)),
+            ("alert_threshold", .number(verdict.alertThreshold)),
             ("similar", .array(verdict.similar.map { doc in
                 .object([("doc", .string(doc.document)), ("score", .number(doc.score)),
                          ("terms", .array(doc.terms.map(JSONValue.string)))])
@@ -42,6 +47,17 @@ enum VerdictOutput {
             lines.append("           story \(story)" + (verdict.duplicateOf.map { " (same as \($0), similarity \(verdict.storySimilarity.map { String(format: "%.2f", $0) } ?? "?"))" } ?? ""))
         }
         if explain {
+            let described = verdict.contributions.map { String(format: "%+.2f ", $0.logOdds) + $0.feature }
+            let against = verdict.contributions.filter { $0.logOdds < 0 }
+            let forScore = verdict.contributions.filter { $0.logOdds > 0 }
+            lines.append("           score " + String(format: "%.2f (alert from %.2f): bias %+.2f", verdict.score, verdict.alertThreshold, verdict.bias)
+                + (described.isEmpty ? "" : ", then the features below"))
+            if !forScore.isEmpty {
+                lines.append("           for      " + forScore.map { String(format: "%+.2f ", $0.logOdds) + $0.feature }.joined(separator: ", "))
+            }
+            if !against.isEmpty {
+                lines.append("           against  " + against.map { String(format: "%+.2f ", $0.logOdds) + $0.feature }.joined(separator: ", "))
+            }
             for hit in verdict.rules {
                 let sign = hit.effect == .veto ? "veto" : String(format: "%+.1f", hit.weight)
                 let words = hit.matched.isEmpty ? "(none of its words occur)" : hit.matched.joined(separator: ", ")
@@ -51,7 +67,8 @@ enum VerdictOutput {
                 lines.append("           rule \(name): stopped at its work bound, counted as not matched")
             }
             for doc in verdict.similar {
-                lines.append("           similar \(doc.document) \(String(format: "%.2f", doc.score)): \(doc.terms.joined(separator: ", "))")
+                let name = doc.title.map { "\"\($0)\" (\(doc.document))" } ?? doc.document
+                lines.append("           similar to \(name) \(String(format: "%.2f", doc.score)): \(doc.terms.joined(separator: ", "))")
             }
         }
         return lines.joined(separator: "\n")

@@ -60,7 +60,12 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.hasPrefix("ALERT"))
         #expect(run.stdout.contains("rule joint-patrol"))
-        #expect(run.stdout.contains("similar 00"))
+        // The article it resembles, by its headline; the words shared as the item writes them.
+        #expect(run.stdout.contains("similar to \"China and Russia launch Northern/Interaction-2023"), "\(run.stdout)")
+        #expect(run.stdout.contains("bombers") || run.stdout.contains("Sea"))
+        // What moved the score, with the threshold.
+        #expect(run.stdout.contains("(alert from 0.60)"))
+        #expect(run.stdout.contains("for      +"))
     }
 
     @Test func evalPrintsTheFigures() throws {
@@ -98,6 +103,8 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.copyItem(atPath: Self.config, toPath: folder.appendingPathComponent("drillwatch.toml").path)
+        try FileManager.default.copyItem(atPath: Self.checkout.appendingPathComponent("config/weights.toml").path,
+                                         toPath: folder.appendingPathComponent("weights.toml").path)
         try FileManager.default.copyItem(atPath: Self.checkout.appendingPathComponent("config/corpus").path,
                                          toPath: folder.appendingPathComponent("corpus").path)
         let config = folder.appendingPathComponent("drillwatch.toml").path
