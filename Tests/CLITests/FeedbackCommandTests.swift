@@ -193,3 +193,41 @@ import Testing
         process.waitUntilExit()
     }
 }
+
+extension FeedbackCommands {
+    /// The analyst's loop: judge an alert wrong, export the judgements, train on them, and the
+    /// same item no longer alerts under the new weights.
+    @Test func feedbackExportTrainChangesTheVerdict() throws {
+        let demo = try Self.scannedDemo()
+        defer { try? FileManager.default.removeItem(at: demo.folder) }
+        #expect(try demo.run(["feedback", demo.jointSea, "--wrong"]).status == 0)
+        #expect(try demo.run(["feedback", demo.patrol, "--right"]).status == 0)
+        let exported = demo.folder.appendingPathComponent("feedback.jsonl").path
+        #expect(try demo.run(["feedback", "export", "--out", exported]).status == 0)
+
+        // The judged item as `classify` reads it, before and after training.
+        let record = try #require(try String(contentsOfFile: exported, encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .first { $0["label"] as? String == "other" })
+        let item = demo.folder.appendingPathComponent("judged.jsonl").path
+        try String(decoding: JSONSerialization.data(withJSONObject: ["id": "judged", "title": record["title"]!, "summary": record["summary"]!]),
+                   as: UTF8.self).write(toFile: item, atomically: true, encoding: .utf8)
+        func verdict() throws -> [String: Any] {
+            let run = try demo.run(["classify", "--jsonl", item])
+            return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        }
+        let before = try verdict()
+        #expect(before["verdict"] as? String == "alert")
+
+        let weights = demo.folder.appendingPathComponent("weights.toml").path
+        let train = try demo.run(["train", exported, "--out", weights, "--folds", "2"])
+        #expect(train.status == 0, "\(train.stderr)")
+        var config = try String(contentsOfFile: demo.config, encoding: .utf8)
+        config += "\n[classifier]\nweights = \"weights.toml\"\n"
+        try config.write(toFile: demo.config, atomically: true, encoding: .utf8)
+
+        let after = try verdict()
+        #expect(after["verdict"] as? String != "alert", "\(after)")
+        #expect((after["score"] as? Double ?? 1) < (before["score"] as? Double ?? 0))
+    }
+}
