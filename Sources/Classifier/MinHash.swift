@@ -101,3 +101,16 @@ public struct NearDuplicateIndex {
         return id
     }
 }
+
+/// splitmix64 as a random number generator: deterministic for a seed, so a bootstrap interval
+/// or test data is the same on every run.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        defer { state &+= 0x9E37_79B9_7F4A_7C15 }
+        return MinHasher.mix(state)  // mix adds the increment first: splitmix64's next output
+    }
+}

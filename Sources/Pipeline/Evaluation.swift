@@ -114,7 +114,7 @@ public struct Evaluation: Sendable {
     /// times (a fixed seed: the same data gives the same interval).
     public func f1Interval(rounds: Int = 2000) -> ClosedRange<Double> {
         guard !outcomes.isEmpty else { return 0...0 }
-        var generator = SplitMix(seed: 0x5EED)
+        var generator = SplitMix64(seed: 0x5EED)
         var scores: [Double] = []
         scores.reserveCapacity(rounds)
         for _ in 0..<rounds {
@@ -134,19 +134,6 @@ public struct Evaluation: Sendable {
     }
 
     private func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 1 : Double(a) / Double(b) }
-
-    /// A small deterministic generator for the bootstrap.
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 }
 
 /// K-fold cross-validation of training: each fold is judged by a classifier whose weights were

@@ -3,21 +3,9 @@ import Foundation
 import Testing
 
 @Suite struct LogisticRegressionFit {
-    /// A deterministic generator, so the test data is the same every run.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Rows of three features (two binary, one in [0, 1]) and labels drawn from known weights.
     static func sample(_ count: Int, bias: Double, weights: [Double], offset: Double = 0) -> ([[Double]], [Bool]) {
-        var generator = Generator(state: 42)
+        var generator = SplitMix64(seed: 42)  // the same test data every run
         var rows: [[Double]] = []
         var labels: [Bool] = []
         for _ in 0..<count {
