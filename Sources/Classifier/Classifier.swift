@@ -157,11 +157,18 @@ public final class Classifier {
     /// Similar documents with their shared terms shown as the item writes them ("warships",
     /// not the stem "warship").
     static func inItsWords(_ similar: [SimilarDocument], _ text: AnalyzedText) -> [SimilarDocument] {
-        var written: [String: String] = [:]
-        for token in text.tokens where written[token.term] == nil { written[token.term] = token.original }
+        // Every item is judged, so only the few shared terms are looked up, not every token.
+        var written = Dictionary(uniqueKeysWithValues: Set(similar.flatMap(\.terms)).map { ($0, String?.none) })
+        var missing = written.count
+        for token in text.tokens where missing > 0 {
+            if let slot = written[token.term], slot == nil {
+                written[token.term] = token.original
+                missing -= 1
+            }
+        }
         return similar.map { document in
             var copy = document
-            copy.terms = document.terms.map { written[$0] ?? $0 }
+            copy.terms = document.terms.map { written[$0].flatMap { $0 } ?? $0 }
             return copy
         }
     }

@@ -52,13 +52,13 @@ public struct Trainer {
         let pinned = Set(settings.rules.filter(\.pinned).map { ScoreWeights.rule($0.name) })
         let all = classifier.featureNames
         let free = all.indices.filter { !pinned.contains(all[$0]) }
+        let fixed = all.indices.filter { pinned.contains(all[$0]) }.map { ($0, classifier.weights.weights[all[$0]] ?? 0) }
         var rows = Rows(names: free.map { all[$0] }, values: [], labels: [], offsets: [], vetoed: [], groups: [])
         for labelled in items where labelled.label != nil {
             for variant in headlines && !labelled.item.text.isEmpty ? [labelled, labelled.headlineOnly] : [labelled] {
                 let assessment = classifier.assess(variant.item)
                 rows.values.append(free.map { assessment.features[$0] })
-                rows.offsets.append(all.indices.filter { pinned.contains(all[$0]) }
-                    .reduce(0) { $0 + assessment.features[$1] * classifier.weights.weights[all[$1]]! })
+                rows.offsets.append(fixed.reduce(0) { $0 + assessment.features[$1.0] * $1.1 })
                 rows.labels.append(variant.isDrill)
                 rows.vetoed.append(assessment.vetoed)
                 rows.groups.append(variant.group)
