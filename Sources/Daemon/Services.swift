@@ -206,6 +206,9 @@ public struct DeliveryService: Service {
                     "alert.id": "\(failure.alertID)", "delivery.channel": "\(failure.channel.rawValue)", "error": "\(failure.error)",
                 ])
             }
+            for error in report.stateErrors {
+                logger.error("deliveries not read or recorded (they stay queued)", metadata: ["error": "\(error)"])
+            }
             // More due than the budget allowed: go on at once; otherwise look again shortly.
             if report.deferred == 0 {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }

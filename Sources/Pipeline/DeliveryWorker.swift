@@ -5,6 +5,13 @@ import Reports
 import Settings
 import Store
 
+extension HookSettings {
+    /// The channels configured now; each written alert gets one delivery per channel.
+    public var channels: [DeliveryChannel] {
+        (command.isEmpty ? [] : [.command]) + (webhook == nil ? [] : [.webhook])
+    }
+}
+
 /// What one delivery pass did.
 public struct DeliveryReport: Sendable {
     public struct Failure: Sendable {
@@ -19,6 +26,8 @@ public struct DeliveryReport: Sendable {
     public var failures: [Failure] = []
     /// Due deliveries left for the next pass because the budget ran out.
     public var deferred = 0
+    /// The state database could not be read or written (the deliveries stay as they were).
+    public var stateErrors: [String] = []
 }
 
 /// Delivers written alerts to the hook command and the webhook, from the delivery outbox.
@@ -46,10 +55,6 @@ public struct DeliveryWorker: Sendable {
         self.now = now
     }
 
-    /// The channels configured now; each written alert gets one delivery per channel.
-    public var channels: [DeliveryChannel] {
-        (settings.command.isEmpty ? [] : [.command]) + (settings.webhook == nil ? [] : [.webhook])
-    }
 
     /// Makes the deliveries that are due, within `budget` (the configured one by default).
     public func deliverDue(budget: Duration? = nil) async -> DeliveryReport {
@@ -57,7 +62,7 @@ public struct DeliveryWorker: Sendable {
         var report = DeliveryReport()
         let due: [PendingDelivery]
         do { due = try store.dueDeliveries(at: now()) } catch {
-            report.failures.append(.init(alertID: "-", channel: .command, error: error.description, willRetry: true))
+            report.stateErrors.append(error.description)
             return report
         }
         await withTaskGroup(of: (PendingDelivery, String?).self) { group in
@@ -92,7 +97,7 @@ public struct DeliveryWorker: Sendable {
             report.delivered += 1
         }
         do { try store.record(result, for: delivery, at: now()) } catch {
-            report.failures.append(.init(alertID: delivery.alert.id, channel: delivery.channel, error: error.description, willRetry: true))
+            report.stateErrors.append(error.description)
         }
     }
 

@@ -117,7 +117,7 @@ public final class FeedScanner {
     /// and queuing its deliveries in the same transaction. Returns the alerts written and the
     /// errors (a full disk leaves them pending).
     public func flushOutbox() -> ([Alert], [String]) {
-        let channels = DeliveryWorker(settings: settings.hooks, store: store).channels
+        let channels = settings.hooks.channels
         let pending: [Alert]
         do { pending = try store.pendingAlerts() } catch { return ([], [error.description]) }
         var written: [Alert] = []

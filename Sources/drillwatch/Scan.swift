@@ -77,6 +77,9 @@ struct Scan: AsyncParsableCommand {
                 FileHandle.standardError.write(Data(
                     "warning: alert \(failure.alertID): \(failure.channel.rawValue) delivery failed (\(next); the alert files are written): \(Display.line(failure.error))\n".utf8))
             }
+            for error in report.stateErrors {
+                FileHandle.standardError.write(Data("error: deliveries: \(Display.line(error)) (they stay queued)\n".utf8))
+            }
             if report.deferred > 0 {
                 FileHandle.standardError.write(Data("note: \(report.deferred) deliveries left for the next pass (delivery budget spent)\n".utf8))
             }
