@@ -237,8 +237,9 @@ final class Transfer {
         var value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         // A value travels into messages, logs and the state (a `Location` in an error): control
         // and bidi characters become spaces here, as RFC 9110 allows for CR, LF and NUL.
-        if value.unicodeScalars.contains(where: { Neutralizer.needsEscape($0) && $0 != "\t" }) {
-            value = String(String.UnicodeScalarView(value.unicodeScalars.map { Neutralizer.needsEscape($0) && $0 != "\t" ? " " : $0 }))
+        // (`.text`: a tab stays; a header line holds no line feed.)
+        if value.unicodeScalars.contains(where: { Neutralizer.needsEscape($0, .text) }) {
+            value = String(String.UnicodeScalarView(value.unicodeScalars.map { Neutralizer.needsEscape($0, .text) ? " " : $0 }))
         }
         headers.append(HTTPHeader(name: name, value: value))
     }
