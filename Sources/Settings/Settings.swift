@@ -207,7 +207,11 @@ public struct Settings: Sendable {
         var hooks = HookSettings()
         if let table = reader.table(root, "hooks", at: "") {
             reader.rejectUnknown(table, at: "hooks", known: ["command", "command_timeout_seconds", "webhook", "webhook_timeout_seconds",
-                                                             "retry_hours", "delivery_budget_seconds"])
+                                                             "retry_hours", "delivery_budget_seconds", "webhook_retries"])
+            // Configurations written before the delivery outbox keep working, and are told.
+            if table["webhook_retries"] != nil {
+                reader.warning("hooks.webhook_retries", "no longer used: every delivery is retried with back-off for retry_hours (24 by default); remove this line")
+            }
             hooks.command = reader.strings(table, "command", at: "hooks")
             if let program = hooks.command.first, !program.hasPrefix("/") {
                 reader.problem("hooks.command", "the program must be an absolute path (no shell, no PATH search; got \"\(program)\")")

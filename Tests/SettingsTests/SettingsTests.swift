@@ -25,6 +25,14 @@ import Testing
         #expect(settings.classifier.alertThreshold > settings.classifier.reviewThreshold)
     }
 
+    @Test func anOldHookSettingIsWarnedNotRefused() throws {
+        let settings = try Settings.parse("[hooks]\nwebhook = \"https://chat.example.org/h\"\nwebhook_retries = 3\n", file: file)
+        #expect(settings.hooks.webhook == "https://chat.example.org/h")
+        #expect(settings.warnings.map(\.description) == [
+            "drillwatch.toml:3: warning: hooks.webhook_retries: no longer used: every delivery is retried with back-off for retry_hours (24 by default); remove this line",
+        ])
+    }
+
     @Test func emptyFileMeansDefaults() throws {
         let settings = try Settings.parse("", file: file)
         #expect(settings.rules.isEmpty)
