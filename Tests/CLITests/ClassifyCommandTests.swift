@@ -24,6 +24,18 @@ import Testing
         return file
     }
 
+    /// `writeConfig` with the offline demo's wire feed as the only feed (named "demo"), every
+    /// item kept for ever, then `rest` (more tables).
+    static func writeDemoConfig(in folder: URL, _ rest: String = "") throws -> URL {
+        try writeConfig(in: folder, """
+            retention_days = 0
+            [[feeds]]
+            name = "demo"
+            url = "\(checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path)"
+
+            """ + rest)
+    }
+
     static func run(_ arguments: [String], stdin: String? = nil) throws -> InspectCommand.Run {
         try InspectCommand.run(arguments, stdin: stdin, directory: checkout)
     }

@@ -123,12 +123,7 @@ import Glibc
     @Test func stateIsPrivateWhateverTheUmask() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let config = try ClassifyCommands.writeConfig(in: folder, """
-            retention_days = 0
-            [[feeds]]
-            name = "demo"
-            url = "\(ClassifyCommands.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path)"
-            """).path
+        let config = try ClassifyCommands.writeDemoConfig(in: folder).path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", "umask 000; exec \"$0\" scan --config \"$1\"", InspectCommand.executable.path, config]
@@ -154,17 +149,11 @@ import Glibc
     @Test func twoConfigurationsWritingOneOutputFolderAreWarned() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let demo = ClassifyCommands.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path
         var configs: [String] = []
         for name in ["a", "b"] {
             let own = folder.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: own, withIntermediateDirectories: true)
-            configs.append(try ClassifyCommands.writeConfig(in: own, """
-                retention_days = 0
-                [[feeds]]
-                name = "demo"
-                url = "\(demo)"
-                """).path)
+            configs.append(try ClassifyCommands.writeDemoConfig(in: own).path)
             // Both write to one output folder; each keeps its own state.
             let text = try String(contentsOfFile: configs.last!, encoding: .utf8)
                 .replacingOccurrences(of: "output = \"output\"", with: "output = \"../shared-output\"")

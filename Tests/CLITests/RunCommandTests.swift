@@ -75,11 +75,7 @@ import Glibc
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let pids = folder.appendingPathComponent("hook-pids")
-        let config = try ClassifyCommands.writeConfig(in: folder, """
-            retention_days = 0
-            [[feeds]]
-            name = "demo"
-            url = "\(ClassifyCommands.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path)"
+        let config = try ClassifyCommands.writeDemoConfig(in: folder, """
             [hooks]
             command = ["/bin/sh", "-c", "cat > /dev/null; sleep 60 & echo $! >> \(pids.path); wait"]
             command_timeout_seconds = 2
@@ -127,12 +123,7 @@ import Glibc
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-run-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let config = try ClassifyCommands.writeConfig(in: folder, """
-            retention_days = 0
-            [[feeds]]
-            name = "demo"
-            url = "\(ClassifyCommands.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path)"
-            """)
+        let config = try ClassifyCommands.writeDemoConfig(in: folder)
 
         let (process, notify, logFile) = try Self.start(config, in: folder)
         defer { if process.isRunning { process.terminate() } }
