@@ -16,7 +16,11 @@ public enum ClassifierLoader {
     /// - Parameter warn: receives each corpus file that was cut or skipped.
     public static func classifier(_ settings: Settings,
                                   warn: (CorpusWarning) -> Void = CorpusWarning.printToStandardError) throws(PipelineError) -> Classifier {
-        let corpus = try CorpusStore(folder: settings.corpusFolder).load(warn: warn)
+        try classifier(settings, corpus: CorpusStore(folder: settings.corpusFolder).load(warn: warn))
+    }
+
+    /// A classifier over a corpus already read (cross-validation builds one per fold).
+    public static func classifier(_ settings: Settings, corpus: [CorpusDocument]) throws(PipelineError) -> Classifier {
         do {
             return try Classifier(settings: settings.classifier, rules: settings.rules, corpus: corpus, gazetteer: settings.gazetteer)
         } catch {

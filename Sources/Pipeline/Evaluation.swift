@@ -156,7 +156,7 @@ public enum CrossValidation {
             let (weights, _) = trainer.train(rows.subset { rowFolds[$0] != fold }, folds: max(2, k - 1))
             var foldSettings = settings
             foldSettings.classifier.weights = weights
-            let classifier = try ClassifierLoader.classifier(foldSettings, warn: { _ in })
+            let classifier = try ClassifierLoader.classifier(foldSettings, corpus: trainer.classifier.corpus)
             for index in held {
                 let item = headlineOnly ? labelled[index].headlineOnly : labelled[index]
                 evaluation.record(item, classifier.judge(item.item))
