@@ -82,6 +82,8 @@ public struct Settings: Sendable {
     public var feeds: [FeedSettings] = []
     /// Where the state database lives.
     public var stateFolder: URL
+    /// The state database itself.
+    public var stateDatabase: URL { stateFolder.appendingPathComponent("drillwatch.sqlite") }
     /// Where alert files and digests are written.
     public var outputFolder: URL
     public var scan = ScanSettings()

@@ -25,7 +25,7 @@ struct DigestCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try wrap { try ClassifierLoader.settings(config) }
-        let store = try wrap { try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path) }
+        let store = try wrap { try Store.open(at: settings.stateDatabase.path) }
         let builder = DigestBuilder(settings: settings, store: store)
         let day = date ?? builder.day(containing: Date())
         let digest = try wrap { try builder.build(day: day) }

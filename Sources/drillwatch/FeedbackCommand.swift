@@ -32,7 +32,7 @@ struct FeedbackCommand: AsyncParsableCommand {
 
         func feedback() throws -> AnalystFeedback {
             let settings = try wrap { try ClassifierLoader.settings(config) }
-            let store = try wrap { try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path) }
+            let store = try wrap { try Store.open(at: settings.stateDatabase.path) }
             return AnalystFeedback(settings: settings, store: store)
         }
     }

@@ -45,7 +45,7 @@ struct Scan: AsyncParsableCommand {
                     throw ExitCode(Self.stateBusy)
                 }
             }
-            let statePath = settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path
+            let statePath = settings.stateDatabase.path
             store = dryRun ? try Store.inMemory() : try Store.open(at: statePath)
             scanner = try FeedScanner(settings: settings, store: store, classifier: classifier)
             if !dryRun, let warning = OutputClaim.claim(settings.outputFolder, statePath: statePath) {

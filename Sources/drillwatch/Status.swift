@@ -18,7 +18,7 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try wrap { try ClassifierLoader.settings(config) }
-        let store = try wrap { try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path) }
+        let store = try wrap { try Store.open(at: settings.stateDatabase.path) }
         let states = Dictionary(try wrap { try store.feedStates() }.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let formatter = ISO8601DateFormatter()
         print("feed".padding(toLength: 24, withPad: " ", startingAt: 0) + "last fetch             status  items  errors  next due")
