@@ -17,8 +17,8 @@ public struct AnalyzedText: Sendable {
 
     public init(title: String, body: String, analyzer: Analyzer) {
         var counts = ScriptCounts()
-        let titleTokens = analyzer.analyze(title, counts: &counts)
-        let bodyTokens = analyzer.analyze(body, startPosition: Self.bodyOffset, counts: &counts)
+        let titleTokens = analyzer.analyze(title, counts: &counts, isDocument: true)
+        let bodyTokens = analyzer.analyze(body, startPosition: Self.bodyOffset, counts: &counts, isDocument: true)
         language = Language.detect(counts)
         script = language == .zh ? HanScript.detect(counts) : nil
         tokens = titleTokens + bodyTokens

@@ -26,7 +26,8 @@ public struct Token: Sendable, Equatable {
 /// 3. Chinese, Japanese and Korean runs become overlapping character bigrams (中俄联合 →
 ///    中俄 俄联 联合), the usual way to index text without word boundaries; a run holding a
 ///    traditional character is first folded to simplified by OpenCC (中俄聯合 → 中俄联合), so
-///    Taiwanese and Hong Kong news matches the simplified rules and corpus;
+///    Taiwanese and Hong Kong news matches the simplified rules and corpus; two Chinese
+///    habits are read for what they mean (see `HanCompounds`);
 /// 4. Latin words are stemmed with Snowball's English stemmer, Cyrillic words with its Russian
 ///    one (учения and учений → учен); stop words are kept in position, but flagged.
 ///
@@ -69,7 +70,11 @@ public final class Analyzer {
 
     /// Tokens of `text`, adding its letters by script (after NFKC) and the Han characters
     /// folding changed to `counts`, for language detection without a second pass.
-    func analyze(_ text: String, startPosition: Int = 0, counts: inout ScriptCounts) -> [Token] {
+    ///
+    /// `isDocument` is for the text judged, never a query: a run ending in 俄 also gives 俄 as
+    /// a word (see below). A query's 赴俄 must stay one term, or it would become a phrase no
+    /// text with a character after 俄 matches.
+    func analyze(_ text: String, startPosition: Int = 0, counts: inout ScriptCounts, isDocument: Bool = false) -> [Token] {
         var tokens: [Token] = []
         tokens.reserveCapacity(text.utf8.count / 5)
         var position = startPosition
@@ -105,8 +110,9 @@ public final class Analyzer {
             counts.hanFolded += folded.changed
             // The written characters stay the tokens' `original` while they line up.
             let written = folded.scalars.count == cjk.count ? cjk : folded.scalars
+            let readings = HanCompounds.readings(of: folded.scalars)
             func append(_ range: ClosedRange<Int>) {
-                let text = String(String.UnicodeScalarView(folded.scalars[range]))
+                let text = readings[range.lowerBound] ?? String(String.UnicodeScalarView(folded.scalars[range]))
                 let (surfaceID, termID) = lookup(text)
                 tokens.append(Token(term: text, surface: text, original: String(String.UnicodeScalarView(written[range])),
                                     position: position, isStopWord: false, termID: termID, surfaceID: surfaceID))
@@ -116,6 +122,13 @@ public final class Analyzer {
                 append(0...0)
             } else {
                 for index in 0..<(folded.scalars.count - 1) { append(index...(index + 1)) }
+                // 俄 alone is Russia (赴俄 "to Russia", 美俄): at the end of a run no bigram
+                // starts with it, so 俄* would miss it; there it also stands as a word, at the
+                // position of its bigram (NEAR counts positions; phrases do not cross runs).
+                if isDocument, folded.scalars.last == "俄" {
+                    position -= 1
+                    append((folded.scalars.count - 1)...(folded.scalars.count - 1))
+                }
             }
             cjk.removeAll()
         }
@@ -311,4 +324,39 @@ enum StopWords {
         + "через эти нас про всего них какая много разве три эту моя впрочем хорошо свою этой перед иногда лучше чуть "
         + "том нельзя такой им более всегда конечно всю между также это")
         .split(separator: " ").map(String.init))
+}
+
+/// Two ways Chinese names countries that plain bigrams misread.
+enum HanCompounds {
+    /// Country lists are runs of one-character abbreviations in any order: 中伊俄 is "China,
+    /// Iran and Russia", yet its bigrams 中伊 伊俄 hold no 中俄 and no word starting with 俄, so
+    /// China–Russia rules miss it. A run of three or more such characters naming both, but not
+    /// side by side, reads its first bigram as 中俄.
+    private static let abbreviations: Set<Unicode.Scalar> = Set("中俄伊美日韩朝印巴蒙哈塔吉乌越老柬泰缅南非法德英意土埃沙阿欧澳加菲".unicodeScalars)
+
+    /// Bigram index → the term it is read as, where it differs from its characters.
+    static func readings(of run: [Unicode.Scalar]) -> [Int: String] {
+        guard run.count >= 2 else { return [:] }
+        var readings: [Int: String] = [:]
+        var start = 0
+        while start < run.count {
+            guard abbreviations.contains(run[start]) else { start += 1; continue }
+            var end = start
+            while end < run.count && abbreviations.contains(run[end]) { end += 1 }
+            let list = run[start..<end]
+            if list.count >= 3, list.contains("中"), list.contains("俄"),
+               !zip(list, list.dropFirst()).contains(where: { ($0 == "中" && $1 == "俄") || ($0 == "俄" && $1 == "中") }) {
+                readings[start] = "中俄"
+            }
+            start = end
+        }
+        // 白俄 is Belarus (白俄罗斯), which contains 俄罗斯, Russia: the bigrams inside the name
+        // read as the name, so neither 俄罗斯 nor 俄* (俄军 in 白俄军队) finds Russia in Belarus.
+        for index in 0..<(run.count - 1) where run[index] == "白" && run[index + 1] == "俄" {
+            let full = index + 3 < run.count && run[index + 2] == "罗" && run[index + 3] == "斯"
+            if index + 2 < run.count { readings[index + 1] = full ? "白俄罗斯" : "白俄" }
+            if full { readings[index + 2] = "白俄罗斯" }
+        }
+        return readings
+    }
 }

@@ -136,8 +136,9 @@ public final class Classifier {
         values[feature + 4] = eventFacts.places.isEmpty ? 0 : 1
         values[feature + 5] = text.language == .ru ? 1 : 0
         values[feature + 6] = text.language == .zh ? 1 : 0
+        values[feature + 7] = facts.isVisiting(eventFacts) ? 1 : 0
         // Then text:headline-only, and every base feature again for a headline alone.
-        let base = feature + 7
+        let base = feature + 8
         if text.isHeadlineOnly {
             values[base] = 1
             for index in 0..<base { values[base + 1 + index] = values[index] }

@@ -12,12 +12,22 @@ public struct Gazetteer: Sendable, Equatable {
         /// For exercises: a series China and Russia hold (or join) together. The gazetteer also
         /// names other series (Joint Sword, Zapad) so that they are recognised as such.
         public var joint: Bool
+        /// For a joint series China joins only some years of (Russia's Vostok: 2018 and 2022,
+        /// not 2010 or 2014): those years. A year up to the last one listed and not in the list
+        /// is another exercise; a later year is not known yet, so it counts as joint. Empty:
+        /// every year.
+        public var jointYears: [Int]
+        /// For places: the country the place is in (Vladivostok: Russia); nil for seas.
+        public var country: String?
 
-        public init(name: String, aliases: [String] = [], requiresYear: Bool = false, joint: Bool = true) {
+        public init(name: String, aliases: [String] = [], requiresYear: Bool = false, joint: Bool = true,
+                    jointYears: [Int] = [], country: String? = nil) {
             self.name = name
             self.aliases = aliases
             self.requiresYear = requiresYear
             self.joint = joint
+            self.jointYears = jointYears
+            self.country = country
         }
     }
 
@@ -48,6 +58,9 @@ struct FactExtractor {
     /// The gazetteer's series held by China and Russia together, and the others.
     private let jointSeries: Set<String>
     private let otherSeries: Set<String>
+    /// Joint series China joins in some years only, with those years.
+    private let jointYears: [String: Set<Int>]
+    private let placeCountries: [String: String]
     private static let months: Set<String> = ["january", "february", "march", "april", "may", "june", "july", "august",
                                               "september", "october", "november", "december", "in", "on", "since", "by",
                                               "the", "from", "until", "of", "for", "and", "late", "early", "mid"]
@@ -65,6 +78,10 @@ struct FactExtractor {
         exercises = compile(gazetteer.exercises)
         jointSeries = Set(gazetteer.exercises.filter(\.joint).map(\.name))
         otherSeries = Set(gazetteer.exercises.filter { !$0.joint }.map(\.name))
+        jointYears = Dictionary(gazetteer.exercises.filter { $0.joint && !$0.jointYears.isEmpty }.map { ($0.name, Set($0.jointYears)) },
+                                uniquingKeysWith: { $0.union($1) })
+        placeCountries = Dictionary(gazetteer.places.compactMap { place in place.country.map { (place.name, $0) } },
+                                    uniquingKeysWith: { first, _ in first })
         places = compile(gazetteer.places)
         countries = compile(gazetteer.countries)
         // Only used to tell a codename from a date; the rules carry the real vocabulary.
@@ -103,13 +120,27 @@ struct FactExtractor {
         return facts
     }
 
+    /// One of China and Russia named, not the other, at a place of the other's: warships
+    /// arriving for a drill ("Chinese warships reach Vladivostok"), also a port call.
+    func isVisiting(_ facts: EventFacts) -> Bool {
+        let named = Set(facts.countries).intersection(["China", "Russia"])
+        guard named.count == 1, let visitor = named.first else { return false }
+        return facts.places.contains { placeCountries[$0].map { $0 != visitor && ["China", "Russia"].contains($0) } ?? false }
+    }
+
     /// A known exercise name (with its year when one follows), else a capitalised codename
     /// followed by a year near a drill word ("Vostok-2022").
     /// Whether an exercise name ("Joint Sea-2025") is of a joint series; nil for a name the
     /// gazetteer does not know (a codename found by its capital and year).
     func isJoint(_ exercise: String) -> Bool? {
-        let series = exercise.range(of: "-", options: .backwards).map { String(exercise[..<$0.lowerBound]) } ?? exercise
-        if jointSeries.contains(series) || jointSeries.contains(exercise) { return true }
+        let dash = exercise.range(of: "-", options: .backwards)
+        let series = dash.map { String(exercise[..<$0.lowerBound]) } ?? exercise
+        if jointSeries.contains(exercise) { return true }
+        if jointSeries.contains(series) {
+            guard let years = jointYears[series], let year = dash.flatMap({ Int(exercise[$0.upperBound...]) }),
+                  let last = years.max(), year <= last else { return true }
+            return years.contains(year)
+        }
         if otherSeries.contains(series) || otherSeries.contains(exercise) { return false }
         return nil
     }

@@ -10,6 +10,7 @@
 /// | `fact:other-exercise` | 1 when another named exercise is (Joint Sword, Zapad-2025, a codename with a year) |
 /// | `fact:both-countries` | 1 when China and Russia are both named as taking part |
 /// | `fact:place` | 1 when a known place is named |
+/// | `fact:visiting-forces` | 1 when one of China and Russia is named at a place of the other ("Chinese warships reach Vladivostok") |
 /// | `text:headline-only` | 1 when the item is (almost) only a headline |
 /// | `lang:ru`, `lang:zh` | 1 for an item in Russian, in Chinese |
 /// | `headline:F` | F's value again when the item is only a headline, 0 otherwise |
@@ -39,6 +40,7 @@ public struct ScoreWeights: Sendable, Equatable {
     public static let otherExercise = "fact:other-exercise"
     public static let bothCountries = "fact:both-countries"
     public static let place = "fact:place"
+    public static let visitingForces = "fact:visiting-forces"
     public static let headlineOnly = "text:headline-only"
     public static let russian = "lang:ru"
     public static let chinese = "lang:zh"
@@ -54,7 +56,7 @@ public struct ScoreWeights: Sendable, Equatable {
 
     static func baseFeatureNames(rules: [RuleDefinition]) -> [String] {
         rules.filter { $0.effect != .veto }.map { rule($0.name) }
-            + [similarity, exercise, otherExercise, bothCountries, place, russian, chinese]
+            + [similarity, exercise, otherExercise, bothCountries, place, russian, chinese, visitingForces]
     }
 
     public static func headline(_ feature: String) -> String { "headline:" + feature }

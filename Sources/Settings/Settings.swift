@@ -324,11 +324,13 @@ public struct Settings: Sendable {
             func entries(_ key: String) -> [Gazetteer.Entry] {
                 reader.tables(table, key, at: "gazetteer").enumerated().compactMap { index, entry in
                     let path = "gazetteer.\(key)[\(index)]"
-                    reader.rejectUnknown(entry, at: path, known: ["name", "aliases", "requires_year", "joint"])
+                    reader.rejectUnknown(entry, at: path, known: ["name", "aliases", "requires_year", "joint", "joint_years", "country"])
                     guard let name = reader.string(entry, "name", at: path, required: true) else { return nil }
                     return Gazetteer.Entry(name: name, aliases: reader.strings(entry, "aliases", at: path),
                                            requiresYear: reader.bool(entry, "requires_year", at: path) ?? false,
-                                           joint: reader.bool(entry, "joint", at: path) ?? true)
+                                           joint: reader.bool(entry, "joint", at: path) ?? true,
+                                           jointYears: reader.ints(entry, "joint_years", at: path, in: 1990...2100),
+                                           country: reader.string(entry, "country", at: path))
                 }
             }
             gazetteer = Gazetteer(exercises: entries("exercises"), places: entries("places"), countries: entries("countries"))

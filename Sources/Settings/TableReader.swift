@@ -63,18 +63,9 @@ struct TableReader {
     }
 
     mutating func tables(_ table: TOMLTable, _ key: String, at path: String) -> [TOMLTable] {
-        guard let value = table[key] else { return [] }
-        guard let array = value.array else {
-            problem(join(path, key), "must be an array of tables ([[\(key)]])")
-            return []
+        elements(table, key, at: path, arrayKind: "an array of tables ([[\(key)]])") { element in
+            element.table.map { .success($0) } ?? .failure("must be a table (got \(element.type))")
         }
-        var result: [TOMLTable] = []
-        for (index, element) in array.enumerated() {
-            if let table = element.table { result.append(table) } else {
-                problem("\(join(path, key))[\(index)]", "must be a table (got \(element.type))")
-            }
-        }
-        return result
     }
 
     mutating func string(_ table: TOMLTable, _ key: String, at path: String, required: Bool = false) -> String? {
@@ -83,7 +74,7 @@ struct TableReader {
             return nil
         }
         guard let string = value.string else {
-            problem(join(path, key), "must be a string (got \(describe(value)))")
+            problem(join(path, key), "must be a string (got \(Self.describe(value)))")
             return nil
         }
         return string
@@ -108,7 +99,7 @@ struct TableReader {
     ) -> T? {
         guard let value = table[key] else { return nil }
         guard let number = read(value) else {
-            problem(join(path, key), "must be \(kind) (got \(describe(value)))")
+            problem(join(path, key), "must be \(kind) (got \(Self.describe(value)))")
             return nil
         }
         if let range, !range.contains(number) {
@@ -121,22 +112,41 @@ struct TableReader {
     mutating func bool(_ table: TOMLTable, _ key: String, at path: String) -> Bool? {
         guard let value = table[key] else { return nil }
         guard let flag = value.bool else {
-            problem(join(path, key), "must be true or false (got \(describe(value)))")
+            problem(join(path, key), "must be true or false (got \(Self.describe(value)))")
             return nil
         }
         return flag
     }
 
     mutating func strings(_ table: TOMLTable, _ key: String, at path: String) -> [String] {
+        elements(table, key, at: path, arrayKind: "an array of strings") { element in
+            element.string.map { .success($0) } ?? .failure("must be a string (got \(Self.describe(element)))")
+        }
+    }
+
+    mutating func ints(_ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<Int>) -> [Int] {
+        elements(table, key, at: path, arrayKind: "an array of whole numbers") { element in
+            guard let number = element.int, range.contains(number) else {
+                return .failure("must be a whole number between \(range.lowerBound) and \(range.upperBound) (got \(Self.describe(element)))")
+            }
+            return .success(number)
+        }
+    }
+
+    /// The elements of an array value that `read` accepts; each one it refuses is a problem at
+    /// its index.
+    private mutating func elements<T>(_ table: TOMLTable, _ key: String, at path: String, arrayKind: String,
+                                      read: (TOMLValueConvertible) -> Result<T, ElementProblem>) -> [T] {
         guard let value = table[key] else { return [] }
         guard let array = value.array else {
-            problem(join(path, key), "must be an array of strings")
+            problem(join(path, key), "must be \(arrayKind)")
             return []
         }
-        var result: [String] = []
+        var result: [T] = []
         for (index, element) in array.enumerated() {
-            if let string = element.string { result.append(string) } else {
-                problem("\(join(path, key))[\(index)]", "must be a string (got \(describe(element)))")
+            switch read(element) {
+            case .success(let value): result.append(value)
+            case .failure(let failure): problem("\(join(path, key))[\(index)]", failure.message)
             }
         }
         return result
@@ -144,7 +154,7 @@ struct TableReader {
 
     func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    private func describe(_ value: TOMLValueConvertible) -> String {
+    private static func describe(_ value: TOMLValueConvertible) -> String {
         if let string = value.string { return "\"\(string)\"" }
         return "\(value.type)"
     }
@@ -152,6 +162,12 @@ struct TableReader {
     private func format(_ value: Double) -> String {
         value.isFinite && abs(value) < 1e15 && value == value.rounded() ? String(Int(value)) : String(value)
     }
+}
+
+/// Why one element of an array was refused.
+struct ElementProblem: Error, ExpressibleByStringLiteral, ExpressibleByStringInterpolation {
+    let message: String
+    init(stringLiteral message: String) { self.message = message }
 }
 
 /// Levenshtein distance, for "did you mean" suggestions.

@@ -1,0 +1,80 @@
+import Foundation
+import Model
+import Testing
+@testable import Classifier
+
+/// How Chinese names countries: lists of one-character abbreviations, 俄 standing alone, and
+/// 白俄罗斯 (Belarus), which holds 俄罗斯 (Russia).
+@Suite struct ChineseCountryNames {
+    let analyzer = Analyzer()
+
+    @Test func aCountryListNamingBothReadsAsChinaRussia() {
+        #expect(analyzer.analyze("中伊俄海军联演").map(\.term).first == "中俄")
+        #expect(analyzer.analyze("俄伊中三国").map(\.term).first == "中俄")
+        // The characters as written stay the token's original.
+        #expect(analyzer.analyze("中伊俄海军联演").first?.original == "中伊")
+        // Side by side already, or only one of the two: unchanged.
+        #expect(analyzer.analyze("中俄伊三国").map(\.term).prefix(2) == ["中俄", "俄伊"])
+        #expect(analyzer.analyze("中美日三国").map(\.term).first == "中美")
+        // Two characters are a word, not a list (中伊 "China–Iran").
+        #expect(analyzer.analyze("中伊").map(\.term) == ["中伊"])
+    }
+
+    @Test func belarusIsNotRussia() throws {
+        let terms = analyzer.analyze("白俄罗斯军队演习").map(\.term)
+        #expect(!terms.contains("俄罗"))
+        #expect(!terms.contains { $0.hasPrefix("俄") })
+        #expect(!analyzer.analyze("白俄军队").map(\.term).contains("俄军"))
+        let classifier = try Shipped.classifier()
+        let belarus = classifier.assess(Item(id: "by", title: "白俄罗斯军队与中国军队举行联合演习", text: ""))
+        #expect(belarus.facts.countries.contains("Belarus"))
+        #expect(!belarus.facts.countries.contains("Russia"))
+        let russia = classifier.assess(Item(id: "ru", title: "俄罗斯军队与中国军队举行联合演习", text: ""))
+        #expect(russia.facts.countries.contains("Russia"))
+    }
+
+    @Test func russiaAloneAtTheEndOfARunIsFound() throws {
+        // In a document, 赴俄 ("to Russia") also gives 俄, at the same position.
+        let text = AnalyzedText(title: "中国派部队赴俄 参加战略演习", body: "", analyzer: analyzer)
+        let russia = text.tokens.filter { $0.term == "俄" }
+        #expect(russia.count == 1)
+        #expect(russia.first?.position == text.tokens.first { $0.term == "赴俄" }?.position)
+        // A query word stays one term: 赴俄 in a rule must still match 赴俄参加.
+        #expect(analyzer.analyze("赴俄").map(\.term) == ["赴俄"])
+        let classifier = try Shipped.classifier()
+        let item = Item(id: "cn", title: "中國派西部戰區部隊赴俄 參加戰略演習", text: "")
+        #expect(classifier.assess(item).facts.countries.contains("Russia"))
+    }
+}
+
+/// Gazetteer knowledge of which years a series was joint, and of whose places are whose.
+@Suite struct GazetteerYearsAndPlaces {
+    @Test func aSeriesChinaJoinedInSomeYearsOnly() throws {
+        let classifier = try Shipped.classifier()
+        func features(_ title: String) -> [String: Double] {
+            let assessment = classifier.assess(Item(id: title, title: title, text: ""))
+            return Dictionary(uniqueKeysWithValues: zip(classifier.featureNames, assessment.features))
+        }
+        #expect(features("Vostok-2018 exercise begins in the Far East")[ScoreWeights.exercise] == 1)
+        #expect(features("Vostok-2010 exercise begins in the Far East")[ScoreWeights.otherExercise] == 1)
+        #expect(features("Vostok-2010 exercise begins in the Far East")[ScoreWeights.exercise] == 0)
+        // A year after the last known one is not known yet: joint, as the series is.
+        #expect(features("Vostok-2030 exercise begins in the Far East")[ScoreWeights.exercise] == 1)
+        #expect(features("Kavkaz-2016 strategic exercise starts")[ScoreWeights.otherExercise] == 1)
+        #expect(features("Kavkaz-2020 strategic exercise starts")[ScoreWeights.exercise] == 1)
+    }
+
+    @Test func forcesOfOneAtAPlaceOfTheOther() throws {
+        let classifier = try Shipped.classifier()
+        func visiting(_ title: String) -> Double? {
+            let assessment = classifier.assess(Item(id: title, title: title, text: ""))
+            return Dictionary(uniqueKeysWithValues: zip(classifier.featureNames, assessment.features))[ScoreWeights.visitingForces]
+        }
+        #expect(visiting("Chinese warships reach Vladivostok") == 1)
+        #expect(visiting("Китайские боевые корабли подошли к Владивостоку") == 1)
+        #expect(visiting("Корабли ТОФ пришли в Чжаньцзян") == 1)
+        // Both named, or a Russian ship in a Russian port: not a visit.
+        #expect(visiting("Chinese and Russian warships reach Vladivostok") == 0)
+        #expect(visiting("Russian warships return to Vladivostok") == 0)
+    }
+}
