@@ -55,6 +55,8 @@ struct FactExtractor {
     private let places: [Compiled]
     private let countries: [Compiled]
     private let drillWords: Int
+    private let exerciseWords: Int
+    private let patrolWords: Int
     /// The gazetteer's series held by China and Russia together, and the others.
     private let jointSeries: Set<String>
     private let otherSeries: Set<String>
@@ -86,6 +88,8 @@ struct FactExtractor {
         countries = compile(gazetteer.countries)
         // Only used to tell a codename from a date; the rules carry the real vocabulary.
         drillWords = program.add((try? parser.parse("drill* OR exercis* OR manoeuv* OR maneuv* OR patrol* OR wargam* OR (war NEAR/0 game*) OR учени* OR маневр* OR 演习 OR 演练")) ?? .or([]))
+        exerciseWords = program.add((try? parser.parse("drill* OR exercis* OR manoeuv* OR maneuv* OR wargam* OR (war NEAR/0 game*) OR учени* OR маневр* OR 演习 OR 演练 OR 军演 OR 联演")) ?? .or([]))
+        patrolWords = program.add((try? parser.parse("patrol* OR патрул* OR 巡航 OR 巡逻")) ?? .or([]))
     }
 
     func extract(from text: AnalyzedText) -> EventFacts {
@@ -118,6 +122,20 @@ struct FactExtractor {
         }
         facts.countries = countryHits.sorted { $0.0 < $1.0 }.map(\.1)
         return facts
+    }
+
+    /// What the headline reports: an exercise or a patrol (nil: both, or neither). Navies
+    /// often patrol together right after an exercise, in the same sea, in the same week; the
+    /// headline tells the two stories apart.
+    func activity(of text: AnalyzedText) -> StoryTracker.Activity? {
+        var matcher = QueryEvaluator(program: program, text: text)
+        let exercise = matcher.evaluate(exerciseWords).spans.contains { text.isTitle($0.first) }
+        let patrol = matcher.evaluate(patrolWords).spans.contains { text.isTitle($0.first) }
+        switch (exercise, patrol) {
+        case (true, false): return .exercise
+        case (false, true): return .patrol
+        default: return nil
+        }
     }
 
     /// One of China and Russia named, not the other, at a place of the other's: warships

@@ -216,4 +216,27 @@ enum Rewording {
         let verdict = classifier.judge(vague)
         #expect(verdict.story != current.story)
     }
+
+    @Test func anExerciseAndThePatrolAfterItAreTwoStories() throws {
+        let classifier = try Shipped.classifier()
+        // Wording alike enough to be one story, were it not an exercise and then a patrol.
+        let exercise = classifier.judge(Verdicts.item("ex", "China and Russia begin naval drills in the Sea of Japan",
+            "Chinese and Russian warships began joint naval drills in the Sea of Japan on Monday, the defence ministries said. The ships practised air defence and anti-submarine warfare."))
+        let patrol = classifier.judge(Verdicts.item("pa", "China and Russia begin naval patrol in the Sea of Japan",
+            "Chinese and Russian warships began a joint naval patrol in the Sea of Japan on Wednesday, the defence ministries said. The ships practised air defence and anti-submarine warfare.", days: 2))
+        #expect(exercise.kind == .alert && patrol.kind == .alert, "\(exercise.kind) \(patrol.kind)")
+        #expect(patrol.story != exercise.story)
+    }
+
+    @Test func anUndatedRewordedCopyJoinsItsStory() throws {
+        let classifier = try Shipped.classifier()
+        let first = classifier.judge(Verdicts.item("w1", "Russian and Chinese warships hold first joint patrol in the Pacific",
+            "Ten Russian and Chinese warships sailed through the Tsugaru Strait on their first joint patrol in the Pacific, Japan's defence ministry said on Monday. The flotilla had taken part in joint drills earlier in the month."))
+        var copy = Verdicts.item("w2", "For the first time, Russian and Chinese warships patrol the Pacific together",
+            "Ten warships of the Russian and Chinese navies passed through the Tsugaru Strait on a first joint patrol in the Pacific, according to Japan's defence ministry. The ships had held joint drills earlier this month.")
+        copy.published = nil
+        let verdict = classifier.judge(copy)
+        #expect(first.kind == .alert)
+        #expect(verdict.kind == .duplicate && verdict.story == first.story, "\(verdict.kind) \(verdict.storySimilarity ?? 0)")
+    }
 }
