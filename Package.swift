@@ -81,7 +81,7 @@ let package = Package(
             "Pipeline", "Store", "Reports", "Settings", "Model", "Daemon", "TestSupport", "Locking",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["Golden"]),  // read from the source tree, so that they can be regenerated in place
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], resources: [.copy("Inputs")]),
         .testTarget(name: "CLITests", dependencies: ["drillwatch", "TestSupport", "Locking"]),
     ],

@@ -116,6 +116,16 @@ final class QueryProgram {
         }
     }
 
+    /// A term every match of node `id` contains (a term, or a phrase's first word), so a text
+    /// without it can be skipped without evaluating; nil when there is none to name.
+    func anchorTerm(_ id: Int) -> Int32? {
+        switch nodes[id] {
+        case .term(let term, _): term
+        case .phrase(let parts, _): parts.first.flatMap(anchorTerm)
+        default: nil
+        }
+    }
+
     private func intern(_ key: String, _ node: Node) -> Int {
         if let id = ids[key] { return id }
         let id = nodes.count

@@ -40,6 +40,8 @@ public struct Assessment: Sendable {
     public var unfinishedRules: [String]
     public var similar: [SimilarDocument]
     public var facts: EventFacts
+    /// What the headline reports, for telling stories apart.
+    var activity: StoryTracker.Activity?
 }
 
 /// Decides, item by item, whether news reports a China–Russia joint drill: keyword rules and
@@ -127,7 +129,7 @@ public final class Classifier {
             SimilarDocument(document: index.documents[$0.index].id, title: index.documents[$0.index].title,
                             score: ($0.score * 1000).rounded() / 1000, terms: $0.terms)
         }
-        let eventFacts = facts.extract(from: text)
+        let (eventFacts, activity) = facts.extract(from: text)
         let joint = eventFacts.exercise.flatMap(facts.isJoint)
         values[feature] = similar.first?.score ?? 0
         values[feature + 1] = joint == true ? 1 : 0
@@ -144,7 +146,7 @@ public final class Classifier {
             for index in 0..<base { values[base + 1 + index] = values[index] }
         }
         return Assessment(features: values, hits: hits, vetoed: vetoed, unfinishedRules: unfinished,
-                          similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts)
+                          similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts, activity: activity)
     }
 
     /// Each feature's share of the log-odds, the largest (for or against) first; at most `limit`.
@@ -203,12 +205,7 @@ public final class Classifier {
         // Only a plausible item is compared with the stories; noise cannot join one, and most
         // news never pays for a MinHash signature.
         guard score >= 0.05 else { return verdict }
-        let contentTerms = text.tokens.filter { !$0.isStopWord }.map(\.term)
-        let fingerprint = StoryTracker.Fingerprint(
-            itemID: item.id, vector: index.storyVector(tokens: text.tokens, titleCount: text.titleCount),
-            signature: stories.hasher.signature(contentTerms),
-            date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places), language: text.language,
-            activity: facts.activity(of: text))
+        let fingerprint = self.fingerprint(item, text, eventFacts, assessment.activity)
         let match = stories.bestMatch(for: fingerprint)
 
         if let match, match.similarity >= threshold(for: match.evidence),
@@ -246,12 +243,18 @@ public final class Classifier {
     public func remember(_ item: Item, story: String) {
         let body = Boilerplate.stripItem(item.text)
         let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
-        let eventFacts = facts.extract(from: text)
-        let fingerprint = StoryTracker.Fingerprint(
-            itemID: item.id, vector: index.storyVector(tokens: text.tokens, titleCount: text.titleCount), signature: stories.hasher.signature(text.tokens.filter { !$0.isStopWord }.map(\.term)),
-            date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places), language: text.language,
-            activity: facts.activity(of: text))
+        let (eventFacts, activity) = facts.extract(from: text)
+        let fingerprint = self.fingerprint(item, text, eventFacts, activity)
         stories.remember(fingerprint, story: story)
+    }
+
+    private func fingerprint(_ item: Item, _ text: AnalyzedText, _ eventFacts: EventFacts,
+                             _ activity: StoryTracker.Activity?) -> StoryTracker.Fingerprint {
+        StoryTracker.Fingerprint(
+            itemID: item.id, vector: index.storyVector(tokens: text.tokens, titleCount: text.titleCount),
+            signature: stories.hasher.signature(text.tokens.filter { !$0.isStopWord }.map(\.term)),
+            date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places), language: text.language,
+            activity: activity)
     }
 
     /// Forgets every story (a new evaluation run).

@@ -47,6 +47,17 @@ struct FactExtractor {
     private struct Compiled {
         let entry: Gazetteer.Entry
         let queries: [Int]
+        /// Per query, a term it cannot match without (see `QueryProgram.anchorTerm`). The
+        /// gazetteer has hundreds of names in three languages and a text holds a few: most
+        /// are ruled out by one dictionary lookup.
+        let anchors: [Int32?]
+
+        func spans(_ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> [Span] {
+            zip(queries, anchors).flatMap { query, anchor -> [Span] in
+                if let anchor, text.indicesByTerm[anchor] == nil { return [] }
+                return matcher.evaluate(query).spans
+            }
+        }
     }
 
     private let program: QueryProgram
@@ -72,9 +83,10 @@ struct FactExtractor {
         self.program = program
         func compile(_ entries: [Gazetteer.Entry]) -> [Compiled] {
             entries.map { entry in
-                Compiled(entry: entry, queries: ([entry.name] + entry.aliases).compactMap {
+                let queries = ([entry.name] + entry.aliases).compactMap {
                     (try? parser.parse("\"" + $0.replacingOccurrences(of: "\"", with: " ") + "\"")).map(program.add)
-                })
+                }
+                return Compiled(entry: entry, queries: queries, anchors: queries.map(program.anchorTerm))
             }
         }
         exercises = compile(gazetteer.exercises)
@@ -92,7 +104,8 @@ struct FactExtractor {
         patrolWords = program.add((try? parser.parse("patrol* OR патрул* OR 巡航 OR 巡逻")) ?? .or([]))
     }
 
-    func extract(from text: AnalyzedText) -> EventFacts {
+    /// The facts of `text`, and what its headline reports.
+    func extract(from text: AnalyzedText) -> (facts: EventFacts, activity: StoryTracker.Activity?) {
         var matcher = QueryEvaluator(program: program, text: text)
         var facts = EventFacts()
         facts.exercise = exercise(&matcher, text)
@@ -100,7 +113,7 @@ struct FactExtractor {
         var placeSpans: [Span] = []
         var placeHits: [(Int, String)] = []
         for place in places {
-            let spans = place.queries.flatMap { matcher.evaluate($0).spans }
+            let spans = place.spans(&matcher, text)
             if let first = spans.map(\.first).min() {
                 placeHits.append((first, place.entry.name))
                 placeSpans += spans
@@ -111,7 +124,7 @@ struct FactExtractor {
         let drillPositions = matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
         var countryHits: [(Int, String)] = []
         for country in countries {
-            let spans = country.queries.flatMap { matcher.evaluate($0).spans }.filter { span in
+            let spans = country.spans(&matcher, text).filter { span in
                 // "Japan" inside "Sea of Japan" is a place, not a participant.
                 !placeSpans.contains { $0.first <= span.first && span.last <= $0.last }
             }
@@ -121,14 +134,13 @@ struct FactExtractor {
             if let first = taking.map(\.first).min() { countryHits.append((first, country.entry.name)) }
         }
         facts.countries = countryHits.sorted { $0.0 < $1.0 }.map(\.1)
-        return facts
+        return (facts, activity(&matcher, text))
     }
 
     /// What the headline reports: an exercise or a patrol (nil: both, or neither). Navies
     /// often patrol together right after an exercise, in the same sea, in the same week; the
     /// headline tells the two stories apart.
-    func activity(of text: AnalyzedText) -> StoryTracker.Activity? {
-        var matcher = QueryEvaluator(program: program, text: text)
+    private func activity(_ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> StoryTracker.Activity? {
         let exercise = matcher.evaluate(exerciseWords).spans.contains { text.isTitle($0.first) }
         let patrol = matcher.evaluate(patrolWords).spans.contains { text.isTitle($0.first) }
         switch (exercise, patrol) {
@@ -166,7 +178,8 @@ struct FactExtractor {
     private func exercise(_ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> String? {
         var hits: [(index: Int, name: String, hasYear: Bool)] = []
         for exercise in exercises {
-            for query in exercise.queries {
+            for (query, anchor) in zip(exercise.queries, exercise.anchors) {
+                if let anchor, text.indicesByTerm[anchor] == nil { continue }
                 for span in matcher.evaluate(query).spans {
                     let year = yearAfter(span.last, in: text)
                     if exercise.entry.requiresYear && year == nil { continue }
