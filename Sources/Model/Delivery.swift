@@ -11,14 +11,14 @@ public enum DeliveryChannel: String, Sendable, Codable, CaseIterable {
 
 /// One delivery waiting to be made: the alert and where it goes.
 public struct PendingDelivery: Sendable, Equatable {
-    public var alert: Alert
+    public var alert: Judgement
     public var channel: DeliveryChannel
     /// Attempts made so far.
     public var attempts: Int
     /// When the alert's files were written (the delivery expires counted from there).
     public var created: Date
 
-    public init(alert: Alert, channel: DeliveryChannel, attempts: Int, created: Date) {
+    public init(alert: Judgement, channel: DeliveryChannel, attempts: Int, created: Date) {
         self.alert = alert
         self.channel = channel
         self.attempts = attempts

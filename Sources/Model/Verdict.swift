@@ -65,8 +65,14 @@ public struct Verdict: Sendable, Equatable {
     }
 }
 
+/// An analyst's judgement of an alert (`drillwatch feedback`): it reports a China–Russia
+/// joint drill, or it is a false alarm.
+public enum AnalystVerdict: String, Sendable, Codable, CaseIterable {
+    case right, wrong
+}
+
 /// A keyword rule that matched.
-public struct RuleHit: Sendable, Equatable {
+public struct RuleHit: Sendable, Equatable, Codable {
     public enum Effect: String, Sendable, Codable {
         case raise, lower, veto
     }
@@ -87,7 +93,7 @@ public struct RuleHit: Sendable, Equatable {
 }
 
 /// A corpus document close to the item.
-public struct SimilarDocument: Sendable, Equatable {
+public struct SimilarDocument: Sendable, Equatable, Codable {
     public var document: String
     public var title: String?
     /// Cosine similarity of TF-IDF vectors, in [0, 1].
@@ -104,7 +110,7 @@ public struct SimilarDocument: Sendable, Equatable {
 }
 
 /// Facts about the event an item reports, for alerts and digests ("Joint Sea-2025 · Sea of Japan").
-public struct EventFacts: Sendable, Equatable {
+public struct EventFacts: Sendable, Equatable, Codable {
     /// The exercise's name as usually written, with its year when given: "Joint Sea-2025".
     public var exercise: String?
     public var places: [String]

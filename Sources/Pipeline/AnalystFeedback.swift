@@ -26,7 +26,7 @@ public struct LabelledRecord: Sendable, Equatable, Encodable {
         case id, title, summary, link, published, label, category, event, note, textOrigin = "text_origin"
     }
 
-    public init(_ feedback: Feedback, _ alert: Alert) {
+    public init(_ feedback: Feedback, _ alert: Judgement) {
         id = alert.id
         title = alert.title
         summary = alert.summary
@@ -40,7 +40,7 @@ public struct LabelledRecord: Sendable, Equatable, Encodable {
             label = "other"
             category = "feedback-wrong"
         }
-        event = alert.exercise.map(CorpusStore.slug)
+        event = alert.facts.exercise.map(CorpusStore.slug)
         note = feedback.note
     }
 
@@ -61,9 +61,9 @@ public struct LabelledRecord: Sendable, Equatable, Encodable {
 
     /// A patrol when the alert's exercise says so, or the shipped `joint-patrol` rule (any
     /// raising rule named for patrols) is among its reasons.
-    static func isPatrol(_ alert: Alert) -> Bool {
-        alert.exercise?.localizedCaseInsensitiveContains("patrol") == true
-            || alert.rules.contains { $0.effect == "raise" && $0.name.localizedCaseInsensitiveContains("patrol") }
+    static func isPatrol(_ alert: Judgement) -> Bool {
+        alert.facts.exercise?.localizedCaseInsensitiveContains("patrol") == true
+            || alert.rules.contains { $0.effect == .raise && $0.name.localizedCaseInsensitiveContains("patrol") }
     }
 
     static func day(_ date: Date) -> String {
@@ -94,7 +94,7 @@ public struct AnalystFeedback: Sendable {
 
     /// Records a judgement (replacing an earlier one). An id not in the state is an error
     /// that says where ids are found.
-    public func judge(alertID: String, verdict: Feedback.Verdict, note: String?) throws(PipelineError) -> FeedbackOutcome {
+    public func judge(alertID: String, verdict: AnalystVerdict, note: String?) throws(PipelineError) -> FeedbackOutcome {
         let outcome: FeedbackOutcome
         do { outcome = try store.record(Feedback(alertID: alertID, verdict: verdict, note: note)) } catch {
             throw PipelineError.state(error.description)
@@ -121,7 +121,7 @@ public struct AnalystFeedback: Sendable {
     /// Adds the alert's title and text to the corpus as a document, with its date, link and
     /// exercise as front matter. An alert whose link a document already has is not added again.
     public func addToCorpus(alertID: String) throws(PipelineError) -> CorpusAddition {
-        let alert: Alert?
+        let alert: Judgement?
         do { alert = try store.alert(id: alertID) } catch { throw PipelineError.state(error.description) }
         guard let alert else { throw unknownAlert(alertID) }
         let corpus = CorpusStore(folder: settings.corpusFolder)
@@ -129,7 +129,7 @@ public struct AnalystFeedback: Sendable {
             return .alreadyPresent(existing.id)
         }
         return .added(try corpus.add(title: alert.title, url: alert.link, date: alert.published.map(LabelledRecord.day),
-                                     exercise: alert.exercise, body: alert.summary, source: "alert \(alertID)"))
+                                     exercise: alert.facts.exercise, body: alert.summary, source: "alert \(alertID)"))
     }
 
     /// The judgements as labelled records, oldest first, and the ids of judged alerts whose

@@ -39,44 +39,33 @@ public struct DigestBuilder {
 
     public func build(day: String, generated: Date = Date()) throws(PipelineError) -> Digest {
         let (start, end) = try bounds(of: day)
-        let items: [StoredItem]
+        let items: [Judgement]
         let counts: [String: Int]
         let states: [FeedState]
-        let judgements: [String: Feedback]
+        let marks: [String: Feedback]
         do {
-            items = try store.items(firstSeenFrom: start, to: end, verdicts: ["alert", "duplicate", "review"])
+            items = try store.items(firstSeenFrom: start, to: end, verdicts: [.alert, .duplicate, .review])
             counts = try store.newItemCounts(from: start, to: end)
             states = try store.feedStates()
-            judgements = try store.feedback(for: items.map { Alert.id(feed: $0.feed, itemKey: $0.key) })
+            marks = try store.feedback(for: items.map(\.id))
         } catch {
             throw PipelineError.cannotRead("state database", error.description)
         }
-        func source(_ item: StoredItem) -> Digest.Source {
-            let judgement = judgements[Alert.id(feed: item.feed, itemKey: item.key)].map {
-                Digest.Judgement(verdict: $0.verdict.rawValue, note: $0.note)
-            }
-            return Digest.Source(feed: item.feed, title: item.title, link: item.link, published: item.published,
-                                 firstSeen: item.firstSeen, score: item.score, judgement: judgement)
+        func source(_ item: Judgement) -> Digest.Source {
+            Digest.Source(feed: item.feed, title: item.title, link: item.link, published: item.published,
+                          firstSeen: item.firstSeen, score: item.score,
+                          judgement: marks[item.id].map { Digest.AnalystMark(verdict: $0.verdict, note: $0.note) })
         }
-        var stories: [Digest.Story] = []
-        let relevant = items.filter { $0.verdict != "review" }
-        var order: [String] = []
-        var members: [String: [StoredItem]] = [:]
-        for item in relevant {
-            let story = item.story ?? "\(item.feed)/\(item.key)"
-            if members[story] == nil { order.append(story) }
-            members[story, default: []].append(item)
-        }
-        for id in order {
-            let group = members[id]!
-            let lead = group.first { $0.verdict == "alert" } ?? group[0]
-            stories.append(Digest.Story(
-                id: id, title: lead.title, exercise: group.compactMap(\.exercise).first, places: group.compactMap(\.places).first,
+        let stories = Self.stories(items.filter { $0.verdict.isRelevant }).map { group in
+            let lead = group.first { $0.verdict == .alert } ?? group[0]
+            return Digest.Story(
+                id: lead.story ?? lead.id, title: lead.title, exercise: group.lazy.compactMap(\.facts.exercise).first,
+                places: group.first { !$0.facts.places.isEmpty }.map { $0.facts.places.joined(separator: " · ") },
                 score: group.map(\.score).max() ?? lead.score,
                 firstSeen: group.map(\.firstSeen).min()!, lastSeen: group.map(\.firstSeen).max()!,
-                sources: group.map(source)))
+                sources: group.map(source))
         }
-        let related = items.filter { $0.verdict == "review" }.map(source)
+        let related = items.filter { $0.verdict == .review }.map(source)
         let byName = Dictionary(states.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let feeds = settings.feeds.map { feed -> Digest.FeedHealth in
             let state = byName[feed.name]
@@ -87,6 +76,18 @@ public struct DigestBuilder {
         }
         return Digest(date: day, timeZone: settings.digest.timeZone, generated: generated, stories: stories,
                       possiblyRelated: related, feeds: feeds)
+    }
+
+    /// Relevant items grouped by story, in the order stories were first told.
+    static func stories(_ relevant: [Judgement]) -> [[Judgement]] {
+        var order: [String] = []
+        var members: [String: [Judgement]] = [:]
+        for item in relevant {
+            let story = item.story ?? "\(item.feed)/\(item.itemKey)"
+            if members[story] == nil { order.append(story) }
+            members[story, default: []].append(item)
+        }
+        return order.map { members[$0]! }
     }
 
     /// Writes `digests/<day>.md`, `.html` and `.json` (each atomically); returns the folder.

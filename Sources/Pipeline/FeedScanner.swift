@@ -34,7 +34,7 @@ public struct ScanSummary: Sendable {
     public var alertFilesWritten = 0
     public var writeErrors: [String] = []
     /// The alerts whose files this scan wrote (their deliveries are queued).
-    public var written: [Alert] = []
+    public var written: [Judgement] = []
 
     public var failedFeeds: Int { outcomes.filter { if case .failed = $0.status { return true } else { return false } }.count }
 }
@@ -64,8 +64,8 @@ public final class FeedScanner {
         let since = now().addingTimeInterval(-settings.classifier.storyWindowDays * 86400)
         do {
             for item in try store.relevantItems(since: since) {
-                classifier.remember(Item(id: item.key, title: item.title, text: item.text, link: item.link,
-                                         published: item.published ?? item.firstSeen), story: item.story ?? item.key)
+                classifier.remember(Item(id: item.itemKey, title: item.title, text: item.summary, link: item.link,
+                                         published: item.published ?? item.firstSeen), story: item.story ?? item.itemKey)
             }
         } catch {
             throw PipelineError.state(error.description)
@@ -116,12 +116,18 @@ public final class FeedScanner {
     /// Writes every pending alert's files, marking each written once both files are on disk
     /// and queuing its deliveries in the same transaction. Returns the alerts written and the
     /// errors (a full disk leaves them pending).
-    public func flushOutbox() -> ([Alert], [String]) {
+    public func flushOutbox() -> ([Judgement], [String]) {
         let channels = settings.hooks.channels
-        let pending: [Alert]
-        do { pending = try store.pendingAlerts() } catch { return ([], [error.description]) }
-        var written: [Alert] = []
+        let pending: [Judgement]
         var errors: [String] = []
+        do {
+            let outbox = try store.pendingAlerts()
+            pending = outbox.alerts
+            errors = outbox.unreadable.map { "alert \($0): its outbox row cannot be read (written by a newer drillwatch, or damaged); left pending" }
+        } catch {
+            return ([], [error.description])
+        }
+        var written: [Judgement] = []
         for alert in pending {
             do {
                 try files.write(alert)
@@ -206,8 +212,8 @@ public final class FeedScanner {
         state.lastFetch = time
         let interval = feed.intervalMinutes * 60
         var outcome = FeedOutcome(feed: feed.name, status: .fetched)
-        var stored: [StoredItem] = []
-        var alerts: [Alert] = []
+        var stored: [Judgement] = []
+        var alerts: [Judgement] = []
 
         var publisherHint: TimeInterval?
         var retryAfter: Date?
@@ -313,19 +319,14 @@ public final class FeedScanner {
                     let published = item.published ?? time
                     let tooOld = (firstRun && published < horizon) || (retentionHorizon.map { published < $0 } ?? false)
                     if !tooOld {
-                        alerts.append(Alert(feed: feed.name, item: item, verdict: verdict, firstSeen: time))
+                        alerts.append(Judgement(feed: feed.name, item: item, verdict: verdict, firstSeen: time))
                         outcome.alerts += 1
                     }
                 case .duplicate: outcome.duplicates += 1
                 case .review: outcome.reviews += 1
                 case .ignore: break
                 }
-                stored.append(StoredItem(feed: feed.name, key: item.id, firstSeen: time, published: item.published,
-                                         title: item.title, link: item.link, verdict: verdict.kind.rawValue,
-                                         score: verdict.score, story: verdict.story,
-                                         text: verdict.kind.isRelevant ? item.text : "",
-                                         exercise: verdict.facts.exercise,
-                                         places: verdict.facts.places.isEmpty ? nil : verdict.facts.places.joined(separator: " · ")))
+                stored.append(Judgement(feed: feed.name, item: item, verdict: verdict, firstSeen: time))
             }
             state.itemsSeen = previous.itemsSeen + outcome.newItems
             state.capped = outcome.capped
@@ -335,7 +336,7 @@ public final class FeedScanner {
         return outcome
     }
 
-    private func save(_ state: FeedState, _ items: [StoredItem], _ alerts: [Alert], dryRun: Bool) throws(PipelineError) {
+    private func save(_ state: FeedState, _ items: [Judgement], _ alerts: [Judgement], dryRun: Bool) throws(PipelineError) {
         guard !dryRun else { return }
         do { try store.commit(feed: state, items: items, alerts: alerts) } catch {
             throw PipelineError.cannotWrite("state database", error.description)

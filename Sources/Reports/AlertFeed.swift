@@ -5,11 +5,11 @@ import SafeText
 /// `alerts.xml`: an Atom 1.0 feed of the latest alerts, so any feed reader can subscribe to
 /// drillwatch itself. All feed text is escaped as XML character data.
 public enum AlertFeed {
-    public static func atom(_ alerts: [Alert], updated: Date) -> String {
+    public static func atom(_ alerts: [Judgement], updated: Date) -> String {
         let formatter = ISO8601DateFormatter()
         var entries = ""
         for alert in alerts {
-            let facts = ([alert.exercise].compactMap { $0 } + alert.places.prefix(2)).joined(separator: " · ")
+            let facts = alert.facts.headline
             let summary = (facts.isEmpty ? "" : facts + " — ") + alert.summary
             entries += """
                   <entry>
@@ -36,7 +36,7 @@ public enum AlertFeed {
             """
     }
 
-    public static func write(_ alerts: [Alert], to root: URL, updated: Date = Date()) throws(AtomicFile.WriteError) {
+    public static func write(_ alerts: [Judgement], to root: URL, updated: Date = Date()) throws(AtomicFile.WriteError) {
         try AtomicFile.write(Data(atom(alerts, updated: updated).utf8), to: root.appendingPathComponent("alerts.xml"))
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Model
 import SafeText
 
-/// Alert files under `alerts/YYYY/MM/DD/`: `<id>.json` for programs and `<id>.md` for people.
+/// Judgement files under `alerts/YYYY/MM/DD/`: `<id>.json` for programs and `<id>.md` for people.
 /// The day is the alert's first-seen day in UTC, so a file's path never changes.
 public struct AlertFiles: Sendable {
     public let root: URL
@@ -11,34 +11,31 @@ public struct AlertFiles: Sendable {
         self.root = root
     }
 
-    public func folder(for alert: Alert) -> URL {
+    public func folder(for alert: Judgement) -> URL {
         let day = Self.day(alert.firstSeen)
         return root.appendingPathComponent("alerts").appendingPathComponent(day.year)
             .appendingPathComponent(day.month).appendingPathComponent(day.day)
     }
 
-    public func jsonURL(for alert: Alert) -> URL { folder(for: alert).appendingPathComponent(alert.id + ".json") }
-    public func markdownURL(for alert: Alert) -> URL { folder(for: alert).appendingPathComponent(alert.id + ".md") }
+    public func jsonURL(for alert: Judgement) -> URL { folder(for: alert).appendingPathComponent(alert.id + ".json") }
+    public func markdownURL(for alert: Judgement) -> URL { folder(for: alert).appendingPathComponent(alert.id + ".md") }
 
     /// Writes both files (each atomically). Writing an alert again rewrites identical bytes.
-    public func write(_ alert: Alert) throws(AtomicFile.WriteError) {
+    public func write(_ alert: Judgement) throws(AtomicFile.WriteError) {
         try AtomicFile.write(Self.json(alert), to: jsonURL(for: alert))
         try AtomicFile.write(Data(Self.markdown(alert).utf8), to: markdownURL(for: alert))
     }
 
-    public static func json(_ alert: Alert) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return ((try? encoder.encode(alert)) ?? Data("{}".utf8)) + Data("\n".utf8)
+    public static func json(_ alert: Judgement) -> Data {
+        ((try? JSONCoding.encoder(pretty: true).encode(alert)) ?? Data("{}".utf8)) + Data("\n".utf8)
     }
 
     /// Markdown for a person. Feed text is escaped so it cannot inject links, images or HTML.
-    public static func markdown(_ alert: Alert) -> String {
+    public static func markdown(_ alert: Judgement) -> String {
         var lines = ["# \(escape(alert.title))", ""]
-        let facts = ([alert.exercise].compactMap { $0 } + alert.places.prefix(2)).joined(separator: " · ")
+        let facts = alert.facts.headline
         if !facts.isEmpty { lines.append("**\(escape(facts))**  ") }
-        if !alert.countries.isEmpty { lines.append("Countries: \(escape(alert.countries.joined(separator: ", ")))  ") }
+        if !alert.facts.countries.isEmpty { lines.append("Countries: \(escape(alert.facts.countries.joined(separator: ", ")))  ") }
         lines.append("Feed: \(escape(alert.feed)) · score \(String(format: "%.2f", alert.score)) · \(alert.verdict)  ")
         if let published = alert.published { lines.append("Published: \(iso(published))  ") }
         lines.append("First seen: \(iso(alert.firstSeen))  ")
@@ -50,7 +47,7 @@ public struct AlertFiles: Sendable {
         lines.append("")
         lines.append("## Why")
         for rule in alert.rules {
-            let sign = rule.effect == "veto" ? "veto" : String(format: "%+.1f", rule.weight)
+            let sign = rule.effect == .veto ? "veto" : String(format: "%+.1f", rule.weight)
             lines.append("- rule `\(rule.name)` (\(sign)): \(escape(rule.matched.joined(separator: ", ")))")
         }
         for document in alert.similar {

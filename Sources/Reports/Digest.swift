@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import SafeText
 
 /// One day's digest: new stories grouped by exercise, "possibly related" items, and the
@@ -14,10 +15,10 @@ public struct Digest: Sendable, Codable, Equatable {
         public var firstSeen: Date
         public var score: Double
         /// An analyst's judgement of this source's alert (`drillwatch feedback`), if any.
-        public var judgement: Judgement?
+        public var judgement: AnalystMark?
 
         public init(feed: String, title: String, link: String?, published: Date?, firstSeen: Date, score: Double,
-                    judgement: Judgement? = nil) {
+                    judgement: AnalystMark? = nil) {
             self.feed = feed
             self.title = title
             self.link = link
@@ -29,20 +30,20 @@ public struct Digest: Sendable, Codable, Equatable {
     }
 
     /// An analyst's judgement as the digest shows it: `right` or `wrong`, and the note.
-    public struct Judgement: Sendable, Codable, Equatable {
-        public var verdict: String
+    public struct AnalystMark: Sendable, Codable, Equatable {
+        public var verdict: AnalystVerdict
         public var note: String?
 
-        public init(verdict: String, note: String?) {
+        public init(verdict: AnalystVerdict, note: String?) {
             self.verdict = verdict
             self.note = note
         }
 
-        public var isWrong: Bool { verdict == "wrong" }
+        public var isWrong: Bool { verdict == .wrong }
 
         /// "judged wrong by an analyst: NOTE", unescaped: each renderer escapes it.
         public var text: String {
-            "judged \(verdict) by an analyst" + (note.map { ": \($0)" } ?? "")
+            "judged \(verdict.rawValue) by an analyst" + (note.map { ": \($0)" } ?? "")
         }
     }
 

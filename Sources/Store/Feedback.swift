@@ -5,18 +5,14 @@ import Model
 /// An analyst's judgement of one alert: right (it reports a China–Russia joint drill) or
 /// wrong, with an optional note. One per alert; a later judgement replaces the earlier one.
 public struct Feedback: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
-    public enum Verdict: String, Sendable, Codable, CaseIterable {
-        case right, wrong
-    }
-
     public static let databaseTableName = "feedback"
 
     public var alertID: String
-    public var verdict: Verdict
+    public var verdict: AnalystVerdict
     public var note: String?
     public var judged: Date
 
-    public init(alertID: String, verdict: Verdict, note: String?, judged: Date = Date()) {
+    public init(alertID: String, verdict: AnalystVerdict, note: String?, judged: Date = Date()) {
         self.alertID = alertID
         self.verdict = verdict
         self.note = note
@@ -36,7 +32,7 @@ public struct Feedback: Sendable, Equatable, Codable, FetchableRecord, Persistab
 /// longer decodes).
 public struct JudgedAlert: Sendable, Equatable {
     public var feedback: Feedback
-    public var alert: Alert?
+    public var alert: Judgement?
 }
 
 /// What recording a judgement did.
@@ -75,25 +71,19 @@ extension Store {
     }
 
     /// The alert with this id as the outbox holds it, or nil (unknown, or unreadable).
-    public func alert(id: String) throws(StoreError) -> Alert? {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return try read { db in
-            try Data.fetchOne(db, sql: "SELECT payload FROM outbox WHERE alert_id = ?", arguments: [id])
-        }.flatMap { try? decoder.decode(Alert.self, from: $0) }
+    public func alert(id: String) throws(StoreError) -> Judgement? {
+        Self.judgement(try read { db in try Data.fetchOne(db, sql: "SELECT payload FROM outbox WHERE alert_id = ?", arguments: [id]) })
     }
 
     /// Every judgement with its alert, oldest judgement first.
     public func judgedAlerts() throws(StoreError) -> [JudgedAlert] {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return try read { db in
+        try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT f.*, o.payload FROM feedback f LEFT JOIN outbox o ON o.alert_id = f.alert_id
                 ORDER BY f.judged, f.alert_id
                 """).map { row in
                 JudgedAlert(feedback: try Feedback(row: row),
-                            alert: (row["payload"] as Data?).flatMap { try? decoder.decode(Alert.self, from: $0) })
+                            alert: Self.judgement(row["payload"]))
             }
         }
     }

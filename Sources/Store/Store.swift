@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// What drillwatch remembers about one feed between fetches.
-public struct FeedState: Sendable, Equatable {
+public struct FeedState: Sendable, Equatable, Codable {
     public var name: String
     public var url: String
     public var etag: String?
@@ -28,39 +28,6 @@ public struct FeedState: Sendable, Equatable {
     public init(name: String, url: String) {
         self.name = name
         self.url = url
-    }
-}
-
-/// An item as stored: seen once, never alerted twice.
-public struct StoredItem: Sendable, Equatable {
-    public var feed: String
-    public var key: String
-    public var firstSeen: Date
-    public var published: Date?
-    public var title: String
-    public var link: String?
-    public var verdict: String
-    public var score: Double
-    public var story: String?
-    public var text: String
-    public var exercise: String?
-    /// Places, joined with " · ".
-    public var places: String?
-
-    public init(feed: String, key: String, firstSeen: Date, published: Date?, title: String, link: String?,
-                verdict: String, score: Double, story: String?, text: String = "", exercise: String? = nil, places: String? = nil) {
-        self.text = text
-        self.exercise = exercise
-        self.places = places
-        self.feed = feed
-        self.key = key
-        self.firstSeen = firstSeen
-        self.published = published
-        self.title = title
-        self.link = link
-        self.verdict = verdict
-        self.score = score
-        self.story = story
     }
 }
 
@@ -184,6 +151,7 @@ public final class Store: Sendable {
             }
         }
         migrator.registerMigration("v7: feedback", migrate: createFeedbackTable)
+        migrator.registerMigration("v8: items as records", migrate: ItemRecord.migrateToRecords)
         return migrator
     }
 
@@ -203,30 +171,11 @@ public final class Store: Sendable {
     // MARK: - Feeds
 
     public func feedState(_ name: String) throws(StoreError) -> FeedState? {
-        try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM feed WHERE name = ?", arguments: [name]).map(Self.feedState)
-        }
+        try read { db in try FeedState.fetchOne(db, key: name) }
     }
 
     public func feedStates() throws(StoreError) -> [FeedState] {
-        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM feed ORDER BY name").map(Self.feedState) }
-    }
-
-    private static func feedState(_ row: Row) -> FeedState {
-        var state = FeedState(name: row["name"], url: row["url"])
-        state.etag = row["etag"]
-        state.lastModified = row["last_modified"]
-        state.lastFetch = (row["last_fetch"] as Double?).map(Date.init(timeIntervalSince1970:))
-        state.lastSuccess = (row["last_success"] as Double?).map(Date.init(timeIntervalSince1970:))
-        state.lastStatus = row["last_status"]
-        state.lastError = row["last_error"]
-        state.errorCount = row["error_count"]
-        state.itemsSeen = row["items_seen"]
-        state.nextDue = (row["next_due"] as Double?).map(Date.init(timeIntervalSince1970:))
-        state.movedTo = row["moved_to"]
-        state.movedCount = row["moved_count"] ?? 0
-        state.capped = row["capped"] ?? 0
-        return state
+        try read { db in try FeedState.order(Column("name")).fetchAll(db) }
     }
 
     // MARK: - Items
@@ -279,32 +228,17 @@ public final class Store: Sendable {
     /// Records one fetch of a feed in one transaction: its new state, its new items, and the
     /// alerts they raised. Items already present are left alone (and their alerts not queued
     /// again), so a repeated commit after a crash changes nothing.
-    public func commit(feed: FeedState, items: [StoredItem], alerts: [Alert]) throws(StoreError) {
+    public func commit(feed: FeedState, items: [Judgement], alerts: [Judgement]) throws(StoreError) {
         try write { db in
-            try db.execute(sql: """
-                INSERT INTO feed (name, url, etag, last_modified, last_fetch, last_success, last_status, last_error,
-                                  error_count, items_seen, next_due, moved_to, moved_count, capped)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(name) DO UPDATE SET url = excluded.url, etag = excluded.etag,
-                    last_modified = excluded.last_modified, last_fetch = excluded.last_fetch,
-                    last_success = excluded.last_success, last_status = excluded.last_status,
-                    last_error = excluded.last_error, error_count = excluded.error_count,
-                    items_seen = excluded.items_seen, next_due = excluded.next_due,
-                    moved_to = excluded.moved_to, moved_count = excluded.moved_count, capped = excluded.capped
-                """, arguments: [feed.name, feed.url, feed.etag, feed.lastModified, feed.lastFetch?.timeIntervalSince1970,
-                                 feed.lastSuccess?.timeIntervalSince1970, feed.lastStatus, feed.lastError, feed.errorCount,
-                                 feed.itemsSeen, feed.nextDue?.timeIntervalSince1970, feed.movedTo, feed.movedCount, feed.capped])
+            try feed.upsert(db)
             var inserted = Set<String>()
             for item in items {
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO item (feed, key, first_seen, published, title, link, verdict, score, story, text, exercise, places)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [item.feed, item.key, item.firstSeen.timeIntervalSince1970, item.published?.timeIntervalSince1970,
-                                     item.title, item.link, item.verdict, item.score, item.story, item.text, item.exercise, item.places])
-                if db.changesCount > 0 { inserted.insert(item.key) }
+                // An item is stored once: a key seen again (a race with another scanner, a
+                // replayed batch) keeps its first judgement.
+                try ItemRecord(item).insert(db, onConflict: .ignore)
+                if db.changesCount > 0 { inserted.insert(item.itemKey) }
             }
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .secondsSince1970
+            let encoder = JSONCoding.encoder()
             for alert in alerts where inserted.contains(alert.itemKey) {
                 try db.execute(sql: "INSERT OR IGNORE INTO outbox (alert_id, payload, created) VALUES (?, ?, ?)",
                                arguments: [alert.id, try encoder.encode(alert), alert.firstSeen.timeIntervalSince1970])
@@ -313,15 +247,11 @@ public final class Store: Sendable {
     }
 
     /// Items first seen in [from, to), oldest first, optionally only those with these verdicts.
-    public func items(firstSeenFrom from: Date, to: Date, verdicts: [String]? = nil) throws(StoreError) -> [StoredItem] {
+    public func items(firstSeenFrom from: Date, to: Date, verdicts: [Verdict.Kind]? = nil) throws(StoreError) -> [Judgement] {
         try read { db in
-            var sql = "SELECT * FROM item WHERE first_seen >= ? AND first_seen < ?"
-            var arguments: [any DatabaseValueConvertible] = [from.timeIntervalSince1970, to.timeIntervalSince1970]
-            if let verdicts, !verdicts.isEmpty {
-                sql += " AND verdict IN (\(Array(repeating: "?", count: verdicts.count).joined(separator: ",")))"
-                arguments += verdicts.map { $0 as any DatabaseValueConvertible }
-            }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY first_seen, feed, key", arguments: StatementArguments(arguments)).map(Self.storedItem)
+            var request = ItemRecord.filter(Column("first_seen") >= from.timeIntervalSince1970 && Column("first_seen") < to.timeIntervalSince1970)
+            if let verdicts, !verdicts.isEmpty { request = request.filter(verdicts.map(\.rawValue).contains(Column("verdict"))) }
+            return try request.order(Column("first_seen"), Column("feed"), Column("key")).fetchAll(db).map(\.judgement)
         }
     }
 
@@ -337,20 +267,13 @@ public final class Store: Sendable {
         }
     }
 
-    private static func storedItem(_ row: Row) -> StoredItem {
-        StoredItem(feed: row["feed"], key: row["key"], firstSeen: Date(timeIntervalSince1970: row["first_seen"]),
-                   published: (row["published"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                   title: row["title"], link: row["link"], verdict: row["verdict"], score: row["score"],
-                   story: row["story"], text: row["text"], exercise: row["exercise"], places: row["places"])
-    }
-
     /// Relevant items (alerts and duplicates) first seen since `date`, oldest first: the
     /// stories a new process must remember so that tomorrow's copy is still a duplicate.
-    public func relevantItems(since date: Date) throws(StoreError) -> [StoredItem] {
+    public func relevantItems(since date: Date) throws(StoreError) -> [Judgement] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM item WHERE verdict IN ('alert', 'duplicate') AND first_seen >= ? ORDER BY first_seen
-                """, arguments: [date.timeIntervalSince1970]).map(Self.storedItem)
+            try ItemRecord.filter([Verdict.Kind.alert, .duplicate].map(\.rawValue).contains(Column("verdict")))
+                .filter(Column("first_seen") >= date.timeIntervalSince1970)
+                .order(Column("first_seen")).fetchAll(db).map(\.judgement)
         }
     }
 
@@ -373,24 +296,30 @@ public final class Store: Sendable {
 
     // MARK: - Outbox
 
-    /// Alerts whose files are not yet known to be written, oldest first.
-    public func pendingAlerts() throws(StoreError) -> [Alert] {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return try read { db in
-            try Data.fetchAll(db, sql: "SELECT payload FROM outbox WHERE written IS NULL ORDER BY created, alert_id").compactMap {
-                try? decoder.decode(Alert.self, from: $0)
-            }
+    /// Alerts whose files are not yet known to be written, oldest first, and the ids of rows
+    /// that no longer decode (written by a newer version, or damaged): reported, never dropped
+    /// in silence, and left in the outbox for a version that can read them.
+    public func pendingAlerts() throws(StoreError) -> (alerts: [Judgement], unreadable: [String]) {
+        let rows = try read { db in
+            try Row.fetchAll(db, sql: "SELECT alert_id, payload FROM outbox WHERE written IS NULL ORDER BY created, alert_id")
         }
+        var alerts: [Judgement] = [], unreadable: [String] = []
+        for row in rows {
+            if let alert = Self.judgement(row["payload"]) { alerts.append(alert) } else { unreadable.append(row["alert_id"]) }
+        }
+        return (alerts, unreadable)
+    }
+
+    /// An outbox payload as a judgement; nil when it does not decode.
+    static func judgement(_ payload: Data?) -> Judgement? {
+        payload.flatMap { try? JSONCoding.decoder().decode(Judgement.self, from: $0) }
     }
 
     /// The newest alerts whose files are written, newest first (for the Atom feed of alerts).
-    public func latestAlerts(limit: Int) throws(StoreError) -> [Alert] {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return try read { db in
+    public func latestAlerts(limit: Int) throws(StoreError) -> [Judgement] {
+        try read { db in
             try Data.fetchAll(db, sql: "SELECT payload FROM outbox WHERE written IS NOT NULL ORDER BY created DESC, alert_id LIMIT ?",
-                              arguments: [limit]).compactMap { try? decoder.decode(Alert.self, from: $0) }
+                              arguments: [limit]).compactMap(Self.judgement)
         }
     }
 
@@ -415,8 +344,6 @@ public final class Store: Sendable {
     /// Deliveries due at `date` (not delivered, not expired, their retry time reached), oldest
     /// first. A row whose alert cannot be decoded is expired with the reason, not skipped.
     public func dueDeliveries(at date: Date, limit: Int = 100) throws(StoreError) -> [PendingDelivery] {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
         // A read: the daemon asks every few seconds, and an idle one should not write.
         let rows = try read { db in
             try Row.fetchAll(db, sql: """
@@ -431,8 +358,7 @@ public final class Store: Sendable {
         for row in rows {
             let id: String = row["alert_id"]
             let channelName: String = row["channel"]
-            guard let channel = DeliveryChannel(rawValue: channelName), let payload = row["payload"] as Data?,
-                  let alert = try? decoder.decode(Alert.self, from: payload) else {
+            guard let channel = DeliveryChannel(rawValue: channelName), let alert = Self.judgement(row["payload"]) else {
                 unreadable.append((id, channelName))
                 continue
             }

@@ -97,18 +97,19 @@ enum Bench {
             state.lastFetch = now.addingTimeInterval(-86400)
             state.lastSuccess = state.lastFetch
             state.lastStatus = 200
-            var batch: [StoredItem] = []
+            var batch: [Judgement] = []
             batch.reserveCapacity(perFeed)
             for n in 0..<perFeed where written + batch.count < items {
                 let age = days * 86400 * Double((feed * perFeed + n) % 10_007) / 10_007
                 let seen = now.addingTimeInterval(-age)
                 let relevant = (feed + n) % 12 == 0
-                batch.append(StoredItem(
-                    feed: name, key: "id:old-\(feed)-\(n)", firstSeen: seen, published: seen,
+                batch.append(Judgement(
+                    feed: name, itemKey: "id:old-\(feed)-\(n)",
                     title: relevant ? "Chinese and Russian warships hold joint drills, report \(n)" : "Harbour notice \(feed)-\(n)",
-                    link: "https://load.example/\(feed)/old/\(n)", verdict: relevant ? "alert" : "ignore", score: relevant ? 0.9 : 0.05,
-                    story: relevant ? "story-\(n % 500)" : nil,
-                    text: relevant ? "Destroyers of the Chinese and Russian navies held a joint exercise; report \(n)." : ""))
+                    link: "https://load.example/\(feed)/old/\(n)",
+                    summary: relevant ? "Destroyers of the Chinese and Russian navies held a joint exercise; report \(n)." : "",
+                    published: seen, firstSeen: seen, verdict: relevant ? .alert : .ignore, score: relevant ? 0.9 : 0.05,
+                    story: relevant ? "story-\(n % 500)" : nil))
             }
             do { try store.commit(feed: state, items: batch, alerts: []) } catch { fatalError("\(error)") }
             written += batch.count

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Model
 import Pipeline
 import Reports
 import SafeText
@@ -37,26 +38,12 @@ struct FeedbackCommand: AsyncParsableCommand {
         }
     }
 
-    /// The judgement flags; `--right` or `--wrong`, exactly one.
-    enum Judgement: String, EnumerableFlag {
-        case right, wrong
-
-        static func help(for value: Judgement) -> ArgumentHelp? {
-            switch value {
-            case .right: "The alert reports a China–Russia joint drill."
-            case .wrong: "The alert does not (a false alarm)."
-            }
-        }
-
-        var verdict: Feedback.Verdict { self == .right ? .right : .wrong }
-    }
-
     struct Judge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record a judgement of one alert (the default subcommand).")
         @OptionGroup var options: Options
         @Argument(help: "The alert's id (its file name without .json).")
         var alertID: String
-        @Flag var judgement: Judgement
+        @Flag var judgement: AnalystVerdict
         @Option(help: "Why: kept with the judgement and exported as the item's note.")
         var note: String?
         @Flag(name: .customLong("to-corpus"), help: "With --right: add the alert to the corpus as a reference document.")
@@ -68,7 +55,7 @@ struct FeedbackCommand: AsyncParsableCommand {
 
         func run() async throws {
             let feedback = try options.feedback()
-            let outcome = try wrap { try feedback.judge(alertID: alertID, verdict: judgement.verdict, note: note) }
+            let outcome = try wrap { try feedback.judge(alertID: alertID, verdict: judgement, note: note) }
             print(Self.describe(outcome, alertID: alertID, judgement: judgement))
             guard toCorpus else { return }
             switch try wrap({ try feedback.addToCorpus(alertID: alertID) }) {
@@ -77,7 +64,7 @@ struct FeedbackCommand: AsyncParsableCommand {
             }
         }
 
-        static func describe(_ outcome: FeedbackOutcome, alertID: String, judgement: Judgement) -> String {
+        static func describe(_ outcome: FeedbackOutcome, alertID: String, judgement: AnalystVerdict) -> String {
             let id = Display.line(alertID)
             guard case .replaced(let earlier) = outcome else { return "alert \(id) judged \(judgement.rawValue)" }
             let note = earlier.note.map { " (\(Display.line($0)))" } ?? ""
@@ -148,6 +135,16 @@ struct FeedbackCommand: AsyncParsableCommand {
             }
             try wrap { try AtomicFile.write(data, to: URL(fileURLWithPath: out)) }
             print("exported \(records.count) judged alert\(records.count == 1 ? "" : "s") to \(out)")
+        }
+    }
+}
+
+/// The judgement flags of `feedback`: `--right` or `--wrong`, exactly one.
+extension AnalystVerdict: EnumerableFlag {
+    public static func help(for value: AnalystVerdict) -> ArgumentHelp? {
+        switch value {
+        case .right: "The alert reports a China–Russia joint drill."
+        case .wrong: "The alert does not (a false alarm)."
         }
     }
 }

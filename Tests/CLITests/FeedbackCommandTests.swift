@@ -7,7 +7,7 @@ import Testing
     struct Demo {
         let folder: URL
         let config: String
-        /// Alert id by title, from the alert files.
+        /// Judgement id by title, from the alert files.
         let alerts: [String: String]
 
         var jointSea: String { alerts["Chinese and Russian warships begin joint drills in the Sea of Japan"]! }

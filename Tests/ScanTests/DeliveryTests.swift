@@ -79,10 +79,10 @@ import Testing
 
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        #expect(try decoder.decode(Alert.self, from: Data(contentsOf: received)).itemKey == "id:d1")
+        #expect(try decoder.decode(Judgement.self, from: Data(contentsOf: received)).itemKey == "id:d1")
         let post = try #require(receiver.posts.withLock { $0.first })
         #expect(post.headers["content-type"] == "application/json")
-        #expect(try decoder.decode(Alert.self, from: Data(post.body)).itemKey == "id:d1")
+        #expect(try decoder.decode(Judgement.self, from: Data(post.body)).itemKey == "id:d1")
 
         // Another pass, another scan: nothing is delivered twice.
         #expect(await worker.deliverDue().delivered == 0)

@@ -6,15 +6,14 @@ import Testing
 
 /// The feedback table: judgements, their replacement, and what they keep alive.
 @Suite struct FeedbackStore {
-    static let alert = Alert(feed: "wire", item: Item(id: "d1", title: "Joint drill", text: "Chinese and Russian ships"),
+    static let alert = Judgement(feed: "wire", item: Item(id: "d1", title: "Joint drill", text: "Chinese and Russian ships"),
                              verdict: Verdict(kind: .alert, score: 0.9), firstSeen: Date(timeIntervalSince1970: 1_000_000))
 
     /// A state database at `path` holding one written alert.
     static func store(at path: String) throws -> Store {
         let store = try Store.open(at: path)
         try store.commit(feed: FeedState(name: "wire", url: "https://news.example/wire.xml"),
-                         items: [StoredItem(feed: "wire", key: "d1", firstSeen: alert.firstSeen, published: nil, title: alert.title,
-                                            link: nil, verdict: "alert", score: 0.9, story: nil)],
+                         items: [alert],
                          alerts: [alert])
         try store.markWritten([alert.id], at: alert.firstSeen)
         return store

@@ -109,10 +109,10 @@ import Testing
         #expect(files.count == 2)
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let alerts = try files.map { try decoder.decode(Alert.self, from: Data(contentsOf: $0)) }
+        let alerts = try files.map { try decoder.decode(Judgement.self, from: Data(contentsOf: $0)) }
         #expect(Set(alerts.map(\.itemKey)) == ["id:d1", "id:p1"])
-        #expect(alerts.allSatisfy { $0.schema == 1 && $0.verdict == "alert" })
-        #expect(try store.pendingAlerts().isEmpty)
+        #expect(alerts.allSatisfy { $0.schema == 1 && $0.verdict == .alert })
+        #expect(try store.pendingAlerts().alerts.isEmpty)
 
         // The day's digest lists the Joint Sea story with both sources, and the patrol.
         let builder = DigestBuilder(settings: settings, store: store)
@@ -162,14 +162,14 @@ import Testing
         #expect(summary.outcomes.first?.alerts == 1)
         #expect(summary.alertFilesWritten == 0)
         #expect(!summary.writeErrors.isEmpty)
-        #expect(try store.pendingAlerts().count == 1)
+        #expect(try store.pendingAlerts().alerts.count == 1)
 
         // Space returns: the next scan writes the pending alert, once.
         try FileManager.default.removeItem(at: folder.appendingPathComponent("output"))
         let next = try await Self.scan(settings, store)
         #expect(next.alertFilesWritten == 1)
         #expect(Self.alertFiles(folder).count == 1)
-        #expect(try store.pendingAlerts().isEmpty)
+        #expect(try store.pendingAlerts().alerts.isEmpty)
     }
 
     @Test func failingFeedIsReportedAndOthersGoOn() async throws {
@@ -245,10 +245,10 @@ import Testing
     }
 
     @Test func alertIdsCannotEscapeTheFolder() {
-        let id = Alert.id(feed: "wire", itemKey: "id:../../etc/passwd")
+        let id = Judgement.id(feed: "wire", itemKey: "id:../../etc/passwd")
         #expect(id.count == 16 && id.allSatisfy(\.isHexDigit))
-        #expect(Alert.id(feed: "wire", itemKey: "x") == Alert.id(feed: "wire", itemKey: "x"))
-        #expect(Alert.id(feed: "wire", itemKey: "x") != Alert.id(feed: "desk", itemKey: "x"))
+        #expect(Judgement.id(feed: "wire", itemKey: "x") == Judgement.id(feed: "wire", itemKey: "x"))
+        #expect(Judgement.id(feed: "wire", itemKey: "x") != Judgement.id(feed: "desk", itemKey: "x"))
     }
 
     @Test func markdownIsInert() {
