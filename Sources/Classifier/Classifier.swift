@@ -263,6 +263,34 @@ public final class Classifier {
     }
 }
 
+/// An exercise name as facts give it ("Joint Sea-2024", "Zapad/Interaction-2021", "Vostok"):
+/// its series and year.
+struct ExerciseName {
+    let series: String
+    let year: Int?
+
+    init(_ name: String) {
+        if let dash = name.lastIndex(of: "-"), let year = Int(name[name.index(after: dash)...]) {
+            series = name[..<dash].lowercased()
+            self.year = year
+        } else {
+            series = name.lowercased()
+            year = nil
+        }
+    }
+
+    /// One series, also when one name is the short form of the other: Russian reports call
+    /// Zapad/Interaction-2021 «Взаимодействие-2021» (Interaction-2021).
+    func isSeries(of other: ExerciseName) -> Bool {
+        series == other.series || series.hasSuffix("/" + other.series) || other.series.hasSuffix("/" + series)
+    }
+
+    /// One exercise: the same series and the same year.
+    func isSame(as other: ExerciseName) -> Bool {
+        year != nil && year == other.year && isSeries(of: other)
+    }
+}
+
 /// Remembers relevant items of the last days and finds the story a new item belongs to.
 struct StoryTracker {
     struct Fingerprint {
@@ -277,7 +305,7 @@ struct StoryTracker {
 
         /// The year of the named exercise ("Joint Sea-2024" → 2024).
         var exerciseYear: Int? {
-            exercise.flatMap { $0.range(of: "-", options: .backwards) }.flatMap { Int(exercise![$0.upperBound...].prefix(4)) }
+            exercise.flatMap { ExerciseName($0).year }
         }
     }
 
@@ -363,7 +391,7 @@ struct StoryTracker {
 
     static func evidence(_ a: Fingerprint, _ b: Fingerprint) -> Evidence {
         let otherLanguage = a.language != nil && b.language != nil && a.language != b.language
-        if let x = a.exercise, x == b.exercise, x.contains("-") {
+        if let x = a.exercise, let y = b.exercise, ExerciseName(x).isSame(as: ExerciseName(y)) {
             return otherLanguage ? .sameExerciseOtherLanguage : .sameExercise
         }
         if otherLanguage, let x = a.date, let y = b.date, abs(x.timeIntervalSince(y)) <= 2 * 86400,
@@ -425,13 +453,11 @@ struct StoryTracker {
     /// and a patrol.
     static func conflict(_ a: Fingerprint, _ b: Fingerprint) -> Bool {
         if let x = a.exercise, let y = b.exercise, x != y {
-            func series(_ name: String) -> String {
-                guard let dash = name.lastIndex(of: "-"), Int(name[name.index(after: dash)...]) != nil else { return name.lowercased() }
-                return String(name[..<dash]).lowercased()
-            }
             // "Joint Sea" and "Joint Sea-2024" may be one story; "Joint Sea-2023" and
             // "Joint Sea-2024", or "Joint Sea" and "Vostok-2022", are not.
-            if series(x) != series(y) || (x.contains("-") && y.contains("-")) { return true }
+            let (first, second) = (ExerciseName(x), ExerciseName(y))
+            if !first.isSeries(of: second) { return true }
+            if let one = first.year, let other = second.year, one != other { return true }
         }
         if !a.places.isEmpty && !b.places.isEmpty && a.places.isDisjoint(with: b.places) { return true }
         if let x = a.activity, let y = b.activity, x != y { return true }

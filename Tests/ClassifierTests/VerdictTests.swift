@@ -228,6 +228,20 @@ enum Rewording {
         #expect(patrol.story != exercise.story)
     }
 
+    @Test func theShortRussianNameOfAnExerciseIsTheSameExercise() throws {
+        let classifier = try Shipped.classifier()
+        let english = classifier.judge(Verdicts.item("zi-en", "China and Russia begin Zapad/Interaction-2031 exercise in Ningxia",
+            "Chinese and Russian troops began the Zapad/Interaction-2031 joint exercise in Ningxia, the defence ministries said."))
+        let russian = classifier.judge(Verdicts.item("zi-ru", "Начались совместные учения России и Китая «Взаимодействие-2031»",
+            "Военнослужащие России и Китая приступили к совместным учениям «Взаимодействие-2031» в Нинся, сообщили в Минобороны.", days: 1))
+        #expect(russian.facts.exercise == "Interaction-2031")
+        #expect(english.kind == .alert)
+        #expect(russian.kind == .duplicate && russian.story == english.story, "\(russian.kind)")
+        #expect(ExerciseName("Zapad/Interaction-2031").isSame(as: ExerciseName("Interaction-2031")))
+        #expect(!ExerciseName("Zapad/Interaction-2031").isSame(as: ExerciseName("Interaction-2030")))
+        #expect(!ExerciseName("Joint Sea-2031").isSame(as: ExerciseName("Interaction-2031")))
+    }
+
     @Test func anUndatedRewordedCopyJoinsItsStory() throws {
         let classifier = try Shipped.classifier()
         let first = classifier.judge(Verdicts.item("w1", "Russian and Chinese warships hold first joint patrol in the Pacific",
