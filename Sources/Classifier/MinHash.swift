@@ -1,3 +1,4 @@
+import Model
 /// MinHash signatures over word shingles, with banded locality-sensitive hashing: the
 /// standard way to find near-duplicate text (the same wire story in ten outlets) without
 /// comparing every pair.
@@ -58,11 +59,7 @@ public struct MinHasher: Sendable {
         }
     }
 
-    public static func fnv1a(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
-    }
+    public static func fnv1a(_ text: String) -> UInt64 { FNV1a.hash(text.utf8) }
 
     /// splitmix64's finaliser: a fast, well-mixed 64-bit hash.
     static func mix(_ value: UInt64) -> UInt64 {

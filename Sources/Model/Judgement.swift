@@ -94,7 +94,7 @@ public struct Judgement: Sendable, Codable, Equatable {
 
 /// FNV-1a, 64 bits: a fast, stable hash for ids and story names (never for security).
 public enum FNV1a {
-    public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element == UInt8 {
+    @inlinable public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element == UInt8 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return hash

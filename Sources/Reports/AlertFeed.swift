@@ -14,12 +14,12 @@ public enum AlertFeed {
             entries += """
                   <entry>
                     <id>urn:drillwatch:alert:\(alert.id)</id>
-                    <title>\(escape(alert.title))</title>
+                    <title>\(Markup.xml(alert.title))</title>
                     <updated>\(formatter.string(from: alert.firstSeen))</updated>
                 \(alert.published.map { "    <published>\(formatter.string(from: $0))</published>\n" } ?? "")\
-                \(safeLink(alert.link).map { "    <link rel=\"alternate\" href=\"\(escape($0))\"/>\n" } ?? "")\
-                    <author><name>\(escape(alert.feed))</name></author>
-                    <summary type="text">\(escape(summary))</summary>
+                \(Markup.safeLink(alert.link).map { "    <link rel=\"alternate\" href=\"\(Markup.xml($0))\"/>\n" } ?? "")\
+                    <author><name>\(Markup.xml(alert.feed))</name></author>
+                    <summary type="text">\(Markup.xml(summary))</summary>
                   </entry>
 
                 """
@@ -38,29 +38,5 @@ public enum AlertFeed {
 
     public static func write(_ alerts: [Judgement], to root: URL, updated: Date = Date()) throws(AtomicFile.WriteError) {
         try AtomicFile.write(Data(atom(alerts, updated: updated).utf8), to: root.appendingPathComponent("alerts.xml"))
-    }
-
-    /// A link fit for a shared file: http(s) only (no `javascript:`), credentials masked.
-    static func safeLink(_ link: String?) -> String? {
-        guard let link, link.hasPrefix("http://") || link.hasPrefix("https://") else { return nil }
-        return Redaction.url(link)
-    }
-
-    /// XML character data: markup characters escaped; control, C1 and bidi characters shown
-    /// as visible escapes (`Neutralizer`), characters XML forbids dropped.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in Neutralizer.escape(text, .text).unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case _ where scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r": continue
-            case _ where (0xFFFE...0xFFFF).contains(scalar.value): continue
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

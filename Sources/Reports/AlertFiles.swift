@@ -32,49 +32,29 @@ public struct AlertFiles: Sendable {
 
     /// Markdown for a person. Feed text is escaped so it cannot inject links, images or HTML.
     public static func markdown(_ alert: Judgement) -> String {
-        var lines = ["# \(escape(alert.title))", ""]
+        var lines = ["# \(Markup.markdown(alert.title))", ""]
         let facts = alert.facts.headline
-        if !facts.isEmpty { lines.append("**\(escape(facts))**  ") }
-        if !alert.facts.countries.isEmpty { lines.append("Countries: \(escape(alert.facts.countries.joined(separator: ", ")))  ") }
-        lines.append("Feed: \(escape(alert.feed)) · score \(String(format: "%.2f", alert.score)) · \(alert.verdict)  ")
+        if !facts.isEmpty { lines.append("**\(Markup.markdown(facts))**  ") }
+        if !alert.facts.countries.isEmpty { lines.append("Countries: \(Markup.markdown(alert.facts.countries.joined(separator: ", ")))  ") }
+        lines.append("Feed: \(Markup.markdown(alert.feed)) · score \(String(format: "%.2f", alert.score)) · \(alert.verdict)  ")
         if let published = alert.published { lines.append("Published: \(iso(published))  ") }
         lines.append("First seen: \(iso(alert.firstSeen))  ")
-        if let link = AlertFeed.safeLink(alert.link) {
-            lines.append("Link: <\(link.replacingOccurrences(of: ">", with: "%3E").replacingOccurrences(of: " ", with: "%20"))>")
+        if let link = Markup.safeLink(alert.link) {
+            lines.append("Link: \(Markup.markdownDestination(link))")
         }
         lines.append("")
-        lines.append(escape(alert.summary))
+        lines.append(Markup.markdown(alert.summary))
         lines.append("")
         lines.append("## Why")
         for rule in alert.rules {
             let sign = rule.effect == .veto ? "veto" : String(format: "%+.1f", rule.weight)
-            lines.append("- rule `\(rule.name)` (\(sign)): \(escape(rule.matched.joined(separator: ", ")))")
+            lines.append("- rule `\(rule.name)` (\(sign)): \(Markup.markdown(rule.matched.joined(separator: ", ")))")
         }
         for document in alert.similar {
             lines.append("- similar to corpus document `\(document.document)` (\(String(format: "%.2f", document.score)))")
         }
         if let story = alert.story { lines.append("- story `\(story)`") }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// Backslash-escapes Markdown's punctuation and neutralises HTML; line breaks become
-    /// spaces, and the text is shown through `Display` (credentials masked, controls escaped).
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        let shown = Display.line(text.replacingOccurrences(of: "\r\n", with: " ")
-            .replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " "))
-        for character in shown {
-            switch character {
-            case "\\", "`", "*", "_", "{", "}", "[", "]", "(", ")", "#", "+", "!", "|", "~", ">":
-                out.append("\\")
-                out.append(character)
-            case "<": out += "&lt;"
-            case "&": out += "&amp;"
-            case "\r", "\n": out += " "
-            default: out.append(character)
-            }
-        }
-        return out
     }
 
     static func iso(_ date: Date) -> String {

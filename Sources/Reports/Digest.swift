@@ -140,19 +140,19 @@ public enum DigestRenderer {
     }
 
     public static func markdown(_ digest: Digest) -> String {
-        var lines = ["# China–Russia joint drills: \(digest.date)", "", "_\(AlertFiles.escape(digest.headline))_", ""]
+        var lines = ["# China–Russia joint drills: \(digest.date)", "", "_\(Markup.markdown(digest.headline))_", ""]
         for group in digest.groups {
-            lines.append("## \(AlertFiles.escape(group.exercise))")
+            lines.append("## \(Markup.markdown(group.exercise))")
             lines.append("")
             for story in group.stories {
-                lines.append("### \(AlertFiles.escape(story.title))")
+                lines.append("### \(Markup.markdown(story.title))")
                 var facts = ["score \(String(format: "%.2f", story.score))", "first seen \(time(story.firstSeen, digest.timeZone))"]
                 if time(story.lastSeen, digest.timeZone) != time(story.firstSeen, digest.timeZone) { facts.append("last seen \(time(story.lastSeen, digest.timeZone))") }
-                if let places = story.places { facts.insert(AlertFiles.escape(places), at: 0) }
+                if let places = story.places { facts.insert(Markup.markdown(places), at: 0) }
                 lines.append(facts.joined(separator: " · "))
                 lines.append("")
                 for source in story.sources {
-                    lines.append("- \(AlertFiles.escape(source.feed)): \(link(source))\(mark(source))")
+                    lines.append("- \(Markup.markdown(source.feed)): \(link(source))\(mark(source))")
                 }
                 lines.append("")
             }
@@ -162,7 +162,7 @@ public enum DigestRenderer {
             lines.append("## Possibly related")
             lines.append("")
             for source in digest.possiblyRelated {
-                lines.append("- \(AlertFiles.escape(source.feed)) (\(String(format: "%.2f", source.score))): \(link(source))\(mark(source))")
+                lines.append("- \(Markup.markdown(source.feed)) (\(String(format: "%.2f", source.score))): \(link(source))\(mark(source))")
             }
             lines.append("")
         }
@@ -171,24 +171,24 @@ public enum DigestRenderer {
         lines.append("| feed | state | new items | last success |")
         lines.append("|---|---|--:|---|")
         for feed in digest.feeds {
-            let state = feed.healthy ? "ok" : "failing (\(feed.consecutiveErrors)): \(AlertFiles.escape(feed.lastError ?? ""))"
-            lines.append("| \(AlertFiles.escape(feed.name)) | \(state) | \(feed.newItems) | \(feed.lastSuccess.map { time($0, digest.timeZone) } ?? "never") |")
+            let state = feed.healthy ? "ok" : "failing (\(feed.consecutiveErrors)): \(Markup.markdown(feed.lastError ?? ""))"
+            lines.append("| \(Markup.markdown(feed.name)) | \(state) | \(feed.newItems) | \(feed.lastSuccess.map { time($0, digest.timeZone) } ?? "never") |")
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     public static func html(_ digest: Digest) -> String {
-        var body = "<h1>China–Russia joint drills <span>\(escape(digest.date))</span></h1>\n"
-        body += "<p class=\"headline\">\(escape(digest.headline))</p>\n"
+        var body = "<h1>China–Russia joint drills <span>\(Markup.html(digest.date))</span></h1>\n"
+        body += "<p class=\"headline\">\(Markup.html(digest.headline))</p>\n"
         for group in digest.groups {
-            body += "<section><h2>\(escape(group.exercise))</h2>\n"
+            body += "<section><h2>\(Markup.html(group.exercise))</h2>\n"
             for story in group.stories {
-                body += "<article><h3>\(escape(story.title))</h3>\n<p class=\"facts\">"
+                body += "<article><h3>\(Markup.html(story.title))</h3>\n<p class=\"facts\">"
                 var facts = ["score \(String(format: "%.2f", story.score))", "first seen \(time(story.firstSeen, digest.timeZone))"]
                 if time(story.lastSeen, digest.timeZone) != time(story.firstSeen, digest.timeZone) { facts.append("last seen \(time(story.lastSeen, digest.timeZone))") }
                 if let places = story.places { facts.insert(places, at: 0) }
-                body += facts.map(escape).joined(separator: " · ") + "</p>\n<ul>"
-                for source in story.sources { body += "<li><b>\(escape(source.feed))</b>: \(htmlLink(source))\(htmlMark(source))</li>" }
+                body += facts.map(Markup.html).joined(separator: " · ") + "</p>\n<ul>"
+                for source in story.sources { body += "<li><b>\(Markup.html(source.feed))</b>: \(htmlLink(source))\(htmlMark(source))</li>" }
                 body += "</ul></article>\n"
             }
             body += "</section>\n"
@@ -197,15 +197,15 @@ public enum DigestRenderer {
         if !digest.possiblyRelated.isEmpty {
             body += "<section><h2>Possibly related</h2><ul>"
             for source in digest.possiblyRelated {
-                body += "<li><b>\(escape(source.feed))</b> (\(String(format: "%.2f", source.score))): \(htmlLink(source))\(htmlMark(source))</li>"
+                body += "<li><b>\(Markup.html(source.feed))</b> (\(String(format: "%.2f", source.score))): \(htmlLink(source))\(htmlMark(source))</li>"
             }
             body += "</ul></section>\n"
         }
         body += "<section><h2>Feed health</h2><table><tr><th>feed</th><th>state</th><th>new items</th><th>last success</th></tr>"
         for feed in digest.feeds {
             let state = feed.healthy ? "ok" : "failing (\(feed.consecutiveErrors)): \(feed.lastError ?? "")"
-            body += "<tr class=\"\(feed.healthy ? "ok" : "failing")\"><td>\(escape(feed.name))</td><td>\(escape(state))</td>"
-                + "<td>\(feed.newItems)</td><td>\(escape(feed.lastSuccess.map { time($0, digest.timeZone) } ?? "never"))</td></tr>"
+            body += "<tr class=\"\(feed.healthy ? "ok" : "failing")\"><td>\(Markup.html(feed.name))</td><td>\(Markup.html(state))</td>"
+                + "<td>\(feed.newItems)</td><td>\(Markup.html(feed.lastSuccess.map { time($0, digest.timeZone) } ?? "never"))</td></tr>"
         }
         body += "</table></section>\n"
         return """
@@ -213,7 +213,7 @@ public enum DigestRenderer {
             <html lang="en"><head><meta charset="utf-8">
             <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>drillwatch digest \(escape(digest.date))</title>
+            <title>drillwatch digest \(Markup.html(digest.date))</title>
             <style>
             body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#1d2330;background:#fafbfc}
             h1{font-size:1.6rem;margin-bottom:.2rem}h1 span{color:#6b7280;font-weight:400}
@@ -223,50 +223,33 @@ public enum DigestRenderer {
             table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e5e7eb}
             tr.failing td{color:#b91c1c}a{color:#1d4ed8}.judged-wrong{color:#b91c1c;font-weight:600}.judged-right{color:#15803d}
             </style></head><body>
-            \(body)<footer><p style="color:#9ca3af">Generated by drillwatch at \(escape(time(digest.generated, digest.timeZone))).</p></footer>
+            \(body)<footer><p style="color:#9ca3af">Generated by drillwatch at \(Markup.html(time(digest.generated, digest.timeZone))).</p></footer>
             </body></html>
 
             """
     }
 
-    /// Escapes text for HTML element content and attribute values, shown through `Display`
-    /// first (a bidi override would reverse what the reader sees; credentials are masked).
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        for character in Display.line(text) {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
-
     private static func link(_ source: Digest.Source) -> String {
-        let title = AlertFiles.escape(source.title)
-        guard let url = AlertFeed.safeLink(source.link) else { return title }
-        return "[\(title)](<\(url.replacingOccurrences(of: ">", with: "%3E").replacingOccurrences(of: " ", with: "%20"))>)"
+        let title = Markup.markdown(source.title)
+        guard let url = Markup.safeLink(source.link) else { return title }
+        return "[\(title)](\(Markup.markdownDestination(url)))"
     }
 
     /// " — ✗ judged wrong by an analyst: NOTE" (or ✓ right), the note escaped like feed text.
     private static func mark(_ source: Digest.Source) -> String {
         guard let judgement = source.judgement else { return "" }
-        return " — \(judgement.isWrong ? "✗" : "✓") **\(AlertFiles.escape(judgement.text))**"
+        return " — \(judgement.isWrong ? "✗" : "✓") **\(Markup.markdown(judgement.text))**"
     }
 
     private static func htmlMark(_ source: Digest.Source) -> String {
         guard let judgement = source.judgement else { return "" }
         let kind = judgement.isWrong ? "wrong" : "right"
-        return " <span class=\"judged-\(kind)\">\(judgement.isWrong ? "✗" : "✓") \(escape(judgement.text))</span>"
+        return " <span class=\"judged-\(kind)\">\(judgement.isWrong ? "✗" : "✓") \(Markup.html(judgement.text))</span>"
     }
 
     private static func htmlLink(_ source: Digest.Source) -> String {
-        guard let url = AlertFeed.safeLink(source.link) else { return escape(source.title) }
-        return "<a href=\"\(escape(url))\" rel=\"noopener noreferrer\">\(escape(source.title))</a>"
+        guard let url = Markup.safeLink(source.link) else { return Markup.html(source.title) }
+        return "<a href=\"\(Markup.html(url))\" rel=\"noopener noreferrer\">\(Markup.html(source.title))</a>"
     }
 
     /// "2025-06-02 09:40 CEST": the digest's own time zone, for a person.

@@ -252,7 +252,7 @@ import Testing
     }
 
     @Test func markdownIsInert() {
-        let text = AlertFiles.escape("<script>alert(1)</script> [click](javascript:x) ![img](http://x/y.png) **bold**")
+        let text = Markup.markdown("<script>alert(1)</script> [click](javascript:x) ![img](http://x/y.png) **bold**")
         #expect(!text.contains("<script>"))
         #expect(!text.contains("](javascript"))
         #expect(text.contains("\\[click\\]"))
