@@ -71,10 +71,10 @@ let package = Package(
         .testTarget(name: "XMLTests", dependencies: ["XML"]),
         .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),
         .testTarget(
-            name: "FeedsTests", dependencies: ["Feeds"],
+            name: "FeedsTests", dependencies: ["Feeds", "TestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "ClassifierTests", dependencies: ["Classifier", "Model", "Settings", "Pipeline"],
+            name: "ClassifierTests", dependencies: ["Classifier", "Model", "Settings", "Pipeline", "TestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "Classifier"]),
         .testTarget(name: "ScanTests", dependencies: [

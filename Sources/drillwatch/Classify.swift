@@ -5,7 +5,7 @@ import Pipeline
 import SafeText
 
 /// `drillwatch classify`: judge items without writing any state.
-struct Classify: AsyncParsableCommand {
+struct Classify: DrillwatchCommand {
     static let configuration = CommandConfiguration(
         abstract: "Classify items against the drill corpus, writing no state.",
         discussion: """
@@ -20,8 +20,7 @@ struct Classify: AsyncParsableCommand {
               drillwatch classify https://tass.com/rss/v2.xml
             """)
 
-    @Option(name: .long, help: "The configuration file (default: $CONFIGURATION_DIRECTORY, ./config, /etc/drillwatch).")
-    var config: String?
+    @OptionGroup var configuration: ConfigOption
 
     @Flag(help: "Print one JSON object per item.")
     var jsonl = false
@@ -32,9 +31,9 @@ struct Classify: AsyncParsableCommand {
     @Argument(help: "Inputs (default: standard input).")
     var inputs: [String] = []
 
-    func run() async throws {
-        let settings = try wrap { try ClassifierLoader.settings(config) }
-        let classifier = try wrap { try ClassifierLoader.classifier(settings) }
+    func execute() async throws {
+        let settings = try configuration.settings()
+        let classifier = try configuration.classifier(settings)
         let reader = ItemReader()
         for input in inputs.isEmpty ? ["-"] : inputs {
             let items = try await wrapAsync { try await reader.read(input) }
@@ -48,13 +47,4 @@ struct Classify: AsyncParsableCommand {
             }
         }
     }
-}
-
-/// Turns a pipeline failure into a one-line CLI error.
-func wrap<T>(_ body: () throws -> T) throws(CLIError) -> T {
-    do { return try body() } catch { throw CLIError(String(describing: error)) }
-}
-
-func wrapAsync<T>(_ body: () async throws -> T) async throws(CLIError) -> T {
-    do { return try await body() } catch { throw CLIError(String(describing: error)) }
 }

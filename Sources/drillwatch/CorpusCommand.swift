@@ -21,20 +21,19 @@ struct Corpus: AsyncParsableCommand {
         subcommands: [List.self, Show.self, Add.self])
 
     struct Options: ParsableArguments {
-        @Option(name: .long, help: "The configuration file.")
-        var config: String?
+        @OptionGroup var configuration: ConfigOption
 
         func store() throws -> CorpusStore {
-            let settings = try wrap { try ClassifierLoader.settings(config) }
+            let settings = try configuration.settings()
             return CorpusStore(folder: settings.corpusFolder)
         }
     }
 
-    struct List: AsyncParsableCommand {
+    struct List: DrillwatchCommand {
         static let configuration = CommandConfiguration(abstract: "List the corpus documents.")
         @OptionGroup var options: Options
 
-        func run() async throws {
+        func execute() async throws {
             let store = try options.store()
             let documents = try wrap { try store.load() }
             print("\(documents.count) documents in \(store.folder.path)")
@@ -45,13 +44,13 @@ struct Corpus: AsyncParsableCommand {
         }
     }
 
-    struct Show: AsyncParsableCommand {
+    struct Show: DrillwatchCommand {
         static let configuration = CommandConfiguration(abstract: "Show one document as the classifier reads it (boilerplate removed).")
         @OptionGroup var options: Options
         @Argument(help: "The document id (file name without extension) or a unique prefix of it.")
         var document: String
 
-        func run() async throws {
+        func execute() async throws {
             let documents = try wrap { try options.store().load() }
             let matches = documents.filter { $0.id == document } .isEmpty ? documents.filter { $0.id.hasPrefix(document) } : documents.filter { $0.id == document }
             guard matches.count == 1, let found = matches.first else {
@@ -67,7 +66,7 @@ struct Corpus: AsyncParsableCommand {
         }
     }
 
-    struct Add: AsyncParsableCommand {
+    struct Add: DrillwatchCommand {
         static let configuration = CommandConfiguration(abstract: "Add an article (a text or Markdown file, or a web page URL) to the corpus.")
         @OptionGroup var options: Options
         @Argument(help: "A .txt/.md file, or an http(s) URL of an article page.")
@@ -75,7 +74,7 @@ struct Corpus: AsyncParsableCommand {
         @Option(help: "The title, when the source has none.")
         var title: String?
 
-        func run() async throws {
+        func execute() async throws {
             let store = try options.store()
             var title = self.title
             var url: String?

@@ -4,7 +4,7 @@ import Pipeline
 import Store
 
 /// `drillwatch digest`: write (or rewrite) one day's digest now.
-struct DigestCommand: AsyncParsableCommand {
+struct DigestCommand: DrillwatchCommand {
     static let configuration = CommandConfiguration(
         commandName: "digest",
         abstract: "Write the digest of one day (default: today, in the digest's time zone).",
@@ -17,14 +17,13 @@ struct DigestCommand: AsyncParsableCommand {
               drillwatch digest --date 2025-06-02 --config config/demo.toml
             """)
 
-    @Option(name: .long, help: "The configuration file.")
-    var config: String?
+    @OptionGroup var configuration: ConfigOption
 
     @Option(name: .long, help: "The day, YYYY-MM-DD.")
     var date: String?
 
-    func run() async throws {
-        let settings = try wrap { try ClassifierLoader.settings(config) }
+    func execute() async throws {
+        let settings = try configuration.settings()
         let store = try wrap { try Store.open(at: settings.stateDatabase.path) }
         let builder = DigestBuilder(settings: settings, store: store)
         let day = date ?? builder.day(containing: Date())

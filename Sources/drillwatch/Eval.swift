@@ -4,7 +4,7 @@ import Model
 import Pipeline
 
 /// `drillwatch eval`: precision and recall on labelled items.
-struct Eval: AsyncParsableCommand {
+struct Eval: DrillwatchCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the classifier on labelled items (JSONL with label drill/other).",
         discussion: """
@@ -22,8 +22,7 @@ struct Eval: AsyncParsableCommand {
               drillwatch eval --headline-only data/labelled/test.jsonl
             """)
 
-    @Option(name: .long, help: "The configuration file.")
-    var config: String?
+    @OptionGroup var configuration: ConfigOption
 
     @Option(name: .long, help: "Cross-validate training with this many folds.")
     var cv: Int?
@@ -42,8 +41,8 @@ struct Eval: AsyncParsableCommand {
         if files.isEmpty { throw ValidationError("name at least one JSONL file") }
     }
 
-    func run() async throws {
-        let settings = try wrap { try ClassifierLoader.settings(config) }
+    func execute() async throws {
+        let settings = try configuration.settings()
         var items: [LabelledItem] = []
         for file in files { items += try await wrapAsync { try await ItemReader().read(file) } }
         guard items.contains(where: { $0.label != nil }) else { throw CLIError("\(files.joined(separator: ", ")): no item has a label") }
@@ -51,7 +50,7 @@ struct Eval: AsyncParsableCommand {
         if let cv {
             evaluation = try wrap { try CrossValidation.evaluate(items, settings: settings, folds: cv, headlineOnly: headlineOnly) }
         } else {
-            let classifier = try wrap { try ClassifierLoader.classifier(settings) }
+            let classifier = try configuration.classifier(settings)
             var judged = Evaluation()
             // In publication order, as they would arrive: the first report of a story alerts.
             let ordered = items.enumerated().sorted { a, b in

@@ -28,17 +28,16 @@ struct FeedbackCommand: AsyncParsableCommand {
         defaultSubcommand: Judge.self)
 
     struct Options: ParsableArguments {
-        @Option(name: .long, help: "The configuration file.")
-        var config: String?
+        @OptionGroup var configuration: ConfigOption
 
         func feedback() throws -> AnalystFeedback {
-            let settings = try wrap { try ClassifierLoader.settings(config) }
+            let settings = try configuration.settings()
             let store = try wrap { try Store.open(at: settings.stateDatabase.path) }
             return AnalystFeedback(settings: settings, store: store)
         }
     }
 
-    struct Judge: AsyncParsableCommand {
+    struct Judge: DrillwatchCommand {
         static let configuration = CommandConfiguration(abstract: "Record a judgement of one alert (the default subcommand).")
         @OptionGroup var options: Options
         @Argument(help: "The alert's id (its file name without .json).")
@@ -53,7 +52,7 @@ struct FeedbackCommand: AsyncParsableCommand {
             if toCorpus && judgement != .right { throw ValidationError("--to-corpus goes with --right: only a right alert is a reference article") }
         }
 
-        func run() async throws {
+        func execute() async throws {
             let feedback = try options.feedback()
             let outcome = try wrap { try feedback.judge(alertID: alertID, verdict: judgement, note: note) }
             print(Self.describe(outcome, alertID: alertID, judgement: judgement))
@@ -73,13 +72,13 @@ struct FeedbackCommand: AsyncParsableCommand {
         }
     }
 
-    struct List: AsyncParsableCommand {
+    struct List: DrillwatchCommand {
         static let configuration = CommandConfiguration(abstract: "List the judgements, oldest first.")
         @OptionGroup var options: Options
         @Flag(help: "Print a JSON array of {alert_id, verdict, note, judged, title, feed, link}.")
         var json = false
 
-        func run() async throws {
+        func execute() async throws {
             let judged = try wrap { try options.feedback().store.judgedAlerts() }
             if json {
                 print(String(decoding: Self.json(judged), as: UTF8.self))
@@ -116,17 +115,17 @@ struct FeedbackCommand: AsyncParsableCommand {
         }
     }
 
-    struct Export: AsyncParsableCommand {
+    struct Export: DrillwatchCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the judgements as labelled JSONL (the evaluation format: drillwatch eval reads it).")
         @OptionGroup var options: Options
         @Option(help: "The file to write (default: standard output).")
         var out: String?
 
-        func run() async throws {
+        func execute() async throws {
             let (records, unreadable) = try wrap { try options.feedback().export() }
             for id in unreadable {
-                FileHandle.standardError.write(Data("warning: alert \(id): its stored JSON cannot be read; left out\n".utf8))
+                printError("warning: alert \(id): its stored JSON cannot be read; left out")
             }
             let data = LabelledRecord.jsonLines(records)
             guard let out else {

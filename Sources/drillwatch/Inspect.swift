@@ -5,7 +5,7 @@ import Foundation
 import SafeText
 
 /// `drillwatch inspect`: parse one feed and show what drillwatch reads from it.
-struct Inspect: AsyncParsableCommand {
+struct Inspect: DrillwatchCommand {
     static let configuration = CommandConfiguration(
         abstract: "Parse one feed (a file or a URL) and print its items.",
         discussion: """
@@ -38,7 +38,7 @@ struct Inspect: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    func execute() async throws {
         var responseHeaders: [String: String] = [:]
         for header in headers {
             let parts = header.split(separator: ":", maxSplits: 1)
@@ -89,12 +89,4 @@ struct Inspect: AsyncParsableCommand {
             print(FeedTable.render(document))
         }
     }
-}
-
-/// A failure explained in one line; the command exits non-zero without a stack trace.
-/// An error for the user, shown as it is: credentials in URLs masked, controls escaped
-/// (a path or a server's words may carry either).
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = Display.text(description) }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Daemon
 
 /// `drillwatch run`: the daemon.
-struct Run: AsyncParsableCommand {
+struct Run: DrillwatchCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run as a service: poll the feeds on their schedules, write alerts and the daily digest.",
         discussion: """
@@ -15,15 +15,14 @@ struct Run: AsyncParsableCommand {
               drillwatch run --config /etc/drillwatch/drillwatch.toml
             """)
 
-    @Option(name: .long, help: "The configuration file.")
-    var config: String?
+    @OptionGroup var configuration: ConfigOption
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
-    func run() async throws {
+    func execute() async throws {
         // A reload is checked by this same program in a child process first.
-        let status = await Daemon.run(configPath: config, logLevel: logLevel,
+        let status = await Daemon.run(configPath: configuration.config, logLevel: logLevel,
                                       validator: ["/proc/self/exe", "check-config", "--quiet", "--config"])
         if status != 0 { throw ExitCode(status) }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Classifier
 import Foundation
 import Pipeline
 import Reports
@@ -7,7 +8,7 @@ import Settings
 import Store
 
 /// `drillwatch scan`: one pass over the feeds, now.
-struct Scan: AsyncParsableCommand {
+struct Scan: DrillwatchCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fetch every configured feed once, classify new items, write alert files.",
         discussion: """
@@ -22,8 +23,7 @@ struct Scan: AsyncParsableCommand {
               drillwatch scan --feed tass --dry-run
             """)
 
-    @Option(name: .long, help: "The configuration file.")
-    var config: String?
+    @OptionGroup var configuration: ConfigOption
 
     @Option(name: .long, help: "Scan only this feed.")
     var feed: String?
@@ -31,60 +31,43 @@ struct Scan: AsyncParsableCommand {
     @Flag(help: "Fetch and classify, but store nothing and write no file.")
     var dryRun = false
 
-    func run() async throws {
-        let settings: Settings
-        let store: Store
-        let scanner: FeedScanner
-        do {
-            settings = try ClassifierLoader.settings(config)
-            for warning in settings.warnings { FileHandle.standardError.write(Data("\(warning)\n".utf8)) }
-            let classifier = try ClassifierLoader.classifier(settings)
-            if !dryRun {
-                do { try StateLock.acquire(stateFolder: settings.stateFolder) } catch let held as StateLock.Held {
-                    FileHandle.standardError.write(Data("Error: \(held)\n".utf8))
-                    throw ExitCode(Self.stateBusy)
-                }
+    func execute() async throws {
+        let settings = try configuration.settings()
+        for warning in settings.warnings { printError("\(warning)") }
+        let classifier = try configuration.classifier(settings)
+        if settings.feeds.isEmpty { throw CLIError(.configuration, "\(settings.file.lastPathComponent) configures no [[feeds]]") }
+        if !dryRun {
+            do { try StateLock.acquire(stateFolder: settings.stateFolder) } catch let held as StateLock.Held {
+                throw CLIError(.busy, "\(held)")
             }
-            let statePath = settings.stateDatabase.path
-            store = dryRun ? try Store.inMemory() : try Store.open(at: statePath)
-            scanner = try FeedScanner(settings: settings, store: store, classifier: classifier)
-            if !dryRun, let warning = OutputClaim.claim(settings.outputFolder, statePath: statePath) {
-                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
-            }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            FileHandle.standardError.write(Data("Error: \(Display.line("\(error)"))\n".utf8))
-            throw ExitCode(2)
         }
-        if settings.feeds.isEmpty {
-            FileHandle.standardError.write(Data("Error: \(settings.file.lastPathComponent) configures no [[feeds]]\n".utf8))
-            throw ExitCode(2)
-        }
+        let statePath = settings.stateDatabase.path
+        let store = try wrap { dryRun ? try Store.inMemory() : try Store.open(at: statePath) }
+        let scanner = try wrap { try FeedScanner(settings: settings, store: store, classifier: classifier) }
+        if !dryRun, let warning = OutputClaim.claim(settings.outputFolder, statePath: statePath) { printError("warning: \(warning)") }
+
         let summary: ScanSummary
         do { summary = try await scanner.scan(feed: feed, dryRun: dryRun) } catch {
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-            throw ExitCode(error.isConfiguration ? 2 : 1)
+            throw CLIError(error.isConfiguration ? .configuration : .failure, error.description)
         }
         print(ScanTable.render(summary, outputFolder: settings.outputFolder, dryRun: dryRun))
-        for error in summary.writeErrors {
-            FileHandle.standardError.write(Data("error: \(error) (the alert stays pending; the next scan retries)\n".utf8))
+        for error in summary.writeErrors { printError("error: \(error) (the alert stays pending; the next scan retries)") }
+        if !dryRun { await deliver(settings, store) }
+        if summary.failedFeeds > 0 || !summary.writeErrors.isEmpty {
+            let files = summary.writeErrors.isEmpty ? "" : "; \(summary.writeErrors.count) alert files not written"
+            throw CLIError("\(summary.failedFeeds) of \(summary.outcomes.count) feeds failed\(files)")
         }
-        if !dryRun {
-            let report = await DeliveryWorker(settings: settings.hooks, store: store).deliverDue()
-            for failure in report.failures {
-                let next = failure.willRetry ? "retried later" : "given up"
-                FileHandle.standardError.write(Data(
-                    "warning: alert \(failure.alertID): \(failure.channel.rawValue) delivery failed (\(next); the alert files are written): \(Display.line(failure.error))\n".utf8))
-            }
-            for error in report.stateErrors {
-                FileHandle.standardError.write(Data("error: deliveries: \(Display.line(error)) (they stay queued)\n".utf8))
-            }
-            if report.deferred > 0 {
-                FileHandle.standardError.write(Data("note: \(report.deferred) deliveries left for the next pass (delivery budget spent)\n".utf8))
-            }
+    }
+
+    /// Hook and webhook deliveries due, within the delivery budget; failures stay queued.
+    private func deliver(_ settings: Settings, _ store: Store) async {
+        let report = await DeliveryWorker(settings: settings.hooks, store: store).deliverDue()
+        for failure in report.failures {
+            let next = failure.willRetry ? "retried later" : "given up"
+            printError("warning: alert \(failure.alertID): \(failure.channel.rawValue) delivery failed (\(next); the alert files are written): \(Display.line(failure.error))")
         }
-        if summary.failedFeeds > 0 || !summary.writeErrors.isEmpty { throw ExitCode(1) }
+        for error in report.stateErrors { printError("error: deliveries: \(Display.line(error)) (they stay queued)") }
+        if report.deferred > 0 { printError("note: \(report.deferred) deliveries left for the next pass (delivery budget spent)") }
     }
 
     /// EX_TEMPFAIL: another drillwatch holds the state; trying later will work.

@@ -5,7 +5,7 @@ import SafeText
 import Store
 
 /// `drillwatch status`: each feed's health, from the state database.
-struct Status: AsyncParsableCommand {
+struct Status: DrillwatchCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show each feed's health: last fetch, HTTP status, items, errors, next due.",
         discussion: """
@@ -13,11 +13,10 @@ struct Status: AsyncParsableCommand {
               drillwatch status --config /etc/drillwatch/drillwatch.toml
             """)
 
-    @Option(name: .long, help: "The configuration file.")
-    var config: String?
+    @OptionGroup var configuration: ConfigOption
 
-    func run() async throws {
-        let settings = try wrap { try ClassifierLoader.settings(config) }
+    func execute() async throws {
+        let settings = try configuration.settings()
         let store = try wrap { try Store.open(at: settings.stateDatabase.path) }
         let states = Dictionary(try wrap { try store.feedStates() }.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let formatter = ISO8601DateFormatter()

@@ -5,7 +5,7 @@ import Pipeline
 import Settings
 
 /// `drillwatch train`: fit the score's weights to labelled items.
-struct Train: AsyncParsableCommand {
+struct Train: DrillwatchCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fit the score's weights to labelled items and write a weights file.",
         discussion: """
@@ -20,8 +20,7 @@ struct Train: AsyncParsableCommand {
               drillwatch train data/labelled/train-*.jsonl --out config/weights.toml
             """)
 
-    @Option(name: .long, help: "The configuration file (its rules and corpus define the features).")
-    var config: String?
+    @OptionGroup var configuration: ConfigOption
 
     @Option(name: .long, help: "Where to write the weights.")
     var out: String
@@ -35,8 +34,8 @@ struct Train: AsyncParsableCommand {
     @Argument(help: "JSONL files of labelled items.")
     var files: [String]
 
-    func run() async throws {
-        let settings = try wrap { try ClassifierLoader.settings(config) }
+    func execute() async throws {
+        let settings = try configuration.settings()
         var items: [LabelledItem] = []
         for file in files { items += try await wrapAsync { try await ItemReader().read(file) } }
         let labelled = items.filter { $0.label != nil }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `drillwatch classify`, `eval` and `corpus`, run as a user runs them.
@@ -36,8 +37,8 @@ import Testing
             """ + rest)
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil) throws -> InspectCommand.Run {
-        try InspectCommand.run(arguments, stdin: stdin, directory: checkout)
+    static func run(_ arguments: [String], stdin: String? = nil) throws -> CLIRunner.Run {
+        try CLIRunner.run(arguments, stdin: stdin, directory: checkout)
     }
 
     static let items = """

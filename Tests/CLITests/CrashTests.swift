@@ -46,7 +46,7 @@ import Glibc
         var kills = 0
         for _ in 0..<times {
             let process = Process()
-            process.executableURL = InspectCommand.executable
+            process.executableURL = CLIRunner.executable
             process.arguments = arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
@@ -78,7 +78,7 @@ import Glibc
         let reference = FileManager.default.temporaryDirectory.appendingPathComponent("dw-crash-ref-\(UUID())")
         try FileManager.default.createDirectory(at: reference, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: reference) }
-        let clean = try InspectCommand.run(["scan", "--config", Self.config(reference, server: server)])
+        let clean = try CLIRunner.run(["scan", "--config", Self.config(reference, server: server)])
         #expect(clean.status == 0, "\(clean.stderr)")
         let expected = Self.alerts(in: reference)
         #expect(expected.count >= 20)
@@ -89,7 +89,7 @@ import Glibc
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = try Self.config(folder, server: server)
         let kills = try Self.killRepeatedly(["scan", "--config", config], times: 25, maxDelay: 0.4)
-        let final = try InspectCommand.run(["scan", "--config", config])
+        let final = try CLIRunner.run(["scan", "--config", config])
         #expect(final.status == 0, "\(final.stderr)")
         print("crash test: \(kills) scans killed with SIGKILL, \(expected.count) alerts expected")
 
@@ -120,7 +120,7 @@ import Glibc
             command = ["/bin/sh", "-c", "cat > \(hooked.path)/.part.$$ && mv \(hooked.path)/.part.$$ \(hooked.path)/$$-$(date +%s%N).json"]
             """).path
         let kills = try Self.killRepeatedly(["scan", "--config", config], times: 20, maxDelay: 0.6)
-        let final = try InspectCommand.run(["scan", "--config", config])
+        let final = try CLIRunner.run(["scan", "--config", config])
         #expect(final.status == 0, "\(final.stderr)")
 
         var deliveries: [String: Int] = [:]
@@ -146,7 +146,7 @@ import Glibc
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = try Self.config(folder, server: server)
-        #expect(try InspectCommand.run(["scan", "--config", config]).status == 0)
+        #expect(try CLIRunner.run(["scan", "--config", config]).status == 0)
         let day = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
         let digests = folder.appendingPathComponent("output/digests")
 
@@ -159,7 +159,7 @@ import Glibc
             }
         }
         let kills = try Self.killRepeatedly(["digest", "--config", config, "--date", day], times: 20, maxDelay: 0.12, after: checkWhole)
-        let final = try InspectCommand.run(["digest", "--config", config, "--date", day])
+        let final = try CLIRunner.run(["digest", "--config", config, "--date", day])
         #expect(final.status == 0, "\(final.stderr)")
         checkWhole()
         let names = Set((try? FileManager.default.contentsOfDirectory(atPath: digests.path)) ?? [])

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `drillwatch feedback`, run as an analyst runs it: on the alerts of the offline demo.
@@ -13,8 +14,8 @@ import Testing
         var jointSea: String { alerts["Chinese and Russian warships begin joint drills in the Sea of Japan"]! }
         var patrol: String { alerts["Chinese and Russian bombers fly joint patrol over the East China Sea"]! }
 
-        func run(_ arguments: [String]) throws -> InspectCommand.Run {
-            try InspectCommand.run(arguments + ["--config", config])
+        func run(_ arguments: [String]) throws -> CLIRunner.Run {
+            try CLIRunner.run(arguments + ["--config", config])
         }
     }
 
@@ -36,7 +37,7 @@ import Testing
             name = "demo-asia-desk"
             url = "\(feeds.appendingPathComponent("asia-desk.xml").path)"
             """)
-        let scan = try InspectCommand.run(["scan", "--config", config.path])
+        let scan = try CLIRunner.run(["scan", "--config", config.path])
         #expect(scan.status == 0, "\(scan.stderr)")
         return Demo(folder: folder, config: config.path, alerts: try alertIDs(in: folder))
     }

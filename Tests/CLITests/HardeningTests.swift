@@ -16,7 +16,7 @@ import Glibc
     }
 
     /// Every output of one command, for searching.
-    static func everything(_ run: InspectCommand.Run) -> String { run.stdout + "\n" + run.stderr }
+    static func everything(_ run: CLIRunner.Run) -> String { run.stdout + "\n" + run.stderr }
 
     /// The text of every file under `folder`.
     static func files(under folder: URL) -> [(path: String, text: String)] {
@@ -44,19 +44,19 @@ import Glibc
             """).path
         let secrets = ["PASS123", "SECRET456", "TOKEN789"]
 
-        let check = try InspectCommand.run(["check-config", "--config", config])
+        let check = try CLIRunner.run(["check-config", "--config", config])
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.stderr.contains("drillwatch.toml:9: warning: feeds[0].url: this URL carries a credential"), "\(check.stderr)")
 
-        let scan = try InspectCommand.run(["scan", "--config", config])
+        let scan = try CLIRunner.run(["scan", "--config", config])
         #expect(scan.status == 1)
         #expect(scan.stdout.contains("http://***@127.0.0.1:\(server.port)/feed.xml?q=drill&apikey=***"), "\(scan.stdout)")
         #expect(scan.stdout.contains("wire.xml?token=***"), "\(scan.stdout)")
-        let status = try InspectCommand.run(["status", "--config", config])
+        let status = try CLIRunner.run(["status", "--config", config])
         #expect(status.stdout.contains("server answered 500"), "\(status.stdout)")
         let day = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
-        let digest = try InspectCommand.run(["digest", "--config", config, "--date", day])
-        let inspect = try InspectCommand.run(["inspect", "http://u:PASS123@127.0.0.1:\(server.port)/x?sig=SECRET456"])
+        let digest = try CLIRunner.run(["digest", "--config", config, "--date", day])
+        let inspect = try CLIRunner.run(["inspect", "http://u:PASS123@127.0.0.1:\(server.port)/x?sig=SECRET456"])
         #expect(inspect.status != 0)
 
         for run in [check, scan, status, digest, inspect] {
@@ -93,14 +93,14 @@ import Glibc
             url = "\(server.baseURL)/feed.xml"
             """).path
 
-        let scan = try InspectCommand.run(["scan", "--config", config])
+        let scan = try CLIRunner.run(["scan", "--config", config])
         #expect(scan.stdout.contains("redirect to"), "\(scan.stdout)")
-        let status = try InspectCommand.run(["status", "--config", config])
-        let inspect = try InspectCommand.run(["inspect", folder.appendingPathComponent("wire.json").path])
+        let status = try CLIRunner.run(["status", "--config", config])
+        let inspect = try CLIRunner.run(["inspect", folder.appendingPathComponent("wire.json").path])
         #expect(inspect.stdout.contains("Chinese and Russian warships"), "\(inspect.stdout)")
         let article = folder.appendingPathComponent("article.txt")
         try (title + "\nChinese and Russian warships held a joint naval drill \u{202E}near Vladivostok.").write(to: article, atomically: true, encoding: .utf8)
-        let explain = try InspectCommand.run(["classify", "--config", config, "--explain", article.path])
+        let explain = try CLIRunner.run(["classify", "--config", config, "--explain", article.path])
         #expect(explain.stdout.contains("\\u{202E}"), "\(explain.stdout)")
 
         func controls(_ text: String) -> [String] {
@@ -113,7 +113,7 @@ import Glibc
             #expect(controls(Self.everything(run)).isEmpty, "\(controls(Self.everything(run))) in \(Self.everything(run))")
         }
         let day = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
-        #expect(try InspectCommand.run(["digest", "--config", config, "--date", day]).status == 0)
+        #expect(try CLIRunner.run(["digest", "--config", config, "--date", day]).status == 0)
         // Files for people (JSON keeps the text, with controls as \u escapes of JSON itself).
         let shown = Self.files(under: folder.appendingPathComponent("output")).filter { !$0.path.hasSuffix(".json") }
         #expect(shown.contains { $0.path.hasSuffix(".md") } && shown.contains { $0.path.hasSuffix(".html") })
@@ -126,7 +126,7 @@ import Glibc
         let config = try ClassifyCommands.writeDemoConfig(in: folder).path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "umask 000; exec \"$0\" scan --config \"$1\"", InspectCommand.executable.path, config]
+        process.arguments = ["-c", "umask 000; exec \"$0\" scan --config \"$1\"", CLIRunner.executable.path, config]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -159,12 +159,12 @@ import Glibc
                 .replacingOccurrences(of: "output = \"output\"", with: "output = \"../shared-output\"")
             try text.write(toFile: configs.last!, atomically: true, encoding: .utf8)
         }
-        let first = try InspectCommand.run(["scan", "--config", configs[0]])
+        let first = try CLIRunner.run(["scan", "--config", configs[0]])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(!first.stderr.contains("also written by"))
-        let again = try InspectCommand.run(["scan", "--config", configs[0]])
+        let again = try CLIRunner.run(["scan", "--config", configs[0]])
         #expect(!again.stderr.contains("also written by"))
-        let second = try InspectCommand.run(["scan", "--config", configs[1]])
+        let second = try CLIRunner.run(["scan", "--config", configs[1]])
         #expect(second.stderr.contains("is also written by the drillwatch whose state is \(folder.appendingPathComponent("a/state/drillwatch.sqlite").path)"),
                 "\(second.stderr)")
     }

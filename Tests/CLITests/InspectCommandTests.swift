@@ -1,61 +1,10 @@
 import Foundation
 import Locking
+import TestSupport
 import Testing
 
 /// `drillwatch inspect`, run as a user runs it: the built executable, its output and exit code.
 @Suite struct InspectCommand {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static let executable: URL = {
-        // The test bundle sits in the build folder next to the executables.
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [bundle, bundle.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("drillwatch")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("drillwatch")
-    }()
-
-    /// Runs the executable with `arguments` (in `directory`, feeding `stdin`), and waits.
-    static func run(_ arguments: [String], stdin: String? = nil, directory: URL? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        // Standard error is drained on its own thread: a child that fills the stderr pipe
-        // (64 KiB) while this thread waits for stdout's end would otherwise never finish.
-        let stderrData = Locked(Data())
-        let drained = DispatchSemaphore(value: 0)
-        Thread {
-            let data = err.fileHandleForReading.readDataToEndOfFile()
-            stderrData.withLock { $0 = data }
-            drained.signal()
-        }.start()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        drained.wait()
-        let stderr = stderrData.withLock { $0 }
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
-    static func temporaryFile(_ contents: String, suffix: String = ".xml") throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("drillwatch-cli-\(UUID())\(suffix)").path
-        try contents.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     static let sample = """
         <rss version="2.0"><channel><title>Test feed</title><link>/home</link>
         <item><title>Joint patrol over the Sea of Japan</title><link>news/1</link><guid>g-1</guid>
@@ -64,9 +13,9 @@ import Testing
         """
 
     @Test func jsonOutputUsesTheConformanceVocabulary() throws {
-        let path = try Self.temporaryFile(Self.sample)
+        let path = try CLIRunner.temporaryFile(Self.sample)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try Self.run(["inspect", path, "--json", "--url", "https://example.com/feeds/rss.xml"])
+        let run = try CLIRunner.run(["inspect", path, "--json", "--url", "https://example.com/feeds/rss.xml"])
         #expect(run.status == 0, "\(run.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(object["bozo"] as? Bool == false)
@@ -92,16 +41,16 @@ import Testing
         bytes += Array("</title></channel></rss>".utf8)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try Self.run(["inspect", path, "--json", "--header", "Content-Type: application/rss+xml; charset=windows-1251"])
+        let run = try CLIRunner.run(["inspect", path, "--json", "--header", "Content-Type: application/rss+xml; charset=windows-1251"])
         #expect(run.status == 0)
         #expect(run.stdout.contains("\"title\":\"Учения\""))
         #expect(run.stdout.contains("\"encoding\":\"windows-1251\""))
     }
 
     @Test func tableOutputForAPerson() throws {
-        let path = try Self.temporaryFile(Self.sample)
+        let path = try CLIRunner.temporaryFile(Self.sample)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try Self.run(["inspect", path])
+        let run = try CLIRunner.run(["inspect", path])
         #expect(run.status == 0)
         #expect(run.stdout.contains("Test feed  [rss20, utf-8]"))
         #expect(run.stdout.contains("1 item"))
@@ -116,7 +65,7 @@ import Testing
         (["inspect", "x", "--header", "no colon"], "must look like 'Name: value'"),
     ])
     func badInputGetsOneLineAndNonZeroExit(arguments: [String], message: String) throws {
-        let run = try Self.run(arguments)
+        let run = try CLIRunner.run(arguments)
         #expect(run.status != 0)
         #expect(run.stderr.contains(message), "\(run.stderr)")
         #expect(!run.stderr.contains("Fatal error"))
@@ -124,9 +73,9 @@ import Testing
     }
 
     @Test func notAFeedIsRefusedClearly() throws {
-        let path = try Self.temporaryFile("<html><body><p>Just a page</p></body></html>", suffix: ".html")
+        let path = try CLIRunner.temporaryFile("<html><body><p>Just a page</p></body></html>", suffix: ".html")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try Self.run(["inspect", path])
+        let run = try CLIRunner.run(["inspect", path])
         #expect(run.status != 0)
         #expect(run.stderr.contains("not an RSS, Atom or JSON feed"))
     }
@@ -141,7 +90,7 @@ import Testing
         var count = 0
         for case let name as String in walker where [".xml", ".rss", ".atom", ".json"].contains(where: name.hasSuffix)
             && !name.contains("expected/") {
-            let run = try Self.run(["inspect", "--json", root.appendingPathComponent(name).path])
+            let run = try CLIRunner.run(["inspect", "--json", root.appendingPathComponent(name).path])
             #expect(run.status == 0, "\(name): \(run.stderr)")
             count += 1
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Feed text that tries to inject HTML, script or Markdown, and GUIDs that try to leave the
@@ -45,10 +46,10 @@ import Testing
             url = "hostile.xml"
             """)
 
-        let scan = try InspectCommand.run(["scan", "--config", config.path])
+        let scan = try CLIRunner.run(["scan", "--config", config.path])
         #expect(scan.status == 0, "\(scan.stderr)")
         let day = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
-        let digest = try InspectCommand.run(["digest", "--config", config.path, "--date", day])
+        let digest = try CLIRunner.run(["digest", "--config", config.path, "--date", day])
         #expect(digest.status == 0, "\(digest.stderr)")
 
         // Nothing outside the output folder, nothing with an unusable name inside it.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -52,7 +53,7 @@ import Glibc
     static func start(_ config: URL, in folder: URL) throws -> (Process, NotifySocket, URL) {
         let notify = try NotifySocket()
         let process = Process()
-        process.executableURL = InspectCommand.executable
+        process.executableURL = CLIRunner.executable
         process.arguments = ["run", "--config", config.path]
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = notify.path
@@ -134,12 +135,12 @@ import Glibc
         #expect(alive.contains("WATCHDOG=1"))
 
         // A second daemon on the same state is refused, clearly, and leaves the first alone.
-        let second = try InspectCommand.run(["run", "--config", config.path])
+        let second = try CLIRunner.run(["run", "--config", config.path])
         #expect(second.status != 0)
         #expect(second.stderr.contains("another drillwatch (pid \(process.processIdentifier))"), "\(second.stderr)")
         #expect(process.isRunning)
         // So is a scan beside it (it would deliver the daemon's hooks a second time).
-        let scan = try InspectCommand.run(["scan", "--config", config.path])
+        let scan = try CLIRunner.run(["scan", "--config", config.path])
         #expect(scan.status == 75)
         #expect(scan.stderr.contains("is using this state"), "\(scan.stderr)")
 

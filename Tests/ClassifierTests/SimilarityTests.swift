@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import Classifier
 
@@ -103,7 +104,7 @@ import Testing
     }
 
     @Test func seedOneLosesItsAppeal() throws {
-        guard let folder = SharedSeeds.folder else { return }
+        guard let folder = SharedData.url("seeds") else { return }
         let text = try String(contentsOf: folder.appendingPathComponent("001_0bd98f5283454918.txt"), encoding: .utf8)
         let document = CorpusDocument.parse(id: "001", text: text)
         #expect(document.title == "China Says Conducting Joint Military Drills With Russia")

@@ -16,15 +16,3 @@ enum Shipped {
         return try ClassifierLoader.classifier(settings)
     }
 }
-
-/// `shared/seeds` and `shared/eval` beside the checkout, when present.
-enum SharedSeeds {
-    static let shared: URL? = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared")
-        if FileManager.default.fileExists(atPath: root.appendingPathComponent("seeds").path) { return root }
-        print("skipped: ../shared is not present beside this checkout")
-        return nil
-    }()
-    static var folder: URL? { shared?.appendingPathComponent("seeds") }
-}

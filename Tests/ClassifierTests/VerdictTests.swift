@@ -1,6 +1,7 @@
 import Foundation
 import Model
 import Pipeline
+import TestSupport
 import Testing
 @testable import Classifier
 
@@ -160,7 +161,7 @@ enum Rewording {
 /// `drillwatch eval` on the development set: the acceptance figures.
 @Suite struct DevelopmentSet {
     @Test func precisionAndRecallOnDev() async throws {
-        guard let shared = SharedSeeds.shared else { return }
+        guard let shared = SharedData.root else { return }
         let items = try await ItemReader().read(shared.appendingPathComponent("eval/dev.jsonl").path)
         let classifier = try Shipped.classifier()
         var evaluation = Evaluation()
