@@ -26,7 +26,7 @@ public enum StateLock {
         let path = stateFolder.appendingPathComponent("drillwatch.lock").path
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw StoreError(description: "\(path): cannot open the lock file (\(String(cString: strerror(errno))))")
+            throw StoreError(.cannotOpen, path: path, "cannot open the lock file (\(String(cString: strerror(errno))))")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             var buffer = [UInt8](repeating: 0, count: 32)

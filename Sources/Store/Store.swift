@@ -31,10 +31,6 @@ public struct FeedState: Sendable, Equatable, Codable {
     }
 }
 
-/// A database problem, said plainly.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public var description: String
-}
 
 /// drillwatch's state in SQLite (WAL, versioned migrations): feeds with their validators and
 /// health, every item seen, and the alert outbox. An alert enters the outbox in the same
@@ -42,7 +38,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 /// point loses no alert and writes none twice.
 public final class Store: Sendable {
     private let writer: any DatabaseWriter
-    /// The database file, for the hint that its disk is full (nil in memory).
+    /// The database file, named in errors (nil in memory).
     private let path: String?
 
     /// Opens (creating when needed) the database at `path`. Another process holding a lock
@@ -56,14 +52,14 @@ public final class Store: Sendable {
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError(description: "\(path): cannot open the state database (\(error))\(Self.diskHint(path))")
+            throw StoreError(error, path: path, doing: "cannot open the state database")
         }
     }
 
     /// A private in-memory database, for tests and dry runs.
     public static func inMemory() throws(StoreError) -> Store {
         do { return try Store(writer: DatabaseQueue(), path: nil) } catch let error as StoreError { throw error } catch {
-            throw StoreError(description: "cannot create an in-memory database (\(error))")
+            throw StoreError(error, path: nil, doing: "cannot create an in-memory database")
         }
     }
 
@@ -418,22 +414,11 @@ public final class Store: Sendable {
     // MARK: - Access
 
     func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try writer.read(body) } catch { throw StoreError(description: "state database: \(error)") }
+        do { return try writer.read(body) } catch { throw StoreError(error, path: path) }
     }
 
     func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try writer.write(body) } catch {
-            throw StoreError(description: "state database: \(error)\(path.map(Self.diskHint) ?? "")")
-        }
-    }
-
-    /// SQLite says "disk I/O error" or "database or disk is full"; which disk, and that it is
-    /// full, is what the user needs to know.
-    static func diskHint(_ path: String) -> String {
-        var stats = statvfs()
-        let folder = (path as NSString).deletingLastPathComponent
-        guard statvfs(folder.isEmpty ? "." : folder, &stats) == 0, stats.f_bavail == 0 else { return "" }
-        return " — the file system holding \(folder) has no space left; nothing was lost, free some space and scan again"
+        do { return try writer.write(body) } catch { throw StoreError(error, path: path) }
     }
 }
 
@@ -448,7 +433,7 @@ public enum StatePermissions {
             fchmod(fd, 0o600)  // the mode passed to open is masked by the umask; this is not
             close(fd)
         } else if errno != EEXIST {
-            throw StoreError(description: "\(path): cannot create the state database (\(String(cString: strerror(errno))))")
+            throw StoreError(.cannotOpen, path: path, "cannot create the state database (\(String(cString: strerror(errno))))")
         }
     }
 
@@ -457,7 +442,7 @@ public enum StatePermissions {
         guard !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) else { return }
         try createPrivateFolder((folder as NSString).deletingLastPathComponent)
         if mkdir(folder, 0o700) != 0 && errno != EEXIST {
-            throw StoreError(description: "\(folder): cannot create the folder (\(String(cString: strerror(errno))))")
+            throw StoreError(.cannotOpen, path: folder, "cannot create the folder (\(String(cString: strerror(errno))))")
         }
         chmod(folder, 0o700)
     }

@@ -75,3 +75,42 @@ import Testing
                                 verdicts: [.alert]).map(\.itemKey) == ["d1"])
     }
 }
+
+/// Store errors keep what SQLite said and say what to do.
+@Suite struct StoreErrors {
+    static func folder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-store-error-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    @Test func aFileThatIsNotADatabaseIsCorrupt() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("drillwatch.sqlite").path
+        try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try Store.open(at: path)
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            return error.kind == .corrupt && error.resultCode == 26 && error.description.contains("move it aside")
+        }
+    }
+
+    @Test func aDatabaseLockedByAnotherConnectionIsBusy() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("drillwatch.sqlite").path
+        let store = try Store.open(at: path, busyTimeout: 0.1)
+        var unsafe = Configuration()
+        unsafe.allowsUnsafeTransactions = true  // the point: a lock held across accesses
+        let other = try DatabaseQueue(path: path, configuration: unsafe)
+        try other.inDatabase { db in try db.execute(sql: "BEGIN EXCLUSIVE") }
+        defer { try? other.inDatabase { db in try db.execute(sql: "ROLLBACK") } }
+        #expect {
+            try store.markDigestWritten(day: "2031-06-02")
+        } throws: { error in
+            (error as? StoreError)?.kind == .busy
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+
+/// A problem with the state database, typed by what SQLite said (its result code kept), with
+/// what the user can do about it.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// Another connection holds a lock longer than the busy timeout.
+        case busy
+        /// The disk (or the database's size limit) is full.
+        case full
+        /// The file or its folder cannot be written by this user.
+        case readOnly
+        /// The file is damaged or not a database.
+        case corrupt
+        /// The operating system failed a read or a write.
+        case io
+        /// The file or its folder cannot be opened or created.
+        case cannotOpen
+        /// Anything else (a constraint, a bug): the message says.
+        case other
+    }
+
+    public let kind: Kind
+    /// SQLite's extended result code, when SQLite reported the problem.
+    public let resultCode: Int32?
+    /// The database file (or folder), when there is one.
+    public let path: String?
+    public let message: String
+
+    public init(_ kind: Kind, path: String?, _ message: String, resultCode: Int32? = nil) {
+        self.kind = kind
+        self.path = path
+        self.message = message
+        self.resultCode = resultCode
+    }
+
+    /// An error thrown by GRDB or SQLite, classified by its result code.
+    init(_ error: any Error, path: String?, doing action: String? = nil) {
+        if let error = error as? StoreError {
+            self = error
+            return
+        }
+        let message = action.map { "\($0) (\(error))" } ?? "\(error)"
+        guard let database = error as? DatabaseError else {
+            self.init(.other, path: path, message)
+            return
+        }
+        let kind: Kind = switch database.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: .busy
+        case .SQLITE_FULL: .full
+        case .SQLITE_READONLY, .SQLITE_PERM: .readOnly
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB: .corrupt
+        case .SQLITE_IOERR: .io
+        case .SQLITE_CANTOPEN: .cannotOpen
+        default: .other
+        }
+        self.init(kind, path: path, message, resultCode: database.extendedResultCode.rawValue)
+    }
+
+    public var description: String {
+        "\(path ?? "state database"): \(message)" + (advice.map { " — \($0)" } ?? "")
+    }
+
+    /// What to do, by kind.
+    var advice: String? {
+        let folder = path.map { ($0 as NSString).deletingLastPathComponent } ?? "the state folder"
+        return switch kind {
+        case .busy: "another process holds the database locked (a backup, sqlite3 at a prompt); nothing was lost, try again"
+        case .full: "the disk holding \(folder) is full; nothing was lost, free some space and scan again"
+        case .readOnly: "the database or \(folder) is read-only for this user; check the owner and mode (the service runs as its own user)"
+        case .corrupt: "the database file is damaged; restore it from a backup, or move it aside to start with an empty state"
+        case .io: "the operating system failed a read or a write (a full or failing disk?); nothing committed was lost"
+        case .cannotOpen: "check that \(folder) exists and this user may write there"
+        case .other: nil
+        }
+    }
+}
