@@ -126,6 +126,17 @@ public struct HTTPResponse: Sendable {
     /// When the server asked to be left alone (`Retry-After` on 429/503, or any response).
     public var retryAfter: Date?
 
+    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], finalURL: String, permanentRedirect: String? = nil,
+                validators: Validators = Validators(), retryAfter: Date? = nil) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.finalURL = finalURL
+        self.permanentRedirect = permanentRedirect
+        self.validators = validators
+        self.retryAfter = retryAfter
+    }
+
     public var isNotModified: Bool { status == 304 }
     public var isSuccess: Bool { (200..<300).contains(status) }
     public var contentType: String? { headers.value(for: "Content-Type") }

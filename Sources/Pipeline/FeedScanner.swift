@@ -200,145 +200,69 @@ public final class FeedScanner {
         return moved
     }
 
+    /// One feed's steps (see `FeedPass`): record the fetch, parse, select the new entries,
+    /// judge them, commit.
     private func process(_ feed: FeedSettings, _ previous: FeedState, _ result: Result<HTTPResponse, FetchError>,
                          dryRun: Bool) throws(PipelineError) -> FeedOutcome {
-        let time = now()
-        var state = previous
-        if state.url != feed.url {
-            state.movedTo = nil
-            state.movedCount = 0
-        }
-        state.url = feed.url
-        state.lastFetch = time
-        let interval = feed.intervalMinutes * 60
-        var outcome = FeedOutcome(feed: feed.name, status: .fetched)
-        var stored: [Judgement] = []
-        var alerts: [Judgement] = []
-
-        var publisherHint: TimeInterval?
-        var retryAfter: Date?
-        func schedule() {
-            state.nextDue = Schedule.nextFetch(after: time, interval: interval, consecutiveFailures: state.errorCount,
-                                               publisherHint: publisherHint, retryAfter: retryAfter)
-        }
-        if case .success(let response) = result {
-            retryAfter = response.retryAfter
-            publisherHint = Schedule.maxAge(response.headers.value(for: "Cache-Control"))
-            if let moved = response.permanentRedirect {
-                state.movedCount = moved == state.movedTo ? state.movedCount + 1 : 1
-                state.movedTo = moved
-            } else if Self.fetchURL(feed, previous) == feed.url {
-                state.movedTo = nil
-                state.movedCount = 0
-            }
-        }
-
-        switch result {
-        case .failure(.cancelled):
-            // Shutting down: this fetch did not happen; nothing is recorded for it.
-            outcome.status = .failed("cancelled")
-            return outcome
-        case .failure(let error):
-            outcome.status = .failed(error.description)
-            state.lastError = error.description
-            state.errorCount += 1
-            state.lastStatus = nil
-        case .success(let response) where response.isNotModified:
-            outcome.status = .notModified
-            state.lastStatus = 304
-            state.lastSuccess = time
-            state.lastError = nil
-            state.errorCount = 0
-        case .success(let response) where !response.isSuccess:
-            let message = FetchError.httpStatus(url: feed.url, status: response.status,
-                                                retryAfterSeconds: response.retryAfter.map { max(0, Int($0.timeIntervalSince(time))) }).description
-            outcome.status = .failed(message)
-            state.lastStatus = response.status
-            state.lastError = message
-            state.errorCount += 1
-        case .success(let response):
+        var pass = FeedPass.record(result, feed: feed, previous: previous, at: now())
+        if pass.cancelled { return pass.outcome }
+        if let response = pass.response {
             let headers = Dictionary(response.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
-            let document: FeedDocument
-            do {
-                document = try FeedParser.parse(response.body, source: FeedSource(url: response.finalURL, headers: headers))
-            } catch {
-                outcome.status = .failed("\(feed.name): \(error.description)")
-                state.lastStatus = response.status
-                state.lastError = error.description
-                state.errorCount += 1
-                schedule()
-                try save(state, [], [], dryRun: dryRun)
-                return outcome
+            switch Result(catching: { () throws(FeedError) in
+                try FeedParser.parse(response.body, source: FeedSource(url: response.finalURL, headers: headers))
+            }) {
+            case .success(let document):
+                pass.parsed(document, response)
+                judge(try newItems(document, &pass), &pass)
+            case .failure(let error):
+                pass.parseFailed(error, response)
             }
-            // A first fetch, or the backlog of a capped one: old items are recorded, not alerted.
-            let firstRun = previous.lastSuccess == nil || previous.capped > 0
-            let hints = [document.feed.ttlMinutes.map { TimeInterval($0 * 60) }, document.feed.updateIntervalSeconds.map(TimeInterval.init), publisherHint]
-            publisherHint = hints.compactMap { $0 }.max()
-            state.lastStatus = response.status
-            state.lastSuccess = time
-            state.lastError = nil
-            state.errorCount = 0
-            state.etag = response.validators.etag
-            state.lastModified = response.validators.lastModified
-            outcome.items = document.entries.count
-
-            // Entries not seen before (by key, each once), as the classifier reads them.
-            var items: [Item]
-            let rekeyed: Set<Store.LinkAndTitle>
-            do {
-                let known = try store.knownKeys(feed: feed.name, among: document.entries.map(\.key))
-                var seenNow = Set<String>()
-                items = document.entries.filter { !known.contains($0.key) && seenNow.insert($0.key).inserted }
-                    .map { Item(entry: $0, source: feed.name) }
-                // A feed that invents thousands of items per fetch must not fill the disk: the
-                // rest waits for the next fetches (feeds list newest first).
-                let cap = feed.maxNewItems ?? settings.scan.maxNewItemsPerFetch
-                if items.count > cap {
-                    outcome.capped = items.count - cap
-                    items.removeLast(items.count - cap)
-                }
-                rekeyed = try store.knownLinksAndTitles(feed: feed.name, among: Self.linksAndTitles(items))
-            } catch {
-                throw PipelineError.state(error.description)
-            }
-            let horizon = time.addingTimeInterval(-settings.scan.firstRunHorizonDays * 86400)
-            let retentionHorizon = settings.scan.retentionDays > 0 ? time.addingTimeInterval(-settings.scan.retentionDays * 86400) : nil
-            for item in items {
-                // The same link and title under a new key: a feed that changes its GUIDs, not news.
-                if let link = item.link, rekeyed.contains(Store.LinkAndTitle(link: link, title: item.title)) {
-                    outcome.rekeyed += 1
-                    continue
-                }
-                let verdict = classifier.judge(item)
-                outcome.newItems += 1
-                switch verdict.kind {
-                case .alert:
-                    // On a feed's first fetch, old items are recorded but raise no alert; nor
-                    // does an item published before the retention horizon (it may have been
-                    // seen, and pruned, long ago).
-                    let published = item.published ?? time
-                    let tooOld = (firstRun && published < horizon) || (retentionHorizon.map { published < $0 } ?? false)
-                    if !tooOld {
-                        alerts.append(Judgement(feed: feed.name, item: item, verdict: verdict, firstSeen: time))
-                        outcome.alerts += 1
-                    }
-                case .duplicate: outcome.duplicates += 1
-                case .review: outcome.reviews += 1
-                case .ignore: break
-                }
-                stored.append(Judgement(feed: feed.name, item: item, verdict: verdict, firstSeen: time))
-            }
-            state.itemsSeen = previous.itemsSeen + outcome.newItems
-            state.capped = outcome.capped
         }
-        schedule()
-        try save(state, stored, alerts, dryRun: dryRun)
-        return outcome
+        pass.finish()
+        if !dryRun { try commit(pass) }
+        return pass.outcome
     }
 
-    private func save(_ state: FeedState, _ items: [Judgement], _ alerts: [Judgement], dryRun: Bool) throws(PipelineError) {
-        guard !dryRun else { return }
-        do { try store.commit(feed: state, items: items, alerts: alerts) } catch {
+    /// Step 3: the entries not seen before (by key, each once), as the classifier reads them,
+    /// at most the per-fetch cap, and the links and titles of known items re-keyed.
+    private func newItems(_ document: FeedDocument, _ pass: inout FeedPass) throws(PipelineError) -> ([Item], Set<Store.LinkAndTitle>) {
+        let feed = pass.feed
+        do {
+            let known = try store.knownKeys(feed: feed.name, among: document.entries.map(\.key))
+            var seenNow = Set<String>()
+            var items = document.entries.filter { !known.contains($0.key) && seenNow.insert($0.key).inserted }
+                .map { Item(entry: $0, source: feed.name) }
+            // A feed that invents thousands of items per fetch must not fill the disk: the
+            // rest waits for the next fetches (feeds list newest first).
+            let cap = feed.maxNewItems ?? settings.scan.maxNewItemsPerFetch
+            if items.count > cap {
+                pass.outcome.capped = items.count - cap
+                items.removeLast(items.count - cap)
+            }
+            return (items, try store.knownLinksAndTitles(feed: feed.name, among: Self.linksAndTitles(items)))
+        } catch {
+            throw PipelineError.state(error.description)
+        }
+    }
+
+    /// Step 4: each new item judged, in feed order (a later copy of a story is a duplicate).
+    private func judge(_ selected: ([Item], Set<Store.LinkAndTitle>), _ pass: inout FeedPass) {
+        let (items, rekeyed) = selected
+        let firstRunHorizon = pass.time.addingTimeInterval(-settings.scan.firstRunHorizonDays * 86400)
+        let retentionHorizon = settings.scan.retentionDays > 0 ? pass.time.addingTimeInterval(-settings.scan.retentionDays * 86400) : nil
+        for item in items {
+            // The same link and title under a new key: a feed that changes its GUIDs, not news.
+            if let link = item.link, rekeyed.contains(Store.LinkAndTitle(link: link, title: item.title)) {
+                pass.outcome.rekeyed += 1
+                continue
+            }
+            pass.judged(item, classifier.judge(item), firstRunHorizon: firstRunHorizon, retentionHorizon: retentionHorizon)
+        }
+    }
+
+    /// Step 5: the feed's state, its judgements and its alerts, in one transaction.
+    private func commit(_ pass: FeedPass) throws(PipelineError) {
+        do { try store.commit(feed: pass.state, items: pass.judgements, alerts: pass.alerts) } catch {
             throw PipelineError.cannotWrite("state database", error.description)
         }
     }
