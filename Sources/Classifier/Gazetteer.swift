@@ -1,47 +1,5 @@
 import Model
 
-/// Names the fact extractor looks for: exercises, places and countries, each with the
-/// spellings it goes by. Shipped in the configuration as general knowledge of the domain.
-public struct Gazetteer: Sendable, Equatable {
-    public struct Entry: Sendable, Equatable {
-        public var name: String
-        public var aliases: [String]
-        /// For exercise names that are ordinary words ("Ocean", "Center"): only count them
-        /// when a year follows ("Ocean-2024").
-        public var requiresYear: Bool
-        /// For exercises: a series China and Russia hold (or join) together. The gazetteer also
-        /// names other series (Joint Sword, Zapad) so that they are recognised as such.
-        public var joint: Bool
-        /// For a joint series China joins only some years of (Russia's Vostok: 2018 and 2022,
-        /// not 2010 or 2014): those years. A year up to the last one listed and not in the list
-        /// is another exercise; a later year is not known yet, so it counts as joint. Empty:
-        /// every year.
-        public var jointYears: [Int]
-        /// For places: the country the place is in (Vladivostok: Russia); nil for seas.
-        public var country: String?
-
-        public init(name: String, aliases: [String] = [], requiresYear: Bool = false, joint: Bool = true,
-                    jointYears: [Int] = [], country: String? = nil) {
-            self.name = name
-            self.aliases = aliases
-            self.requiresYear = requiresYear
-            self.joint = joint
-            self.jointYears = jointYears
-            self.country = country
-        }
-    }
-
-    public var exercises: [Entry]
-    public var places: [Entry]
-    public var countries: [Entry]
-
-    public init(exercises: [Entry] = [], places: [Entry] = [], countries: [Entry] = []) {
-        self.exercises = exercises
-        self.places = places
-        self.countries = countries
-    }
-}
-
 /// Extracts event facts from analysed text with the gazetteer.
 struct FactExtractor {
     private struct Compiled {

@@ -68,7 +68,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("drillwatch-fuzz-config", isDirectory: true)
         let file = folder.appendingPathComponent("fuzz.toml")
         do {
-            let settings = try Settings.parse(String(decoding: bytes, as: UTF8.self), file: file)
+            let settings = try Settings.parse(String(decoding: bytes, as: UTF8.self), file: file, checkingRules: Classifier.ruleProblems)
             _ = settings.feeds.count
         } catch {
             precondition(!error.description.isEmpty, "an error without a message")

@@ -7,7 +7,7 @@ public enum ClassifierLoader {
     public static func settings(_ path: String?) throws(PipelineError) -> Settings {
         let file = path.map { URL(fileURLWithPath: $0) } ?? Settings.defaultFile()
         do {
-            return try Settings.load(file)
+            return try Settings.load(file, checkingRules: Classifier.ruleProblems)
         } catch {
             throw PipelineError.configuration(error.description)
         }

@@ -2,12 +2,15 @@ import SafeText
 import TOMLKit
 
 /// Reads typed values out of TOMLKit tables, collecting every problem with its key path
-/// instead of stopping at the first, and rejecting keys it was not asked about.
+/// instead of stopping at the first, and rejecting keys it was not asked about: each key is
+/// spelled once, where it is read, and `rejectUnasked` reports the rest of a table as unknown.
 struct TableReader {
     let file: String
     let locator: KeyLocator
     private(set) var problems: [ConfigProblem] = []
     private(set) var warnings: [ConfigProblem] = []
+    /// The keys read so far, by the path of their table.
+    private var asked: [String: Set<String>] = [:]
 
     init(file: String, source: String) {
         self.file = file
@@ -43,6 +46,17 @@ struct TableReader {
         }
     }
 
+    /// Reports the keys of `table` that nothing read, after its settings were read.
+    mutating func rejectUnasked(_ table: TOMLTable, at path: String) {
+        rejectUnknown(table, at: path, known: asked[path] ?? [])
+    }
+
+    /// Whether `key` is set (a setting read only for its presence).
+    mutating func isPresent(_ table: TOMLTable, _ key: String, at path: String) -> Bool {
+        asked[path, default: []].insert(key)
+        return table[key] != nil
+    }
+
     /// Reports keys of `table` that are not in `known`.
     mutating func rejectUnknown(_ table: TOMLTable, at path: String, known: Set<String>) {
         for key in table.keys.sorted() where !known.contains(key) {
@@ -54,6 +68,7 @@ struct TableReader {
     }
 
     mutating func table(_ table: TOMLTable, _ key: String, at path: String) -> TOMLTable? {
+        asked[path, default: []].insert(key)
         guard let value = table[key] else { return nil }
         guard let result = value.table else {
             problem(join(path, key), "must be a table (got \(value.type))")
@@ -63,12 +78,14 @@ struct TableReader {
     }
 
     mutating func tables(_ table: TOMLTable, _ key: String, at path: String) -> [TOMLTable] {
-        elements(table, key, at: path, arrayKind: "an array of tables ([[\(key)]])") { element in
+        asked[path, default: []].insert(key)
+        return elements(table, key, at: path, arrayKind: "an array of tables ([[\(key)]])") { element in
             element.table.map { .success($0) } ?? .failure("must be a table (got \(element.type))")
         }
     }
 
     mutating func string(_ table: TOMLTable, _ key: String, at path: String, required: Bool = false) -> String? {
+        asked[path, default: []].insert(key)
         guard let value = table[key] else {
             if required { problem(join(path, key), "is required") }
             return nil
@@ -97,6 +114,7 @@ struct TableReader {
         _ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<T>?, kind: String,
         read: (TOMLValueConvertible) -> T?, format: (T) -> String
     ) -> T? {
+        asked[path, default: []].insert(key)
         guard let value = table[key] else { return nil }
         guard let number = read(value) else {
             problem(join(path, key), "must be \(kind) (got \(Self.describe(value)))")
@@ -110,6 +128,7 @@ struct TableReader {
     }
 
     mutating func bool(_ table: TOMLTable, _ key: String, at path: String) -> Bool? {
+        asked[path, default: []].insert(key)
         guard let value = table[key] else { return nil }
         guard let flag = value.bool else {
             problem(join(path, key), "must be true or false (got \(Self.describe(value)))")
@@ -119,13 +138,15 @@ struct TableReader {
     }
 
     mutating func strings(_ table: TOMLTable, _ key: String, at path: String) -> [String] {
-        elements(table, key, at: path, arrayKind: "an array of strings") { element in
+        asked[path, default: []].insert(key)
+        return elements(table, key, at: path, arrayKind: "an array of strings") { element in
             element.string.map { .success($0) } ?? .failure("must be a string (got \(Self.describe(element)))")
         }
     }
 
     mutating func ints(_ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<Int>) -> [Int] {
-        elements(table, key, at: path, arrayKind: "an array of whole numbers") { element in
+        asked[path, default: []].insert(key)
+        return elements(table, key, at: path, arrayKind: "an array of whole numbers") { element in
             guard let number = element.int, range.contains(number) else {
                 return .failure("must be a whole number between \(range.lowerBound) and \(range.upperBound) (got \(Self.describe(element)))")
             }

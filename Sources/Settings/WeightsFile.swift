@@ -1,4 +1,4 @@
-import Classifier
+import Model
 import Foundation
 import TOMLKit
 

@@ -1,3 +1,4 @@
+import Classifier
 import Foundation
 import Testing
 @testable import Settings
@@ -7,7 +8,7 @@ import Testing
 
     func problems(_ source: String) -> [ConfigProblem] {
         do {
-            _ = try Settings.parse(source, file: file)
+            _ = try Settings.parse(source, file: file, checkingRules: Classifier.ruleProblems)
             return []
         } catch {
             return error.problems

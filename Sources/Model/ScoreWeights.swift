@@ -54,7 +54,7 @@ public struct ScoreWeights: Sendable, Equatable {
         return base + [headlineOnly] + base.map(headline)
     }
 
-    static func baseFeatureNames(rules: [RuleDefinition]) -> [String] {
+    public static func baseFeatureNames(rules: [RuleDefinition]) -> [String] {
         rules.filter { $0.effect != .veto }.map { rule($0.name) }
             + [similarity, exercise, otherExercise, bothCountries, place, russian, chinese, visitingForces]
     }
@@ -84,7 +84,7 @@ public struct ScoreWeights: Sendable, Equatable {
     }
 
     /// The log-odds of `values` (one per name of `names`, in order).
-    func logOdds(_ values: [Double], names: [String]) -> Double {
+    public func logOdds(_ values: [Double], names: [String]) -> Double {
         var sum = bias
         for (value, name) in zip(values, names) where value != 0 {
             sum += value * (weights[name] ?? 0)

@@ -1,0 +1,226 @@
+import Foundation
+import Model
+import SafeText
+import TOMLKit
+
+/// Checks the rules' queries and says what is wrong with each rule that does not parse.
+/// The Classifier module offers it (`Classifier.ruleProblems`); whoever loads the settings
+/// passes it in, so the settings depend on the rule model (in Model), not on the query
+/// language.
+public typealias RuleCheck = @Sendable ([RuleDefinition]) -> [(rule: String, problem: String)]
+
+/// Turns one configuration file's tables into settings, a table at a time. Each section reads
+/// its keys (spelled once, here) and checks what a single key cannot say; paths are resolved
+/// against the file's folder; what nothing read is reported as unknown.
+struct SettingsDecoder {
+    var reader: TableReader
+    let file: URL
+    let credentials: Credentials
+    let inherited: Settings?
+
+    var folder: URL { file.deletingLastPathComponent() }
+
+    /// A path from the configuration: absolute, or relative to the configuration's folder.
+    func resolve(_ path: String) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path).standardizedFileURL
+    }
+
+    /// `[paths]`: systemd's directories when it provides them, else ./var beside the working
+    /// directory (a checkout).
+    mutating func paths(_ root: TOMLTable) -> (state: URL, output: URL) {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["STATE_DIRECTORY"]?.split(separator: ":").first.map { URL(fileURLWithPath: String($0)) }
+            ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("var")
+        var folders = (state: base.appendingPathComponent("state"), output: base.appendingPathComponent("output"))
+        guard let paths = reader.table(root, "paths", at: "") else { return folders }
+        if let path = reader.string(paths, "state", at: "paths") { folders.state = resolve(path) }
+        if let path = reader.string(paths, "output", at: "paths") { folders.output = resolve(path) }
+        reader.rejectUnasked(paths, at: "paths")
+        return folders
+    }
+
+    mutating func scan(_ root: TOMLTable) -> ScanSettings {
+        var scan = ScanSettings()
+        guard let table = reader.table(root, "scan", at: "") else { return scan }
+        let at = "scan"
+        if let v = reader.double(table, "first_run_horizon_days", at: at, in: 0...1_000_000) { scan.firstRunHorizonDays = v }
+        if let v = reader.string(table, "user_agent", at: at) { scan.userAgent = v }
+        if let v = reader.int(table, "max_concurrent", at: at, in: 1...256) { scan.maxConcurrent = v }
+        if let v = reader.int(table, "per_host", at: at, in: 1...64) { scan.perHost = v }
+        if let v = reader.int(table, "timeout_seconds", at: at, in: 5...3600) { scan.timeoutSeconds = v }
+        if let v = reader.double(table, "retention_days", at: at, in: 0...36500) { scan.retentionDays = v }
+        if let v = reader.bool(table, "allow_local_redirects", at: at) { scan.allowLocalRedirects = v }
+        if let v = reader.int(table, "max_new_items_per_fetch", at: at, in: 1...1_000_000) { scan.maxNewItemsPerFetch = v }
+        if scan.retentionDays > 0 && scan.retentionDays < 30 {
+            reader.problem("scan.retention_days", "must be 0 (keep everything) or at least 30 (got \(scan.retentionDays))")
+        }
+        reader.rejectUnasked(table, at: at)
+        return scan
+    }
+
+    mutating func digest(_ root: TOMLTable) -> DigestSettings {
+        var digest = DigestSettings()
+        guard let table = reader.table(root, "digest", at: "") else { return digest }
+        if let time = reader.string(table, "time", at: "digest") {
+            let parts = time.split(separator: ":").compactMap { Int($0) }
+            if parts.count == 2, (0...23).contains(parts[0]), (0...59).contains(parts[1]) {
+                digest.minuteOfDay = parts[0] * 60 + parts[1]
+            } else {
+                reader.problem("digest.time", "must be HH:MM, 24-hour (got \"\(time)\")")
+            }
+        }
+        if let zone = reader.string(table, "time_zone", at: "digest") {
+            if TimeZone(identifier: zone) == nil {
+                reader.problem("digest.time_zone", "unknown IANA time zone \"\(zone)\" (e.g. Europe/Berlin, Asia/Tokyo, UTC)")
+            } else {
+                digest.timeZone = zone
+            }
+        }
+        reader.rejectUnasked(table, at: "digest")
+        return digest
+    }
+
+    mutating func hooks(_ root: TOMLTable) -> HookSettings {
+        var hooks = HookSettings()
+        guard let table = reader.table(root, "hooks", at: "") else { return hooks }
+        let at = "hooks"
+        // Configurations written before the delivery outbox keep working, and are told.
+        if reader.isPresent(table, "webhook_retries", at: at) {
+            reader.warning("hooks.webhook_retries", "no longer used: every delivery is retried with back-off for retry_hours (24 by default); remove this line")
+        }
+        hooks.command = reader.strings(table, "command", at: at)
+        if let program = hooks.command.first, !program.hasPrefix("/") {
+            reader.problem("hooks.command", "the program must be an absolute path (no shell, no PATH search; got \"\(program)\")")
+        }
+        if let v = reader.double(table, "command_timeout_seconds", at: at, in: 1...3600) { hooks.commandTimeoutSeconds = v }
+        if let url = reader.secret(table, "webhook", at: at, credentials: credentials) {
+            if (url.hasPrefix("http://") || url.hasPrefix("https://")) && URL(string: url)?.host != nil {
+                hooks.webhook = url
+            } else {
+                reader.problem("hooks.webhook", "must be an http(s) URL (got \"\(Redaction.url(url))\")")
+            }
+        }
+        if let v = reader.double(table, "webhook_timeout_seconds", at: at, in: 1...300) { hooks.webhookTimeoutSeconds = v }
+        if let v = reader.double(table, "retry_hours", at: at, in: 0...720) { hooks.retryHours = v }
+        if let v = reader.double(table, "delivery_budget_seconds", at: at, in: 1...3600) { hooks.deliveryBudgetSeconds = v }
+        reader.rejectUnasked(table, at: at)
+        return hooks
+    }
+
+    /// `[[feeds]]`: each with a unique name and an http(s) URL or a local file path.
+    mutating func feeds(_ root: TOMLTable) -> [FeedSettings] {
+        var feeds: [FeedSettings] = []
+        var names = Set<String>()
+        for (index, table) in reader.tables(root, "feeds", at: "").enumerated() {
+            let path = "feeds[\(index)]"
+            let name = reader.string(table, "name", at: path, required: true)
+            let url = reader.secret(table, "url", at: path, credentials: credentials, required: true)
+            let minutes = reader.double(table, "interval_minutes", at: path, in: 1...10_080)
+            let cap = reader.int(table, "max_new_items", at: path, in: 1...1_000_000)
+            let tags = reader.strings(table, "tags", at: path)
+            reader.rejectUnasked(table, at: path)
+            guard let name, let url else { continue }
+            if !names.insert(name).inserted { reader.problem("\(path).name", "feed '\(name)' is defined twice") }
+            var feed = FeedSettings(name: name, url: url)
+            if url.hasPrefix("http://") || url.hasPrefix("https://") {
+                if URL(string: url)?.host == nil { reader.problem("\(path).url", "'\(Redaction.url(url))' is not a valid URL") }
+            } else if url.contains("://") {
+                reader.problem("\(path).url", "only http://, https:// or a local file path (got '\(Redaction.url(url))')")
+            } else {
+                // A local feed given by path: the one case where file:// is fetched.
+                feed.url = resolve(url).absoluteString
+                feed.isLocalFile = true
+            }
+            if let minutes { feed.intervalMinutes = minutes }
+            feed.maxNewItems = cap
+            feed.tags = tags
+            feeds.append(feed)
+        }
+        return feeds
+    }
+
+    /// `[corpus]`: the folder of reference articles (inherited from a base, or `corpus/`).
+    mutating func corpus(_ root: TOMLTable) -> URL {
+        var folder = inherited?.corpusFolder ?? self.folder.appendingPathComponent("corpus")
+        guard let corpus = reader.table(root, "corpus", at: "") else { return folder }
+        if let path = reader.string(corpus, "path", at: "corpus") {
+            folder = path.hasPrefix("/") ? URL(fileURLWithPath: path) : self.folder.appendingPathComponent(path)
+        }
+        reader.rejectUnasked(corpus, at: "corpus")
+        return folder
+    }
+
+    mutating func classifier(_ root: TOMLTable) -> ClassifierSettings {
+        var classifier = inherited?.classifier ?? ClassifierSettings()
+        guard let table = reader.table(root, "classifier", at: "") else { return classifier }
+        let at = "classifier"
+        if let v = reader.double(table, "alert_threshold", at: at, in: 0...1) { classifier.alertThreshold = v }
+        if let v = reader.double(table, "review_threshold", at: at, in: 0...1) { classifier.reviewThreshold = v }
+        if let v = reader.double(table, "bias", at: at, in: -50...50) { classifier.bias = v }
+        if let v = reader.double(table, "similarity_weight", at: at, in: 0...50) { classifier.similarityWeight = v }
+        if let v = reader.double(table, "similarity_center", at: at, in: 0...1) { classifier.similarityCenter = v }
+        if let v = reader.double(table, "duplicate_threshold", at: at, in: 0...1) { classifier.duplicateThreshold = v }
+        if let v = reader.double(table, "same_exercise_threshold", at: at, in: 0...1) { classifier.sameExerciseThreshold = v }
+        if let v = reader.double(table, "story_window_days", at: at, in: 0...3650) { classifier.storyWindowDays = v }
+        if let v = reader.int(table, "similar_limit", at: at, in: 0...50) { classifier.similarLimit = v }
+        if let v = reader.bool(table, "learn", at: at) { classifier.learn = v }
+        if let path = reader.string(table, "weights", at: at) {
+            do { classifier.weights = try WeightsFile.load(resolve(path)) } catch {
+                reader.problem("classifier.weights", error.problems.map(\.description).joined(separator: "; "))
+            }
+        }
+        if classifier.reviewThreshold > classifier.alertThreshold {
+            reader.problem("classifier.review_threshold", "must not be above alert_threshold (\(classifier.alertThreshold))")
+        }
+        reader.rejectUnasked(table, at: at)
+        return classifier
+    }
+
+    /// `[[rules]]`: this file's, or the base's when this one has none; each query checked by
+    /// `check` when given.
+    mutating func rules(_ root: TOMLTable, check: RuleCheck?) -> [RuleDefinition] {
+        var rules: [RuleDefinition] = reader.isPresent(root, "rules", at: "") ? [] : inherited?.rules ?? []
+        var names = Set<String>()
+        for (index, table) in reader.tables(root, "rules", at: "").enumerated() {
+            let path = "rules[\(index)]"
+            let name = reader.string(table, "name", at: path, required: true) ?? "#\(index)"
+            let query = reader.string(table, "query", at: path, required: true) ?? ""
+            let effectName = reader.string(table, "effect", at: path) ?? "raise"
+            let weight = reader.double(table, "weight", at: path, in: 0...100)
+            let pinned = reader.bool(table, "pinned", at: path) ?? false
+            reader.rejectUnasked(table, at: path)
+            if !names.insert(name).inserted { reader.problem("\(path).name", "rule '\(name)' is defined twice") }
+            guard let effect = RuleHit.Effect(rawValue: effectName) else {
+                reader.problem("\(path).effect", "must be raise, lower or veto (got \"\(effectName)\")")
+                continue
+            }
+            rules.append(RuleDefinition(name: name, query: query, weight: weight ?? (effect == .veto ? 0 : 1), effect: effect, pinned: pinned))
+        }
+        for (rule, problem) in check?(rules) ?? [] {
+            if let index = rules.firstIndex(where: { $0.name == rule }) {
+                reader.problem("rules[\(index)].query", "rule '\(rule)': \(problem)")
+            }
+        }
+        return rules
+    }
+
+    mutating func gazetteer(_ root: TOMLTable) -> Gazetteer {
+        guard let table = reader.table(root, "gazetteer", at: "") else { return inherited?.gazetteer ?? Gazetteer() }
+        func entries(_ key: String) -> [Gazetteer.Entry] {
+            reader.tables(table, key, at: "gazetteer").enumerated().compactMap { index, entry in
+                let path = "gazetteer.\(key)[\(index)]"
+                let name = reader.string(entry, "name", at: path, required: true)
+                let read = Gazetteer.Entry(name: name ?? "", aliases: reader.strings(entry, "aliases", at: path),
+                                           requiresYear: reader.bool(entry, "requires_year", at: path) ?? false,
+                                           joint: reader.bool(entry, "joint", at: path) ?? true,
+                                           jointYears: reader.ints(entry, "joint_years", at: path, in: 1990...2100),
+                                           country: reader.string(entry, "country", at: path))
+                reader.rejectUnasked(entry, at: path)
+                return name == nil ? nil : read
+            }
+        }
+        let gazetteer = Gazetteer(exercises: entries("exercises"), places: entries("places"), countries: entries("countries"))
+        reader.rejectUnasked(table, at: "gazetteer")
+        return gazetteer
+    }
+}
