@@ -26,12 +26,12 @@ public enum Daemon {
         let notifier = SystemdNotifier()
 
         let settings: Settings
-        let store: Store
+        let store: any StateStore
         do {
             settings = try ClassifierLoader.settings(configPath)
             _ = try ClassifierLoader.classifier(settings)
             try StateLock.acquire(stateFolder: settings.stateFolder)
-            store = try Store.open(at: settings.stateDatabase.path)
+            store = try SQLiteStore.open(at: settings.stateDatabase.path)
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             return 2

@@ -36,12 +36,12 @@ public final class Heartbeat: Sendable {
 /// cancelled, nothing is recorded for them) while what was fetched is stored and written.
 public struct PollingService: Service {
     let config: ConfigHolder
-    let store: Store
+    let store: any StateStore
     let notifier: SystemdNotifier
     let heartbeat: Heartbeat
     let logger: Logger
 
-    public init(config: ConfigHolder, store: Store, notifier: SystemdNotifier, heartbeat: Heartbeat, logger: Logger) {
+    public init(config: ConfigHolder, store: any StateStore, notifier: SystemdNotifier, heartbeat: Heartbeat, logger: Logger) {
         self.config = config
         self.store = store
         self.notifier = notifier
@@ -57,7 +57,7 @@ public struct PollingService: Service {
             let (settings, current) = config.current
             if current != generation || scanner == nil {
                 do {
-                    scanner = try FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings))
+                    scanner = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings))
                     generation = current
                     logger.info("configuration loaded", metadata: ["config.file": "\(settings.file.path)", "config.feeds": "\(settings.feeds.count)"])
                 } catch {
@@ -101,7 +101,7 @@ public struct PollingService: Service {
                 }
             }
             heartbeat.beat()
-            let wait = nextWait(settings)
+            let wait = await nextWait(settings)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
         }
         logger.info("polling stopped")
@@ -109,9 +109,9 @@ public struct PollingService: Service {
 
     /// Until the earliest feed is due: at least 5 s, at most 5 min (so a reload or a clock
     /// jump is noticed soon).
-    private func nextWait(_ settings: Settings) -> Duration {
+    private func nextWait(_ settings: Settings) async -> Duration {
         let names = Set(settings.feeds.map(\.name))
-        let states = (try? store.feedStates()) ?? []
+        let states = (try? await store.feedStates()) ?? []
         let known = states.filter { names.contains($0.name) }
         if known.count < names.count { return .seconds(5) }
         let next = known.compactMap(\.nextDue).min() ?? Date()
@@ -124,10 +124,10 @@ public struct PollingService: Service {
 /// every day missed while the daemon was down (up to a month back).
 public struct DigestService: Service {
     let config: ConfigHolder
-    let store: Store
+    let store: any StateStore
     let logger: Logger
 
-    public init(config: ConfigHolder, store: Store, logger: Logger) {
+    public init(config: ConfigHolder, store: any StateStore, logger: Logger) {
         self.config = config
         self.store = store
         self.logger = logger
@@ -137,11 +137,11 @@ public struct DigestService: Service {
         while !Task.isShuttingDownGracefully {
             let settings = config.current.settings
             do {
-                for day in try DigestService.dueDays(settings: settings, store: store, now: Date()) {
+                for day in try await DigestService.dueDays(settings: settings, store: store, now: Date()) {
                     let builder = DigestBuilder(settings: settings, store: store)
-                    let digest = try builder.build(day: day)
+                    let digest = try await builder.build(day: day)
                     try builder.write(digest)
-                    try store.markDigestWritten(day: day)
+                    try await store.markDigestWritten(day: day)
                     logger.info("digest written", metadata: ["digest.day": "\(day)", "digest.headline": "\(digest.headline)"])
                 }
             } catch {
@@ -153,7 +153,7 @@ public struct DigestService: Service {
     }
 
     /// Days whose digest is due (their next day's digest time has passed) and not written.
-    public static func dueDays(settings: Settings, store: Store, now: Date) throws -> [String] {
+    public static func dueDays(settings: Settings, store: any StateStore, now: Date) async throws -> [String] {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: settings.digest.timeZone) ?? TimeZone(identifier: "UTC")!
         let builder = DigestBuilder(settings: settings, store: store)
@@ -162,10 +162,10 @@ public struct DigestService: Service {
         guard let dueToday = calendar.date(bySettingHour: minutes / 60, minute: minutes % 60, second: 0, of: today) else { return [] }
         // The newest day that is due: yesterday once today's digest time has passed.
         guard let newest = calendar.date(byAdding: .day, value: now >= dueToday ? -1 : -2, to: today) else { return [] }
-        guard let last = try store.lastDigestDay() else {
+        guard let last = try await store.lastDigestDay() else {
             // First start: nothing was watched before today, so no earlier day gets a digest
             // (it would only say that no feed had been fetched). The schedule starts here.
-            try store.markDigestWritten(day: builder.day(containing: newest))
+            try await store.markDigestWritten(day: builder.day(containing: newest))
             return []
         }
         var days: [String] = []
@@ -187,10 +187,10 @@ public struct DigestService: Service {
 /// process groups killed) and stay queued for the next start.
 public struct DeliveryService: Service {
     let config: ConfigHolder
-    let store: Store
+    let store: any StateStore
     let logger: Logger
 
-    public init(config: ConfigHolder, store: Store, logger: Logger) {
+    public init(config: ConfigHolder, store: any StateStore, logger: Logger) {
         self.config = config
         self.store = store
         self.logger = logger

@@ -85,18 +85,18 @@ public struct LabelledRecord: Sendable, Equatable, Encodable {
 /// the judgements as labelled items.
 public struct AnalystFeedback: Sendable {
     public let settings: Settings
-    public let store: Store
+    public let store: any StateStore
 
-    public init(settings: Settings, store: Store) {
+    public init(settings: Settings, store: any StateStore) {
         self.settings = settings
         self.store = store
     }
 
     /// Records a judgement (replacing an earlier one). An id not in the state is an error
     /// that says where ids are found.
-    public func judge(alertID: String, verdict: AnalystVerdict, note: String?) throws(PipelineError) -> FeedbackOutcome {
+    public func judge(alertID: String, verdict: AnalystVerdict, note: String?) async throws(PipelineError) -> FeedbackOutcome {
         let outcome: FeedbackOutcome
-        do { outcome = try store.record(Feedback(alertID: alertID, verdict: verdict, note: note)) } catch {
+        do { outcome = try await store.record(Feedback(alertID: alertID, verdict: verdict, note: note)) } catch {
             throw PipelineError.state(error.description)
         }
         if outcome == .unknownAlert { throw unknownAlert(alertID) }
@@ -120,9 +120,9 @@ public struct AnalystFeedback: Sendable {
 
     /// Adds the alert's title and text to the corpus as a document, with its date, link and
     /// exercise as front matter. An alert whose link a document already has is not added again.
-    public func addToCorpus(alertID: String) throws(PipelineError) -> CorpusAddition {
+    public func addToCorpus(alertID: String) async throws(PipelineError) -> CorpusAddition {
         let alert: Judgement?
-        do { alert = try store.alert(id: alertID) } catch { throw PipelineError.state(error.description) }
+        do { alert = try await store.alert(id: alertID) } catch { throw PipelineError.state(error.description) }
         guard let alert else { throw unknownAlert(alertID) }
         let corpus = CorpusStore(folder: settings.corpusFolder)
         if let link = alert.link, let existing = try corpus.load(warn: { _ in }).first(where: { $0.url == link }) {
@@ -134,9 +134,9 @@ public struct AnalystFeedback: Sendable {
 
     /// The judgements as labelled records, oldest first, and the ids of judged alerts whose
     /// stored JSON cannot be read (left out).
-    public func export() throws(PipelineError) -> (records: [LabelledRecord], unreadable: [String]) {
+    public func export() async throws(PipelineError) -> (records: [LabelledRecord], unreadable: [String]) {
         let judged: [JudgedAlert]
-        do { judged = try store.judgedAlerts() } catch { throw PipelineError.state(error.description) }
+        do { judged = try await store.judgedAlerts() } catch { throw PipelineError.state(error.description) }
         let records = judged.compactMap { entry in entry.alert.map { LabelledRecord(entry.feedback, $0) } }
         return (records, judged.filter { $0.alert == nil }.map(\.feedback.alertID))
     }

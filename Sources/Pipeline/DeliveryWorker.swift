@@ -43,12 +43,12 @@ public struct DeliveryReport: Sendable {
 /// is spent. A failure is retried with back-off until `retry_hours` after the alert.
 public struct DeliveryWorker: Sendable {
     public let settings: HookSettings
-    let store: Store
+    let store: any StateStore
     let now: @Sendable () -> Date
     /// Deliveries running at once.
     let concurrency: Int
 
-    public init(settings: HookSettings, store: Store, concurrency: Int = 4, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(settings: HookSettings, store: any StateStore, concurrency: Int = 4, now: @escaping @Sendable () -> Date = { Date() }) {
         self.settings = settings
         self.store = store
         self.concurrency = max(1, concurrency)
@@ -61,7 +61,7 @@ public struct DeliveryWorker: Sendable {
         let deadline = ContinuousClock.now + (budget ?? .milliseconds(Int64(settings.deliveryBudgetSeconds * 1000)))
         var report = DeliveryReport()
         let due: [PendingDelivery]
-        do { due = try store.dueDeliveries(at: now()) } catch {
+        do { due = try await store.dueDeliveries(at: now()) } catch {
             report.stateErrors.append(error.description)
             return report
         }
@@ -76,7 +76,7 @@ public struct DeliveryWorker: Sendable {
             while running < concurrency, startNext() { running += 1 }
             for await (delivery, error) in group {
                 running -= 1
-                record(delivery, error: error, in: &report)
+                await record(delivery, error: error, in: &report)
                 if !Task.isCancelled, startNext() { running += 1 }
             }
             while next.next() != nil { report.deferred += 1 }
@@ -84,7 +84,7 @@ public struct DeliveryWorker: Sendable {
         return report
     }
 
-    private func record(_ delivery: PendingDelivery, error: String?, in report: inout DeliveryReport) {
+    private func record(_ delivery: PendingDelivery, error: String?, in report: inout DeliveryReport) async {
         // Cancelled (shutting down): not an attempt; the delivery stays due for the next start.
         if error == Self.cancelled { return }
         let result: DeliveryResult
@@ -96,7 +96,7 @@ public struct DeliveryWorker: Sendable {
             result = .delivered
             report.delivered += 1
         }
-        do { try store.record(result, for: delivery, at: now()) } catch {
+        do { try await store.record(result, for: delivery, at: now()) } catch {
             report.stateErrors.append(error.description)
         }
     }

@@ -8,9 +8,9 @@ import Store
 /// Builds and writes the daily digest from the state database.
 public struct DigestBuilder {
     public let settings: Settings
-    public let store: Store
+    public let store: any StateStore
 
-    public init(settings: Settings, store: Store) {
+    public init(settings: Settings, store: any StateStore) {
         self.settings = settings
         self.store = store
     }
@@ -37,17 +37,17 @@ public struct DigestBuilder {
         return (start, end)
     }
 
-    public func build(day: String, generated: Date = Date()) throws(PipelineError) -> Digest {
+    public func build(day: String, generated: Date = Date()) async throws(PipelineError) -> Digest {
         let (start, end) = try bounds(of: day)
         let items: [Judgement]
         let counts: [String: Int]
         let states: [FeedState]
         let marks: [String: Feedback]
         do {
-            items = try store.items(firstSeenFrom: start, to: end, verdicts: [.alert, .duplicate, .review])
-            counts = try store.newItemCounts(from: start, to: end)
-            states = try store.feedStates()
-            marks = try store.feedback(for: items.map(\.id))
+            items = try await store.items(firstSeenFrom: start, to: end, verdicts: [.alert, .duplicate, .review])
+            counts = try await store.newItemCounts(from: start, to: end)
+            states = try await store.feedStates()
+            marks = try await store.feedback(for: items.map(\.id))
         } catch {
             throw PipelineError.cannotRead("state database", error.description)
         }

@@ -49,12 +49,12 @@ public struct ScanSummary: Sendable {
 /// one writes whatever was pending, and rewriting a file gives identical bytes.
 public final class FeedScanner {
     private let settings: Settings
-    private let store: Store
+    private let store: any StateStore
     private let classifier: Classifier
     private let files: AlertFiles
     private let now: @Sendable () -> Date
 
-    public init(settings: Settings, store: Store, classifier: Classifier, now: @escaping @Sendable () -> Date = { Date() }) throws(PipelineError) {
+    public init(settings: Settings, store: any StateStore, classifier: Classifier, now: @escaping @Sendable () -> Date = { Date() }) async throws(PipelineError) {
         self.settings = settings
         self.store = store
         self.classifier = classifier
@@ -63,7 +63,7 @@ public final class FeedScanner {
         // Remember recent stories, so that a copy arriving in a later scan is a duplicate.
         let since = now().addingTimeInterval(-settings.classifier.storyWindowDays * 86400)
         do {
-            for item in try store.relevantItems(since: since) {
+            for item in try await store.relevantItems(since: since) {
                 classifier.remember(Item(id: item.itemKey, title: item.title, text: item.summary, link: item.link,
                                          published: item.published ?? item.firstSeen), story: item.story ?? item.itemKey)
             }
@@ -85,7 +85,7 @@ public final class FeedScanner {
         var due: [FeedSettings] = []
         for feed in feeds {
             let state: FeedState
-            do { state = try store.feedState(feed.name) ?? FeedState(name: feed.name, url: feed.url) } catch {
+            do { state = try await store.feedState(feed.name) ?? FeedState(name: feed.name, url: feed.url) } catch {
                 throw PipelineError.state(error.description)
             }
             if dueOnly, let next = state.nextDue, next > now() { continue }
@@ -97,15 +97,15 @@ public final class FeedScanner {
 
         var summary = ScanSummary()
         for ((feed, state), result) in zip(zip(feeds, states), responses) {
-            summary.outcomes.append(try process(feed, state, result, dryRun: dryRun))
+            summary.outcomes.append(try await process(feed, state, result, dryRun: dryRun))
         }
         if !dryRun {
             if settings.scan.retentionDays > 0 {
-                do { try store.prune(before: now().addingTimeInterval(-settings.scan.retentionDays * 86400)) } catch {
+                do { try await store.prune(before: now().addingTimeInterval(-settings.scan.retentionDays * 86400)) } catch {
                     summary.writeErrors.append(error.description)
                 }
             }
-            let (written, errors) = flushOutbox()
+            let (written, errors) = await flushOutbox()
             summary.alertFilesWritten = written.count
             summary.written = written
             summary.writeErrors += errors
@@ -116,12 +116,12 @@ public final class FeedScanner {
     /// Writes every pending alert's files, marking each written once both files are on disk
     /// and queuing its deliveries in the same transaction. Returns the alerts written and the
     /// errors (a full disk leaves them pending).
-    public func flushOutbox() -> ([Judgement], [String]) {
+    public func flushOutbox() async -> ([Judgement], [String]) {
         let channels = settings.hooks.channels
         let pending: [Judgement]
         var errors: [String] = []
         do {
-            let outbox = try store.pendingAlerts()
+            let outbox = try await store.pendingAlerts()
             pending = outbox.alerts
             errors = outbox.unreadable.map { "alert \($0): its outbox row cannot be read (written by a newer drillwatch, or damaged); left pending" }
         } catch {
@@ -131,7 +131,7 @@ public final class FeedScanner {
         for alert in pending {
             do {
                 try files.write(alert)
-                try store.markWritten([alert.id], at: now(), deliverTo: channels)
+                try await store.markWritten([alert.id], at: now(), deliverTo: channels)
                 written.append(alert)
             } catch {
                 errors.append(String(describing: error))
@@ -139,7 +139,7 @@ public final class FeedScanner {
             }
         }
         if !written.isEmpty {
-            do { try AlertFeed.write(try store.latestAlerts(limit: 50), to: settings.outputFolder, updated: now()) } catch {
+            do { try AlertFeed.write(try await store.latestAlerts(limit: 50), to: settings.outputFolder, updated: now()) } catch {
                 errors.append("alerts.xml: \(error)")
             }
         }
@@ -203,7 +203,7 @@ public final class FeedScanner {
     /// One feed's steps (see `FeedPass`): record the fetch, parse, select the new entries,
     /// judge them, commit.
     private func process(_ feed: FeedSettings, _ previous: FeedState, _ result: Result<HTTPResponse, FetchError>,
-                         dryRun: Bool) throws(PipelineError) -> FeedOutcome {
+                         dryRun: Bool) async throws(PipelineError) -> FeedOutcome {
         var pass = FeedPass.record(result, feed: feed, previous: previous, at: now())
         if pass.cancelled { return pass.outcome }
         if let response = pass.response {
@@ -213,22 +213,22 @@ public final class FeedScanner {
             }) {
             case .success(let document):
                 pass.parsed(document, response)
-                judge(try newItems(document, &pass), &pass)
+                judge(try await newItems(document, &pass), &pass)
             case .failure(let error):
                 pass.parseFailed(error, response)
             }
         }
         pass.finish()
-        if !dryRun { try commit(pass) }
+        if !dryRun { try await commit(pass) }
         return pass.outcome
     }
 
     /// Step 3: the entries not seen before (by key, each once), as the classifier reads them,
     /// at most the per-fetch cap, and the links and titles of known items re-keyed.
-    private func newItems(_ document: FeedDocument, _ pass: inout FeedPass) throws(PipelineError) -> ([Item], Set<Store.LinkAndTitle>) {
+    private func newItems(_ document: FeedDocument, _ pass: inout FeedPass) async throws(PipelineError) -> ([Item], Set<LinkAndTitle>) {
         let feed = pass.feed
         do {
-            let known = try store.knownKeys(feed: feed.name, among: document.entries.map(\.key))
+            let known = try await store.knownKeys(feed: feed.name, among: document.entries.map(\.key))
             var seenNow = Set<String>()
             var items = document.entries.filter { !known.contains($0.key) && seenNow.insert($0.key).inserted }
                 .map { Item(entry: $0, source: feed.name) }
@@ -239,20 +239,20 @@ public final class FeedScanner {
                 pass.outcome.capped = items.count - cap
                 items.removeLast(items.count - cap)
             }
-            return (items, try store.knownLinksAndTitles(feed: feed.name, among: Self.linksAndTitles(items)))
+            return (items, try await store.knownLinksAndTitles(feed: feed.name, among: Self.linksAndTitles(items)))
         } catch {
             throw PipelineError.state(error.description)
         }
     }
 
     /// Step 4: each new item judged, in feed order (a later copy of a story is a duplicate).
-    private func judge(_ selected: ([Item], Set<Store.LinkAndTitle>), _ pass: inout FeedPass) {
+    private func judge(_ selected: ([Item], Set<LinkAndTitle>), _ pass: inout FeedPass) {
         let (items, rekeyed) = selected
         let firstRunHorizon = pass.time.addingTimeInterval(-settings.scan.firstRunHorizonDays * 86400)
         let retentionHorizon = settings.scan.retentionDays > 0 ? pass.time.addingTimeInterval(-settings.scan.retentionDays * 86400) : nil
         for item in items {
             // The same link and title under a new key: a feed that changes its GUIDs, not news.
-            if let link = item.link, rekeyed.contains(Store.LinkAndTitle(link: link, title: item.title)) {
+            if let link = item.link, rekeyed.contains(LinkAndTitle(link: link, title: item.title)) {
                 pass.outcome.rekeyed += 1
                 continue
             }
@@ -261,8 +261,8 @@ public final class FeedScanner {
     }
 
     /// Step 5: the feed's state, its judgements and its alerts, in one transaction.
-    private func commit(_ pass: FeedPass) throws(PipelineError) {
-        do { try store.commit(feed: pass.state, items: pass.judgements, alerts: pass.alerts) } catch {
+    private func commit(_ pass: FeedPass) async throws(PipelineError) {
+        do { try await store.commit(feed: pass.state, items: pass.judgements, alerts: pass.alerts) } catch {
             throw PipelineError.cannotWrite("state database", error.description)
         }
     }

@@ -44,7 +44,7 @@ public enum FeedbackOutcome: Sendable, Equatable {
     case unknownAlert
 }
 
-extension Store {
+extension SQLiteStore {
     static func createFeedbackTable(_ db: Database) throws {
         // No foreign key to the outbox: an analyst's judgement outlives the retention horizon
         // (prune keeps the outbox rows of judged alerts instead).
@@ -59,8 +59,8 @@ extension Store {
     /// Records a judgement, replacing an earlier one for the same alert, in one transaction.
     /// A plain SQLite write: it needs no state lock and waits (busy timeout) while a running
     /// daemon commits.
-    public func record(_ feedback: Feedback) throws(StoreError) -> FeedbackOutcome {
-        try write { db in
+    public func record(_ feedback: Feedback) async throws(StoreError) -> FeedbackOutcome {
+        try await write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM outbox WHERE alert_id = ?", arguments: [feedback.alertID]) == true else {
                 return .unknownAlert
             }
@@ -71,13 +71,13 @@ extension Store {
     }
 
     /// The alert with this id as the outbox holds it, or nil (unknown, or unreadable).
-    public func alert(id: String) throws(StoreError) -> Judgement? {
-        Self.judgement(try read { db in try Data.fetchOne(db, sql: "SELECT payload FROM outbox WHERE alert_id = ?", arguments: [id]) })
+    public func alert(id: String) async throws(StoreError) -> Judgement? {
+        Self.judgement(try await read { db in try Data.fetchOne(db, sql: "SELECT payload FROM outbox WHERE alert_id = ?", arguments: [id]) })
     }
 
     /// Every judgement with its alert, oldest judgement first.
-    public func judgedAlerts() throws(StoreError) -> [JudgedAlert] {
-        try read { db in
+    public func judgedAlerts() async throws(StoreError) -> [JudgedAlert] {
+        try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT f.*, o.payload FROM feedback f LEFT JOIN outbox o ON o.alert_id = f.alert_id
                 ORDER BY f.judged, f.alert_id
@@ -89,9 +89,9 @@ extension Store {
     }
 
     /// The judgements of the alerts among `ids`, by alert id.
-    public func feedback(for ids: [String]) throws(StoreError) -> [String: Feedback] {
+    public func feedback(for ids: [String]) async throws(StoreError) -> [String: Feedback] {
         guard !ids.isEmpty else { return [:] }
-        return try read { db in
+        return try await read { db in
             var found: [String: Feedback] = [:]
             for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min(ids.count, $0 + 500)]) }) {
                 for feedback in try Feedback.fetchAll(db, keys: chunk) { found[feedback.alertID] = feedback }

@@ -36,19 +36,19 @@ public struct FeedState: Sendable, Equatable, Codable {
 /// health, every item seen, and the alert outbox. An alert enters the outbox in the same
 /// transaction as its item, and leaves it only once its files are written: a crash at any
 /// point loses no alert and writes none twice.
-public final class Store: Sendable {
+public final class SQLiteStore: StateStore {
     private let writer: any DatabaseWriter
     /// The database file, named in errors (nil in memory).
     private let path: String?
 
     /// Opens (creating when needed) the database at `path`. Another process holding a lock
     /// (a backup, `sqlite3` at a prompt) is waited for up to `busyTimeout` seconds.
-    public static func open(at path: String, busyTimeout: Double = 10) throws(StoreError) -> Store {
+    public static func open(at path: String, busyTimeout: Double = 10) throws(StoreError) -> SQLiteStore {
         do {
             try StatePermissions.prepare(database: path)
             var configuration = Configuration()
             configuration.busyMode = .timeout(busyTimeout)
-            return try Store(writer: DatabasePool(path: path, configuration: configuration), path: path)
+            return try SQLiteStore(writer: DatabasePool(path: path, configuration: configuration), path: path)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -57,8 +57,8 @@ public final class Store: Sendable {
     }
 
     /// A private in-memory database, for tests and dry runs.
-    public static func inMemory() throws(StoreError) -> Store {
-        do { return try Store(writer: DatabaseQueue(), path: nil) } catch let error as StoreError { throw error } catch {
+    public static func inMemory() throws(StoreError) -> SQLiteStore {
+        do { return try SQLiteStore(writer: DatabaseQueue(), path: nil) } catch let error as StoreError { throw error } catch {
             throw StoreError(error, path: nil, doing: "cannot create an in-memory database")
         }
     }
@@ -154,41 +154,32 @@ public final class Store: Sendable {
     // MARK: - Digests
 
     /// The latest day whose digest was written by the schedule, `YYYY-MM-DD`.
-    public func lastDigestDay() throws(StoreError) -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT day FROM digest ORDER BY day DESC LIMIT 1") }
+    public func lastDigestDay() async throws(StoreError) -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT day FROM digest ORDER BY day DESC LIMIT 1") }
     }
 
-    public func markDigestWritten(day: String, at date: Date = Date()) throws(StoreError) {
-        try write { db in
+    public func markDigestWritten(day: String, at date: Date = Date()) async throws(StoreError) {
+        try await write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO digest (day, written) VALUES (?, ?)", arguments: [day, date.timeIntervalSince1970])
         }
     }
 
     // MARK: - Feeds
 
-    public func feedState(_ name: String) throws(StoreError) -> FeedState? {
-        try read { db in try FeedState.fetchOne(db, key: name) }
+    public func feedState(_ name: String) async throws(StoreError) -> FeedState? {
+        try await read { db in try FeedState.fetchOne(db, key: name) }
     }
 
-    public func feedStates() throws(StoreError) -> [FeedState] {
-        try read { db in try FeedState.order(Column("name")).fetchAll(db) }
+    public func feedStates() async throws(StoreError) -> [FeedState] {
+        try await read { db in try FeedState.order(Column("name")).fetchAll(db) }
     }
 
     // MARK: - Items
 
-    public struct LinkAndTitle: Hashable, Sendable {
-        public var link: String
-        public var title: String
-        public init(link: String, title: String) {
-            self.link = link
-            self.title = title
-        }
-    }
-
     /// The keys among `keys` already seen in `feed`.
-    public func knownKeys(feed: String, among keys: [String]) throws(StoreError) -> Set<String> {
+    public func knownKeys(feed: String, among keys: [String]) async throws(StoreError) -> Set<String> {
         guard !keys.isEmpty else { return [] }
-        return try read { db in
+        return try await read { db in
             var known = Set<String>()
             for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min(keys.count, $0 + 500)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
@@ -203,11 +194,11 @@ public final class Store: Sendable {
 
     /// The (link, title) pairs among `pairs` already stored for `feed`, under any key. A feed
     /// that mints a new GUID for the same item on every fetch is recognised by these.
-    public func knownLinksAndTitles(feed: String, among pairs: [(link: String, title: String)]) throws(StoreError) -> Set<LinkAndTitle> {
+    public func knownLinksAndTitles(feed: String, among pairs: [(link: String, title: String)]) async throws(StoreError) -> Set<LinkAndTitle> {
         guard !pairs.isEmpty else { return [] }
         let wanted = Set(pairs.map { LinkAndTitle(link: $0.link, title: $0.title) })
         let links = Array(Set(pairs.map(\.link)))
-        return try read { db in
+        return try await read { db in
             var known = Set<LinkAndTitle>()
             for chunk in stride(from: 0, to: links.count, by: 500).map({ Array(links[$0..<min(links.count, $0 + 500)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
@@ -224,8 +215,8 @@ public final class Store: Sendable {
     /// Records one fetch of a feed in one transaction: its new state, its new items, and the
     /// alerts they raised. Items already present are left alone (and their alerts not queued
     /// again), so a repeated commit after a crash changes nothing.
-    public func commit(feed: FeedState, items: [Judgement], alerts: [Judgement]) throws(StoreError) {
-        try write { db in
+    public func commit(feed: FeedState, items: [Judgement], alerts: [Judgement]) async throws(StoreError) {
+        try await write { db in
             try feed.upsert(db)
             var inserted = Set<String>()
             for item in items {
@@ -243,8 +234,8 @@ public final class Store: Sendable {
     }
 
     /// Items first seen in [from, to), oldest first, optionally only those with these verdicts.
-    public func items(firstSeenFrom from: Date, to: Date, verdicts: [Verdict.Kind]? = nil) throws(StoreError) -> [Judgement] {
-        try read { db in
+    public func items(firstSeenFrom from: Date, to: Date, verdicts: [Verdict.Kind]? = nil) async throws(StoreError) -> [Judgement] {
+        try await read { db in
             var request = ItemRecord.filter(Column("first_seen") >= from.timeIntervalSince1970 && Column("first_seen") < to.timeIntervalSince1970)
             if let verdicts, !verdicts.isEmpty { request = request.filter(verdicts.map(\.rawValue).contains(Column("verdict"))) }
             return try request.order(Column("first_seen"), Column("feed"), Column("key")).fetchAll(db).map(\.judgement)
@@ -252,8 +243,8 @@ public final class Store: Sendable {
     }
 
     /// How many items each feed delivered for the first time in [from, to).
-    public func newItemCounts(from: Date, to: Date) throws(StoreError) -> [String: Int] {
-        try read { db in
+    public func newItemCounts(from: Date, to: Date) async throws(StoreError) -> [String: Int] {
+        try await read { db in
             var counts: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT feed, COUNT(*) AS n FROM item WHERE first_seen >= ? AND first_seen < ? GROUP BY feed",
                                         arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970]) {
@@ -265,8 +256,8 @@ public final class Store: Sendable {
 
     /// Relevant items (alerts and duplicates) first seen since `date`, oldest first: the
     /// stories a new process must remember so that tomorrow's copy is still a duplicate.
-    public func relevantItems(since date: Date) throws(StoreError) -> [Judgement] {
-        try read { db in
+    public func relevantItems(since date: Date) async throws(StoreError) -> [Judgement] {
+        try await read { db in
             try ItemRecord.filter([Verdict.Kind.alert, .duplicate].map(\.rawValue).contains(Column("verdict")))
                 .filter(Column("first_seen") >= date.timeIntervalSince1970)
                 .order(Column("first_seen")).fetchAll(db).map(\.judgement)
@@ -278,8 +269,8 @@ public final class Store: Sendable {
     /// Returns how many items were removed. Callers must not alert on items published before
     /// the same date, or a pruned item that a feed still carries would alert again.
     @discardableResult
-    public func prune(before date: Date) throws(StoreError) -> Int {
-        try write { db in
+    public func prune(before date: Date) async throws(StoreError) -> Int {
+        try await write { db in
             try db.execute(sql: "DELETE FROM item WHERE first_seen < ?", arguments: [date.timeIntervalSince1970])
             let removed = db.changesCount
             try db.execute(sql: """
@@ -295,15 +286,14 @@ public final class Store: Sendable {
     /// Alerts whose files are not yet known to be written, oldest first, and the ids of rows
     /// that no longer decode (written by a newer version, or damaged): reported, never dropped
     /// in silence, and left in the outbox for a version that can read them.
-    public func pendingAlerts() throws(StoreError) -> (alerts: [Judgement], unreadable: [String]) {
-        let rows = try read { db in
-            try Row.fetchAll(db, sql: "SELECT alert_id, payload FROM outbox WHERE written IS NULL ORDER BY created, alert_id")
+    public func pendingAlerts() async throws(StoreError) -> (alerts: [Judgement], unreadable: [String]) {
+        try await read { db in
+            var alerts: [Judgement] = [], unreadable: [String] = []
+            for row in try Row.fetchAll(db, sql: "SELECT alert_id, payload FROM outbox WHERE written IS NULL ORDER BY created, alert_id") {
+                if let alert = Self.judgement(row["payload"]) { alerts.append(alert) } else { unreadable.append(row["alert_id"]) }
+            }
+            return (alerts, unreadable)
         }
-        var alerts: [Judgement] = [], unreadable: [String] = []
-        for row in rows {
-            if let alert = Self.judgement(row["payload"]) { alerts.append(alert) } else { unreadable.append(row["alert_id"]) }
-        }
-        return (alerts, unreadable)
     }
 
     /// An outbox payload as a judgement; nil when it does not decode.
@@ -312,8 +302,8 @@ public final class Store: Sendable {
     }
 
     /// The newest alerts whose files are written, newest first (for the Atom feed of alerts).
-    public func latestAlerts(limit: Int) throws(StoreError) -> [Judgement] {
-        try read { db in
+    public func latestAlerts(limit: Int) async throws(StoreError) -> [Judgement] {
+        try await read { db in
             try Data.fetchAll(db, sql: "SELECT payload FROM outbox WHERE written IS NOT NULL ORDER BY created DESC, alert_id LIMIT ?",
                               arguments: [limit]).compactMap(Self.judgement)
         }
@@ -321,9 +311,9 @@ public final class Store: Sendable {
 
     /// Marks alerts' files written and, in the same transaction, queues one delivery per
     /// channel for each: a crash between the two cannot lose a notification.
-    public func markWritten(_ ids: [String], at date: Date = Date(), deliverTo channels: [DeliveryChannel] = []) throws(StoreError) {
+    public func markWritten(_ ids: [String], at date: Date = Date(), deliverTo channels: [DeliveryChannel] = []) async throws(StoreError) {
         guard !ids.isEmpty else { return }
-        try write { db in
+        try await write { db in
             for id in ids {
                 try db.execute(sql: "UPDATE outbox SET written = ? WHERE alert_id = ?", arguments: [date.timeIntervalSince1970, id])
                 for channel in channels {
@@ -339,30 +329,30 @@ public final class Store: Sendable {
 
     /// Deliveries due at `date` (not delivered, not expired, their retry time reached), oldest
     /// first. A row whose alert cannot be decoded is expired with the reason, not skipped.
-    public func dueDeliveries(at date: Date, limit: Int = 100) throws(StoreError) -> [PendingDelivery] {
+    public func dueDeliveries(at date: Date, limit: Int = 100) async throws(StoreError) -> [PendingDelivery] {
         // A read: the daemon asks every few seconds, and an idle one should not write.
-        let rows = try read { db in
-            try Row.fetchAll(db, sql: """
+        let (due, unreadable) = try await read { db in
+            var due: [PendingDelivery] = []
+            var unreadable: [(id: String, channel: String)] = []
+            for row in try Row.fetchAll(db, sql: """
                 SELECT d.alert_id, d.channel, d.attempts, d.created, o.payload FROM delivery d
                 LEFT JOIN outbox o ON o.alert_id = d.alert_id
                 WHERE d.delivered IS NULL AND d.expired IS NULL AND d.next_attempt <= ?
                 ORDER BY d.created, d.alert_id, d.channel LIMIT ?
-                """, arguments: [date.timeIntervalSince1970, limit])
-        }
-        var due: [PendingDelivery] = []
-        var unreadable: [(id: String, channel: String)] = []
-        for row in rows {
-            let id: String = row["alert_id"]
-            let channelName: String = row["channel"]
-            guard let channel = DeliveryChannel(rawValue: channelName), let alert = Self.judgement(row["payload"]) else {
-                unreadable.append((id, channelName))
-                continue
+                """, arguments: [date.timeIntervalSince1970, limit]) {
+                let id: String = row["alert_id"]
+                let channelName: String = row["channel"]
+                guard let channel = DeliveryChannel(rawValue: channelName), let alert = Self.judgement(row["payload"]) else {
+                    unreadable.append((id, channelName))
+                    continue
+                }
+                due.append(PendingDelivery(alert: alert, channel: channel, attempts: row["attempts"],
+                                           created: Date(timeIntervalSince1970: row["created"])))
             }
-            due.append(PendingDelivery(alert: alert, channel: channel, attempts: row["attempts"],
-                                       created: Date(timeIntervalSince1970: row["created"])))
+            return (due, unreadable)
         }
         if !unreadable.isEmpty {
-            try write { db in
+            try await write { db in
                 for (id, channel) in unreadable {
                     try db.execute(sql: "UPDATE delivery SET expired = ?, last_error = ? WHERE alert_id = ? AND channel = ?",
                                    arguments: [date.timeIntervalSince1970, "the alert or the channel '\(channel)' cannot be read", id, channel])
@@ -373,8 +363,8 @@ public final class Store: Sendable {
     }
 
     /// Records one attempt's result.
-    public func record(_ result: DeliveryResult, for delivery: PendingDelivery, at date: Date) throws(StoreError) {
-        try write { db in
+    public func record(_ result: DeliveryResult, for delivery: PendingDelivery, at date: Date) async throws(StoreError) {
+        try await write { db in
             switch result {
             case .delivered:
                 try db.execute(sql: """
@@ -391,8 +381,8 @@ public final class Store: Sendable {
     }
 
     /// How many deliveries are pending, retrying and expired, with the latest error.
-    public func deliveryCounts() throws(StoreError) -> DeliveryCounts {
-        try read { db in
+    public func deliveryCounts() async throws(StoreError) -> DeliveryCounts {
+        try await read { db in
             var counts = DeliveryCounts()
             let row = try Row.fetchOne(db, sql: """
                 SELECT COUNT(*) FILTER (WHERE delivered IS NULL AND expired IS NULL) AS pending,
@@ -413,12 +403,14 @@ public final class Store: Sendable {
 
     // MARK: - Access
 
-    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try writer.read(body) } catch { throw StoreError(error, path: path) }
+    // GRDB's async access: the work runs on GRDB's own queues (a pool of readers, one
+    // writer), never on the caller's thread, so a scan's tasks are not blocked by the disk.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do { return try await writer.read(body) } catch { throw StoreError(error, path: path) }
     }
 
-    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try writer.write(body) } catch { throw StoreError(error, path: path) }
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do { return try await writer.write(body) } catch { throw StoreError(error, path: path) }
     }
 }
 

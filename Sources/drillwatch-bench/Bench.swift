@@ -24,7 +24,7 @@ import Glibc
 /// Not timed: process start and reading the files.
 @main
 enum Bench {
-    static func main() {
+    static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let command = arguments.first else { usage() }
         arguments.removeFirst()
@@ -53,7 +53,7 @@ enum Bench {
             semaphore.wait()
         case "fill-store":
             guard let path = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
-            fillStore(path: path, items: option("--items", in: arguments).flatMap(Int.init) ?? 1_000_000,
+            await fillStore(path: path, items: option("--items", in: arguments).flatMap(Int.init) ?? 1_000_000,
                       feeds: option("--feeds", in: arguments).flatMap(Int.init) ?? 10_000,
                       days: option("--days", in: arguments).flatMap(Double.init) ?? 400,
                       prefix: option("--prefix", in: arguments) ?? "load-")
@@ -84,9 +84,9 @@ enum Bench {
     /// Fills a state database as a long-running installation would have it: `items` items over
     /// `feeds` feeds, first seen evenly over the last `days` days (about one in twelve relevant,
     /// with its text kept), each feed fetched a day ago. For the load test (`scripts/load`).
-    static func fillStore(path: String, items: Int, feeds: Int, days: Double, prefix: String) {
-        let store: Store
-        do { store = try Store.open(at: path) } catch { fatalError("\(error)") }
+    static func fillStore(path: String, items: Int, feeds: Int, days: Double, prefix: String) async {
+        let store: any StateStore
+        do { store = try SQLiteStore.open(at: path) } catch { fatalError("\(error)") }
         let now = Date()
         let perFeed = max(1, items / max(1, feeds))
         let started = ContinuousClock.now
@@ -111,7 +111,7 @@ enum Bench {
                     published: seen, firstSeen: seen, verdict: relevant ? .alert : .ignore, score: relevant ? 0.9 : 0.05,
                     story: relevant ? "story-\(n % 500)" : nil))
             }
-            do { try store.commit(feed: state, items: batch, alerts: []) } catch { fatalError("\(error)") }
+            do { try await store.commit(feed: state, items: batch, alerts: []) } catch { fatalError("\(error)") }
             written += batch.count
         }
         let elapsed = seconds(ContinuousClock.now - started)

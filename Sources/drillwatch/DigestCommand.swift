@@ -24,10 +24,10 @@ struct DigestCommand: DrillwatchCommand {
 
     func execute() async throws {
         let settings = try configuration.settings()
-        let store = try wrap { try Store.open(at: settings.stateDatabase.path) }
+        let store = try wrap { try SQLiteStore.open(at: settings.stateDatabase.path) }
         let builder = DigestBuilder(settings: settings, store: store)
         let day = date ?? builder.day(containing: Date())
-        let digest = try wrap { try builder.build(day: day) }
+        let digest = try await wrapAsync { try await builder.build(day: day) }
         let folder = try wrap { try builder.write(digest) }
         print("digest \(day): \(digest.headline)")
         print("written to \(folder.appendingPathComponent(day).path).{md,html,json}")

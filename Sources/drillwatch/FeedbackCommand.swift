@@ -32,7 +32,7 @@ struct FeedbackCommand: AsyncParsableCommand {
 
         func feedback() throws -> AnalystFeedback {
             let settings = try configuration.settings()
-            let store = try wrap { try Store.open(at: settings.stateDatabase.path) }
+            let store = try wrap { try SQLiteStore.open(at: settings.stateDatabase.path) }
             return AnalystFeedback(settings: settings, store: store)
         }
     }
@@ -54,10 +54,10 @@ struct FeedbackCommand: AsyncParsableCommand {
 
         func execute() async throws {
             let feedback = try options.feedback()
-            let outcome = try wrap { try feedback.judge(alertID: alertID, verdict: judgement, note: note) }
+            let outcome = try await wrapAsync { try await feedback.judge(alertID: alertID, verdict: judgement, note: note) }
             print(Self.describe(outcome, alertID: alertID, judgement: judgement))
             guard toCorpus else { return }
-            switch try wrap({ try feedback.addToCorpus(alertID: alertID) }) {
+            switch try await wrapAsync({ try await feedback.addToCorpus(alertID: alertID) }) {
             case .added(let id): print("added \(id) to \(feedback.settings.corpusFolder.path)")
             case .alreadyPresent(let id): print("the corpus already has this article as \(id); nothing added")
             }
@@ -79,7 +79,7 @@ struct FeedbackCommand: AsyncParsableCommand {
         var json = false
 
         func execute() async throws {
-            let judged = try wrap { try options.feedback().store.judgedAlerts() }
+            let judged = try await wrapAsync { try await options.feedback().store.judgedAlerts() }
             if json {
                 print(String(decoding: Self.json(judged), as: UTF8.self))
                 return
@@ -123,7 +123,7 @@ struct FeedbackCommand: AsyncParsableCommand {
         var out: String?
 
         func execute() async throws {
-            let (records, unreadable) = try wrap { try options.feedback().export() }
+            let (records, unreadable) = try await wrapAsync { try await options.feedback().export() }
             for id in unreadable {
                 printError("warning: alert \(id): its stored JSON cannot be read; left out")
             }

@@ -42,8 +42,8 @@ struct Scan: DrillwatchCommand {
             }
         }
         let statePath = settings.stateDatabase.path
-        let store = try wrap { dryRun ? try Store.inMemory() : try Store.open(at: statePath) }
-        let scanner = try wrap { try FeedScanner(settings: settings, store: store, classifier: classifier) }
+        let store = try wrap { dryRun ? try SQLiteStore.inMemory() : try SQLiteStore.open(at: statePath) }
+        let scanner = try await wrapAsync { try await FeedScanner(settings: settings, store: store, classifier: classifier) }
         if !dryRun, let warning = OutputClaim.claim(settings.outputFolder, statePath: statePath) { printError("warning: \(warning)") }
 
         let summary: ScanSummary
@@ -60,7 +60,7 @@ struct Scan: DrillwatchCommand {
     }
 
     /// Hook and webhook deliveries due, within the delivery budget; failures stay queued.
-    private func deliver(_ settings: Settings, _ store: Store) async {
+    private func deliver(_ settings: Settings, _ store: any StateStore) async {
         let report = await DeliveryWorker(settings: settings.hooks, store: store).deliverDue()
         for failure in report.failures {
             let next = failure.willRetry ? "retried later" : "given up"

@@ -17,8 +17,8 @@ struct Status: DrillwatchCommand {
 
     func execute() async throws {
         let settings = try configuration.settings()
-        let store = try wrap { try Store.open(at: settings.stateDatabase.path) }
-        let states = Dictionary(try wrap { try store.feedStates() }.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let store = try wrap { try SQLiteStore.open(at: settings.stateDatabase.path) }
+        let states = Dictionary(try await wrapAsync { try await store.feedStates() }.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let formatter = ISO8601DateFormatter()
         print("feed".padding(toLength: 24, withPad: " ", startingAt: 0) + "last fetch             status  items  errors  next due")
         for feed in settings.feeds {
@@ -36,8 +36,8 @@ struct Status: DrillwatchCommand {
             if let error = state.lastError { print("    last error: \(Display.line(error))") }
             if state.capped > 0 { print("    capped: \(state.capped) new items beyond the per-fetch cap left for later fetches") }
         }
-        printLatestAlerts(store)
-        let deliveries = try wrap { try store.deliveryCounts() }
+        await printLatestAlerts(store)
+        let deliveries = try await wrapAsync { try await store.deliveryCounts() }
         if deliveries.pending + deliveries.expired > 0 {
             print("\ndeliveries: \(deliveries.pending) pending (\(deliveries.retrying) retrying), \(deliveries.expired) given up")
             if let error = deliveries.lastError { print("    last error: \(Display.line(error))") }
@@ -46,9 +46,9 @@ struct Status: DrillwatchCommand {
 
     /// The newest alerts with their ids and any analyst judgement: what `drillwatch feedback`
     /// takes.
-    private func printLatestAlerts(_ store: Store) {
-        guard let alerts = try? store.latestAlerts(limit: 10), !alerts.isEmpty else { return }
-        let judgements = (try? store.feedback(for: alerts.map(\.id))) ?? [:]
+    private func printLatestAlerts(_ store: any StateStore) async {
+        guard let alerts = try? await store.latestAlerts(limit: 10), !alerts.isEmpty else { return }
+        let judgements = (try? await store.feedback(for: alerts.map(\.id))) ?? [:]
         let formatter = ISO8601DateFormatter()
         print("\nlatest alerts (judge one: drillwatch feedback ID --right|--wrong)")
         for alert in alerts {

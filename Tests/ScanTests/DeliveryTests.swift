@@ -71,7 +71,7 @@ import Testing
 
         let summary = try await Scans.scan(settings, store)
         #expect(summary.alertFilesWritten == 1)
-        #expect(try store.deliveryCounts().pending == 2)
+        await #expect(try store.deliveryCounts().pending == 2)
         let worker = DeliveryWorker(settings: settings.hooks, store: store)
         let report = await worker.deliverDue()
         #expect(report.delivered == 2)
@@ -91,7 +91,7 @@ import Testing
         #expect(receiver.posts.withLock { $0.count } == 1)
         let hooked = try String(contentsOf: received, encoding: .utf8)
         #expect(hooked.components(separatedBy: "\"item_key\"").count == 2, "\(hooked)")
-        #expect(try store.deliveryCounts() == DeliveryCounts())
+        await #expect(try store.deliveryCounts() == DeliveryCounts())
     }
 
     @Test func aFailedDeliveryIsRetriedWithBackOffUntilTheReceiverComesBack() async throws {
@@ -109,7 +109,7 @@ import Testing
         #expect(first.failures.allSatisfy { $0.willRetry && $0.error.contains("503") })
         // Not due again before its back-off has passed.
         #expect(await worker.deliverDue().failures.isEmpty)
-        var counts = try store.deliveryCounts()
+        var counts = try await store.deliveryCounts()
         #expect(counts.pending == 2 && counts.retrying == 2)
         #expect(counts.lastError?.contains("503") == true)
 
@@ -120,7 +120,7 @@ import Testing
         let back = await worker.deliverDue()
         #expect(back.delivered == 2)
         #expect(receiver.posts.withLock { $0.count } == 2)
-        counts = try store.deliveryCounts()
+        counts = try await store.deliveryCounts()
         #expect(counts.pending == 0 && counts.expired == 0)
     }
 
@@ -146,17 +146,17 @@ import Testing
         clock.advance(3700)
         let late = await worker.deliverDue()
         #expect(late.failures.count == 1 && late.failures[0].willRetry == false)
-        let counts = try store.deliveryCounts()
+        let counts = try await store.deliveryCounts()
         #expect(counts.expired == 2 && counts.pending == 0)
     }
 }
 
 extension Deliveries {
-    @Test func aDeliveryWhoseAlertCannotBeReadIsGivenUpWithItsReasonNotDropped() throws {
-        let store = try Store.inMemory()
-        try store.markWritten(["ghost"], deliverTo: [.command])
-        #expect(try store.dueDeliveries(at: Date()).isEmpty)
-        let counts = try store.deliveryCounts()
+    @Test func aDeliveryWhoseAlertCannotBeReadIsGivenUpWithItsReasonNotDropped() async throws {
+        let store = try SQLiteStore.inMemory()
+        try await store.markWritten(["ghost"], deliverTo: [.command])
+        await #expect(try store.dueDeliveries(at: Date()).isEmpty)
+        let counts = try await store.deliveryCounts()
         #expect(counts.expired == 1)
         #expect(counts.lastError?.contains("cannot be read") == true)
     }
@@ -246,7 +246,7 @@ extension Deliveries {
         let first = try await Scans.scan(world.settings, store)
         let wire = try #require(first.outcomes.first { $0.feed == "wire" })
         #expect(wire.items == 30 && wire.newItems == 10 && wire.capped == 20)
-        #expect(try store.feedState("wire")?.capped == 20)
+        await #expect(try store.feedState("wire")?.capped == 20)
 
         // The backlog comes in later fetches, ten at a time.
         let second = try await Scans.scan(world.settings, store)
@@ -254,8 +254,8 @@ extension Deliveries {
         #expect(backlog.newItems == 10 && backlog.capped == 10)
         let third = try await Scans.scan(world.settings, store)
         #expect(third.outcomes.first { $0.feed == "wire" }?.capped == 0)
-        #expect(try store.feedState("wire")?.capped == 0)
-        #expect(try store.feedState("wire")?.itemsSeen == 30)
+        await #expect(try store.feedState("wire")?.capped == 0)
+        await #expect(try store.feedState("wire")?.itemsSeen == 30)
     }
 }
 

@@ -23,7 +23,7 @@ import Glibc
         defer { server.stop() }
         let settings = try Scans.settings(server, folder: folder)
         let path = settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path
-        let store = try Store.open(at: path, busyTimeout: 1)
+        let store = try SQLiteStore.open(at: path, busyTimeout: 1)
 
         // Another connection (as `sqlite3` or a backup would) takes the write lock and keeps
         // it until told to let go.
@@ -103,7 +103,7 @@ import Glibc
         try FileManager.default.removeItem(at: filler)
         _ = try await Scans.scan(settings, store)
         _ = try await Scans.scan(settings, store)
-        #expect(try store.pendingAlerts().alerts.isEmpty)
+        await #expect(try store.pendingAlerts().alerts.isEmpty)
         let files = Scans.alertFiles(disk)
         #expect(files.count == 2)
         for file in files { #expect((try? JSONSerialization.jsonObject(with: Data(contentsOf: file))) != nil) }
@@ -127,7 +127,7 @@ import Glibc
         let readOnly = try await Scans.scan(settings, store)
         #expect(readOnly.alertFilesWritten == 0)
         #expect(readOnly.writeErrors.contains { $0.contains("read only") || $0.contains("Read-only") }, "\(readOnly.writeErrors)")
-        #expect(try store.pendingAlerts().alerts.count == 1)
+        await #expect(try store.pendingAlerts().alerts.count == 1)
 
         _ = Self.run("/bin/umount", ["-l", output.path])
         #expect(try await Scans.scan(settings, store).alertFilesWritten == 1)

@@ -10,12 +10,12 @@ import Testing
                              verdict: Verdict(kind: .alert, score: 0.9), firstSeen: Date(timeIntervalSince1970: 1_000_000))
 
     /// A state database at `path` holding one written alert.
-    static func store(at path: String) throws -> Store {
-        let store = try Store.open(at: path)
-        try store.commit(feed: FeedState(name: "wire", url: "https://news.example/wire.xml"),
+    static func store(at path: String) async throws -> any StateStore {
+        let store = try SQLiteStore.open(at: path)
+        try await store.commit(feed: FeedState(name: "wire", url: "https://news.example/wire.xml"),
                          items: [alert],
                          alerts: [alert])
-        try store.markWritten([alert.id], at: alert.firstSeen)
+        try await store.markWritten([alert.id], at: alert.firstSeen)
         return store
     }
 
@@ -24,35 +24,35 @@ import Testing
         return (folder, folder.appendingPathComponent("state/drillwatch.sqlite").path)
     }
 
-    @Test func recordsReplacesAndRefusesUnknownAlerts() throws {
+    @Test func recordsReplacesAndRefusesUnknownAlerts() async throws {
         let (folder, path) = Self.temporaryDatabase()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try Self.store(at: path)
+        let store = try await Self.store(at: path)
         let first = Feedback(alertID: Self.alert.id, verdict: .wrong, note: "old news", judged: Date(timeIntervalSince1970: 2_000_000))
-        #expect(try store.record(first) == .recorded)
-        #expect(try store.record(Feedback(alertID: Self.alert.id, verdict: .right, note: nil)) == .replaced(first))
-        #expect(try store.record(Feedback(alertID: "nope", verdict: .right, note: nil)) == .unknownAlert)
-        let judged = try store.judgedAlerts()
+        await #expect(try store.record(first) == .recorded)
+        await #expect(try store.record(Feedback(alertID: Self.alert.id, verdict: .right, note: nil)) == .replaced(first))
+        await #expect(try store.record(Feedback(alertID: "nope", verdict: .right, note: nil)) == .unknownAlert)
+        let judged = try await store.judgedAlerts()
         #expect(judged.map(\.feedback.verdict) == [.right])
         #expect(judged.first?.alert == Self.alert)
     }
 
     /// Pruning forgets old written alerts, but not one an analyst judged: export needs it.
-    @Test func pruneKeepsJudgedAlerts() throws {
+    @Test func pruneKeepsJudgedAlerts() async throws {
         let (folder, path) = Self.temporaryDatabase()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try Self.store(at: path)
-        _ = try store.record(Feedback(alertID: Self.alert.id, verdict: .right, note: nil))
-        try store.prune(before: Date())
-        #expect(try store.judgedAlerts().first?.alert == Self.alert)
+        let store = try await Self.store(at: path)
+        _ = try await store.record(Feedback(alertID: Self.alert.id, verdict: .right, note: nil))
+        try await store.prune(before: Date())
+        await #expect(try store.judgedAlerts().first?.alert == Self.alert)
     }
 
     /// Another connection holds the write lock (the daemon committing a scan) for a second:
     /// the judgement waits for it instead of failing with "database is locked".
-    @Test func waitsForAnotherWriter() throws {
+    @Test func waitsForAnotherWriter() async throws {
         let (folder, path) = Self.temporaryDatabase()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try Self.store(at: path)
+        let store = try await Self.store(at: path)
         let other = try DatabaseQueue(path: path)
         let holding = DispatchSemaphore(value: 0), released = DispatchSemaphore(value: 0)
         // A thread of its own: the blocking write must not hold a thread of the test pool.
@@ -66,7 +66,7 @@ import Testing
         }.start()
         holding.wait()
         let start = Date()
-        #expect(try store.record(Feedback(alertID: Self.alert.id, verdict: .wrong, note: nil)) == .recorded)
+        await #expect(try store.record(Feedback(alertID: Self.alert.id, verdict: .wrong, note: nil)) == .recorded)
         #expect(Date().timeIntervalSince(start) > 0.5)
         released.wait()
     }

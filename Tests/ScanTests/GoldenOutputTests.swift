@@ -28,7 +28,7 @@ import Testing
         let store = try Scans.store(settings)
         _ = try await Scans.scan(settings, store, now: { Self.now })
         let builder = DigestBuilder(settings: settings, store: store)
-        try builder.write(builder.build(day: "2031-06-02", generated: Self.now))
+        try await builder.write(builder.build(day: "2031-06-02", generated: Self.now))
 
         let output = folder.appendingPathComponent("output")
         var produced: [String: String] = [:]

@@ -133,7 +133,7 @@ import TestSupport
             #expect(outcomes[feed]?.alerts == 0)
         }
         #expect(!server.requests.contains { $0.path.hasPrefix("/xxe-") }, "an external entity was fetched")
-        let items = try store.items(firstSeenFrom: .distantPast, to: .distantFuture)
+        let items = try await store.items(firstSeenFrom: .distantPast, to: .distantFuture)
         #expect(items.filter { $0.feed == "xxe" }.allSatisfy { !$0.title.contains("root:") })
         // A 2 MB title and a 5 MB text are kept cut down: they go into every output file.
         let long = try #require(items.first { $0.feed == "long-title" })

@@ -15,35 +15,35 @@ import Testing
                   firstSeen: firstSeen)
     }
 
-    @Test func aJudgementRoundTripsThroughTheOutboxWithItsTypes() throws {
-        let store = try Store.inMemory()
+    @Test func aJudgementRoundTripsThroughTheOutboxWithItsTypes() async throws {
+        let store = try SQLiteStore.inMemory()
         let alert = Self.judgement("a1")
-        try store.commit(feed: FeedState(name: "wire", url: "https://news.example/wire.xml"),
+        try await store.commit(feed: FeedState(name: "wire", url: "https://news.example/wire.xml"),
                          items: [alert],
                          alerts: [alert])
-        let pending = try store.pendingAlerts()
+        let pending = try await store.pendingAlerts()
         #expect(pending.alerts == [alert])
         #expect(pending.unreadable.isEmpty)
         #expect(pending.alerts.first?.rules.first?.effect == .raise)
     }
 
-    @Test func rowsOfTheEarlierEncodingReadAndUnreadableOnesAreReported() throws {
+    @Test func rowsOfTheEarlierEncodingReadAndUnreadableOnesAreReported() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-outbox-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("drillwatch.sqlite").path
-        let store = try Store.open(at: path)
+        let store = try SQLiteStore.open(at: path)
         // Before the one encoding, the outbox kept dates as seconds since 1970.
         let epoch = JSONEncoder()
         epoch.dateEncodingStrategy = .secondsSince1970
         let old = Self.judgement("old")
         let queue = try DatabaseQueue(path: path)
-        try queue.write { db in
+        try await queue.write { db in
             try db.execute(sql: "INSERT INTO outbox (alert_id, payload, created) VALUES (?, ?, ?)",
                            arguments: [old.id, try epoch.encode(old), 1])
             try db.execute(sql: "INSERT INTO outbox (alert_id, payload, created) VALUES (?, ?, ?)",
                            arguments: ["damaged", Data("{\"schema\": 1, \"id\":".utf8), 2])
         }
-        let pending = try store.pendingAlerts()
+        let pending = try await store.pendingAlerts()
         #expect(pending.alerts == [old])
         #expect(pending.unreadable == ["damaged"])
     }
@@ -51,14 +51,14 @@ import Testing
 
 /// A state written by the version before items were records opens with its items whole.
 @Suite struct ItemRecordMigration {
-    @Test func placesJoinedWithADotBecomeAnArray() throws {
+    @Test func placesJoinedWithADotBecomeAnArray() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-migrate-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent("drillwatch.sqlite").path
         let queue = try DatabaseQueue(path: path)
-        try Store.migrator.migrate(queue, upTo: "v7: feedback")
-        try queue.write { db in
+        try SQLiteStore.migrator.migrate(queue, upTo: "v7: feedback")
+        try await queue.write { db in
             try db.execute(sql: """
                 INSERT INTO item (feed, key, first_seen, title, verdict, score, text, exercise, places)
                 VALUES ('wire', 'd1', 1900000000, 'Joint drill', 'alert', 0.9, 'ships', 'Joint Sea-2031', 'Sea of Japan · Vladivostok'),
@@ -66,12 +66,12 @@ import Testing
                 """)
         }
         try queue.close()
-        let store = try Store.open(at: path)
-        let items = try store.items(firstSeenFrom: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 2_000_000_000))
+        let store = try SQLiteStore.open(at: path)
+        let items = try await store.items(firstSeenFrom: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 2_000_000_000))
         #expect(items.map(\.facts.places) == [["Sea of Japan", "Vladivostok"], []])
         #expect(items.map(\.verdict) == [.alert, .ignore])
         #expect(items.first?.facts.exercise == "Joint Sea-2031")
-        #expect(try store.items(firstSeenFrom: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 2_000_000_000),
+        await #expect(try store.items(firstSeenFrom: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 2_000_000_000),
                                 verdicts: [.alert]).map(\.itemKey) == ["d1"])
     }
 }
@@ -90,7 +90,7 @@ import Testing
         let path = folder.appendingPathComponent("drillwatch.sqlite").path
         try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: path))
         #expect {
-            _ = try Store.open(at: path)
+            _ = try SQLiteStore.open(at: path)
         } throws: { error in
             guard let error = error as? StoreError else { return false }
             return error.kind == .corrupt && error.resultCode == 26 && error.description.contains("move it aside")
@@ -101,7 +101,7 @@ import Testing
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("drillwatch.sqlite").path
-        let store = try Store.open(at: path, busyTimeout: 0.1)
+        let store = try SQLiteStore.open(at: path, busyTimeout: 0.1)
         var unsafe = Configuration()
         unsafe.allowsUnsafeTransactions = true  // the point: a lock held across accesses
         let other = try DatabaseQueue(path: path, configuration: unsafe)

@@ -53,12 +53,12 @@ import Testing
     }
 
     /// One scan in a new scanner, as a new process would run it (stories come from the state).
-    static func scan(_ settings: Settings, _ store: Store, now: @escaping @Sendable () -> Date = { Date() }) async throws -> ScanSummary {
+    static func scan(_ settings: Settings, _ store: any StateStore, now: @escaping @Sendable () -> Date = { Date() }) async throws -> ScanSummary {
         try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings), now: now).scan()
     }
 
-    static func store(_ settings: Settings) throws -> Store {
-        try Store.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
+    static func store(_ settings: Settings) throws -> any StateStore {
+        try SQLiteStore.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
     }
 
     static func alertFiles(_ folder: URL) -> [URL] {
@@ -112,11 +112,11 @@ import Testing
         let alerts = try files.map { try decoder.decode(Judgement.self, from: Data(contentsOf: $0)) }
         #expect(Set(alerts.map(\.itemKey)) == ["id:d1", "id:p1"])
         #expect(alerts.allSatisfy { $0.schema == 1 && $0.verdict == .alert })
-        #expect(try store.pendingAlerts().alerts.isEmpty)
+        await #expect(try store.pendingAlerts().alerts.isEmpty)
 
         // The day's digest lists the Joint Sea story with both sources, and the patrol.
         let builder = DigestBuilder(settings: settings, store: store)
-        let digest = try builder.build(day: builder.day(containing: Date()))
+        let digest = try await builder.build(day: builder.day(containing: Date()))
         #expect(digest.storyCount == 2)
         let jointSea = try #require(digest.groups.first { $0.exercise == "Joint Sea-2031" }?.stories.first)
         #expect(Set(jointSea.sources.map(\.feed)) == ["wire", "desk"])
@@ -162,14 +162,14 @@ import Testing
         #expect(summary.outcomes.first?.alerts == 1)
         #expect(summary.alertFilesWritten == 0)
         #expect(!summary.writeErrors.isEmpty)
-        #expect(try store.pendingAlerts().alerts.count == 1)
+        await #expect(try store.pendingAlerts().alerts.count == 1)
 
         // Space returns: the next scan writes the pending alert, once.
         try FileManager.default.removeItem(at: folder.appendingPathComponent("output"))
         let next = try await Self.scan(settings, store)
         #expect(next.alertFilesWritten == 1)
         #expect(Self.alertFiles(folder).count == 1)
-        #expect(try store.pendingAlerts().alerts.isEmpty)
+        await #expect(try store.pendingAlerts().alerts.isEmpty)
     }
 
     @Test func failingFeedIsReportedAndOthersGoOn() async throws {
@@ -184,7 +184,7 @@ import Testing
         let summary = try await Self.scan(settings, store)
         #expect(summary.failedFeeds == 1)
         #expect(summary.outcomes.first?.alerts == 1)
-        let desk = try #require(try store.feedState("desk"))
+        let desk = try await #require(try store.feedState("desk"))
         #expect(desk.errorCount == 1)
         #expect(desk.lastStatus == 404)
         #expect(desk.lastError?.contains("404") == true)
@@ -207,7 +207,7 @@ import Testing
         for _ in 0..<3 {
             _ = try await Self.scan(settings, store)
         }
-        let wire = try #require(try store.feedState("wire"))
+        let wire = try await #require(try store.feedState("wire"))
         #expect(wire.movedTo == server.baseURL + "/new.xml")
         #expect(wire.movedCount == 2)
         // Two redirected fetches, then straight to the new address.

@@ -1,0 +1,75 @@
+import Foundation
+import Model
+
+/// What drillwatch keeps between runs, behind one interface: the feeds' state, every item
+/// judged, the alert outbox, deliveries, digests written and analysts' feedback. SQLite
+/// (`SQLiteStore`) is the embedded default; another database implements the same protocol.
+///
+/// The crash-safety contract every implementation keeps:
+/// - `commit` stores a feed's state, its new judgements and their alerts in one transaction;
+///   an item already stored is left as it is, and its alert is not queued again;
+/// - an alert leaves the outbox (`markWritten`) only after its files exist, and its
+///   deliveries are queued in that same transaction;
+/// - a delivery is marked delivered only after it succeeded.
+/// So a process killed at any point loses no alert and writes or delivers none twice.
+public protocol StateStore: Sendable {
+    // Feeds
+    func feedState(_ name: String) async throws(StoreError) -> FeedState?
+    func feedStates() async throws(StoreError) -> [FeedState]
+
+    // Items
+    func knownKeys(feed: String, among keys: [String]) async throws(StoreError) -> Set<String>
+    func knownLinksAndTitles(feed: String, among pairs: [(link: String, title: String)]) async throws(StoreError) -> Set<LinkAndTitle>
+    func commit(feed: FeedState, items: [Judgement], alerts: [Judgement]) async throws(StoreError)
+    func items(firstSeenFrom from: Date, to: Date, verdicts: [Verdict.Kind]?) async throws(StoreError) -> [Judgement]
+    func newItemCounts(from: Date, to: Date) async throws(StoreError) -> [String: Int]
+    func relevantItems(since date: Date) async throws(StoreError) -> [Judgement]
+    @discardableResult func prune(before date: Date) async throws(StoreError) -> Int
+
+    // Outbox and deliveries
+    func pendingAlerts() async throws(StoreError) -> (alerts: [Judgement], unreadable: [String])
+    func latestAlerts(limit: Int) async throws(StoreError) -> [Judgement]
+    func markWritten(_ ids: [String], at date: Date, deliverTo channels: [DeliveryChannel]) async throws(StoreError)
+    func dueDeliveries(at date: Date, limit: Int) async throws(StoreError) -> [PendingDelivery]
+    func record(_ result: DeliveryResult, for delivery: PendingDelivery, at date: Date) async throws(StoreError)
+    func deliveryCounts() async throws(StoreError) -> DeliveryCounts
+
+    // Digests
+    func lastDigestDay() async throws(StoreError) -> String?
+    func markDigestWritten(day: String, at date: Date) async throws(StoreError)
+
+    // Feedback
+    func record(_ feedback: Feedback) async throws(StoreError) -> FeedbackOutcome
+    func alert(id: String) async throws(StoreError) -> Judgement?
+    func judgedAlerts() async throws(StoreError) -> [JudgedAlert]
+    func feedback(for ids: [String]) async throws(StoreError) -> [String: Feedback]
+}
+
+extension StateStore {
+    public func items(firstSeenFrom from: Date, to: Date) async throws(StoreError) -> [Judgement] {
+        try await items(firstSeenFrom: from, to: to, verdicts: nil)
+    }
+
+    public func markWritten(_ ids: [String], at date: Date = Date()) async throws(StoreError) {
+        try await markWritten(ids, at: date, deliverTo: [])
+    }
+
+    public func dueDeliveries(at date: Date) async throws(StoreError) -> [PendingDelivery] {
+        try await dueDeliveries(at: date, limit: 100)
+    }
+
+    public func markDigestWritten(day: String) async throws(StoreError) {
+        try await markDigestWritten(day: day, at: Date())
+    }
+}
+
+/// A known item's link and title: how a feed that re-keys its items is recognised.
+public struct LinkAndTitle: Hashable, Sendable {
+    public var link: String
+    public var title: String
+
+    public init(link: String, title: String) {
+        self.link = link
+        self.title = title
+    }
+}
