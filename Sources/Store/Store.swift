@@ -69,86 +69,105 @@ public final class SQLiteStore: StateStore {
         try Self.migrator.migrate(writer)
     }
 
+    /// The schema's versions, applied in order once each (GRDB records which ran).
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: feeds, items, outbox") { db in
-            try db.create(table: "feed") { t in
-                t.primaryKey("name", .text)
-                t.column("url", .text).notNull()
-                t.column("etag", .text)
-                t.column("last_modified", .text)
-                t.column("last_fetch", .double)
-                t.column("last_success", .double)
-                t.column("last_status", .integer)
-                t.column("last_error", .text)
-                t.column("error_count", .integer).notNull().defaults(to: 0)
-                t.column("items_seen", .integer).notNull().defaults(to: 0)
-                t.column("next_due", .double)
-            }
-            try db.create(table: "item") { t in
-                t.column("feed", .text).notNull()
-                t.column("key", .text).notNull()
-                t.column("first_seen", .double).notNull()
-                t.column("published", .double)
-                t.column("title", .text).notNull()
-                t.column("link", .text)
-                t.column("verdict", .text).notNull()
-                t.column("score", .double).notNull()
-                t.column("story", .text)
-                t.column("text", .text).notNull().defaults(to: "")
-                t.primaryKey(["feed", "key"])
-            }
-            try db.create(index: "item_first_seen", on: "item", columns: ["first_seen"])
-            try db.create(table: "outbox") { t in
-                t.primaryKey("alert_id", .text)
-                t.column("payload", .blob).notNull()
-                t.column("created", .double).notNull()
-                t.column("written", .double)
-            }
-        }
-        migrator.registerMigration("v2: event facts of items") { db in
-            try db.alter(table: "item") { t in
-                t.add(column: "exercise", .text)
-                t.add(column: "places", .text)
-            }
-        }
-        migrator.registerMigration("v3: digests written") { db in
-            try db.create(table: "digest") { t in
-                t.primaryKey("day", .text)
-                t.column("written", .double).notNull()
-            }
-        }
-        migrator.registerMigration("v4: permanent redirects") { db in
-            try db.alter(table: "feed") { t in
-                t.add(column: "moved_to", .text)
-                t.add(column: "moved_count", .integer).notNull().defaults(to: 0)
-            }
-        }
-        migrator.registerMigration("v5: items by link") { db in
-            try db.create(index: "item_feed_link", on: "item", columns: ["feed", "link"])
-        }
-        migrator.registerMigration("v6: delivery outbox, capped fetches") { db in
-            // One row per (alert, channel), created with the mark that the alert's files are
-            // written, deleted never by delivery: `delivered` or `expired` ends it.
-            try db.create(table: "delivery") { t in
-                t.column("alert_id", .text).notNull()
-                t.column("channel", .text).notNull()
-                t.column("created", .double).notNull()
-                t.column("attempts", .integer).notNull().defaults(to: 0)
-                t.column("next_attempt", .double).notNull()
-                t.column("delivered", .double)
-                t.column("expired", .double)
-                t.column("last_error", .text)
-                t.primaryKey(["alert_id", "channel"])
-            }
-            try db.create(index: "delivery_due", on: "delivery", columns: ["delivered", "expired", "next_attempt"])
-            try db.alter(table: "feed") { t in
-                t.add(column: "capped", .integer).notNull().defaults(to: 0)
-            }
-        }
+        migrator.registerMigration("v1: feeds, items, outbox", migrate: migrateV1)
+        migrator.registerMigration("v2: event facts of items", migrate: migrateV2)
+        migrator.registerMigration("v3: digests written", migrate: migrateV3)
+        migrator.registerMigration("v4: permanent redirects", migrate: migrateV4)
+        migrator.registerMigration("v5: items by link", migrate: migrateV5)
+        migrator.registerMigration("v6: delivery outbox, capped fetches", migrate: migrateV6)
         migrator.registerMigration("v7: feedback", migrate: createFeedbackTable)
         migrator.registerMigration("v8: items as records", migrate: ItemRecord.migrateToRecords)
         return migrator
+    }
+
+    /// v1: feeds, items, outbox.
+    private static func migrateV1(_ db: Database) throws {
+        try db.create(table: "feed") { t in
+            t.primaryKey("name", .text)
+            t.column("url", .text).notNull()
+            t.column("etag", .text)
+            t.column("last_modified", .text)
+            t.column("last_fetch", .double)
+            t.column("last_success", .double)
+            t.column("last_status", .integer)
+            t.column("last_error", .text)
+            t.column("error_count", .integer).notNull().defaults(to: 0)
+            t.column("items_seen", .integer).notNull().defaults(to: 0)
+            t.column("next_due", .double)
+        }
+        try db.create(table: "item") { t in
+            t.column("feed", .text).notNull()
+            t.column("key", .text).notNull()
+            t.column("first_seen", .double).notNull()
+            t.column("published", .double)
+            t.column("title", .text).notNull()
+            t.column("link", .text)
+            t.column("verdict", .text).notNull()
+            t.column("score", .double).notNull()
+            t.column("story", .text)
+            t.column("text", .text).notNull().defaults(to: "")
+            t.primaryKey(["feed", "key"])
+        }
+        try db.create(index: "item_first_seen", on: "item", columns: ["first_seen"])
+        try db.create(table: "outbox") { t in
+            t.primaryKey("alert_id", .text)
+            t.column("payload", .blob).notNull()
+            t.column("created", .double).notNull()
+            t.column("written", .double)
+        }
+    }
+
+    /// v2: event facts of items.
+    private static func migrateV2(_ db: Database) throws {
+        try db.alter(table: "item") { t in
+            t.add(column: "exercise", .text)
+            t.add(column: "places", .text)
+        }
+    }
+
+    /// v3: digests written.
+    private static func migrateV3(_ db: Database) throws {
+        try db.create(table: "digest") { t in
+            t.primaryKey("day", .text)
+            t.column("written", .double).notNull()
+        }
+    }
+
+    /// v4: permanent redirects.
+    private static func migrateV4(_ db: Database) throws {
+        try db.alter(table: "feed") { t in
+            t.add(column: "moved_to", .text)
+            t.add(column: "moved_count", .integer).notNull().defaults(to: 0)
+        }
+    }
+
+    /// v5: items by link.
+    private static func migrateV5(_ db: Database) throws {
+        try db.create(index: "item_feed_link", on: "item", columns: ["feed", "link"])
+    }
+
+    /// v6: delivery outbox, capped fetches.
+    private static func migrateV6(_ db: Database) throws {
+        // One row per (alert, channel), created with the mark that the alert's files are
+        // written, deleted never by delivery: `delivered` or `expired` ends it.
+        try db.create(table: "delivery") { t in
+            t.column("alert_id", .text).notNull()
+            t.column("channel", .text).notNull()
+            t.column("created", .double).notNull()
+            t.column("attempts", .integer).notNull().defaults(to: 0)
+            t.column("next_attempt", .double).notNull()
+            t.column("delivered", .double)
+            t.column("expired", .double)
+            t.column("last_error", .text)
+            t.primaryKey(["alert_id", "channel"])
+        }
+        try db.create(index: "delivery_due", on: "delivery", columns: ["delivered", "expired", "next_attempt"])
+        try db.alter(table: "feed") { t in
+            t.add(column: "capped", .integer).notNull().defaults(to: 0)
+        }
     }
 
     // MARK: - Digests
