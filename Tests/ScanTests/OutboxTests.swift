@@ -97,7 +97,7 @@ import Testing
         }
     }
 
-    @Test func aDatabaseLockedByAnotherConnectionIsBusy() throws {
+    @Test func aDatabaseLockedByAnotherConnectionIsBusy() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("drillwatch.sqlite").path
@@ -107,8 +107,8 @@ import Testing
         let other = try DatabaseQueue(path: path, configuration: unsafe)
         try other.inDatabase { db in try db.execute(sql: "BEGIN EXCLUSIVE") }
         defer { try? other.inDatabase { db in try db.execute(sql: "ROLLBACK") } }
-        #expect {
-            try store.markDigestWritten(day: "2031-06-02")
+        await #expect {
+            try await store.markDigestWritten(day: "2031-06-02")
         } throws: { error in
             (error as? StoreError)?.kind == .busy
         }
