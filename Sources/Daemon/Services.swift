@@ -90,8 +90,10 @@ public struct PollingService: Service {
                         logger.info("alert", metadata: ["alert.id": "\(alert.id)", "feed.name": "\(alert.feed)",
                                                         "alert.title": "\(alert.title)"])
                     }
-                    for error in summary.writeErrors {
-                        logger.error("alert files not written (pending, retried next pass)", metadata: ["error": "\(error)"])
+                    for problem in summary.writeErrors {
+                        var metadata: Logger.Metadata = ["error": "\(problem)"]
+                        if let alert = problem.alertID { metadata["alert.id"] = "\(alert)" }
+                        logger.error("alert files not written (pending, retried next pass)", metadata: metadata)
                     }
                     notifier.status("last scan \(Date()): \(summary.outcomes.count) feeds, \(alerts) alerts, \(summary.failedFeeds) failed")
                 } catch is CancellationError {

@@ -97,7 +97,7 @@ public struct AnalystFeedback: Sendable {
     public func judge(alertID: String, verdict: AnalystVerdict, note: String?) async throws(PipelineError) -> FeedbackOutcome {
         let outcome: FeedbackOutcome
         do { outcome = try await store.record(Feedback(alertID: alertID, verdict: verdict, note: note)) } catch {
-            throw PipelineError.state(error.description)
+            throw PipelineError.state(error)
         }
         if outcome == .unknownAlert { throw unknownAlert(alertID) }
         return outcome
@@ -122,7 +122,7 @@ public struct AnalystFeedback: Sendable {
     /// exercise as front matter. An alert whose link a document already has is not added again.
     public func addToCorpus(alertID: String) async throws(PipelineError) -> CorpusAddition {
         let alert: Judgement?
-        do { alert = try await store.alert(id: alertID) } catch { throw PipelineError.state(error.description) }
+        do { alert = try await store.alert(id: alertID) } catch { throw PipelineError.state(error) }
         guard let alert else { throw unknownAlert(alertID) }
         let corpus = CorpusStore(folder: settings.corpusFolder)
         if let link = alert.link, let existing = try corpus.load(warn: { _ in }).first(where: { $0.url == link }) {
@@ -136,7 +136,7 @@ public struct AnalystFeedback: Sendable {
     /// stored JSON cannot be read (left out).
     public func export() async throws(PipelineError) -> (records: [LabelledRecord], unreadable: [String]) {
         let judged: [JudgedAlert]
-        do { judged = try await store.judgedAlerts() } catch { throw PipelineError.state(error.description) }
+        do { judged = try await store.judgedAlerts() } catch { throw PipelineError.state(error) }
         let records = judged.compactMap { entry in entry.alert.map { LabelledRecord(entry.feedback, $0) } }
         return (records, judged.filter { $0.alert == nil }.map(\.feedback.alertID))
     }

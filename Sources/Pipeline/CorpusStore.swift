@@ -1,5 +1,6 @@
 import Classifier
 import Foundation
+import Store
 
 /// The corpus on disk: a folder of `.txt` and `.md` documents (see `CorpusDocument.parse`).
 public struct CorpusStore: Sendable {
@@ -149,8 +150,9 @@ public enum PipelineError: Error, Sendable, CustomStringConvertible {
     case cannotWrite(String, String)
     case invalidInput(String, line: Int?, String)
     case configuration(String)
-    /// The state database could not be read or written (locked, disk full, damaged).
-    case state(String)
+    /// The state database could not be read or written (locked, disk full, damaged), while
+    /// working on `feed` when there was one.
+    case state(StoreError, feed: String? = nil)
 
     public var description: String {
         switch self {
@@ -164,8 +166,8 @@ public enum PipelineError: Error, Sendable, CustomStringConvertible {
             return line.map { "\(source):\($0): \(reason)" } ?? "\(source): \(reason)"
         case .configuration(let text):
             return text
-        case .state(let text):
-            return text
+        case .state(let error, let feed):
+            return (feed.map { "feed \($0): " } ?? "") + error.description
         }
     }
 }

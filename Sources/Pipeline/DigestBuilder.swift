@@ -49,7 +49,7 @@ public struct DigestBuilder {
             states = try await store.feedStates()
             marks = try await store.feedback(for: items.map(\.id))
         } catch {
-            throw PipelineError.cannotRead("state database", error.description)
+            throw PipelineError.state(error)
         }
         func source(_ item: Judgement) -> Digest.Source {
             Digest.Source(feed: item.feed, title: item.title, link: item.link, published: item.published,

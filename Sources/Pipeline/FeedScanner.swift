@@ -32,11 +32,43 @@ public struct FeedOutcome: Sendable {
 public struct ScanSummary: Sendable {
     public var outcomes: [FeedOutcome] = []
     public var alertFilesWritten = 0
-    public var writeErrors: [String] = []
+    /// What went wrong after the feeds were committed; the alerts concerned stay pending.
+    public var writeErrors: [ScanProblem] = []
     /// The alerts whose files this scan wrote (their deliveries are queued).
     public var written: [Judgement] = []
 
     public var failedFeeds: Int { outcomes.filter { if case .failed = $0.status { return true } else { return false } }.count }
+}
+
+/// A problem after the feeds were committed, with what it concerns. Every alert it touches
+/// stays in the outbox, and the next scan retries it.
+public enum ScanProblem: Error, Sendable, CustomStringConvertible {
+    /// A pending alert's files could not be written (a full disk, a read-only folder).
+    case alertFiles(alert: String, AtomicFile.WriteError)
+    /// `alerts.xml` could not be written.
+    case alertFeed(AtomicFile.WriteError)
+    /// An outbox row that does not decode (written by a newer drillwatch, or damaged).
+    case unreadableOutbox(alert: String)
+    /// The state database failed (reading the outbox, marking files written, pruning).
+    case state(StoreError, alert: String?)
+
+    public var description: String {
+        switch self {
+        case .alertFiles(let alert, let error): "alert \(alert): \(error)"
+        case .alertFeed(let error): "alerts.xml: \(error)"
+        case .unreadableOutbox(let alert): "alert \(alert): its outbox row cannot be read (written by a newer drillwatch, or damaged); left pending"
+        case .state(let error, let alert): (alert.map { "alert \($0): " } ?? "") + error.description
+        }
+    }
+
+    /// The alert concerned, for a log line's fields.
+    public var alertID: String? {
+        switch self {
+        case .alertFiles(let alert, _), .unreadableOutbox(let alert): alert
+        case .state(_, let alert): alert
+        case .alertFeed: nil
+        }
+    }
 }
 
 /// One pass over the configured feeds: fetch (concurrently, conditional GET), parse, skip
@@ -68,7 +100,7 @@ public final class FeedScanner {
                                          published: item.published ?? item.firstSeen), story: item.story ?? item.itemKey)
             }
         } catch {
-            throw PipelineError.state(error.description)
+            throw PipelineError.state(error)
         }
     }
 
@@ -86,7 +118,7 @@ public final class FeedScanner {
         for feed in feeds {
             let state: FeedState
             do { state = try await store.feedState(feed.name) ?? FeedState(name: feed.name, url: feed.url) } catch {
-                throw PipelineError.state(error.description)
+                throw PipelineError.state(error, feed: feed.name)
             }
             if dueOnly, let next = state.nextDue, next > now() { continue }
             states.append(state)
@@ -102,7 +134,7 @@ public final class FeedScanner {
         if !dryRun {
             if settings.scan.retentionDays > 0 {
                 do { try await store.prune(before: now().addingTimeInterval(-settings.scan.retentionDays * 86400)) } catch {
-                    summary.writeErrors.append(error.description)
+                    summary.writeErrors.append(.state(error, alert: nil))
                 }
             }
             let (written, errors) = await flushOutbox()
@@ -116,34 +148,39 @@ public final class FeedScanner {
     /// Writes every pending alert's files, marking each written once both files are on disk
     /// and queuing its deliveries in the same transaction. Returns the alerts written and the
     /// errors (a full disk leaves them pending).
-    public func flushOutbox() async -> ([Judgement], [String]) {
+    public func flushOutbox() async -> ([Judgement], [ScanProblem]) {
         let channels = settings.hooks.channels
         let pending: [Judgement]
-        var errors: [String] = []
+        var problems: [ScanProblem] = []
         do {
             let outbox = try await store.pendingAlerts()
             pending = outbox.alerts
-            errors = outbox.unreadable.map { "alert \($0): its outbox row cannot be read (written by a newer drillwatch, or damaged); left pending" }
+            problems = outbox.unreadable.map { .unreadableOutbox(alert: $0) }
         } catch {
-            return ([], [error.description])
+            return ([], [.state(error, alert: nil)])
         }
         var written: [Judgement] = []
         for alert in pending {
-            do {
-                try files.write(alert)
-                try await store.markWritten([alert.id], at: now(), deliverTo: channels)
-                written.append(alert)
-            } catch {
-                errors.append(String(describing: error))
+            // A failure stops the pass: the rest stay pending (a full disk fails them all).
+            do { try files.write(alert) } catch {
+                problems.append(.alertFiles(alert: alert.id, error))
                 break
             }
+            do { try await store.markWritten([alert.id], at: now(), deliverTo: channels) } catch {
+                problems.append(.state(error, alert: alert.id))
+                break
+            }
+            written.append(alert)
         }
         if !written.isEmpty {
-            do { try AlertFeed.write(try await store.latestAlerts(limit: 50), to: settings.outputFolder, updated: now()) } catch {
-                errors.append("alerts.xml: \(error)")
+            do {
+                let latest = try await store.latestAlerts(limit: 50)
+                do { try AlertFeed.write(latest, to: settings.outputFolder, updated: now()) } catch { problems.append(.alertFeed(error)) }
+            } catch {
+                problems.append(.state(error, alert: nil))
             }
         }
-        return (written, errors)
+        return (written, problems)
     }
 
     // MARK: - Steps
@@ -241,7 +278,7 @@ public final class FeedScanner {
             }
             return (items, try await store.knownLinksAndTitles(feed: feed.name, among: Self.linksAndTitles(items)))
         } catch {
-            throw PipelineError.state(error.description)
+            throw PipelineError.state(error, feed: feed.name)
         }
     }
 
@@ -263,7 +300,7 @@ public final class FeedScanner {
     /// Step 5: the feed's state, its judgements and its alerts, in one transaction.
     private func commit(_ pass: FeedPass) async throws(PipelineError) {
         do { try await store.commit(feed: pass.state, items: pass.judgements, alerts: pass.alerts) } catch {
-            throw PipelineError.cannotWrite("state database", error.description)
+            throw PipelineError.state(error, feed: pass.feed.name)
         }
     }
 }

@@ -7,7 +7,7 @@ import Glibc
 /// temporary file in the same folder, which is flushed to disk and then renamed over the
 /// target; the folder is flushed too, so the rename itself survives a power cut.
 public enum AtomicFile {
-    public struct WriteError: Error, CustomStringConvertible {
+    public struct WriteError: Error, Sendable, CustomStringConvertible {
         public var path: String
         public var reason: String
         public var description: String { "\(path): cannot be written (\(reason))" }

@@ -90,7 +90,7 @@ import Glibc
         var reported: [String] = []
         do {
             let full = try await Scans.scan(settings, store)
-            reported = full.writeErrors + full.outcomes.compactMap { if case .failed(let m) = $0.status { m } else { nil } }
+            reported = full.writeErrors.map(\.description) + full.outcomes.compactMap { if case .failed(let m) = $0.status { m } else { nil } }
         } catch {
             reported = ["\(error)"]
         }
@@ -126,8 +126,12 @@ import Glibc
         let store = try Scans.store(settings)
         let readOnly = try await Scans.scan(settings, store)
         #expect(readOnly.alertFilesWritten == 0)
-        #expect(readOnly.writeErrors.contains { $0.contains("read only") || $0.contains("Read-only") }, "\(readOnly.writeErrors)")
-        await #expect(try store.pendingAlerts().alerts.count == 1)
+        // Typed: the alert's files, with the alert named.
+        #expect(readOnly.writeErrors.contains { problem in
+            guard case .alertFiles(let alert, let error) = problem else { return false }
+            return !alert.isEmpty && (error.reason.contains("read only") || error.reason.contains("Read-only"))
+        }, "\(readOnly.writeErrors)")
+        #expect(try await store.pendingAlerts().alerts.count == 1)
 
         _ = Self.run("/bin/umount", ["-l", output.path])
         #expect(try await Scans.scan(settings, store).alertFilesWritten == 1)
