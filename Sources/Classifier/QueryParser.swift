@@ -103,33 +103,36 @@ public struct QueryParser {
                     out.append(Lexeme(kind: .field(word), column: column))
                     continue
                 }
-                switch word {
-                case "AND": out.append(Lexeme(kind: .and, column: column))
-                case "OR": out.append(Lexeme(kind: .or, column: column))
-                case "NOT": out.append(Lexeme(kind: .not, column: column))
-                case _ where word.hasPrefix("NEAR/") || word == "NEAR":
-                    guard let n = Int(word.dropFirst(5)), n >= 0, n <= 1000 else {
-                        throw QueryError(column: column, message: "NEAR needs a distance, as in NEAR/5")
-                    }
-                    out.append(Lexeme(kind: .near(n), column: column))
-                default:
-                    if word.hasPrefix("*") {
-                        throw QueryError(column: column, message: "a wildcard needs at least one letter before '*'")
-                    } else if word.hasSuffix("*") {
-                        let stem = String(word.dropLast())
-                        guard !stem.isEmpty, !stem.contains("*") else {
-                            throw QueryError(column: column, message: "a wildcard needs at least one letter before '*'")
-                        }
-                        out.append(Lexeme(kind: .prefix(stem), column: column))
-                    } else if word.contains("*") {
-                        throw QueryError(column: column + (word.firstIndex(of: "*").map { word.distance(from: word.startIndex, to: $0) } ?? 0),
-                                         message: "'*' is only allowed at the end of a word")
-                    } else {
-                        out.append(Lexeme(kind: .word(word), column: column))
-                    }
-                }
+                out.append(try Self.lexeme(word, column: column))
             }
             return out
+        }
+
+        /// An operator, a wildcard prefix or a word.
+        private static func lexeme(_ word: String, column: Int) throws(QueryError) -> Lexeme {
+            switch word {
+            case "AND": return Lexeme(kind: .and, column: column)
+            case "OR": return Lexeme(kind: .or, column: column)
+            case "NOT": return Lexeme(kind: .not, column: column)
+            case _ where word.hasPrefix("NEAR/") || word == "NEAR":
+                guard let n = Int(word.dropFirst(5)), n >= 0, n <= 1000 else {
+                    throw QueryError(column: column, message: "NEAR needs a distance, as in NEAR/5")
+                }
+                return Lexeme(kind: .near(n), column: column)
+            case _ where word.hasPrefix("*"):
+                throw QueryError(column: column, message: "a wildcard needs at least one letter before '*'")
+            case _ where word.hasSuffix("*"):
+                let stem = String(word.dropLast())
+                guard !stem.isEmpty, !stem.contains("*") else {
+                    throw QueryError(column: column, message: "a wildcard needs at least one letter before '*'")
+                }
+                return Lexeme(kind: .prefix(stem), column: column)
+            case _ where word.contains("*"):
+                throw QueryError(column: column + (word.firstIndex(of: "*").map { word.distance(from: word.startIndex, to: $0) } ?? 0),
+                                 message: "'*' is only allowed at the end of a word")
+            default:
+                return Lexeme(kind: .word(word), column: column)
+            }
         }
     }
 

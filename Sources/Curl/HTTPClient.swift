@@ -66,27 +66,31 @@ public final class HTTPClient: Sendable {
                 continue
             }
 
-            let etag = result.headers.value(for: "ETag")
-            let lastModified = result.headers.value(for: "Last-Modified")
-            var validators = request.validators
-            if etag != nil || lastModified != nil {
-                validators = Validators(etag: etag, lastModified: lastModified)
-            }
-            // libcurl reports no status for file:// (only allowed for local feeds): a read
-            // file is a 200. Its header lines are libcurl's own (Content-Length, Last-Modified),
-            // not a server's: passed on, they would make the parser apply HTTP's rules (no
-            // Content-Type means ISO-8859-1) to a local UTF-8 file.
-            let isFile = url.lowercased().hasPrefix("file:")
-            let status = result.status == 0 && isFile ? 200 : result.status
-            return HTTPResponse(
-                status: status, headers: isFile ? [] : result.headers,
-                body: status == 304 ? [] : result.body,
-                finalURL: result.effectiveURL, permanentRedirect: permanentRedirect,
-                validators: validators,
-                retryAfter: result.headers.value(for: "Retry-After").flatMap {
-                    RetryAfter.parse($0, now: Date())
-                })
+            return response(result, at: url, for: request, permanentRedirect: permanentRedirect)
         }
+    }
+
+    /// The final exchange as a response: validators (the request's when the server sent
+    /// none), the body unless 304, and Retry-After.
+    private func response(_ result: ExchangeResult, at url: String, for request: HTTPRequest, permanentRedirect: String?) -> HTTPResponse {
+        let etag = result.headers.value(for: "ETag")
+        let lastModified = result.headers.value(for: "Last-Modified")
+        var validators = request.validators
+        if etag != nil || lastModified != nil {
+            validators = Validators(etag: etag, lastModified: lastModified)
+        }
+        // libcurl reports no status for file:// (only allowed for local feeds): a read
+        // file is a 200. Its header lines are libcurl's own (Content-Length, Last-Modified),
+        // not a server's: passed on, they would make the parser apply HTTP's rules (no
+        // Content-Type means ISO-8859-1) to a local UTF-8 file.
+        let isFile = url.lowercased().hasPrefix("file:")
+        let status = result.status == 0 && isFile ? 200 : result.status
+        return HTTPResponse(
+            status: status, headers: isFile ? [] : result.headers,
+            body: status == 304 ? [] : result.body,
+            finalURL: result.effectiveURL, permanentRedirect: permanentRedirect,
+            validators: validators,
+            retryAfter: result.headers.value(for: "Retry-After").flatMap { RetryAfter.parse($0, now: Date()) })
     }
 
     private func requestHeaders(for request: HTTPRequest) -> [HTTPHeader] {

@@ -69,11 +69,25 @@ final class Transfer {
     }
 
     private func configure() throws(FetchError) {
-        let policy = request.policy
-        let allowed = policy.allowFileURLs ? "http,https,file" : "http,https"
         var failures: [CURLcode] = []
         func check(_ code: CURLcode) { if code != CURLE_OK { failures.append(code) } }
+        configureConnection(check)
+        configureBody(check)
+        configureHeaders(check)
+        configureCallbacks(check)
+        if let first = failures.first {
+            if first == CURLE_UNSUPPORTED_PROTOCOL {
+                throw FetchError.unsupportedScheme(url: request.url)
+            }
+            throw FetchError.transfer(url: request.url, code: Int(first.rawValue),
+                                      detail: String(cString: curl_easy_strerror(first)))
+        }
+    }
 
+    /// URL, schemes, limits, TLS and proxy.
+    private func configureConnection(_ check: (CURLcode) -> Void) {
+        let policy = request.policy
+        let allowed = policy.allowFileURLs ? "http,https,file" : "http,https"
         check(dw_curl_setopt_string(handle, CURLOPT_URL, request.url))
         check(dw_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, allowed))
         // Redirects are followed by `HTTPClient`, one exchange at a time, so that every hop is
@@ -93,23 +107,6 @@ final class Transfer {
         if let proxy = policy.proxy {
             check(dw_curl_setopt_string(handle, CURLOPT_PROXY, proxy))
         }
-        if let body = request.body {
-            // libcurl: CURLOPT_COPYPOSTFIELDS "copies the data", so the buffer need not outlive
-            // this call; the size must be set first for binary-safe bodies.
-            check(dw_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
-            if body.isEmpty {
-                check(dw_curl_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, ""))
-            } else {
-                var copy = body
-                copy.withUnsafeMutableBytes { bytes in
-                    check(dw_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, bytes.baseAddress!))
-                }
-            }
-        }
-
-        for header in request.headers {
-            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
-        }
         if request.refuseLocalAddresses {
             // A cached connection would skip the open-socket check; a redirect hop is rare
             // enough to pay for a fresh one.
@@ -117,8 +114,34 @@ final class Transfer {
             check(dw_curl_setopt_pointer(handle, CURLOPT_OPENSOCKETDATA, Unmanaged.passUnretained(self).toOpaque()))
             check(dw_curl_setopt_opensocket_callback(handle, transferOpenSocket))
         }
-        if let headerList { check(dw_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)) }
+    }
 
+    /// A POST body (webhooks).
+    private func configureBody(_ check: (CURLcode) -> Void) {
+        guard let body = request.body else { return }
+        // libcurl: CURLOPT_COPYPOSTFIELDS "copies the data", so the buffer need not outlive
+        // this call; the size must be set first for binary-safe bodies.
+        check(dw_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+        if body.isEmpty {
+            check(dw_curl_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, ""))
+        } else {
+            var copy = body
+            copy.withUnsafeMutableBytes { bytes in
+                check(dw_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, bytes.baseAddress!))
+            }
+        }
+    }
+
+    /// Request headers, in a list this transfer owns (freed in `deinit`).
+    private func configureHeaders(_ check: (CURLcode) -> Void) {
+        for header in request.headers {
+            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+        }
+        if let headerList { check(dw_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)) }
+    }
+
+    /// The body, header and progress callbacks, each given this transfer as its context.
+    private func configureCallbacks(_ check: (CURLcode) -> Void) {
         let context = Unmanaged.passUnretained(self).toOpaque()
         check(dw_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context))
         check(dw_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, transferWrite))
@@ -127,14 +150,6 @@ final class Transfer {
         check(dw_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context))
         check(dw_curl_setopt_progress_callback(handle, transferProgress))
         check(dw_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0))
-
-        if let first = failures.first {
-            if first == CURLE_UNSUPPORTED_PROTOCOL {
-                throw FetchError.unsupportedScheme(url: request.url)
-            }
-            throw FetchError.transfer(url: request.url, code: Int(first.rawValue),
-                                      detail: String(cString: curl_easy_strerror(first)))
-        }
     }
 
     /// Resumes the waiting task with the outcome of libcurl's `code`. Called exactly once.

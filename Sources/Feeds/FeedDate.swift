@@ -189,8 +189,8 @@ public enum FeedDate {
 
     private static func isASCIIDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
-    static func parseRFC822(_ text: String) -> Date? {
-        // Tokens: runs of bytes between spaces, tabs and commas, ASCII lower-cased.
+    /// Runs of bytes between spaces, tabs and commas, ASCII lower-cased.
+    private static func rfc822Tokens(_ text: String) -> [String] {
         var tokens: [String] = []
         var current: [UInt8] = []
         for byte in text.utf8 {
@@ -201,6 +201,11 @@ public enum FeedDate {
             }
         }
         if !current.isEmpty { tokens.append(String(decoding: current, as: UTF8.self)) }
+        return tokens
+    }
+
+    static func parseRFC822(_ text: String) -> Date? {
+        var tokens = rfc822Tokens(text)
         guard !tokens.isEmpty else { return nil }
         if let first = tokens.first, dayNames.contains(String(first.prefix(3))), first.allSatisfy(\.isLetter) {
             tokens.removeFirst()
