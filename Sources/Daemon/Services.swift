@@ -129,12 +129,6 @@ public struct DigestService: Service {
     let store: any StateStore
     let logger: Logger
 
-    public init(config: ConfigHolder, store: any StateStore, logger: Logger) {
-        self.config = config
-        self.store = store
-        self.logger = logger
-    }
-
     public func run() async throws {
         while !Task.isShuttingDownGracefully {
             let settings = config.current.settings
@@ -191,12 +185,6 @@ public struct DeliveryService: Service {
     let config: ConfigHolder
     let store: any StateStore
     let logger: Logger
-
-    public init(config: ConfigHolder, store: any StateStore, logger: Logger) {
-        self.config = config
-        self.store = store
-        self.logger = logger
-    }
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully {

@@ -68,13 +68,7 @@ struct TableReader {
     }
 
     mutating func table(_ table: TOMLTable, _ key: String, at path: String) -> TOMLTable? {
-        asked[path, default: []].insert(key)
-        guard let value = table[key] else { return nil }
-        guard let result = value.table else {
-            problem(join(path, key), "must be a table (got \(value.type))")
-            return nil
-        }
-        return result
+        value(table, key, at: path, kind: { "a table (got \($0.type))" }) { $0.table }
     }
 
     mutating func tables(_ table: TOMLTable, _ key: String, at path: String) -> [TOMLTable] {
@@ -85,16 +79,8 @@ struct TableReader {
     }
 
     mutating func string(_ table: TOMLTable, _ key: String, at path: String, required: Bool = false) -> String? {
-        asked[path, default: []].insert(key)
-        guard let value = table[key] else {
-            if required { problem(join(path, key), "is required") }
-            return nil
-        }
-        guard let string = value.string else {
-            problem(join(path, key), "must be a string (got \(Self.describe(value)))")
-            return nil
-        }
-        return string
+        if required && table[key] == nil { problem(join(path, key), "is required") }
+        return value(table, key, at: path, kind: { "a string (got \(Self.describe($0)))" }) { $0.string }
     }
 
     mutating func double(_ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<Double>? = nil) -> Double? {
@@ -128,13 +114,19 @@ struct TableReader {
     }
 
     mutating func bool(_ table: TOMLTable, _ key: String, at path: String) -> Bool? {
+        value(table, key, at: path, kind: { "true or false (got \(Self.describe($0)))" }) { $0.bool }
+    }
+
+    /// One value that `read` accepts, or a problem saying what it must be (`kind`).
+    private mutating func value<T>(_ table: TOMLTable, _ key: String, at path: String, kind: (TOMLValueConvertible) -> String,
+                                   read: (TOMLValueConvertible) -> T?) -> T? {
         asked[path, default: []].insert(key)
         guard let value = table[key] else { return nil }
-        guard let flag = value.bool else {
-            problem(join(path, key), "must be true or false (got \(Self.describe(value)))")
+        guard let result = read(value) else {
+            problem(join(path, key), "must be \(kind(value))")
             return nil
         }
-        return flag
+        return result
     }
 
     mutating func strings(_ table: TOMLTable, _ key: String, at path: String) -> [String] {
