@@ -59,6 +59,7 @@ let package = Package(
             dependencies: [
                 "Curl", "Feeds", "Model", "Classifier", "Settings", "Pipeline", "Store", "Daemon", "SafeText", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // Fuzzing: the entry points are a library so that the tests replay every kept input.
         .target(name: "FuzzTargets", dependencies: ["Feeds", "XML", "Classifier", "Model", "Settings"]),

@@ -13,16 +13,11 @@ import Glibc
 public enum Daemon {
     /// Returns the process exit status: 0 after a graceful stop, 1 after a failure, 2 when
     /// the configuration or the state cannot be used (nothing is started then).
-    /// - Parameter validator: the command that checks a configuration file (its path is
-    ///   appended) in a child process before a reload; see `ReloadService`.
-    public static func run(configPath: String?, logLevel: String, validator: [String]? = nil) async -> Int32 {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = LineLogHandler(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "drillwatch")
+    /// - Parameters:
+    ///   - logger: where the daemon logs; the executable bootstraps the logging system.
+    ///   - validator: the command that checks a configuration file (its path is appended) in
+    ///     a child process before a reload; see `ReloadService`.
+    public static func run(configPath: String?, logger: Logger, validator: [String]? = nil) async -> Int32 {
         let notifier = SystemdNotifier()
 
         let settings: Settings

@@ -151,7 +151,7 @@ public struct Settings: Sendable {
     }
 
     /// The TOML document, or why it is not one (with its line).
-    private static func toml(_ source: String, name: String) throws(ConfigError) -> TOMLTable {
+    static func toml(_ source: String, name: String) throws(ConfigError) -> TOMLTable {
         if let line = TOMLPreflight.firstBadHeader(in: source) {
             throw ConfigError(problems: [ConfigProblem(file: name, line: line, keyPath: "",
                                                        message: "not valid TOML: a table header must start with a name ([feeds], [[rules]])")])

@@ -25,14 +25,8 @@ public enum WeightsFile {
             throw ConfigError(problems: [ConfigProblem(file: file.path, line: nil, keyPath: "", message: "cannot read the weights file")])
         }
         let source = String(decoding: data, as: UTF8.self)
-        let root: TOMLTable
-        do { root = try TOMLTable(string: source) } catch let error as TOMLParseError {
-            throw ConfigError(problems: [ConfigProblem(file: name, line: error.source.begin.line, keyPath: "", message: "not valid TOML: \(error.description)")])
-        } catch {
-            throw ConfigError(problems: [ConfigProblem(file: name, line: nil, keyPath: "", message: "not valid TOML")])
-        }
+        let root = try Settings.toml(source, name: name)
         var reader = TableReader(file: name, source: source)
-        reader.rejectUnknown(root, at: "", known: ["bias", "alert_threshold", "review_threshold", "weights"])
         var weights = ScoreWeights(bias: reader.double(root, "bias", at: "", in: -100...100) ?? 0, weights: [:])
         weights.alertThreshold = reader.double(root, "alert_threshold", at: "", in: 0...1)
         weights.reviewThreshold = reader.double(root, "review_threshold", at: "", in: 0...1)
@@ -41,6 +35,7 @@ public enum WeightsFile {
                 if let value = reader.double(table, key, at: "weights", in: -100...100) { weights.weights[key] = value }
             }
         }
+        reader.rejectUnasked(root, at: "")
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
         return weights
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daemon
+import Logging
 
 /// `drillwatch run`: the daemon.
 struct Run: DrillwatchCommand {
@@ -18,12 +19,24 @@ struct Run: DrillwatchCommand {
     @OptionGroup var configuration: ConfigOption
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    var logLevel: Logger.Level = .info
 
     func execute() async throws {
+        // The executable owns the logging system: one line per event on standard error,
+        // which systemd's journal keeps.
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = LineLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
         // A reload is checked by this same program in a child process first.
-        let status = await Daemon.run(configPath: configuration.config, logLevel: logLevel,
+        let status = await Daemon.run(configPath: configuration.config, logger: Logger(label: "drillwatch"),
                                       validator: ["/proc/self/exe", "check-config", "--quiet", "--config"])
         if status != 0 { throw ExitCode(status) }
     }
 }
+
+/// `--log-level` takes swift-log's level names; anything else is a usage error (exit 64), not
+/// a silent fallback.
+extension Logger.Level: @retroactive ExpressibleByArgument {}

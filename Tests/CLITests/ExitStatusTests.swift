@@ -31,5 +31,9 @@ import Testing
     @Test func aWrongCommandLineIsStatus64() throws {
         let run = try CLIRunner.run(["scan", "--no-such-option"])
         #expect(run.status == 64, "\(run.status) \(run.stderr)")
+        // A log level that does not exist is refused, not replaced by "info" in silence.
+        let level = try CLIRunner.run(["run", "--log-level", "loud"])
+        #expect(level.status == 64, "\(level.status) \(level.stderr)")
+        #expect(level.stderr.contains("critical"))
     }
 }
