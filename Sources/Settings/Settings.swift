@@ -104,6 +104,28 @@ public struct Settings: Sendable {
         return candidates.first { FileManager.default.fileExists(atPath: $0.path) } ?? candidates[candidates.count - 2]
     }
 
+    /// Where state (`state/`) and output (`output/`) live unless `[paths]` says, one rule for
+    /// every command: the unit's directory under systemd (`$STATE_DIRECTORY`);
+    /// `/var/lib/drillwatch` for the system configuration in `/etc/drillwatch` (the service's
+    /// state, so `status --config /etc/drillwatch/drillwatch.toml` shows it);
+    /// `$XDG_STATE_HOME/drillwatch` (`~/.local/state/drillwatch`) for a user's configuration in
+    /// `$XDG_CONFIG_HOME` (`~/.config`); else `var/` beside the configuration file. Never the
+    /// working directory, where a command run from elsewhere would find another state.
+    public static func dataFolder(for file: URL, environment: [String: String]) -> URL {
+        if let directory = environment["STATE_DIRECTORY"]?.split(separator: ":").first {
+            return URL(fileURLWithPath: String(directory))
+        }
+        let folder = file.deletingLastPathComponent().standardizedFileURL.path
+        if folder == "/etc/drillwatch" { return URL(fileURLWithPath: "/var/lib/drillwatch") }
+        let home = environment["HOME"].map { URL(fileURLWithPath: $0) }
+        let configHome = environment["XDG_CONFIG_HOME"].map { URL(fileURLWithPath: $0) } ?? home?.appendingPathComponent(".config")
+        if let configHome, folder.hasPrefix(configHome.standardizedFileURL.path + "/") {
+            let stateHome = environment["XDG_STATE_HOME"].map { URL(fileURLWithPath: $0) } ?? home?.appendingPathComponent(".local/state")
+            if let stateHome { return stateHome.appendingPathComponent("drillwatch") }
+        }
+        return file.deletingLastPathComponent().appendingPathComponent("var")
+    }
+
     /// Reads and validates a configuration file. Every problem is reported at once.
     /// - Parameter check: checks the rules' queries (`Classifier.ruleProblems`); without it
     ///   a query is read as text, unchecked.

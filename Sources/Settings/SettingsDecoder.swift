@@ -25,12 +25,9 @@ struct SettingsDecoder {
         path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path).standardizedFileURL
     }
 
-    /// `[paths]`: systemd's directories when it provides them, else ./var beside the working
-    /// directory (a checkout).
+    /// `[paths]`, else `Settings.dataFolder`'s rule.
     mutating func paths(_ root: TOMLTable) -> (state: URL, output: URL) {
-        let environment = ProcessInfo.processInfo.environment
-        let base = environment["STATE_DIRECTORY"]?.split(separator: ":").first.map { URL(fileURLWithPath: String($0)) }
-            ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("var")
+        let base = Settings.dataFolder(for: file, environment: ProcessInfo.processInfo.environment)
         var folders = (state: base.appendingPathComponent("state"), output: base.appendingPathComponent("output"))
         guard let paths = reader.table(root, "paths", at: "") else { return folders }
         if let path = reader.string(paths, "state", at: "paths") { folders.state = resolve(path) }

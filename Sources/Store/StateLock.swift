@@ -40,4 +40,21 @@ public enum StateLock {
         let pid = Array("\(getpid())\n".utf8)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
     }
+
+    /// The pid of the process holding the lock, if any — found in the kernel's list of locks
+    /// (`/proc/locks`), so looking takes no lock and cannot keep a daemon from starting.
+    public static func holder(stateFolder: URL) -> Int32? {
+        let path = stateFolder.appendingPathComponent("drillwatch.lock").path
+        var info = stat()
+        guard stat(path, &info) == 0, let locks = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return nil }
+        // "1: FLOCK  ADVISORY  WRITE 12345 08:01:1234567 0 EOF": pid, then major:minor:inode.
+        for line in locks.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 6, fields[1] == "FLOCK", let pid = Int32(fields[4]),
+                  let inode = fields[5].split(separator: ":").last.flatMap({ UInt64($0) }), inode == UInt64(info.st_ino)
+            else { continue }
+            return pid
+        }
+        return nil
+    }
 }

@@ -41,14 +41,29 @@ public final class SQLiteStore: StateStore {
     /// The database file, named in errors (nil in memory).
     private let path: String?
 
-    /// Opens (creating when needed) the database at `path`. Another process holding a lock
-    /// (a backup, `sqlite3` at a prompt) is waited for up to `busyTimeout` seconds.
-    public static func open(at path: String, busyTimeout: Double = 10) throws(StoreError) -> SQLiteStore {
+    /// How a command may use the state database.
+    public enum Access: Sendable {
+        /// Create it (and its folder) when missing, and bring its schema up to date: `scan`, `run`.
+        case create
+        /// Only an existing one, to change it: `feedback`.
+        case existing
+        /// Only an existing one, read: `status`, `digest`, `feedback list`. Takes no lock and
+        /// never creates a file, so an administrator may look at a running service's state.
+        case readOnly
+    }
+
+    /// Opens the database at `path`. Another process holding a lock (a backup, `sqlite3` at a
+    /// prompt) is waited for up to `busyTimeout` seconds.
+    public static func open(at path: String, access: Access = .create, busyTimeout: Double = 10) throws(StoreError) -> SQLiteStore {
+        if access != .create && !FileManager.default.fileExists(atPath: path) {
+            throw StoreError(.missing, path: path, "no state database yet")
+        }
         do {
-            try StatePermissions.prepare(database: path)
+            if access == .create { try StatePermissions.prepare(database: path) }
             var configuration = Configuration()
             configuration.busyMode = .timeout(busyTimeout)
-            return try SQLiteStore(writer: DatabasePool(path: path, configuration: configuration), path: path)
+            configuration.readonly = access == .readOnly
+            return try SQLiteStore(writer: DatabasePool(path: path, configuration: configuration), path: path, migrate: access != .readOnly)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -63,10 +78,14 @@ public final class SQLiteStore: StateStore {
         }
     }
 
-    private init(writer: any DatabaseWriter, path: String?) throws {
+    private init(writer: any DatabaseWriter, path: String?, migrate: Bool = true) throws {
         self.writer = writer
         self.path = path
-        try Self.migrator.migrate(writer)
+        if migrate {
+            try Self.migrator.migrate(writer)
+        } else if try !writer.read({ try Self.migrator.hasCompletedMigrations($0) }) {
+            throw StoreError(.outdated, path: path, "the state database was written by an older drillwatch")
+        }
     }
 
     /// The schema's versions, applied in order once each (GRDB records which ran).

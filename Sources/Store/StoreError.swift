@@ -17,6 +17,10 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case io
         /// The file or its folder cannot be opened or created.
         case cannotOpen
+        /// There is no database yet (a command that only reads never creates one).
+        case missing
+        /// Its schema is older than this program's, and this command may not upgrade it.
+        case outdated
         /// Anything else (a constraint, a bug): the message says.
         case other
     }
@@ -72,6 +76,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case .corrupt: "the database file is damaged; restore it from a backup, or move it aside to start with an empty state"
         case .io: "the operating system failed a read or a write (a full or failing disk?); nothing committed was lost"
         case .cannotOpen: "check that \(folder) exists and this user may write there"
+        case .missing: "nothing was scanned with this configuration yet (run drillwatch scan), or [paths] points elsewhere"
+        case .outdated: "run drillwatch scan (or the service) once to bring it up to date"
         case .other: nil
         }
     }

@@ -24,7 +24,7 @@ struct DigestCommand: DrillwatchCommand {
 
     func execute() async throws {
         let settings = try configuration.settings()
-        let store = try wrap { try SQLiteStore.open(at: settings.stateDatabase.path) }
+        let store = try wrap { try SQLiteStore.open(at: settings.stateDatabase.path, access: .readOnly) }
         let builder = DigestBuilder(settings: settings, store: store)
         let day = date ?? builder.day(containing: Date())
         let digest = try await wrapAsync { try await builder.build(day: day) }

@@ -17,24 +17,23 @@ struct Status: DrillwatchCommand {
 
     func execute() async throws {
         let settings = try configuration.settings()
-        let store = try wrap { try SQLiteStore.open(at: settings.stateDatabase.path) }
-        let states = Dictionary(try await wrapAsync { try await store.feedStates() }.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let formatter = ISO8601DateFormatter()
-        print("feed".padding(toLength: 24, withPad: " ", startingAt: 0) + "last fetch             status  items  errors  next due")
-        for feed in settings.feeds {
-            guard let state = states[feed.name] else {
-                print(feed.name.padding(toLength: 24, withPad: " ", startingAt: 0) + "never fetched")
-                continue
-            }
-            let last = state.lastFetch.map(formatter.string) ?? "-"
-            let status = state.lastStatus.map(String.init) ?? (state.lastError == nil ? "-" : "error")
-            let next = state.nextDue.map(formatter.string) ?? "-"
-            print(feed.name.padding(toLength: 24, withPad: " ", startingAt: 0)
-                + last.padding(toLength: 23, withPad: " ", startingAt: 0)
-                + status.padding(toLength: 8, withPad: " ", startingAt: 0)
-                + String(format: "%5d  %6d  ", state.itemsSeen, state.errorCount) + next)
-            if let error = state.lastError { print("    last error: \(Display.line(error))") }
-            if state.capped > 0 { print("    capped: \(state.capped) new items beyond the per-fetch cap left for later fetches") }
+        // Read-only: no lock, no file created; a running service's state can be looked at.
+        let store: SQLiteStore?
+        do { store = try SQLiteStore.open(at: settings.stateDatabase.path, access: .readOnly) } catch where error.kind == .missing {
+            store = nil
+        } catch {
+            throw CLIError(error.description)
+        }
+        var states: [String: FeedState] = [:]
+        if let store {
+            for state in try await wrapAsync({ try await store.feedStates() }) { states[state.name] = states[state.name] ?? state }
+        }
+        let holder = StateLock.holder(stateFolder: settings.stateFolder)
+        print(holder.map { "daemon: running (pid \($0)) on \(settings.stateFolder.path)" } ?? "daemon: not running on \(settings.stateFolder.path)")
+        print(FeedStatusTable.render(settings.feeds.map(\.name), states: states, now: Date()))
+        guard let store else {
+            print("\nno state yet in \(settings.stateFolder.path): nothing was scanned with this configuration (drillwatch scan)")
+            return
         }
         await printLatestAlerts(store)
         let deliveries = try await wrapAsync { try await store.deliveryCounts() }
@@ -55,5 +54,42 @@ struct Status: DrillwatchCommand {
             let judged = judgements[alert.id].map { "  [judged \($0.verdict.rawValue)]" } ?? ""
             print("  \(alert.id)  \(formatter.string(from: alert.firstSeen))  \(Display.line(alert.title))\(judged)")
         }
+    }
+}
+
+/// The feeds' table of `status`: columns as wide as their content, overdue feeds marked.
+enum FeedStatusTable {
+    static func render(_ feeds: [String], states: [String: FeedState], now: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        let header = ["feed", "last fetch", "status", "items", "errors", "next due"]
+        var rows: [[String]] = []
+        var notes: [Int: [String]] = [:]
+        for name in feeds {
+            guard let state = states[name] else {
+                rows.append([Display.line(name), "never fetched", "-", "-", "-", "-"])
+                continue
+            }
+            let next = state.nextDue.map { formatter.string(from: $0) + ($0 < now ? " (overdue)" : "") } ?? "-"
+            rows.append([Display.line(name), state.lastFetch.map(formatter.string) ?? "-",
+                         state.lastStatus.map(String.init) ?? (state.lastError == nil ? "-" : "error"),
+                         "\(state.itemsSeen)", "\(state.errorCount)", next])
+            var lines: [String] = []
+            if let error = state.lastError { lines.append("last error: \(Display.line(error))") }
+            if state.capped > 0 { lines.append("capped: \(state.capped) new items beyond the per-fetch cap left for later fetches") }
+            notes[rows.count - 1] = lines
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                (3...4).contains(index) ? String(repeating: " ", count: widths[index] - cell.count) + cell
+                    : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        var out = [line(header)]
+        for (index, row) in rows.enumerated() {
+            out.append(line(row))
+            out += (notes[index] ?? []).map { "    " + $0 }
+        }
+        return out.joined(separator: "\n")
     }
 }

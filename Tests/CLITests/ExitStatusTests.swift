@@ -37,3 +37,42 @@ import Testing
         #expect(level.stderr.contains("critical"))
     }
 }
+
+/// Commands that only read never create a state database, and find the same state from any
+/// working directory.
+@Suite struct ReadOnlyCommands {
+    @Test func statusFromElsewhereReadsTheStateAndCreatesNothing() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-paths-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let feed = SharedData.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path
+        let config = folder.appendingPathComponent("drillwatch.toml")
+        try """
+            base = "\(SharedData.checkout.appendingPathComponent("config/drillwatch.toml").path)"
+            [scan]
+            first_run_horizon_days = 36500
+            retention_days = 0
+            [[feeds]]
+            name = "demo"
+            url = "\(feed)"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let database = folder.appendingPathComponent("var/state/drillwatch.sqlite")
+
+        // Before any scan: status says so, and leaves no file behind.
+        let before = try CLIRunner.run(["status", "--config", config.path], directory: FileManager.default.temporaryDirectory)
+        #expect(before.status == 0, "\(before.stderr)")
+        #expect(before.stdout.contains("never fetched") && before.stdout.contains("no state yet"))
+        #expect(!FileManager.default.fileExists(atPath: database.path))
+        let digest = try CLIRunner.run(["digest", "--config", config.path])
+        #expect(digest.status == 1 && digest.stderr.contains("drillwatch scan"), "\(digest.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: database.path))
+
+        // A scan from one directory, status from another: the same state, beside the file.
+        let scan = try CLIRunner.run(["scan", "--config", config.path], directory: folder)
+        #expect(scan.status == 0, "\(scan.stderr)")
+        #expect(FileManager.default.fileExists(atPath: database.path))
+        let after = try CLIRunner.run(["status", "--config", config.path], directory: URL(fileURLWithPath: "/"))
+        #expect(after.stdout.contains("demo") && !after.stdout.contains("never fetched"), "\(after.stdout)")
+        #expect(after.stdout.contains("daemon: not running"))
+    }
+}

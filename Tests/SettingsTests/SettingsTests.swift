@@ -136,3 +136,24 @@ import Testing
         #expect(chosen.path == folder.appendingPathComponent("drillwatch.toml").path)
     }
 }
+
+/// One rule for where state lives, the same for every command and working directory.
+@Suite struct DataFolderRule {
+    @Test func systemdThenTheSystemConfigThenAUsersThenBesideTheFile() {
+        let system = URL(fileURLWithPath: "/etc/drillwatch/drillwatch.toml")
+        #expect(Settings.dataFolder(for: system, environment: ["STATE_DIRECTORY": "/var/lib/drillwatch"]).path == "/var/lib/drillwatch")
+        #expect(Settings.dataFolder(for: system, environment: [:]).path == "/var/lib/drillwatch")
+        let user = URL(fileURLWithPath: "/home/ana/.config/drillwatch/drillwatch.toml")
+        #expect(Settings.dataFolder(for: user, environment: ["HOME": "/home/ana"]).path == "/home/ana/.local/state/drillwatch")
+        #expect(Settings.dataFolder(for: user, environment: ["HOME": "/home/ana", "XDG_STATE_HOME": "/srv/state"]).path == "/srv/state/drillwatch")
+        let checkout = URL(fileURLWithPath: "/src/drillwatch/config/drillwatch.toml")
+        #expect(Settings.dataFolder(for: checkout, environment: ["HOME": "/home/ana"]).path == "/src/drillwatch/config/var")
+    }
+
+    @Test func theWorkingDirectoryDoesNotMatter() throws {
+        let file = URL(fileURLWithPath: "/src/drillwatch/config/x.toml")
+        let settings = try Settings.parse("", file: file)
+        #expect(settings.stateFolder.path == "/src/drillwatch/config/var/state")
+        #expect(settings.outputFolder.path == "/src/drillwatch/config/var/output")
+    }
+}
