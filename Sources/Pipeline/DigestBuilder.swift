@@ -28,11 +28,16 @@ public struct DigestBuilder {
     }
 
     /// The start and end of a local day.
+    /// A day that does not exist (2026-13-01, 2026-02-30) or is not written YYYY-MM-DD is
+    /// refused: the calendar would otherwise roll it over into another day.
     public func bounds(of day: String) throws(PipelineError) -> (Date, Date) {
-        let parts = day.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3, let start = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
+        let fields = day.split(separator: "-", omittingEmptySubsequences: false)
+        let parts = fields.compactMap { Int($0) }
+        guard fields.map(\.count) == [4, 2, 2], parts.count == 3,
+              let start = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
+              self.day(containing: start) == day,
               let end = calendar.date(byAdding: .day, value: 1, to: start) else {
-            throw PipelineError.invalidInput(day, line: nil, "not a date (YYYY-MM-DD)")
+            throw PipelineError.invalidInput(day, line: nil, "not a day of the calendar (write YYYY-MM-DD, e.g. 2025-06-02)")
         }
         return (start, end)
     }
@@ -43,11 +48,13 @@ public struct DigestBuilder {
         let counts: [String: Int]
         let states: [FeedState]
         let marks: [String: Feedback]
+        let alerted: Set<String>
         do {
             items = try await store.items(firstSeenFrom: start, to: end, verdicts: [.alert, .duplicate, .review])
             counts = try await store.newItemCounts(from: start, to: end)
             states = try await store.feedStates()
             marks = try await store.feedback(for: items.map(\.id))
+            alerted = try await store.alertedStories(among: Array(Set(items.compactMap(\.story))))
         } catch {
             throw PipelineError.state(error)
         }
@@ -56,14 +63,24 @@ public struct DigestBuilder {
                           firstSeen: item.firstSeen, score: item.score,
                           judgement: marks[item.id].map { Digest.AnalystMark(verdict: $0.verdict, note: $0.note) })
         }
-        let stories = Self.stories(items.filter { $0.verdict.isRelevant }).map { group in
+        // Only stories that raised an alert (today or before): an old item recorded on a
+        // feed's first fetch, and its copies, are not news of the day.
+        let files = AlertFiles(root: settings.outputFolder)
+        let reported = items.filter { $0.verdict.isRelevant && $0.story.map(alerted.contains) == true }
+        let stories = Self.stories(reported).map { group in
             let lead = group.first { $0.verdict == .alert } ?? group[0]
-            return Digest.Story(
+            var story = Digest.Story(
                 id: lead.story ?? lead.id, title: lead.title, exercise: group.lazy.compactMap(\.facts.exercise).first,
                 places: group.first { !$0.facts.places.isEmpty }.map { $0.facts.places.joined(separator: " · ") },
                 score: group.map(\.score).max() ?? lead.score,
                 firstSeen: group.map(\.firstSeen).min()!, lastSeen: group.map(\.firstSeen).max()!,
                 sources: group.map(source))
+            story.published = group.compactMap(\.published).min()
+            story.lede = Lede.of(lead.summary)
+            if lead.verdict == .alert {
+                story.alertFile = "../" + files.markdownURL(for: lead).path.dropFirst(settings.outputFolder.path.count + 1)
+            }
+            return story
         }
         let related = items.filter { $0.verdict == .review }.map(source)
         let byName = Dictionary(states.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })

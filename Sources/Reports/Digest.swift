@@ -56,6 +56,12 @@ public struct Digest: Sendable, Codable, Equatable {
         public var firstSeen: Date
         public var lastSeen: Date
         public var sources: [Source]
+        /// The earliest publication date its sources give.
+        public var published: Date?
+        /// The first sentences of its first report.
+        public var lede: String?
+        /// Its alert's Markdown file, relative to the digests folder.
+        public var alertFile: String?
 
         public init(id: String, title: String, exercise: String?, places: String?, score: Double, firstSeen: Date, lastSeen: Date, sources: [Source]) {
             self.id = id
@@ -130,6 +136,21 @@ public struct Digest: Sendable, Codable, Equatable {
     }
 }
 
+/// The first sentences of a report, up to about 300 characters, cut at a sentence's end when
+/// one comes after 80 (Latin, Cyrillic and Chinese full stops).
+public enum Lede {
+    public static func of(_ text: String) -> String? {
+        let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
+        guard !flat.isEmpty else { return nil }
+        guard flat.count > 300 else { return flat }
+        let window = flat.prefix(300)
+        if let end = window.lastIndex(where: { ".!?。！？".contains($0) }), window.distance(from: window.startIndex, to: end) >= 80 {
+            return String(window[...end])
+        }
+        return String(window).trimmingCharacters(in: .whitespaces) + "…"
+    }
+}
+
 /// Renders a digest as Markdown, a self-contained HTML page, and JSON.
 public enum DigestRenderer {
     public static func json(_ digest: Digest) -> Data {
@@ -149,8 +170,13 @@ public enum DigestRenderer {
                 var facts = ["score \(String(format: "%.2f", story.score))", "first seen \(time(story.firstSeen, digest.timeZone))"]
                 if time(story.lastSeen, digest.timeZone) != time(story.firstSeen, digest.timeZone) { facts.append("last seen \(time(story.lastSeen, digest.timeZone))") }
                 if let places = story.places { facts.insert(Markup.markdown(places), at: 0) }
+                if let published = story.published { facts.append("published \(day(published, digest.timeZone))") }
                 lines.append(facts.joined(separator: " · "))
                 lines.append("")
+                if let lede = story.lede { lines += ["> \(Markup.markdown(lede))", ""] }
+                if let file = story.alertFile {
+                    lines += ["Alert file: [\(Markup.markdown((file as NSString).lastPathComponent))](\(Markup.markdownDestination(file)))", ""]
+                }
                 for source in story.sources {
                     lines.append("- \(Markup.markdown(source.feed)): \(link(source))\(mark(source))")
                 }
@@ -187,7 +213,11 @@ public enum DigestRenderer {
                 var facts = ["score \(String(format: "%.2f", story.score))", "first seen \(time(story.firstSeen, digest.timeZone))"]
                 if time(story.lastSeen, digest.timeZone) != time(story.firstSeen, digest.timeZone) { facts.append("last seen \(time(story.lastSeen, digest.timeZone))") }
                 if let places = story.places { facts.insert(places, at: 0) }
-                body += facts.map(Markup.html).joined(separator: " · ") + "</p>\n<ul>"
+                if let published = story.published { facts.append("published \(day(published, digest.timeZone))") }
+                body += facts.map(Markup.html).joined(separator: " · ") + "</p>\n"
+                if let lede = story.lede { body += "<p class=\"lede\">\(Markup.html(lede))</p>\n" }
+                if let file = story.alertFile { body += "<p class=\"alert-file\"><a href=\"\(Markup.html(file))\">alert file</a></p>\n" }
+                body += "<ul>"
                 for source in story.sources { body += "<li><b>\(Markup.html(source.feed))</b>: \(htmlLink(source))\(htmlMark(source))</li>" }
                 body += "</ul></article>\n"
             }
@@ -219,7 +249,7 @@ public enum DigestRenderer {
             h1{font-size:1.6rem;margin-bottom:.2rem}h1 span{color:#6b7280;font-weight:400}
             .headline{color:#374151;font-style:italic}h2{border-bottom:2px solid #c7d2fe;padding-bottom:.2rem;margin-top:2rem}
             article{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:.6rem 1rem;margin:.8rem 0}
-            h3{margin:.2rem 0;font-size:1.1rem}.facts{color:#6b7280;margin:.2rem 0}ul{margin:.3rem 0;padding-left:1.2rem}
+            h3{margin:.2rem 0;font-size:1.1rem}.facts{color:#6b7280;margin:.2rem 0}.lede{margin:.3rem 0;color:#1f2937}.alert-file{margin:.2rem 0;font-size:.9rem}ul{margin:.3rem 0;padding-left:1.2rem}
             table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e5e7eb}
             tr.failing td{color:#b91c1c}a{color:#1d4ed8}.judged-wrong{color:#b91c1c;font-weight:600}.judged-right{color:#15803d}
             </style></head><body>
@@ -250,6 +280,11 @@ public enum DigestRenderer {
     private static func htmlLink(_ source: Digest.Source) -> String {
         guard let url = Markup.safeLink(source.link) else { return Markup.html(source.title) }
         return "<a href=\"\(Markup.html(url))\" rel=\"noopener noreferrer\">\(Markup.html(source.title))</a>"
+    }
+
+    /// "2025-06-02": a publication day in the digest's time zone.
+    static func day(_ date: Date, _ zone: String) -> String {
+        String(time(date, zone).prefix(10))
     }
 
     /// "2025-06-02 09:40 CEST": the digest's own time zone, for a person.

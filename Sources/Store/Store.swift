@@ -99,7 +99,19 @@ public final class SQLiteStore: StateStore {
         migrator.registerMigration("v6: delivery outbox, capped fetches", migrate: migrateV6)
         migrator.registerMigration("v7: feedback", migrate: createFeedbackTable)
         migrator.registerMigration("v8: items as records", migrate: ItemRecord.migrateToRecords)
+        migrator.registerMigration("v9: the story of each alert", migrate: migrateV9)
         return migrator
+    }
+
+    /// v9: the outbox names each alert's story, so the digest can tell a story that alerted
+    /// from one recorded without an alert (an old item on a first fetch, and its copies).
+    private static func migrateV9(_ db: Database) throws {
+        try db.alter(table: "outbox") { t in t.add(column: "story", .text) }
+        for row in try Row.fetchAll(db, sql: "SELECT alert_id, payload FROM outbox") {
+            guard let story = judgement(row["payload"])?.story else { continue }
+            try db.execute(sql: "UPDATE outbox SET story = ? WHERE alert_id = ?", arguments: [story, row["alert_id"] as String])
+        }
+        try db.create(index: "outbox_story", on: "outbox", columns: ["story"])
     }
 
     /// v1: feeds, items, outbox.
@@ -265,8 +277,8 @@ public final class SQLiteStore: StateStore {
             }
             let encoder = JSONCoding.encoder()
             for alert in alerts where inserted.contains(alert.itemKey) {
-                try db.execute(sql: "INSERT OR IGNORE INTO outbox (alert_id, payload, created) VALUES (?, ?, ?)",
-                               arguments: [alert.id, try encoder.encode(alert), alert.firstSeen.timeIntervalSince1970])
+                try db.execute(sql: "INSERT OR IGNORE INTO outbox (alert_id, payload, created, story) VALUES (?, ?, ?, ?)",
+                               arguments: [alert.id, try encoder.encode(alert), alert.firstSeen.timeIntervalSince1970, alert.story])
             }
         }
     }
@@ -337,6 +349,20 @@ public final class SQLiteStore: StateStore {
     /// An outbox payload as a judgement; nil when it does not decode.
     static func judgement(_ payload: Data?) -> Judgement? {
         payload.flatMap { try? JSONCoding.decoder().decode(Judgement.self, from: $0) }
+    }
+
+    /// The stories among `stories` that raised an alert (at any time).
+    public func alertedStories(among stories: [String]) async throws(StoreError) -> Set<String> {
+        guard !stories.isEmpty else { return [] }
+        return try await read { db in
+            var found = Set<String>()
+            for chunk in stride(from: 0, to: stories.count, by: 500).map({ Array(stories[$0..<min(stories.count, $0 + 500)]) }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                found.formUnion(try String.fetchAll(db, sql: "SELECT DISTINCT story FROM outbox WHERE story IN (\(marks))",
+                                                    arguments: StatementArguments(chunk)))
+            }
+            return found
+        }
     }
 
     /// The newest alerts whose files are written, newest first (for the Atom feed of alerts).

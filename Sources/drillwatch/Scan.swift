@@ -42,7 +42,13 @@ struct Scan: DrillwatchCommand {
             }
         }
         let statePath = settings.stateDatabase.path
-        let store = try wrap { dryRun ? try SQLiteStore.inMemory() : try SQLiteStore.open(at: statePath) }
+        // A dry run reads the state (so it reports what a real scan would find new) and
+        // writes nothing: the database read-only, or an empty one in memory before any scan.
+        let store = try wrap {
+            guard dryRun else { return try SQLiteStore.open(at: statePath) }
+            return FileManager.default.fileExists(atPath: statePath)
+                ? try SQLiteStore.open(at: statePath, access: .readOnly) : try SQLiteStore.inMemory()
+        }
         let scanner = try await wrapAsync { try await FeedScanner(settings: settings, store: store, classifier: classifier) }
         if !dryRun, let warning = OutputClaim.claim(settings.outputFolder, statePath: statePath) { printError("warning: \(warning)") }
 
