@@ -15,32 +15,12 @@ public struct DigestBuilder {
         self.store = store
     }
 
-    var calendar: Calendar {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: settings.digest.timeZone) ?? TimeZone(identifier: "UTC")!
-        return calendar
-    }
+    /// The digest's days, in its time zone.
+    public var calendar: DigestCalendar { DigestCalendar(timeZone: settings.digest.timeZone) }
 
-    /// The local day `YYYY-MM-DD` that contains `date`.
-    public func day(containing date: Date) -> String {
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
-    }
+    public func day(containing date: Date) -> String { calendar.day(containing: date) }
 
-    /// The start and end of a local day.
-    /// A day that does not exist (2026-13-01, 2026-02-30) or is not written YYYY-MM-DD is
-    /// refused: the calendar would otherwise roll it over into another day.
-    public func bounds(of day: String) throws(PipelineError) -> (Date, Date) {
-        let fields = day.split(separator: "-", omittingEmptySubsequences: false)
-        let parts = fields.compactMap { Int($0) }
-        guard fields.map(\.count) == [4, 2, 2], parts.count == 3,
-              let start = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
-              self.day(containing: start) == day,
-              let end = calendar.date(byAdding: .day, value: 1, to: start) else {
-            throw PipelineError.invalidInput(day, line: nil, "not a day of the calendar (write YYYY-MM-DD, e.g. 2025-06-02)")
-        }
-        return (start, end)
-    }
+    public func bounds(of day: String) throws(PipelineError) -> (Date, Date) { try calendar.bounds(of: day) }
 
     public func build(day: String, generated: Date = Date()) async throws(PipelineError) -> Digest {
         let (start, end) = try bounds(of: day)
@@ -119,5 +99,38 @@ public struct DigestBuilder {
             throw PipelineError.cannotWrite(error.path, error.reason)
         }
         return folder
+    }
+}
+
+/// Local days (`YYYY-MM-DD`) in the digest's time zone.
+public struct DigestCalendar: Sendable {
+    let calendar: Calendar
+
+    public init(timeZone: String) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")!
+        self.calendar = calendar
+    }
+
+
+    /// The local day `YYYY-MM-DD` that contains `date`.
+    public func day(containing date: Date) -> String {
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+
+    /// The start and end of a local day.
+    /// A day that does not exist (2026-13-01, 2026-02-30) or is not written YYYY-MM-DD is
+    /// refused: the calendar would otherwise roll it over into another day.
+    public func bounds(of day: String) throws(PipelineError) -> (Date, Date) {
+        let fields = day.split(separator: "-", omittingEmptySubsequences: false)
+        let parts = fields.compactMap { Int($0) }
+        guard fields.map(\.count) == [4, 2, 2], parts.count == 3,
+              let start = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
+              self.day(containing: start) == day,
+              let end = calendar.date(byAdding: .day, value: 1, to: start) else {
+            throw PipelineError.invalidInput(day, line: nil, "not a day of the calendar (write YYYY-MM-DD, e.g. 2025-06-02)")
+        }
+        return (start, end)
     }
 }

@@ -24,9 +24,11 @@ struct DigestCommand: DrillwatchCommand {
 
     func execute() async throws {
         let settings = try configuration.settings()
+        let calendar = DigestCalendar(timeZone: settings.digest.timeZone)
+        let day = date ?? calendar.day(containing: Date())
+        _ = try wrap { try calendar.bounds(of: day) }  // a day of the calendar, before anything is opened
         let store = try wrap { try SQLiteStore.open(at: settings.stateDatabase.path, access: .readOnly) }
         let builder = DigestBuilder(settings: settings, store: store)
-        let day = date ?? builder.day(containing: Date())
         let digest = try await wrapAsync { try await builder.build(day: day) }
         let folder = try wrap { try builder.write(digest) }
         print("digest \(day): \(digest.headline)")
