@@ -29,6 +29,7 @@ public enum AlertFeed {
             <feed xmlns="http://www.w3.org/2005/Atom">
               <id>urn:drillwatch:alerts</id>
               <title>drillwatch: China–Russia joint drills</title>
+              <link rel="self" type="application/atom+xml" href="alerts.xml"/>
               <updated>\(formatter.string(from: updated))</updated>
               <generator>drillwatch</generator>
             \(entries)</feed>

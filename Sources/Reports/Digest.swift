@@ -5,7 +5,9 @@ import SafeText
 /// One day's digest: new stories grouped by exercise, "possibly related" items, and the
 /// health of every feed, so a quiet day says so and a broken fetcher is visible.
 public struct Digest: Sendable, Codable, Equatable {
-    public static let schemaVersion = 1
+    /// 2: keys in snake_case, as the alert files have them (1 had camelCase); stories carry
+    /// `published`, `lede` and `alert_file`.
+    public static let schemaVersion = 2
 
     public struct Source: Sendable, Codable, Equatable {
         public var feed: String
@@ -129,8 +131,9 @@ public struct Digest: Sendable, Codable, Equatable {
     /// "; 1 alert judged wrong by an analyst" when an analyst said so.
     public var headline: String {
         let failing = feeds.filter { !$0.healthy }.count
-        let stories = storyCount == 0 ? "no new reports" : "\(storyCount) new stor\(storyCount == 1 ? "y" : "ies")"
-        let health = failing == 0 ? "all \(feeds.count) feeds healthy" : "\(failing) of \(feeds.count) feeds failing"
+        let stories = storyCount == 0 ? "no new reports" : counted(storyCount, "new story", "new stories")
+        let health = failing == 0 ? (feeds.count == 1 ? "the feed healthy" : "all \(feeds.count) feeds healthy")
+            : "\(failing) of \(counted(feeds.count, "feed")) failing"
         let judged = judgedWrong == 0 ? "" : "; \(judgedWrong) alert\(judgedWrong == 1 ? "" : "s") judged wrong by an analyst"
         return "\(stories), \(health)\(judged)"
     }
@@ -154,9 +157,8 @@ public enum Lede {
 /// Renders a digest as Markdown, a self-contained HTML page, and JSON.
 public enum DigestRenderer {
     public static func json(_ digest: Digest) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
+        let encoder = JSONCoding.encoder(pretty: true)
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         return ((try? encoder.encode(digest)) ?? Data("{}".utf8)) + Data("\n".utf8)
     }
 

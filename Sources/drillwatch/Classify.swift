@@ -9,9 +9,9 @@ struct Classify: DrillwatchCommand {
     static let configuration = CommandConfiguration(
         abstract: "Classify items against the drill corpus, writing no state.",
         discussion: """
-            INPUT is a JSONL file of items ({"id","title","summary","content"?,"link"?,"published"?}),
-            '-' for JSONL on standard input, a plain-text article (first line is the title), or a
-            feed file or URL. Items are judged in input order, as if they arrived one after
+            INPUT is a JSONL file of items ({"id","title","summary","content"?,"link"?,"published"?}), \
+            '-' for JSONL on standard input, a plain-text article (first line is the title), or a \
+            feed file or URL. Items are judged in input order, as if they arrived one after \
             another, so a later copy of a story is reported as a duplicate.
 
             Examples:

@@ -37,9 +37,11 @@ struct Corpus: AsyncParsableCommand {
             let store = try options.store()
             let documents = try wrap { try store.load() }
             print("\(documents.count) documents in \(store.folder.path)")
+            // Ids in full: `corpus show` takes them.
+            let width = documents.map(\.id.count).max() ?? 0
             for document in documents {
                 let words = document.body.split(whereSeparator: { $0 == " " || $0 == "\n" }).count
-                print("  \(document.id.padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%5d", words)) words  \(Display.line(document.title ?? "(untitled)"))")
+                print("  \(document.id.padding(toLength: width, withPad: " ", startingAt: 0))  \(String(format: "%5d", words)) words  \(Display.line(document.title ?? "(untitled)"))")
             }
         }
     }
@@ -78,6 +80,7 @@ struct Corpus: AsyncParsableCommand {
             let store = try options.store()
             var title = self.title
             var url: String?
+            var date: String?, exercise: String?
             let body: String
             if source.hasPrefix("http://") || source.hasPrefix("https://") {
                 let response: HTTPResponse
@@ -95,9 +98,11 @@ struct Corpus: AsyncParsableCommand {
                 let document = CorpusDocument.parse(id: "new", text: String(decoding: data, as: UTF8.self))
                 title = title ?? document.title
                 url = document.url
+                date = document.date
+                exercise = document.exercise
                 body = document.body
             }
-            let id = try wrap { try store.add(title: title, url: url, date: nil, body: body, source: source) }
+            let id = try wrap { try store.add(title: title, url: url, date: date, exercise: exercise, body: body, source: source) }
             print("added \(id) to \(store.folder.path)")
         }
     }

@@ -9,7 +9,7 @@ struct DigestCommand: DrillwatchCommand {
         commandName: "digest",
         abstract: "Write the digest of one day (default: today, in the digest's time zone).",
         discussion: """
-            Writes digests/YYYY-MM-DD.md, .html and .json under the output folder, replacing
+            Writes digests/YYYY-MM-DD.md, .html and .json under the output folder, replacing \
             any earlier version of that day's digest.
 
             Examples:

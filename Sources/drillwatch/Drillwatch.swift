@@ -8,9 +8,9 @@ struct Drillwatch: AsyncParsableCommand {
         commandName: "drillwatch",
         abstract: "Watch news feeds for China–Russia joint military drills.",
         discussion: """
-            Exit status, the same for every command: 0 done; 1 the work failed (a feed, a file,
-            the state database); 2 the configuration is unusable; 64 the command line is wrong;
-            75 another drillwatch holds the state (try again later). Errors are printed on
+            Exit status, the same for every command: 0 done; 1 the work failed (a feed, a file, \
+            the state database); 2 the configuration is unusable; 64 the command line is wrong; \
+            75 another drillwatch holds the state (try again later). Errors are printed on \
             standard error as "Error: …".
             """,
         version: DrillwatchVersion.string,

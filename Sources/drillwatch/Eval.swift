@@ -8,12 +8,12 @@ struct Eval: DrillwatchCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the classifier on labelled items (JSONL with label drill/other).",
         discussion: """
-            An item labelled drill is found when its verdict is alert or duplicate. Rows per
-            language (the record's "language"), per category, the confusion, a 95% bootstrap
+            An item labelled drill is found when its verdict is alert or duplicate. Rows per \
+            language (the record's "language"), per category, the confusion, a 95% bootstrap \
             interval for F1, and every miss with its reasons.
 
-            With --cv K, the weights are trained on K−1 folds and tested on the last, K times
-            (folds by story, so syndicated copies stay together): the figure for data the
+            With --cv K, the weights are trained on K−1 folds and tested on the last, K times \
+            (folds by story, so syndicated copies stay together): the figure for data the \
             weights have not seen. Without it, the configured weights are measured.
 
             Examples:

@@ -13,9 +13,9 @@ struct FeedbackCommand: AsyncParsableCommand {
         commandName: "feedback",
         abstract: "Judge an alert right or wrong; list or export the judgements.",
         discussion: """
-            An alert's id is the name of its file, alerts/YYYY/MM/DD/<id>.json under the output
-            folder; `drillwatch status` lists the latest ones. A second judgement of an alert
-            replaces the first. Feedback is a small write to the state database: it works while
+            An alert's id is the name of its file, alerts/YYYY/MM/DD/<id>.json under the output \
+            folder; `drillwatch status` lists the latest ones. A second judgement of an alert \
+            replaces the first. Feedback is a small write to the state database: it works while \
             the daemon runs (it waits up to 10 s for the daemon's write to end).
 
             Examples:

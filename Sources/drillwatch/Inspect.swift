@@ -9,9 +9,9 @@ struct Inspect: DrillwatchCommand {
     static let configuration = CommandConfiguration(
         abstract: "Parse one feed (a file or a URL) and print its items.",
         discussion: """
-            A URL is fetched with drillwatch's own fetcher (redirects, size cap, timeouts).
-            --url and --header let a saved file be parsed as if it had been fetched from that
-            address with those response headers (they decide the base of relative links and
+            A URL is fetched with drillwatch's own fetcher (redirects, size cap, timeouts). \
+            --url and --header let a saved file be parsed as if it had been fetched from that \
+            address with those response headers (they decide the base of relative links and \
             the character encoding).
 
             Examples:

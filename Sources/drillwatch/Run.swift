@@ -7,9 +7,9 @@ struct Run: DrillwatchCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run as a service: poll the feeds on their schedules, write alerts and the daily digest.",
         discussion: """
-            Meant for systemd (Type=notify; see systemd/drillwatch.service): READY=1 once started,
-            STATUS= after each pass, WATCHDOG=1 while the polling loop progresses, STOPPING=1 on
-            the way out. SIGTERM or SIGINT stop it gracefully; SIGHUP reloads the configuration
+            Meant for systemd (Type=notify; see systemd/drillwatch.service): READY=1 once started, \
+            STATUS= after each pass, WATCHDOG=1 while the polling loop progresses, STOPPING=1 on \
+            the way out. SIGTERM or SIGINT stop it gracefully; SIGHUP reloads the configuration \
             (validated first; on error the running one stays). Logs go to standard error.
 
             Example:

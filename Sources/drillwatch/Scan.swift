@@ -1,6 +1,7 @@
 import ArgumentParser
 import Classifier
 import Foundation
+import Model
 import Pipeline
 import Reports
 import SafeText
@@ -12,9 +13,9 @@ struct Scan: DrillwatchCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fetch every configured feed once, classify new items, write alert files.",
         discussion: """
-            Exit status: 0 when every feed was read, 1 when some failed, 2 when the configuration
-            is unusable, 75 when another drillwatch (a running daemon, another scan) holds the
-            state. Hook and webhook deliveries run after the scan, within the delivery budget;
+            Exit status: 0 when every feed was read, 1 when some failed, 2 when the configuration \
+            is unusable, 75 when another drillwatch (a running daemon, another scan) holds the \
+            state. Hook and webhook deliveries run after the scan, within the delivery budget; \
             failed ones stay queued and are retried by the next scan or the daemon.
 
             Examples:
@@ -117,8 +118,8 @@ enum ScanTable {
         let duplicates = summary.outcomes.reduce(0) { $0 + $1.duplicates }
         let newItems = summary.outcomes.reduce(0) { $0 + $1.newItems }
         lines.append("")
-        lines.append("\(summary.outcomes.count) feeds: \(fetched) fetched, \(notModified) not modified, \(summary.failedFeeds) failed; "
-            + "\(newItems) new items, \(alerts) alerts, \(duplicates) duplicates")
+        lines.append("\(counted(summary.outcomes.count, "feed")): \(fetched) fetched, \(notModified) not modified, \(summary.failedFeeds) failed; "
+            + "\(counted(newItems, "new item")), \(counted(alerts, "alert")), \(counted(duplicates, "duplicate"))")
         for outcome in summary.outcomes {
             if case .failed(let message) = outcome.status { lines.append("  \(Display.line(outcome.feed)): \(Display.line(message))") }
             if outcome.capped > 0 {
@@ -128,7 +129,7 @@ enum ScanTable {
         if dryRun {
             lines.append("dry run: nothing stored, no file written")
         } else if summary.alertFilesWritten > 0 {
-            lines.append("\(summary.alertFilesWritten) alert\(summary.alertFilesWritten == 1 ? "" : "s") written under \(outputFolder.appendingPathComponent("alerts").path)")
+            lines.append("\(counted(summary.alertFilesWritten, "alert")) written under \(outputFolder.appendingPathComponent("alerts").path)")
         }
         return lines.joined(separator: "\n")
     }

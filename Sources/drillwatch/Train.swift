@@ -9,11 +9,11 @@ struct Train: DrillwatchCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fit the score's weights to labelled items and write a weights file.",
         discussion: """
-            L2-regularised logistic regression over the classifier's features (each rule, the
-            corpus similarity, facts, headline-only and language indicators); the penalty is
-            chosen by cross-validation with folds by story. Rules marked `pinned = true` in the
-            configuration keep their weight. Each item is also learnt as its headline alone,
-            as news-search feeds deliver it (--no-headlines to skip). The file is plain TOML;
+            L2-regularised logistic regression over the classifier's features (each rule, the \
+            corpus similarity, facts, headline-only and language indicators); the penalty is \
+            chosen by cross-validation with folds by story. Rules marked `pinned = true` in the \
+            configuration keep their weight. Each item is also learnt as its headline alone, \
+            as news-search feeds deliver it (--no-headlines to skip). The file is plain TOML; \
             point the configuration at it with [classifier] weights = "FILE".
 
             Example:

@@ -147,7 +147,7 @@ import Testing
         #expect(html.contains("judged wrong by an analyst: &lt;b&gt;not&lt;/b&gt;"))
         #expect(!html.contains("<b>not</b>"))
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base.path + ".json"))) as? [String: Any])
-        #expect(json["judgedWrong"] as? Int == 1)
+        #expect(json["judged_wrong"] as? Int == 1)
     }
 
     @Test func rightToCorpusAddsTheArticleOnce() throws {

@@ -125,7 +125,7 @@ import Testing
         let html = try String(contentsOf: digests.appendingPathComponent("\(digest.date).html"), encoding: .utf8)
         #expect(html.contains("Joint Sea-2031"))
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: digests.appendingPathComponent("\(digest.date).json")))
-        #expect((json as? [String: Any])?["schema"] as? Int == 1)
+        #expect((json as? [String: Any])?["schema"] as? Int == 2)
     }
 
     @Test func digestEscapesFeedText() {
