@@ -10,7 +10,13 @@ import SafeText
 /// and bidi characters escaped — and a value is quoted when it holds a space, `=` or a quote,
 /// so that nothing a server sends can end a line or forge a `key=value` pair.
 public struct LineLogHandler: LogHandler {
+    /// `text` for people and the journal; `json`, one object a line, for log shippers.
+    public enum Format: String, Sendable, CaseIterable {
+        case text, json
+    }
+
     public var logLevel: Logger.Level = .info
+    public var format: Format = .text
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     private let label: String
@@ -30,7 +36,10 @@ public struct LineLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        write(Self.format(time: Date(), level: event.level, label: label, message: "\(event.message)", metadata: merged))
+        switch format {
+        case .text: write(Self.format(time: Date(), level: event.level, label: label, message: "\(event.message)", metadata: merged))
+        case .json: write(Self.json(time: Date(), level: event.level, label: label, message: "\(event.message)", metadata: merged))
+        }
     }
 
     /// One log line, without its newline.
@@ -40,6 +49,19 @@ public struct LineLogHandler: LogHandler {
             line += " \(Display.line(key))=\(Display.logValue(render(metadata[key]!)))"
         }
         return line
+    }
+
+    /// One JSON object, without its newline: `time`, `level`, `label`, `message`, then the
+    /// metadata keys (a key of the same name as those four is prefixed `meta.`). Values pass
+    /// through `Display`, as in text lines; JSON's escaping keeps them on one line.
+    public static func json(time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> String {
+        var object: [String: String] = ["time": timestamp(time), "level": level.rawValue, "label": label, "message": Display.line(message)]
+        for (key, value) in metadata {
+            object[object[key] == nil ? key : "meta." + key] = Display.line(render(value))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(object)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     private static func render(_ value: Logger.MetadataValue) -> String {

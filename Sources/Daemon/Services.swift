@@ -2,6 +2,7 @@ import Foundation
 import Locking
 import Logging
 import Pipeline
+import Reports
 import ServiceLifecycle
 import Settings
 import Store
@@ -59,7 +60,8 @@ public struct PollingService: Service {
                 do {
                     scanner = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings))
                     generation = current
-                    logger.info("configuration loaded", metadata: ["config.file": "\(settings.file.path)", "config.feeds": "\(settings.feeds.count)"])
+                    // The start and a reload each have their own line already.
+                    logger.debug("scanner built", metadata: ["config.file": "\(settings.file.path)", "config.feeds": "\(settings.feeds.count)"])
                 } catch {
                     logger.error("cannot build the classifier", metadata: ["error": "\(error)"])
                 }
@@ -78,17 +80,16 @@ public struct PollingService: Service {
                             "scan.alerts": "\(alerts)", "scan.duration_s": "\(String(format: "%.3f", seconds))",
                         ])
                     }
-                    for outcome in summary.outcomes {
-                        if case .failed(let message) = outcome.status {
-                            logger.warning("feed failed", metadata: ["feed.name": "\(outcome.feed)", "error": "\(message)"])
-                        }
-                        if outcome.capped > 0 {
-                            logger.warning("new items capped", metadata: ["feed.name": "\(outcome.feed)", "feed.capped": "\(outcome.capped)"])
-                        }
-                    }
+                    for outcome in summary.outcomes { log(outcome) }
+                    let files = AlertFiles(root: settings.outputFolder)
                     for alert in summary.written {
-                        logger.info("alert", metadata: ["alert.id": "\(alert.id)", "feed.name": "\(alert.feed)",
-                                                        "alert.title": "\(alert.title)"])
+                        var metadata: Logger.Metadata = [
+                            "alert.id": "\(alert.id)", "feed.name": "\(alert.feed)", "item.key": "\(alert.itemKey)",
+                            "alert.score": "\(String(format: "%.3f", alert.score))", "alert.file": "\(files.jsonURL(for: alert).path)",
+                            "alert.title": "\(alert.title)",
+                        ]
+                        if let exercise = alert.exercise { metadata["alert.exercise"] = "\(exercise)" }
+                        logger.info("alert", metadata: metadata)
                     }
                     for problem in summary.writeErrors {
                         var metadata: Logger.Metadata = ["error": "\(problem)"]
@@ -107,6 +108,23 @@ public struct PollingService: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
         }
         logger.info("polling stopped")
+    }
+
+    /// A feed's fetch at debug level; its failure, its recovery and a capped backlog above.
+    private func log(_ outcome: FeedOutcome) {
+        let feed: Logger.Metadata.Value = "\(outcome.feed)"
+        logger.debug("feed fetched", metadata: [
+            "feed.name": feed, "http.status": "\(outcome.httpStatus.map(String.init) ?? "-")", "http.bytes": "\(outcome.bytes)",
+            "fetch.duration_s": "\(String(format: "%.3f", outcome.fetchSeconds))", "feed.new_items": "\(outcome.newItems)",
+        ])
+        if case .failed(let message) = outcome.status {
+            logger.warning("feed failed", metadata: ["feed.name": feed, "error": "\(message)"])
+        } else if outcome.recovered {
+            logger.notice("feed recovered", metadata: ["feed.name": feed])
+        }
+        if outcome.capped > 0 {
+            logger.warning("new items capped", metadata: ["feed.name": feed, "feed.capped": "\(outcome.capped)"])
+        }
     }
 
     /// Until the earliest feed is due: at least 5 s, at most 5 min (so a reload or a clock

@@ -46,6 +46,8 @@ struct FeedPass {
         case .failure(let error):
             pass.fail(error.description, status: nil)
         case .success(let response):
+            pass.outcome.httpStatus = response.status
+            pass.outcome.bytes = response.body.count
             pass.recordRedirect(response)
             pass.retryAfter = response.retryAfter
             pass.publisherHint = Schedule.maxAge(response.headers.value(for: "Cache-Control"))
@@ -83,6 +85,7 @@ struct FeedPass {
     }
 
     private mutating func succeed(status: Int) {
+        outcome.recovered = previous.errorCount > 0
         state.lastStatus = status
         state.lastSuccess = time
         state.lastError = nil

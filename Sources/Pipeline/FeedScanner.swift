@@ -26,6 +26,12 @@ public struct FeedOutcome: Sendable {
     public var rekeyed = 0
     /// New entries beyond the per-fetch cap, left for later fetches.
     public var capped = 0
+    /// The feed failed before and answered this time.
+    public var recovered = false
+    /// The fetch: HTTP status (nil when none came), decoded bytes, seconds it took.
+    public var httpStatus: Int?
+    public var bytes = 0
+    public var fetchSeconds = 0.0
 }
 
 /// The result of a scan, for the summary table and the exit status.
@@ -125,11 +131,13 @@ public final class FeedScanner {
             due.append(feed)
         }
         feeds = due
-        let responses = await fetchAll(feeds, states)
+        let fetched = await fetchAll(feeds, states)
 
         var summary = ScanSummary()
-        for ((feed, state), result) in zip(zip(feeds, states), responses) {
-            summary.outcomes.append(try await process(feed, state, result, dryRun: dryRun))
+        for ((feed, state), (result, seconds)) in zip(zip(feeds, states), fetched) {
+            var outcome = try await process(feed, state, result, dryRun: dryRun)
+            outcome.fetchSeconds = seconds
+            summary.outcomes.append(outcome)
         }
         if !dryRun {
             if settings.scan.retentionDays > 0 {
@@ -197,7 +205,8 @@ public final class FeedScanner {
         return pairs.filter { count[$0.link] == 1 }
     }
 
-    private func fetchAll(_ feeds: [FeedSettings], _ states: [FeedState]) async -> [Result<HTTPResponse, FetchError>] {
+    /// Each feed's fetch result and how long it took, in the feeds' order.
+    private func fetchAll(_ feeds: [FeedSettings], _ states: [FeedState]) async -> [(Result<HTTPResponse, FetchError>, Double)] {
         var policy = FetchPolicy(totalTimeout: .seconds(settings.scan.timeoutSeconds))
         if let agent = settings.scan.userAgent { policy.userAgent = agent }
         policy.allowRedirectsToLocalNetwork = settings.scan.allowLocalRedirects
@@ -205,11 +214,12 @@ public final class FeedScanner {
         var localPolicy = policy
         localPolicy.allowFileURLs = true
         let local = HTTPClient(policy: localPolicy)
-        return await withTaskGroup(of: (Int, Result<HTTPResponse, FetchError>).self) { group in
+        return await withTaskGroup(of: (Int, Result<HTTPResponse, FetchError>, Double).self) { group in
             for (index, (feed, state)) in zip(feeds, states).enumerated() {
                 let request = HTTPRequest(url: Self.fetchURL(feed, state), validators: Validators(etag: state.etag, lastModified: state.lastModified))
                 let chosen = feed.isLocalFile ? local : client
                 group.addTask {
+                    let started = ContinuousClock.now
                     // Not `do throws(FetchError)`: with Swift 6.3.1 that form, in this closure,
                     // crashed optimised builds (the index came back corrupted).
                     let result: Result<HTTPResponse, FetchError>
@@ -220,11 +230,11 @@ public final class FeedScanner {
                     } catch {
                         result = .failure(.cancelled(url: request.url))
                     }
-                    return (index, result)
+                    return (index, result, (ContinuousClock.now - started) / .milliseconds(1) / 1000)
                 }
             }
-            var results = [Result<HTTPResponse, FetchError>](repeating: .failure(.cancelled(url: "")), count: feeds.count)
-            for await (index, result) in group { results[index] = result }
+            var results = [(Result<HTTPResponse, FetchError>, Double)](repeating: (.failure(.cancelled(url: "")), 0), count: feeds.count)
+            for await (index, result, seconds) in group { results[index] = (result, seconds) }
             return results
         }
     }

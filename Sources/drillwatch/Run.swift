@@ -21,13 +21,17 @@ struct Run: DrillwatchCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(name: .long, help: "Log format: text (one key=value line an event) or json (one object a line).")
+    var logFormat: LineLogHandler.Format = .text
+
     func execute() async throws {
         // The executable owns the logging system: one line per event on standard error,
         // which systemd's journal keeps.
-        let level = logLevel
+        let (level, format) = (logLevel, logFormat)
         LoggingSystem.bootstrap { label in
             var handler = LineLogHandler(label: label)
             handler.logLevel = level
+            handler.format = format
             return handler
         }
         // A reload is checked by this same program in a child process first.
@@ -40,3 +44,5 @@ struct Run: DrillwatchCommand {
 /// `--log-level` takes swift-log's level names; anything else is a usage error (exit 64), not
 /// a silent fallback.
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+extension LineLogHandler.Format: ExpressibleByArgument {}

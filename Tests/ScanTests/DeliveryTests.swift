@@ -268,4 +268,16 @@ extension Deliveries {
         #expect(line == #"1970-01-01T00:00:00Z warning drillwatch: feed failed\nlevel=critical error="http://***@h/f?token=***: 500\\u{2028}alert=forged \\u{1B}[2J" feed.name=tass scan.duration_s=0.104"#)
         #expect(!line.contains("\n") && !line.contains("pw@"))
     }
+
+    @Test func jsonLinesParseAndHoldTheSameFields() throws {
+        let line = LineLogHandler.json(
+            time: Date(timeIntervalSince1970: 0), level: .warning, label: "drillwatch", message: "feed failed\nlevel=critical",
+            metadata: ["error": "http://u:pw@h/f: 500 \"quoted\"", "feed.name": "tass", "level": "forged"])
+        #expect(!line.contains("\n") && !line.contains("pw@"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(object["level"] == "warning" && object["meta.level"] == "forged")
+        #expect(object["feed.name"] == "tass" && object["time"] == "1970-01-01T00:00:00Z")
+        #expect(object["message"] == "feed failed\\nlevel=critical")
+        #expect(object["error"]?.contains("***@h") == true)
+    }
 }

@@ -27,6 +27,7 @@ import Testing
         #expect(pass.outcome.status == .notModified)
         #expect(pass.response == nil)
         #expect(pass.state.errorCount == 0 && pass.state.lastSuccess == Self.time && pass.state.lastStatus == 304)
+        #expect(pass.outcome.recovered && pass.outcome.httpStatus == 304)
         pass.finish()
         #expect(pass.state.itemsSeen == 10)
         #expect(pass.state.nextDue.map { $0 > Self.time } == true)
