@@ -52,6 +52,8 @@ struct KeyLocator {
                 arrayCounts[name] = index + 1
                 table = "\(name)[\(index)]"
                 lines[table] = lineNumber
+                // The array itself is at its first table (an unknown `[[feed]]` is reported there).
+                if lines[name] == nil { lines[name] = lineNumber }
             } else if line.hasPrefix("["), let end = line.firstIndex(of: "]") {
                 table = String(line[line.index(after: line.startIndex)..<end]).trimmingSpaces
                 lines[table] = lineNumber

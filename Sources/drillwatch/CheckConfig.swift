@@ -23,6 +23,8 @@ struct CheckConfig: DrillwatchCommand {
     func execute() async throws {
         let settings = try configuration.settings()
         let classifier = try configuration.classifier(settings)
+        // What `scan` and `run` would refuse, refused here too.
+        if settings.feeds.isEmpty { throw CLIError(.configuration, "\(settings.file.lastPathComponent) configures no [[feeds]]") }
         for warning in settings.warnings { printError("\(warning)") }
         if quiet { return }
         print("\(settings.file.path): OK")

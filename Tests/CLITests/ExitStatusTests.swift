@@ -76,3 +76,26 @@ import Testing
         #expect(after.stdout.contains("daemon: not running"))
     }
 }
+
+/// Validation gaps a new user hit: each problem with its line, and no configuration that
+/// `check-config` passes and `scan` refuses.
+@Suite struct ValidationGaps {
+    @Test func aTypoInAnArrayOfTablesHasItsLineAndNoFeedsIsRefusedByCheckConfig() throws {
+        let config = try CLIRunner.temporaryFile("""
+            base = "\(SharedData.checkout.appendingPathComponent("config/drillwatch.toml").path)"
+
+            [[feed]]
+            name = "x"
+            url = "https://news.example/x.xml"
+            """, suffix: ".toml")
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let run = try CLIRunner.run(["check-config", "--config", config])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains(":3: error: feed: unknown setting (did you mean 'feeds'?)"), "\(run.stderr)")
+
+        let empty = try CLIRunner.temporaryFile("base = \"\(SharedData.checkout.appendingPathComponent("config/drillwatch.toml").path)\"\n", suffix: ".toml")
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let none = try CLIRunner.run(["check-config", "--config", empty])
+        #expect(none.status == 2 && none.stderr.contains("configures no [[feeds]]"), "\(none.stderr)")
+    }
+}
