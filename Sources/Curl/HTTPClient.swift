@@ -36,6 +36,7 @@ public final class HTTPClient: Sendable {
                 // A POST is not repeated at a redirect's target (as browsers do for 301/302).
                 result = try await loop.perform(ExchangeRequest(
                     url: url, headers: requestHeaders(for: request), policy: policy, body: hops == 0 ? request.body : nil,
+                    put: hops == 0 && request.put,
                     refuseLocalAddresses: refuseLocal))
             } catch FetchError.redirectToLocalNetwork(_, _, let address) {
                 throw FetchError.redirectToLocalNetwork(from: request.url, to: url, address: address)

@@ -42,12 +42,15 @@ public struct HTTPRequest: Sendable {
     public var headers: [HTTPHeader]
     /// A body makes the request a POST (webhooks); feeds are fetched with GET.
     public var body: [UInt8]?
+    /// Sends the body with PUT instead of POST (Matrix's idempotent sends).
+    public var put = false
 
-    public init(url: String, validators: Validators = Validators(), headers: [HTTPHeader] = [], body: [UInt8]? = nil) {
+    public init(url: String, validators: Validators = Validators(), headers: [HTTPHeader] = [], body: [UInt8]? = nil, put: Bool = false) {
         self.url = url
         self.validators = validators
         self.headers = headers
         self.body = body
+        self.put = put
     }
 }
 

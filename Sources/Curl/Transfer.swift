@@ -17,6 +17,7 @@ struct ExchangeRequest: Sendable {
     var headers: [HTTPHeader]
     var policy: FetchPolicy
     var body: [UInt8]? = nil
+    var put = false
     /// Set for the hops of a redirect chain that began on the internet: no connection may then
     /// be opened to a local address (`FetchPolicy.isLocalAddress`).
     var refuseLocalAddresses = false
@@ -119,6 +120,7 @@ final class Transfer {
     /// A POST body (webhooks).
     private func configureBody(_ check: (CURLcode) -> Void) {
         guard let body = request.body else { return }
+        if request.put { check(dw_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, "PUT")) }
         // libcurl: CURLOPT_COPYPOSTFIELDS "copies the data", so the buffer need not outlive
         // this call; the size must be set first for binary-safe bodies.
         check(dw_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))

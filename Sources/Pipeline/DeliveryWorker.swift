@@ -118,7 +118,7 @@ public struct DeliveryWorker: Sendable {
         let json = Array(AlertFiles.json(delivery.alert))
         switch delivery.channel {
         case .command: return await runCommand(json)
-        case .webhook: return await post(json)
+        case .webhook: return await post(delivery.alert, json: json)
         }
     }
 
@@ -137,10 +137,26 @@ public struct DeliveryWorker: Sendable {
         }
     }
 
-    private func post(_ json: [UInt8]) async -> String? {
+    /// The webhook's request for `alert` in the configured format.
+    private func webhookRequest(_ url: String, _ alert: Judgement, json: [UInt8]) -> HTTPRequest {
+        let contentType = HTTPHeader(name: "Content-Type", value: "application/json")
+        switch settings.webhookFormat {
+        case .json: return HTTPRequest(url: url, headers: [contentType], body: json)
+        case .slack: return HTTPRequest(url: url, headers: [contentType], body: ChatMessage.slack(alert))
+        case .telegram: return HTTPRequest(url: url, headers: [contentType], body: ChatMessage.telegram(alert, chat: settings.telegramChatID ?? ""))
+        case .matrix:
+            // The alert's id is the transaction id: Matrix answers a repeated PUT with the
+            // event it already made, so a retry after a lost answer posts nothing twice.
+            let target = url.hasSuffix("/") ? url + "drillwatch-" + alert.id : url + "/drillwatch-" + alert.id
+            return HTTPRequest(url: target, headers: [contentType, HTTPHeader(name: "Authorization", value: "Bearer " + (settings.matrixToken ?? ""))],
+                               body: ChatMessage.matrix(alert), put: true)
+        }
+    }
+
+    private func post(_ alert: Judgement, json: [UInt8]) async -> String? {
         guard let url = settings.webhook else { return Self.permanent + "no webhook is configured any more" }
         let client = HTTPClient(policy: FetchPolicy(totalTimeout: .milliseconds(Int64(settings.webhookTimeoutSeconds * 1000))))
-        let request = HTTPRequest(url: url, headers: [HTTPHeader(name: "Content-Type", value: "application/json")], body: json)
+        let request = webhookRequest(url, alert, json: json)
         do {
             let response = try await client.fetch(request)
             if response.isSuccess { return nil }

@@ -23,13 +23,26 @@ public enum Redaction {
         if let at = authority.lastIndex(of: "@") {
             authority = mask + authority[at...]
         }
-        var rest = String(afterScheme[authorityEnd...])
+        var rest = maskedPath(String(afterScheme[authorityEnd...]))
         if let question = rest.firstIndex(of: "?") {
             let fragmentStart = rest[question...].firstIndex(of: "#") ?? rest.endIndex
             let query = rest[rest.index(after: question)..<fragmentStart]
             rest = String(rest[...question]) + maskedQuery(query) + rest[fragmentStart...]
         }
         return String(url[..<schemeEnd.upperBound]) + authority + rest
+    }
+
+    /// Path segments that are secrets by their shape: a Telegram bot token (`bot123456:AA…`),
+    /// which its API puts in the path.
+    static func maskedPath(_ rest: String) -> String {
+        let pathEnd = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        let segments = rest[..<pathEnd].split(separator: "/", omittingEmptySubsequences: false).map { segment -> String in
+            guard segment.hasPrefix("bot"), let colon = segment.firstIndex(of: ":"),
+                  segment[segment.index(segment.startIndex, offsetBy: 3)..<colon].allSatisfy(\.isNumber), segment.count > 20
+            else { return String(segment) }
+            return "bot" + mask
+        }
+        return segments.joined(separator: "/") + rest[pathEnd...]
     }
 
     /// `text` (an error message, a log value) with every URL in it redacted.

@@ -28,6 +28,12 @@ public struct HookSettings: Sendable, Equatable {
     /// An http(s) URL the alert JSON is POSTed to.
     public var webhook: String?
     public var webhookTimeoutSeconds: Double = 20
+    /// What the webhook is sent: the alert JSON, or a chat's message body.
+    public var webhookFormat: WebhookFormat = .json
+    /// Telegram's chat (`chat_id`), for `webhook_format = "telegram"`.
+    public var telegramChatID: String?
+    /// Matrix's access token (a secret: `credential:NAME`), for `webhook_format = "matrix"`.
+    public var matrixToken: String?
     /// A failed delivery is retried with back-off for this long after the alert's files were
     /// written, then given up (shown in `status`).
     public var retryHours: Double = 24
@@ -35,6 +41,19 @@ public struct HookSettings: Sendable, Equatable {
     public var deliveryBudgetSeconds: Double = 60
 
     public init() {}
+}
+
+/// The body a webhook is sent.
+public enum WebhookFormat: String, Sendable, Equatable, CaseIterable {
+    /// The alert JSON (as the alert file), POSTed.
+    case json
+    /// Slack, Mattermost and compatible incoming webhooks: `{"text": …}`, POSTed.
+    case slack
+    /// Matrix: the URL is the room's `…/send/m.room.message`; each alert is PUT with its id
+    /// as the transaction id, so a retry after a lost answer cannot post it twice.
+    case matrix
+    /// Telegram: the URL is `https://api.telegram.org/bot<token>/sendMessage`.
+    case telegram
 }
 
 /// When the daily digest is written.

@@ -98,6 +98,19 @@ struct SettingsDecoder {
             }
         }
         if let v = reader.double(table, "webhook_timeout_seconds", at: at, in: 1...300) { hooks.webhookTimeoutSeconds = v }
+        if let name = reader.string(table, "webhook_format", at: at) {
+            if let format = WebhookFormat(rawValue: name) { hooks.webhookFormat = format } else {
+                reader.problem("hooks.webhook_format", "must be one of \(WebhookFormat.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(name)\")")
+            }
+        }
+        hooks.telegramChatID = reader.string(table, "telegram_chat_id", at: at)
+        hooks.matrixToken = reader.secret(table, "matrix_token", at: at, credentials: credentials)
+        if hooks.webhookFormat == .telegram && hooks.telegramChatID == nil {
+            reader.problem("hooks.webhook_format", "telegram needs telegram_chat_id (the chat the bot writes to)")
+        }
+        if hooks.webhookFormat == .matrix && hooks.matrixToken == nil {
+            reader.problem("hooks.webhook_format", "matrix needs matrix_token (an access token: matrix_token = \"credential:NAME\")")
+        }
         if let v = reader.double(table, "retry_hours", at: at, in: 0...720) { hooks.retryHours = v }
         if let v = reader.double(table, "delivery_budget_seconds", at: at, in: 1...3600) { hooks.deliveryBudgetSeconds = v }
         reader.rejectUnasked(table, at: at)
