@@ -24,6 +24,12 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { Redaction.urls(in: plainDescription) }
 
+    /// libcurl's code, for a transfer that failed in libcurl.
+    public var transferCode: Int? {
+        if case .transfer(_, let code, _) = self { return code }
+        return nil
+    }
+
     private var plainDescription: String {
         switch self {
         case .invalidURL(let url):

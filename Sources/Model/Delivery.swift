@@ -5,8 +5,10 @@ import Foundation
 public enum DeliveryChannel: String, Sendable, Codable, CaseIterable {
     /// The hook command, with the alert JSON on standard input.
     case command
-    /// The webhook, POSTed the alert JSON.
+    /// The webhook, POSTed the alert JSON (or a chat's message).
     case webhook
+    /// An e-mail to the configured recipients.
+    case email
 }
 
 /// One delivery waiting to be made: the alert and where it goes.

@@ -8,7 +8,7 @@ import Store
 extension HookSettings {
     /// The channels configured now; each written alert gets one delivery per channel.
     public var channels: [DeliveryChannel] {
-        (command.isEmpty ? [] : [.command]) + (webhook == nil ? [] : [.webhook])
+        (command.isEmpty ? [] : [.command]) + (webhook == nil ? [] : [.webhook]) + (email == nil ? [] : [.email])
     }
 }
 
@@ -119,6 +119,7 @@ public struct DeliveryWorker: Sendable {
         switch delivery.channel {
         case .command: return await runCommand(json)
         case .webhook: return await post(delivery.alert, json: json)
+        case .email: return await mail(delivery.alert)
         }
     }
 
@@ -150,6 +151,22 @@ public struct DeliveryWorker: Sendable {
             let target = url.hasSuffix("/") ? url + "drillwatch-" + alert.id : url + "/drillwatch-" + alert.id
             return HTTPRequest(url: target, headers: [contentType, HTTPHeader(name: "Authorization", value: "Bearer " + (settings.matrixToken ?? ""))],
                                body: ChatMessage.matrix(alert), put: true)
+        }
+    }
+
+    private func mail(_ alert: Judgement) async -> String? {
+        guard let email = settings.email else { return Self.permanent + "no [email] is configured any more" }
+        let server = MailServer(url: email.url, username: email.username, password: email.password, startTLS: email.startTLS,
+                                timeout: .milliseconds(Int64(email.timeoutSeconds * 1000)))
+        let message = MailMessage.alert(alert, from: email.from, to: email.to, date: now())
+        do {
+            try await MailSender.send(message, from: email.from, to: email.to, via: server)
+            return nil
+        } catch {
+            // A refused login will not get better by itself (CURLE_LOGIN_DENIED); anything else
+            // (a server away, a temporary 4xx) is retried.
+            let permanent = error.transferCode == 67
+            return (permanent ? Self.permanent : "") + "e-mail: \(error.description)"
         }
     }
 

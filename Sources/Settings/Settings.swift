@@ -34,6 +34,8 @@ public struct HookSettings: Sendable, Equatable {
     public var telegramChatID: String?
     /// Matrix's access token (a secret: `credential:NAME`), for `webhook_format = "matrix"`.
     public var matrixToken: String?
+    /// E-mail for each alert (`[email]`), when configured.
+    public var email: EmailSettings?
     /// A failed delivery is retried with back-off for this long after the alert's files were
     /// written, then given up (shown in `status`).
     public var retryHours: Double = 24
@@ -41,6 +43,25 @@ public struct HookSettings: Sendable, Equatable {
     public var deliveryBudgetSeconds: Double = 60
 
     public init() {}
+}
+
+/// `[email]`: one message per alert through an SMTP server.
+public struct EmailSettings: Sendable, Equatable {
+    /// `smtp://host:587` (STARTTLS required unless `starttls = false`) or `smtps://host:465`.
+    public var url: String
+    public var from: String
+    public var to: [String]
+    public var username: String?
+    /// A secret: `credential:NAME` (a credentials file or systemd's `LoadCredential=`).
+    public var password: String?
+    public var startTLS = true
+    public var timeoutSeconds: Double = 30
+
+    public init(url: String, from: String, to: [String]) {
+        self.url = url
+        self.from = from
+        self.to = to
+    }
 }
 
 /// The body a webhook is sent.
@@ -178,7 +199,9 @@ public struct Settings: Sendable {
         var decoder = SettingsDecoder(reader: reader, file: file, credentials: Credentials(folder: Credentials.folder(for: file)),
                                       inherited: inherited)
         let folders = decoder.paths(root)
-        let scan = decoder.scan(root), digest = decoder.digest(root), hooks = decoder.hooks(root)
+        let scan = decoder.scan(root), digest = decoder.digest(root)
+        var hooks = decoder.hooks(root)
+        hooks.email = decoder.email(root)
         let feeds = decoder.feeds(root)
         let corpusFolder = decoder.corpus(root), classifier = decoder.classifier(root)
         let rules = decoder.rules(root, check: check), gazetteer = decoder.gazetteer(root)

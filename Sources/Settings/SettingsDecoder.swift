@@ -117,6 +117,38 @@ struct SettingsDecoder {
         return hooks
     }
 
+    /// `[email]`: the server, the sender, the recipients, credentials only as secrets.
+    mutating func email(_ root: TOMLTable) -> EmailSettings? {
+        guard let table = reader.table(root, "email", at: "") else { return nil }
+        let at = "email"
+        let url = reader.secret(table, "url", at: at, credentials: credentials, required: true)
+        let from = reader.string(table, "from", at: at, required: true)
+        let to = reader.strings(table, "to", at: at)
+        let username = reader.string(table, "username", at: at)
+        let password = reader.secret(table, "password", at: at, credentials: credentials)
+        let startTLS = reader.bool(table, "starttls", at: at)
+        let timeout = reader.double(table, "timeout_seconds", at: at, in: 1...600)
+        if reader.isPresent(table, "password", at: at), let value = table["password"]?.string, Credentials.reference(value) == nil {
+            reader.problem("email.password", "a password is never written in the configuration, which others may read: "
+                + "password = \"credential:NAME\" (see the README, \"Secrets\")")
+        }
+        reader.rejectUnasked(table, at: at)
+        guard let url, let from else { return nil }
+        if !(url.hasPrefix("smtp://") || url.hasPrefix("smtps://")) || URL(string: url)?.host == nil {
+            reader.problem("email.url", "must be smtp://host[:port] or smtps://host[:port] (got \"\(Redaction.url(url))\")")
+        }
+        if to.isEmpty { reader.problem("email.to", "needs at least one address") }
+        for address in [from] + to where !address.contains("@") || address.contains(where: { $0 == "<" || $0 == ">" || $0.isNewline }) {
+            reader.problem(address == from ? "email.from" : "email.to", "not an e-mail address: \"\(address)\"")
+        }
+        var email = EmailSettings(url: url, from: from, to: to)
+        email.username = username
+        email.password = password
+        if let startTLS { email.startTLS = startTLS }
+        if let timeout { email.timeoutSeconds = timeout }
+        return email
+    }
+
     /// `[[feeds]]`: each with a unique name and an http(s) URL or a local file path.
     mutating func feeds(_ root: TOMLTable) -> [FeedSettings] {
         var feeds: [FeedSettings] = []

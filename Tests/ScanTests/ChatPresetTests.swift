@@ -20,7 +20,7 @@ import Testing
     }
 
     /// A store with one written alert whose webhook delivery is due.
-    static func store() async throws -> (any StateStore, Judgement) {
+    static func store(channel: DeliveryChannel = .webhook) async throws -> (any StateStore, Judgement) {
         let store = try SQLiteStore.inMemory()
         let item = Item(id: "d1", title: "Chinese & Russian warships <begin> Joint Sea-2031", text: "Destroyers of both navies.",
                         link: "https://news.example/d1")
@@ -28,7 +28,7 @@ import Testing
                               facts: EventFacts(exercise: "Joint Sea-2031", places: ["Sea of Japan"], countries: ["China", "Russia"]))
         let alert = Judgement(feed: "wire", item: item, verdict: verdict, firstSeen: Date())
         try await store.commit(feed: FeedState(name: "wire", url: "https://news.example/wire.xml"), items: [alert], alerts: [alert])
-        try await store.markWritten([alert.id], at: Date(), deliverTo: [.webhook])
+        try await store.markWritten([alert.id], at: Date(), deliverTo: [channel])
         return (store, alert)
     }
 
