@@ -29,6 +29,7 @@ public protocol StateStore: Sendable {
     // Outbox and deliveries
     func pendingAlerts() async throws(StoreError) -> (alerts: [Judgement], unreadable: [String])
     func latestAlerts(limit: Int) async throws(StoreError) -> [Judgement]
+    func alerts(since: Date?, limit: Int) async throws(StoreError) -> [Judgement]
     func alertedStories(among stories: [String]) async throws(StoreError) -> Set<String>
     func markWritten(_ ids: [String], at date: Date, deliverTo channels: [DeliveryChannel]) async throws(StoreError)
     func dueDeliveries(at date: Date, limit: Int) async throws(StoreError) -> [PendingDelivery]

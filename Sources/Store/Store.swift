@@ -367,9 +367,15 @@ public final class SQLiteStore: StateStore {
 
     /// The newest alerts whose files are written, newest first (for the Atom feed of alerts).
     public func latestAlerts(limit: Int) async throws(StoreError) -> [Judgement] {
+        try await alerts(since: nil, limit: limit)
+    }
+
+    /// Alerts whose files are written, newest first, first seen since `since` when given.
+    public func alerts(since: Date?, limit: Int) async throws(StoreError) -> [Judgement] {
         try await read { db in
-            try Data.fetchAll(db, sql: "SELECT payload FROM outbox WHERE written IS NOT NULL ORDER BY created DESC, alert_id LIMIT ?",
-                              arguments: [limit]).compactMap(Self.judgement)
+            try Data.fetchAll(db, sql: """
+                SELECT payload FROM outbox WHERE written IS NOT NULL AND created >= ? ORDER BY created DESC, alert_id LIMIT ?
+                """, arguments: [since?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude, limit]).compactMap(Self.judgement)
         }
     }
 

@@ -74,6 +74,20 @@ import Testing
         let after = try CLIRunner.run(["status", "--config", config.path], directory: URL(fileURLWithPath: "/"))
         #expect(after.stdout.contains("demo") && !after.stdout.contains("never fetched"), "\(after.stdout)")
         #expect(after.stdout.contains("daemon: not running"))
+
+        // The alerts in the state: listed, searched, shown, as a table or JSON.
+        let list = try CLIRunner.run(["alerts", "list", "--config", config.path, "--json"])
+        let alerts = list.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(alerts.count >= 1, "\(list.stdout) \(list.stderr)")
+        let id = try #require(alerts.first?["id"] as? String)
+        let search = try CLIRunner.run(["alerts", "search", "vladivostok", "--config", config.path])
+        #expect(search.status == 0 && search.stdout.contains("Vladivostok"), "\(search.stdout)")
+        let none = try CLIRunner.run(["alerts", "search", "no-such-word-anywhere", "--config", config.path])
+        #expect(none.stdout.contains("no alerts"))
+        let show = try CLIRunner.run(["alerts", "show", id, "--config", config.path])
+        #expect(show.status == 0 && show.stdout.hasPrefix("# "))
+        let missing = try CLIRunner.run(["alerts", "show", "0000000000000000", "--config", config.path])
+        #expect(missing.status == 1 && missing.stderr.contains("alerts list"))
     }
 }
 
