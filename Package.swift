@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Metrics in Prometheus's text format, and the small HTTP server (BSD sockets, no
+        // SwiftNIO) that serves them on a local address: both build in seconds.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // MARK: C shims
@@ -45,12 +49,16 @@ let package = Package(
         .target(name: "Settings", dependencies: ["Classifier", "SafeText", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Reports", dependencies: ["Model", "SafeText"]),
-        .target(name: "Pipeline", dependencies: ["Model", "SafeText", "CSpawn", "Curl", "Feeds", "Classifier", "Settings", "Store", "Reports"]),
+        .target(name: "Pipeline", dependencies: [
+            "Model", "SafeText", "CSpawn", "Curl", "Feeds", "Classifier", "Settings", "Store", "Reports",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .target(name: "Daemon", dependencies: [
             "Pipeline", "Reports", "Settings", "Store", "Locking", "SafeText",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
 
         // MARK: Executables

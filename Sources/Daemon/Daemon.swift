@@ -34,13 +34,19 @@ public enum Daemon {
 
         let holder = ConfigHolder(settings)
         let heartbeat = Heartbeat()
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: PollingService(config: holder, store: store, notifier: notifier, heartbeat: heartbeat, logger: logger)),
+        let metrics = ScanMetrics()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: PollingService(config: holder, store: store, notifier: notifier, heartbeat: heartbeat, logger: logger,
+                                          metrics: metrics)),
             .init(service: DigestService(config: holder, store: store, logger: logger)),
             .init(service: DeliveryService(config: holder, store: store, logger: logger)),
             .init(service: WatchdogService(notifier: notifier, heartbeat: heartbeat)),
             .init(service: ReloadService(config: holder, notifier: notifier, logger: logger, validator: validator)),
         ]
+        if let listen = settings.metrics.listen {
+            services.append(.init(service: MetricsService(host: listen.host, port: listen.port, metrics: metrics, heartbeat: heartbeat,
+                                                          logger: logger)))
+        }
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         // Below systemd's TimeoutStopSec (30 s in the shipped unit).

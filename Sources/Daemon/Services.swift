@@ -42,18 +42,22 @@ public struct PollingService: Service {
     let heartbeat: Heartbeat
     let logger: Logger
 
-    public init(config: ConfigHolder, store: any StateStore, notifier: SystemdNotifier, heartbeat: Heartbeat, logger: Logger) {
+    let metrics: ScanMetrics
+
+    public init(config: ConfigHolder, store: any StateStore, notifier: SystemdNotifier, heartbeat: Heartbeat, logger: Logger,
+                metrics: ScanMetrics = ScanMetrics()) {
         self.config = config
         self.store = store
         self.notifier = notifier
         self.heartbeat = heartbeat
         self.logger = logger
+        self.metrics = metrics
     }
 
     public func run() async throws {
         var generation = -1
         var scanner: FeedScanner?
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             heartbeat.beat()
             let (settings, current) = config.current
             if current != generation || scanner == nil {
@@ -81,6 +85,7 @@ public struct PollingService: Service {
                         ])
                     }
                     for outcome in summary.outcomes { log(outcome) }
+                    await record(summary, took: ContinuousClock.now - started, settings)
                     let files = AlertFiles(root: settings.outputFolder)
                     for alert in summary.written {
                         var metadata: Logger.Metadata = [
@@ -99,6 +104,10 @@ public struct PollingService: Service {
                     notifier.status("last scan \(Date()): \(summary.outcomes.count) feeds, \(alerts) alerts, \(summary.failedFeeds) failed")
                 } catch is CancellationError {
                     break
+                } catch where Task.isShuttingDownGracefully {
+                    // Stopping: the store's work in progress was cancelled with the task (a
+                    // transaction either committed whole or rolled back); nothing to report.
+                    break
                 } catch {
                     logger.error("scan failed", metadata: ["error": "\(error)"])
                 }
@@ -108,6 +117,17 @@ public struct PollingService: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
         }
         logger.info("polling stopped")
+    }
+
+    /// The scan in the metrics, and the textfile rewritten (when the scan fetched anything).
+    private func record(_ summary: ScanSummary, took elapsed: Duration, _ settings: Settings) async {
+        guard !summary.outcomes.isEmpty else { return }
+        let pending = (try? await store.deliveryCounts().pending) ?? 0
+        metrics.record(summary, took: elapsed, pending: pending, at: Date())
+        guard let file = settings.metrics.textfile else { return }
+        do { try metrics.write(to: file) } catch {
+            logger.warning("metrics textfile not written", metadata: ["error": "\(error)"])
+        }
     }
 
     /// A feed's fetch at debug level; its failure, its recovery and a capped backlog above.
@@ -148,7 +168,7 @@ public struct DigestService: Service {
     let logger: Logger
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let settings = config.current.settings
             do {
                 for day in try await DigestService.dueDays(settings: settings, store: store, now: Date()) {
@@ -158,6 +178,8 @@ public struct DigestService: Service {
                     try await store.markDigestWritten(day: day)
                     logger.info("digest written", metadata: ["digest.day": "\(day)", "digest.headline": "\(digest.headline)"])
                 }
+            } catch where Task.isShuttingDownGracefully {
+                break
             } catch {
                 logger.error("digest not written (retried later)", metadata: ["error": "\(error)"])
             }
@@ -205,7 +227,7 @@ public struct DeliveryService: Service {
     let logger: Logger
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let worker = DeliveryWorker(settings: config.current.settings.hooks, store: store)
             let report = await cancelWhenGracefulShutdown { await worker.deliverDue() }
             if report.delivered > 0 { logger.debug("deliveries made", metadata: ["delivery.count": "\(report.delivered)"]) }
@@ -214,7 +236,7 @@ public struct DeliveryService: Service {
                     "alert.id": "\(failure.alertID)", "delivery.channel": "\(failure.channel.rawValue)", "error": "\(failure.error)",
                 ])
             }
-            for error in report.stateErrors {
+            for error in report.stateErrors where !Task.isShuttingDownGracefully {
                 logger.error("deliveries not read or recorded (they stay queued)", metadata: ["error": "\(error)"])
             }
             // More due than the budget allowed: go on at once; otherwise look again shortly.
@@ -243,7 +265,7 @@ public struct WatchdogService: Service {
             try? await gracefulShutdown()
             return
         }
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if heartbeat.age < stallLimit { notifier.watchdog() }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }

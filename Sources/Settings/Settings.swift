@@ -45,6 +45,21 @@ public struct HookSettings: Sendable, Equatable {
     public init() {}
 }
 
+/// `[metrics]`: Prometheus metrics, in a textfile after each scan and, when `listen` is set,
+/// over HTTP.
+public struct MetricsSettings: Sendable, Equatable {
+    /// The textfile (node_exporter's textfile collector reads `*.prom` in its folder).
+    public var textfile: URL?
+    /// `127.0.0.1:9464`: `/metrics` and `/healthz` on this address only.
+    public var listen: (host: String, port: UInt16)?
+
+    public init() {}
+
+    public static func == (a: MetricsSettings, b: MetricsSettings) -> Bool {
+        a.textfile == b.textfile && a.listen?.host == b.listen?.host && a.listen?.port == b.listen?.port
+    }
+}
+
 /// `[email]`: one message per alert through an SMTP server.
 public struct EmailSettings: Sendable, Equatable {
     /// `smtp://host:587` (STARTTLS required unless `starttls = false`) or `smtps://host:465`.
@@ -128,6 +143,7 @@ public struct Settings: Sendable {
     public var scan = ScanSettings()
     public var digest = DigestSettings()
     public var hooks = HookSettings()
+    public var metrics = MetricsSettings()
     /// What the configuration does that works but should not be done (a credential in a URL).
     public var warnings: [ConfigProblem] = []
 
@@ -202,6 +218,7 @@ public struct Settings: Sendable {
         let scan = decoder.scan(root), digest = decoder.digest(root)
         var hooks = decoder.hooks(root)
         hooks.email = decoder.email(root)
+        var metrics = decoder.metrics(root)
         let feeds = decoder.feeds(root)
         let corpusFolder = decoder.corpus(root), classifier = decoder.classifier(root)
         let rules = decoder.rules(root, check: check), gazetteer = decoder.gazetteer(root)
@@ -210,6 +227,8 @@ public struct Settings: Sendable {
         var settings = Settings(file: file, corpusFolder: corpusFolder, classifier: classifier, rules: rules, gazetteer: gazetteer,
                                 feeds: feeds, stateFolder: folders.state, outputFolder: folders.output, scan: scan, digest: digest,
                                 hooks: hooks)
+        if metrics.textfile == nil { metrics.textfile = folders.state.appendingPathComponent("drillwatch.prom") }
+        settings.metrics = metrics
         settings.warnings = (inherited?.warnings ?? []) + decoder.reader.warnings
         return settings
     }

@@ -117,6 +117,24 @@ struct SettingsDecoder {
         return hooks
     }
 
+    /// `[metrics]`: `textfile` (default: drillwatch.prom in the state folder) and `listen`
+    /// (`host:port`; a loopback or private address is the operator's choice to make).
+    mutating func metrics(_ root: TOMLTable) -> MetricsSettings {
+        var metrics = MetricsSettings()
+        guard let table = reader.table(root, "metrics", at: "") else { return metrics }
+        if let path = reader.string(table, "textfile", at: "metrics") { metrics.textfile = resolve(path) }
+        if let address = reader.string(table, "listen", at: "metrics") {
+            let parts = address.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count == 2, let port = UInt16(parts[1]), port > 0, !parts[0].isEmpty {
+                metrics.listen = (String(parts[0]), port)
+            } else {
+                reader.problem("metrics.listen", "must be host:port, e.g. 127.0.0.1:9464 (got \"\(address)\")")
+            }
+        }
+        reader.rejectUnasked(table, at: "metrics")
+        return metrics
+    }
+
     /// `[email]`: the server, the sender, the recipients, credentials only as secrets.
     mutating func email(_ root: TOMLTable) -> EmailSettings? {
         guard let table = reader.table(root, "email", at: "") else { return nil }

@@ -53,17 +53,29 @@ struct Scan: DrillwatchCommand {
         let scanner = try await wrapAsync { try await FeedScanner(settings: settings, store: store, classifier: classifier) }
         if !dryRun, let warning = OutputClaim.claim(settings.outputFolder, statePath: statePath) { printError("warning: \(warning)") }
 
+        let started = ContinuousClock.now
         let summary: ScanSummary
         do { summary = try await scanner.scan(feed: feed, dryRun: dryRun) } catch {
             throw CLIError(error.isConfiguration ? .configuration : .failure, error.description)
         }
         print(ScanTable.render(summary, outputFolder: settings.outputFolder, dryRun: dryRun))
         for error in summary.writeErrors { printError("error: \(error) (the alert stays pending; the next scan retries)") }
-        if !dryRun { await deliver(settings, store) }
+        if !dryRun {
+            await deliver(settings, store)
+            await writeMetrics(summary, took: ContinuousClock.now - started, settings, store)
+        }
         if summary.failedFeeds > 0 || !summary.writeErrors.isEmpty {
             let files = summary.writeErrors.isEmpty ? "" : "; \(summary.writeErrors.count) alert files not written"
             throw CLIError("\(summary.failedFeeds) of \(summary.outcomes.count) feeds failed\(files)")
         }
+    }
+
+    /// This scan's numbers in the Prometheus textfile (node_exporter's textfile collector).
+    private func writeMetrics(_ summary: ScanSummary, took elapsed: Duration, _ settings: Settings, _ store: any StateStore) async {
+        guard let file = settings.metrics.textfile else { return }
+        let metrics = ScanMetrics()
+        metrics.record(summary, took: elapsed, pending: (try? await store.deliveryCounts().pending) ?? 0, at: Date())
+        do { try metrics.write(to: file) } catch { printError("warning: metrics: \(error)") }
     }
 
     /// Hook and webhook deliveries due, within the delivery budget; failures stay queued.

@@ -168,4 +168,77 @@ import Glibc
         #expect(log.contains("configuration reloaded"))
         #expect(log.contains("drillwatch stopped"))
     }
+
+    /// `/metrics` and `/healthz` on the configured loopback address, the textfile after the
+    /// pass, and a stop with nothing logged as an error.
+    @Test func metricsAreServedAndTheStopIsQuiet() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-metrics-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let port = try Self.freePort()
+        let config = try ClassifyCommands.writeDemoConfig(in: folder, "[metrics]\nlisten = \"127.0.0.1:\(port)\"\n")
+        let (process, notify, logFile) = try Self.start(config, in: folder)
+        defer { if process.isRunning { process.terminate() } }
+        #expect(notify.wait(seconds: 20) { $0.contains("READY=1") }.contains { $0.contains("READY=1") })
+
+        // After the first pass: its alert counted, the textfile written.
+        var metrics = ""
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline && !metrics.contains("drillwatch_alerts_total 1") {
+            metrics = Self.get(port: port, path: "/metrics")
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(metrics.contains("HTTP/1.1 200"), "\(metrics.prefix(300))")
+        #expect(metrics.contains("drillwatch_alerts_total 1"))
+        #expect(metrics.contains("drillwatch_fetches_total{outcome=\"fetched\"} 1"))
+        #expect(metrics.contains("drillwatch_scan_duration_seconds_count 1"))
+        #expect(Self.get(port: port, path: "/healthz").contains("HTTP/1.1 200"))
+        let textfile = try String(contentsOf: folder.appendingPathComponent("state/drillwatch.prom"), encoding: .utf8)
+        #expect(textfile.contains("drillwatch_items_new_total"))
+
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let log = try String(contentsOf: logFile, encoding: .utf8)
+        #expect(log.contains("metrics listening") && log.contains("drillwatch stopped"))
+        #expect(!log.contains(" error ") && !log.contains(" critical "), "\(log.prefix(2000))")
+        #expect(log.split(separator: "\n").count < 50)
+    }
+
+    /// A port nothing listens on now (the kernel's pick, released).
+    static func freePort() throws -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    /// The raw HTTP response to `GET path` on 127.0.0.1:`port` ("" when nothing answers).
+    static func get(port: UInt16, path: String) -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return "" }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var response = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(fd, &chunk, chunk.count, 0)
+            if count <= 0 { break }
+            response += chunk[0..<count]
+        }
+        return String(decoding: response, as: UTF8.self)
+    }
 }
