@@ -115,7 +115,8 @@ public final class FeedScanner {
     ///   - dueOnly: skip feeds whose next fetch is still ahead (the daemon); a manual scan
     ///     fetches every feed now.
     public func scan(feed only: String? = nil, dryRun: Bool = false, dueOnly: Bool = false) async throws(PipelineError) -> ScanSummary {
-        var feeds = settings.feeds.filter { only == nil || $0.name == only }
+        // A paused feed is fetched only when asked for by name.
+        var feeds = settings.feeds.filter { only == nil ? !$0.paused : $0.name == only }
         if let only, feeds.isEmpty { throw PipelineError.configuration("no feed named '\(only)' in \(settings.file.lastPathComponent)") }
 
         // Fetch everything first, concurrently; libcurl's multi interface does the waiting.

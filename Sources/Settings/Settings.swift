@@ -13,6 +13,8 @@ public struct FeedSettings: Sendable, Equatable {
     public var tags: [String] = []
     /// Overrides `scan.max_new_items_per_fetch` for this feed.
     public var maxNewItems: Int?
+    /// Not fetched until resumed (`drillwatch feeds pause|resume`); its state is kept.
+    public var paused = false
 
     public init(name: String, url: String) {
         self.name = name

@@ -178,6 +178,7 @@ struct SettingsDecoder {
             let minutes = reader.double(table, "interval_minutes", at: path, in: 1...10_080)
             let cap = reader.int(table, "max_new_items", at: path, in: 1...1_000_000)
             let tags = reader.strings(table, "tags", at: path)
+            let paused = reader.bool(table, "paused", at: path) ?? false
             reader.rejectUnasked(table, at: path)
             guard let name, let url else { continue }
             if !names.insert(name).inserted { reader.problem("\(path).name", "feed '\(name)' is defined twice") }
@@ -194,6 +195,7 @@ struct SettingsDecoder {
             if let minutes { feed.intervalMinutes = minutes }
             feed.maxNewItems = cap
             feed.tags = tags
+            feed.paused = paused
             feeds.append(feed)
         }
         return feeds

@@ -75,4 +75,21 @@ import Testing
         #expect(dry.outcomes.map(\.duplicates) == real.outcomes.map(\.duplicates))
         #expect(real.outcomes.map(\.newItems) == [1, 1])
     }
+
+    @Test func aPausedFeedIsNotFetchedUnlessNamed() async throws {
+        let folder = Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let feeds = Scans.Feeds()
+        feeds.set("/wire.xml", Scans.rss([Scans.drill]))
+        feeds.set("/desk.xml", Scans.rss([]))
+        let server = try Scans.server(feeds)
+        defer { server.stop() }
+        var settings = try Scans.settings(server, folder: folder)
+        settings.feeds[0].paused = true
+        let store = try Scans.store(settings)
+        let summary = try await Scans.scan(settings, store)
+        #expect(summary.outcomes.map(\.feed) == ["desk"])
+        let named = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)).scan(feed: "wire")
+        #expect(named.outcomes.map(\.feed) == ["wire"])
+    }
 }
