@@ -207,6 +207,12 @@ struct SettingsDecoder {
         guard let corpus = reader.table(root, "corpus", at: "") else { return folder }
         if let path = reader.string(corpus, "path", at: "corpus") {
             folder = path.hasPrefix("/") ? URL(fileURLWithPath: path) : self.folder.appendingPathComponent(path)
+            // Said here, with its line and beside every other problem, not after them all
+            // when the classifier is built.
+            var isFolder: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) || !isFolder.boolValue {
+                reader.problem("corpus.path", "\(folder.path) is not a folder of reference articles (a typo?)")
+            }
         }
         reader.rejectUnasked(corpus, at: "corpus")
         return folder

@@ -113,3 +113,20 @@ import Testing
         #expect(none.status == 2 && none.stderr.contains("configures no [[feeds]]"), "\(none.stderr)")
     }
 }
+
+/// A corpus path that does not exist is reported with its line, beside the other problems.
+@Suite struct CorpusPathProblem {
+    @Test func aMissingCorpusFolderHasItsLine() throws {
+        let config = try CLIRunner.temporaryFile("""
+            [corpus]
+            path = "no-such-folder"
+            [scan]
+            timeout_second = 5
+            """, suffix: ".toml")
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let run = try CLIRunner.run(["check-config", "--config", config])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains(":2: error: corpus.path:") && run.stderr.contains("no-such-folder"), "\(run.stderr)")
+        #expect(run.stderr.contains("timeout_second"))
+    }
+}
