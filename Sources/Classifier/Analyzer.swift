@@ -75,109 +75,125 @@ public final class Analyzer {
     /// a word (see below). A query's 赴俄 must stay one term, or it would become a phrase no
     /// text with a character after 俄 matches.
     func analyze(_ text: String, startPosition: Int = 0, counts: inout ScriptCounts, isDocument: Bool = false) -> [Token] {
-        var tokens: [Token] = []
-        tokens.reserveCapacity(text.utf8.count / 5)
-        var position = startPosition
         let normalized = Self.needsNormalization(text) ? text.precomposedStringWithCompatibilityMapping : text
         let bytes = Array(normalized.utf8)
+        var stream = TokenStream(position: startPosition)
+        stream.tokens.reserveCapacity(bytes.count / 5)
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte < 0x80 {
+                flushCJK(&stream, counts: &counts, isDocument: isDocument)
+                let isWord = (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A)
+                if isWord {
+                    counts.addASCII(byte)
+                    if stream.wordStart < 0 { stream.wordStart = i }
+                    stream.wordEnd = i + 1
+                } else if byte == UInt8(ascii: "'") && stream.wordStart >= 0 {
+                    // Kept only when a letter follows ("China's"); trailing ones are dropped.
+                } else {
+                    flushWord(&stream, bytes)
+                }
+                i += 1
+                continue
+            }
+            let (scalar, length) = Self.scalar(in: bytes, at: i)
+            counts.add(scalar)
+            if Self.isCJK(scalar) {
+                flushWord(&stream, bytes)
+                stream.cjk.append(scalar)
+            } else {
+                flushCJK(&stream, counts: &counts, isDocument: isDocument)
+                if scalar == "\u{2019}" && stream.wordStart >= 0 {
+                    // A typographic apostrophe inside a word; see above.
+                    stream.wordIsASCII = false
+                } else if Self.isWordScalar(scalar) {
+                    if stream.wordStart < 0 { stream.wordStart = i }
+                    stream.wordEnd = i + length
+                    stream.wordIsASCII = false
+                } else {
+                    flushWord(&stream, bytes)
+                }
+            }
+            i += length
+        }
+        flushWord(&stream, bytes)
+        flushCJK(&stream, counts: &counts, isDocument: isDocument)
+        return stream.tokens
+    }
+
+    /// What `analyze` carries from byte to byte: the tokens so far, the next position, the
+    /// word being read (byte offsets) and the run of CJK characters being read.
+    private struct TokenStream {
+        var tokens: [Token] = []
+        var position: Int
         var wordStart = -1          // byte offset of the current word, or -1
         var wordEnd = 0             // end of the word without trailing apostrophes
         var wordIsASCII = true
         var cjk: [Unicode.Scalar] = []
 
-        func flushWord() {
-            guard wordStart >= 0 else { return }
-            if wordEnd > wordStart {
-                let slice = bytes[wordStart..<wordEnd]
-                let original = String(decoding: slice, as: UTF8.self)
-                let surface: String
-                if wordIsASCII {
-                    surface = String(decoding: slice.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
-                } else {
-                    surface = Self.fold(original)
-                }
-                let (surfaceID, termID) = lookup(surface)
-                tokens.append(Token(term: termNames[Int(termID)], surface: surface, original: original, position: position,
-                                    isStopWord: stopSurfaces[Int(surfaceID)], termID: termID, surfaceID: surfaceID))
-                position += 1
-            }
-            wordStart = -1
-            wordIsASCII = true
-        }
-        func flushCJK() {
-            guard !cjk.isEmpty else { return }
-            let folded = simplify(cjk)
-            counts.hanFolded += folded.changed
-            // The written characters stay the tokens' `original` while they line up.
-            let written = folded.scalars.count == cjk.count ? cjk : folded.scalars
-            let readings = HanCompounds.readings(of: folded.scalars)
-            func append(_ range: ClosedRange<Int>) {
-                let text = readings[range.lowerBound] ?? String(String.UnicodeScalarView(folded.scalars[range]))
-                let (surfaceID, termID) = lookup(text)
-                tokens.append(Token(term: text, surface: text, original: String(String.UnicodeScalarView(written[range])),
-                                    position: position, isStopWord: false, termID: termID, surfaceID: surfaceID))
-                position += 1
-            }
-            if folded.scalars.count == 1 {
-                append(0...0)
-            } else {
-                for index in 0..<(folded.scalars.count - 1) { append(index...(index + 1)) }
-                // 俄 alone is Russia (赴俄 "to Russia", 美俄): at the end of a run no bigram
-                // starts with it, so 俄* would miss it; there it also stands as a word, at the
-                // position of its bigram (NEAR counts positions; phrases do not cross runs).
-                if isDocument, folded.scalars.last == "俄" {
-                    position -= 1
-                    append((folded.scalars.count - 1)...(folded.scalars.count - 1))
-                }
-            }
-            cjk.removeAll()
-        }
+        init(position: Int) { self.position = position }
+    }
 
-        var i = 0
-        while i < bytes.count {
-            let byte = bytes[i]
-            if byte < 0x80 {
-                flushCJK()
-                let isWord = (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A)
-                if isWord {
-                    counts.addASCII(byte)
-                    if wordStart < 0 { wordStart = i }
-                    wordEnd = i + 1
-                } else if byte == UInt8(ascii: "'") && wordStart >= 0 {
-                    // Kept only when a letter follows ("China's"); trailing ones are dropped.
-                } else {
-                    flushWord()
-                }
-                i += 1
-                continue
-            }
-            // Decode one non-ASCII scalar.
-            let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
-            var value = UInt32(byte) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
-            for k in 1..<length where i + k < bytes.count { value = value << 6 | UInt32(bytes[i + k] & 0x3F) }
-            let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
-            counts.add(scalar)
-            if Self.isCJK(scalar) {
-                flushWord()
-                cjk.append(scalar)
+    /// One non-ASCII scalar decoded from its UTF-8 bytes at `index`, and their count.
+    private static func scalar(in bytes: [UInt8], at index: Int) -> (Unicode.Scalar, Int) {
+        let byte = bytes[index]
+        let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+        var value = UInt32(byte) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+        for k in 1..<length where index + k < bytes.count { value = value << 6 | UInt32(bytes[index + k] & 0x3F) }
+        return (Unicode.Scalar(value) ?? "\u{FFFD}", length)
+    }
+
+    /// The word being read becomes a token: folded, stemmed, flagged as a stop word.
+    private func flushWord(_ stream: inout TokenStream, _ bytes: [UInt8]) {
+        guard stream.wordStart >= 0 else { return }
+        if stream.wordEnd > stream.wordStart {
+            let slice = bytes[stream.wordStart..<stream.wordEnd]
+            let original = String(decoding: slice, as: UTF8.self)
+            let surface: String
+            if stream.wordIsASCII {
+                surface = String(decoding: slice.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
             } else {
-                flushCJK()
-                if scalar == "\u{2019}" && wordStart >= 0 {
-                    // A typographic apostrophe inside a word; see above.
-                    wordIsASCII = false
-                } else if Self.isWordScalar(scalar) {
-                    if wordStart < 0 { wordStart = i }
-                    wordEnd = i + length
-                    wordIsASCII = false
-                } else {
-                    flushWord()
-                }
+                surface = Self.fold(original)
             }
-            i += length
+            let (surfaceID, termID) = lookup(surface)
+            stream.tokens.append(Token(term: termNames[Int(termID)], surface: surface, original: original, position: stream.position,
+                                       isStopWord: stopSurfaces[Int(surfaceID)], termID: termID, surfaceID: surfaceID))
+            stream.position += 1
         }
-        flushWord()
-        flushCJK()
-        return tokens
+        stream.wordStart = -1
+        stream.wordIsASCII = true
+    }
+
+    /// The CJK run being read becomes bigrams (a lone character a unigram), folded to
+    /// simplified, read as `HanCompounds` says.
+    private func flushCJK(_ stream: inout TokenStream, counts: inout ScriptCounts, isDocument: Bool) {
+        guard !stream.cjk.isEmpty else { return }
+        let folded = simplify(stream.cjk)
+        counts.hanFolded += folded.changed
+        // The written characters stay the tokens' `original` while they line up.
+        let written = folded.scalars.count == stream.cjk.count ? stream.cjk : folded.scalars
+        let readings = HanCompounds.readings(of: folded.scalars)
+        func append(_ range: ClosedRange<Int>) {
+            let text = readings[range.lowerBound] ?? String(String.UnicodeScalarView(folded.scalars[range]))
+            let (surfaceID, termID) = lookup(text)
+            stream.tokens.append(Token(term: text, surface: text, original: String(String.UnicodeScalarView(written[range])),
+                                       position: stream.position, isStopWord: false, termID: termID, surfaceID: surfaceID))
+            stream.position += 1
+        }
+        if folded.scalars.count == 1 {
+            append(0...0)
+        } else {
+            for index in 0..<(folded.scalars.count - 1) { append(index...(index + 1)) }
+            // 俄 alone is Russia (赴俄 "to Russia", 美俄): at the end of a run no bigram
+            // starts with it, so 俄* would miss it; there it also stands as a word, at the
+            // position of its bigram (NEAR counts positions; phrases do not cross runs).
+            if isDocument, folded.scalars.last == "俄" {
+                stream.position -= 1
+                append((folded.scalars.count - 1)...(folded.scalars.count - 1))
+            }
+        }
+        stream.cjk.removeAll()
     }
 
     /// A CJK run in simplified characters, and how many characters folding changed. Only runs

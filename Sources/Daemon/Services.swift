@@ -76,32 +76,7 @@ public struct PollingService: Service {
                     let summary = try await cancelWhenGracefulShutdown { [scanner = UncheckedBox(scanner)] in
                         try await scanner.value.scan(dueOnly: true)
                     }
-                    let alerts = summary.outcomes.reduce(0) { $0 + $1.alerts }
-                    if !summary.outcomes.isEmpty {
-                        let seconds = (ContinuousClock.now - started) / .milliseconds(1) / 1000
-                        logger.info("scan finished", metadata: [
-                            "scan.feeds": "\(summary.outcomes.count)", "scan.failed": "\(summary.failedFeeds)",
-                            "scan.alerts": "\(alerts)", "scan.duration_s": "\(String(format: "%.3f", seconds))",
-                        ])
-                    }
-                    for outcome in summary.outcomes { log(outcome) }
-                    await record(summary, took: ContinuousClock.now - started, settings)
-                    let files = AlertFiles(root: settings.outputFolder)
-                    for alert in summary.written {
-                        var metadata: Logger.Metadata = [
-                            "alert.id": "\(alert.id)", "feed.name": "\(alert.feed)", "item.key": "\(alert.itemKey)",
-                            "alert.score": "\(String(format: "%.3f", alert.score))", "alert.file": "\(files.jsonURL(for: alert).path)",
-                            "alert.title": "\(alert.title)",
-                        ]
-                        if let exercise = alert.exercise { metadata["alert.exercise"] = "\(exercise)" }
-                        logger.info("alert", metadata: metadata)
-                    }
-                    for problem in summary.writeErrors {
-                        var metadata: Logger.Metadata = ["error": "\(problem)"]
-                        if let alert = problem.alertID { metadata["alert.id"] = "\(alert)" }
-                        logger.error("alert files not written (pending, retried next pass)", metadata: metadata)
-                    }
-                    notifier.status("last scan \(Date()): \(summary.outcomes.count) feeds, \(alerts) alerts, \(summary.failedFeeds) failed")
+                    await report(summary, took: ContinuousClock.now - started, settings)
                 } catch is CancellationError {
                     break
                 } catch where Task.isShuttingDownGracefully {
@@ -117,6 +92,36 @@ public struct PollingService: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
         }
         logger.info("polling stopped")
+    }
+
+    /// A pass in the log (a summary, each feed, each alert, each file not written), in the
+    /// metrics and in systemd's status line.
+    private func report(_ summary: ScanSummary, took elapsed: Duration, _ settings: Settings) async {
+        let alerts = summary.outcomes.reduce(0) { $0 + $1.alerts }
+        if !summary.outcomes.isEmpty {
+            logger.info("scan finished", metadata: [
+                "scan.feeds": "\(summary.outcomes.count)", "scan.failed": "\(summary.failedFeeds)",
+                "scan.alerts": "\(alerts)", "scan.duration_s": "\(String(format: "%.3f", Double(elapsed / .milliseconds(1)) / 1000))",
+            ])
+        }
+        for outcome in summary.outcomes { log(outcome) }
+        await record(summary, took: elapsed, settings)
+        let files = AlertFiles(root: settings.outputFolder)
+        for alert in summary.written {
+            var metadata: Logger.Metadata = [
+                "alert.id": "\(alert.id)", "feed.name": "\(alert.feed)", "item.key": "\(alert.itemKey)",
+                "alert.score": "\(String(format: "%.3f", alert.score))", "alert.file": "\(files.jsonURL(for: alert).path)",
+                "alert.title": "\(alert.title)",
+            ]
+            if let exercise = alert.exercise { metadata["alert.exercise"] = "\(exercise)" }
+            logger.info("alert", metadata: metadata)
+        }
+        for problem in summary.writeErrors {
+            var metadata: Logger.Metadata = ["error": "\(problem)"]
+            if let alert = problem.alertID { metadata["alert.id"] = "\(alert)" }
+            logger.error("alert files not written (pending, retried next pass)", metadata: metadata)
+        }
+        notifier.status("last scan \(Date()): \(summary.outcomes.count) feeds, \(alerts) alerts, \(summary.failedFeeds) failed")
     }
 
     /// The scan in the metrics, and the textfile rewritten (when the scan fetched anything).

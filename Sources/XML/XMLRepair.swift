@@ -65,6 +65,8 @@ public struct XMLRepair {
         return used
     }
 
+    /// The repair, one state at a time; each step returns where it stopped, or nil when it
+    /// needs more input than this call has (the rest waits for the next call).
     private mutating func repair(_ input: UnsafeBufferPointer<UInt8>, isLast: Bool, into output: inout [UInt8]) -> Int {
         // Offsets in `marks` are counted from the first call; this call's output starts here.
         let outputBase = outputBefore - output.count
@@ -76,116 +78,121 @@ public struct XMLRepair {
             case .start:
                 // Whitespace before the XML declaration makes it an error; drop it.
                 let byte = input[i]
-                if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
-                    i += 1
-                } else {
-                    state = .text
-                }
-
+                if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { i += 1 } else { state = .text }
             case .text:
-                // Copy a run of ordinary bytes in one go.
-                var j = i
-                while j < n {
-                    let byte = input[j]
-                    if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == 0xC2 || Self.isControl(byte) {
-                        break
-                    }
-                    j += 1
-                }
-                if j > i { output.append(contentsOf: UnsafeBufferPointer(rebasing: input[i..<j])) }
-                i = j
-                guard i < n else { break }
-                let byte = input[i]
-                if byte == UInt8(ascii: "&") {
-                    guard let used = reference(input, at: i, isLast: isLast, into: &output) else { return i }
-                    i += used
-                } else if byte == UInt8(ascii: "<") {
-                    guard let marked = startsMarkedElement(input, at: i, isLast: isLast) else { return i }
-                    let mark = Mark(input: inputBefore + i, output: outputBase + output.count)
-                    guard let used = markupStart(input, at: i, isLast: isLast, into: &output) else { return i }
-                    if marked, case .tag = state { marks.append(mark) }
-                    i += used
-                } else if byte == 0xC2 {
-                    // U+0080–U+009F (UTF-8 C2 80–C2 9F) in text is windows-1252 punctuation
-                    // that went through a Latin-1 decoder: restore the character meant.
-                    guard i + 1 < n else {
-                        if !isLast { return i }
-                        output.append(byte); i += 1; continue
-                    }
-                    let next = input[i + 1]
-                    if let meant = Windows1252.c1Replacement(UInt32(next)), let scalar = Unicode.Scalar(meant) {
-                        output.append(contentsOf: Array(String(Character(scalar)).utf8))
-                    } else {
-                        output.append(byte)
-                        output.append(next)
-                    }
-                    i += 2
-                } else {
-                    output.append(0x20)
-                    note("control character \(byte) in text")
-                    i += 1
-                }
-
+                // A run of ordinary bytes in one go; then, on the next turn, the byte that ended it.
+                let runEnd = copyText(input, from: i, into: &output)
+                if runEnd > i { i = runEnd; continue }
+                guard let next = textSpecial(input, at: i, isLast: isLast, into: &output, outputBase: outputBase) else { return i }
+                i = next
             case .tag(let quote):
-                let byte = input[i]
-                if quote == 0 {
-                    if byte == UInt8(ascii: ">") {
-                        state = .text
-                    } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
-                        state = .tag(quote: byte)
-                    }
-                    if Self.isControl(byte) {
-                        output.append(0x20)
-                        note("control character \(byte) in a tag")
-                    } else {
-                        output.append(byte)
-                    }
-                    i += 1
-                } else if byte == quote {
-                    state = .tag(quote: 0)
-                    output.append(byte)
-                    i += 1
-                } else if byte == UInt8(ascii: "&") {
-                    guard let used = reference(input, at: i, isLast: isLast, into: &output) else { return i }
-                    i += used
-                } else if byte == UInt8(ascii: "<") {
-                    output.append(contentsOf: Self.ltReference)
-                    note("'<' in an attribute value")
-                    i += 1
-                } else if Self.isControl(byte) {
-                    output.append(0x20)
-                    note("control character \(byte) in an attribute")
-                    i += 1
-                } else {
-                    output.append(byte)
-                    i += 1
-                }
-
+                guard let next = tag(input, at: i, quote: quote, isLast: isLast, into: &output) else { return i }
+                i = next
             case .comment:
                 i = copyUntil(Self.commentEnd, in: "a comment", input, from: i, into: &output)
             case .cdata:
                 i = copyUntil(Self.cdataEnd, in: "a CDATA section", input, from: i, into: &output)
             case .pi:
                 i = copyUntil(Self.piEnd, in: "a processing instruction", input, from: i, into: &output)
-
             case .doctype(let depth, let quote):
                 // Dropped entirely, internal subset included.
-                let byte = input[i]
+                state = Self.doctype(after: input[i], depth: depth, quote: quote)
                 i += 1
-                if quote != 0 {
-                    if byte == quote { state = .doctype(depth: depth, quote: 0) }
-                } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
-                    state = .doctype(depth: depth, quote: byte)
-                } else if byte == UInt8(ascii: "[") {
-                    state = .doctype(depth: depth + 1, quote: 0)
-                } else if byte == UInt8(ascii: "]") {
-                    state = .doctype(depth: max(0, depth - 1), quote: 0)
-                } else if byte == UInt8(ascii: ">") && depth == 0 {
-                    state = .text
-                }
             }
         }
         return n
+    }
+
+    /// Copies the ordinary bytes of text from `start`; returns where they end.
+    private func copyText(_ input: UnsafeBufferPointer<UInt8>, from start: Int, into output: inout [UInt8]) -> Int {
+        var i = start
+        while i < input.count {
+            let byte = input[i]
+            if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == 0xC2 || Self.isControl(byte) { break }
+            i += 1
+        }
+        if i > start { output.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<i])) }
+        return i
+    }
+
+    /// The byte of text that is not ordinary (`&`, `<`, a C1 lead byte, a control), at `i`.
+    private mutating func textSpecial(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, into output: inout [UInt8],
+                                      outputBase: Int) -> Int? {
+        let n = input.count
+        let byte = input[i]
+        if byte == UInt8(ascii: "&") {
+            return reference(input, at: i, isLast: isLast, into: &output).map { i + $0 }
+        } else if byte == UInt8(ascii: "<") {
+            guard let marked = startsMarkedElement(input, at: i, isLast: isLast) else { return nil }
+            let mark = Mark(input: inputBefore + i, output: outputBase + output.count)
+            guard let used = markupStart(input, at: i, isLast: isLast, into: &output) else { return nil }
+            if marked, case .tag = state { marks.append(mark) }
+            return i + used
+        } else if byte == 0xC2 {
+            // U+0080–U+009F (UTF-8 C2 80–C2 9F) in text is windows-1252 punctuation that went
+            // through a Latin-1 decoder: restore the character meant.
+            guard i + 1 < n else {
+                if !isLast { return nil }
+                output.append(byte)
+                return i + 1
+            }
+            let next = input[i + 1]
+            if let meant = Windows1252.c1Replacement(UInt32(next)), let scalar = Unicode.Scalar(meant) {
+                output.append(contentsOf: Array(String(Character(scalar)).utf8))
+            } else {
+                output.append(byte)
+                output.append(next)
+            }
+            return i + 2
+        } else {
+            output.append(0x20)
+            note("control character \(byte) in text")
+            return i + 1
+        }
+    }
+
+    /// Inside a tag: quotes tracked, `<` and controls in attribute values made harmless.
+    private mutating func tag(_ input: UnsafeBufferPointer<UInt8>, at i: Int, quote: UInt8, isLast: Bool,
+                              into output: inout [UInt8]) -> Int? {
+        let byte = input[i]
+        if quote == 0 {
+            if byte == UInt8(ascii: ">") {
+                state = .text
+            } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                state = .tag(quote: byte)
+            }
+            if Self.isControl(byte) {
+                output.append(0x20)
+                note("control character \(byte) in a tag")
+            } else {
+                output.append(byte)
+            }
+        } else if byte == quote {
+            state = .tag(quote: 0)
+            output.append(byte)
+        } else if byte == UInt8(ascii: "&") {
+            return reference(input, at: i, isLast: isLast, into: &output).map { i + $0 }
+        } else if byte == UInt8(ascii: "<") {
+            output.append(contentsOf: Self.ltReference)
+            note("'<' in an attribute value")
+        } else if Self.isControl(byte) {
+            output.append(0x20)
+            note("control character \(byte) in an attribute")
+        } else {
+            output.append(byte)
+        }
+        return i + 1
+    }
+
+    /// The DOCTYPE's state after one more byte: quotes and the internal subset's brackets
+    /// followed, until its closing `>`.
+    private static func doctype(after byte: UInt8, depth: Int, quote: UInt8) -> State {
+        if quote != 0 { return byte == quote ? .doctype(depth: depth, quote: 0) : .doctype(depth: depth, quote: quote) }
+        if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") { return .doctype(depth: depth, quote: byte) }
+        if byte == UInt8(ascii: "[") { return .doctype(depth: depth + 1, quote: 0) }
+        if byte == UInt8(ascii: "]") { return .doctype(depth: max(0, depth - 1), quote: 0) }
+        if byte == UInt8(ascii: ">") && depth == 0 { return .text }
+        return .doctype(depth: depth, quote: quote)
     }
 
     // MARK: - Pieces
