@@ -35,7 +35,7 @@ public final class HTTPClient: Sendable {
             do {
                 // A POST is not repeated at a redirect's target (as browsers do for 301/302).
                 result = try await loop.perform(ExchangeRequest(
-                    url: url, headers: requestHeaders(for: request), policy: policy, body: hops == 0 ? request.body : nil,
+                    url: url, headers: requestHeaders(for: request, at: url), policy: policy, body: hops == 0 ? request.body : nil,
                     put: hops == 0 && request.put,
                     refuseLocalAddresses: refuseLocal))
             } catch FetchError.redirectToLocalNetwork(_, _, let address) {
@@ -94,7 +94,7 @@ public final class HTTPClient: Sendable {
             retryAfter: result.headers.value(for: "Retry-After").flatMap { RetryAfter.parse($0, now: Date()) })
     }
 
-    private func requestHeaders(for request: HTTPRequest) -> [HTTPHeader] {
+    private func requestHeaders(for request: HTTPRequest, at url: String) -> [HTTPHeader] {
         var headers = [HTTPHeader(
             name: "Accept",
             value: "application/rss+xml, application/atom+xml, application/feed+json, "
@@ -106,7 +106,16 @@ public final class HTTPClient: Sendable {
             headers.append(HTTPHeader(name: "If-Modified-Since", value: lastModified))
         }
         headers.append(contentsOf: request.headers)
+        if Self.origin(of: url) == Self.origin(of: request.url) { headers.append(contentsOf: request.credentialHeaders) }
         return headers
+    }
+
+    /// Scheme, host and port, lower-cased: where a credential may go.
+    static func origin(of url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+              let host = components.host?.lowercased() else { return nil }
+        let port = components.port ?? (scheme == "https" ? 443 : scheme == "http" ? 80 : -1)
+        return "\(scheme)://\(host):\(port)"
     }
 
     private func checkScheme(of url: String, original: String, isFirst: Bool) throws(FetchError) {

@@ -44,6 +44,9 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]?
     /// Sends the body with PUT instead of POST (Matrix's idempotent sends).
     public var put = false
+    /// Header fields that carry a credential (`Authorization`, an API key): sent only to the
+    /// request's own origin (scheme, host and port), never after a redirect to another one.
+    public var credentialHeaders: [HTTPHeader] = []
 
     public init(url: String, validators: Validators = Validators(), headers: [HTTPHeader] = [], body: [UInt8]? = nil, put: Bool = false) {
         self.url = url

@@ -217,7 +217,11 @@ public final class FeedScanner {
         let local = HTTPClient(policy: localPolicy)
         return await withTaskGroup(of: (Int, Result<HTTPResponse, FetchError>, Double).self) { group in
             for (index, (feed, state)) in zip(feeds, states).enumerated() {
-                let request = HTTPRequest(url: Self.fetchURL(feed, state), validators: Validators(etag: state.etag, lastModified: state.lastModified))
+                var request = HTTPRequest(url: Self.fetchURL(feed, state), validators: Validators(etag: state.etag, lastModified: state.lastModified),
+                                          headers: feed.headers.map { HTTPHeader(name: $0.name, value: $0.value) })
+                if let agent = feed.userAgent { request.headers.append(HTTPHeader(name: "User-Agent", value: agent)) }
+                // Credentials go to the configured address only, not to where it moved.
+                if request.url == feed.url { request.credentialHeaders = feed.credentialHeaders.map { HTTPHeader(name: $0.name, value: $0.value) } }
                 let chosen = feed.isLocalFile ? local : client
                 group.addTask {
                     let started = ContinuousClock.now

@@ -15,6 +15,21 @@ public struct FeedSettings: Sendable, Equatable {
     public var maxNewItems: Int?
     /// Not fetched until resumed (`drillwatch feeds pause|resume`); its state is kept.
     public var paused = false
+    /// Extra request header fields (`headers = { "Accept-Language" = "ru" }`).
+    public var headers: [(name: String, value: String)] = []
+    /// Header fields that carry a secret (values given as `credential:NAME`), and the basic
+    /// authentication of `username` and `password`: sent only to the feed's own origin.
+    public var credentialHeaders: [(name: String, value: String)] = []
+    /// This feed's `User-Agent`, when a publisher asks for another one.
+    public var userAgent: String?
+
+    public static func == (a: FeedSettings, b: FeedSettings) -> Bool {
+        a.name == b.name && a.url == b.url && a.isLocalFile == b.isLocalFile && a.intervalMinutes == b.intervalMinutes
+            && a.tags == b.tags && a.maxNewItems == b.maxNewItems && a.paused == b.paused && a.userAgent == b.userAgent
+            && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)
+            && a.credentialHeaders.map(\.name) == b.credentialHeaders.map(\.name)
+            && a.credentialHeaders.map(\.value) == b.credentialHeaders.map(\.value)
+    }
 
     public init(name: String, url: String) {
         self.name = name

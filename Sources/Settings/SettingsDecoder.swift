@@ -179,6 +179,8 @@ struct SettingsDecoder {
             let cap = reader.int(table, "max_new_items", at: path, in: 1...1_000_000)
             let tags = reader.strings(table, "tags", at: path)
             let paused = reader.bool(table, "paused", at: path) ?? false
+            let (headers, credentialHeaders) = feedHeaders(table, at: path)
+            let userAgent = reader.string(table, "user_agent", at: path)
             reader.rejectUnasked(table, at: path)
             guard let name, let url else { continue }
             if !names.insert(name).inserted { reader.problem("\(path).name", "feed '\(name)' is defined twice") }
@@ -196,9 +198,40 @@ struct SettingsDecoder {
             feed.maxNewItems = cap
             feed.tags = tags
             feed.paused = paused
+            feed.headers = headers
+            feed.credentialHeaders = credentialHeaders
+            feed.userAgent = userAgent
             feeds.append(feed)
         }
         return feeds
+    }
+
+    /// A feed's `headers` table (a value given as `credential:NAME` is a secret, sent only to
+    /// the feed's origin) and `username`/`password` (basic authentication; the password only as
+    /// a credential).
+    private mutating func feedHeaders(_ table: TOMLTable, at path: String) -> ([(name: String, value: String)], [(name: String, value: String)]) {
+        var plain: [(name: String, value: String)] = [], secret: [(name: String, value: String)] = []
+        if let headers = reader.table(table, "headers", at: path) {
+            for name in headers.keys.sorted() {
+                guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }), !name.isEmpty else {
+                    reader.problem("\(path).headers.\(name)", "not a header field name")
+                    continue
+                }
+                let raw = headers[name]?.string
+                guard let value = reader.secret(headers, name, at: "\(path).headers", credentials: credentials) else { continue }
+                if value.contains(where: \.isNewline) { reader.problem("\(path).headers.\(name)", "a header value cannot hold a line break"); continue }
+                if raw.flatMap(Credentials.reference) != nil { secret.append((name, value)) } else { plain.append((name, value)) }
+            }
+            reader.rejectUnasked(headers, at: "\(path).headers")
+        }
+        let username = reader.string(table, "username", at: path)
+        let password = reader.secret(table, "password", at: path, credentials: credentials)
+        if reader.isPresent(table, "password", at: path), let value = table["password"]?.string, Credentials.reference(value) == nil {
+            reader.problem("\(path).password", "a password is never written in the configuration: password = \"credential:NAME\"")
+        } else if let username, let password {
+            secret.append(("Authorization", "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()))
+        }
+        return (plain, secret)
     }
 
     /// `[corpus]`: the folder of reference articles (inherited from a base, or `corpus/`).
