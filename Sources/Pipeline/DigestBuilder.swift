@@ -47,7 +47,8 @@ public struct DigestBuilder {
         // feed's first fetch, and its copies, are not news of the day.
         let files = AlertFiles(root: settings.outputFolder)
         let reported = items.filter { $0.verdict.isRelevant && $0.story.map(alerted.contains) == true }
-        let stories = Self.stories(reported).map { group in
+        let groups = Self.stories(reported)
+        var stories = groups.map { group in
             let lead = group.first { $0.verdict == .alert } ?? group[0]
             var story = Digest.Story(
                 id: lead.story ?? lead.id, title: lead.title, exercise: group.lazy.compactMap(\.facts.exercise).first,
@@ -62,6 +63,12 @@ public struct DigestBuilder {
             }
             return story
         }
+        // What set each alert apart: its strongest evidence (a score of 1.00 says little).
+        for index in stories.indices {
+            guard let lead = groups[index].first(where: { $0.verdict == .alert }),
+                  let alert = try? await store.alert(id: lead.id) else { continue }
+            stories[index].reasons = Self.reasons(alert)
+        }
         let related = items.filter { $0.verdict == .review }.map(source)
         let byName = Dictionary(states.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let feeds = settings.feeds.map { feed -> Digest.FeedHealth in
@@ -73,6 +80,18 @@ public struct DigestBuilder {
         }
         return Digest(date: day, timeZone: settings.digest.timeZone, generated: generated, stories: stories,
                       possiblyRelated: related, feeds: feeds)
+    }
+
+    /// An alert's strongest evidence for a person: its two heaviest rules that raised the
+    /// score, and its closest reference article.
+    static func reasons(_ alert: Judgement) -> [String] {
+        var reasons = alert.rules.filter { $0.effect == .raise && $0.weight > 0 }.sorted { $0.weight > $1.weight }.prefix(2).map { rule in
+            "\(rule.name): \(rule.matched.prefix(3).joined(separator: ", "))"
+        }
+        if let similar = alert.similar.first, similar.score >= 0.2 {
+            reasons.append("like “\(similar.title ?? similar.document)”, similarity \(String(format: "%.2f", similar.score))")
+        }
+        return reasons
     }
 
     /// Relevant items grouped by story, in the order stories were first told.

@@ -64,6 +64,8 @@ public struct Digest: Sendable, Codable, Equatable {
         public var lede: String?
         /// Its alert's Markdown file, relative to the digests folder.
         public var alertFile: String?
+        /// What set its alert apart (the strongest rules, the closest reference article).
+        public var reasons: [String] = []
 
         public init(id: String, title: String, exercise: String?, places: String?, score: Double, firstSeen: Date, lastSeen: Date, sources: [Source]) {
             self.id = id
@@ -176,6 +178,7 @@ public enum DigestRenderer {
                 lines.append(facts.joined(separator: " · "))
                 lines.append("")
                 if let lede = story.lede { lines += ["> \(Markup.markdown(lede))", ""] }
+                if !story.reasons.isEmpty { lines += ["Why: " + story.reasons.map(Markup.markdown).joined(separator: "; "), ""] }
                 if let file = story.alertFile {
                     lines += ["Alert file: [\(Markup.markdown((file as NSString).lastPathComponent))](\(Markup.markdownDestination(file)))", ""]
                 }
@@ -219,6 +222,7 @@ public enum DigestRenderer {
                 // Each fact kept on one line: a date does not break at its hyphens.
                 body += facts.map { "<span class=\"fact\">\(Markup.html($0))</span>" }.joined(separator: " · ") + "</p>\n"
                 if let lede = story.lede { body += "<p class=\"lede\">\(Markup.html(lede))</p>\n" }
+                if !story.reasons.isEmpty { body += "<p class=\"why\">why: \(story.reasons.map(Markup.html).joined(separator: "; "))</p>\n" }
                 if let file = story.alertFile { body += "<p class=\"alert-file\"><a href=\"\(Markup.html(file))\">alert file</a></p>\n" }
                 body += "<ul>"
                 for source in story.sources { body += "<li><b>\(Markup.html(source.feed))</b>: \(htmlLink(source))\(htmlMark(source))</li>" }
@@ -252,7 +256,7 @@ public enum DigestRenderer {
             h1{font-size:1.6rem;margin-bottom:.2rem}h1 span{color:#6b7280;font-weight:400}
             .headline{color:#374151;font-style:italic}h2{border-bottom:2px solid #c7d2fe;padding-bottom:.2rem;margin-top:2rem}
             article{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:.6rem 1rem;margin:.8rem 0}
-            h3{margin:.2rem 0;font-size:1.1rem}.facts{color:#6b7280;margin:.2rem 0}.fact{white-space:nowrap}.lede{margin:.3rem 0;color:#1f2937}.alert-file{margin:.2rem 0;font-size:.9rem}ul{margin:.3rem 0;padding-left:1.2rem}
+            h3{margin:.2rem 0;font-size:1.1rem}.facts{color:#6b7280;margin:.2rem 0}.fact{white-space:nowrap}.why{color:#4b5563;font-size:.9rem;margin:.2rem 0}.lede{margin:.3rem 0;color:#1f2937}.alert-file{margin:.2rem 0;font-size:.9rem}ul{margin:.3rem 0;padding-left:1.2rem}
             table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e5e7eb}
             tr.failing td{color:#b91c1c}a{color:#1d4ed8}.judged-wrong{color:#b91c1c;font-weight:600}.judged-right{color:#15803d}
             </style></head><body>

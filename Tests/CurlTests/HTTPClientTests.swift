@@ -293,19 +293,23 @@ import TestSupport
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
             }
             #expect(statuses.count == 100 && statuses.allSatisfy { $0 == 200 })
-            #expect(ContinuousClock.now - started < .seconds(30))
+            // A liveness bound, not a speed target (those are benchmarks): wide enough for a
+            // loaded machine whose CLI suites hold the cooperative pool.
+            #expect(ContinuousClock.now - started < .seconds(120))
         }
     }
 
     @Test func cancellationAbortsAStalledTransfer() async throws {
         try await Self.withServer { server in
-            let client = HTTPClient(policy: FetchPolicy(lowSpeedWindow: .seconds(30)))
+            let client = HTTPClient(policy: FetchPolicy(lowSpeedWindow: .seconds(300)))
             let task = Task { try await client.fetch(HTTPRequest(url: server.baseURL + "/stall")) }
             try await Task.sleep(for: .milliseconds(300))
             let started = ContinuousClock.now
             task.cancel()
             let result = await task.result
-            #expect(ContinuousClock.now - started < .seconds(10))
+            // Cancelled, not cut by the 300 s low-speed window; the bound leaves room for a
+            // loaded run (see slowServerIsAbandoned).
+            #expect(ContinuousClock.now - started < .seconds(60))
             #expect(throws: FetchError.cancelled(url: server.baseURL + "/stall")) { try result.get() }
         }
     }

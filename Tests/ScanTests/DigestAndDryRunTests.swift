@@ -39,6 +39,8 @@ import Testing
         #expect(story.title == Scans.drill.title)
         #expect(story.lede?.hasPrefix("Destroyers of the Chinese and Russian navies") == true)
         #expect(story.published != nil)
+        // What set it apart, beyond a score of 1.00: its strongest rules, in its own words.
+        #expect(story.reasons.first?.hasPrefix("drill-with-china-and-russia: ") == true, "\(story.reasons)")
         let file = try #require(story.alertFile)
         #expect(FileManager.default.fileExists(atPath: settings.outputFolder.appendingPathComponent("digests").appendingPathComponent(file).standardizedFileURL.path))
     }
