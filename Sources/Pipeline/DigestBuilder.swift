@@ -78,8 +78,13 @@ public struct DigestBuilder {
                                      lastError: state?.lastError.map(Display.line) ?? (state == nil ? "never fetched" : nil),
                                      newItems: counts[feed.name] ?? 0)
         }
-        return Digest(date: day, timeZone: settings.digest.timeZone, generated: generated, stories: stories,
-                      possiblyRelated: related, feeds: feeds)
+        var digest = Digest(date: day, timeZone: settings.digest.timeZone, generated: generated, stories: stories,
+                            possiblyRelated: related, feeds: feeds)
+        if let counts = try? await store.deliveryCounts(), counts.pending + counts.expired > 0 {
+            digest.deliveries = "\(counts.pending) pending (\(counts.retrying) retrying), \(counts.expired) given up"
+                + (counts.lastError.map { "; last error: " + Display.line($0) } ?? "")
+        }
+        return digest
     }
 
     /// An alert's strongest evidence for a person: its two heaviest rules that raised the

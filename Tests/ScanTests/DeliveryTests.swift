@@ -4,6 +4,7 @@ import Locking
 import Logging
 import Model
 import Pipeline
+import Reports
 import Settings
 import Store
 import TestSupport
@@ -148,6 +149,11 @@ import Testing
         #expect(late.failures.count == 1 && late.failures[0].willRetry == false)
         let counts = try await store.deliveryCounts()
         #expect(counts.expired == 2 && counts.pending == 0)
+        // The day's digest says so under the feeds' health, with the hook's own words.
+        let builder = DigestBuilder(settings: settings, store: store)
+        let digest = try await builder.build(day: builder.day(containing: clock.now()))
+        #expect(digest.deliveries?.contains("2 given up") == true, "\(digest.deliveries ?? "nil")")
+        #expect(DigestRenderer.markdown(digest).contains("Deliveries: 0 pending"))
     }
 }
 
