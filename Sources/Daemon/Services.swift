@@ -127,10 +127,7 @@ public struct PollingService: Service {
     /// The scan in the metrics, and the textfile rewritten (when the scan fetched anything).
     private func record(_ summary: ScanSummary, took elapsed: Duration, _ settings: Settings) async {
         guard !summary.outcomes.isEmpty else { return }
-        let pending = (try? await store.deliveryCounts().pending) ?? 0
-        metrics.record(summary, took: elapsed, pending: pending, at: Date())
-        guard let file = settings.metrics.textfile else { return }
-        do { try metrics.write(to: file) } catch {
+        do { try await metrics.record(summary, took: elapsed, store: store, textfile: settings.metrics.textfile) } catch {
             logger.warning("metrics textfile not written", metadata: ["error": "\(error)"])
         }
     }

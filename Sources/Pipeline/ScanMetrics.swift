@@ -53,6 +53,14 @@ public final class ScanMetrics: Sendable {
         duration.record(elapsed)
     }
 
+    /// Adds one scan, with the deliveries `store` still holds, and rewrites `textfile` when one
+    /// is configured; a failed write is thrown for the caller to report its own way.
+    public func record(_ summary: ScanSummary, took elapsed: Duration, store: any StateStore,
+                       textfile: URL?) async throws(AtomicFile.WriteError) {
+        record(summary, took: elapsed, pending: (try? await store.deliveryCounts().pending) ?? 0, at: Date())
+        if let textfile { try write(to: textfile) }
+    }
+
     /// The exposition, as `/metrics` serves it.
     public func text() -> [UInt8] { registry.emitToBuffer() }
 

@@ -26,10 +26,11 @@ struct FeedsCommand: AsyncParsableCommand {
         subcommands: [List.self, Add.self, Remove.self, Pause.self, Resume.self, Import.self, Export.self],
         defaultSubcommand: List.self)
 
-    /// The configuration file to edit (the one `--config` names, not a base it includes).
-    static func file(_ configuration: ConfigOption) throws(CLIError) -> FeedFile {
+    /// The configuration file to edit (the one `--config` names, not a base it includes), and
+    /// the feeds it configures now (base files' included), read once.
+    static func file(_ configuration: ConfigOption) throws(CLIError) -> (FeedFile, [FeedSettings]) {
         let settings = try configuration.settings()
-        do { return try FeedFile(file: settings.file) } catch { throw CLIError(.configuration, error.description) }
+        do { return (try FeedFile(file: settings.file), settings.feeds) } catch { throw CLIError(.configuration, error.description) }
     }
 
     static func save(_ file: FeedFile, _ done: String) throws(CLIError) {
@@ -39,7 +40,7 @@ struct FeedsCommand: AsyncParsableCommand {
 
     /// Edits the named feed's block with `edit`, then saves (checked) and says `done`.
     static func change(_ configuration: ConfigOption, _ done: String, _ edit: (inout FeedFile) throws(FeedFile.EditError) -> Void) throws(CLIError) {
-        var file = try Self.file(configuration)
+        var (file, _) = try Self.file(configuration)
         do { try edit(&file) } catch { throw CLIError(.configuration, error.description) }
         try save(file, done)
     }
@@ -73,8 +74,8 @@ struct FeedsCommand: AsyncParsableCommand {
         var tags: String?
 
         func execute() async throws {
-            var file = try FeedsCommand.file(configuration)
-            if try configuration.settings().feeds.contains(where: { $0.name == name || $0.url == url }) {
+            var (file, feeds) = try FeedsCommand.file(configuration)
+            if feeds.contains(where: { $0.name == name || $0.url == url }) {
                 throw CLIError(.configuration, FeedFile.EditError.duplicate(name).description)
             }
             file.add(name: name, url: url, intervalMinutes: interval, tags: tags.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [])
@@ -120,9 +121,8 @@ struct FeedsCommand: AsyncParsableCommand {
 
         func execute() async throws {
             guard let data = FileManager.default.contents(atPath: opml) else { throw CLIError("\(opml): no such file") }
-            let existing = try configuration.settings().feeds
+            var (file, existing) = try FeedsCommand.file(configuration)
             var names = Set(existing.map(\.name)), urls = Set(existing.map(\.url))
-            var file = try FeedsCommand.file(configuration)
             var added = 0
             for outline in OPML.outlines(Array(data)) where !urls.contains(outline.url) {
                 var name = CorpusStore.slug(outline.title)

@@ -72,10 +72,9 @@ struct Scan: DrillwatchCommand {
 
     /// This scan's numbers in the Prometheus textfile (node_exporter's textfile collector).
     private func writeMetrics(_ summary: ScanSummary, took elapsed: Duration, _ settings: Settings, _ store: any StateStore) async {
-        guard let file = settings.metrics.textfile else { return }
-        let metrics = ScanMetrics()
-        metrics.record(summary, took: elapsed, pending: (try? await store.deliveryCounts().pending) ?? 0, at: Date())
-        do { try metrics.write(to: file) } catch { printError("warning: metrics: \(error)") }
+        do { try await ScanMetrics().record(summary, took: elapsed, store: store, textfile: settings.metrics.textfile) } catch {
+            printError("warning: metrics: \(error)")
+        }
     }
 
     /// Hook and webhook deliveries due, within the delivery budget; failures stay queued.
