@@ -352,7 +352,8 @@ enum HanCompounds {
 
     /// Bigram index → the term it is read as, where it differs from its characters.
     static func readings(of run: [Unicode.Scalar]) -> [Int: String] {
-        guard run.count >= 2 else { return [:] }
+        // Both readings are about 俄; most runs hold none (this is the analyzer's hot loop).
+        guard run.count >= 2, run.contains("俄") else { return [:] }
         var readings: [Int: String] = [:]
         var start = 0
         while start < run.count {

@@ -26,7 +26,7 @@ struct Status: DrillwatchCommand {
         }
         var states: [String: FeedState] = [:]
         if let store {
-            for state in try await wrapAsync({ try await store.feedStates() }) { states[state.name] = states[state.name] ?? state }
+            for state in try await wrapAsync({ try await store.feedStates() }) { states[state.name] = state }  // name is the key
         }
         let holder = StateLock.holder(stateFolder: settings.stateFolder)
         print(holder.map { "daemon: running (pid \($0)) on \(settings.stateFolder.path)" } ?? "daemon: not running on \(settings.stateFolder.path)")
