@@ -80,13 +80,17 @@ public struct FeedFile {
     }
 
     /// The lines of `name`'s block: from its `[[feeds]]` header to the line before the next
-    /// table header (or the end).
+    /// table header (or the end); its own sub-tables (`[feeds.headers]`) belong to it.
     static func block(of name: String, in lines: [String]) throws(EditError) -> Range<Int> {
         var index = 0
         while index < lines.count {
             guard lines[index].trimmingCharacters(in: .whitespaces) == "[[feeds]]" else { index += 1; continue }
             var end = index + 1
-            while end < lines.count && !lines[end].trimmingCharacters(in: .whitespaces).hasPrefix("[") { end += 1 }
+            while end < lines.count {
+                let line = lines[end].trimmingCharacters(in: .whitespaces)
+                if line.hasPrefix("[") && !line.hasPrefix("[feeds.") { break }
+                end += 1
+            }
             // Trailing blank lines belong to what follows.
             var last = end
             while last > index + 1 && lines[last - 1].trimmingCharacters(in: .whitespaces).isEmpty { last -= 1 }

@@ -53,6 +53,24 @@ import Testing
         #expect(try String(contentsOf: url, encoding: .utf8) == Self.source)
     }
 
+    @Test func aFeedsSubTableGoesWithItsFeed() throws {
+        let url = try Self.file()
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        var file = try FeedFile(file: url)
+        file.add(name: "keyed", url: "https://keyed.example/feed.xml")
+        try (file.text + "[feeds.headers]\nAccept-Language = \"ru\"\n").write(to: url, atomically: true, encoding: .utf8)
+        file = try FeedFile(file: url)
+        try file.setPaused(true, name: "keyed")
+        #expect(try file.save(checkingRules: nil).feeds.last?.paused == true)
+        file = try FeedFile(file: url)
+        try file.remove(name: "keyed")
+        let settings = try file.save(checkingRules: nil)
+        // The header went with its feed, not to the feed before it.
+        #expect(settings.feeds.map(\.name) == ["wire", "desk"])
+        #expect(settings.feeds.allSatisfy { $0.headers.isEmpty })
+        #expect(try String(contentsOf: url, encoding: .utf8) == Self.source)
+    }
+
     @Test func aChangeThatWouldNotLoadIsNotWritten() throws {
         let url = try Self.file()
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
