@@ -135,12 +135,19 @@ struct FactExtractor {
 
     private func exercise(_ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> String? {
         var hits: [(index: Int, name: String, hasYear: Bool)] = []
+        var drillPositions: [Int]?
         for exercise in exercises {
             for (query, anchor) in zip(exercise.queries, exercise.anchors) {
                 if let anchor, text.indicesByTerm[anchor] == nil { continue }
                 for span in matcher.evaluate(query).spans {
                     let year = yearAfter(span.last, in: text)
                     if exercise.entry.requiresYear && year == nil { continue }
+                    if exercise.entry.requiresDrillWord && year == nil && !Self.isWrittenAsName(span.first, in: text) {
+                        let positions = drillPositions ?? matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
+                        drillPositions = positions
+                        let here = text.tokens[span.first].position
+                        guard positions.contains(where: { abs($0 - here) <= 10 }) else { continue }
+                    }
                     hits.append((span.first, year.map { "\(exercise.entry.name)-\($0)" } ?? exercise.entry.name, year != nil))
                 }
             }
@@ -149,13 +156,13 @@ struct FactExtractor {
         let best = hits.filter(\.hasYear).min { $0.index < $1.index } ?? hits.min { $0.index < $1.index }
         if let best { return best.name }
 
-        let drillPositions = matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
+        let positions = drillPositions ?? matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
         let tokens = text.tokens
         for (index, token) in tokens.enumerated() where index > 0 {
             guard let year = Self.year(token.original), let first = tokens[index - 1].original.first, first.isUppercase,
                   tokens[index - 1].position + 1 == token.position,
                   !Self.months.contains(tokens[index - 1].surface),
-                  drillPositions.contains(where: { abs($0 - token.position) <= 10 })
+                  positions.contains(where: { abs($0 - token.position) <= 10 })
             else { continue }
             var words = [tokens[index - 1].original]
             if index >= 2, let initial = tokens[index - 2].original.first, initial.isUppercase,
@@ -165,6 +172,16 @@ struct FactExtractor {
             return words.joined(separator: " ") + "-\(year)"
         }
         return nil
+    }
+
+    /// A phrase capitalised after a word that is not ("… стартовала «Мирная миссия»", "the
+    /// Peace Mission drills") is written as a name; in a title-cased headline every word is
+    /// capitalised and that tells nothing.
+    private static func isWrittenAsName(_ index: Int, in text: AnalyzedText) -> Bool {
+        guard let initial = text.tokens[index].original.first, initial.isUppercase else { return false }
+        guard index > 0, text.tokens[index - 1].position + 1 == text.tokens[index].position,
+              let before = text.tokens[index - 1].original.first else { return true }
+        return !before.isUppercase && before.isLetter
     }
 
     private func yearAfter(_ index: Int, in text: AnalyzedText) -> Int? {

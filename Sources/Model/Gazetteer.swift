@@ -9,6 +9,11 @@ public struct Gazetteer: Sendable, Equatable {
         /// For exercise names that are ordinary words ("Ocean", "Center"): only count them
         /// when a year follows ("Ocean-2024").
         public var requiresYear: Bool
+        /// For exercise names that are also everyday phrases ("peace mission", "security
+        /// belt"): only count them written as a name (capitalised after a word that is not),
+        /// with a year after them or with a drill word near them, so that "a peace mission to
+        /// Moscow and Kyiv" is no exercise.
+        public var requiresDrillWord: Bool
         /// For exercises: a series China and Russia hold (or join) together. The gazetteer also
         /// names other series (Joint Sword, Zapad) so that they are recognised as such.
         public var joint: Bool
@@ -20,11 +25,12 @@ public struct Gazetteer: Sendable, Equatable {
         /// For places: the country the place is in (Vladivostok: Russia); nil for seas.
         public var country: String?
 
-        public init(name: String, aliases: [String] = [], requiresYear: Bool = false, joint: Bool = true,
-                    jointYears: [Int] = [], country: String? = nil) {
+        public init(name: String, aliases: [String] = [], requiresYear: Bool = false, requiresDrillWord: Bool = false,
+                    joint: Bool = true, jointYears: [Int] = [], country: String? = nil) {
             self.name = name
             self.aliases = aliases
             self.requiresYear = requiresYear
+            self.requiresDrillWord = requiresDrillWord
             self.joint = joint
             self.jointYears = jointYears
             self.country = country

@@ -83,28 +83,48 @@ public struct Trainer {
         return weights.applying(pins: settings.rules)
     }
 
-    /// Chooses the penalty with the lowest cross-validated log-loss, then fits on everything.
+    /// Chooses the penalty by cross-validated log-loss, then fits on everything: the largest
+    /// penalty whose loss is within one standard error of the lowest (the "one-standard-error
+    /// rule"). A few hundred items cannot tell neighbouring penalties apart; among those it
+    /// cannot, the smoother weights carry over better to news the training never saw.
     public func train(_ rows: Rows, folds k: Int = 10) -> (ScoreWeights, Report) {
         let fold = Self.folds(rows.groups, k: k)
         var losses: [(lambda: Double, loss: Double)] = []
+        var errors: [Double] = []
         for lambda in Self.lambdas {
-            var loss = 0.0
+            var total = 0.0
             var count = 0
+            var perFold: [Double] = []
             for f in 0..<k {
                 let training = rows.subset { fold[$0] != f }
                 let held = rows.subset { fold[$0] == f }
                 guard !training.values.isEmpty, !held.values.isEmpty else { continue }
                 let model = LogisticRegression.fit(training.values, training.labels, lambda: lambda, offsets: training.offsets)
+                var loss = 0.0
                 for (index, row) in held.values.enumerated() {
                     let p = min(max(model.probability(row, offset: held.offsets[index]), 1e-9), 1 - 1e-9)
                     loss -= held.labels[index] ? log(p) : log(1 - p)
-                    count += 1
                 }
+                total += loss
+                count += held.values.count
+                perFold.append(loss / Double(held.values.count))
             }
-            losses.append((lambda, count == 0 ? .infinity : loss / Double(count)))
+            losses.append((lambda, count == 0 ? .infinity : total / Double(count)))
+            errors.append(Self.standardError(perFold))
         }
-        let best = losses.min { $0.loss < $1.loss }?.lambda ?? 1
+        let lowest = losses.indices.min { losses[$0].loss < losses[$1].loss }
+        let best = lowest.map { low in
+            losses.indices.filter { losses[$0].loss <= losses[low].loss + errors[low] }.map { losses[$0].lambda }.max() ?? losses[low].lambda
+        } ?? 1
         let report = Report(lambda: best, logLoss: losses, items: rows.values.count, vetoed: rows.vetoed.filter { $0 }.count)
         return (fit(rows, lambda: best), report)
+    }
+
+    /// The standard error of the mean of `values` (0 for fewer than two).
+    static func standardError(_ values: [Double]) -> Double {
+        guard values.count > 1 else { return 0 }
+        let mean = values.reduce(0, +) / Double(values.count)
+        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
+        return (variance / Double(values.count)).squareRoot()
     }
 }

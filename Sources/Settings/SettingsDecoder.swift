@@ -313,6 +313,7 @@ struct SettingsDecoder {
                 let name = reader.string(entry, "name", at: path, required: true)
                 let read = Gazetteer.Entry(name: name ?? "", aliases: reader.strings(entry, "aliases", at: path),
                                            requiresYear: reader.bool(entry, "requires_year", at: path) ?? false,
+                                           requiresDrillWord: reader.bool(entry, "requires_drill_word", at: path) ?? false,
                                            joint: reader.bool(entry, "joint", at: path) ?? true,
                                            jointYears: reader.ints(entry, "joint_years", at: path, in: 1990...2100),
                                            country: reader.string(entry, "country", at: path))

@@ -11,7 +11,8 @@ struct Train: DrillwatchCommand {
         discussion: """
             L2-regularised logistic regression over the classifier's features (each rule, the \
             corpus similarity, facts, headline-only and language indicators); the penalty is \
-            chosen by cross-validation with folds by story. Rules marked `pinned = true` in the \
+            chosen by cross-validation with folds by story (the largest within one standard \
+            error of the best). Rules marked `pinned = true` in the \
             configuration keep their weight. Each item is also learnt as its headline alone, \
             as news-search feeds deliver it (--no-headlines to skip). The file is plain TOML; \
             point the configuration at it with [classifier] weights = "FILE".
@@ -48,7 +49,7 @@ struct Train: DrillwatchCommand {
         let header = [
             "trained by drillwatch train on \(files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))",
             "\(labelled.count) items (\(labelled.filter(\.isDrill).count) drill), \(report.items) examples with headlines, \(report.vetoed) vetoed and left out",
-            String(format: "L2 penalty %.2f, chosen by %d-fold cross-validation (mean log-loss %.4f)", report.lambda, folds,
+            String(format: "L2 penalty %.2f, the largest within one standard error of the best %d-fold cross-validated log-loss (%.4f)", report.lambda, folds,
                    report.logLoss.first { $0.lambda == report.lambda }?.loss ?? .nan),
             "features: see Sources/Classifier/ScoreWeights.swift; pinned rules keep the configuration's weight",
         ]

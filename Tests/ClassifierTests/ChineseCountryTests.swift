@@ -64,6 +64,22 @@ import Testing
         #expect(features("Kavkaz-2020 strategic exercise starts")[ScoreWeights.exercise] == 1)
     }
 
+    /// "Peace Mission" is also what envoys go on: the series only as a name, with a year or
+    /// beside a drill word.
+    @Test func anExerciseNamedWithEverydayWords() throws {
+        let classifier = try Shipped.classifier()
+        func exercise(_ title: String, _ text: String = "") -> Double? {
+            let assessment = classifier.assess(Item(id: title, title: title, text: text))
+            return Dictionary(uniqueKeysWithValues: zip(classifier.featureNames, assessment.features))[ScoreWeights.exercise]
+        }
+        #expect(exercise("African leaders set off on a Moscow-Kyiv peace mission to halt the war") == 0)
+        #expect(exercise("Envoys say the peace mission to Russia and Ukraine will go ahead") == 0)
+        #expect(exercise("Troops arrive for the peace mission drills in Chelyabinsk") == 1)
+        #expect(exercise("SCO states open Peace Mission 2007 in the Urals") == 1)
+        #expect(exercise("ШОС и её «Мирная миссия»") == 1)
+        #expect(exercise("Делегация отправилась с мирной миссией в Киев") == 0)
+    }
+
     @Test func forcesOfOneAtAPlaceOfTheOther() throws {
         let classifier = try Shipped.classifier()
         func visiting(_ title: String) -> Double? {
