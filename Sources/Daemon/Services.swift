@@ -85,6 +85,10 @@ public struct PollingService: Service {
                     break
                 } catch {
                     logger.error("scan failed", metadata: ["error": "\(error)"])
+                    // The classifier's story memory may hold items the store never got (their
+                    // feed's commit failed): judged again next time, each would be taken for a
+                    // copy of itself and its alert lost. Rebuilt from the store instead.
+                    generation = -1
                 }
             }
             heartbeat.beat()
