@@ -1,3 +1,5 @@
+import Synchronization
+
 /// An item's title and body, analysed once and indexed for rule matching and similarity.
 public struct AnalyzedText: Sendable {
     /// Title tokens first, then body tokens; a token's index in this array is its identity.
@@ -54,6 +56,10 @@ struct Span: Hashable {
 /// Queries compiled into one table of shared nodes. Rules repeat the same groups of words
 /// ("china OR chinese OR …" appears in a dozen rules); identical sub-queries become one node,
 /// evaluated once per item.
+///
+/// Queries are added while the classifier is built, on one thread; from then on `nodes` is
+/// only read, and the one thing that still changes, the cache of which prefix nodes a word
+/// matches, is behind `prefixLock`. So evaluators on several threads may share a program.
 final class QueryProgram {
     enum Node {
         case term(Int32, Query.Field?)
@@ -67,10 +73,13 @@ final class QueryProgram {
 
     private(set) var nodes: [Node] = []
     private var ids: [String: Int] = [:]
+    /// The term nodes of each term: an item's words find the nodes they match, rather than
+    /// every term node of every rule looking itself up in the item.
+    private(set) var termNodes: [Int32: [Int]] = [:]
     let analyzer: Analyzer
     /// Prefix nodes, and for each surface id seen, the prefix nodes its word matches.
     private var prefixNodes: [(id: Int, bytes: [UInt8])] = []
-    private var prefixMatches: [Int32: [Int]] = [:]
+    private let prefixMatches = Mutex<[Int32: [Int]]>([:])
 
     init(analyzer: Analyzer) {
         self.analyzer = analyzer
@@ -78,11 +87,27 @@ final class QueryProgram {
 
     /// The prefix nodes a word matches (computed once per distinct word).
     func prefixes(matching surfaceID: Int32) -> [Int] {
-        if let known = prefixMatches[surfaceID] { return known }
-        let bytes = Array(analyzer.surfaceNames[Int(surfaceID)].utf8)
+        prefixMatches.withLock { cache in prefixes(matching: surfaceID, &cache) }
+    }
+
+    /// Token indices by the prefix nodes their words match, for a whole text under one lock.
+    func prefixHits(_ tokens: [Token]) -> [Int: [Int]] {
+        guard !prefixNodes.isEmpty else { return [:] }
+        return prefixMatches.withLock { cache in
+            var hits: [Int: [Int]] = [:]
+            for (index, token) in tokens.enumerated() {
+                for node in prefixes(matching: token.surfaceID, &cache) { hits[node, default: []].append(index) }
+            }
+            return hits
+        }
+    }
+
+    private func prefixes(matching surfaceID: Int32, _ cache: inout [Int32: [Int]]) -> [Int] {
+        if let known = cache[surfaceID] { return known }
+        let bytes = Array(analyzer.surfaceName(surfaceID).utf8)
         let matching = prefixNodes.filter { bytes.starts(with: $0.bytes) }.map(\.id)
-        if prefixMatches.count > 1_000_000 { prefixMatches.removeAll(keepingCapacity: true) }
-        prefixMatches[surfaceID] = matching
+        if cache.count > 1_000_000 { cache.removeAll(keepingCapacity: true) }
+        cache[surfaceID] = matching
         return matching
     }
 
@@ -95,7 +120,7 @@ final class QueryProgram {
             let id = intern("p\(field?.rawValue ?? ""):\(prefix)", .prefix(Array(prefix.utf8), field))
             if !prefixNodes.contains(where: { $0.id == id }) {
                 prefixNodes.append((id, Array(prefix.utf8)))
-                prefixMatches.removeAll()
+                prefixMatches.withLock { $0.removeAll() }
             }
             return id
         case .phrase(let parts, let field):
@@ -131,6 +156,7 @@ final class QueryProgram {
         let id = nodes.count
         nodes.append(node)
         ids[key] = id
+        if case .term(let term, _) = node { termNodes[term, default: []].append(id) }
         return id
     }
 }
@@ -149,9 +175,16 @@ struct QueryEvaluator {
     let program: QueryProgram
     let text: AnalyzedText
     let budget: Int
-    private var memo: [Result?]
-    /// Token indices by prefix node, found in one pass over the tokens.
-    private let prefixHits: [Int: [Int]]
+    /// Per node, where its result is in `results` (-1: not evaluated yet). Two flat arrays
+    /// rather than one `[Result?]`: thousands of nodes, most never evaluated for an item, and
+    /// an array of optionals holding arrays is created and destroyed element by element
+    /// through generic value witnesses (half of all classification time, measured).
+    private var slots: [Int32]
+    private var results: [Result] = []
+    /// Token indices by term or prefix node, found in one pass over the tokens: per node, its
+    /// place in `hitLists` (-1: no token matches it, the case of most nodes for any item).
+    private let hitSlots: [Int32]
+    private let hitLists: [[Int]]
     private var spent = 0
     /// The current rule ran out of budget: what is evaluated from then on is incomplete.
     private(set) var exhausted = false
@@ -160,12 +193,25 @@ struct QueryEvaluator {
         self.program = program
         self.text = text
         self.budget = budget
-        memo = Array(repeating: nil, count: program.nodes.count)
-        var hits: [Int: [Int]] = [:]
-        for (index, token) in text.tokens.enumerated() {
-            for node in program.prefixes(matching: token.surfaceID) { hits[node, default: []].append(index) }
+        slots = Array(repeating: -1, count: program.nodes.count)
+        var hitSlots = [Int32](repeating: -1, count: program.nodes.count)
+        var hitLists: [[Int]] = []
+        func add(_ node: Int, _ index: Int) {
+            if hitSlots[node] < 0 {
+                hitSlots[node] = Int32(hitLists.count)
+                hitLists.append([index])
+            } else {
+                hitLists[Int(hitSlots[node])].append(index)
+            }
         }
-        prefixHits = hits
+        for (index, token) in text.tokens.enumerated() {
+            for node in program.termNodes[token.termID] ?? [] { add(node, index) }
+        }
+        for (node, indices) in program.prefixHits(text.tokens) {
+            for index in indices { add(node, index) }
+        }
+        self.hitSlots = hitSlots
+        self.hitLists = hitLists
     }
 
     /// Evaluates one rule's root with a fresh budget; nil when the budget ran out, and the
@@ -185,21 +231,24 @@ struct QueryEvaluator {
     }
 
     mutating func evaluate(_ id: Int) -> Result {
-        if let known = memo[id] { return known }
+        let slot = slots[id]
+        if slot >= 0 { return results[Int(slot)] }
         guard !exhausted else { return (false, []) }
         let result = compute(program.nodes[id], id: id)
         // A result cut short by the budget is not the node's answer: another rule sharing
         // the node computes it again under its own budget.
-        if charge(result.spans.count + 1) { memo[id] = result }
+        if charge(result.spans.count + 1) {
+            slots[id] = Int32(results.count)
+            results.append(result)
+        }
         return result
     }
 
     private mutating func compute(_ node: QueryProgram.Node, id: Int) -> Result {
         switch node {
-        case .term(let term, let field):
-            return single(text.indicesByTerm[term] ?? [], field)
-        case .prefix(_, let field):
-            return single(prefixHits[id] ?? [], field)
+        case .term(_, let field), .prefix(_, let field):
+            let slot = hitSlots[id]
+            return slot < 0 ? (false, []) : single(hitLists[Int(slot)], field)
         case .phrase(let parts, let field):
             return phrase(parts, field)
         case .and(let parts):

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One token of analysed text.
 public struct Token: Sendable, Equatable {
@@ -31,8 +32,18 @@ public struct Token: Sendable, Equatable {
 /// 4. Latin words are stemmed with Snowball's English stemmer, Cyrillic words with its Russian
 ///    one (учения and учений → учен); stop words are kept in position, but flagged.
 ///
-/// An analyzer caches stems and owns C stemmers and an OpenCC converter: use one per thread.
-public final class Analyzer {
+/// An analyzer caches stems and owns C stemmers and an OpenCC converter, none of them safe
+/// to use from two threads at once: every entry point (`analyze`, `stem`, `termID`,
+/// `surfaceName`, `termName`) holds `lock` while it works, and nothing else reads or writes
+/// that state. One lock per analysed text, not per word: analysis is about a tenth of an
+/// item's classification, so texts analysed one at a time cost little while the rules,
+/// facts and similarity of several items run side by side.
+///
+/// `@unchecked Sendable` because of the above: the stored mutable state (lexicon, stemmers,
+/// converter) is only touched inside `lock.withLock`, by the methods named, which never call
+/// each other's locked forms.
+public final class Analyzer: @unchecked Sendable {
+    private let lock = Mutex(())
     private let english: Stemmer
     private let russian: Stemmer
     private let simplified: SimplifiedConverter
@@ -42,8 +53,8 @@ public final class Analyzer {
     /// Stop-word flags by surface id.
     private var stopSurfaces: [Bool] = []
     private var termIDs: [String: Int32] = [:]
-    public private(set) var termNames: [String] = []
-    public private(set) var surfaceNames: [String] = []
+    private var termNames: [String] = []
+    private var surfaceNames: [String] = []
 
     public init() {
         guard let english = Stemmer(language: "english"), let russian = Stemmer(language: "russian") else {
@@ -75,6 +86,10 @@ public final class Analyzer {
     /// a word (see below). A query's 赴俄 must stay one term, or it would become a phrase no
     /// text with a character after 俄 matches.
     func analyze(_ text: String, startPosition: Int = 0, counts: inout ScriptCounts, isDocument: Bool = false) -> [Token] {
+        lock.withLock { _ in analyzeLocked(text, startPosition: startPosition, counts: &counts, isDocument: isDocument) }
+    }
+
+    private func analyzeLocked(_ text: String, startPosition: Int, counts: inout ScriptCounts, isDocument: Bool) -> [Token] {
         let normalized = Self.needsNormalization(text) ? text.precomposedStringWithCompatibilityMapping : text
         let bytes = Array(normalized.utf8)
         var stream = TokenStream(position: startPosition)
@@ -209,8 +224,9 @@ public final class Analyzer {
         return (scalars, zip(run, scalars).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) })
     }
 
-    /// The ids of a folded word and of its stem, adding them to the lexicon when new.
-    func lookup(_ surface: String) -> (Int32, Int32) {
+    /// The ids of a folded word and of its stem, adding them to the lexicon when new. Only
+    /// under `lock`.
+    private func lookup(_ surface: String) -> (Int32, Int32) {
         if let known = lexicon[surface] { return known }
         let term = computeStem(surface)
         let termID: Int32
@@ -230,16 +246,23 @@ public final class Analyzer {
 
     /// The id of a stemmed term, adding it when new (for query terms).
     func termID(_ term: String) -> Int32 {
-        if let known = termIDs[term] { return known }
-        let id = Int32(termNames.count)
-        termNames.append(term)
-        termIDs[term] = id
-        return id
+        lock.withLock { _ in
+            if let known = termIDs[term] { return known }
+            let id = Int32(termNames.count)
+            termNames.append(term)
+            termIDs[term] = id
+            return id
+        }
+    }
+
+    /// The folded word a surface id stands for.
+    func surfaceName(_ id: Int32) -> String {
+        lock.withLock { _ in surfaceNames[Int(id)] }
     }
 
     /// Stems one folded word with the stemmer of its script.
     public func stem(_ surface: String) -> String {
-        termNames[Int(lookup(surface).1)]
+        lock.withLock { _ in termNames[Int(lookup(surface).1)] }
     }
 
     private func computeStem(_ surface: String) -> String {

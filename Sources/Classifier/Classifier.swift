@@ -19,15 +19,14 @@ public struct Assessment: Sendable {
 /// corpus similarity give a score, near-duplicate detection groups outlets telling the same
 /// story, and every verdict carries its reasons. Deterministic for a given input order.
 ///
-/// Not thread-safe (it owns C stemmers and the story memory): one instance per pipeline.
+/// `judge` is not thread-safe (the story memory changes with each item): one instance per
+/// pipeline, judging items one after another; `read(_:)` reads a batch on every core.
 public final class Classifier {
     public let settings: ClassifierSettings
-    private let analyzer: Analyzer
-    private let rules: [CompiledRule]
-    private let program: QueryProgram
-    private let ruleRoots: [Int]
-    private let index: SimilarityIndex
-    private let facts: FactExtractor
+    private let reader: Reader
+    private var analyzer: Analyzer { reader.analyzer }
+    private var index: SimilarityIndex { reader.index }
+    private var facts: FactExtractor { reader.facts }
     private var stories: StoryTracker
     /// The names of the score's features, in the order of `Assessment.features`.
     public let featureNames: [String]
@@ -40,19 +39,19 @@ public final class Classifier {
     public init(settings: ClassifierSettings, rules: [RuleDefinition], corpus: [CorpusDocument],
                 gazetteer: Gazetteer) throws(RuleError) {
         self.settings = settings
-        analyzer = Analyzer()
+        let analyzer = Analyzer()
         let parser = QueryParser(analyzer: analyzer)
         var compiled: [CompiledRule] = []
         for rule in rules { compiled.append(try CompiledRule.compile(rule, parser: parser)) }
-        self.rules = compiled
         let program = QueryProgram(analyzer: analyzer)
-        ruleRoots = compiled.map { program.add($0.query) }
-        self.program = program
-        index = SimilarityIndex()
+        let ruleRoots = compiled.map { program.add($0.query) }
+        let index = SimilarityIndex()
         index.build(corpus, analyzer: analyzer)
-        facts = FactExtractor(gazetteer: gazetteer, parser: parser, analyzer: analyzer)
-        stories = StoryTracker(window: settings.storyWindowDays * 86400)
         featureNames = ScoreWeights.featureNames(rules: rules)
+        reader = Reader(settings: settings, analyzer: analyzer, rules: compiled, program: program, ruleRoots: ruleRoots,
+                        index: index, facts: FactExtractor(gazetteer: gazetteer, parser: parser, analyzer: analyzer),
+                        featureCount: featureNames.count)
+        stories = StoryTracker(window: settings.storyWindowDays * 86400)
         let weights = (settings.weights ?? ScoreWeights.handSet(settings, rules: rules)).applying(pins: rules)
         self.weights = weights
         alertThreshold = weights.alertThreshold ?? settings.alertThreshold
@@ -76,53 +75,7 @@ public final class Classifier {
 
     /// Reads one item: every feature's value and the evidence, without scoring or remembering.
     public func assess(_ item: Item) -> Assessment {
-        let body = Boilerplate.stripItem(item.text)
-        let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
-        return assess(text)
-    }
-
-    private func assess(_ text: AnalyzedText) -> Assessment {
-        let matcher = QueryMatcher(text: text, analyzer: analyzer)
-        var evaluator = QueryEvaluator(program: program, text: text)
-        var values = [Double](repeating: 0, count: featureNames.count)
-        var hits: [(definition: RuleDefinition, matched: [String])] = []
-        var vetoed = false
-        var unfinished: [String] = []
-        var feature = 0
-        for (rule, root) in zip(rules, ruleRoots) {
-            let definition = rule.definition
-            defer { if definition.effect != .veto { feature += 1 } }
-            guard let (matched, spans) = evaluator.evaluateRule(root) else {
-                unfinished.append(definition.name)
-                continue
-            }
-            guard matched else { continue }
-            if definition.effect == .veto { vetoed = true } else { values[feature] = 1 }
-            hits.append((definition, matcher.words(spans)))
-        }
-        let vector = index.vector(tokens: text.tokens, titleCount: text.titleCount)
-        let similar = index.mostSimilar(to: vector, limit: max(1, settings.similarLimit)).map {
-            SimilarDocument(document: index.documents[$0.index].id, title: index.documents[$0.index].title,
-                            score: ($0.score * 1000).rounded() / 1000, terms: $0.terms)
-        }
-        let (eventFacts, activity) = facts.extract(from: text)
-        let joint = eventFacts.exercise.flatMap(facts.isJoint)
-        values[feature] = similar.first?.score ?? 0
-        values[feature + 1] = joint == true ? 1 : 0
-        values[feature + 2] = eventFacts.exercise != nil && joint != true ? 1 : 0
-        values[feature + 3] = Set(eventFacts.countries).isSuperset(of: ["China", "Russia"]) ? 1 : 0
-        values[feature + 4] = eventFacts.places.isEmpty ? 0 : 1
-        values[feature + 5] = text.language == .ru ? 1 : 0
-        values[feature + 6] = text.language == .zh ? 1 : 0
-        values[feature + 7] = facts.isVisiting(eventFacts) ? 1 : 0
-        // Then text:headline-only, and every base feature again for a headline alone.
-        let base = feature + 8
-        if text.isHeadlineOnly {
-            values[base] = 1
-            for index in 0..<base { values[base + 1 + index] = values[index] }
-        }
-        return Assessment(features: values, hits: hits, vetoed: vetoed, unfinishedRules: unfinished,
-                          similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts, activity: activity)
+        reader.read(item).assessment
     }
 
     /// Each feature's share of the log-odds, the largest (for or against) first; at most `limit`.
@@ -159,11 +112,37 @@ public final class Classifier {
         return (probability * 1000).rounded() / 1000
     }
 
+    public typealias Reading = Reader.Reading
+
+    public func read(_ item: Item) -> Reading { reader.read(item) }
+
+    /// Reads `items` on every core, in their order. Safe because reading touches only what
+    /// is fixed once the classifier is built and what is locked (see `Reader`); the story
+    /// memory is left to `judge`, one item after another. A classifier that learns
+    /// (`learn = true`) changes its index as it judges, so a later item must be read after
+    /// the earlier ones are judged: it reads one at a time, as `judge(_:)` would.
+    public func read(_ items: [Item]) -> [Reading] {
+        let workers = settings.learn ? 1 : min(items.count, ProcessInfo.processInfo.activeProcessorCount)
+        guard workers > 1 else { return items.map(reader.read) }
+        var readings = [Reading?](repeating: nil, count: items.count)
+        readings.withUnsafeMutableBufferPointer { buffer in
+            let slots = DisjointSlots(buffer: buffer)
+            let reader = self.reader
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for index in stride(from: worker, to: items.count, by: workers) { slots.buffer[index] = reader.read(items[index]) }
+            }
+        }
+        return readings.map { $0! }
+    }
+
     /// Judges one item, remembering relevant ones so that later copies become duplicates.
     public func judge(_ item: Item) -> Verdict {
-        let body = Boilerplate.stripItem(item.text)
-        let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
-        let assessment = assess(text)
+        judge(item, read(item))
+    }
+
+    /// Judges an item already read (by `read(_:)`, for items in the order they are judged).
+    public func judge(_ item: Item, _ reading: Reading) -> Verdict {
+        let (body, text, assessment) = (reading.body, reading.text, reading.assessment)
         let score = score(assessment)
         let hits = assessment.hits.map { hit in
             RuleHit(name: hit.definition.name, effect: hit.definition.effect,
@@ -237,6 +216,102 @@ public final class Classifier {
     public func resetStories() {
         stories = StoryTracker(window: settings.storyWindowDays * 86400)
     }
+}
+
+/// What reading an item needs: the rules compiled into one program, the gazetteer, the
+/// corpus index and the analyzer.
+///
+/// `@unchecked Sendable`, proved here: every stored property is a `let`; the analyzer and the
+/// program's prefix cache lock their own mutable state; the similarity index changes only
+/// while it is built (in `Classifier.init`, before any reading) and when a learning
+/// classifier adds an alert to it, and a learning classifier never reads concurrently
+/// (`Classifier.read(_:)`); the fact extractor's compiled entries are never mutated.
+public final class Reader: @unchecked Sendable {
+    /// An item read: its text analysed and its features assessed, before any story is
+    /// consulted. Reading depends on the item alone, so items can be read side by side.
+    public struct Reading: Sendable {
+        let body: String
+        let text: AnalyzedText
+        public let assessment: Assessment
+    }
+
+    let settings: ClassifierSettings
+    let analyzer: Analyzer
+    let rules: [CompiledRule]
+    let program: QueryProgram
+    let ruleRoots: [Int]
+    let index: SimilarityIndex
+    let facts: FactExtractor
+    let featureCount: Int
+
+    init(settings: ClassifierSettings, analyzer: Analyzer, rules: [CompiledRule], program: QueryProgram, ruleRoots: [Int],
+         index: SimilarityIndex, facts: FactExtractor, featureCount: Int) {
+        self.settings = settings
+        self.analyzer = analyzer
+        self.rules = rules
+        self.program = program
+        self.ruleRoots = ruleRoots
+        self.index = index
+        self.facts = facts
+        self.featureCount = featureCount
+    }
+
+    func read(_ item: Item) -> Reading {
+        let body = Boilerplate.stripItem(item.text)
+        let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
+        return Reading(body: body, text: text, assessment: assess(text))
+    }
+
+    func assess(_ text: AnalyzedText) -> Assessment {
+        let matcher = QueryMatcher(text: text, analyzer: analyzer)
+        var evaluator = QueryEvaluator(program: program, text: text)
+        var values = [Double](repeating: 0, count: featureCount)
+        var hits: [(definition: RuleDefinition, matched: [String])] = []
+        var vetoed = false
+        var unfinished: [String] = []
+        var feature = 0
+        for (rule, root) in zip(rules, ruleRoots) {
+            let definition = rule.definition
+            defer { if definition.effect != .veto { feature += 1 } }
+            guard let (matched, spans) = evaluator.evaluateRule(root) else {
+                unfinished.append(definition.name)
+                continue
+            }
+            guard matched else { continue }
+            if definition.effect == .veto { vetoed = true } else { values[feature] = 1 }
+            hits.append((definition, matcher.words(spans)))
+        }
+        let vector = index.vector(tokens: text.tokens, titleCount: text.titleCount)
+        let similar = index.mostSimilar(to: vector, limit: max(1, settings.similarLimit)).map {
+            SimilarDocument(document: index.documents[$0.index].id, title: index.documents[$0.index].title,
+                            score: ($0.score * 1000).rounded() / 1000, terms: $0.terms)
+        }
+        let (eventFacts, activity) = facts.extract(from: text)
+        let joint = eventFacts.exercise.flatMap(facts.isJoint)
+        values[feature] = similar.first?.score ?? 0
+        values[feature + 1] = joint == true ? 1 : 0
+        values[feature + 2] = eventFacts.exercise != nil && joint != true ? 1 : 0
+        values[feature + 3] = Set(eventFacts.countries).isSuperset(of: ["China", "Russia"]) ? 1 : 0
+        values[feature + 4] = eventFacts.places.isEmpty ? 0 : 1
+        values[feature + 5] = text.language == .ru ? 1 : 0
+        values[feature + 6] = text.language == .zh ? 1 : 0
+        values[feature + 7] = facts.isVisiting(eventFacts) ? 1 : 0
+        // Then text:headline-only, and every base feature again for a headline alone.
+        let base = feature + 8
+        if text.isHeadlineOnly {
+            values[base] = 1
+            for index in 0..<base { values[base + 1 + index] = values[index] }
+        }
+        return Assessment(features: values, hits: hits, vetoed: vetoed, unfinishedRules: unfinished,
+                          similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts, activity: activity)
+    }
+}
+
+/// The slots of a result buffer that concurrent workers fill. `@unchecked Sendable`: each index
+/// is written by exactly one worker, and the buffer is read only after `concurrentPerform`
+/// returns, which waits for every worker.
+private struct DisjointSlots<Element>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Element>
 }
 
 /// An exercise name as facts give it ("Joint Sea-2024", "Zapad/Interaction-2021", "Vostok"):
@@ -336,7 +411,9 @@ struct StoryTracker {
         for index in max(0, members.count - 500)..<members.count { candidates.insert(index) }
         var best: Match?
         var bestRank = 0.0
-        for index in candidates {
+        // In the order the members came: a tie goes to the earliest, whatever order the set
+        // (seeded per instance) would hand them out in. Stories must not depend on that.
+        for index in candidates.sorted() {
             let member = members[index].fingerprint
             let evidence = Self.evidence(item, member)
             // A named exercise and year is one event however long it is reported on (the

@@ -2,13 +2,21 @@ import Model
 
 /// Extracts event facts from analysed text with the gazetteer.
 struct FactExtractor {
-    private struct Compiled {
+    /// A class: the extractor walks hundreds of these per item, and a struct of arrays and
+    /// strings is retained field by field at every step.
+    private final class Compiled {
         let entry: Gazetteer.Entry
         let queries: [Int]
         /// Per query, a term it cannot match without (see `QueryProgram.anchorTerm`). The
         /// gazetteer has hundreds of names in three languages and a text holds a few: most
         /// are ruled out by one dictionary lookup.
         let anchors: [Int32?]
+
+        init(entry: Gazetteer.Entry, queries: [Int], anchors: [Int32?]) {
+            self.entry = entry
+            self.queries = queries
+            self.anchors = anchors
+        }
 
         func spans(_ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> [Span] {
             zip(queries, anchors).flatMap { query, anchor -> [Span] in

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A sparse TF-IDF vector, L2-normalised, terms sorted by id.
 public struct TermVector: Sendable {
@@ -41,10 +42,14 @@ public final class SimilarityIndex {
     private var postings: [[(document: Int32, weight: Float)]] = []
     private var vectors: [TermVector] = []
     private var idfDocumentCount = 0
-    /// Reused between queries so scoring allocates nothing per item.
-    private var accumulator: [Float] = []
-    private var touched: [Int32] = []
-    private var reachedFully: [Bool] = []
+    /// A query's working arrays, reused between queries so that scoring allocates nothing
+    /// per item; kept in a pool, so that queries on several threads each work on their own.
+    fileprivate struct Scratch {
+        var accumulator: [Float] = []
+        var touched: [Int32] = []
+        var reachedFully: [Bool] = []
+    }
+    private let scratchPool = Mutex<[Scratch]>([])
 
     public init() {}
 
@@ -75,7 +80,6 @@ public final class SimilarityIndex {
         let id = Int32(documents.count)
         documents.append(document)
         vectors.append(vector)
-        accumulator.append(0)
         for (term, weight) in zip(vector.terms, vector.weights) {
             var list = postings[Int(term)]
             let position = list.firstIndex { $0.weight < weight } ?? list.count
@@ -140,49 +144,11 @@ public final class SimilarityIndex {
                             queryTerms: Int = 16, candidates: Int = 8,
                             postingsPerTerm: Int = 64) -> [(index: Int, score: Double, terms: [String])] {
         guard !documents.isEmpty, !query.terms.isEmpty, limit > 0 else { return [] }
-        if accumulator.count != documents.count { accumulator = [Float](repeating: 0, count: documents.count) }
-        touched.removeAll(keepingCapacity: true)
-        var strongest = Array(zip(query.terms, query.weights))
-        if strongest.count > queryTerms {
-            strongest.sort { $0.1 > $1.1 }
-            strongest.removeSubrange(queryTerms...)
-        }
-        if reachedFully.count != documents.count { reachedFully = [Bool](repeating: false, count: documents.count) }
-        accumulator.withUnsafeMutableBufferPointer { scores in
-            reachedFully.withUnsafeMutableBufferPointer { fully in
-                for (term, weight) in strongest {
-                    // Postings are ordered by weight: the documents where the term matters most
-                    // come first, and the long tail where it barely counts is not visited.
-                    postings[Int(term)].withUnsafeBufferPointer { list in
-                        let complete = list.count <= postingsPerTerm
-                        for posting in list.prefix(postingsPerTerm) {
-                            let d = Int(posting.document)
-                            if scores[d] == 0 { touched.append(posting.document) }
-                            scores[d] += weight * posting.weight
-                            if complete { fully[d] = true }
-                        }
-                    }
-                }
-            }
-        }
-        // Two candidate lists: the best partial scores overall, and the best among documents
-        // reached through a rare term (whose postings were read in full). The second keeps a
-        // document that shares the item's rare names from being crowded out by many
-        // documents that share only its common words.
-        let keep = max(limit, candidates)
-        var best = TopScores(capacity: keep)
-        var bestRare = TopScores(capacity: keep)
-        for d in touched {
-            let index = Int(d)
-            let score = accumulator[index]
-            accumulator[index] = 0
-            best.offer(index, score)
-            if reachedFully[index] {
-                bestRare.offer(index, score)
-                reachedFully[index] = false
-            }
-        }
-        let pool = Set(best.entries.map(\.0) + bestRare.entries.map(\.0))
+        var scratch = scratchPool.withLock { $0.popLast() } ?? Scratch()
+        defer { scratchPool.withLock { [scratch] in $0.append(scratch) } }
+        let count = documents.count
+        let pool = scratch.candidates(query, count: count, postings: postings, queryTerms: queryTerms,
+                                      postingsPerTerm: postingsPerTerm, keep: max(limit, candidates))
         var exact: [(index: Int, score: Double)] = pool.map { (index: $0, score: query.cosine(vectors[$0])) }
         exact.sort { (a: (index: Int, score: Double), b: (index: Int, score: Double)) -> Bool in
             a.score != b.score ? a.score > b.score : a.index < b.index
@@ -259,7 +225,6 @@ public final class SimilarityIndex {
             for (term, weight) in zip(vector.terms, vector.weights) { postings[Int(term)].append((Int32(d), weight)) }
         }
         for term in postings.indices { postings[term].sort { $0.weight > $1.weight } }
-        accumulator = [Float](repeating: 0, count: documents.count)
     }
 }
 
@@ -281,5 +246,58 @@ struct TopScores {
         var position = entries.count
         while position > 0 && entries[position - 1].1 < score { position -= 1 }
         entries.insert((index, score), at: position)
+    }
+}
+
+
+extension SimilarityIndex.Scratch {
+    /// The documents worth an exact cosine: scored by partial dot products over the
+    /// postings of the query's strongest terms.
+    mutating func candidates(_ query: TermVector, count: Int, postings: [[(document: Int32, weight: Float)]],
+                             queryTerms: Int, postingsPerTerm: Int, keep: Int) -> Set<Int> {
+        if accumulator.count != count { accumulator = [Float](repeating: 0, count: count) }
+        touched.removeAll(keepingCapacity: true)
+        var strongest = Array(zip(query.terms, query.weights))
+        if strongest.count > queryTerms {
+            strongest.sort { $0.1 > $1.1 }
+            strongest.removeSubrange(queryTerms...)
+        }
+        if reachedFully.count != count { reachedFully = [Bool](repeating: false, count: count) }
+        var touched = self.touched
+        defer { self.touched = touched }
+        accumulator.withUnsafeMutableBufferPointer { scores in
+            reachedFully.withUnsafeMutableBufferPointer { fully in
+                for (term, weight) in strongest {
+                    // Postings are ordered by weight: the documents where the term matters most
+                    // come first, and the long tail where it barely counts is not visited.
+                    postings[Int(term)].withUnsafeBufferPointer { list in
+                        let complete = list.count <= postingsPerTerm
+                        for posting in list.prefix(postingsPerTerm) {
+                            let d = Int(posting.document)
+                            if scores[d] == 0 { touched.append(posting.document) }
+                            scores[d] += weight * posting.weight
+                            if complete { fully[d] = true }
+                        }
+                    }
+                }
+            }
+        }
+        // Two candidate lists: the best partial scores overall, and the best among documents
+        // reached through a rare term (whose postings were read in full). The second keeps a
+        // document that shares the item's rare names from being crowded out by many
+        // documents that share only its common words.
+        var best = TopScores(capacity: keep)
+        var bestRare = TopScores(capacity: keep)
+        for d in touched {
+            let index = Int(d)
+            let score = accumulator[index]
+            accumulator[index] = 0
+            best.offer(index, score)
+            if reachedFully[index] {
+                bestRare.offer(index, score)
+                reachedFully[index] = false
+            }
+        }
+        return Set(best.entries.map(\.0) + bestRare.entries.map(\.0))
     }
 }

@@ -14,7 +14,7 @@ import Glibc
 /// line in the peers' format, so `compare.py` can put it next to them.
 ///
 ///     drillwatch-bench parse PATH [--repeat N]
-///     drillwatch-bench classify --corpus DIR --items FILE.jsonl [--config F] [--repeat N]
+///     drillwatch-bench classify --corpus DIR --items FILE.jsonl [--config F] [--batch 50] [--repeat N]
 ///     drillwatch-bench dedup FILE.jsonl [--threshold 0.5] [--repeat N]
 ///     drillwatch-bench fill-store DB --items N --feeds F [--days D] [--prefix load-]
 ///     drillwatch-bench fold PAIRS.tsv [--repeat N]
@@ -39,7 +39,8 @@ enum Bench {
             parse(path: path, repeatCount: repeatCount)
         case "classify":
             guard let corpus = option("--corpus", in: arguments), let items = option("--items", in: arguments) else { usage() }
-            classify(corpus: corpus, items: items, config: option("--config", in: arguments), repeatCount: repeatCount)
+            classify(corpus: corpus, items: items, config: option("--config", in: arguments),
+                     batch: max(1, option("--batch", in: arguments).flatMap(Int.init) ?? 50), repeatCount: repeatCount)
         case "fetch":
             guard let base = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
             let concurrency = option("--concurrency", in: arguments).flatMap(Int.init) ?? 32
@@ -71,7 +72,7 @@ enum Bench {
     static func usage() -> Never {
         FileHandle.standardError.write(Data("""
             usage: drillwatch-bench parse PATH [--repeat N]
-                   drillwatch-bench classify --corpus DIR --items FILE.jsonl [--config F] [--repeat N]
+                   drillwatch-bench classify --corpus DIR --items FILE.jsonl [--config F] [--batch 50] [--repeat N]
                    drillwatch-bench dedup FILE.jsonl [--threshold 0.5] [--repeat N]
                    drillwatch-bench fetch BASE_URL [--concurrency 32] [--repeat N]
                    drillwatch-bench fill-store DB --items N --feeds F [--days D] [--prefix load-]
@@ -161,7 +162,7 @@ enum Bench {
         }
     }
 
-    static func classify(corpus: String, items path: String, config: String?, repeatCount: Int) {
+    static func classify(corpus: String, items path: String, config: String?, batch: Int, repeatCount: Int) {
         var folder = URL(fileURLWithPath: corpus)
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent("corpus").path) {
             folder = folder.appendingPathComponent("corpus")
@@ -185,7 +186,12 @@ enum Bench {
             let started = ContinuousClock.now
             var verdicts: [Verdict] = []
             verdicts.reserveCapacity(items.count)
-            for item in items { verdicts.append(classifier.judge(item.item)) }
+            // As a scan does with a feed's new items: read a batch on every core, then judge
+            // its items one after another.
+            for start in stride(from: 0, to: items.count, by: batch) {
+                let slice = items[start..<min(items.count, start + batch)].map(\.item)
+                for (item, reading) in zip(slice, classifier.read(slice)) { verdicts.append(classifier.judge(item, reading)) }
+            }
             times.append(seconds(ContinuousClock.now - started))
             if round == 0 {
                 for (item, verdict) in zip(items, verdicts) {
@@ -198,7 +204,7 @@ enum Bench {
         func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : (Double(a) / Double(b) * 1000).rounded() / 1000 }
         print("""
             {"peer": "drillwatch", "version": "\(DrillwatchVersion.string)", "stage": "classify", "items": \(items.count), "bytes": \(bytes), \
-            "corpus_docs": \(documents.count), "fit_seconds": \((fit * 1000).rounded() / 1000), \
+            "corpus_docs": \(documents.count), "batch": \(batch), "cores": \(ProcessInfo.processInfo.activeProcessorCount), "fit_seconds": \((fit * 1000).rounded() / 1000), \
             "seconds": \((median * 1000).rounded() / 1000), "seconds_all": [\(times.map { String(($0 * 1000).rounded() / 1000) }.joined(separator: ", "))], \
             "items_per_s": \((Double(items.count) / median * 10).rounded() / 10), "mb_per_s": \((Double(bytes) / 1e6 / median * 100).rounded() / 100), \
             "peak_rss_mb": \(peakRSS()), "precision": \(ratio(truePositives, truePositives + falsePositives)), \
