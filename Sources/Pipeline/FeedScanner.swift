@@ -190,8 +190,14 @@ public final class FeedScanner {
             }
         }
         // The last commit ends before the outbox is flushed (or the first failure is thrown).
-        if let failed = await committing?.value { throw failed }
-        if let failure { throw failure }
+        if let failure = await committing?.value ?? failure {
+            // Items judged but never stored are in the story memory: judged again next time,
+            // each would be taken for a copy of itself and its alert lost. The memory is read
+            // from the store again instead.
+            classifier.resetStories()
+            remembersStories = false
+            throw failure
+        }
         if !dryRun {
             if settings.scan.retentionDays > 0 {
                 do { try await store.prune(before: now().addingTimeInterval(-settings.scan.retentionDays * 86400)) } catch {

@@ -109,6 +109,42 @@ import Glibc
         for file in files { #expect((try? JSONSerialization.jsonObject(with: Data(contentsOf: file))) != nil) }
     }
 
+    /// As above, with one scanner for every scan, as the daemon keeps it: the items judged
+    /// while the disk was full must not stay in its story memory as if they were stored.
+    @Test(.enabled(if: Faults.canMountTmpfs, "needs root allowed to mount a tmpfs"))
+    func fullDiskUnderOneScannerLosesNothing() async throws {
+        let disk = FileManager.default.temporaryDirectory.appendingPathComponent("dw-full-\(UUID())")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: disk) }
+        try #require(Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", disk.path]) == 0)
+        defer { _ = Self.run("/bin/umount", ["-l", disk.path]) }
+
+        let feeds = Scans.Feeds()
+        feeds.set("/wire.xml", Scans.rss([]))
+        feeds.set("/desk.xml", Scans.rss([]))
+        let server = try Scans.server(feeds)
+        defer { server.stop() }
+        let settings = try Scans.settings(server, folder: disk)
+        let store = try Scans.store(settings)
+        let scanner = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings))
+        _ = try await scanner.scan()
+
+        let filler = disk.appendingPathComponent("filler")
+        #expect(FileManager.default.createFile(atPath: filler.path, contents: nil))
+        let handle = try FileHandle(forWritingTo: filler)
+        while (try? handle.write(contentsOf: Data(count: 4096))) != nil {}
+        try? handle.close()
+        feeds.set("/wire.xml", Scans.rss([Scans.drill]))
+        feeds.set("/desk.xml", Scans.rss([Scans.patrol]))
+        _ = try? await scanner.scan()
+
+        try FileManager.default.removeItem(at: filler)
+        _ = try await scanner.scan()
+        _ = try await scanner.scan()
+        await #expect(try store.pendingAlerts().alerts.isEmpty)
+        #expect(Scans.alertFiles(disk).count == 2)
+    }
+
     /// The output folder is a read-only mount (root ignores permission bits, so a mount it is).
     @Test(.enabled(if: Faults.canMountTmpfs, "needs root allowed to mount a tmpfs"))
     func readOnlyOutputKeepsAlertsPending() async throws {
