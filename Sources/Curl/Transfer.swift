@@ -241,21 +241,31 @@ final class Transfer {
     }
 
     fileprivate func appendHeaderLine(_ data: UnsafeRawBufferPointer) {
-        // Bytes are Latin-1 on the wire for header values; decode leniently.
-        let line = String(decoding: data, as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        if line.hasPrefix("HTTP/") {
+        let bytes = data.bindMemory(to: UInt8.self)
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        var start = 0, end = bytes.count
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        if line.starts(with: "HTTP/".utf8) {
             // A new status line (after `100 Continue` or a proxy's CONNECT): start over.
             headers.removeAll()
             return
         }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = line[..<colon].trimmingCharacters(in: .whitespaces)
-        var value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        var nameEnd = colon, valueStart = colon + 1
+        while nameEnd > 0, isSpace(line[nameEnd - 1]) { nameEnd -= 1 }
+        while valueStart < line.count, isSpace(line[valueStart]) { valueStart += 1 }
+        // Bytes are Latin-1 on the wire for header values; decoded leniently as UTF-8.
+        let name = String(decoding: UnsafeBufferPointer(rebasing: line[..<nameEnd]), as: UTF8.self)
+        let raw = UnsafeBufferPointer(rebasing: line[valueStart...])
+        var value = String(decoding: raw, as: UTF8.self)
         // A value travels into messages, logs and the state (a `Location` in an error): control
         // and bidi characters become spaces here, as RFC 9110 allows for CR, LF and NUL.
-        // (`.text`: a tab stays; a header line holds no line feed.)
-        if value.unicodeScalars.contains(where: { Neutralizer.needsEscape($0, .text) }) {
+        // (`.text`: a tab stays; a header line holds no line feed.) Printable ASCII, nearly
+        // every header, has none of them.
+        let isPlainASCII = raw.allSatisfy { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 }
+        if !isPlainASCII, value.unicodeScalars.contains(where: { Neutralizer.needsEscape($0, .text) }) {
             value = String(String.UnicodeScalarView(value.unicodeScalars.map { Neutralizer.needsEscape($0, .text) ? " " : $0 }))
         }
         headers.append(HTTPHeader(name: name, value: value))
