@@ -4,8 +4,7 @@ extension String {
     /// (U+0080–U+009F). ESC, CSI and OSC would otherwise reach a terminal or a log as commands.
     /// Bidi controls are not touched: they are legitimate in stored text.
     var withoutControlCharacters: String {
-        // Fast path: in UTF-8, C0 controls are single bytes and C1 controls start with C2.
-        guard utf8.contains(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A) || $0 == 0xC2 }) else { return self }
+        guard Self.hasControlCharacters(utf8) else { return self }
         var kept = String.UnicodeScalarView()
         var afterCarriageReturn = false
         for scalar in unicodeScalars {
@@ -19,6 +18,22 @@ extension String {
             }
         }
         return String(kept)
+    }
+
+    /// In UTF-8, C0 controls are single bytes and C1 controls are C2 80…C2 9F (C2 also leads
+    /// the no-break space and «», which Russian news is full of: those are kept).
+    private static func hasControlCharacters(_ utf8: String.UTF8View) -> Bool {
+        func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            var i = 0
+            while i < bytes.count {
+                let byte = bytes[i]
+                if byte < 0x20 && byte != 0x09 && byte != 0x0A { return true }
+                if byte == 0xC2, i + 1 < bytes.count, bytes[i + 1] < 0xA0 { return true }
+                i += 1
+            }
+            return false
+        }
+        return utf8.withContiguousStorageIfAvailable(scan) ?? Array(utf8).withUnsafeBufferPointer(scan)
     }
 }
 

@@ -25,7 +25,8 @@ package enum HTMLNormalizer {
         }
         guard needsWork else { return html }
         // NUL is never content (a JSON feed can carry one as \u0000); it is dropped here.
-        let s = html.utf8.filter { $0 != 0 }
+        var s = Array(html.utf8)
+        if s.contains(0) { s.removeAll { $0 == 0 } }
         var out: [UInt8] = []
         out.reserveCapacity(s.count + 64)
         var i = 0
@@ -73,9 +74,11 @@ package enum HTMLNormalizer {
         }
         out.append(UInt8(ascii: "<"))
         out.append(contentsOf: tag.name)
-        var seen = Set<[UInt8]>()
-        let attributes = tag.attributes.filter { seen.insert($0.name).inserted }
-            .sorted { $0.name.lexicographicallyPrecedes($1.name) }
+        var attributes = tag.attributes
+        if attributes.count > 1 {
+            var seen = Set<[UInt8]>()
+            attributes = attributes.filter { seen.insert($0.name).inserted }.sorted { $0.name.lexicographicallyPrecedes($1.name) }
+        }
         for attribute in attributes {
             var value = attribute.value ?? attribute.name
             if uriAttributes.contains(attribute.name) {
