@@ -156,6 +156,11 @@ public final class FeedScanner {
         var failure: PipelineError?
         var committing: Task<PipelineError?, Never>?
         let commitFailed = FirstFailure()
+        // Feeds are committed in batches, one transaction each: 2,000 feeds answering 304 are
+        // 2,000 state rows, not 2,000 transactions. A crash loses at most a batch's states,
+        // whose feeds are then fetched and judged again: nothing of them was published.
+        var batch: [FeedCommit] = []
+        var batchItems = 0
         await withTaskGroup(of: (Int, Fetched).self) { group in
             var started = 0
             func startNext() {
@@ -177,7 +182,15 @@ public final class FeedScanner {
                     var (outcome, pass) = try await process(feeds[next], states[next], fetched, dryRun: dryRun)
                     outcome.fetchSeconds = fetched.seconds
                     summary.outcomes.append(outcome)
-                    if let pass { committing = commit(pass, after: committing, failed: commitFailed) }
+                    if let pass {
+                        batch.append(FeedCommit(feed: pass.state, items: pass.judgements, alerts: pass.alerts))
+                        batchItems += pass.judgements.count
+                    }
+                    if batch.count >= 64 || batchItems >= 1_000 || next == feeds.count - 1 {
+                        committing = commit(batch, after: committing, failed: commitFailed)
+                        batch = []
+                        batchItems = 0
+                    }
                     // A commit that failed (a full disk) stops the scan as soon as it is known.
                     if commitFailed.happened { break }
                 } catch {
@@ -335,17 +348,17 @@ public final class FeedScanner {
         }
     }
 
-    /// Step 5: the feed's state, its judgements and its alerts, in one transaction, started
-    /// once the previous feed's commit has ended (commits stay in the feeds' order, and the
-    /// first failure stops the chain). Returns at once: the next feed is judged while this
-    /// one is written.
-    private func commit(_ pass: FeedPass, after previous: Task<PipelineError?, Never>?,
+    /// Step 5: feeds' states, judgements and alerts, in one transaction, started once the
+    /// previous batch's commit has ended (commits stay in the feeds' order, and the first
+    /// failure stops the chain). Returns at once: the next feeds are judged while these are
+    /// written.
+    private func commit(_ batch: [FeedCommit], after previous: Task<PipelineError?, Never>?,
                         failed: FirstFailure) -> Task<PipelineError?, Never> {
         let store = self.store
         return Task {
             if let failure = await previous?.value { return failure }
-            do throws(StoreError) { try await store.commit(feed: pass.state, items: pass.judgements, alerts: pass.alerts) } catch {
-                let failure = PipelineError.state(error, feed: pass.feed.name)
+            do throws(StoreError) { try await store.commit(batch) } catch {
+                let failure = PipelineError.state(error, feed: batch.count == 1 ? batch[0].feed.name : nil)
                 failed.record(failure)
                 return failure
             }

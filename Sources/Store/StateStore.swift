@@ -6,7 +6,7 @@ import Model
 /// (`SQLiteStore`) is the embedded default; another database implements the same protocol.
 ///
 /// The crash-safety contract every implementation keeps:
-/// - `commit` stores a feed's state, its new judgements and their alerts in one transaction;
+/// - `commit` stores feeds' states, their new judgements and their alerts in one transaction;
 ///   an item already stored is left as it is, and its alert is not queued again;
 /// - an alert leaves the outbox (`markWritten`) only after its files exist, and its
 ///   deliveries are queued in that same transaction;
@@ -20,7 +20,7 @@ public protocol StateStore: Sendable {
     // Items
     func knownKeys(feed: String, among keys: [String]) async throws(StoreError) -> Set<String>
     func knownLinksAndTitles(feed: String, among pairs: [(link: String, title: String)]) async throws(StoreError) -> Set<LinkAndTitle>
-    func commit(feed: FeedState, items: [Judgement], alerts: [Judgement]) async throws(StoreError)
+    func commit(_ batch: [FeedCommit]) async throws(StoreError)
     func items(firstSeenFrom from: Date, to: Date, verdicts: [Verdict.Kind]?) async throws(StoreError) -> [Judgement]
     func newItemCounts(from: Date, to: Date) async throws(StoreError) -> [String: Int]
     func relevantItems(since date: Date) async throws(StoreError) -> [Judgement]
@@ -62,6 +62,26 @@ extension StateStore {
 
     public func markDigestWritten(day: String) async throws(StoreError) {
         try await markDigestWritten(day: day, at: Date())
+    }
+}
+
+/// One feed's part of a commit: its state after the fetch, its new judgements, their alerts.
+public struct FeedCommit: Sendable {
+    public var feed: FeedState
+    public var items: [Judgement]
+    public var alerts: [Judgement]
+
+    public init(feed: FeedState, items: [Judgement], alerts: [Judgement]) {
+        self.feed = feed
+        self.items = items
+        self.alerts = alerts
+    }
+}
+
+extension StateStore {
+    /// One feed's commit.
+    public func commit(feed: FeedState, items: [Judgement], alerts: [Judgement]) async throws(StoreError) {
+        try await commit([FeedCommit(feed: feed, items: items, alerts: alerts)])
     }
 }
 

@@ -265,20 +265,23 @@ public final class SQLiteStore: StateStore {
     /// Records one fetch of a feed in one transaction: its new state, its new items, and the
     /// alerts they raised. Items already present are left alone (and their alerts not queued
     /// again), so a repeated commit after a crash changes nothing.
-    public func commit(feed: FeedState, items: [Judgement], alerts: [Judgement]) async throws(StoreError) {
+    public func commit(_ batch: [FeedCommit]) async throws(StoreError) {
+        guard !batch.isEmpty else { return }
         try await write { db in
-            try feed.upsert(db)
-            var inserted = Set<String>()
-            for item in items {
-                // An item is stored once: a key seen again (a race with another scanner, a
-                // replayed batch) keeps its first judgement.
-                try ItemRecord(item).insert(db, onConflict: .ignore)
-                if db.changesCount > 0 { inserted.insert(item.itemKey) }
-            }
             let encoder = JSONCoding.encoder()
-            for alert in alerts where inserted.contains(alert.itemKey) {
-                try db.execute(sql: "INSERT OR IGNORE INTO outbox (alert_id, payload, created, story) VALUES (?, ?, ?, ?)",
-                               arguments: [alert.id, try encoder.encode(alert), alert.firstSeen.timeIntervalSince1970, alert.story])
+            for part in batch {
+                try part.feed.upsert(db)
+                var inserted = Set<String>()
+                for item in part.items {
+                    // An item is stored once: a key seen again (a race with another scanner, a
+                    // replayed batch) keeps its first judgement.
+                    try ItemRecord(item).insert(db, onConflict: .ignore)
+                    if db.changesCount > 0 { inserted.insert(item.itemKey) }
+                }
+                for alert in part.alerts where inserted.contains(alert.itemKey) {
+                    try db.execute(sql: "INSERT OR IGNORE INTO outbox (alert_id, payload, created, story) VALUES (?, ?, ?, ?)",
+                                   arguments: [alert.id, try encoder.encode(alert), alert.firstSeen.timeIntervalSince1970, alert.story])
+                }
             }
         }
     }
