@@ -114,6 +114,10 @@ public final class Classifier {
 
     public typealias Reading = Reader.Reading
 
+    /// What reads items, for tasks that read them side by side before they are judged here in
+    /// order; nil for a classifier that learns, whose readings depend on the judgements before.
+    public var concurrentReader: Reader? { settings.learn ? nil : reader }
+
     public func read(_ item: Item) -> Reading { reader.read(item) }
 
     /// Reads `items` on every core, in their order. Safe because reading touches only what
@@ -218,92 +222,94 @@ public final class Classifier {
     }
 }
 
-/// What reading an item needs: the rules compiled into one program, the gazetteer, the
-/// corpus index and the analyzer.
-///
-/// `@unchecked Sendable`, proved here: every stored property is a `let`; the analyzer and the
-/// program's prefix cache lock their own mutable state; the similarity index changes only
-/// while it is built (in `Classifier.init`, before any reading) and when a learning
-/// classifier adds an alert to it, and a learning classifier never reads concurrently
-/// (`Classifier.read(_:)`); the fact extractor's compiled entries are never mutated.
-public final class Reader: @unchecked Sendable {
-    /// An item read: its text analysed and its features assessed, before any story is
-    /// consulted. Reading depends on the item alone, so items can be read side by side.
-    public struct Reading: Sendable {
-        let body: String
-        let text: AnalyzedText
-        public let assessment: Assessment
-    }
+extension Classifier {
+    /// What reading an item needs: the rules compiled into one program, the gazetteer, the
+    /// corpus index and the analyzer.
+    ///
+    /// `@unchecked Sendable`, proved here: every stored property is a `let`; the analyzer and the
+    /// program's prefix cache lock their own mutable state; the similarity index changes only
+    /// while it is built (in `Classifier.init`, before any reading) and when a learning
+    /// classifier adds an alert to it, and a learning classifier never reads concurrently
+    /// (`Classifier.read(_:)`); the fact extractor's compiled entries are never mutated.
+    public final class Reader: @unchecked Sendable {
+        /// An item read: its text analysed and its features assessed, before any story is
+        /// consulted. Reading depends on the item alone, so items can be read side by side.
+        public struct Reading: Sendable {
+            let body: String
+            let text: AnalyzedText
+            public let assessment: Assessment
+        }
 
-    let settings: ClassifierSettings
-    let analyzer: Analyzer
-    let rules: [CompiledRule]
-    let program: QueryProgram
-    let ruleRoots: [Int]
-    let index: SimilarityIndex
-    let facts: FactExtractor
-    let featureCount: Int
+        let settings: ClassifierSettings
+        let analyzer: Analyzer
+        let rules: [CompiledRule]
+        let program: QueryProgram
+        let ruleRoots: [Int]
+        let index: SimilarityIndex
+        let facts: FactExtractor
+        let featureCount: Int
 
-    init(settings: ClassifierSettings, analyzer: Analyzer, rules: [CompiledRule], program: QueryProgram, ruleRoots: [Int],
-         index: SimilarityIndex, facts: FactExtractor, featureCount: Int) {
-        self.settings = settings
-        self.analyzer = analyzer
-        self.rules = rules
-        self.program = program
-        self.ruleRoots = ruleRoots
-        self.index = index
-        self.facts = facts
-        self.featureCount = featureCount
-    }
+        init(settings: ClassifierSettings, analyzer: Analyzer, rules: [CompiledRule], program: QueryProgram, ruleRoots: [Int],
+             index: SimilarityIndex, facts: FactExtractor, featureCount: Int) {
+            self.settings = settings
+            self.analyzer = analyzer
+            self.rules = rules
+            self.program = program
+            self.ruleRoots = ruleRoots
+            self.index = index
+            self.facts = facts
+            self.featureCount = featureCount
+        }
 
-    func read(_ item: Item) -> Reading {
-        let body = Boilerplate.stripItem(item.text)
-        let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
-        return Reading(body: body, text: text, assessment: assess(text))
-    }
+        public func read(_ item: Item) -> Reading {
+            let body = Boilerplate.stripItem(item.text)
+            let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
+            return Reading(body: body, text: text, assessment: assess(text))
+        }
 
-    func assess(_ text: AnalyzedText) -> Assessment {
-        let matcher = QueryMatcher(text: text, analyzer: analyzer)
-        var evaluator = QueryEvaluator(program: program, text: text)
-        var values = [Double](repeating: 0, count: featureCount)
-        var hits: [(definition: RuleDefinition, matched: [String])] = []
-        var vetoed = false
-        var unfinished: [String] = []
-        var feature = 0
-        for (rule, root) in zip(rules, ruleRoots) {
-            let definition = rule.definition
-            defer { if definition.effect != .veto { feature += 1 } }
-            guard let (matched, spans) = evaluator.evaluateRule(root) else {
-                unfinished.append(definition.name)
-                continue
+        func assess(_ text: AnalyzedText) -> Assessment {
+            let matcher = QueryMatcher(text: text, analyzer: analyzer)
+            var evaluator = QueryEvaluator(program: program, text: text)
+            var values = [Double](repeating: 0, count: featureCount)
+            var hits: [(definition: RuleDefinition, matched: [String])] = []
+            var vetoed = false
+            var unfinished: [String] = []
+            var feature = 0
+            for (rule, root) in zip(rules, ruleRoots) {
+                let definition = rule.definition
+                defer { if definition.effect != .veto { feature += 1 } }
+                guard let (matched, spans) = evaluator.evaluateRule(root) else {
+                    unfinished.append(definition.name)
+                    continue
+                }
+                guard matched else { continue }
+                if definition.effect == .veto { vetoed = true } else { values[feature] = 1 }
+                hits.append((definition, matcher.words(spans)))
             }
-            guard matched else { continue }
-            if definition.effect == .veto { vetoed = true } else { values[feature] = 1 }
-            hits.append((definition, matcher.words(spans)))
+            let vector = index.vector(tokens: text.tokens, titleCount: text.titleCount)
+            let similar = index.mostSimilar(to: vector, limit: max(1, settings.similarLimit)).map {
+                SimilarDocument(document: index.documents[$0.index].id, title: index.documents[$0.index].title,
+                                score: ($0.score * 1000).rounded() / 1000, terms: $0.terms)
+            }
+            let (eventFacts, activity) = facts.extract(from: text)
+            let joint = eventFacts.exercise.flatMap(facts.isJoint)
+            values[feature] = similar.first?.score ?? 0
+            values[feature + 1] = joint == true ? 1 : 0
+            values[feature + 2] = eventFacts.exercise != nil && joint != true ? 1 : 0
+            values[feature + 3] = Set(eventFacts.countries).isSuperset(of: ["China", "Russia"]) ? 1 : 0
+            values[feature + 4] = eventFacts.places.isEmpty ? 0 : 1
+            values[feature + 5] = text.language == .ru ? 1 : 0
+            values[feature + 6] = text.language == .zh ? 1 : 0
+            values[feature + 7] = facts.isVisiting(eventFacts) ? 1 : 0
+            // Then text:headline-only, and every base feature again for a headline alone.
+            let base = feature + 8
+            if text.isHeadlineOnly {
+                values[base] = 1
+                for index in 0..<base { values[base + 1 + index] = values[index] }
+            }
+            return Assessment(features: values, hits: hits, vetoed: vetoed, unfinishedRules: unfinished,
+                              similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts, activity: activity)
         }
-        let vector = index.vector(tokens: text.tokens, titleCount: text.titleCount)
-        let similar = index.mostSimilar(to: vector, limit: max(1, settings.similarLimit)).map {
-            SimilarDocument(document: index.documents[$0.index].id, title: index.documents[$0.index].title,
-                            score: ($0.score * 1000).rounded() / 1000, terms: $0.terms)
-        }
-        let (eventFacts, activity) = facts.extract(from: text)
-        let joint = eventFacts.exercise.flatMap(facts.isJoint)
-        values[feature] = similar.first?.score ?? 0
-        values[feature + 1] = joint == true ? 1 : 0
-        values[feature + 2] = eventFacts.exercise != nil && joint != true ? 1 : 0
-        values[feature + 3] = Set(eventFacts.countries).isSuperset(of: ["China", "Russia"]) ? 1 : 0
-        values[feature + 4] = eventFacts.places.isEmpty ? 0 : 1
-        values[feature + 5] = text.language == .ru ? 1 : 0
-        values[feature + 6] = text.language == .zh ? 1 : 0
-        values[feature + 7] = facts.isVisiting(eventFacts) ? 1 : 0
-        // Then text:headline-only, and every base feature again for a headline alone.
-        let base = feature + 8
-        if text.isHeadlineOnly {
-            values[base] = 1
-            for index in 0..<base { values[base + 1 + index] = values[index] }
-        }
-        return Assessment(features: values, hits: hits, vetoed: vetoed, unfinishedRules: unfinished,
-                          similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts, activity: activity)
     }
 }
 

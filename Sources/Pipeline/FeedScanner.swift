@@ -151,8 +151,8 @@ public final class FeedScanner {
         // not depend on which server answered first. At most `window` feeds are ahead of the
         // one being judged: memory holds that many documents, not the whole scan's.
         var summary = ScanSummary()
-        let window = max(16, settings.scan.maxConcurrent * 2)
-        let fetcher = Fetcher(settings: settings)
+        let window = max(16, settings.scan.maxConcurrent)
+        let fetcher = Fetcher(settings: settings, store: store, reader: classifier.concurrentReader)
         var failure: PipelineError?
         var committing: Task<PipelineError?, Never>?
         let commitFailed = FirstFailure()
@@ -165,8 +165,8 @@ public final class FeedScanner {
             var started = 0
             func startNext() {
                 guard started < feeds.count else { return }
-                let (index, request, isLocal) = (started, fetcher.request(feeds[started], states[started]), feeds[started].isLocalFile)
-                group.addTask { (index, await fetcher.fetchAndParse(request, isLocal: isLocal)) }
+                let (index, feed, request) = (started, feeds[started], fetcher.request(feeds[started], states[started]))
+                group.addTask { (index, await fetcher.fetchAndRead(request, feed: feed)) }
                 started += 1
             }
             while started < min(feeds.count, window) { startNext() }
@@ -179,7 +179,7 @@ public final class FeedScanner {
                     continue
                 }
                 do throws(PipelineError) {
-                    var (outcome, pass) = try await process(feeds[next], states[next], fetched, dryRun: dryRun)
+                    var (outcome, pass) = try await process(feeds[next], states[next], fetched, fetcher: fetcher, dryRun: dryRun)
                     outcome.fetchSeconds = fetched.seconds
                     summary.outcomes.append(outcome)
                     if let pass {
@@ -287,7 +287,7 @@ public final class FeedScanner {
 
     /// One feed's steps (see `FeedPass`): record the fetch, take the parsed document, select
     /// the new entries, judge them; the pass to commit (none in a dry run or when cancelled).
-    private func process(_ feed: FeedSettings, _ previous: FeedState, _ fetched: Fetched,
+    private func process(_ feed: FeedSettings, _ previous: FeedState, _ fetched: Fetched, fetcher: Fetcher,
                          dryRun: Bool) async throws(PipelineError) -> (FeedOutcome, FeedPass?) {
         var pass = FeedPass.record(fetched.result, feed: feed, previous: previous, at: now())
         pass.outcome.bytes = fetched.bytes
@@ -296,9 +296,15 @@ public final class FeedScanner {
             switch fetched.parsed {
             case .success(let document)?:
                 pass.parsed(document, response)
-                let selected = try await newItems(document, &pass)
-                if !selected.0.isEmpty { try await rememberStories() }
-                judge(selected, &pass)
+                let selection: Selection
+                switch fetched.selection {
+                case .success(let selected)?: selection = selected
+                case .failure(let error)?: throw PipelineError.state(error, feed: feed.name)
+                case nil: selection = try await fetcher.select(document, feed: feed)
+                }
+                pass.outcome.capped = selection.capped
+                if !selection.items.isEmpty { try await rememberStories() }
+                judge(selection, &pass)
             case .failure(let error)?:
                 pass.parseFailed(error, response)
             case nil:
@@ -309,41 +315,21 @@ public final class FeedScanner {
         return (pass.outcome, dryRun ? nil : pass)
     }
 
-    /// Step 3: the entries not seen before (by key, each once), as the classifier reads them,
-    /// at most the per-fetch cap, and the links and titles of known items re-keyed.
-    private func newItems(_ document: FeedDocument, _ pass: inout FeedPass) async throws(PipelineError) -> ([Item], Set<LinkAndTitle>) {
-        let feed = pass.feed
-        do {
-            let known = try await store.knownKeys(feed: feed.name, among: document.entries.map(\.key))
-            var seenNow = Set<String>()
-            var items = document.entries.filter { !known.contains($0.key) && seenNow.insert($0.key).inserted }
-                .map { Item(entry: $0, source: feed.name) }
-            // A feed that invents thousands of items per fetch must not fill the disk: the
-            // rest waits for the next fetches (feeds list newest first).
-            let cap = feed.maxNewItems ?? settings.scan.maxNewItemsPerFetch
-            if items.count > cap {
-                pass.outcome.capped = items.count - cap
-                items.removeLast(items.count - cap)
-            }
-            return (items, try await store.knownLinksAndTitles(feed: feed.name, among: Self.linksAndTitles(items)))
-        } catch {
-            throw PipelineError.state(error, feed: feed.name)
-        }
-    }
-
     /// Step 4: each new item judged, in feed order (a later copy of a story is a duplicate).
-    private func judge(_ selected: ([Item], Set<LinkAndTitle>), _ pass: inout FeedPass) {
-        let (items, rekeyed) = selected
+    private func judge(_ selection: Selection, _ pass: inout FeedPass) {
+        let (items, rekeyed) = (selection.items, selection.rekeyed)
         let firstRunHorizon = pass.time.addingTimeInterval(-settings.scan.firstRunHorizonDays * 86400)
         let retentionHorizon = settings.scan.retentionDays > 0 ? pass.time.addingTimeInterval(-settings.scan.retentionDays * 86400) : nil
-        // The same link and title under a new key: a feed that changes its GUIDs, not news.
-        let news = items.filter { item in
-            guard let link = item.link, rekeyed.contains(LinkAndTitle(link: link, title: item.title)) else { return true }
-            pass.outcome.rekeyed += 1
-            return false
-        }
-        // Read on every core; judged one after another, so stories stay in feed order.
-        for (item, reading) in zip(news, classifier.read(news)) {
+        for (index, item) in items.enumerated() {
+            // The same link and title under a new key: a feed that changes its GUIDs, not news.
+            if let link = item.link, rekeyed.contains(LinkAndTitle(link: link, title: item.title)) {
+                pass.outcome.rekeyed += 1
+                continue
+            }
+            // Read by the task that fetched the feed (when the classifier does not learn), else
+            // here, after the items before it were judged; judged one after another, so stories
+            // stay in feed order.
+            let reading = selection.readings?[index] ?? classifier.read(item)
             pass.judged(item, classifier.judge(item, reading), firstRunHorizon: firstRunHorizon, retentionHorizon: retentionHorizon)
         }
     }
@@ -372,9 +358,21 @@ public final class FeedScanner {
 struct Fetched: Sendable {
     var result: Result<HTTPResponse, FetchError>
     var parsed: Result<FeedDocument, FeedError>?
+    /// The document's new items, when it was parsed.
+    var selection: Result<Selection, StoreError>?
     var seconds: Double
     /// The body's size, for the scan's summary.
     var bytes = 0
+}
+
+/// A document's entries not seen before (by key, each once) as the classifier reads them, at
+/// most the per-fetch cap; the links and titles of known items under a new key; and, when the
+/// classifier does not learn, each item read.
+struct Selection: Sendable {
+    var items: [Item]
+    var rekeyed: Set<LinkAndTitle>
+    var capped = 0
+    var readings: [Classifier.Reading]?
 }
 
 /// Fetches and parses feeds for a scan: conditional GETs through two clients (file URLs are
@@ -382,8 +380,14 @@ struct Fetched: Sendable {
 struct Fetcher: Sendable {
     private let client: HTTPClient
     private let local: HTTPClient
+    private let store: any StateStore
+    private let reader: Classifier.Reader?
+    private let defaultCap: Int
 
-    init(settings: Settings) {
+    init(settings: Settings, store: any StateStore, reader: Classifier.Reader?) {
+        self.store = store
+        self.reader = reader
+        defaultCap = settings.scan.maxNewItemsPerFetch
         var policy = FetchPolicy(totalTimeout: .seconds(settings.scan.timeoutSeconds))
         if let agent = settings.scan.userAgent { policy.userAgent = agent }
         policy.allowRedirectsToLocalNetwork = settings.scan.allowLocalRedirects
@@ -401,6 +405,43 @@ struct Fetcher: Sendable {
         if let agent = feed.userAgent { request.headers.append(HTTPHeader(name: "User-Agent", value: agent)) }
         if request.url == feed.url { request.credentialHeaders = feed.credentialHeaders.map { HTTPHeader(name: $0.name, value: $0.value) } }
         return request
+    }
+
+    /// Fetches a feed, parses what came, selects the new items and reads them: everything of
+    /// a feed that does not depend on the feeds before it, done by the feed's own task.
+    func fetchAndRead(_ request: HTTPRequest, feed: FeedSettings) async -> Fetched {
+        var fetched = await fetchAndParse(request, isLocal: feed.isLocalFile)
+        guard case .success(let document)? = fetched.parsed else { return fetched }
+        do throws(PipelineError) {
+            var selection = try await select(document, feed: feed)
+            selection.readings = reader.map { reader in selection.items.map(reader.read) }
+            fetched.selection = .success(selection)
+        } catch {
+            if case .state(let storeError, _) = error { fetched.selection = .failure(storeError) }
+        }
+        return fetched
+    }
+
+    /// Step 3: the new entries of a document (see `Selection`).
+    func select(_ document: FeedDocument, feed: FeedSettings) async throws(PipelineError) -> Selection {
+        do {
+            let known = try await store.knownKeys(feed: feed.name, among: document.entries.map(\.key))
+            var seenNow = Set<String>()
+            var items = document.entries.filter { !known.contains($0.key) && seenNow.insert($0.key).inserted }
+                .map { Item(entry: $0, source: feed.name) }
+            // A feed that invents thousands of items per fetch must not fill the disk: the
+            // rest waits for the next fetches (feeds list newest first).
+            let cap = feed.maxNewItems ?? defaultCap
+            var capped = 0
+            if items.count > cap {
+                capped = items.count - cap
+                items.removeLast(items.count - cap)
+            }
+            let rekeyed = try await store.knownLinksAndTitles(feed: feed.name, among: FeedScanner.linksAndTitles(items))
+            return Selection(items: items, rekeyed: rekeyed, capped: capped)
+        } catch {
+            throw PipelineError.state(error, feed: feed.name)
+        }
     }
 
     func fetchAndParse(_ request: HTTPRequest, isLocal: Bool) async -> Fetched {
