@@ -28,12 +28,17 @@ public struct MinHasher: Sendable {
         guard !terms.isEmpty else { return signature }
         let hashes = terms.map(Self.fnv1a)
         let width = min(3, hashes.count)
-        for start in 0...(hashes.count - width) {
-            var shingle: UInt64 = 0xcbf2_9ce4_8422_2325
-            for offset in 0..<width { shingle = (shingle ^ hashes[start + offset]) &* 0x100_0000_01b3 }
-            for index in 0..<permutations {
-                let value = Self.mix(shingle ^ seeds[index])
-                if value < signature[index] { signature[index] = value }
+        // The hottest loop of near-duplicate detection (shingles × permutations): on raw
+        // buffers, without bounds checks, so that the compiler can unroll and vectorise it.
+        signature.withUnsafeMutableBufferPointer { minima in
+            seeds.withUnsafeBufferPointer { seeds in
+                for start in 0...(hashes.count - width) {
+                    var shingle: UInt64 = 0xcbf2_9ce4_8422_2325
+                    for offset in 0..<width { shingle = (shingle ^ hashes[start + offset]) &* 0x100_0000_01b3 }
+                    for index in 0..<seeds.count {
+                        minima[index] = Swift.min(minima[index], Self.mix(shingle ^ seeds[index]))
+                    }
+                }
             }
         }
         return signature
