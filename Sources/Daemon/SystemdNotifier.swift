@@ -25,7 +25,10 @@ public struct SystemdNotifier: Sendable {
     public func stopping() { send("STOPPING=1") }
     public func reloading() { send("RELOADING=1") }
 
-    /// Sends one notification; errors are ignored, as sd_notify's callers usually do.
+    /// Sends one notification; errors are ignored, as sd_notify's callers usually do. Never
+    /// waits: a receiver that stopped reading (its queue full) would otherwise hold the daemon
+    /// in `sendto` for ever — found when a test's listener went away and the daemon could not
+    /// stop. A notification that does not fit is dropped; the next one says the same or more.
     public func send(_ message: String) {
         guard let socketPath else { return }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -45,7 +48,7 @@ public struct SystemdNotifier: Sendable {
         let bytes = Array(message.utf8)
         _ = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), socketAddress, length) }
+                bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), socketAddress, length) }
             }
         }
     }
