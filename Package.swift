@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "XML", dependencies: ["CLibXML2"]),
         .target(name: "Model"),
         .target(name: "Feeds", dependencies: ["XML"]),
-        .target(name: "Classifier", dependencies: ["Model", "CStemmer", "COpenCC"]),
+        .target(name: "Classifier", dependencies: ["Model", "CStemmer", "COpenCC", "Locking"]),
         .target(name: "Settings", dependencies: ["Classifier", "SafeText", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Reports", dependencies: ["Model", "SafeText"]),

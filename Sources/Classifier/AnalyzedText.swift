@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// An item's title and body, analysed once and indexed for rule matching and similarity.
 public struct AnalyzedText: Sendable {
@@ -79,7 +79,7 @@ final class QueryProgram {
     let analyzer: Analyzer
     /// Prefix nodes, and for each surface id seen, the prefix nodes its word matches.
     private var prefixNodes: [(id: Int, bytes: [UInt8])] = []
-    private let prefixMatches = Mutex<[Int32: [Int]]>([:])
+    private let prefixMatches = Locked<[Int32: [Int]]>([:])
 
     init(analyzer: Analyzer) {
         self.analyzer = analyzer

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 
 /// A sparse TF-IDF vector, L2-normalised, terms sorted by id.
 public struct TermVector: Sendable {
@@ -49,7 +49,7 @@ public final class SimilarityIndex {
         var touched: [Int32] = []
         var reachedFully: [Bool] = []
     }
-    private let scratchPool = Mutex<[Scratch]>([])
+    private let scratchPool = Locked<[Scratch]>([])
 
     public init() {}
 
