@@ -6,7 +6,7 @@ import Model
 import Reports
 import Settings
 import Store
-import Synchronization
+import Locking
 
 /// What one feed gave in a scan.
 public struct FeedOutcome: Sendable {
@@ -470,7 +470,7 @@ struct Fetcher: Sendable {
 /// Whether a commit of the scan has failed, for the scan's loop to stop at once rather than
 /// when it next awaits the chain of commits.
 final class FirstFailure: Sendable {
-    private let failure = Mutex<PipelineError?>(nil)
+    private let failure = Locked<PipelineError?>(nil)
 
     func record(_ error: PipelineError) { failure.withLock { if $0 == nil { $0 = error } } }
     var happened: Bool { failure.withLock { $0 != nil } }
