@@ -99,7 +99,7 @@ import TestSupport
     @Test func everyHostileFeedIsBoundedAndTheHonestOneAlerts() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-hostile-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let server = try TestServer(lifetime: .seconds(120), handler: Self.routes(bomb: try Self.gzipBomb(), counter: Counter()))
+        let server = try TestServer(handler: Self.routes(bomb: try Self.gzipBomb(), counter: Counter()))
         defer { server.stop() }
         let settings = try Scans.settings(server, folder: folder, feeds: ["wire"] + Self.hostile, scan: "timeout_seconds = 5")
         let store = try Scans.store(settings)

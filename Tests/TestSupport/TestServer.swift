@@ -37,7 +37,10 @@ public final class TestServer: Sendable {
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     public var requests: [Request] { requestLog.withLock { $0 } }
 
-    public init(lifetime: Duration = .seconds(60), handler: @escaping Handler) throws {
+    /// `lifetime` is a safety net for a test that forgets `stop()`, not a test's time limit:
+    /// under ThreadSanitizer (`scripts/sanitize`) the whole suite runs several times slower,
+    /// and servers that stopped after a minute made later requests fail to connect.
+    public init(lifetime: Duration = .seconds(300), handler: @escaping Handler) throws {
         (listener, port) = try LoopbackListener.open()
 
         let acceptThread = Thread { [self] in acceptLoop(handler) }
