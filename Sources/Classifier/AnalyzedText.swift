@@ -61,7 +61,7 @@ struct Span: Hashable {
 /// only read, and the one thing that still changes, the cache of which prefix nodes a word
 /// matches, is behind `prefixLock`. So evaluators on several threads may share a program.
 final class QueryProgram {
-    enum Node {
+    enum Node: Hashable {
         case term(Int32, Query.Field?)
         case prefix([UInt8], Query.Field?)
         case phrase([Int], Query.Field?)
@@ -72,7 +72,10 @@ final class QueryProgram {
     }
 
     private(set) var nodes: [Node] = []
-    private var ids: [String: Int] = [:]
+    /// Each node's id, so that an identical sub-query is one node. Keyed by the node itself:
+    /// `add` recurses once per level of a query (a 999-link NEAR chain is 999 deep), and keys
+    /// built by string interpolation made each level's stack frame several times larger.
+    private var ids: [Node: Int] = [:]
     /// The term nodes of each term: an item's words find the nodes they match, rather than
     /// every term node of every rule looking itself up in the item.
     private(set) var termNodes: [Int32: [Int]] = [:]
@@ -115,9 +118,9 @@ final class QueryProgram {
     func add(_ query: Query) -> Int {
         switch query {
         case .term(let term, let field):
-            return intern("t\(field?.rawValue ?? ""):\(term)", .term(analyzer.termID(term), field))
+            return intern(.term(analyzer.termID(term), field))
         case .prefix(let prefix, let field):
-            let id = intern("p\(field?.rawValue ?? ""):\(prefix)", .prefix(Array(prefix.utf8), field))
+            let id = intern(.prefix(Array(prefix.utf8), field))
             if !prefixNodes.contains(where: { $0.id == id }) {
                 prefixNodes.append((id, Array(prefix.utf8)))
                 prefixMatches.withLock { $0.removeAll() }
@@ -125,19 +128,19 @@ final class QueryProgram {
             return id
         case .phrase(let parts, let field):
             let children = parts.map(add)
-            return intern("ph\(field?.rawValue ?? ""):\(children)", .phrase(children, field))
+            return intern(.phrase(children, field))
         case .and(let parts):
             let children = parts.map(add)
-            return intern("and:\(children)", .and(children))
+            return intern(.and(children))
         case .or(let parts):
             let children = parts.map(add)
-            return intern("or:\(children)", .or(children))
+            return intern(.or(children))
         case .not(let inner):
             let child = add(inner)
-            return intern("not:\(child)", .not(child))
+            return intern(.not(child))
         case .near(let a, let b, let distance):
             let left = add(a), right = add(b)
-            return intern("near:\(left),\(right),\(distance)", .near(left, right, distance))
+            return intern(.near(left, right, distance))
         }
     }
 
@@ -151,11 +154,11 @@ final class QueryProgram {
         }
     }
 
-    private func intern(_ key: String, _ node: Node) -> Int {
-        if let id = ids[key] { return id }
+    private func intern(_ node: Node) -> Int {
+        if let id = ids[node] { return id }
         let id = nodes.count
         nodes.append(node)
-        ids[key] = id
+        ids[node] = id
         if case .term(let term, _) = node { termNodes[term, default: []].append(id) }
         return id
     }
