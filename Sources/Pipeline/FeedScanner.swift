@@ -79,8 +79,9 @@ public enum ScanProblem: Error, Sendable, CustomStringConvertible {
 }
 
 /// One pass over the configured feeds: fetch (concurrently, conditional GET), parse, skip
-/// known items, classify the new ones in order, store items and alerts in one transaction per
-/// feed, then write the alert files from the outbox and mark them written.
+/// known items and read the new ones (each feed in its own task), judge them in the feeds'
+/// order, store a batch of feeds' items and alerts in one transaction, then write the alert
+/// files from the outbox and mark them written.
 ///
 /// Crash safety follows from that order: an alert is in the outbox before its file exists,
 /// files are written atomically under names derived from the item, and an entry leaves the

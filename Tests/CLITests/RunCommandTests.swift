@@ -161,10 +161,10 @@ import Glibc
         process.terminate()  // SIGTERM
         process.waitUntilExit()
         #expect(Date().timeIntervalSince(stopAt) < 5)
-        #expect(process.terminationStatus == 0)
+        let log = try String(contentsOf: logFile, encoding: .utf8)
+        #expect(process.terminationStatus == 0, "the daemon's log:\n\(log.suffix(4000))")
         let stopping = notify.wait(seconds: 2) { $0.contains("STOPPING=1") }
         #expect(stopping.contains { $0.contains("STOPPING=1") })
-        let log = try String(contentsOf: logFile, encoding: .utf8)
         #expect(log.contains("configuration reloaded"))
         #expect(log.contains("drillwatch stopped"))
     }
