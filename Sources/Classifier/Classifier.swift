@@ -48,12 +48,12 @@ public final class Classifier {
         let index = SimilarityIndex()
         index.build(corpus, analyzer: analyzer)
         featureNames = ScoreWeights.featureNames(rules: rules)
-        reader = Reader(settings: settings, analyzer: analyzer, rules: compiled, program: program, ruleRoots: ruleRoots,
-                        index: index, facts: FactExtractor(gazetteer: gazetteer, parser: parser, analyzer: analyzer),
-                        featureCount: featureNames.count)
-        stories = StoryTracker(window: settings.storyWindowDays * 86400)
         let weights = (settings.weights ?? ScoreWeights.handSet(settings, rules: rules)).applying(pins: rules)
         self.weights = weights
+        stories = StoryTracker(window: settings.storyWindowDays * 86400)
+        reader = Reader(settings: settings, analyzer: analyzer, rules: compiled, program: program, ruleRoots: ruleRoots,
+                        index: index, facts: FactExtractor(gazetteer: gazetteer, parser: parser, analyzer: analyzer),
+                        featureNames: featureNames, weights: weights, hasher: stories.hasher)
         alertThreshold = weights.alertThreshold ?? settings.alertThreshold
         reviewThreshold = min(alertThreshold, weights.reviewThreshold ?? settings.reviewThreshold)
     }
@@ -106,11 +106,7 @@ public final class Classifier {
     }
 
     /// The score of an assessment: the logistic of its log-odds, 0 when a rule vetoed it.
-    public func score(_ assessment: Assessment) -> Double {
-        guard !assessment.vetoed else { return 0 }
-        let probability = 1 / (1 + exp(-weights.logOdds(assessment.features, names: featureNames)))
-        return (probability * 1000).rounded() / 1000
-    }
+    public func score(_ assessment: Assessment) -> Double { reader.score(assessment) }
 
     public typealias Reading = Reader.Reading
 
@@ -146,15 +142,15 @@ public final class Classifier {
 
     /// Judges an item already read (by `read(_:)`, for items in the order they are judged).
     public func judge(_ item: Item, _ reading: Reading) -> Verdict {
-        let (body, text, assessment) = (reading.body, reading.text, reading.assessment)
-        let score = score(assessment)
+        let (body, assessment) = (reading.body, reading.assessment)
+        let score = reading.score
         let hits = assessment.hits.map { hit in
             RuleHit(name: hit.definition.name, effect: hit.definition.effect,
                     weight: hit.definition.effect == .veto ? 0 : weights.weights[ScoreWeights.rule(hit.definition.name)] ?? 0,
                     matched: hit.matched)
         }
         let eventFacts = assessment.facts
-        var verdict = Verdict(kind: .ignore, score: score, rules: hits, similar: Self.inItsWords(assessment.similar, text), facts: eventFacts)
+        var verdict = Verdict(kind: .ignore, score: score, rules: hits, similar: reading.similar, facts: eventFacts)
         verdict.unfinishedRules = assessment.unfinishedRules
         verdict.contributions = contributions(assessment)
         verdict.bias = weights.bias
@@ -163,8 +159,8 @@ public final class Classifier {
 
         // Only a plausible item is compared with the stories; noise cannot join one, and most
         // news never pays for a MinHash signature.
-        guard score >= 0.05 else { return verdict }
-        let fingerprint = self.fingerprint(item, text, eventFacts, assessment.activity)
+        guard let parts = reading.story else { return verdict }
+        let fingerprint = Self.fingerprint(item, parts, eventFacts, assessment.activity)
         let match = stories.bestMatch(for: fingerprint)
 
         if let match, match.similarity >= threshold(for: match.evidence),
@@ -203,16 +199,14 @@ public final class Classifier {
         let body = Boilerplate.stripItem(item.text)
         let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
         let (eventFacts, activity) = facts.extract(from: text)
-        let fingerprint = self.fingerprint(item, text, eventFacts, activity)
-        stories.remember(fingerprint, story: story)
+        stories.remember(Self.fingerprint(item, reader.storyParts(text), eventFacts, activity), story: story)
     }
 
-    private func fingerprint(_ item: Item, _ text: AnalyzedText, _ eventFacts: EventFacts,
-                             _ activity: StoryTracker.Activity?) -> StoryTracker.Fingerprint {
+    private static func fingerprint(_ item: Item, _ parts: Reader.StoryParts, _ eventFacts: EventFacts,
+                                    _ activity: StoryTracker.Activity?) -> StoryTracker.Fingerprint {
         StoryTracker.Fingerprint(
-            itemID: item.id, vector: index.storyVector(tokens: text.tokens, titleCount: text.titleCount),
-            signature: stories.hasher.signature(text.tokens.filter { !$0.isStopWord }.map(\.term)),
-            date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places), language: text.language,
+            itemID: item.id, vector: parts.vector, signature: parts.signature,
+            date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places), language: parts.language,
             activity: activity)
     }
 
@@ -236,8 +230,22 @@ extension Classifier {
         /// consulted. Reading depends on the item alone, so items can be read side by side.
         public struct Reading: Sendable {
             let body: String
-            let text: AnalyzedText
             public let assessment: Assessment
+            let score: Double
+            /// The similar documents with their shared terms in the item's words.
+            let similar: [SimilarDocument]
+            /// What a story match needs, for an item plausible enough to be compared with the
+            /// stories (most news never pays for a MinHash signature); nil otherwise. Kept
+            /// instead of the analysed text, which is ten times its size: a scan holds the
+            /// readings of the feeds waiting for their turn.
+            let story: StoryParts?
+        }
+
+        /// The parts of a story fingerprint that come from the text.
+        struct StoryParts: Sendable {
+            let vector: TermVector
+            let signature: [UInt64]
+            let language: Language?
         }
 
         let settings: ClassifierSettings
@@ -247,10 +255,13 @@ extension Classifier {
         let ruleRoots: [Int]
         let index: SimilarityIndex
         let facts: FactExtractor
-        let featureCount: Int
+        let featureNames: [String]
+        let weights: ScoreWeights
+        let hasher: MinHasher
+        var featureCount: Int { featureNames.count }
 
         init(settings: ClassifierSettings, analyzer: Analyzer, rules: [CompiledRule], program: QueryProgram, ruleRoots: [Int],
-             index: SimilarityIndex, facts: FactExtractor, featureCount: Int) {
+             index: SimilarityIndex, facts: FactExtractor, featureNames: [String], weights: ScoreWeights, hasher: MinHasher) {
             self.settings = settings
             self.analyzer = analyzer
             self.rules = rules
@@ -258,13 +269,30 @@ extension Classifier {
             self.ruleRoots = ruleRoots
             self.index = index
             self.facts = facts
-            self.featureCount = featureCount
+            self.featureNames = featureNames
+            self.weights = weights
+            self.hasher = hasher
         }
 
         public func read(_ item: Item) -> Reading {
             let body = Boilerplate.stripItem(item.text)
             let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
-            return Reading(body: body, text: text, assessment: assess(text))
+            let assessment = assess(text)
+            let score = score(assessment)
+            return Reading(body: body, assessment: assessment, score: score, similar: Classifier.inItsWords(assessment.similar, text),
+                           story: !assessment.vetoed && score >= 0.05 ? storyParts(text) : nil)
+        }
+
+        /// The score of an assessment: the logistic of its log-odds, 0 when a rule vetoed it.
+        func score(_ assessment: Assessment) -> Double {
+            guard !assessment.vetoed else { return 0 }
+            let probability = 1 / (1 + exp(-weights.logOdds(assessment.features, names: featureNames)))
+            return (probability * 1000).rounded() / 1000
+        }
+
+        func storyParts(_ text: AnalyzedText) -> StoryParts {
+            StoryParts(vector: index.storyVector(tokens: text.tokens, titleCount: text.titleCount),
+                       signature: hasher.signature(text.tokens.filter { !$0.isStopWord }.map(\.term)), language: text.language)
         }
 
         func assess(_ text: AnalyzedText) -> Assessment {

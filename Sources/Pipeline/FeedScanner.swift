@@ -149,10 +149,12 @@ public final class FeedScanner {
 
         // Fetched and parsed by child tasks (parsing on another core than judging), judged and
         // committed here in the configured order, so that which copy of a story alerts does
-        // not depend on which server answered first. At most `window` feeds are ahead of the
-        // one being judged: memory holds that many documents, not the whole scan's.
+        // not depend on which server answered first. `max_concurrent` fetches are always in
+        // flight; what waits to be judged is bounded (`Backlog`), so memory holds that many
+        // documents, not the whole scan's, and one slow server holds back no other fetch
+        // until the backlog is full.
         var summary = ScanSummary()
-        let window = max(16, settings.scan.maxConcurrent)
+        var backlog = Backlog(inFlightLimit: max(1, settings.scan.maxConcurrent))
         let fetcher = Fetcher(settings: settings, store: store, reader: classifier.concurrentReader)
         var failure: PipelineError?
         var committing: Task<PipelineError?, Never>?
@@ -164,21 +166,26 @@ public final class FeedScanner {
         var batchItems = 0
         await withTaskGroup(of: (Int, Fetched).self) { group in
             var started = 0
-            func startNext() {
-                guard started < feeds.count else { return }
-                let (index, feed, request) = (started, feeds[started], fetcher.request(feeds[started], states[started]))
-                group.addTask { (index, await fetcher.fetchAndRead(request, feed: feed)) }
-                started += 1
+            func startMore() {
+                while started < feeds.count && backlog.mayStart {
+                    let (index, feed, request) = (started, feeds[started], fetcher.request(feeds[started], states[started]))
+                    group.addTask { (index, await fetcher.fetchAndRead(request, feed: feed)) }
+                    started += 1
+                    backlog.started()
+                }
             }
-            while started < min(feeds.count, window) { startNext() }
+            startMore()
             var ready: [Int: Fetched] = [:]
             var next = 0
             while next < feeds.count {
                 guard let fetched = ready.removeValue(forKey: next) else {
                     guard let (index, fetched) = await group.next() else { break }
                     ready[index] = fetched
+                    backlog.arrived(fetched.itemCount)
+                    startMore()
                     continue
                 }
+                backlog.taken(fetched.itemCount)
                 do throws(PipelineError) {
                     var (outcome, pass) = try await process(feeds[next], states[next], fetched, fetcher: fetcher, dryRun: dryRun)
                     outcome.fetchSeconds = fetched.seconds
@@ -200,7 +207,7 @@ public final class FeedScanner {
                     break
                 }
                 next += 1
-                startNext()
+                startMore()
             }
         }
         // The last commit ends before the outbox is flushed (or the first failure is thrown).
@@ -364,6 +371,37 @@ struct Fetched: Sendable {
     var seconds: Double
     /// The body's size, for the scan's summary.
     var bytes = 0
+
+    /// The new items it holds (read, waiting to be judged).
+    var itemCount: Int { (try? selection?.get())?.items.count ?? 0 }
+}
+
+/// What a scan has fetched and not yet judged. Fetches start while fewer than the limit are in
+/// flight and the feeds waiting for their turn hold fewer than `itemLimit` new items (a read
+/// item keeps its assessment and, when plausible, its story fingerprint: about 2 KB) and
+/// number fewer than `feedLimit`. A slow server holds back only the judging of the feeds
+/// after it, not their fetches, until the backlog is full.
+struct Backlog {
+    let inFlightLimit: Int
+    var itemLimit = 20_000
+    var feedLimit = 2_048
+    private(set) var inFlight = 0
+    private(set) var waitingFeeds = 0
+    private(set) var waitingItems = 0
+
+    init(inFlightLimit: Int) { self.inFlightLimit = inFlightLimit }
+
+    var mayStart: Bool { inFlight < inFlightLimit && waitingItems < itemLimit && waitingFeeds < feedLimit }
+    mutating func started() { inFlight += 1 }
+    mutating func arrived(_ items: Int) {
+        inFlight -= 1
+        waitingFeeds += 1
+        waitingItems += items
+    }
+    mutating func taken(_ items: Int) {
+        waitingFeeds -= 1
+        waitingItems -= items
+    }
 }
 
 /// A document's entries not seen before (by key, each once) as the classifier reads them, at
