@@ -294,8 +294,9 @@ import TestSupport
             }
             #expect(statuses.count == 100 && statuses.allSatisfy { $0 == 200 })
             // A liveness bound, not a speed target (those are benchmarks): wide enough for a
-            // loaded machine whose CLI suites hold the cooperative pool.
-            #expect(ContinuousClock.now - started < .seconds(120))
+            // loaded machine whose CLI suites hold the cooperative pool (131 s seen under
+            // ThreadSanitizer).
+            #expect(ContinuousClock.now - started < .seconds(240))
         }
     }
 
