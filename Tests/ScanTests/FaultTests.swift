@@ -61,8 +61,12 @@ import Glibc
     /// The state database and the output share a small tmpfs that fills up between scans.
     /// Needs root to mount it (CI and the development machine have it); elsewhere
     /// `scripts/fault-disk-full` is the manual version with the real binary.
-    @Test(.enabled(if: Faults.canMountTmpfs, "needs root allowed to mount a tmpfs"))
-    func fullDiskLosesNothingAndCatchesUp() async throws {
+    ///
+    /// Run twice: with a new scanner for each scan (as `drillwatch scan` runs), and with one
+    /// scanner for every scan (as the daemon keeps it), where the items judged while the disk
+    /// was full must not stay in its story memory as if they were stored.
+    @Test(.enabled(if: Faults.canMountTmpfs, "needs root allowed to mount a tmpfs"), arguments: [false, true])
+    func fullDiskLosesNothingAndCatchesUp(oneScanner: Bool) async throws {
         let disk = FileManager.default.temporaryDirectory.appendingPathComponent("dw-full-\(UUID())")
         try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: disk) }
@@ -76,7 +80,12 @@ import Glibc
         defer { server.stop() }
         let settings = try Scans.settings(server, folder: disk)
         let store = try Scans.store(settings)
-        _ = try await Scans.scan(settings, store)
+        let kept = oneScanner ? try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)) : nil
+        func scan() async throws -> ScanSummary {
+            if let kept { return try await kept.scan() }
+            return try await Scans.scan(settings, store)
+        }
+        _ = try await scan()
 
         // The disk fills up; then the news comes.
         let filler = disk.appendingPathComponent("filler")
@@ -89,7 +98,7 @@ import Glibc
 
         var reported: [String] = []
         do {
-            let full = try await Scans.scan(settings, store)
+            let full = try await scan()
             reported = full.writeErrors.map(\.description) + full.outcomes.compactMap { if case .failed(let m) = $0.status { m } else { nil } }
         } catch {
             reported = ["\(error)"]
@@ -101,48 +110,12 @@ import Glibc
 
         // Space returns: every alert is written, once, whatever the full disk interrupted.
         try FileManager.default.removeItem(at: filler)
-        _ = try await Scans.scan(settings, store)
-        _ = try await Scans.scan(settings, store)
+        _ = try await scan()
+        _ = try await scan()
         await #expect(try store.pendingAlerts().alerts.isEmpty)
         let files = Scans.alertFiles(disk)
         #expect(files.count == 2)
         for file in files { #expect((try? JSONSerialization.jsonObject(with: Data(contentsOf: file))) != nil) }
-    }
-
-    /// As above, with one scanner for every scan, as the daemon keeps it: the items judged
-    /// while the disk was full must not stay in its story memory as if they were stored.
-    @Test(.enabled(if: Faults.canMountTmpfs, "needs root allowed to mount a tmpfs"))
-    func fullDiskUnderOneScannerLosesNothing() async throws {
-        let disk = FileManager.default.temporaryDirectory.appendingPathComponent("dw-full-\(UUID())")
-        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: disk) }
-        try #require(Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", disk.path]) == 0)
-        defer { _ = Self.run("/bin/umount", ["-l", disk.path]) }
-
-        let feeds = Scans.Feeds()
-        feeds.set("/wire.xml", Scans.rss([]))
-        feeds.set("/desk.xml", Scans.rss([]))
-        let server = try Scans.server(feeds)
-        defer { server.stop() }
-        let settings = try Scans.settings(server, folder: disk)
-        let store = try Scans.store(settings)
-        let scanner = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings))
-        _ = try await scanner.scan()
-
-        let filler = disk.appendingPathComponent("filler")
-        #expect(FileManager.default.createFile(atPath: filler.path, contents: nil))
-        let handle = try FileHandle(forWritingTo: filler)
-        while (try? handle.write(contentsOf: Data(count: 4096))) != nil {}
-        try? handle.close()
-        feeds.set("/wire.xml", Scans.rss([Scans.drill]))
-        feeds.set("/desk.xml", Scans.rss([Scans.patrol]))
-        _ = try? await scanner.scan()
-
-        try FileManager.default.removeItem(at: filler)
-        _ = try await scanner.scan()
-        _ = try await scanner.scan()
-        await #expect(try store.pendingAlerts().alerts.isEmpty)
-        #expect(Scans.alertFiles(disk).count == 2)
     }
 
     /// The output folder is a read-only mount (root ignores permission bits, so a mount it is).
