@@ -62,7 +62,7 @@ public struct PollingService: Service {
             let (settings, current) = config.current
             if current != generation || scanner == nil {
                 do {
-                    scanner = try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings))
+                    scanner = FeedScanner(settings: settings, store: store, classifier: try ClassifierLoader.classifier(settings))
                     generation = current
                     // The start and a reload each have their own line already.
                     logger.debug("scanner built", metadata: ["config.file": "\(settings.file.path)", "config.feeds": "\(settings.feeds.count)"])
@@ -84,11 +84,9 @@ public struct PollingService: Service {
                     // transaction either committed whole or rolled back); nothing to report.
                     break
                 } catch {
+                    // The scanner forgets the stories of items its failed commit never stored
+                    // (`FeedScanner.scan`), so it is kept.
                     logger.error("scan failed", metadata: ["error": "\(error)"])
-                    // The classifier's story memory may hold items the store never got (their
-                    // feed's commit failed): judged again next time, each would be taken for a
-                    // copy of itself and its alert lost. Rebuilt from the store instead.
-                    generation = -1
                 }
             }
             heartbeat.beat()

@@ -94,7 +94,8 @@ public final class FeedScanner {
     private let files: AlertFiles
     private let now: @Sendable () -> Date
 
-    public init(settings: Settings, store: any StateStore, classifier: Classifier, now: @escaping @Sendable () -> Date = { Date() }) async throws(PipelineError) {
+    /// The stories of earlier scans are read from `store` when the first new item is judged.
+    public init(settings: Settings, store: any StateStore, classifier: Classifier, now: @escaping @Sendable () -> Date = { Date() }) {
         self.settings = settings
         self.store = store
         self.classifier = classifier
@@ -187,7 +188,7 @@ public final class FeedScanner {
                 }
                 backlog.taken(fetched.itemCount)
                 do throws(PipelineError) {
-                    var (outcome, pass) = try await process(feeds[next], states[next], fetched, fetcher: fetcher, dryRun: dryRun)
+                    var (outcome, pass) = try await process(feeds[next], states[next], fetched, dryRun: dryRun)
                     outcome.fetchSeconds = fetched.seconds
                     summary.outcomes.append(outcome)
                     if let pass {
@@ -295,21 +296,17 @@ public final class FeedScanner {
 
     /// One feed's steps (see `FeedPass`): record the fetch, take the parsed document, select
     /// the new entries, judge them; the pass to commit (none in a dry run or when cancelled).
-    private func process(_ feed: FeedSettings, _ previous: FeedState, _ fetched: Fetched, fetcher: Fetcher,
+    private func process(_ feed: FeedSettings, _ previous: FeedState, _ fetched: Fetched,
                          dryRun: Bool) async throws(PipelineError) -> (FeedOutcome, FeedPass?) {
         var pass = FeedPass.record(fetched.result, feed: feed, previous: previous, at: now())
         pass.outcome.bytes = fetched.bytes
         if pass.cancelled { return (pass.outcome, nil) }
         if let response = pass.response {
             switch fetched.parsed {
-            case .success(let document)?:
-                pass.parsed(document, response)
+            case .success(let parsed)?:
+                pass.parsed(parsed.document, response)
                 let selection: Selection
-                switch fetched.selection {
-                case .success(let selected)?: selection = selected
-                case .failure(let error)?: throw PipelineError.state(error, feed: feed.name)
-                case nil: selection = try await fetcher.select(document, feed: feed)
-                }
+                do { selection = try parsed.selection.get() } catch { throw PipelineError.state(error, feed: feed.name) }
                 pass.outcome.capped = selection.capped
                 if !selection.items.isEmpty { try await rememberStories() }
                 judge(selection, &pass)
@@ -364,16 +361,20 @@ public final class FeedScanner {
 /// One feed's fetch, with its document parsed when the server sent one: what the scan's
 /// child tasks hand to the task that judges. The body is dropped once parsed.
 struct Fetched: Sendable {
+    /// A document parsed, with its new items (or why the state could not say which are new).
+    struct Parsed: Sendable {
+        var document: FeedDocument
+        var selection: Result<Selection, StoreError>
+    }
+
     var result: Result<HTTPResponse, FetchError>
-    var parsed: Result<FeedDocument, FeedError>?
-    /// The document's new items, when it was parsed.
-    var selection: Result<Selection, StoreError>?
+    var parsed: Result<Parsed, FeedError>?
     var seconds: Double
     /// The body's size, for the scan's summary.
     var bytes = 0
 
     /// The new items it holds (read, waiting to be judged).
-    var itemCount: Int { (try? selection?.get())?.items.count ?? 0 }
+    var itemCount: Int { (try? parsed?.get().selection.get())?.items.count ?? 0 }
 }
 
 /// What a scan has fetched and not yet judged. Fetches start while fewer than the limit are in
@@ -449,45 +450,10 @@ struct Fetcher: Sendable {
     /// Fetches a feed, parses what came, selects the new items and reads them: everything of
     /// a feed that does not depend on the feeds before it, done by the feed's own task.
     func fetchAndRead(_ request: HTTPRequest, feed: FeedSettings) async -> Fetched {
-        var fetched = await fetchAndParse(request, isLocal: feed.isLocalFile)
-        guard case .success(let document)? = fetched.parsed else { return fetched }
-        do throws(PipelineError) {
-            var selection = try await select(document, feed: feed)
-            selection.readings = reader.map { reader in selection.items.map(reader.read) }
-            fetched.selection = .success(selection)
-        } catch {
-            if case .state(let storeError, _) = error { fetched.selection = .failure(storeError) }
-        }
-        return fetched
-    }
-
-    /// Step 3: the new entries of a document (see `Selection`).
-    func select(_ document: FeedDocument, feed: FeedSettings) async throws(PipelineError) -> Selection {
-        do {
-            let known = try await store.knownKeys(feed: feed.name, among: document.entries.map(\.key))
-            var seenNow = Set<String>()
-            var items = document.entries.filter { !known.contains($0.key) && seenNow.insert($0.key).inserted }
-                .map { Item(entry: $0, source: feed.name) }
-            // A feed that invents thousands of items per fetch must not fill the disk: the
-            // rest waits for the next fetches (feeds list newest first).
-            let cap = feed.maxNewItems ?? defaultCap
-            var capped = 0
-            if items.count > cap {
-                capped = items.count - cap
-                items.removeLast(items.count - cap)
-            }
-            let rekeyed = try await store.knownLinksAndTitles(feed: feed.name, among: FeedScanner.linksAndTitles(items))
-            return Selection(items: items, rekeyed: rekeyed, capped: capped)
-        } catch {
-            throw PipelineError.state(error, feed: feed.name)
-        }
-    }
-
-    func fetchAndParse(_ request: HTTPRequest, isLocal: Bool) async -> Fetched {
         let started = ContinuousClock.now
         let result: Result<HTTPResponse, FetchError>
         do {
-            result = .success(try await (isLocal ? local : client).fetch(request))
+            result = .success(try await (feed.isLocalFile ? local : client).fetch(request))
         } catch {
             result = .failure(error)
         }
@@ -496,13 +462,49 @@ struct Fetcher: Sendable {
         fetched.bytes = response.body.count
         if response.isSuccess && !response.isNotModified {
             let headers = Dictionary(response.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
-            fetched.parsed = Result { () throws(FeedError) in
+            let document = Result { () throws(FeedError) in
                 try FeedParser.parse(response.body, source: FeedSource(url: response.finalURL, headers: headers))
+            }
+            response.body = []  // parsed: the document is what is kept
+            switch document {
+            case .success(let document):
+                fetched.parsed = .success(Fetched.Parsed(document: document, selection: await selectAndRead(document, feed: feed)))
+            case .failure(let error):
+                fetched.parsed = .failure(error)
             }
         }
         response.body = []
         fetched.result = .success(response)
         return fetched
+    }
+
+    /// A document's new items, read (when the classifier does not learn).
+    private func selectAndRead(_ document: FeedDocument, feed: FeedSettings) async -> Result<Selection, StoreError> {
+        do throws(StoreError) {
+            var selection = try await select(document, feed: feed)
+            selection.readings = reader.map { reader in selection.items.map(reader.read) }
+            return .success(selection)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Step 3: the new entries of a document (see `Selection`).
+    private func select(_ document: FeedDocument, feed: FeedSettings) async throws(StoreError) -> Selection {
+        let known = try await store.knownKeys(feed: feed.name, among: document.entries.map(\.key))
+        var seenNow = Set<String>()
+        var items = document.entries.filter { !known.contains($0.key) && seenNow.insert($0.key).inserted }
+            .map { Item(entry: $0, source: feed.name) }
+        // A feed that invents thousands of items per fetch must not fill the disk: the rest
+        // waits for the next fetches (feeds list newest first).
+        let cap = feed.maxNewItems ?? defaultCap
+        var capped = 0
+        if items.count > cap {
+            capped = items.count - cap
+            items.removeLast(items.count - cap)
+        }
+        let rekeyed = try await store.knownLinksAndTitles(feed: feed.name, among: FeedScanner.linksAndTitles(items))
+        return Selection(items: items, rekeyed: rekeyed, capped: capped)
     }
 }
 

@@ -50,7 +50,7 @@ struct Scan: DrillwatchCommand {
             return FileManager.default.fileExists(atPath: statePath)
                 ? try SQLiteStore.open(at: statePath, access: .readOnly) : try SQLiteStore.inMemory()
         }
-        let scanner = try await wrapAsync { try await FeedScanner(settings: settings, store: store, classifier: classifier) }
+        let scanner = FeedScanner(settings: settings, store: store, classifier: classifier)
         if !dryRun, let warning = OutputClaim.claim(settings.outputFolder, statePath: statePath) { printError("warning: \(warning)") }
 
         let started = ContinuousClock.now

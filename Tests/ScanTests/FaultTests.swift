@@ -80,7 +80,7 @@ import Glibc
         defer { server.stop() }
         let settings = try Scans.settings(server, folder: disk)
         let store = try Scans.store(settings)
-        let kept = oneScanner ? try await FeedScanner(settings: settings, store: store, classifier: ClassifierLoader.classifier(settings)) : nil
+        let kept = oneScanner ? FeedScanner(settings: settings, store: store, classifier: try ClassifierLoader.classifier(settings)) : nil
         func scan() async throws -> ScanSummary {
             if let kept { return try await kept.scan() }
             return try await Scans.scan(settings, store)
