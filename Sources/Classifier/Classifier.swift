@@ -75,7 +75,7 @@ public final class Classifier {
 
     /// Reads one item: every feature's value and the evidence, without scoring or remembering.
     public func assess(_ item: Item) -> Assessment {
-        reader.read(item).assessment
+        reader.assess(reader.text(of: item).text)
     }
 
     /// Each feature's share of the log-odds, the largest (for or against) first; at most `limit`.
@@ -196,8 +196,7 @@ public final class Classifier {
     /// Remembers an item judged earlier (by another process) as part of `story`, so that a
     /// later copy of it is recognised.
     public func remember(_ item: Item, story: String) {
-        let body = Boilerplate.stripItem(item.text)
-        let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
+        let text = reader.text(of: item).text
         let (eventFacts, activity) = facts.extract(from: text)
         stories.remember(Self.fingerprint(item, reader.storyParts(text), eventFacts, activity), story: story)
     }
@@ -274,9 +273,14 @@ extension Classifier {
             self.hasher = hasher
         }
 
-        public func read(_ item: Item) -> Reading {
+        /// An item's text as it is judged (boilerplate stripped from the body), and analysed.
+        func text(of item: Item) -> (body: String, text: AnalyzedText) {
             let body = Boilerplate.stripItem(item.text)
-            let text = AnalyzedText(title: item.title, body: body, analyzer: analyzer)
+            return (body, AnalyzedText(title: item.title, body: body, analyzer: analyzer))
+        }
+
+        public func read(_ item: Item) -> Reading {
+            let (body, text) = text(of: item)
             let assessment = assess(text)
             let score = score(assessment)
             return Reading(body: body, assessment: assessment, score: score, similar: Classifier.inItsWords(assessment.similar, text),
