@@ -43,10 +43,8 @@ public struct Token: Sendable, Equatable {
 /// converter) is only touched inside `lock.withLock`, by the methods named, which never call
 /// each other's locked forms.
 public final class Analyzer: @unchecked Sendable {
-    /// Guards the lexicon, the stemmers and the converter. Its value counts the calls that
-    /// held it, which nothing reads: a lock over an empty value (`Locked(())`) made
-    /// ThreadSanitizer report the zero-sized value's accesses as races with the lock's own field.
-    private let lock = Locked(0)
+    /// Guards the lexicon, the stemmers and the converter.
+    private let lock = Lock()
     private let english: Stemmer
     private let russian: Stemmer
     private let simplified: SimplifiedConverter
@@ -89,7 +87,7 @@ public final class Analyzer: @unchecked Sendable {
     /// a word (see below). A query's 赴俄 must stay one term, or it would become a phrase no
     /// text with a character after 俄 matches.
     func analyze(_ text: String, startPosition: Int = 0, counts: inout ScriptCounts, isDocument: Bool = false) -> [Token] {
-        lock.withLock { calls in calls += 1; return analyzeLocked(text, startPosition: startPosition, counts: &counts, isDocument: isDocument) }
+        lock.withLock { analyzeLocked(text, startPosition: startPosition, counts: &counts, isDocument: isDocument) }
     }
 
     private func analyzeLocked(_ text: String, startPosition: Int, counts: inout ScriptCounts, isDocument: Bool) -> [Token] {
@@ -249,8 +247,7 @@ public final class Analyzer: @unchecked Sendable {
 
     /// The id of a stemmed term, adding it when new (for query terms).
     func termID(_ term: String) -> Int32 {
-        lock.withLock { calls in
-            calls += 1
+        lock.withLock {
             if let known = termIDs[term] { return known }
             let id = Int32(termNames.count)
             termNames.append(term)
@@ -261,12 +258,12 @@ public final class Analyzer: @unchecked Sendable {
 
     /// The folded word a surface id stands for.
     func surfaceName(_ id: Int32) -> String {
-        lock.withLock { calls in calls += 1; return surfaceNames[Int(id)] }
+        lock.withLock { surfaceNames[Int(id)] }
     }
 
     /// Stems one folded word with the stemmer of its script.
     public func stem(_ surface: String) -> String {
-        lock.withLock { calls in calls += 1; return termNames[Int(lookup(surface).1)] }
+        lock.withLock { termNames[Int(lookup(surface).1)] }
     }
 
     private func computeStem(_ surface: String) -> String {

@@ -10,16 +10,33 @@ import Glibc
 /// drown a real race in the fetcher or the daemon. `pthread_mutex_lock` is intercepted by TSan,
 /// so with this lock the sanitizer checks drillwatch instead of reporting the toolchain.
 ///
-/// `@unchecked Sendable` is sound: `value` is read and written only inside `withLock`, between
-/// `pthread_mutex_lock` and `pthread_mutex_unlock` of the one mutex this object owns, so no two
-/// threads touch it at once; and `Value: Sendable`, so what leaves the lock may cross threads.
-/// The mutex lives at a fixed address (allocated, never moved) from `init` to `deinit`.
+/// `@unchecked Sendable` is sound: `value` is read and written only inside `withLock`, holding
+/// the one `Lock` this object owns, so no two threads touch it at once; and `Value: Sendable`,
+/// so what leaves the lock may cross threads.
 public final class Locked<Value: Sendable>: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let lock = Lock()
     private var value: Value
 
     public init(_ value: Value) {
         self.value = value
+    }
+
+    /// Runs `body` with the value while holding the lock. Keep it short: no I/O, no waiting.
+    public func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        try lock.withLock { try body(&value) }
+    }
+}
+
+/// A pthread mutex guarding state that is not a value of its own (C handles, several stored
+/// properties of one owner), for the owner's methods to hold while they touch it.
+///
+/// Not `Locked<Void>`: ThreadSanitizer reported the inout access to its zero-sized value as a
+/// race with the lock's own field (when the analyzer used one). `@unchecked Sendable` is sound:
+/// the mutex is allocated once, never moved, and only locked and unlocked.
+public final class Lock: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    public init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         precondition(pthread_mutex_init(mutex, nil) == 0, "pthread_mutex_init failed")
@@ -31,10 +48,10 @@ public final class Locked<Value: Sendable>: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Runs `body` with the value while holding the lock. Keep it short: no I/O, no waiting.
-    public func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    /// Runs `body` holding the lock. Keep it short: no I/O, no waiting.
+    public func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return try body(&value)
+        return try body()
     }
 }
