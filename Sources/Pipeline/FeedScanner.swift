@@ -132,7 +132,6 @@ public final class FeedScanner {
         var feeds = settings.feeds.filter { only == nil ? !$0.paused : $0.name == only }
         if let only, feeds.isEmpty { throw PipelineError.configuration("no feed named '\(only)' in \(settings.file.lastPathComponent)") }
 
-        // Fetch everything first, concurrently; libcurl's multi interface does the waiting.
         var states: [FeedState] = []
         var due: [FeedSettings] = []
         // Every feed's state in one read (2,000 reads of one row cost a rescan a fifth of its time).
@@ -158,13 +157,7 @@ public final class FeedScanner {
         var backlog = Backlog(inFlightLimit: max(1, settings.scan.maxConcurrent))
         let fetcher = Fetcher(settings: settings, store: store, reader: classifier.concurrentReader)
         var failure: PipelineError?
-        var committing: Task<PipelineError?, Never>?
-        let commitFailed = FirstFailure()
-        // Feeds are committed in batches, one transaction each: 2,000 feeds answering 304 are
-        // 2,000 state rows, not 2,000 transactions. A crash loses at most a batch's states,
-        // whose feeds are then fetched and judged again: nothing of them was published.
-        var batch: [FeedCommit] = []
-        var batchItems = 0
+        var commits = CommitChain(store: store)
         await withTaskGroup(of: (Int, Fetched).self) { group in
             var started = 0
             func startMore() {
@@ -191,17 +184,12 @@ public final class FeedScanner {
                     var (outcome, pass) = try await process(feeds[next], states[next], fetched, dryRun: dryRun)
                     outcome.fetchSeconds = fetched.seconds
                     summary.outcomes.append(outcome)
-                    if let pass {
-                        batch.append(FeedCommit(feed: pass.state, items: pass.judgements, alerts: pass.alerts))
-                        batchItems += pass.judgements.count
-                    }
-                    if batch.count >= 64 || batchItems >= 1_000 || next == feeds.count - 1 {
-                        committing = commit(batch, after: committing, failed: commitFailed)
-                        batch = []
-                        batchItems = 0
-                    }
+                    if let pass { commits.add(pass) }
                     // A commit that failed (a full disk) stops the scan as soon as it is known.
-                    if commitFailed.happened { break }
+                    if commits.hasFailed {
+                        group.cancelAll()
+                        break
+                    }
                 } catch {
                     failure = error
                     group.cancelAll()
@@ -211,8 +199,8 @@ public final class FeedScanner {
                 startMore()
             }
         }
-        // The last commit ends before the outbox is flushed (or the first failure is thrown).
-        if let failure = await committing?.value ?? failure {
+        // The last batch is committed before the outbox is flushed (or the first failure thrown).
+        if let failure = await commits.finish() ?? failure {
             // Items judged but never stored are in the story memory: judged again next time,
             // each would be taken for a copy of itself and its alert lost. The memory is read
             // from the store again instead.
@@ -336,24 +324,6 @@ public final class FeedScanner {
             // stay in feed order.
             let reading = selection.readings?[index] ?? classifier.read(item)
             pass.judged(item, classifier.judge(item, reading), firstRunHorizon: firstRunHorizon, retentionHorizon: retentionHorizon)
-        }
-    }
-
-    /// Step 5: feeds' states, judgements and alerts, in one transaction, started once the
-    /// previous batch's commit has ended (commits stay in the feeds' order, and the first
-    /// failure stops the chain). Returns at once: the next feeds are judged while these are
-    /// written.
-    private func commit(_ batch: [FeedCommit], after previous: Task<PipelineError?, Never>?,
-                        failed: FirstFailure) -> Task<PipelineError?, Never> {
-        let store = self.store
-        return Task {
-            if let failure = await previous?.value { return failure }
-            do throws(StoreError) { try await store.commit(batch) } catch {
-                let failure = PipelineError.state(error, feed: batch.count == 1 ? batch[0].feed.name : nil)
-                failed.record(failure)
-                return failure
-            }
-            return nil
         }
     }
 }
@@ -508,11 +478,50 @@ struct Fetcher: Sendable {
     }
 }
 
-/// Whether a commit of the scan has failed, for the scan's loop to stop at once rather than
-/// when it next awaits the chain of commits.
-final class FirstFailure: Sendable {
-    private let failure = Locked<PipelineError?>(nil)
+/// Step 5: the scan's commits. Feeds are committed in batches, one transaction each (64 feeds
+/// or 1,000 items): 2,000 feeds answering 304 are 2,000 state rows, not 2,000 transactions. A
+/// crash loses at most a batch's states, whose feeds are then fetched and judged again: nothing
+/// of them was published. Each batch starts once the one before it has ended (commits stay in
+/// the feeds' order, and the first failure stops the chain) and runs while the next feeds are
+/// judged.
+struct CommitChain {
+    private let store: any StateStore
+    private var batch: [FeedCommit] = []
+    private var batchItems = 0
+    private var last: Task<PipelineError?, Never>?
+    /// Set by the commit that fails, for the scan to stop at once rather than at `finish`.
+    private let failed = Locked<PipelineError?>(nil)
 
-    func record(_ error: PipelineError) { failure.withLock { if $0 == nil { $0 = error } } }
-    var happened: Bool { failure.withLock { $0 != nil } }
+    init(store: any StateStore) { self.store = store }
+
+    var hasFailed: Bool { failed.withLock { $0 != nil } }
+
+    mutating func add(_ pass: FeedPass) {
+        batch.append(FeedCommit(feed: pass.state, items: pass.judgements, alerts: pass.alerts))
+        batchItems += pass.judgements.count
+        if batch.count >= 64 || batchItems >= 1_000 { flush() }
+    }
+
+    /// Starts committing what is batched.
+    private mutating func flush() {
+        guard !batch.isEmpty else { return }
+        let (store, batch, previous, failed) = (store, batch, last, failed)
+        last = Task {
+            if let failure = await previous?.value { return failure }
+            do throws(StoreError) { try await store.commit(batch) } catch {
+                let failure = PipelineError.state(error, feed: batch.count == 1 ? batch[0].feed.name : nil)
+                failed.withLock { $0 = $0 ?? failure }
+                return failure
+            }
+            return nil
+        }
+        self.batch = []
+        batchItems = 0
+    }
+
+    /// Waits for every commit started; the first failure, if any.
+    mutating func finish() async -> PipelineError? {
+        flush()
+        return await last?.value
+    }
 }
