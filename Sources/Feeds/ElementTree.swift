@@ -55,14 +55,14 @@ final class Element {
     }
 
     /// The first child element with this name in one of these families.
-    func child(_ name: String, _ families: Set<Namespace.Family>) -> Element? {
+    func child(_ name: String, _ families: Families) -> Element? {
         for case .element(let element) in children where element.name == name && families.contains(element.family) {
             return element
         }
         return nil
     }
 
-    func children(_ name: String, _ families: Set<Namespace.Family>) -> [Element] {
+    func children(_ name: String, _ families: Families) -> [Element] {
         elementChildren.filter { $0.name == name && families.contains($0.family) }
     }
 
@@ -85,12 +85,4 @@ final class Element {
     var hasElementChildren: Bool {
         children.contains { if case .element = $0 { return true } else { return false } }
     }
-}
-
-extension Set where Element == Namespace.Family {
-    static let core: Self = [.core]
-    static let atom: Self = [.atom]
-    static let coreOrAtom: Self = [.core, .atom]
-    static let dc: Self = [.dc]
-    static let dcterms: Self = [.dcterms]
 }

@@ -205,6 +205,7 @@ public enum FeedDate {
     }
 
     static func parseRFC822(_ text: String) -> Date? {
+        if let date = parseCanonicalRFC822(text) { return date }
         var tokens = rfc822Tokens(text)
         guard !tokens.isEmpty else { return nil }
         if let first = tokens.first, dayNames.contains(String(first.prefix(3))), first.allSatisfy(\.isLetter) {
@@ -260,6 +261,50 @@ public enum FeedDate {
         guard let day, let month, let year else { return nil }
         return make(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offset: offset)
     }
+
+    /// `Sat, 01 Jun 2024 11:59:11 +0000` (or `GMT`), the form nearly every RSS feed writes,
+    /// read from bytes in place; anything else (and any doubt) goes to the general reading
+    /// above, which gives the same date for this form.
+    private static func parseCanonicalRFC822(_ text: String) -> Date? {
+        var text = text
+        return text.withUTF8 { b -> Date? in
+            guard b.count == 29 || b.count == 31, b[3] == UInt8(ascii: ","), b[4] == 0x20, b[7] == 0x20, b[11] == 0x20,
+                  b[16] == 0x20, b[19] == UInt8(ascii: ":"), b[22] == UInt8(ascii: ":"), b[25] == 0x20
+            else { return nil }
+            func lower(_ i: Int) -> UInt32 { UInt32(b[i] | 0x20) }
+            func three(_ i: Int) -> UInt32 { lower(i) << 16 | lower(i + 1) << 8 | lower(i + 2) }
+            func digits(_ i: Int, _ n: Int) -> Int? {
+                var value = 0
+                for k in i..<(i + n) {
+                    guard isASCIIDigit(b[k]) else { return nil }
+                    value = value * 10 + Int(b[k] - 0x30)
+                }
+                return value
+            }
+            guard canonicalDayNames.contains(three(0)), let month = canonicalMonths.firstIndex(of: three(8)),
+                  let day = digits(5, 2), let year = digits(12, 4), let hour = digits(17, 2),
+                  let minute = digits(20, 2), let second = digits(23, 2)
+            else { return nil }
+            let offset: Int
+            if b.count == 29 {
+                guard three(26) == packed("gmt") else { return nil }
+                offset = 0
+            } else {
+                guard b[26] == UInt8(ascii: "+") || b[26] == UInt8(ascii: "-"), let hours = digits(27, 2),
+                      let minutes = digits(29, 2), hours <= 23, minutes <= 59
+                else { return nil }
+                offset = (b[26] == UInt8(ascii: "-") ? -1 : 1) * (hours * 3600 + minutes * 60)
+            }
+            return make(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second, offset: offset)
+        }
+    }
+
+    /// Three ASCII letters as one number, for comparing names without making strings.
+    private static func packed(_ word: String) -> UInt32 {
+        word.utf8.prefix(3).reduce(0) { $0 << 8 | UInt32($1) }
+    }
+    private static let canonicalDayNames = dayNames.map(packed)
+    private static let canonicalMonths = months.map(packed)
 
     private static func parseZone(_ token: String) -> Int? {
         if let hours = zones[token] { return Int(hours * 3600) }

@@ -155,29 +155,29 @@ struct FeedReader {
 
     // MARK: - Pieces
 
-    private func firstElement(_ parent: Element, _ candidates: [(String, Set<Namespace.Family>)]) -> Element? {
+    private func firstElement(_ parent: Element, _ candidates: [(String, Families)]) -> Element? {
         for (name, families) in candidates {
             if let element = parent.child(name, families) { return element }
         }
         return nil
     }
 
-    private func firstValue(_ parent: Element, _ candidates: [(String, Set<Namespace.Family>)], htmlByDefault: Bool = false) -> TextValue? {
+    private func firstValue(_ parent: Element, _ candidates: [(String, Families)], htmlByDefault: Bool = false) -> TextValue? {
         guard let element = firstElement(parent, candidates) else { return nil }
         let isRSSText = element.family != .atom
         let value = TextConstruct.read(element, htmlByDefault: htmlByDefault && isRSSText)
         return value.value.isEmpty && !element.hasElementChildren ? TextValue(value: "", isHTML: value.isHTML) : value
     }
 
-    private func firstText(_ parent: Element, _ candidates: [(String, Set<Namespace.Family>)]) -> String? {
+    private func firstText(_ parent: Element, _ candidates: [(String, Families)]) -> String? {
         firstValue(parent, candidates).map(\.value)
     }
 
-    private func firstRaw(_ parent: Element, _ candidates: [(String, Set<Namespace.Family>)]) -> String? {
+    private func firstRaw(_ parent: Element, _ candidates: [(String, Families)]) -> String? {
         firstElement(parent, candidates).map { $0.textContent.trimmedWhitespace }
     }
 
-    private func firstDate(_ parent: Element, _ candidates: [(String, Set<Namespace.Family>)]) -> Date? {
+    private func firstDate(_ parent: Element, _ candidates: [(String, Families)]) -> Date? {
         for (name, families) in candidates {
             if let element = parent.child(name, families), let date = FeedDate.parse(element.textContent) {
                 return date
@@ -211,7 +211,7 @@ struct FeedReader {
 
     /// A Media RSS field, on the item or inside its `media:group` / `media:content`.
     private func mediaValue(_ item: Element, _ name: String) -> TextValue? {
-        let media: Set<Namespace.Family> = [.media]
+        let media: Families = [.media]
         if let element = item.child(name, media) { return TextConstruct.read(element) }
         for container in item.elementChildren where container.family == .media {
             if let element = container.child(name, media) { return TextConstruct.read(element) }

@@ -16,7 +16,7 @@ enum Namespace {
 
     /// The vocabulary an element belongs to, after folding the URIs that real feeds spell in
     /// several ways (trailing slash or `#`, `https`, upper case) onto one family.
-    enum Family: Hashable {
+    enum Family: UInt8 {
         case core        // RSS 0.9x/2.0 (no namespace), RSS 1.0, RSS 0.90, Userland
         case atom
         case dc, dcterms, content, xhtml, media, syndication, rdf, xml, itunes
@@ -46,4 +46,25 @@ enum Namespace {
         default: return .other
         }
     }
+}
+
+/// Families as bits: every field of every entry is looked up by name and families, and a
+/// `Set` would hash for each child it passes.
+struct Families: OptionSet {
+    let rawValue: UInt16
+    init(rawValue: UInt16) { self.rawValue = rawValue }
+    init(_ family: Namespace.Family) { rawValue = 1 << family.rawValue }
+
+    func contains(_ family: Namespace.Family) -> Bool { rawValue & (1 << family.rawValue) != 0 }
+
+    static let core = Families(.core)
+    static let atom = Families(.atom)
+    static let coreOrAtom: Families = [.core, .atom]
+    static let dc = Families(.dc)
+    static let dcterms = Families(.dcterms)
+    static let content = Families(.content)
+    static let xhtml = Families(.xhtml)
+    static let media = Families(.media)
+    static let syndication = Families(.syndication)
+    static let itunes = Families(.itunes)
 }

@@ -87,7 +87,7 @@ enum TextConstruct {
         let isAtom10 = element.namespaceURI == Namespace.atom10
         guard isAtom10 else { return element.children }
         let significant = element.children.filter {
-            if case .text(let text) = $0 { return !text.allSatisfy(\.isWhitespace) }
+            if case .text(let text) = $0 { return !text.isBlank }
             return true
         }
         if significant.count == 1, case .element(let div) = significant[0],

@@ -92,7 +92,7 @@ final class TreeBuilder: XMLEventHandler {
     func characters(_ text: String) {
         // Text between entries at feed level is only white space; keep it out of the tree.
         guard let top = stack.last else { return }
-        if entryStart == nil && stack.count <= 2 && text.allSatisfy(\.isWhitespace) { return }
+        if entryStart == nil && stack.count <= 2 && text.isBlank { return }
         top.append(text: text)
     }
 

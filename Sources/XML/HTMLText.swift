@@ -9,11 +9,17 @@ public enum HTMLText {
     public static func plainText(fromHTML input: String) -> String {
         // NUL is never text (HTML drops it too); libxml2 would stop at it, the fast path keep it.
         var html = input
-        if input.utf8.contains(0) {
+        var hasNUL = false, hasMarkup = false
+        html.withUTF8 { bytes in
+            for byte in bytes where byte == 0 || byte == UInt8(ascii: "<") || byte == UInt8(ascii: "&") {
+                if byte == 0 { hasNUL = true } else { hasMarkup = true }
+            }
+        }
+        if hasNUL {
             html = String(String.UnicodeScalarView(input.unicodeScalars.filter { $0 != "\u{0}" }))
         }
         // Most titles and many summaries hold no markup at all.
-        if !html.contains("<") && !html.contains("&") {
+        if !hasMarkup {
             return TextCollector.normalise(html)
         }
         let collector = TextCollector()

@@ -3,6 +3,10 @@ extension String {
     /// includes the no-break space). Only the ends are inspected, so it costs nothing on long
     /// text — unlike Foundation's `trimmingCharacters(in:)`, which copies through NSString.
     public var trimmedWhitespace: String {
+        // Most values start and end with a printable ASCII character: nothing to trim.
+        if let first = utf8.first, let last = utf8.last, first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F {
+            return self
+        }
         let scalars = unicodeScalars
         var start = scalars.startIndex
         var end = scalars.endIndex
@@ -14,5 +18,14 @@ extension String {
         }
         if start == scalars.startIndex && end == scalars.endIndex { return self }
         return String(scalars[start..<end])
+    }
+
+    /// True when the string is empty or only white space; ASCII white space is checked on
+    /// bytes, anything else by its Unicode properties.
+    public var isBlank: Bool {
+        for byte in utf8 where !(byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)) {
+            return byte >= 0x80 && allSatisfy(\.isWhitespace)
+        }
+        return true
     }
 }

@@ -26,4 +26,24 @@ import Testing
         #expect(FeedDate.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00Z")
         #expect(FeedDate.format(FeedDate.make(year: 99, month: 12, day: 31, hour: 23)!) == "0099-12-31T23:00:00Z")
     }
+
+    /// The common RSS form is read by a fast path; it must agree with the general reading
+    /// (reached here by a doubled space) on every field, including the ones it refuses.
+    @Test func canonicalFormAgreesWithTheGeneralReading() {
+        var generator = SystemRandomNumberGenerator()
+        let days = ["Mon", "tue", "WED", "Thu", "Fri", "Sat", "Sun", "Xyz"]
+        let months = ["Jan", "feb", "MAR", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Foo"]
+        let zones = ["+0000", "-0530", "+1400", "+2460", "GMT", "gmt", "EST", "+00:0"]
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        for _ in 0..<2_000 {
+            let day = days.randomElement(using: &generator)!
+            let month = months.randomElement(using: &generator)!
+            let zone = zones.randomElement(using: &generator)!
+            let date = "\(two(Int.random(in: 0...32, using: &generator))) \(month) \(Int.random(in: 1890...2100, using: &generator))"
+            let time = "\(two(Int.random(in: 0...24, using: &generator))):\(two(Int.random(in: 0...60, using: &generator))):\(two(Int.random(in: 0...61, using: &generator)))"
+            let canonical = "\(day), \(date) \(time) \(zone)"
+            let spaced = "\(day),  \(date) \(time) \(zone)"
+            #expect(FeedDate.parse(canonical) == FeedDate.parse(spaced), "\(canonical)")
+        }
+    }
 }
