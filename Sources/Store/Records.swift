@@ -15,6 +15,26 @@ extension StateRecord {
 
 extension FeedState: StateRecord {
     public static let databaseTableName = "feed"
+
+    /// Written by hand, not through `Codable`: a scan saves every feed it fetched, and
+    /// converting each property name to snake case for each row was a fifth of the CPU of a
+    /// rescan in which every feed answered 304. Reading still goes through `Codable`.
+    public func encode(to container: inout PersistenceContainer) {
+        container["name"] = name
+        container["url"] = url
+        container["etag"] = etag
+        container["last_modified"] = lastModified
+        container["last_fetch"] = lastFetch?.timeIntervalSince1970
+        container["last_success"] = lastSuccess?.timeIntervalSince1970
+        container["last_status"] = lastStatus
+        container["last_error"] = lastError
+        container["error_count"] = errorCount
+        container["items_seen"] = itemsSeen
+        container["next_due"] = nextDue?.timeIntervalSince1970
+        container["moved_to"] = movedTo
+        container["moved_count"] = movedCount
+        container["capped"] = capped
+    }
 }
 
 /// One row of the item table: a judgement without its reasons (rules and similar documents
