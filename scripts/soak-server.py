@@ -57,12 +57,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class Server(http.server.ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: 32 clients connecting at once overflow it, the
+    # kernel drops their SYNs, and each waits a second or more to retry — seconds of idle
+    # time in the scans this server is used to measure.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--lifetime", type=float, default=3900)
     args = parser.parse_args()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server = Server(("127.0.0.1", args.port), Handler)
     print(server.server_address[1], flush=True)
     threading.Timer(args.lifetime, server.shutdown).start()
     server.serve_forever()
