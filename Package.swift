@@ -45,6 +45,7 @@ let package = Package(
         .target(name: "XML", dependencies: ["CLibXML2"]),
         .target(name: "Model"),
         .target(name: "Feeds", dependencies: ["XML"]),
+        .target(name: "Article", dependencies: ["CLibXML2", "XML", "Feeds"]),
         .target(name: "Classifier", dependencies: ["Model", "CStemmer", "COpenCC", "Locking"]),
         .target(name: "Settings", dependencies: ["Classifier", "SafeText", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -65,19 +66,20 @@ let package = Package(
         .executableTarget(
             name: "drillwatch",
             dependencies: [
-                "Curl", "Feeds", "Model", "Classifier", "Settings", "Pipeline", "Store", "Daemon", "SafeText", "Reports",
+                "Article", "Curl", "Feeds", "Model", "Classifier", "Settings", "Pipeline", "Store", "Daemon", "SafeText", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Fuzzing: the entry points are a library so that the tests replay every kept input.
-        .target(name: "FuzzTargets", dependencies: ["Feeds", "XML", "Classifier", "Model", "Settings"]),
+        .target(name: "FuzzTargets", dependencies: ["Article", "Feeds", "XML", "Classifier", "Model", "Settings"]),
         .executableTarget(name: "drillwatch-fuzz", dependencies: ["FuzzTargets"]),
-        .executableTarget(name: "drillwatch-bench", dependencies: ["Curl", "Feeds", "XML", "Classifier", "Model", "Settings", "Pipeline", "Store"]),
+        .executableTarget(name: "drillwatch-bench", dependencies: ["Article", "Curl", "Feeds", "XML", "Classifier", "Model", "Settings", "Pipeline", "Store"]),
 
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["Locking"], path: "Tests/TestSupport"),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XMLTests", dependencies: ["XML"]),
+        .testTarget(name: "ArticleTests", dependencies: ["Article", "Feeds", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),
         .testTarget(
             name: "FeedsTests", dependencies: ["Feeds", "TestSupport"],

@@ -12,6 +12,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/xmlerror.h>
 #include <libxml/uri.h>
+#include <libxml/xmlIO.h>
 
 /// `xmlFree` is a mutable global function pointer, which Swift 6 rejects as shared state.
 static inline void dw_xml_free(void *p) { xmlFree(p); }

@@ -19,7 +19,7 @@ struct DecodedDocument {
 /// legacy encodings of the sources drillwatch follows (Cyrillic and CJK first), and finally
 /// windows-1252; any such override makes the document `bozo`. `text/xml` without a charset
 /// follows RFC 7303 (the declaration decides), not RFC 3023's US-ASCII default.
-enum DocumentEncoding {
+package enum DocumentEncoding {
     static func decode(_ raw: [UInt8], contentType: String?, hasHTTPHeaders: Bool) -> DecodedDocument {
         let (bomEncoding, bomLength) = sniff(raw)
         var declared = declaredEncoding(raw, sniffed: bomEncoding).map(canonical)
@@ -81,7 +81,7 @@ enum DocumentEncoding {
     }
 
     /// Python-style names that feed authors write, mapped to the names drillwatch reports.
-    static func canonical(_ name: String) -> String {
+    package static func canonical(_ name: String) -> String {
         let lower = name.lowercased()
         switch lower {
         case "gb2312", "gb_2312-80", "x-gbk", "gbk", "euc-cn": return "gb18030"
@@ -100,7 +100,7 @@ enum DocumentEncoding {
     }
 
     /// Decodes strictly; nil when the bytes are not valid in `encoding`.
-    static func convert(_ bytes: [UInt8], from encoding: String) -> [UInt8]? {
+    package static func convert(_ bytes: [UInt8], from encoding: String) -> [UInt8]? {
         if encoding == "utf-8" {
             return UTF8Validation.isValid(bytes) ? bytes : nil
         }
@@ -119,7 +119,7 @@ enum DocumentEncoding {
 
     /// The encoding a byte-order mark, or the byte pattern of `<?xm` in UTF-16/32, shows,
     /// and the length of the mark to strip.
-    static func sniff(_ bytes: [UInt8]) -> (String?, Int) {
+    package static func sniff(_ bytes: [UInt8]) -> (String?, Int) {
         let head = Array(bytes.prefix(4)) + [UInt8](repeating: 0xAA, count: max(0, 4 - bytes.count))
         switch (head[0], head[1], head[2], head[3]) {
         case (0xEF, 0xBB, 0xBF, _): return ("utf-8", 3)
@@ -157,7 +157,7 @@ enum DocumentEncoding {
     }
 
     /// (`type/subtype` in lower case, `charset` parameter) of a Content-Type value.
-    static func parseContentType(_ value: String?) -> (String?, String?) {
+    package static func parseContentType(_ value: String?) -> (String?, String?) {
         guard let value, !value.trimmingCharacters(in: .whitespaces).isEmpty else { return (nil, nil) }
         let parts = value.split(separator: ";")
         let mediaType = parts.first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
@@ -175,8 +175,8 @@ enum DocumentEncoding {
 
 /// Strict UTF-8 validation (no overlong forms, no surrogates, nothing past U+10FFFF), fast
 /// enough to run over a 100 MB feed: ASCII runs are skipped eight bytes at a time.
-enum UTF8Validation {
-    static func isValid(_ bytes: [UInt8]) -> Bool {
+package enum UTF8Validation {
+    package static func isValid(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { buffer in
             var i = 0
             let n = buffer.count
@@ -216,10 +216,10 @@ enum UTF8Validation {
 /// candidate's script. Crude next to a statistical detector, but it separates the cases that
 /// matter here: Cyrillic (windows-1251 vs KOI8-R, told apart by letter case), CJK, and
 /// Western text, whose accented letters sit inside otherwise ASCII words.
-enum LegacyEncodingGuess {
+package enum LegacyEncodingGuess {
     static let candidates = ["windows-1252", "windows-1251", "koi8-r", "gb18030", "big5", "shift_jis", "euc-kr"]
 
-    static func best(for bytes: [UInt8]) -> String? {
+    package static func best(for bytes: [UInt8]) -> String? {
         let sample = Array(bytes.prefix(64 * 1024))
         guard sample.contains(where: { $0 >= 0x80 }) else { return nil }
         var best: (String, Double)?

@@ -1,3 +1,4 @@
+import Article
 import Classifier
 import Feeds
 import Foundation
@@ -13,7 +14,7 @@ import XML
 /// without NULs, a parse either succeeds or names its error), so a wrong answer that does not
 /// crash can still stop the fuzzer.
 public enum FuzzTarget: String, CaseIterable, Sendable {
-    case feed, date, query, config, html
+    case feed, date, query, config, html, article
 
     public func run(_ bytes: [UInt8]) {
         switch self {
@@ -22,6 +23,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .query: Self.query(bytes)
         case .config: Self.config(bytes)
         case .html: Self.html(bytes)
+        case .article: Self.article(bytes)
         }
     }
 
@@ -80,6 +82,19 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         check(HTMLText.plainText(fromHTML: html))
         let normalised = HTMLNormalizer.normalise(html, base: "http://fuzz.example/a/")
         precondition(!normalised.utf8.contains(0), "a NUL in normalised HTML")
+    }
+
+    /// A web page, as the scan fetches for a headline-only item; the first byte picks a
+    /// declared charset, so that decoding is fuzzed too.
+    static func article(_ bytes: [UInt8]) {
+        let charsets = [nil, "utf-8", "windows-1251", "gb18030", "shift_jis", "utf-16"]
+        let contentType = charsets[Int(bytes.first ?? 0) % charsets.count].map { "text/html; charset=\($0)" }
+        let article = ArticleExtractor.extract(bytes, url: "http://fuzz.example/a/page", contentType: contentType)
+        check(article.text)
+        check(article.title ?? "")
+        if let canonical = article.canonical {
+            precondition(canonical.hasPrefix("http://") || canonical.hasPrefix("https://"), "a canonical address that is not http(s)")
+        }
     }
 
     private static func check(_ text: String) {

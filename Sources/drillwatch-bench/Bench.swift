@@ -18,6 +18,7 @@ import Glibc
 ///     drillwatch-bench dedup FILE.jsonl [--threshold 0.5] [--repeat N]
 ///     drillwatch-bench fill-store DB --items N --feeds F [--days D] [--prefix load-]
 ///     drillwatch-bench fold PAIRS.tsv [--repeat N]
+///     drillwatch-bench extract DIR [--out PREDICTIONS.json] [--repeat N]
 ///
 /// PATH is a feed file, a folder of feeds, or a generator `--out` folder (its `feeds/`).
 /// Timed: bytes in memory → items with title, link, id, date, summary and plain text.
@@ -61,6 +62,9 @@ enum Bench {
         case "fold":
             guard let path = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
             FoldBench.run(pairsPath: path, repeatCount: repeatCount)
+        case "extract":
+            guard let path = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
+            ExtractBench.run(folder: path, output: option("--out", in: arguments), repeatCount: repeatCount)
         case "dedup":
             guard let path = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
             dedup(path: path, threshold: option("--threshold", in: arguments).flatMap(Double.init) ?? 0.5, repeatCount: repeatCount)
@@ -77,6 +81,7 @@ enum Bench {
                    drillwatch-bench fetch BASE_URL [--concurrency 32] [--repeat N]
                    drillwatch-bench fill-store DB --items N --feeds F [--days D] [--prefix load-]
                    drillwatch-bench fold PAIRS.tsv [--repeat N]
+                   drillwatch-bench extract DIR [--out PREDICTIONS.json] [--repeat N]
 
             """.utf8))
         exit(2)

@@ -14,6 +14,6 @@ struct Drillwatch: AsyncParsableCommand {
             standard error as "Error: …".
             """,
         version: DrillwatchVersion.string,
-        subcommands: [Scan.self, Run.self, DigestCommand.self, Status.self, CheckConfig.self, Inspect.self, Classify.self, Eval.self,
+        subcommands: [Scan.self, Run.self, DigestCommand.self, Status.self, CheckConfig.self, Inspect.self, Extract.self, Classify.self, Eval.self,
                       Train.self, Corpus.self, FeedbackCommand.self, AlertsCommand.self, FeedsCommand.self])
 }

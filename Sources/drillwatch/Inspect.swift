@@ -20,73 +20,26 @@ struct Inspect: DrillwatchCommand {
                   --header 'Content-Type: application/rss+xml; charset=windows-1251'
             """)
 
-    @Argument(help: "A feed file, or an http(s) URL.")
-    var location: String
-
-    @Option(help: "Treat the document as fetched from this URL (base for relative links).")
-    var url: String?
-
-    @Option(name: .customLong("header"), help: "A response header, 'Name: value' (repeatable).")
-    var headers: [String] = []
+    @OptionGroup var document: DocumentOptions
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
-    func validate() throws {
-        for header in headers where !header.contains(":") {
-            throw ValidationError("--header '\(header)' must look like 'Name: value'")
-        }
-    }
-
     func execute() async throws {
-        var responseHeaders: [String: String] = [:]
-        for header in headers {
-            let parts = header.split(separator: ":", maxSplits: 1)
-            responseHeaders[String(parts[0]).trimmingCharacters(in: .whitespaces)] =
-                String(parts[1]).trimmingCharacters(in: .whitespaces)
+        let (bytes, documentURL, responseHeaders) = try await document.load { path in
+            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path) cannot be read") }
+            return Array(data)
         }
-        let bytes: [UInt8]
-        var documentURL = url
-        if location.hasPrefix("http://") || location.hasPrefix("https://") {
-            let client = HTTPClient()
-            let response: HTTPResponse
-            do {
-                response = try await client.fetch(HTTPRequest(url: location))
-            } catch {
-                throw CLIError(error.description)
-            }
-            guard response.isSuccess else {
-                throw CLIError(FetchError.httpStatus(
-                    url: location, status: response.status,
-                    retryAfterSeconds: response.retryAfter.map { max(0, Int($0.timeIntervalSinceNow)) }).description)
-            }
-            bytes = response.body
-            documentURL = documentURL ?? response.finalURL
-            for header in response.headers where responseHeaders[header.name] == nil {
-                responseHeaders[header.name] = header.value
-            }
-        } else {
-            let path = location.hasPrefix("file://") ? String(location.dropFirst(7)) : location
-            guard let data = FileManager.default.contents(atPath: path) else {
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-                    throw CLIError(isDirectory.boolValue ? "\(path) is a directory, not a feed file" : "\(path) cannot be read")
-                }
-                throw CLIError("\(path): no such file")
-            }
-            bytes = Array(data)
-        }
-
-        let document: FeedDocument
+        let feed: FeedDocument
         do {
-            document = try FeedParser.parse(bytes, source: FeedSource(url: documentURL, headers: responseHeaders))
+            feed = try FeedParser.parse(bytes, source: FeedSource(url: documentURL, headers: responseHeaders))
         } catch {
-            throw CLIError("\(location): \(error.description)")
+            throw CLIError("\(document.location): \(error.description)")
         }
         if json {
-            print(document.json.serialised())
+            print(feed.json.serialised())
         } else {
-            print(FeedTable.render(document))
+            print(FeedTable.render(feed))
         }
     }
 }

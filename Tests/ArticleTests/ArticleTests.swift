@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Article
+import Feeds
+
+@Suite struct Extraction {
+    static func fixture(_ name: String) throws -> [UInt8] {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/" + name, withExtension: nil))
+        return Array(try Data(contentsOf: url))
+    }
+
+    @Test func findsTheArticleAmongTheBoilerplate() throws {
+        let article = ArticleExtractor.extract(try Self.fixture("news.html"), url: "https://harbour.example/world/x?utm=1")
+        let paragraphs = article.text.components(separatedBy: "\n\n")
+        #expect(paragraphs.first?.hasPrefix("The navies of China and Russia began the Joint Sea-2024 exercise") == true)
+        #expect(paragraphs.contains("A joint patrol to follow"))
+        #expect(paragraphs.contains { $0.hasPrefix("After the drill, ships of both navies") })
+        for boilerplate in ["Home", "Most read", "Markets fall", "Share on Twitter", "Read more", "First!", "All rights reserved",
+                            "A destroyer leaves port", "By A. Reporter"] {
+            #expect(!article.text.contains(boilerplate), "\(boilerplate) is not the article")
+        }
+        // The headline is the title, not the body's first paragraph.
+        #expect(!article.text.contains("begin Joint Sea-2024 off Qingdao"))
+        #expect(article.lede?.hasPrefix("The navies of China and Russia") == true)
+    }
+
+    @Test func readsTheMetadata() throws {
+        let article = ArticleExtractor.extract(try Self.fixture("news.html"), url: "https://harbour.example/world/x?utm=1")
+        #expect(article.title == "Chinese and Russian navies begin Joint Sea-2024 off Qingdao")
+        #expect(article.published.map(FeedDate.format) == "2024-07-14T22:00:00Z")
+        #expect(article.language == "en-gb")
+        #expect(article.canonical == "https://harbour.example/world/2024/07/joint-sea")
+        #expect(article.site == "Harbour Times")
+        #expect(article.encoding == "utf-8")
+    }
+
+    @Test func decodesALegacyCharsetDeclaredInTheMarkup() throws {
+        let article = ArticleExtractor.extract(try Self.fixture("ru-1251.html"))
+        #expect(article.encoding == "windows-1251")
+        #expect(article.text.hasPrefix("Корабли ВМФ России и ВМС НОАК начали совместные учения «Морское взаимодействие-2024»"))
+        #expect(article.title == "Учения")
+    }
+
+    @Test func theHTTPCharsetOutranksThePage() throws {
+        let page = Array("<html><head><meta charset=\"windows-1251\"></head><body><p>".utf8)
+            + Array("Ученья флотов России и Китая в Жёлтом море, по словам министерства, продлятся неделю.".utf8) + Array("</p></body></html>".utf8)
+        let article = ArticleExtractor.extract(page, contentType: "text/html; charset=utf-8")
+        #expect(article.encoding == "utf-8")
+        #expect(article.text.contains("Ученья флотов России"))
+    }
+
+    @Test func takesAFullerJSONLDBodyEvenWhenEscapedTwice() throws {
+        let article = ArticleExtractor.extract(try Self.fixture("jsonld.html"))
+        #expect(article.text == "7月14日，中俄“联合-2024”海上联合演习在广东湛江开幕，双方舰艇、飞机参加演习。\n\n演习将持续至7月17日，随后双方舰艇将进行第四次海上联合巡航。")
+        #expect(article.title == "中俄“联合-2024”海上联合演习在湛江开幕")
+        #expect(article.language == "zh-cn")
+        #expect(article.site == "南方日报")
+        #expect(article.published.map(FeedDate.format) == "2024-07-14T01:30:00Z")
+    }
+
+    @Test func aTeaserInJSONLDDoesNotReplaceTheFullText() {
+        let body = String(repeating: "The drill continued for a second day, with ships practising air defence. ", count: 10)
+        let page = """
+            <html><head><script type="application/ld+json">{"@type": "NewsArticle", "articleBody": "The drill continued."}</script>
+            </head><body><div class="article-body"><p>\(body)</p></div></body></html>
+            """
+        #expect(ArticleExtractor.extract(Array(page.utf8)).text == body.trimmingCharacters(in: .whitespaces))
+    }
+
+    static let hostilePages = [
+        "", "<", "\u{0}\u{1}\u{2}", "<html><body></body></html>", "<meta charset=\"no-such-charset\"><p>x</p>",
+        "<script type=\"application/ld+json\">{not json</script>", String(repeating: "<div>", count: 5_000) + "deep text",
+        "<script type=\"application/ld+json\">" + String(repeating: "[", count: 10_000) + "</script>",
+        "<link rel=canonical href=\"javascript:alert(1)\"><p>x</p>",
+    ]
+
+    @Test func hostilePagesGiveAnArticleNotACrash() {
+        for (index, page) in Self.hostilePages.enumerated() {
+            let article = ArticleExtractor.extract(Array(page.utf8), url: "javascript:alert(1)")
+            #expect(!article.text.utf8.contains(0), "page \(index)")
+            #expect(article.canonical == nil, "page \(index): \(article.canonical ?? "")")
+        }
+        #expect(ArticleExtractor.extract(Array("<p>x</p>".utf8), url: "https://a.example/1").canonical == "https://a.example/1")
+    }
+
+    /// The pages of `../shared/extraction` against the body a person marked, by the
+    /// benchmark's measure (4-word shingles, precision and recall averaged over pages). The
+    /// figures are printed by `scripts/bench-extract`; this keeps a floor under them.
+    @Test func sharedPagesStayAboveTheFloor() throws {
+        guard let folder = SharedData.url("extraction") else {
+            print("skipped: ../shared/extraction is not present beside this checkout")
+            return
+        }
+        let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("ground-truth.json")))
+            as? [String: [String: Any]] ?? [:]
+        var precision: [Double] = [], recall: [Double] = []
+        for key in truth.keys.sorted() {
+            let bytes = try PageFile.read(folder.appendingPathComponent("html/\(key).html.gz").path)
+            let predicted = Shingles(ArticleExtractor.extract(bytes).text)
+            let expected = Shingles(truth[key]?["articleBody"] as? String ?? "")
+            let common = predicted.common(with: expected)
+            if predicted.count > 0 { precision.append(Double(common) / Double(predicted.count)) }
+            if expected.count > 0 { recall.append(Double(common) / Double(expected.count)) }
+        }
+        let p = precision.reduce(0, +) / Double(precision.count), r = recall.reduce(0, +) / Double(recall.count)
+        let f1 = 2 * p * r / (p + r)
+        print("extraction on \(recall.count) shared pages: P \(p) R \(r) F1 \(f1)")
+        #expect(f1 >= 0.95)
+    }
+}
+
+/// The benchmark's multiset of 4-word shingles (words: runs of letters, digits and `_`).
+struct Shingles {
+    private var counts: [[Substring]: Int] = [:]
+    private(set) var count = 0
+
+    init(_ text: String) {
+        let words = text.split { !($0.isLetter || $0.isNumber || $0 == "_") }
+        guard !words.isEmpty else { return }
+        for start in 0..<max(1, words.count - 3) {
+            counts[Array(words[start..<min(words.count, start + 4)]), default: 0] += 1
+            count += 1
+        }
+    }
+
+    func common(with other: Shingles) -> Int {
+        counts.reduce(0) { $0 + min($1.value, other.counts[$1.key] ?? 0) }
+    }
+}
