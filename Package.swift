@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Reports", dependencies: ["Model", "SafeText"]),
         .target(name: "Pipeline", dependencies: [
-            "Model", "SafeText", "CSpawn", "Curl", "Feeds", "XML", "Classifier", "Settings", "Store", "Reports",
+            "Model", "SafeText", "CSpawn", "Curl", "Feeds", "Article", "XML", "Classifier", "Settings", "Store", "Reports",
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "Daemon", dependencies: [

@@ -287,6 +287,14 @@ extension Classifier {
                            story: !assessment.vetoed && score >= 0.05 ? storyParts(text) : nil)
         }
 
+        /// Near the line: from half the review threshold up to the alert threshold, where the
+        /// whole report (rather than a headline and a line) is likeliest to change the verdict.
+        public func isBorderline(_ reading: Reading) -> Bool {
+            let alert = weights.alertThreshold ?? settings.alertThreshold
+            let review = min(alert, weights.reviewThreshold ?? settings.reviewThreshold)
+            return !reading.assessment.vetoed && reading.score >= review / 2 && reading.score < alert
+        }
+
         /// The score of an assessment: the logistic of its log-odds, 0 when a rule vetoed it.
         func score(_ assessment: Assessment) -> Double {
             guard !assessment.vetoed else { return 0 }

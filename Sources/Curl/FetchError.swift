@@ -10,6 +10,8 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     case redirectRefused(from: String, to: String)
     /// A server on the internet redirected to an address on this machine or its local network.
     case redirectToLocalNetwork(from: String, to: String, address: String)
+    /// An address from a document on the internet that points into the local network.
+    case localNetwork(url: String, address: String)
     case tooManyRedirects(url: String, limit: Int)
     case bodyTooLarge(url: String, limit: Int)
     case timedOut(url: String, detail: String)
@@ -38,6 +40,8 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(url): only http:// and https:// URLs can be fetched"
         case .redirectRefused(let from, let to):
             return "\(from): redirect to '\(to)' refused (only http and https are followed)"
+        case .localNetwork(let url, let address):
+            return "\(url): refused: a link from the internet that leads into the local network (\(address))"
         case .redirectToLocalNetwork(let from, let to, let address):
             return "\(from): redirect to '\(to)' refused: it leads into the local network (\(address)); "
                 + "set scan.allow_local_redirects = true if this feed is meant to do that"

@@ -28,7 +28,7 @@ public final class HTTPClient: Sendable {
         var permanentRedirect: String?
         var onlyPermanentSoFar = true
         var hops = 0
-        var refuseLocal = false
+        var refuseLocal = request.refusesLocalNetwork && !policy.allowRedirectsToLocalNetwork
 
         while true {
             let result: ExchangeResult
@@ -39,6 +39,7 @@ public final class HTTPClient: Sendable {
                     put: hops == 0 && request.put,
                     refuseLocalAddresses: refuseLocal))
             } catch FetchError.redirectToLocalNetwork(_, _, let address) {
+                if hops == 0 { throw FetchError.localNetwork(url: url, address: address) }
                 throw FetchError.redirectToLocalNetwork(from: request.url, to: url, address: address)
             } catch let error as FetchError {
                 throw error

@@ -47,6 +47,10 @@ public struct HTTPRequest: Sendable {
     /// Header fields that carry a credential (`Authorization`, an API key): sent only to the
     /// request's own origin (scheme, host and port), never after a redirect to another one.
     public var credentialHeaders: [HTTPHeader] = []
+    /// Refuses a connection to this machine or its local network from the first hop on, not
+    /// only after a redirect: for addresses taken from a document on the internet (an item's
+    /// link), which must not reach a router's admin page or a cloud metadata service.
+    public var refusesLocalNetwork = false
 
     public init(url: String, validators: Validators = Validators(), headers: [HTTPHeader] = [], body: [UInt8]? = nil, put: Bool = false) {
         self.url = url

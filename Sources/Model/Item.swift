@@ -11,6 +11,9 @@ public struct Item: Sendable, Equatable {
     public var published: Date?
     /// Where it came from (feed name), for the reader of an alert.
     public var source: String?
+    /// Set when `text` is the article behind the link rather than what the feed gave: its
+    /// first paragraph, which alerts and digests show as the item's summary.
+    public var articleLede: String?
 
     public init(id: String, title: String, text: String, link: String? = nil, published: Date? = nil, source: String? = nil) {
         self.id = id

@@ -30,6 +30,9 @@ public struct Judgement: Sendable, Codable, Equatable {
     /// alerts only (in the outbox); an item read back from the item table has none.
     public var rules: [RuleHit]
     public var similar: [SimilarDocument]
+    /// True when the item was judged on the article behind its link (its lede is the
+    /// summary); absent when it was judged on what its feed gave.
+    public var fromArticle: Bool?
 
     public init(feed: String, item: Item, verdict: Verdict, firstSeen: Date) {
         id = Judgement.id(feed: feed, itemKey: item.id)
@@ -37,7 +40,8 @@ public struct Judgement: Sendable, Codable, Equatable {
         itemKey = item.id
         title = item.title
         link = item.link
-        summary = item.text
+        summary = item.articleLede ?? item.text
+        fromArticle = item.articleLede != nil ? true : nil
         published = item.published
         self.firstSeen = firstSeen
         self.verdict = verdict.kind
@@ -88,7 +92,7 @@ public struct Judgement: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case schema, id, feed, title, link, summary, published, verdict, score, story, exercise, places, countries, rules, similar
-        case itemKey = "item_key", firstSeen = "first_seen", duplicateOf = "duplicate_of"
+        case itemKey = "item_key", firstSeen = "first_seen", duplicateOf = "duplicate_of", fromArticle = "from_article"
     }
 }
 

@@ -33,6 +33,8 @@ public struct FeedOutcome: Sendable {
     public var httpStatus: Int?
     public var bytes = 0
     public var fetchSeconds = 0.0
+    /// The articles read (or not) for its headline-only items.
+    public var articles = ArticleCounts()
 }
 
 /// The result of a scan, for the summary table and the exit status.
@@ -43,6 +45,9 @@ public struct ScanSummary: Sendable {
     public var writeErrors: [ScanProblem] = []
     /// The alerts whose files this scan wrote (their deliveries are queued).
     public var written: [Judgement] = []
+
+    /// The linked articles of every feed, counted together.
+    public var articles: ArticleCounts { outcomes.reduce(ArticleCounts()) { $0 + $1.articles } }
 
     public var failedFeeds: Int { outcomes.filter { if case .failed = $0.status { return true } else { return false } }.count }
 }
@@ -296,6 +301,7 @@ public final class FeedScanner {
                 let selection: Selection
                 do { selection = try parsed.selection.get() } catch { throw PipelineError.state(error, feed: feed.name) }
                 pass.outcome.capped = selection.capped
+                pass.outcome.articles = selection.articles
                 if !selection.items.isEmpty { try await rememberStories() }
                 judge(selection, &pass)
             case .failure(let error)?:
@@ -383,6 +389,8 @@ struct Selection: Sendable {
     var rekeyed: Set<LinkAndTitle>
     var capped = 0
     var readings: [Classifier.Reading]?
+    /// What happened to the articles read for headline-only items.
+    var articles = ArticleCounts()
 }
 
 /// Fetches and parses feeds for a scan: conditional GETs through two clients (file URLs are
@@ -392,11 +400,13 @@ struct Fetcher: Sendable {
     private let local: HTTPClient
     private let store: any StateStore
     private let reader: Classifier.Reader?
+    private let articles: ArticleReader
     private let defaultCap: Int
 
     init(settings: Settings, store: any StateStore, reader: Classifier.Reader?) {
         self.store = store
         self.reader = reader
+        articles = ArticleReader(settings: settings, store: store)
         defaultCap = settings.scan.maxNewItemsPerFetch
         var policy = FetchPolicy(totalTimeout: .seconds(settings.scan.timeoutSeconds))
         if let agent = settings.scan.userAgent { policy.userAgent = agent }
@@ -452,6 +462,9 @@ struct Fetcher: Sendable {
     private func selectAndRead(_ document: FeedDocument, feed: FeedSettings) async -> Result<Selection, StoreError> {
         do throws(StoreError) {
             var selection = try await select(document, feed: feed)
+            if !feed.isLocalFile {
+                (selection.items, selection.articles) = await articles.enrich(selection.items, feed: feed, reader: reader)
+            }
             selection.readings = reader.map { reader in selection.items.map(reader.read) }
             return .success(selection)
         } catch {

@@ -43,6 +43,7 @@ public struct AlertFiles: Sendable {
             lines.append("Link: \(Markup.markdownDestination(link))")
         }
         lines.append("")
+        if alert.fromArticle == true { lines.append("*From the linked article (the feed gave a headline):*  ") }
         lines.append(Markup.markdown(alert.summary))
         lines.append("")
         lines.append("## Why")

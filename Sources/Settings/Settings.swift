@@ -22,10 +22,14 @@ public struct FeedSettings: Sendable, Equatable {
     public var credentialHeaders: [(name: String, value: String)] = []
     /// This feed's `User-Agent`, when a publisher asks for another one.
     public var userAgent: String?
+    /// Which of this feed's items have their linked article read (`article = "short"`);
+    /// nil: `[articles] policy`.
+    public var article: ArticlePolicy?
 
     public static func == (a: FeedSettings, b: FeedSettings) -> Bool {
         a.name == b.name && a.url == b.url && a.isLocalFile == b.isLocalFile && a.intervalMinutes == b.intervalMinutes
             && a.tags == b.tags && a.maxNewItems == b.maxNewItems && a.paused == b.paused && a.userAgent == b.userAgent
+            && a.article == b.article
             && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)
             && a.credentialHeaders.map(\.name) == b.credentialHeaders.map(\.name)
             && a.credentialHeaders.map(\.value) == b.credentialHeaders.map(\.value)
@@ -141,6 +145,34 @@ public struct ScanSettings: Sendable, Equatable {
     public init() {}
 }
 
+/// Which items have the article behind their link read and judged instead of what the feed
+/// gave: news-search and wire feeds often carry a headline and a line, not the report.
+public enum ArticlePolicy: String, Sendable, CaseIterable {
+    /// `short` for a feed whose new items are mostly headline-length, else `borderline`.
+    case auto
+    case never
+    /// Items with less text than `[articles] short_text` characters.
+    case short
+    /// Items whose score on the feed's text is near the review threshold, either side.
+    case borderline
+    case always
+}
+
+/// Reading linked articles (`[articles]`).
+public struct ArticleSettings: Sendable, Equatable {
+    public var policy: ArticlePolicy = .auto
+    /// Article fetches to one host per minute, over the whole scan; an item past the limit
+    /// is judged on what its feed gave (an item is never held back for its article).
+    public var perHostPerMinute = 6
+    /// An item with less text than this (characters, beyond its headline) is headline-only.
+    public var shortText = 200
+    /// How long an article read once is reused without asking its server again.
+    public var cacheHours: Double = 24
+    public var timeoutSeconds = 20
+
+    public init() {}
+}
+
 /// drillwatch's configuration, decoded from `drillwatch.toml` and validated as a whole.
 public struct Settings: Sendable {
     /// The file it came from; relative paths inside it are relative to its folder.
@@ -158,6 +190,7 @@ public struct Settings: Sendable {
     /// Where alert files and digests are written.
     public var outputFolder: URL
     public var scan = ScanSettings()
+    public var articles = ArticleSettings()
     public var digest = DigestSettings()
     public var hooks = HookSettings()
     public var metrics = MetricsSettings()
@@ -232,7 +265,7 @@ public struct Settings: Sendable {
         var decoder = SettingsDecoder(reader: reader, file: file, credentials: Credentials(folder: Credentials.folder(for: file)),
                                       inherited: inherited)
         let folders = decoder.paths(root)
-        let scan = decoder.scan(root), digest = decoder.digest(root)
+        let scan = decoder.scan(root), articles = decoder.articles(root), digest = decoder.digest(root)
         var hooks = decoder.hooks(root)
         hooks.email = decoder.email(root)
         var metrics = decoder.metrics(root)
@@ -246,6 +279,7 @@ public struct Settings: Sendable {
                                 hooks: hooks)
         if metrics.textfile == nil { metrics.textfile = folders.state.appendingPathComponent("drillwatch.prom") }
         settings.metrics = metrics
+        settings.articles = articles
         settings.warnings = (inherited?.warnings ?? []) + decoder.reader.warnings
         return settings
     }

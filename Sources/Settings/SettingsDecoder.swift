@@ -55,6 +55,28 @@ struct SettingsDecoder {
         return scan
     }
 
+    mutating func articles(_ root: TOMLTable) -> ArticleSettings {
+        var articles = ArticleSettings()
+        guard let table = reader.table(root, "articles", at: "") else { return articles }
+        let at = "articles"
+        if let policy = articlePolicy(table, "policy", at: at) { articles.policy = policy }
+        if let v = reader.int(table, "per_host_per_minute", at: at, in: 1...600) { articles.perHostPerMinute = v }
+        if let v = reader.int(table, "short_text", at: at, in: 0...100_000) { articles.shortText = v }
+        if let v = reader.double(table, "cache_hours", at: at, in: 0...87_600) { articles.cacheHours = v }
+        if let v = reader.int(table, "timeout_seconds", at: at, in: 1...600) { articles.timeoutSeconds = v }
+        reader.rejectUnasked(table, at: at)
+        return articles
+    }
+
+    private mutating func articlePolicy(_ table: TOMLTable, _ key: String, at path: String) -> ArticlePolicy? {
+        guard let name = reader.string(table, key, at: path) else { return nil }
+        guard let policy = ArticlePolicy(rawValue: name) else {
+            reader.problem("\(path).\(key)", "must be one of \(ArticlePolicy.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(name)\")")
+            return nil
+        }
+        return policy
+    }
+
     mutating func digest(_ root: TOMLTable) -> DigestSettings {
         var digest = DigestSettings()
         guard let table = reader.table(root, "digest", at: "") else { return digest }
@@ -181,6 +203,7 @@ struct SettingsDecoder {
             let paused = reader.bool(table, "paused", at: path) ?? false
             let (headers, credentialHeaders) = feedHeaders(table, at: path)
             let userAgent = reader.string(table, "user_agent", at: path)
+            let article = articlePolicy(table, "article", at: path)
             reader.rejectUnasked(table, at: path)
             guard let name, let url else { continue }
             if !names.insert(name).inserted { reader.problem("\(path).name", "feed '\(name)' is defined twice") }
@@ -201,6 +224,7 @@ struct SettingsDecoder {
             feed.headers = headers
             feed.credentialHeaders = credentialHeaders
             feed.userAgent = userAgent
+            feed.article = article
             feeds.append(feed)
         }
         return feeds

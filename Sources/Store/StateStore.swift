@@ -36,6 +36,10 @@ public protocol StateStore: Sendable {
     func record(_ result: DeliveryResult, for delivery: PendingDelivery, at date: Date) async throws(StoreError)
     func deliveryCounts() async throws(StoreError) -> DeliveryCounts
 
+    // Articles read from items' links (a cache: losing it costs fetches, nothing else)
+    func cachedArticle(url: String) async throws(StoreError) -> CachedArticle?
+    func save(_ article: CachedArticle) async throws(StoreError)
+
     // Digests
     func lastDigestDay() async throws(StoreError) -> String?
     func markDigestWritten(day: String, at date: Date) async throws(StoreError)

@@ -100,6 +100,7 @@ public final class SQLiteStore: StateStore {
         migrator.registerMigration("v7: feedback", migrate: createFeedbackTable)
         migrator.registerMigration("v8: items as records", migrate: ItemRecord.migrateToRecords)
         migrator.registerMigration("v9: the story of each alert", migrate: migrateV9)
+        migrator.registerMigration("v10: articles read from items' links", migrate: CachedArticle.createTable)
         return migrator
     }
 
@@ -330,6 +331,7 @@ public final class SQLiteStore: StateStore {
                 DELETE FROM outbox WHERE written IS NOT NULL AND created < ? AND alert_id NOT IN (SELECT alert_id FROM feedback)
                 """, arguments: [date.timeIntervalSince1970])
             try db.execute(sql: "DELETE FROM delivery WHERE alert_id NOT IN (SELECT alert_id FROM outbox)")
+            try db.execute(sql: "DELETE FROM article WHERE fetched < ?", arguments: [date.timeIntervalSince1970])
             return removed
         }
     }

@@ -131,6 +131,15 @@ enum ScanTable {
         lines.append("")
         lines.append("\(counted(summary.outcomes.count, "feed")): \(fetched) fetched, \(notModified) not modified, \(summary.failedFeeds) failed; "
             + "\(counted(newItems, "new item")), \(counted(alerts, "alert")), \(counted(duplicates, "duplicate"))")
+        let articles = summary.articles
+        if !articles.isEmpty {
+            let parts = [
+                (articles.read, "read"), (articles.cached, "from the cache"), (articles.failed, "failed"),
+                (articles.disallowed, "refused by robots.txt"), (articles.overLimit, "over the per-host limit"),
+                (articles.needsJavaScript, "need JavaScript"), (articles.empty, "without text"),
+            ].filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
+            lines.append("linked articles: " + parts.joined(separator: ", "))
+        }
         for outcome in summary.outcomes {
             if case .failed(let message) = outcome.status { lines.append("  \(Display.line(outcome.feed)): \(Display.line(message))") }
             if outcome.capped > 0 {

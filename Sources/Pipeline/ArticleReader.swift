@@ -1,0 +1,358 @@
+import Article
+import Classifier
+import Curl
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Locking
+import Model
+import Settings
+import Store
+
+/// What happened to the articles of one feed's new items in a scan.
+public struct ArticleCounts: Sendable, Equatable {
+    /// Fetched and read (their items were judged on the article).
+    public var read = 0
+    /// Taken from the state without a fetch (read recently, or unchanged: 304).
+    public var cached = 0
+    /// The fetch failed (network, HTTP status, size, timeout): judged on the feed's text.
+    public var failed = 0
+    /// `robots.txt` disallows the page for drillwatch's user agent.
+    public var disallowed = 0
+    /// The host had its `per_host_per_minute` fetches already.
+    public var overLimit = 0
+    /// A redirector that needs JavaScript (some news-search links); remembered, not retried.
+    public var needsJavaScript = 0
+    /// Fetched, but no article text was found in it.
+    public var empty = 0
+
+    public var isEmpty: Bool { self == ArticleCounts() }
+
+    static func + (a: ArticleCounts, b: ArticleCounts) -> ArticleCounts {
+        ArticleCounts(read: a.read + b.read, cached: a.cached + b.cached, failed: a.failed + b.failed, disallowed: a.disallowed + b.disallowed,
+                      overLimit: a.overLimit + b.overLimit, needsJavaScript: a.needsJavaScript + b.needsJavaScript, empty: a.empty + b.empty)
+    }
+}
+
+/// Reads the article behind the links of items that a feed gives only a headline of (or
+/// whose score on the feed's text is borderline), so that they are judged on the report
+/// itself. Everything is best effort and never holds an item back: an article that cannot
+/// be had in time, is refused by `robots.txt` or by the per-host limit, leaves its item to
+/// be judged on what the feed gave.
+///
+/// The same guards as feeds: the scan's HTTP client policy (local-network refusal on
+/// redirects, size cap, timeouts), `robots.txt` for the configured user agent, at most
+/// `per_host_per_minute` fetches per host, `Retry-After` honoured for the rest of the scan,
+/// and a cache in the state with the page's validators.
+struct ArticleReader: Sendable {
+    private let settings: ArticleSettings
+    private let client: HTTPClient
+    private let store: any StateStore
+    private let robots: RobotsRules
+    private let limiter: HostLimiter
+    private let now: @Sendable () -> Date
+
+    /// Articles longer than this are cut (the classifier reads the beginning of a report).
+    static let maxTextCharacters = 20_000
+    static let maxLedeCharacters = 1_000
+    /// Article pages larger than this are not read.
+    static let maxPageBytes = 5 * 1024 * 1024
+    /// Fewer characters of article text than this is no article (a consent wall, a stub).
+    static let minimumText = 200
+
+    init(settings: Settings, store: any StateStore, now: @escaping @Sendable () -> Date = Date.init) {
+        self.settings = settings.articles
+        self.store = store
+        self.now = now
+        var policy = FetchPolicy(totalTimeout: .seconds(settings.articles.timeoutSeconds))
+        if let agent = settings.scan.userAgent { policy.userAgent = agent }
+        policy.allowRedirectsToLocalNetwork = settings.scan.allowLocalRedirects
+        policy.maxBodyBytes = Self.maxPageBytes
+        client = HTTPClient(policy: policy, maxConcurrent: settings.scan.maxConcurrent, maxPerHost: settings.scan.perHost)
+        robots = RobotsRules(client: client, userAgent: policy.userAgent)
+        limiter = HostLimiter(perMinute: settings.articles.perHostPerMinute)
+    }
+
+    /// For tests: a client with a policy of the test's choosing (a loopback server standing
+    /// in for a public one).
+    init(settings: ArticleSettings, client: HTTPClient, userAgent: String, store: any StateStore,
+         now: @escaping @Sendable () -> Date = Date.init) {
+        self.settings = settings
+        self.store = store
+        self.now = now
+        self.client = client
+        robots = RobotsRules(client: client, userAgent: userAgent)
+        limiter = HostLimiter(perMinute: settings.perHostPerMinute)
+    }
+
+    /// The items with their articles read where the feed's policy asks for them, and what
+    /// happened to those articles. `reader` (nil for a learning classifier) tells which
+    /// items are borderline.
+    func enrich(_ items: [Item], feed: FeedSettings, reader: Classifier.Reader?) async -> (items: [Item], counts: ArticleCounts) {
+        let wanted = items.indices.filter { needsArticle(items[$0], in: items, feed: feed, reader: reader) }
+        guard !wanted.isEmpty else { return (items, ArticleCounts()) }
+        let mayReachLocal = Self.isOnLocalNetwork(feed.url)
+        var enriched = items
+        var counts = ArticleCounts()
+        // A few at a time: a feed's links mostly share a host, which the limiter paces anyway.
+        await withTaskGroup(of: (Int, ArticleText?, ArticleCounts).self) { group in
+            var pending = wanted[...]
+            func startNext() {
+                guard let index = pending.popFirst(), let link = items[index].link else { return }
+                group.addTask { let (text, counts) = await article(at: link, mayReachLocal: mayReachLocal); return (index, text, counts) }
+            }
+            for _ in 0..<4 { startNext() }
+            while let (index, text, outcome) = await group.next() {
+                counts = counts + outcome
+                if let text {
+                    enriched[index].text = text.body
+                    enriched[index].articleLede = text.lede
+                }
+                startNext()
+            }
+        }
+        return (enriched, counts)
+    }
+
+    /// The feed's policy applied to one item.
+    func needsArticle(_ item: Item, in items: [Item], feed: FeedSettings, reader: Classifier.Reader?) -> Bool {
+        guard let link = item.link, link.hasPrefix("http://") || link.hasPrefix("https://") else { return false }
+        var policy = feed.article ?? settings.policy
+        if policy == .auto {
+            // A feed whose new items are mostly headline-length is a headline feed.
+            let short = items.filter { isShort($0) }.count
+            policy = short * 2 >= items.count ? .short : .borderline
+        }
+        if policy == .borderline && reader == nil { policy = .short }
+        switch policy {
+        case .never: return false
+        case .always: return true
+        case .short: return isShort(item)
+        case .borderline, .auto: return reader.map { $0.isBorderline($0.read(item)) } ?? false
+        }
+    }
+
+    private func isShort(_ item: Item) -> Bool {
+        item.text.count - (item.text.hasPrefix(item.title) ? item.title.count : 0) < settings.shortText
+    }
+
+    struct ArticleText: Sendable {
+        var body: String
+        var lede: String
+    }
+
+    /// Whether a feed's own address is on this machine or its network (a literal local
+    /// address or `localhost`): only then may its items' links lead there. A link in a feed
+    /// from the internet is the feed publisher's to choose, and must not reach inside.
+    static func isOnLocalNetwork(_ url: String) -> Bool {
+        guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
+        if host == "localhost" || host.hasSuffix(".localhost") { return true }
+        let ip = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        var v4 = in_addr(), v6 = in6_addr()
+        guard inet_pton(AF_INET, ip, &v4) == 1 || inet_pton(AF_INET6, ip, &v6) == 1 else { return false }
+        return NetworkAddress(ip: ip, port: 0).isLocal
+    }
+
+    /// One link's article, from the cache or its server; nil when there is none to be had.
+    func article(at link: String, mayReachLocal: Bool) async -> (ArticleText?, ArticleCounts) {
+        var counts = ArticleCounts()
+        let cached = try? await store.cachedArticle(url: link)
+        if let cached, now().timeIntervalSince(cached.fetched) < settings.cacheHours * 3600 || cached.status == .needsJavaScript {
+            switch cached.status {
+            case .read:
+                counts.cached = 1
+                return (Self.text(cached.text), counts)
+            case .needsJavaScript:
+                counts.needsJavaScript = 1
+                return (nil, counts)
+            case .empty:
+                counts.empty = 1
+                return (nil, counts)
+            }
+        }
+        guard let host = URL(string: link)?.host?.lowercased() else { counts.failed = 1; return (nil, counts) }
+        guard await robots.allows(link, mayReachLocal: mayReachLocal) else { counts.disallowed = 1; return (nil, counts) }
+        guard limiter.take(host, at: now()) else { counts.overLimit = 1; return (nil, counts) }
+
+        var request = HTTPRequest(url: link)
+        request.refusesLocalNetwork = !mayReachLocal
+        if cached?.status == .read { request.validators = Validators(etag: cached?.etag, lastModified: cached?.lastModified) }
+        let response: HTTPResponse
+        do {
+            response = try await client.fetch(request)
+        } catch {
+            counts.failed = 1
+            return (nil, counts)
+        }
+        if let retryAfter = response.retryAfter { limiter.block(host, until: retryAfter) }
+        if response.isNotModified, var cached {
+            cached.fetched = now()
+            try? await store.save(cached)
+            counts.cached = 1
+            return (Self.text(cached.text), counts)
+        }
+        guard response.isSuccess else { counts.failed = 1; return (nil, counts) }
+        let contentType = response.headers.first { $0.name.lowercased() == "content-type" }?.value
+        let article = ArticleExtractor.extract(response.body, url: response.finalURL, contentType: contentType)
+        var entry = CachedArticle(url: link, fetched: now(), status: .read,
+                                  etag: response.headers.first { $0.name.lowercased() == "etag" }?.value,
+                                  lastModified: response.headers.first { $0.name.lowercased() == "last-modified" }?.value,
+                                  title: article.title, text: String(article.text.prefix(Self.maxTextCharacters)), published: article.published)
+        if article.text.count < Self.minimumText {
+            entry.status = JavaScriptRedirect.isOne(response.body, finalURL: response.finalURL) ? .needsJavaScript : .empty
+            entry.text = ""
+        }
+        try? await store.save(entry)
+        switch entry.status {
+        case .read: counts.read = 1
+        case .needsJavaScript: counts.needsJavaScript = 1
+        case .empty: counts.empty = 1
+        }
+        return (entry.status == .read ? Self.text(entry.text) : nil, counts)
+    }
+
+    private static func text(_ body: String) -> ArticleText {
+        let lede = body.components(separatedBy: "\n\n").first { !$0.isEmpty } ?? body
+        return ArticleText(body: body, lede: String(lede.prefix(maxLedeCharacters)))
+    }
+}
+
+/// Pages that only send the browser on with a script (news-search redirectors such as Google
+/// News's article links): there is no article in them, and fetching them again will not
+/// change that.
+enum JavaScriptRedirect {
+    static func isOne(_ body: [UInt8], finalURL: String) -> Bool {
+        let host = URL(string: finalURL)?.host?.lowercased() ?? ""
+        if host == "news.google.com" { return true }
+        let page = String(decoding: body.prefix(256 * 1024), as: UTF8.self).lowercased()
+        return page.contains("window.location") || page.contains("location.replace(") || page.contains("location.href=")
+            || page.contains("location.href =") || (page.contains("http-equiv=\"refresh\"") && page.count < 16 * 1024)
+    }
+}
+
+/// At most `perMinute` fetches per host in any minute, and none while a host's `Retry-After`
+/// runs. Never waits: a fetch past the limit is not made.
+final class HostLimiter: Sendable {
+    private let perMinute: Int
+    private let state = Locked<(recent: [String: [Date]], blocked: [String: Date])>(([:], [:]))
+
+    init(perMinute: Int) { self.perMinute = perMinute }
+
+    func take(_ host: String, at now: Date) -> Bool {
+        state.withLock { state in
+            if let until = state.blocked[host], until > now { return false }
+            var recent = state.recent[host, default: []].filter { now.timeIntervalSince($0) < 60 }
+            guard recent.count < perMinute else { state.recent[host] = recent; return false }
+            recent.append(now)
+            state.recent[host] = recent
+            return true
+        }
+    }
+
+    func block(_ host: String, until date: Date) {
+        state.withLock { $0.blocked[host] = max($0.blocked[host] ?? date, date) }
+    }
+}
+
+/// `robots.txt` of each host, fetched once per scan and read as RFC 9309 says: the group for
+/// drillwatch's product token (else `*`), the longest matching rule deciding, `Allow` winning
+/// a tie. A missing file (4xx) allows everything; an unreachable one (5xx, no answer)
+/// disallows everything for the scan.
+final class RobotsRules: Sendable {
+    private let client: HTTPClient
+    private let token: String
+    private let hosts = Locked<[String: Task<Robots, Never>]>([:])
+
+    init(client: HTTPClient, userAgent: String) {
+        self.client = client
+        token = String(userAgent.prefix { $0 != "/" && $0 != " " }).lowercased()
+    }
+
+    func allows(_ link: String, mayReachLocal: Bool) async -> Bool {
+        guard let components = URLComponents(string: link), let scheme = components.scheme, let host = components.host else { return false }
+        let origin = "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
+        let task = hosts.withLock { hosts in
+            if let task = hosts[origin] { return task }
+            let (client, token) = (client, token)
+            let task = Task { await Self.load(origin + "/robots.txt", client: client, token: token, mayReachLocal: mayReachLocal) }
+            hosts[origin] = task
+            return task
+        }
+        let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+        return await task.value.allows(path + (components.percentEncodedQuery.map { "?" + $0 } ?? ""))
+    }
+
+    private static func load(_ url: String, client: HTTPClient, token: String, mayReachLocal: Bool) async -> Robots {
+        var request = HTTPRequest(url: url)
+        request.refusesLocalNetwork = !mayReachLocal
+        guard let response = try? await client.fetch(request) else { return .disallowAll }
+        if response.isSuccess { return Robots(String(decoding: response.body.prefix(512 * 1024), as: UTF8.self), token: token) }
+        return (400..<500).contains(response.status) ? .allowAll : .disallowAll
+    }
+}
+
+/// The rules of one `robots.txt` for one user agent.
+struct Robots: Sendable {
+    /// (pattern, allow) of the group that applies.
+    var rules: [(pattern: String, allow: Bool)]
+
+    static let allowAll = Robots(rules: [])
+    static let disallowAll = Robots(rules: [("/", false)])
+
+    init(rules: [(pattern: String, allow: Bool)]) { self.rules = rules }
+
+    init(_ text: String, token: String) {
+        var groups: [(agents: [String], rules: [(String, Bool)])] = []
+        var inAgents = false
+        for rawLine in text.split(whereSeparator: \.isNewline) {
+            let line = rawLine.prefix { $0 != "#" }
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let key = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            switch key {
+            case "user-agent":
+                if !inAgents { groups.append(([], [])) }
+                groups[groups.count - 1].agents.append(value.lowercased())
+                inAgents = true
+            case "allow", "disallow":
+                inAgents = false
+                guard !groups.isEmpty, !value.isEmpty else { continue }  // an empty Disallow allows all
+                groups[groups.count - 1].rules.append((value, key == "allow"))
+            default:
+                continue
+            }
+        }
+        let mine = groups.filter { $0.agents.contains { !$0.isEmpty && $0 != "*" && token.hasPrefix($0) } }
+        let chosen = mine.isEmpty ? groups.filter { $0.agents.contains("*") } : mine
+        rules = chosen.flatMap(\.rules)
+    }
+
+    func allows(_ path: String) -> Bool {
+        var best: (length: Int, allow: Bool)?
+        for rule in rules where Self.matches(rule.pattern, path) {
+            let length = rule.pattern.count
+            if best == nil || length > best!.length || (length == best!.length && rule.allow) { best = (length, rule.allow) }
+        }
+        return best?.allow ?? true
+    }
+
+    /// RFC 9309 patterns: a path prefix, `*` for any run of characters, `$` for the end.
+    static func matches(_ pattern: String, _ path: String) -> Bool {
+        let anchored = pattern.hasSuffix("$")
+        let parts = (anchored ? String(pattern.dropLast()) : pattern).split(separator: "*", omittingEmptySubsequences: false)
+        var rest = Substring(path)
+        for (index, part) in parts.enumerated() {
+            if index == 0 {
+                guard rest.hasPrefix(part) else { return false }
+                rest = rest.dropFirst(part.count)
+            } else if index == parts.count - 1 && anchored {
+                return rest.hasSuffix(part)
+            } else {
+                guard let range = rest.range(of: part) else { return false }
+                rest = rest[range.upperBound...]
+            }
+        }
+        return !anchored || rest.isEmpty
+    }
+}
