@@ -86,15 +86,22 @@ struct ArticleReader: Sendable {
         limiter = HostLimiter(perMinute: settings.perHostPerMinute)
     }
 
-    /// The items with their articles read where the feed's policy asks for them, and what
-    /// happened to those articles. `reader` (nil for a learning classifier) tells which
-    /// items are borderline.
-    func enrich(_ items: [Item], feed: FeedSettings, reader: Classifier.Reader?) async -> (items: [Item], counts: ArticleCounts) {
-        let wanted = items.indices.filter { needsArticle(items[$0], in: items, feed: feed, reader: reader) }
-        guard !wanted.isEmpty else { return (items, ArticleCounts()) }
+    /// The items with their articles read where the feed's policy asks for them, what
+    /// happened to those articles, and which items now have an article's text. `readings`
+    /// (nil for a learning classifier, which reads nothing ahead) tell which are borderline.
+    func enrich(_ items: [Item], feed: FeedSettings, readings: [Classifier.Reading]?, reader: Classifier.Reader?) async
+        -> (items: [Item], counts: ArticleCounts, changed: [Int]) {
+        let borderline: (Int) -> Bool? = { index in
+            guard let reader, let readings else { return nil }
+            return reader.isBorderline(readings[index])
+        }
+        let policy = policy(for: items, feed: feed)
+        let wanted = items.indices.filter { needsArticle(items[$0], policy: policy, borderline: borderline($0)) }
+        guard !wanted.isEmpty else { return (items, ArticleCounts(), []) }
         let mayReachLocal = Self.isOnLocalNetwork(feed.url)
         var enriched = items
         var counts = ArticleCounts()
+        var changed: [Int] = []
         // A few at a time: a feed's links mostly share a host, which the limiter paces anyway.
         await withTaskGroup(of: (Int, ArticleText?, ArticleCounts).self) { group in
             var pending = wanted[...]
@@ -108,33 +115,40 @@ struct ArticleReader: Sendable {
                 if let text {
                     enriched[index].text = text.body
                     enriched[index].articleLede = text.lede
+                    changed.append(index)
                 }
                 startNext()
             }
         }
-        return (enriched, counts)
+        return (enriched, counts, changed.sorted())
     }
 
-    /// The feed's policy applied to one item.
-    func needsArticle(_ item: Item, in items: [Item], feed: FeedSettings, reader: Classifier.Reader?) -> Bool {
+    /// The feed's policy for this fetch: `auto` becomes `short` when most of its new items are
+    /// headline-length, else `borderline`.
+    func policy(for items: [Item], feed: FeedSettings) -> ArticlePolicy {
+        let policy = feed.article ?? settings.policy
+        guard policy == .auto else { return policy }
+        return items.filter(isShort).count * 2 >= items.count ? .short : .borderline
+    }
+
+    /// The policy applied to one item; `borderline` is nil when the item was not read ahead
+    /// (a learning classifier), and `borderline` then falls back to `short`.
+    func needsArticle(_ item: Item, policy: ArticlePolicy, borderline: Bool?) -> Bool {
         guard let link = item.link, link.hasPrefix("http://") || link.hasPrefix("https://") else { return false }
-        var policy = feed.article ?? settings.policy
-        if policy == .auto {
-            // A feed whose new items are mostly headline-length is a headline feed.
-            let short = items.filter { isShort($0) }.count
-            policy = short * 2 >= items.count ? .short : .borderline
-        }
-        if policy == .borderline && reader == nil { policy = .short }
         switch policy {
         case .never: return false
         case .always: return true
         case .short: return isShort(item)
-        case .borderline, .auto: return reader.map { $0.isBorderline($0.read(item)) } ?? false
+        case .borderline, .auto: return borderline ?? isShort(item)
         }
     }
 
+    /// Less text than `short_text` beyond the headline (counted in Unicode scalars: cheap,
+    /// and a headline-only item is short by any count).
     private func isShort(_ item: Item) -> Bool {
-        item.text.count - (item.text.hasPrefix(item.title) ? item.title.count : 0) < settings.shortText
+        let text = item.text.unicodeScalars.count
+        let title = item.text.hasPrefix(item.title) ? item.title.unicodeScalars.count : 0
+        return text - title < settings.shortText
     }
 
     struct ArticleText: Sendable {

@@ -462,10 +462,13 @@ struct Fetcher: Sendable {
     private func selectAndRead(_ document: FeedDocument, feed: FeedSettings) async -> Result<Selection, StoreError> {
         do throws(StoreError) {
             var selection = try await select(document, feed: feed)
-            if !feed.isLocalFile {
-                (selection.items, selection.articles) = await articles.enrich(selection.items, feed: feed, reader: reader)
-            }
             selection.readings = reader.map { reader in selection.items.map(reader.read) }
+            if !feed.isLocalFile {
+                let enriched = await articles.enrich(selection.items, feed: feed, readings: selection.readings, reader: reader)
+                (selection.items, selection.articles) = (enriched.items, enriched.counts)
+                // Items judged on their article are read again; the others keep their reading.
+                if let reader { for index in enriched.changed { selection.readings?[index] = reader.read(selection.items[index]) } }
+            }
             return .success(selection)
         } catch {
             return .failure(error)
