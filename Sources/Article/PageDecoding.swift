@@ -33,19 +33,39 @@ enum PageDecoding {
         return (DocumentEncoding.convert(body, from: guess) ?? body.map { $0 < 0x80 ? $0 : 0x3F }, guess)
     }
 
-    /// `charset` of the first `<meta charset=…>` or `<meta http-equiv content="…; charset=…">`.
+    /// `charset` of the first `<meta charset=…>` or `<meta http-equiv content="…; charset=…">`,
+    /// looked for in the bytes (the page is not decoded yet).
     static func metaCharset(_ raw: [UInt8]) -> String? {
-        let head = String(decoding: raw.prefix(prescanLength), as: UTF8.self).lowercased()
-        var searchFrom = head.startIndex
-        while let meta = head.range(of: "<meta", range: searchFrom..<head.endIndex) {
-            let end = head[meta.upperBound...].firstIndex(of: ">") ?? head.endIndex
-            let tag = head[meta.upperBound..<end]
-            if let charset = tag.range(of: "charset") {
-                var value = tag[charset.upperBound...].drop { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "'" }
-                value = value.prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ":" || $0 == "." }
-                if !value.isEmpty { return String(value) }
+        let head = raw.prefix(prescanLength)
+        func lower(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+        func matches(_ word: String, at index: Int) -> Bool {
+            var i = index
+            for c in word.utf8 {
+                guard i < head.endIndex, lower(head[i]) == c else { return false }
+                i += 1
             }
-            searchFrom = end
+            return true
+        }
+        var i = head.startIndex
+        while i < head.endIndex {
+            guard head[i] == UInt8(ascii: "<"), matches("<meta", at: i) else { i += 1; continue }
+            let end = head[i...].firstIndex(of: UInt8(ascii: ">")) ?? head.endIndex
+            var k = i + 5
+            while k < end {
+                if matches("charset", at: k) {
+                    var v = k + 7
+                    while v < end, [0x20, 0x3D, 0x22, 0x27].contains(head[v]) { v += 1 }  // space = " '
+                    var value: [UInt8] = []
+                    while v < end, head[v] < 0x80, let c = Optional(lower(head[v])),
+                          (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x5F || c == 0x3A || c == 0x2E {
+                        value.append(c)
+                        v += 1
+                    }
+                    if !value.isEmpty { return String(decoding: value, as: UTF8.self) }
+                }
+                k += 1
+            }
+            i = end
         }
         return nil
     }

@@ -52,16 +52,36 @@ enum TextRenderer {
         private var current = ""
         private var pendingSpace = false
 
+        /// Appends text with its white space collapsed (ASCII white space, no-break and
+        /// ideographic spaces), working on runs of bytes rather than on characters.
         mutating func append(_ text: String) {
-            for scalar in text.unicodeScalars {
-                if scalar.properties.isWhitespace {
-                    pendingSpace = true
-                } else {
-                    if pendingSpace, let last = current.unicodeScalars.last, last != "\n" { current.unicodeScalars.append(" ") }
+            var text = text
+            text.withUTF8 { bytes in
+                var i = 0
+                while i < bytes.count {
+                    let width = Self.spaceWidth(bytes, at: i)
+                    if width > 0 {
+                        pendingSpace = true
+                        i += width
+                        continue
+                    }
+                    var end = i + 1
+                    while end < bytes.count && Self.spaceWidth(bytes, at: end) == 0 { end += 1 }
+                    if pendingSpace, let last = current.utf8.last, last != 0x0A { current.append(" ") }
                     pendingSpace = false
-                    current.unicodeScalars.append(scalar)
+                    current.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<end]), as: UTF8.self))
+                    i = end
                 }
             }
+        }
+
+        /// The length of the white space at `index` (0 when there is none).
+        private static func spaceWidth(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int {
+            let byte = bytes[index]
+            if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) { return 1 }
+            if byte == 0xC2, index + 1 < bytes.count, bytes[index + 1] == 0xA0 { return 2 }
+            if byte == 0xE3, index + 2 < bytes.count, bytes[index + 1] == 0x80, bytes[index + 2] == 0x80 { return 3 }
+            return 0
         }
 
         mutating func space() { pendingSpace = true }
