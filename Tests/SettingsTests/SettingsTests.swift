@@ -26,6 +26,28 @@ import Testing
         #expect(settings.classifier.alertThreshold > settings.classifier.reviewThreshold)
     }
 
+    @Test func articlePoliciesAreReadAndCheckedPerFeed() throws {
+        let source = """
+            [articles]
+            policy = "short"
+            per_host_per_minute = 2
+            [[feeds]]
+            name = "wire"
+            url = "https://wire.example/rss"
+            article = "never"
+            [[feeds]]
+            name = "desk"
+            url = "https://desk.example/rss"
+            """
+        let settings = try Settings.parse(source, file: file)
+        #expect(settings.articles.policy == .short && settings.articles.perHostPerMinute == 2)
+        #expect(settings.feeds.map(\.article) == [.never, nil])
+        #expect(try Settings.parse("", file: file).articles.policy == .auto)
+        let refused = problems("[[feeds]]\nname = \"x\"\nurl = \"https://x.example/rss\"\narticle = \"sometimes\"\n")
+        #expect(refused.map(\.keyPath) == ["feeds[0].article"])
+        #expect(refused.first?.message.contains("never, short, borderline, always") == true)
+    }
+
     @Test func anOldHookSettingIsWarnedNotRefused() throws {
         let settings = try Settings.parse("[hooks]\nwebhook = \"https://chat.example.org/h\"\nwebhook_retries = 3\n", file: file)
         #expect(settings.hooks.webhook == "https://chat.example.org/h")
