@@ -186,7 +186,11 @@ struct ArticleReader: Sendable {
             }
         }
         guard let host = URL(string: link)?.host?.lowercased() else { counts.failed = 1; return (nil, counts) }
-        guard await robots.allows(link, mayReachLocal: mayReachLocal) else { counts.disallowed = 1; return (nil, counts) }
+        switch await robots.permission(for: link, mayReachLocal: mayReachLocal) {
+        case .allowed: break
+        case .disallowed: counts.disallowed = 1; return (nil, counts)
+        case .unreachable: counts.failed = 1; return (nil, counts)
+        }
         guard limiter.take(host, at: now()) else { counts.overLimit = 1; return (nil, counts) }
 
         var request = HTTPRequest(url: link)
@@ -272,19 +276,25 @@ final class HostLimiter: Sendable {
 /// `robots.txt` of each host, fetched once per scan and read as RFC 9309 says: the group for
 /// drillwatch's product token (else `*`), the longest matching rule deciding, `Allow` winning
 /// a tie. A missing file (4xx) allows everything; an unreachable one (5xx, no answer)
-/// disallows everything for the scan.
+/// disallows everything for the scan, counted as a failed fetch (the host is not there).
 final class RobotsRules: Sendable {
     private let client: HTTPClient
     private let token: String
-    private let hosts = Locked<[String: Task<Robots, Never>]>([:])
+    private let hosts = Locked<[String: Task<Robots?, Never>]>([:])
+
+    enum Permission { case allowed, disallowed, unreachable }
 
     init(client: HTTPClient, userAgent: String) {
         self.client = client
         token = String(userAgent.prefix { $0 != "/" && $0 != " " }).lowercased()
     }
 
-    func allows(_ link: String, mayReachLocal: Bool) async -> Bool {
-        guard let components = URLComponents(string: link), let scheme = components.scheme, let host = components.host else { return false }
+    /// Whether drillwatch may fetch `link`; `unreachable` when the host's `robots.txt` could
+    /// not be had (no answer, a 5xx): then nothing of the host is fetched in this scan.
+    func permission(for link: String, mayReachLocal: Bool) async -> Permission {
+        guard let components = URLComponents(string: link), let scheme = components.scheme, let host = components.host else {
+            return .disallowed
+        }
         let origin = "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
         let task = hosts.withLock { hosts in
             if let task = hosts[origin] { return task }
@@ -294,15 +304,18 @@ final class RobotsRules: Sendable {
             return task
         }
         let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
-        return await task.value.allows(path + (components.percentEncodedQuery.map { "?" + $0 } ?? ""))
+        guard let robots = await task.value else { return .unreachable }
+        return robots.allows(path + (components.percentEncodedQuery.map { "?" + $0 } ?? "")) ? .allowed : .disallowed
     }
 
-    private static func load(_ url: String, client: HTTPClient, token: String, mayReachLocal: Bool) async -> Robots {
+    /// The host's rules; nil when they cannot be had (RFC 9309: then assume everything is
+    /// disallowed). A missing file (4xx) allows everything.
+    private static func load(_ url: String, client: HTTPClient, token: String, mayReachLocal: Bool) async -> Robots? {
         var request = HTTPRequest(url: url)
         request.refusesLocalNetwork = !mayReachLocal
-        guard let response = try? await client.fetch(request) else { return .disallowAll }
+        guard let response = try? await client.fetch(request) else { return nil }
         if response.isSuccess { return Robots(String(decoding: response.body.prefix(512 * 1024), as: UTF8.self), token: token) }
-        return (400..<500).contains(response.status) ? .allowAll : .disallowAll
+        return (400..<500).contains(response.status) ? .allowAll : nil
     }
 }
 
@@ -312,7 +325,6 @@ struct Robots: Sendable {
     var rules: [(pattern: String, allow: Bool)]
 
     static let allowAll = Robots(rules: [])
-    static let disallowAll = Robots(rules: [("/", false)])
 
     init(rules: [(pattern: String, allow: Bool)]) { self.rules = rules }
 

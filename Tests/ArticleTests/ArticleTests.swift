@@ -35,6 +35,18 @@ import Feeds
         #expect(article.encoding == "utf-8")
     }
 
+    @Test func findsAChineseArticle() throws {
+        let article = ArticleExtractor.extract(try Self.fixture("zh.html"))
+        let paragraphs = article.text.components(separatedBy: "\n\n")
+        #expect(paragraphs.count == 2)
+        #expect(paragraphs.first?.hasPrefix("7月14日，中俄“海上联合-2024”联合演习在广东湛江某军港开幕") == true)
+        for boilerplate in ["首页", "相关新闻", "国防部举行例行记者会", "版权所有"] {
+            #expect(!article.text.contains(boilerplate), "\(boilerplate) is not the article")
+        }
+        #expect(article.language == "zh-cn")
+        #expect(article.published.map(FeedDate.format) == "2024-07-14T09:30:00Z")
+    }
+
     @Test func decodesALegacyCharsetDeclaredInTheMarkup() throws {
         let article = ArticleExtractor.extract(try Self.fixture("ru-1251.html"))
         #expect(article.encoding == "windows-1251")
