@@ -70,7 +70,7 @@ enum BodyExtractor {
         let all = body.descendants()
         // `itemprop="articleBody"` and every ancestor of it: never removed as unlikely.
         var holdingArticleBody = Set<ObjectIdentifier>()
-        for node in all where node.attributes["itemprop"]?.lowercased() == "articlebody" {
+        for node in all where node.itemprop == "articlebody" {
             var current: PageNode? = node
             while let step = current, holdingArticleBody.insert(ObjectIdentifier(step)).inserted { current = step.parent }
         }
@@ -79,7 +79,7 @@ enum BodyExtractor {
                 // A page that wraps its whole article in one `<header>` keeps it.
                 node.measure()
                 if node.paragraphs < 3 { node.detach() }
-            } else if let role = node.attributes["role"]?.lowercased(), boilerplateRoles.contains(role) {
+            } else if let role = node.role, boilerplateRoles.contains(role) {
                 node.detach()
             } else if stripUnlikely, node.isUnlikely, !node.isLikely,
                       !["body", "a", "article", "main"].contains(node.tag), !holdingArticleBody.contains(ObjectIdentifier(node)) {

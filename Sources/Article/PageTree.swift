@@ -15,7 +15,9 @@ final class PageNode {
     let isUnlikely: Bool
     let isLikely: Bool
     let classWeight: Double
-    let attributes: [String: String]
+    /// `role` and `itemprop`, lower-cased: the attributes read after the tree is built.
+    let role: String?
+    let itemprop: String?
     private(set) var children: [PageNode] = []
     /// `unowned`, not `weak`: a weak reference gives every node a side table and sends each
     /// retain and release down the slow path (a tenth of extraction). A parent outlives its
@@ -41,11 +43,12 @@ final class PageNode {
     var isText: Bool { tag.isEmpty }
     var linkDensity: Double { textLength == 0 ? 0 : Double(linkLength) / Double(textLength) }
 
-    init(tag: String, text: String = "", attributes: [String: String] = [:]) {
+    init(tag: String, text: String = "", classNames: String? = nil, id: String? = nil, role: String? = nil, itemprop: String? = nil) {
         self.tag = tag
         self.text = text
-        self.attributes = attributes
-        switch (attributes["class"], attributes["id"]) {
+        self.role = role?.lowercased()
+        self.itemprop = itemprop?.lowercased()
+        switch (classNames, id) {
         case (nil, nil): hints = ""
         case (let names?, nil): hints = names.lowercased()
         case (nil, let id?): hints = id.lowercased()
@@ -196,11 +199,6 @@ enum PageTree {
         "button", "input", "select", "textarea", "option", "map", "audio", "video", "source", "picture",
         "dialog",
     ]
-    /// The attributes the extractor reads; others are not kept.
-    static let kept: Set<String> = [
-        "class", "id", "href", "role", "itemprop", "itemtype", "hidden", "aria-hidden", "style", "datetime", "content",
-        "name", "property", "rel", "lang", "type", "http-equiv", "charset",
-    ]
     /// Deeper elements are read as part of their ancestor: recursion over a hostile page must
     /// not exhaust a task's stack.
     static let maxDepth = 200
@@ -255,9 +253,9 @@ enum PageTree {
         return (builder.root, builder.head)
     }
 
-    static func isHidden(_ attributes: [String: String]) -> Bool {
-        if attributes["hidden"] != nil || attributes["aria-hidden"] == "true" { return true }
-        guard let style = attributes["style"] else { return false }
+    static func isHidden(_ attributes: Attributes) -> Bool {
+        if attributes.hidden != nil || attributes.ariaHidden == "true" { return true }
+        guard let style = attributes.style else { return false }
         // Compared on bytes, white space and case ignored ("display: none").
         let compact = style.utf8.filter { $0 > 0x20 }.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
         func has(_ word: String) -> Bool {
@@ -266,6 +264,70 @@ enum PageTree {
             return (0...(compact.count - needle.count)).contains { compact[$0..<($0 + needle.count)].elementsEqual(needle) }
         }
         return has("display:none") || has("visibility:hidden")
+    }
+}
+
+/// The attributes of a start tag that the extractor reads; the others are never made strings.
+struct Attributes {
+    enum Name: CaseIterable {
+        case `class`, id, role, itemprop, hidden, ariaHidden, style, datetime, content, name, property, rel, lang, type,
+             httpEquiv, href
+
+        var spelling: String {
+            switch self {
+            case .ariaHidden: "aria-hidden"
+            case .httpEquiv: "http-equiv"
+            default: "\(self)"
+            }
+        }
+
+        static let bySpelling = Dictionary(uniqueKeysWithValues: allCases.map { ($0.spelling, $0) })
+    }
+
+    var classNames, id, role, itemprop, hidden, ariaHidden, style, datetime, content, name, property, rel, lang, type,
+        httpEquiv, href: String?
+
+    subscript(name: Name) -> String? {
+        get {
+            switch name {
+            case .class: classNames
+            case .id: id
+            case .role: role
+            case .itemprop: itemprop
+            case .hidden: hidden
+            case .ariaHidden: ariaHidden
+            case .style: style
+            case .datetime: datetime
+            case .content: content
+            case .name: self.name
+            case .property: property
+            case .rel: rel
+            case .lang: lang
+            case .type: type
+            case .httpEquiv: httpEquiv
+            case .href: href
+            }
+        }
+        set {
+            switch name {
+            case .class: classNames = newValue
+            case .id: id = newValue
+            case .role: role = newValue
+            case .itemprop: itemprop = newValue
+            case .hidden: hidden = newValue
+            case .ariaHidden: ariaHidden = newValue
+            case .style: style = newValue
+            case .datetime: datetime = newValue
+            case .content: content = newValue
+            case .name: self.name = newValue
+            case .property: property = newValue
+            case .rel: rel = newValue
+            case .lang: lang = newValue
+            case .type: type = newValue
+            case .httpEquiv: httpEquiv = newValue
+            case .href: href = newValue
+            }
+        }
     }
 }
 
@@ -295,24 +357,45 @@ private final class SAXTreeBuilder {
 
     init() { parents = [root] }
 
+    /// What a name libxml2 hands over stands for. Its parser interns element and attribute
+    /// names in its dictionary (the same pointer for the same name, for the whole parse), so
+    /// each is made a string and classified once per page, not once per element.
+    private struct Interned {
+        var string: String
+        var attribute: Attributes.Name?
+        var isDropped: Bool
+    }
+    private var interned: [UnsafeRawPointer: Interned] = [:]
+
+    private func intern(_ pointer: UnsafePointer<xmlChar>) -> Interned {
+        let key = UnsafeRawPointer(pointer)
+        if let known = interned[key] { return known }
+        // libxml2's HTML parser lower-cases element and attribute names.
+        let string = String(cString: pointer)
+        let name = Interned(string: string, attribute: Attributes.Name.bySpelling[string], isDropped: PageTree.dropped.contains(string))
+        interned[key] = name
+        return name
+    }
+
     func start(_ rawName: UnsafePointer<xmlChar>, _ rawAttributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
         flushText()
-        // libxml2's HTML parser lower-cases element and attribute names.
-        let tag = String(cString: rawName)
-        var attributes: [String: String] = [:]
+        let name = intern(rawName)
+        let tag = name.string
+        var attributes = Attributes()
         if var pair = rawAttributes {
-            while let name = pair.pointee {
-                let key = String(cString: name)
-                if PageTree.kept.contains(key) { attributes[key] = (pair + 1).pointee.map { String(cString: $0) } ?? "" }
+            while let attributeName = pair.pointee {
+                if let kind = intern(attributeName).attribute {
+                    attributes[kind] = (pair + 1).pointee.map { String(cString: $0) } ?? ""
+                }
                 pair += 2
             }
         }
         readHead(tag, attributes)
         if capture == nil {
             if tag == "title" && head.title == nil { capture = (.title, open.count, []) }
-            if tag == "script" && attributes["type"]?.lowercased().contains("ld+json") == true { capture = (.jsonLD, open.count, []) }
+            if tag == "script" && attributes.type?.lowercased().contains("ld+json") == true { capture = (.jsonLD, open.count, []) }
         }
-        if skipping > 0 || tag == "head" || PageTree.dropped.contains(tag) || PageTree.isHidden(attributes) {
+        if skipping > 0 || tag == "head" || name.isDropped || PageTree.isHidden(attributes) {
             skipping += 1
             open.append(.skipped)
             return
@@ -321,7 +404,7 @@ private final class SAXTreeBuilder {
             open.append(.flattened)
             return
         }
-        let node = PageNode(tag: tag, attributes: attributes)
+        let node = PageNode(tag: tag, classNames: attributes.classNames, id: attributes.id, role: attributes.role, itemprop: attributes.itemprop)
         parents[parents.count - 1].append(node)
         parents.append(node)
         open.append(.node(node))
@@ -364,24 +447,24 @@ private final class SAXTreeBuilder {
         pending.removeAll(keepingCapacity: true)
     }
 
-    private func readHead(_ tag: String, _ attributes: [String: String]) {
+    private func readHead(_ tag: String, _ attributes: Attributes) {
         switch tag {
         case "html":
-            if let lang = attributes["lang"], !lang.isEmpty { head.language = head.language ?? lang }
+            if let lang = attributes.lang, !lang.isEmpty { head.language = head.language ?? lang }
         case "meta":
-            guard let content = attributes["content"] else { return }
-            for key in [attributes["name"], attributes["property"], attributes["itemprop"], attributes["http-equiv"]] {
+            guard let content = attributes.content else { return }
+            for key in [attributes.name, attributes.property, attributes.itemprop, attributes.httpEquiv] {
                 if let key = key?.lowercased(), !key.isEmpty, head.meta[key] == nil { head.meta[key] = content }
             }
         case "link":
-            if attributes["rel"]?.lowercased().split(separator: " ").contains("canonical") == true, head.canonical == nil {
-                head.canonical = attributes["href"]
+            if attributes.rel?.lowercased().split(separator: " ").contains("canonical") == true, head.canonical == nil {
+                head.canonical = attributes.href
             }
         case "time":
-            if head.firstTime == nil, let value = attributes["datetime"], !value.isEmpty { head.firstTime = value }
+            if head.firstTime == nil, let value = attributes.datetime, !value.isEmpty { head.firstTime = value }
         default:
-            if let property = attributes["itemprop"]?.lowercased(), property == "datepublished", head.meta["datepublished"] == nil,
-               let value = attributes["datetime"] ?? attributes["content"] {
+            if let property = attributes.itemprop?.lowercased(), property == "datepublished", head.meta["datepublished"] == nil,
+               let value = attributes.datetime ?? attributes.content {
                 head.meta["datepublished"] = value
             }
         }
