@@ -288,45 +288,28 @@ struct Attributes {
         httpEquiv, href: String?
 
     subscript(name: Name) -> String? {
-        get {
-            switch name {
-            case .class: classNames
-            case .id: id
-            case .role: role
-            case .itemprop: itemprop
-            case .hidden: hidden
-            case .ariaHidden: ariaHidden
-            case .style: style
-            case .datetime: datetime
-            case .content: content
-            case .name: self.name
-            case .property: property
-            case .rel: rel
-            case .lang: lang
-            case .type: type
-            case .httpEquiv: httpEquiv
-            case .href: href
-            }
-        }
-        set {
-            switch name {
-            case .class: classNames = newValue
-            case .id: id = newValue
-            case .role: role = newValue
-            case .itemprop: itemprop = newValue
-            case .hidden: hidden = newValue
-            case .ariaHidden: ariaHidden = newValue
-            case .style: style = newValue
-            case .datetime: datetime = newValue
-            case .content: content = newValue
-            case .name: self.name = newValue
-            case .property: property = newValue
-            case .rel: rel = newValue
-            case .lang: lang = newValue
-            case .type: type = newValue
-            case .httpEquiv: httpEquiv = newValue
-            case .href: href = newValue
-            }
+        get { self[keyPath: Self.field(name)] }
+        set { self[keyPath: Self.field(name)] = newValue }
+    }
+
+    private static func field(_ name: Name) -> WritableKeyPath<Attributes, String?> {
+        switch name {
+        case .class: \.classNames
+        case .id: \.id
+        case .role: \.role
+        case .itemprop: \.itemprop
+        case .hidden: \.hidden
+        case .ariaHidden: \.ariaHidden
+        case .style: \.style
+        case .datetime: \.datetime
+        case .content: \.content
+        case .name: \.name
+        case .property: \.property
+        case .rel: \.rel
+        case .lang: \.lang
+        case .type: \.type
+        case .httpEquiv: \.httpEquiv
+        case .href: \.href
         }
     }
 }
