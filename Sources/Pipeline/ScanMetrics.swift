@@ -13,6 +13,8 @@ public final class ScanMetrics: Sendable {
     private let newItems, alerts, duplicates, reviews: Counter
     private let feedsFailing, deliveriesPending, lastScan: Gauge
     private let duration: DurationHistogram
+    /// Linked articles of headline-only items, by outcome (`ArticleCounts`).
+    private let articles: [(any KeyPath<ArticleCounts, Int> & Sendable, Counter)]
 
     public init() {
         func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
@@ -29,6 +31,11 @@ public final class ScanMetrics: Sendable {
         feedsFailing = registry.makeGauge(descriptor: name("feeds_failing", "count", "Feeds whose last fetch failed."))
         deliveriesPending = registry.makeGauge(descriptor: name("deliveries_pending", "count", "Hook, webhook and e-mail deliveries waiting."))
         lastScan = registry.makeGauge(descriptor: name("last_scan", "timestamp_seconds", "When the last scan completed (Unix time)."))
+        let articleOutcomes = name("articles", "total", "Linked articles of headline-only items, by outcome.")
+        articles = [
+            (\ArticleCounts.read, "read"), (\.cached, "cached"), (\.failed, "failed"), (\.disallowed, "robots_disallowed"),
+            (\.overLimit, "over_host_limit"), (\.needsJavaScript, "needs_javascript"), (\.empty, "empty"),
+        ].map { [registry] field, outcome in (field, registry.makeCounter(descriptor: articleOutcomes, labels: [("outcome", outcome)])) }
         duration = registry.makeDurationHistogram(
             descriptor: name("scan_duration", "seconds", "How long each scan took."),
             buckets: [.milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(15), .seconds(60), .seconds(300)])
@@ -47,6 +54,8 @@ public final class ScanMetrics: Sendable {
             duplicates.increment(by: Int64(outcome.duplicates))
             reviews.increment(by: Int64(outcome.reviews))
         }
+        let articleCounts = summary.articles
+        for (field, counter) in articles { counter.increment(by: Int64(articleCounts[keyPath: field])) }
         feedsFailing.set(Double(summary.failedFeeds))
         deliveriesPending.set(Double(pending))
         lastScan.set(time.timeIntervalSince1970)

@@ -192,6 +192,8 @@ import Glibc
         #expect(metrics.contains("drillwatch_alerts_total 1"))
         #expect(metrics.contains("drillwatch_fetches_total{outcome=\"fetched\"} 1"))
         #expect(metrics.contains("drillwatch_scan_duration_seconds_count 1"))
+        // The demo's feed is a local file: its links are never followed.
+        #expect(metrics.contains("drillwatch_articles_total{outcome=\"read\"} 0"))
         #expect(Self.get(port: port, path: "/healthz").contains("HTTP/1.1 200"))
         let textfile = try String(contentsOf: folder.appendingPathComponent("state/drillwatch.prom"), encoding: .utf8)
         #expect(textfile.contains("drillwatch_items_new_total"))
