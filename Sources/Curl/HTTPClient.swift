@@ -96,10 +96,15 @@ public final class HTTPClient: Sendable {
     }
 
     private func requestHeaders(for request: HTTPRequest, at url: String) -> [HTTPHeader] {
-        var headers = [HTTPHeader(
-            name: "Accept",
-            value: "application/rss+xml, application/atom+xml, application/feed+json, "
-                + "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8")]
+        // A feed's by default; a request that says what it accepts (an article page) is not
+        // sent a second Accept.
+        var headers: [HTTPHeader] = []
+        if !request.headers.contains(where: { $0.name.lowercased() == "accept" }) {
+            headers.append(HTTPHeader(
+                name: "Accept",
+                value: "application/rss+xml, application/atom+xml, application/feed+json, "
+                    + "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"))
+        }
         if let etag = request.validators.etag {
             headers.append(HTTPHeader(name: "If-None-Match", value: etag))
         }

@@ -193,7 +193,7 @@ struct ArticleReader: Sendable {
         }
         guard limiter.take(host, at: now()) else { counts.overLimit = 1; return (nil, counts) }
 
-        var request = HTTPRequest(url: link)
+        var request = HTTPRequest(url: link, headers: [HTTPHeader(name: "Accept", value: "text/html, application/xhtml+xml;q=0.9, */*;q=0.5")])
         request.refusesLocalNetwork = !mayReachLocal
         if cached?.status == .read { request.validators = Validators(etag: cached?.etag, lastModified: cached?.lastModified) }
         let response: HTTPResponse

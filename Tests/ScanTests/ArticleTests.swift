@@ -147,6 +147,7 @@ import Testing
         let (second, _) = await reader.article(at: server.baseURL + "/a", mayReachLocal: true)
         #expect(second?.body == first?.body)
         #expect(server.requests.last?.headers["if-none-match"] == "\"a1\"", "asked with the page's validator")
+        #expect(server.requests.last?.headers["accept"]?.hasPrefix("text/html") == true, "asked for a page, not a feed")
     }
 
     /// A server standing in for one on the internet sends the article fetch to a server
