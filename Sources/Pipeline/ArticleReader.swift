@@ -212,6 +212,12 @@ struct ArticleReader: Sendable {
         }
         guard response.isSuccess else { counts.failed = 1; return (nil, counts) }
         let contentType = response.headers.first { $0.name.lowercased() == "content-type" }?.value
+        // A PDF, an image or a video behind the link is no page to read.
+        if let type = contentType?.lowercased(), !(type.contains("html") || type.contains("xml") || type.hasPrefix("text/")) {
+            try? await store.save(CachedArticle(url: link, fetched: now(), status: .empty))
+            counts.empty = 1
+            return (nil, counts)
+        }
         let article = ArticleExtractor.extract(response.body, url: response.finalURL, contentType: contentType)
         var entry = CachedArticle(url: link, fetched: now(), status: .read,
                                   etag: response.headers.first { $0.name.lowercased() == "etag" }?.value,

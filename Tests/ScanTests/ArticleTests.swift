@@ -174,6 +174,17 @@ import Testing
         #expect(!ArticleReader.isOnLocalNetwork("https://tass.com/rss") && !ArticleReader.isOnLocalNetwork("http://10.example.com/"))
     }
 
+    @Test func aLinkToAFileThatIsNoPageIsNotRead() async throws {
+        let server = try TestServer { request in
+            request.path == "/robots.txt" ? .response(status: 404, headers: [], body: [])
+                : .response(status: 200, headers: [("Content-Type", "application/pdf")], body: Array("%PDF-1.7 The navies of China and Russia".utf8))
+        }
+        defer { server.stop() }
+        let reader = ArticleReader(settings: ArticleSettings(), client: HTTPClient(), userAgent: "drillwatch/test", store: try SQLiteStore.inMemory())
+        let (text, counts) = await reader.article(at: server.baseURL + "/report.pdf", mayReachLocal: true)
+        #expect(text == nil && counts.empty == 1)
+    }
+
     @Test func aJavaScriptRedirectorIsRememberedAndNotRetried() async throws {
         let store = try SQLiteStore.inMemory()
         let server = try TestServer { request in
