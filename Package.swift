@@ -73,7 +73,7 @@ let package = Package(
         // Fuzzing: the entry points are a library so that the tests replay every kept input.
         .target(name: "FuzzTargets", dependencies: ["Article", "Feeds", "XML", "Classifier", "Model", "Settings"]),
         .executableTarget(name: "drillwatch-fuzz", dependencies: ["FuzzTargets"]),
-        .executableTarget(name: "drillwatch-bench", dependencies: ["Article", "Curl", "Feeds", "XML", "Classifier", "Model", "Settings", "Pipeline", "Store"]),
+        .executableTarget(name: "drillwatch-bench", dependencies: ["Article", "Locking", "Curl", "Feeds", "XML", "Classifier", "Model", "Settings", "Pipeline", "Store"]),
 
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["Locking"], path: "Tests/TestSupport"),

@@ -1,5 +1,6 @@
 import CLibXML2
 import Feeds
+import XML
 
 /// Chooses a page's character encoding as browsers do and decodes it to UTF-8 with iconv.
 ///
@@ -82,6 +83,7 @@ package enum PageFile {
     package static let maxBytes = 32 * 1024 * 1024
 
     package static func read(_ path: String) throws(ReadError) -> [UInt8] {
+        LibXML2.initialize()
         guard let input = xmlParserInputBufferCreateFilename(path, XML_CHAR_ENCODING_NONE) else {
             throw ReadError(description: "\(path): cannot be read")
         }

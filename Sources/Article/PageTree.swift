@@ -54,11 +54,8 @@ final class PageNode {
         case (nil, let id?): hints = id.lowercased()
         case (let names?, let id?): hints = (names + " " + id).lowercased()
         }
-        if hints.isEmpty {
-            (isUnlikely, isLikely, classWeight) = (false, false, 0)
-        } else {
-            (isUnlikely, isLikely, classWeight) = (ClassHints.isUnlikely(hints), ClassHints.isLikely(hints), ClassHints.weight(hints))
-        }
+        let reading = ClassHints.read(hints)
+        (isUnlikely, isLikely, classWeight) = (reading.isUnlikely, reading.isLikely, reading.weight)
         if tag.isEmpty { (textLength, commas) = Self.measure(text) }
     }
 
@@ -118,7 +115,7 @@ final class PageNode {
         var run: [PageNode] = []
         func flush() {
             defer { run.removeAll() }
-            guard run.contains(where: { !$0.isText || !$0.text.allSatisfy(\.isWhitespace) }) else {
+            guard run.contains(where: { !$0.isText || $0.textLength > 0 }) else {
                 regrouped.append(contentsOf: run)
                 return
             }
@@ -208,6 +205,7 @@ enum PageTree {
     /// parser still supplies the implied and auto-closed elements, so the tree is the one its
     /// DOM would have been.
     static func build(utf8 bytes: [UInt8]) -> (root: PageNode, head: PageHead) {
+        LibXML2.initialize()
         let builder = SAXTreeBuilder()
         var sax = htmlSAXHandler()
         sax.startElement = { context, name, attributes in

@@ -22,6 +22,7 @@ public enum HTMLText {
         if !hasMarkup {
             return TextCollector.normalise(html)
         }
+        LibXML2.initialize()
         let collector = TextCollector()
         var sax = htmlSAXHandler()
         sax.startElement = { context, name, _ in

@@ -48,6 +48,7 @@ public final class XMLStreamParser {
     public static let maxDiagnostics = 20
 
     public init(handler: any XMLEventHandler) {
+        LibXML2.initialize()
         self.handler = handler
         sax = UnsafeMutablePointer<xmlSAXHandler>.allocate(capacity: 1)
         sax.initialize(to: xmlSAXHandler())

@@ -18,7 +18,7 @@ import Glibc
 ///     drillwatch-bench dedup FILE.jsonl [--threshold 0.5] [--repeat N]
 ///     drillwatch-bench fill-store DB --items N --feeds F [--days D] [--prefix load-]
 ///     drillwatch-bench fold PAIRS.tsv [--repeat N]
-///     drillwatch-bench extract DIR [--out PREDICTIONS.json] [--repeat N]
+///     drillwatch-bench extract DIR [--out PREDICTIONS.json] [--jobs N] [--repeat N]
 ///
 /// PATH is a feed file, a folder of feeds, or a generator `--out` folder (its `feeds/`).
 /// Timed: bytes in memory → items with title, link, id, date, summary and plain text.
@@ -64,7 +64,8 @@ enum Bench {
             FoldBench.run(pairsPath: path, repeatCount: repeatCount)
         case "extract":
             guard let path = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
-            ExtractBench.run(folder: path, output: option("--out", in: arguments), repeatCount: repeatCount)
+            ExtractBench.run(folder: path, output: option("--out", in: arguments), repeatCount: repeatCount,
+                             jobs: option("--jobs", in: arguments).flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount)
         case "dedup":
             guard let path = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
             dedup(path: path, threshold: option("--threshold", in: arguments).flatMap(Double.init) ?? 0.5, repeatCount: repeatCount)
@@ -81,7 +82,7 @@ enum Bench {
                    drillwatch-bench fetch BASE_URL [--concurrency 32] [--repeat N]
                    drillwatch-bench fill-store DB --items N --feeds F [--days D] [--prefix load-]
                    drillwatch-bench fold PAIRS.tsv [--repeat N]
-                   drillwatch-bench extract DIR [--out PREDICTIONS.json] [--repeat N]
+                   drillwatch-bench extract DIR [--out PREDICTIONS.json] [--jobs N] [--repeat N]
 
             """.utf8))
         exit(2)
