@@ -70,7 +70,7 @@ struct ArticleReader: Sendable {
         policy.allowRedirectsToLocalNetwork = settings.scan.allowLocalRedirects
         policy.maxBodyBytes = Self.maxPageBytes
         client = HTTPClient(policy: policy, maxConcurrent: settings.scan.maxConcurrent, maxPerHost: settings.scan.perHost)
-        robots = RobotsRules(client: client, userAgent: policy.userAgent)
+        robots = RobotsRules(client: client, userAgent: policy.userAgent, now: now)
         limiter = HostLimiter(perMinute: settings.articles.perHostPerMinute)
     }
 
@@ -82,7 +82,7 @@ struct ArticleReader: Sendable {
         self.store = store
         self.now = now
         self.client = client
-        robots = RobotsRules(client: client, userAgent: userAgent)
+        robots = RobotsRules(client: client, userAgent: userAgent, now: now)
         limiter = HostLimiter(perMinute: settings.perHostPerMinute)
     }
 
@@ -279,19 +279,25 @@ final class HostLimiter: Sendable {
     }
 }
 
-/// `robots.txt` of each host, fetched once per scan and read as RFC 9309 says: the group for
-/// drillwatch's product token (else `*`), the longest matching rule deciding, `Allow` winning
-/// a tie. A missing file (4xx) allows everything; an unreachable one (5xx, no answer)
-/// disallows everything for the scan, counted as a failed fetch (the host is not there).
+/// `robots.txt` of each host, read as RFC 9309 says: the group for drillwatch's product token
+/// (else `*`), the longest matching rule deciding, `Allow` winning a tie. A missing file (4xx)
+/// allows everything; an unreachable one (5xx, no answer) disallows everything, counted as a
+/// failed fetch (the host is not there). Kept for a day (RFC 9309: no longer than 24 hours),
+/// an unreachable one for half an hour.
 final class RobotsRules: Sendable {
     private let client: HTTPClient
     private let token: String
-    private let hosts = Locked<[String: Task<Robots?, Never>]>([:])
+    private let now: @Sendable () -> Date
+    private let hosts = Locked<[String: (rules: Task<Robots?, Never>, asked: Date)]>([:])
+
+    static let keptFor: TimeInterval = 24 * 3600
+    static let unreachableKeptFor: TimeInterval = 30 * 60
 
     enum Permission { case allowed, disallowed, unreachable }
 
-    init(client: HTTPClient, userAgent: String) {
+    init(client: HTTPClient, userAgent: String, now: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
+        self.now = now
         token = String(userAgent.prefix { $0 != "/" && $0 != " " }).lowercased()
     }
 
@@ -302,16 +308,26 @@ final class RobotsRules: Sendable {
             return .disallowed
         }
         let origin = "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
+        let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+        guard let robots = await rules(for: origin, mayReachLocal: mayReachLocal) else { return .unreachable }
+        return robots.allows(path + (components.percentEncodedQuery.map { "?" + $0 } ?? "")) ? .allowed : .disallowed
+    }
+
+    /// The origin's rules, from the cache or its server; one fetch at a time per origin.
+    private func rules(for origin: String, mayReachLocal: Bool) async -> Robots? {
+        let time = now()
+        let cached = hosts.withLock { $0[origin] }
+        if let cached, time.timeIntervalSince(cached.asked) < Self.unreachableKeptFor { return await cached.rules.value }
+        if let cached, time.timeIntervalSince(cached.asked) < Self.keptFor, let rules = await cached.rules.value { return rules }
         let task = hosts.withLock { hosts in
-            if let task = hosts[origin] { return task }
+            // Another task may have asked meanwhile.
+            if let current = hosts[origin], current.asked > (cached?.asked ?? .distantPast) { return current.rules }
             let (client, token) = (client, token)
             let task = Task { await Self.load(origin + "/robots.txt", client: client, token: token, mayReachLocal: mayReachLocal) }
-            hosts[origin] = task
+            hosts[origin] = (task, time)
             return task
         }
-        let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
-        guard let robots = await task.value else { return .unreachable }
-        return robots.allows(path + (components.percentEncodedQuery.map { "?" + $0 } ?? "")) ? .allowed : .disallowed
+        return await task.value
     }
 
     /// The host's rules; nil when they cannot be had (RFC 9309: then assume everything is

@@ -98,6 +98,9 @@ public final class FeedScanner {
     private let classifier: Classifier
     private let files: AlertFiles
     private let now: @Sendable () -> Date
+    /// Kept from scan to scan (a daemon keeps its scanner): hosts' `robots.txt` are read once
+    /// a day, and the per-host limit counts across scans.
+    private let articles: ArticleReader
 
     /// The stories of earlier scans are read from `store` when the first new item is judged.
     public init(settings: Settings, store: any StateStore, classifier: Classifier, now: @escaping @Sendable () -> Date = { Date() }) {
@@ -106,6 +109,7 @@ public final class FeedScanner {
         self.classifier = classifier
         self.files = AlertFiles(root: settings.outputFolder)
         self.now = now
+        articles = ArticleReader(settings: settings, store: store, now: now)
     }
 
     /// Whether the stories of earlier scans are in the classifier's memory yet.
@@ -160,7 +164,7 @@ public final class FeedScanner {
         // until the backlog is full.
         var summary = ScanSummary()
         var backlog = Backlog(inFlightLimit: max(1, settings.scan.maxConcurrent))
-        let fetcher = Fetcher(settings: settings, store: store, reader: classifier.concurrentReader)
+        let fetcher = Fetcher(settings: settings, store: store, reader: classifier.concurrentReader, articles: articles)
         var failure: PipelineError?
         var commits = CommitChain(store: store)
         await withTaskGroup(of: (Int, Fetched).self) { group in
@@ -403,10 +407,10 @@ struct Fetcher: Sendable {
     private let articles: ArticleReader
     private let defaultCap: Int
 
-    init(settings: Settings, store: any StateStore, reader: Classifier.Reader?) {
+    init(settings: Settings, store: any StateStore, reader: Classifier.Reader?, articles: ArticleReader) {
         self.store = store
         self.reader = reader
-        articles = ArticleReader(settings: settings, store: store)
+        self.articles = articles
         defaultCap = settings.scan.maxNewItemsPerFetch
         var policy = FetchPolicy(totalTimeout: .seconds(settings.scan.timeoutSeconds))
         if let agent = settings.scan.userAgent { policy.userAgent = agent }

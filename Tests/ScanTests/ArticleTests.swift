@@ -174,6 +174,28 @@ import Testing
         #expect(!ArticleReader.isOnLocalNetwork("https://tass.com/rss") && !ArticleReader.isOnLocalNetwork("http://10.example.com/"))
     }
 
+    @Test func robotsTxtIsReadOnceADay() async throws {
+        let server = try TestServer { request in
+            request.path == "/robots.txt" ? .response(status: 200, headers: [("Content-Type", "text/plain")], body: Array("User-agent: *\nDisallow: /private/\n".utf8))
+                : .response(status: 200, headers: [("Content-Type", "text/html")], body: Self.articlePage("Page"))
+        }
+        defer { server.stop() }
+        var settings = ArticleSettings()
+        settings.cacheHours = 0
+        let clock = Locked(Date(timeIntervalSince1970: 2_000_000_000))
+        let reader = ArticleReader(settings: settings, client: HTTPClient(), userAgent: "drillwatch/test", store: try SQLiteStore.inMemory(),
+                                   now: { clock.withLock { $0 } })
+        func robotsRequests() -> Int { server.requests.filter { $0.path == "/robots.txt" }.count }
+        _ = await reader.article(at: server.baseURL + "/a", mayReachLocal: true)
+        clock.withLock { $0 += 3600 }
+        let (_, refused) = await reader.article(at: server.baseURL + "/private/b", mayReachLocal: true)
+        #expect(refused.disallowed == 1)
+        #expect(robotsRequests() == 1, "kept from one read to the next")
+        clock.withLock { $0 += 24 * 3600 }
+        _ = await reader.article(at: server.baseURL + "/c", mayReachLocal: true)
+        #expect(robotsRequests() == 2, "asked again after a day")
+    }
+
     @Test func aLinkToAFileThatIsNoPageIsNotRead() async throws {
         let server = try TestServer { request in
             request.path == "/robots.txt" ? .response(status: 404, headers: [], body: [])
