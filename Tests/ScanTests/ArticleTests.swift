@@ -174,6 +174,42 @@ import Testing
         #expect(!ArticleReader.isOnLocalNetwork("https://tass.com/rss") && !ArticleReader.isOnLocalNetwork("http://10.example.com/"))
     }
 
+    /// Items whose links lead to everything a web server should not send: each article ends
+    /// in bounded time (or is read harmlessly), every item is judged, the honest one alerts.
+    @Test func hostileArticlePagesAreBoundedAndTheItemsJudged() async throws {
+        let folder = Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let bomb = try HostileFeeds.gzipBomb()
+        let hostile = ["endless", "trickle", "bomb", "huge", "loop", "to-file", "deep", "links", "binary"]
+        let items = [Self.headline] + hostile.map { (id: $0, title: "Headline \($0)", body: "More to follow.") }
+        let server = try Self.server(items: items) { path in
+            let html: @Sendable (String) -> TestServer.Reply = { .response(status: 200, headers: [("Content-Type", "text/html")], body: Array($0.utf8)) }
+            switch path {
+            case "/articles/h1": return .response(status: 200, headers: [("Content-Type", "text/html")], body: Self.articlePage(Self.headline.title))
+            case "/articles/endless": return .endless(chunk: Array(String(repeating: "<p>more words, ", count: 1000).utf8))
+            case "/articles/trickle": return .trickle(interval: 2)
+            case "/articles/bomb": return .response(status: 200, headers: [("Content-Type", "text/html"), ("Content-Encoding", "gzip")], body: bomb)
+            case "/articles/huge": return html("<p>" + String(repeating: "word ", count: 1_300_000) + "</p>")
+            case "/articles/loop": return .response(status: 302, headers: [("Location", "/articles/loop?again")], body: [])
+            case "/articles/to-file": return .response(status: 301, headers: [("Location", "file:///etc/passwd")], body: [])
+            case "/articles/deep": return html(String(repeating: "<div>", count: 20_000) + "deep" + String(repeating: "</div>", count: 20_000))
+            case "/articles/links": return html(String(repeating: "<a href=\"/x\">link</a> ", count: 100_000))
+            case "/articles/binary": return .response(status: 200, headers: [("Content-Type", "text/html")], body: (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) })
+            default: return .response(status: 302, headers: [("Location", "/articles/loop")], body: [])
+            }
+        }
+        defer { server.stop() }
+        let started = ContinuousClock.now
+        let (summary, store) = try await Self.scan(server, folder: folder, articles: "policy = \"always\"\nper_host_per_minute = 100\ntimeout_seconds = 3")
+        // The trickle is cut at 3 s; the bound catches a hang, not slowness (sanitizers are slow).
+        #expect(ContinuousClock.now - started < .seconds(120))
+        #expect(summary.outcomes.first?.newItems == items.count, "every item judged")
+        #expect(summary.articles.read >= 1 && summary.articles.failed >= 5, "\(summary.articles)")
+        let alerts = try await store.latestAlerts(limit: 10)
+        #expect(alerts.count == 1 && alerts.first?.fromArticle == true)
+        #expect(!server.requests.contains { $0.path.contains("passwd") })
+    }
+
     @Test func robotsTxtIsReadOnceADay() async throws {
         let server = try TestServer { request in
             request.path == "/robots.txt" ? .response(status: 200, headers: [("Content-Type", "text/plain")], body: Array("User-agent: *\nDisallow: /private/\n".utf8))
