@@ -113,21 +113,27 @@ private final class TextCollector {
             self.paragraph = paragraph
             self.pendingSpace = pendingSpace
         }
+        func isSpace(at index: Int) -> Int {
+            let byte = bytes[index]
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0C { return 1 }
+            if byte == 0xC2, index + 1 < bytes.count, bytes[index + 1] == 0xA0 { return 2 }  // no-break space
+            return 0
+        }
         var i = 0
         while i < bytes.count {
-            let byte = bytes[i]
-            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0C {
+            let width = isSpace(at: i)
+            if width > 0 {
                 pendingSpace = true
-                i += 1
-            } else if byte == 0xC2, i + 1 < bytes.count, bytes[i + 1] == 0xA0 {
-                pendingSpace = true  // no-break space
-                i += 2
-            } else {
-                if pendingSpace, let last = paragraph.last, last != 0x0A { paragraph.append(0x20) }
-                pendingSpace = false
-                paragraph.append(byte)
-                i += 1
+                i += width
+                continue
             }
+            // A run of other bytes is copied in one go.
+            var end = i + 1
+            while end < bytes.count && isSpace(at: end) == 0 { end += 1 }
+            if pendingSpace, let last = paragraph.last, last != 0x0A { paragraph.append(0x20) }
+            pendingSpace = false
+            paragraph.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<end]))
+            i = end
         }
     }
 
