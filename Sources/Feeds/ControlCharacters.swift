@@ -24,11 +24,26 @@ extension String {
     /// the no-break space and «», which Russian news is full of: those are kept).
     private static func hasControlCharacters(_ utf8: String.UTF8View) -> Bool {
         func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-            var i = 0
-            while i < bytes.count {
+            func isControl(at i: Int) -> Bool {
                 let byte = bytes[i]
                 if byte < 0x20 && byte != 0x09 && byte != 0x0A { return true }
-                if byte == 0xC2, i + 1 < bytes.count, bytes[i + 1] < 0xA0 { return true }
+                return byte == 0xC2 && i + 1 < bytes.count && bytes[i + 1] < 0xA0
+            }
+            var i = 0
+            if let base = bytes.baseAddress {
+                // Eight bytes at a time: a word of printable ASCII (no byte below 0x20, none
+                // with the high bit set) is passed in one test, any other looked at byte by byte.
+                while i + 8 <= bytes.count {
+                    let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                    let below = (word &- 0x2020_2020_2020_2020) & ~word & 0x8080_8080_8080_8080
+                    if below != 0 || word & 0x8080_8080_8080_8080 != 0 {
+                        for k in i..<(i + 8) where isControl(at: k) { return true }
+                    }
+                    i += 8
+                }
+            }
+            while i < bytes.count {
+                if isControl(at: i) { return true }
                 i += 1
             }
             return false

@@ -31,6 +31,21 @@ import Testing
         String(decoding: try JSONEncoder().encode(text), as: UTF8.self)
     }
 
+    /// The scan for controls reads eight bytes at a time: a control at any offset, and a C1
+    /// control split across two words, are still found; text without one is left as it is.
+    @Test func controlsAreFoundAtEveryOffset() {
+        let plain = "The navies of China and Russia began «Joint Sea» — морское взаимодействие."
+        #expect(plain.withoutControlCharacters == plain)
+        for offset in 0...24 {
+            for control in ["\u{1B}", "\u{9B}", "\u{0}", "\u{85}"] {
+                var text = String(repeating: "a", count: offset) + control + String(repeating: "b", count: 24 - offset)
+                #expect(Self.controls(in: text.withoutControlCharacters).isEmpty, "offset \(offset)")
+                text = String(repeating: "é", count: offset) + control + "\n\t" + String(repeating: "z", count: 9)
+                #expect(Self.controls(in: text.withoutControlCharacters).isEmpty, "offset \(offset), after non-ASCII")
+            }
+        }
+    }
+
     @Test func jsonFeedFieldsLoseControlCharacters() throws {
         let h = try Self.jsonString(Self.hostile)
         let json = """
