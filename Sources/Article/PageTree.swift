@@ -199,6 +199,9 @@ enum PageTree {
     /// Deeper elements are read as part of their ancestor: recursion over a hostile page must
     /// not exhaust a task's stack.
     static let maxDepth = 200
+    /// Nodes kept of one page; the rest is not read. Real article pages have a few thousand;
+    /// a page of 100,000 links took 100 MiB before this cap.
+    static let maxNodes = 50_000
 
     /// Parses UTF-8 HTML with libxml2's forgiving parser, building the tree straight from its
     /// SAX events (libxml2's own tree, then a copy of it, took a third of extraction). The
@@ -330,6 +333,8 @@ private final class SAXTreeBuilder {
     private var open: [Open] = []
     private var parents: [PageNode]
     private var skipping = 0
+    /// Nodes made so far (`PageTree.maxNodes`).
+    private var nodes = 0
     /// Text not yet made a node (libxml2 hands text over in pieces).
     private var pending: [UInt8] = []
     /// Text being collected for the head: a `<title>`, a JSON-LD script.
@@ -381,10 +386,11 @@ private final class SAXTreeBuilder {
             open.append(.skipped)
             return
         }
-        guard parents.count <= PageTree.maxDepth else {
+        guard parents.count <= PageTree.maxDepth, nodes < PageTree.maxNodes else {
             open.append(.flattened)
             return
         }
+        nodes += 1
         let node = PageNode(tag: tag, classNames: attributes.classNames, id: attributes.id, role: attributes.role, itemprop: attributes.itemprop)
         parents[parents.count - 1].append(node)
         parents.append(node)
@@ -424,6 +430,8 @@ private final class SAXTreeBuilder {
 
     private func flushText() {
         guard !pending.isEmpty else { return }
+        guard nodes < PageTree.maxNodes else { pending.removeAll(keepingCapacity: true); return }
+        nodes += 1
         parents[parents.count - 1].append(PageNode(tag: "", text: String(decoding: pending, as: UTF8.self)))
         pending.removeAll(keepingCapacity: true)
     }

@@ -85,6 +85,7 @@ import Feeds
         "<script type=\"application/ld+json\">{not json</script>", String(repeating: "<div>", count: 5_000) + "deep text",
         "<script type=\"application/ld+json\">" + String(repeating: "[", count: 10_000) + "</script>",
         "<link rel=canonical href=\"javascript:alert(1)\"><p>x</p>",
+        String(repeating: "<a href=\"/x\">link</a> ", count: 120_000),
     ]
 
     @Test func hostilePagesGiveAnArticleNotACrash() {
