@@ -33,6 +33,10 @@ public struct Judgement: Sendable, Codable, Equatable {
     /// True when the item was judged on the article behind its link (its lede is the
     /// summary); absent when it was judged on what its feed gave.
     public var fromArticle: Bool?
+    /// The text the item was judged on, when that is not `summary` (the article behind its
+    /// link). The state keeps it for relevant items, so that a later process remembers the
+    /// story as it was judged; alert files and the outbox do not carry it.
+    public var judgedText: String?
 
     public init(feed: String, item: Item, verdict: Verdict, firstSeen: Date) {
         id = Judgement.id(feed: feed, itemKey: item.id)
@@ -42,6 +46,7 @@ public struct Judgement: Sendable, Codable, Equatable {
         link = item.link
         summary = item.articleLede ?? item.text
         fromArticle = item.articleLede != nil ? true : nil
+        judgedText = item.articleLede != nil ? item.text : nil
         published = item.published
         self.firstSeen = firstSeen
         self.verdict = verdict.kind

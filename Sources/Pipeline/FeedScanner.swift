@@ -123,7 +123,7 @@ public final class FeedScanner {
         let since = now().addingTimeInterval(-settings.classifier.storyWindowDays * 86400)
         do {
             for item in try await store.relevantItems(since: since) {
-                classifier.remember(Item(id: item.itemKey, title: item.title, text: item.summary, link: item.link,
+                classifier.remember(Item(id: item.itemKey, title: item.title, text: item.judgedText ?? item.summary, link: item.link,
                                          published: item.published ?? item.firstSeen), story: item.story ?? item.itemKey)
             }
         } catch {

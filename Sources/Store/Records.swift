@@ -68,8 +68,11 @@ struct ItemRecord: StateRecord {
     var verdict: Verdict.Kind
     var score: Double
     var story: String?
-    /// Kept for relevant items only: a later copy of their story must be recognised.
+    /// Kept for relevant items only: a later copy of their story must be recognised. The
+    /// text the item was judged on (for an item judged on its linked article, the article).
     var text: String
+    /// What the item shows when that is not `text`: the lede of its article (v11).
+    var summary: String?
     var exercise: String?
     var places: [String]
     var countries: [String]
@@ -85,7 +88,9 @@ struct ItemRecord: StateRecord {
         verdict = judgement.verdict
         score = judgement.score
         story = judgement.story
-        text = judgement.verdict.isRelevant ? judgement.summary : ""
+        let relevant = judgement.verdict.isRelevant
+        text = relevant ? judgement.judgedText ?? judgement.summary : ""
+        summary = relevant && judgement.judgedText != nil ? judgement.summary : nil
         exercise = judgement.facts.exercise
         places = judgement.facts.places
         countries = judgement.facts.countries
@@ -109,6 +114,7 @@ struct ItemRecord: StateRecord {
         score = row["score"]
         story = row["story"]
         text = row["text"]
+        summary = row["summary"]
         exercise = row["exercise"]
         places = try Self.list(row["places"])
         countries = try Self.list(row["countries"])
@@ -133,6 +139,7 @@ struct ItemRecord: StateRecord {
         container["score"] = score
         container["story"] = story
         container["text"] = text
+        container["summary"] = summary
         container["exercise"] = exercise
         container["places"] = try Self.json(places)
         container["countries"] = try Self.json(countries)
@@ -148,9 +155,16 @@ struct ItemRecord: StateRecord {
     }
 
     var judgement: Judgement {
-        Judgement(feed: feed, itemKey: key, title: title, link: link, summary: text, published: published, firstSeen: firstSeen,
-                  verdict: verdict, score: score, story: story, duplicateOf: duplicateOf,
-                  facts: EventFacts(exercise: exercise, places: places, countries: countries))
+        var judgement = Judgement(feed: feed, itemKey: key, title: title, link: link, summary: summary ?? text, published: published,
+                                  firstSeen: firstSeen, verdict: verdict, score: score, story: story, duplicateOf: duplicateOf,
+                                  facts: EventFacts(exercise: exercise, places: places, countries: countries))
+        if summary != nil { judgement.judgedText = text }
+        return judgement
+    }
+
+    /// v11: the article an item was judged on is kept beside the lede it shows.
+    static func addSummary(_ db: Database) throws {
+        try db.alter(table: "item") { t in t.add(column: "summary", .text) }
     }
 
     /// v8: places were one text joined with " · "; now a JSON array, beside the countries and

@@ -101,6 +101,7 @@ public final class SQLiteStore: StateStore {
         migrator.registerMigration("v8: items as records", migrate: ItemRecord.migrateToRecords)
         migrator.registerMigration("v9: the story of each alert", migrate: migrateV9)
         migrator.registerMigration("v10: articles read from items' links", migrate: CachedArticle.createTable)
+        migrator.registerMigration("v11: the text an item was judged on beside its summary", migrate: ItemRecord.addSummary)
         return migrator
     }
 

@@ -77,6 +77,22 @@ import Testing
         #expect(alert.exercise == "Joint Sea-2031")
         #expect(!alert.summary.contains("Home"))
         #expect(Scans.alertFiles(folder).count == 1)
+
+        // The state keeps the article it was judged on beside the lede it shows, so that the
+        // next process (a new `scan`) remembers the story as it was judged.
+        let stored = try #require(try await store.relevantItems(since: .distantPast).first)
+        #expect(stored.summary == alert.summary)
+        #expect(stored.judgedText?.contains("joint naval patrol in the western Pacific") == true)
+        #expect(try await store.items(firstSeenFrom: .distantPast, to: .distantFuture).first?.summary == alert.summary)
+        // A second outlet's headline over the same report, in a new process: the same story.
+        let second = try Self.server(items: [(id: "h2", title: "Exercises begin at sea", body: "Details soon.")]) { _ in
+            .response(status: 200, headers: [("Content-Type", "text/html")], body: Self.articlePage("Exercises begin at sea"))
+        }
+        defer { second.stop() }
+        var settings = try Scans.settings(second, folder: folder, feeds: ["wire"])
+        settings.feeds[0].name = "desk"
+        let summary2 = try await Scans.scan(settings, store)
+        #expect(summary2.outcomes.first?.duplicates == 1 && summary2.outcomes.first?.alerts == 0, "\(String(describing: summary2.outcomes.first))")
     }
 
     @Test func robotsTxtIsObeyed() async throws {
