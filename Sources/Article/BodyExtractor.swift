@@ -2,8 +2,8 @@
 /// prose (blocks with text, commas and few links) scores its ancestors; the best-scoring
 /// container, with those of its siblings that score close to it, is the article; inside it,
 /// blocks that look like boilerplate (mostly links, share and promotion boxes, forms) are
-/// removed. When that leaves too little, it is tried again with fewer removals, as
-/// Readability does, and the longest result wins.
+/// removed. When that leaves too little (`enoughText`), it is tried again with fewer removals,
+/// as Readability does, and the longest result wins.
 enum BodyExtractor {
     /// What a pass is allowed to remove.
     struct Pass: Equatable {
@@ -240,8 +240,9 @@ enum BodyExtractor {
         let elements = node.descendants()
         let paragraphs = elements.filter { $0.tag == "p" }.count
         let images = elements.filter { $0.tag == "img" }.count
+        // Readability allows a block 100 list items beyond its paragraphs before it counts as
+        // a list of links rather than prose. (Form fields are not in the tree at all.)
         let items = elements.filter { $0.tag == "li" }.count - 100
-        let inputs = elements.filter { $0.tag == "input" }.count
         let isList = node.tag == "ul" || node.tag == "ol"
         let density = node.linkDensity
         // Headlines that are links, two or more: a list of other stories.
@@ -251,7 +252,6 @@ enum BodyExtractor {
         return linkedHeadings >= 2
             || (images > 1 && Double(paragraphs) / Double(images) < 0.5 && node.textLength < 200)
             || (!isList && items > paragraphs)
-            || (inputs > paragraphs / 3 && inputs > 0)
             || (!isList && node.textLength < 25 && (images == 0 || images > 2) && !hasHeading(elements))
             || (weight < 25 && density > 0.2)
             || (weight >= 25 && density > 0.5)

@@ -41,10 +41,11 @@ public struct ArticleCounts: Sendable, Equatable {
 /// be had in time, is refused by `robots.txt` or by the per-host limit, leaves its item to
 /// be judged on what the feed gave.
 ///
-/// The same guards as feeds: the scan's HTTP client policy (local-network refusal on
-/// redirects, size cap, timeouts), `robots.txt` for the configured user agent, at most
-/// `per_host_per_minute` fetches per host, `Retry-After` honoured for the rest of the scan,
-/// and a cache in the state with the page's validators.
+/// The same guards as feeds: the scan's HTTP client policy (size cap, timeouts, redirects),
+/// and no way into the local network from a feed on the internet, first hop included;
+/// `robots.txt` for the configured user agent, at most `per_host_per_minute` fetches per host,
+/// no fetch to a host while its `Retry-After` runs, and a cache in the state with the page's
+/// validators. One reader lives as long as its scanner (a daemon's, from reload to reload).
 struct ArticleReader: Sendable {
     private let settings: ArticleSettings
     private let client: HTTPClient
@@ -62,20 +63,17 @@ struct ArticleReader: Sendable {
     static let minimumText = 200
 
     init(settings: Settings, store: any StateStore, now: @escaping @Sendable () -> Date = Date.init) {
-        self.settings = settings.articles
-        self.store = store
-        self.now = now
         var policy = FetchPolicy(totalTimeout: .seconds(settings.articles.timeoutSeconds))
         if let agent = settings.scan.userAgent { policy.userAgent = agent }
         policy.allowRedirectsToLocalNetwork = settings.scan.allowLocalRedirects
         policy.maxBodyBytes = Self.maxPageBytes
-        client = HTTPClient(policy: policy, maxConcurrent: settings.scan.maxConcurrent, maxPerHost: settings.scan.perHost)
-        robots = RobotsRules(client: client, userAgent: policy.userAgent, now: now)
-        limiter = HostLimiter(perMinute: settings.articles.perHostPerMinute)
+        self.init(settings: settings.articles,
+                  client: HTTPClient(policy: policy, maxConcurrent: settings.scan.maxConcurrent, maxPerHost: settings.scan.perHost),
+                  userAgent: policy.userAgent, store: store, now: now)
     }
 
-    /// For tests: a client with a policy of the test's choosing (a loopback server standing
-    /// in for a public one).
+    /// With a client of the caller's choosing (tests: a loopback server standing in for a
+    /// public one).
     init(settings: ArticleSettings, client: HTTPClient, userAgent: String, store: any StateStore,
          now: @escaping @Sendable () -> Date = Date.init) {
         self.settings = settings
@@ -173,17 +171,7 @@ struct ArticleReader: Sendable {
         var counts = ArticleCounts()
         let cached = try? await store.cachedArticle(url: link)
         if let cached, now().timeIntervalSince(cached.fetched) < settings.cacheHours * 3600 || cached.status == .needsJavaScript {
-            switch cached.status {
-            case .read:
-                counts.cached = 1
-                return (Self.text(cached.text), counts)
-            case .needsJavaScript:
-                counts.needsJavaScript = 1
-                return (nil, counts)
-            case .empty:
-                counts.empty = 1
-                return (nil, counts)
-            }
+            return Self.outcome(cached, fetched: false)
         }
         guard let host = URL(string: link)?.host?.lowercased() else { counts.failed = 1; return (nil, counts) }
         switch await robots.permission(for: link, mayReachLocal: mayReachLocal) {
@@ -196,44 +184,46 @@ struct ArticleReader: Sendable {
         var request = HTTPRequest(url: link, headers: [HTTPHeader(name: "Accept", value: "text/html, application/xhtml+xml;q=0.9, */*;q=0.5")])
         request.refusesLocalNetwork = !mayReachLocal
         if cached?.status == .read { request.validators = Validators(etag: cached?.etag, lastModified: cached?.lastModified) }
-        let response: HTTPResponse
-        do {
-            response = try await client.fetch(request)
-        } catch {
-            counts.failed = 1
-            return (nil, counts)
-        }
+        guard let response = try? await client.fetch(request) else { counts.failed = 1; return (nil, counts) }
         if let retryAfter = response.retryAfter { limiter.block(host, until: retryAfter) }
         if response.isNotModified, var cached {
             cached.fetched = now()
             try? await store.save(cached)
-            counts.cached = 1
-            return (Self.text(cached.text), counts)
+            return Self.outcome(cached, fetched: false)
         }
         guard response.isSuccess else { counts.failed = 1; return (nil, counts) }
-        let contentType = response.headers.first { $0.name.lowercased() == "content-type" }?.value
+        let entry = Self.entry(link, response, at: now())
+        try? await store.save(entry)
+        return Self.outcome(entry, fetched: true)
+    }
+
+    /// What a fetched page comes to, as the cache keeps it: its article, or why there is none
+    /// (no page at all, a JavaScript redirector, too little text).
+    private static func entry(_ link: String, _ response: HTTPResponse, at time: Date) -> CachedArticle {
+        let header = { (name: String) in response.headers.first { $0.name.lowercased() == name }?.value }
+        let contentType = header("content-type")
         // A PDF, an image or a video behind the link is no page to read.
         if let type = contentType?.lowercased(), !(type.contains("html") || type.contains("xml") || type.hasPrefix("text/")) {
-            try? await store.save(CachedArticle(url: link, fetched: now(), status: .empty))
-            counts.empty = 1
-            return (nil, counts)
+            return CachedArticle(url: link, fetched: time, status: .empty)
         }
         let article = ArticleExtractor.extract(response.body, url: response.finalURL, contentType: contentType)
-        var entry = CachedArticle(url: link, fetched: now(), status: .read,
-                                  etag: response.headers.first { $0.name.lowercased() == "etag" }?.value,
-                                  lastModified: response.headers.first { $0.name.lowercased() == "last-modified" }?.value,
-                                  title: article.title, text: String(article.text.prefix(Self.maxTextCharacters)), published: article.published)
-        if article.text.count < Self.minimumText {
-            entry.status = JavaScriptRedirect.isOne(response.body, finalURL: response.finalURL) ? .needsJavaScript : .empty
-            entry.text = ""
+        guard article.text.count >= minimumText else {
+            return CachedArticle(url: link, fetched: time,
+                                 status: JavaScriptRedirect.isOne(response.body, finalURL: response.finalURL) ? .needsJavaScript : .empty)
         }
-        try? await store.save(entry)
+        return CachedArticle(url: link, fetched: time, status: .read, etag: header("etag"), lastModified: header("last-modified"),
+                             title: article.title, text: String(article.text.prefix(maxTextCharacters)), published: article.published)
+    }
+
+    /// A cache entry as the item's text (when it is an article) and its count.
+    private static func outcome(_ entry: CachedArticle, fetched: Bool) -> (ArticleText?, ArticleCounts) {
+        var counts = ArticleCounts()
         switch entry.status {
-        case .read: counts.read = 1
+        case .read: if fetched { counts.read = 1 } else { counts.cached = 1 }
         case .needsJavaScript: counts.needsJavaScript = 1
         case .empty: counts.empty = 1
         }
-        return (entry.status == .read ? Self.text(entry.text) : nil, counts)
+        return (entry.status == .read ? text(entry.text) : nil, counts)
     }
 
     private static func text(_ body: String) -> ArticleText {
@@ -251,7 +241,7 @@ enum JavaScriptRedirect {
         if host == "news.google.com" { return true }
         let page = String(decoding: body.prefix(256 * 1024), as: UTF8.self).lowercased()
         return page.contains("window.location") || page.contains("location.replace(") || page.contains("location.href=")
-            || page.contains("location.href =") || (page.contains("http-equiv=\"refresh\"") && page.count < 16 * 1024)
+            || page.contains("location.href =") || (page.contains("http-equiv=\"refresh\"") && body.count < 16 * 1024)
     }
 }
 
