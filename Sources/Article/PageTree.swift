@@ -66,32 +66,31 @@ final class PageNode {
         var text = text
         return text.withUTF8 { bytes in
             var length = 0, commas = 0, space = true, i = 0
-            func next(_ offset: Int) -> UInt8 { i + offset < bytes.count ? bytes[i + offset] : 0 }
             while i < bytes.count {
-                let byte = bytes[i]
-                var isSpace = false
-                var width = 1
-                if byte < 0x80 {
-                    isSpace = byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
-                    if byte == UInt8(ascii: ",") { commas += 1 }
-                } else if byte >= 0xC0 {
-                    width = byte >= 0xF0 ? 4 : (byte >= 0xE0 ? 3 : 2)
-                    switch (byte, next(1), next(2)) {
-                    case (0xC2, 0xA0, _), (0xE3, 0x80, 0x80): isSpace = true  // no-break and ideographic spaces
-                    case (0xEF, 0xBC, 0x8C), (0xE3, 0x80, 0x81), (0xD8, 0x8C, _): commas += 1  // ， 、 ،
-                    default: break
-                    }
-                }
-                if isSpace {
+                let spaceWidth = UTF8Space.width(bytes, at: i)
+                if spaceWidth > 0 {
                     if !space { length += 1 }
                     space = true
-                } else {
-                    length += 1
-                    space = false
+                    i += spaceWidth
+                    continue
                 }
+                let byte = bytes[i]
+                let width = byte < 0xC0 ? 1 : (byte >= 0xF0 ? 4 : (byte >= 0xE0 ? 3 : 2))
+                if byte == UInt8(ascii: ",") || isComma(bytes, at: i) { commas += 1 }
+                length += 1
+                space = false
                 i += width
             }
             return (length, commas)
+        }
+    }
+
+    /// `，` (EF BC 8C), `、` (E3 80 81) or `،` (D8 8C) at `index`.
+    private static func isComma(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+        func at(_ offset: Int) -> UInt8 { index + offset < bytes.count ? bytes[index + offset] : 0 }
+        switch (bytes[index], at(1), at(2)) {
+        case (0xEF, 0xBC, 0x8C), (0xE3, 0x80, 0x81), (0xD8, 0x8C, _): return true
+        default: return false
         }
     }
 

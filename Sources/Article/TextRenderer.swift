@@ -59,29 +59,20 @@ enum TextRenderer {
             text.withUTF8 { bytes in
                 var i = 0
                 while i < bytes.count {
-                    let width = Self.spaceWidth(bytes, at: i)
+                    let width = UTF8Space.width(bytes, at: i)
                     if width > 0 {
                         pendingSpace = true
                         i += width
                         continue
                     }
                     var end = i + 1
-                    while end < bytes.count && Self.spaceWidth(bytes, at: end) == 0 { end += 1 }
+                    while end < bytes.count && UTF8Space.width(bytes, at: end) == 0 { end += 1 }
                     if pendingSpace, let last = current.utf8.last, last != 0x0A { current.append(" ") }
                     pendingSpace = false
                     current.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<end]), as: UTF8.self))
                     i = end
                 }
             }
-        }
-
-        /// The length of the white space at `index` (0 when there is none).
-        private static func spaceWidth(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int {
-            let byte = bytes[index]
-            if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) { return 1 }
-            if byte == 0xC2, index + 1 < bytes.count, bytes[index + 1] == 0xA0 { return 2 }
-            if byte == 0xE3, index + 2 < bytes.count, bytes[index + 1] == 0x80, bytes[index + 2] == 0x80 { return 3 }
-            return 0
         }
 
         mutating func space() { pendingSpace = true }
@@ -102,5 +93,18 @@ enum TextRenderer {
             paragraphBreak()
             return paragraphs
         }
+    }
+}
+
+/// White space as the extractor counts it, on UTF-8 bytes: ASCII white space, the no-break
+/// space and the ideographic space (Chinese pages indent with it).
+enum UTF8Space {
+    /// The length in bytes of the white space at `index`; 0 when there is none.
+    static func width(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int {
+        let byte = bytes[index]
+        if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) { return 1 }
+        if byte == 0xC2, index + 1 < bytes.count, bytes[index + 1] == 0xA0 { return 2 }
+        if byte == 0xE3, index + 2 < bytes.count, bytes[index + 1] == 0x80, bytes[index + 2] == 0x80 { return 3 }
+        return 0
     }
 }
