@@ -17,7 +17,10 @@ public struct Article: Sendable, Equatable, Codable {
     public var encoding: String
 
     /// The first paragraph: what an alert or a digest shows.
-    public var lede: String? {
+    public var lede: String? { Self.lede(of: text) }
+
+    /// The first paragraph of an article's text.
+    public static func lede(of text: String) -> String? {
         text.components(separatedBy: "\n\n").first { !$0.isEmpty }
     }
 }

@@ -227,7 +227,7 @@ struct ArticleReader: Sendable {
     }
 
     private static func text(_ body: String) -> ArticleText {
-        let lede = body.components(separatedBy: "\n\n").first { !$0.isEmpty } ?? body
+        let lede = Article.lede(of: body) ?? body
         return ArticleText(body: body, lede: String(lede.prefix(maxLedeCharacters)))
     }
 }
