@@ -59,22 +59,13 @@ struct SettingsDecoder {
         var articles = ArticleSettings()
         guard let table = reader.table(root, "articles", at: "") else { return articles }
         let at = "articles"
-        if let policy = articlePolicy(table, "policy", at: at) { articles.policy = policy }
+        if let policy: ArticlePolicy = reader.choice(table, "policy", at: at) { articles.policy = policy }
         if let v = reader.int(table, "per_host_per_minute", at: at, in: 1...600) { articles.perHostPerMinute = v }
         if let v = reader.int(table, "short_text", at: at, in: 0...100_000) { articles.shortText = v }
         if let v = reader.double(table, "cache_hours", at: at, in: 0...87_600) { articles.cacheHours = v }
         if let v = reader.int(table, "timeout_seconds", at: at, in: 1...600) { articles.timeoutSeconds = v }
         reader.rejectUnasked(table, at: at)
         return articles
-    }
-
-    private mutating func articlePolicy(_ table: TOMLTable, _ key: String, at path: String) -> ArticlePolicy? {
-        guard let name = reader.string(table, key, at: path) else { return nil }
-        guard let policy = ArticlePolicy(rawValue: name) else {
-            reader.problem("\(path).\(key)", "must be one of \(ArticlePolicy.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(name)\")")
-            return nil
-        }
-        return policy
     }
 
     mutating func digest(_ root: TOMLTable) -> DigestSettings {
@@ -120,11 +111,7 @@ struct SettingsDecoder {
             }
         }
         if let v = reader.double(table, "webhook_timeout_seconds", at: at, in: 1...300) { hooks.webhookTimeoutSeconds = v }
-        if let name = reader.string(table, "webhook_format", at: at) {
-            if let format = WebhookFormat(rawValue: name) { hooks.webhookFormat = format } else {
-                reader.problem("hooks.webhook_format", "must be one of \(WebhookFormat.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(name)\")")
-            }
-        }
+        if let format: WebhookFormat = reader.choice(table, "webhook_format", at: at) { hooks.webhookFormat = format }
         hooks.telegramChatID = reader.string(table, "telegram_chat_id", at: at)
         hooks.matrixToken = reader.secret(table, "matrix_token", at: at, credentials: credentials)
         if hooks.webhookFormat == .telegram && hooks.telegramChatID == nil {
@@ -203,7 +190,7 @@ struct SettingsDecoder {
             let paused = reader.bool(table, "paused", at: path) ?? false
             let (headers, credentialHeaders) = feedHeaders(table, at: path)
             let userAgent = reader.string(table, "user_agent", at: path)
-            let article = articlePolicy(table, "article", at: path)
+            let article: ArticlePolicy? = reader.choice(table, "article", at: path)
             reader.rejectUnasked(table, at: path)
             guard let name, let url else { continue }
             if !names.insert(name).inserted { reader.problem("\(path).name", "feed '\(name)' is defined twice") }

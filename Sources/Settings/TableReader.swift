@@ -83,6 +83,18 @@ struct TableReader {
         return value(table, key, at: path, kind: { "a string (got \(Self.describe($0)))" }) { $0.string }
     }
 
+    /// One of an enumeration's names (`policy = "short"`); anything else is a problem that
+    /// lists the names.
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ table: TOMLTable, _ key: String, at path: String) -> T?
+        where T.RawValue == String {
+        guard let name = string(table, key, at: path) else { return nil }
+        guard let value = T(rawValue: name) else {
+            problem(join(path, key), "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(name)\")")
+            return nil
+        }
+        return value
+    }
+
     mutating func double(_ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<Double>? = nil) -> Double? {
         // TOML allows inf and nan; no setting means them, and a NaN weight would poison every score.
         if let value = table[key]?.double, !value.isFinite {
