@@ -14,6 +14,50 @@ import Testing
     @Test func brokenMarkupStillYieldsText() {
         #expect(HTMLText.plainText(fromHTML: "<p>unclosed <b>bold <i>both</p> after") == "unclosed bold both\n\nafter")
     }
+
+    /// The rules of libxml2's HTML parser that change a fragment's text (checked against it).
+    @Test(arguments: [
+        // A start tag closes the open element it may not sit in; a stray end tag is ignored.
+        ("<p>a<title>b</p><p>c</p>", "a"),
+        ("<p>a<title>b</title>c</p>", "a\n\nc"),
+        ("<p>a<head>b</p>", "a\n\nb"),
+        ("<b>a<body>b</b>", "ab"),
+        ("a<title>b<body>c", "ac"),
+        ("<p>a</div>b", "ab"),
+        ("<div>a<p>b</div>c", "a\n\nb\n\nc"),
+        ("<table><tr><td>a</td></tr></table>b</td>c", "a\n\nbc"),
+        ("<p>a<td>b</p>c", "a\n\nbc"),
+        // Skipped content, raw text and self-closing tags.
+        ("<p>a<svg>b</p>c", "a\n\nc"),
+        ("a<script>if (x </p> y) '</scripts>'</SCRIPT>b", "ab"),
+        ("a<script/>b", "ab"),
+        ("a<style>p{}", "a"),
+        // Comments, declarations and a `<` that starts nothing.
+        ("a<!-- <p>no</p> -->b", "ab"),
+        ("a<!DOCTYPE html>b<?php x ?>c", "abc"),
+        ("a < b <!x> c", "a < b <!x> c"),
+        ("a </ b", "a b"),
+        ("<a title='x>y' href=\"q\">link</a>", "link"),
+        // References: HTML 4's names (case-sensitive), numbers, and what is not one.
+        ("&Eacute;&eacute;&nbsp;x&mdash;&#x44;&#69;&#xfffe;&#0;", "Éé x—DE"),
+        ("AT&T &amp;c &unknown; &amp", "AT&T &c &unknown; &amp"),
+    ])
+    func followsLibXML2(_ html: String, _ text: String) {
+        #expect(HTMLText.plainText(fromHTML: html) == text)
+    }
+
+    /// Where it differs from libxml2 2.9, on purpose: HTML's abrupt comments (`<!-->` is a whole
+    /// comment), control characters dropped wherever they are, and a final `&` kept as text.
+    @Test func differsFromLibXML2OnPurpose() {
+        #expect(HTMLText.plainText(fromHTML: "a<!-->b<!--->c") == "abc")
+        #expect(HTMLText.plainText(fromHTML: "a\u{1}b\u{0}c") == "abc")
+        #expect(HTMLText.plainText(fromHTML: "R&") == "R&")
+    }
+
+    @Test func deepNestingKeepsItsText() {
+        let html = String(repeating: "<div><span>", count: 5_000) + "deep" + String(repeating: "</span></div>", count: 5_000) + "after"
+        #expect(HTMLText.plainText(fromHTML: html) == "deep\n\nafter")
+    }
 }
 
 @Suite struct Repair {
