@@ -35,6 +35,11 @@ let package = Package(
         .systemLibrary(
             name: "COpenCC", pkgConfig: "opencc",
             providers: [.apt(["libopencc-dev"])]),
+        // PostgreSQL's own client library: its URLs, PGPASSFILE, sslmode and service files as
+        // every PostgreSQL tool reads them, with no package to build.
+        .systemLibrary(
+            name: "CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
         // glibc's close-from spawn action, which Swift's Glibc module does not export.
         .target(name: "CSpawn"),
 
@@ -49,9 +54,10 @@ let package = Package(
         .target(name: "Classifier", dependencies: ["Model", "CStemmer", "COpenCC", "Locking"]),
         .target(name: "Settings", dependencies: ["Classifier", "SafeText", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "PostgresStore", dependencies: ["CLibPQ", "Model", "Store", "Locking"]),
         .target(name: "Reports", dependencies: ["Model", "SafeText"]),
         .target(name: "Pipeline", dependencies: [
-            "Model", "SafeText", "CSpawn", "Curl", "Feeds", "Article", "XML", "Classifier", "Settings", "Store", "Reports",
+            "Model", "SafeText", "CSpawn", "Curl", "Feeds", "Article", "XML", "Classifier", "Settings", "Store", "PostgresStore", "Reports",
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "Daemon", dependencies: [
@@ -89,7 +95,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "Classifier"]),
         .testTarget(name: "ScanTests", dependencies: [
-            "Pipeline", "Store", "Reports", "Settings", "Model", "Daemon", "TestSupport", "Locking",
+            "Pipeline", "Store", "PostgresStore", "Reports", "Settings", "Model", "Daemon", "TestSupport", "Locking",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Golden"]),  // read from the source tree, so that they can be regenerated in place

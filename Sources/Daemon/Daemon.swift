@@ -26,7 +26,7 @@ public enum Daemon {
             settings = try ClassifierLoader.settings(configPath)
             _ = try ClassifierLoader.classifier(settings)
             try StateLock.acquire(stateFolder: settings.stateFolder)
-            store = try SQLiteStore.open(at: settings.stateDatabase.path)
+            store = try await StateStores.open(settings, for: .write)
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             return 2
@@ -54,7 +54,7 @@ public enum Daemon {
         let group = ServiceGroup(configuration: configuration)
         logger.info("drillwatch started", metadata: ["config.file": "\(settings.file.path)", "config.feeds": "\(settings.feeds.count)"])
         for warning in settings.warnings { logger.warning("configuration", metadata: ["problem": "\(warning)"]) }
-        if let warning = OutputClaim.claim(settings.outputFolder, statePath: settings.stateDatabase.path) {
+        if let warning = OutputClaim.claim(settings.outputFolder, statePath: StateStores.name(settings)) {
             logger.warning("output folder shared", metadata: ["problem": "\(warning)"])
         }
         notifier.ready(status: "watching \(settings.feeds.count) feeds")

@@ -158,6 +158,20 @@ public enum ArticlePolicy: String, Sendable, CaseIterable {
     case always
 }
 
+/// Where the state lives (`[store]`): SQLite in the state folder unless a PostgreSQL URL is
+/// given (`url`, or `DRILLWATCH_STORE_URL`), with its password from a credential, never from
+/// the configuration (or from libpq's `PGPASSFILE` / `~/.pgpass` when none is named).
+public struct StoreSettings: Sendable, Equatable {
+    /// `postgresql://user@host:5432/db?sslmode=require`, or nil for SQLite.
+    public var postgresURL: String?
+    public var password: String?
+
+    public init(postgresURL: String? = nil, password: String? = nil) {
+        self.postgresURL = postgresURL
+        self.password = password
+    }
+}
+
 /// Reading linked articles (`[articles]`).
 public struct ArticleSettings: Sendable, Equatable {
     public var policy: ArticlePolicy = .auto
@@ -189,6 +203,7 @@ public struct Settings: Sendable {
     public var stateDatabase: URL { stateFolder.appendingPathComponent("drillwatch.sqlite") }
     /// Where alert files and digests are written.
     public var outputFolder: URL
+    public var store = StoreSettings()
     public var scan = ScanSettings()
     public var articles = ArticleSettings()
     public var digest = DigestSettings()
@@ -265,6 +280,7 @@ public struct Settings: Sendable {
         var decoder = SettingsDecoder(reader: reader, file: file, credentials: Credentials(folder: Credentials.folder(for: file)),
                                       inherited: inherited)
         let folders = decoder.paths(root)
+        let store = decoder.store(root, environment: ProcessInfo.processInfo.environment)
         let scan = decoder.scan(root), articles = decoder.articles(root), digest = decoder.digest(root)
         var hooks = decoder.hooks(root)
         hooks.email = decoder.email(root)
@@ -280,6 +296,7 @@ public struct Settings: Sendable {
         if metrics.textfile == nil { metrics.textfile = folders.state.appendingPathComponent("drillwatch.prom") }
         settings.metrics = metrics
         settings.articles = articles
+        settings.store = store
         settings.warnings = (inherited?.warnings ?? []) + decoder.reader.warnings
         return settings
     }

@@ -36,6 +36,57 @@ struct SettingsDecoder {
         return folders
     }
 
+    /// `[store]`: `url` (PostgreSQL; `DRILLWATCH_STORE_URL` outranks it) and `password`, which
+    /// must name a credential.
+    mutating func store(_ root: TOMLTable, environment: [String: String]) -> StoreSettings {
+        var store = StoreSettings()
+        let table = reader.table(root, "store", at: "")
+        var url = table.flatMap { reader.string($0, "url", at: "store") }
+        var key = "store.url"
+        if let override = environment["DRILLWATCH_STORE_URL"], !override.isEmpty {
+            url = override
+            key = "DRILLWATCH_STORE_URL"
+        }
+        if let url {
+            if !(url.hasPrefix("postgresql://") || url.hasPrefix("postgres://")) {
+                reader.problem(key, "must be a PostgreSQL URL, postgresql://USER@HOST:PORT/DATABASE (got \"\(Redaction.url(url))\"); "
+                    + "leave it out for the SQLite state in the state folder")
+            } else if Self.carriesPassword(url) {
+                reader.problem(key, "must not carry the password (the configuration is readable by others): "
+                    + "give it as store.password = \"credential:NAME\", or in PGPASSFILE / ~/.pgpass")
+            } else {
+                store.postgresURL = url
+            }
+        }
+        if let table {
+            if let password = reader.string(table, "password", at: "store") {
+                if let name = Credentials.reference(password) {
+                    switch credentials.read(name) {
+                    case .success(let secret): store.password = secret
+                    case .failure(let reason): reader.problem("store.password", reason.description)
+                    }
+                } else {
+                    reader.problem("store.password", "must name a credential (\"credential:NAME\"): a password in the configuration "
+                        + "is readable by others")
+                }
+            }
+            reader.rejectUnasked(table, at: "store")
+        }
+        if store.password != nil && store.postgresURL == nil {
+            reader.problem("store.password", "is only for a PostgreSQL state: set store.url too")
+        }
+        return store
+    }
+
+    /// True when a PostgreSQL URL holds a password (`user:secret@`, `?password=`).
+    static func carriesPassword(_ url: String) -> Bool {
+        guard let scheme = url.range(of: "://") else { return false }
+        let rest = url[scheme.upperBound...]
+        let authority = rest[..<(rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex)]
+        if let at = authority.lastIndex(of: "@"), authority[..<at].contains(":") { return true }
+        return url.range(of: #"[?&]password="#, options: .regularExpression) != nil
+    }
+
     mutating func scan(_ root: TOMLTable) -> ScanSettings {
         var scan = ScanSettings()
         guard let table = reader.table(root, "scan", at: "") else { return scan }

@@ -33,6 +33,11 @@ public struct Feedback: Sendable, Equatable, Codable, FetchableRecord, Persistab
 public struct JudgedAlert: Sendable, Equatable {
     public var feedback: Feedback
     public var alert: Judgement?
+
+    public init(feedback: Feedback, alert: Judgement?) {
+        self.feedback = feedback
+        self.alert = alert
+    }
 }
 
 /// What recording a judgement did.

@@ -56,29 +56,29 @@ extension FeedState: StateRecord {
 
 /// One row of the item table: a judgement without its reasons (rules and similar documents
 /// are kept for alerts only, in the outbox). Places and countries are JSON arrays.
-struct ItemRecord: StateRecord {
-    static let databaseTableName = "item"
+package struct ItemRecord: StateRecord {
+    package static let databaseTableName = "item"
 
-    var feed: String
-    var key: String
-    var firstSeen: Date
-    var published: Date?
-    var title: String
-    var link: String?
-    var verdict: Verdict.Kind
-    var score: Double
-    var story: String?
+    package var feed: String
+    package var key: String
+    package var firstSeen: Date
+    package var published: Date?
+    package var title: String
+    package var link: String?
+    package var verdict: Verdict.Kind
+    package var score: Double
+    package var story: String?
     /// Kept for relevant items only: a later copy of their story must be recognised. The
     /// text the item was judged on (for an item judged on its linked article, the article).
-    var text: String
+    package var text: String
     /// What the item shows when that is not `text`: the lede of its article (v11).
-    var summary: String?
-    var exercise: String?
-    var places: [String]
-    var countries: [String]
-    var duplicateOf: String?
+    package var summary: String?
+    package var exercise: String?
+    package var places: [String]
+    package var countries: [String]
+    package var duplicateOf: String?
 
-    init(_ judgement: Judgement) {
+    package init(_ judgement: Judgement) {
         feed = judgement.feed
         key = judgement.itemKey
         firstSeen = judgement.firstSeen
@@ -99,7 +99,7 @@ struct ItemRecord: StateRecord {
 
     /// Read by hand too: a scan's start-up reads back every relevant item of the story
     /// window to remember its stories (tens of thousands under load).
-    init(row: Row) throws {
+    package init(row: Row) throws {
         feed = row["feed"]
         key = row["key"]
         firstSeen = Date(timeIntervalSince1970: row["first_seen"])
@@ -122,13 +122,13 @@ struct ItemRecord: StateRecord {
     }
 
     /// A JSON list column; NULL (a row older than v8's migration) is no list.
-    private static func list(_ json: String?) throws -> [String] {
+    package static func list(_ json: String?) throws -> [String] {
         guard let json, json != "[]" else { return [] }
         return try JSONDecoder().decode([String].self, from: Data(json.utf8))
     }
 
     /// By hand, as for `FeedState`: every new item of a scan is inserted.
-    func encode(to container: inout PersistenceContainer) throws {
+    package func encode(to container: inout PersistenceContainer) throws {
         container["feed"] = feed
         container["key"] = key
         container["first_seen"] = firstSeen.timeIntervalSince1970
@@ -147,14 +147,14 @@ struct ItemRecord: StateRecord {
     }
 
     /// A list as the JSON array `Codable` stored before (most items have none).
-    private static func json(_ list: [String]) throws -> String {
+    package static func json(_ list: [String]) throws -> String {
         if list.isEmpty { return "[]" }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return String(decoding: try encoder.encode(list), as: UTF8.self)
     }
 
-    var judgement: Judgement {
+    package var judgement: Judgement {
         var judgement = Judgement(feed: feed, itemKey: key, title: title, link: link, summary: summary ?? text, published: published,
                                   firstSeen: firstSeen, verdict: verdict, score: score, story: story, duplicateOf: duplicateOf,
                                   facts: EventFacts(exercise: exercise, places: places, countries: countries))

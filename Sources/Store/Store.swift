@@ -353,7 +353,7 @@ public final class SQLiteStore: StateStore {
     }
 
     /// An outbox payload as a judgement; nil when it does not decode.
-    static func judgement(_ payload: Data?) -> Judgement? {
+    package static func judgement(_ payload: Data?) -> Judgement? {
         payload.flatMap { try? JSONCoding.decoder().decode(Judgement.self, from: $0) }
     }
 
@@ -513,5 +513,35 @@ public enum StatePermissions {
             throw StoreError(.cannotOpen, path: folder, "cannot create the folder (\(String(cString: strerror(errno))))")
         }
         chmod(folder, 0o700)
+    }
+}
+
+extension SQLiteStore {
+    /// One page of a table's rows, every value as text (NULL as nil, a BLOB as its UTF-8
+    /// text), after the row `after` (SQLite's rowid) in rowid order: `drillwatch store copy`
+    /// reads the state this way, a page at a time, whatever its size. `table` must be one of
+    /// the state's own tables.
+    package func page(of table: String, after: Int64, limit: Int) async throws(StoreError) -> (columns: [String], rows: [[String?]], last: Int64?) {
+        try await read { db in
+            guard try db.tableExists(table) else { return ([], [], nil) }
+            let columns = try db.columns(in: table).map(\.name)
+            let quoted = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+            var rows: [[String?]] = []
+            var last: Int64?
+            for row in try Row.fetchAll(db, sql: "SELECT rowid AS drillwatch_rowid, \(quoted) FROM \"\(table)\" WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                                        arguments: [after, limit]) {
+                last = row["drillwatch_rowid"]
+                rows.append(columns.indices.map { index in
+                    switch (row[index + 1] as DatabaseValue).storage {
+                    case .null: nil
+                    case .int64(let number): String(number)
+                    case .double(let number): "\(number)"
+                    case .string(let text): text
+                    case .blob(let data): String(decoding: data, as: UTF8.self)
+                    }
+                })
+            }
+            return (columns, rows, last)
+        }
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 
-/// A problem with the state database, typed by what SQLite said (its result code kept), with
-/// what the user can do about it.
+/// A problem with the state database, typed by what SQLite or PostgreSQL said (SQLite's result
+/// code kept), with what the user can do about it. `path` is the database file, or for
+/// PostgreSQL its URL without the password.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// Another connection holds a lock longer than the busy timeout.
@@ -21,6 +22,10 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case missing
         /// Its schema is older than this program's, and this command may not upgrade it.
         case outdated
+        /// The database server cannot be reached (refused, timed out, lost mid-way).
+        case unreachable
+        /// The database server refused this user (password, `pg_hba.conf`, privileges).
+        case refused
         /// Anything else (a constraint, a bug): the message says.
         case other
     }
@@ -70,14 +75,21 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     var advice: String? {
         let folder = path.map { ($0 as NSString).deletingLastPathComponent } ?? "the state folder"
         return switch kind {
+        case .busy where path?.hasPrefix("postgres") == true: "nothing was lost; try again once it has stopped"
         case .busy: "another process holds the database locked (a backup, sqlite3 at a prompt); nothing was lost, try again"
         case .full: "the disk holding \(folder) is full; nothing was lost, free some space and scan again"
         case .readOnly: "the database or \(folder) is read-only for this user; check the owner and mode (the service runs as its own user)"
         case .corrupt: "the database file is damaged; restore it from a backup, or move it aside to start with an empty state"
         case .io: "the operating system failed a read or a write (a full or failing disk?); nothing committed was lost"
         case .cannotOpen: "check that \(folder) exists and this user may write there"
+        case .missing where path?.hasPrefix("postgres") == true:
+            "create the database if it does not exist (createdb NAME, as a user who may), then run drillwatch store migrate or scan"
         case .missing: "nothing was scanned with this configuration yet (run drillwatch scan), or [paths] points elsewhere"
         case .outdated: "run drillwatch scan (or the service) once to bring it up to date"
+        case .unreachable: "the database server cannot be reached; nothing committed was lost, and the service tries again "
+            + "(check that PostgreSQL runs and [store] url names it)"
+        case .refused: "the database server refused this user: check the user in [store] url, its password "
+            + "([store] password, PGPASSFILE or ~/.pgpass) and the server's pg_hba.conf"
         case .other: nil
         }
     }

@@ -31,7 +31,7 @@ struct AlertsCommand: AsyncParsableCommand {
 
         func alerts(since: Date? = nil, limit: Int = 100_000) async throws -> [Judgement] {
             let settings = try configuration.settings()
-            let store = try wrap { try SQLiteStore.open(at: settings.stateDatabase.path, access: .readOnly) }
+            let store = try await wrapAsync { try await StateStores.open(settings, for: .read) }
             return try await wrapAsync { try await store.alerts(since: since, limit: limit) }
         }
 

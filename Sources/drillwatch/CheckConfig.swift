@@ -29,6 +29,7 @@ struct CheckConfig: DrillwatchCommand {
         if quiet { return }
         print("\(settings.file.path): OK")
         print("  \(settings.feeds.count) feeds, \(settings.rules.count) rules, \(classifier.corpus.count) corpus documents")
-        print("  state in \(settings.stateFolder.path), output in \(settings.outputFolder.path)")
+        let state = settings.store.postgresURL.map { "\($0) (PostgreSQL)" } ?? settings.stateFolder.path
+        print("  state in \(state), output in \(settings.outputFolder.path)")
     }
 }

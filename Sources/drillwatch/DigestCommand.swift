@@ -27,7 +27,7 @@ struct DigestCommand: DrillwatchCommand {
         let calendar = DigestCalendar(timeZone: settings.digest.timeZone)
         let day = date ?? calendar.day(containing: Date())
         _ = try wrap { try calendar.bounds(of: day) }  // a day of the calendar, before anything is opened
-        let store = try wrap { try SQLiteStore.open(at: settings.stateDatabase.path, access: .readOnly) }
+        let store = try await wrapAsync { try await StateStores.open(settings, for: .read) }
         let builder = DigestBuilder(settings: settings, store: store)
         let digest = try await wrapAsync { try await builder.build(day: day) }
         let folder = try wrap { try builder.write(digest) }

@@ -15,5 +15,5 @@ struct Drillwatch: AsyncParsableCommand {
             """,
         version: DrillwatchVersion.string,
         subcommands: [Scan.self, Run.self, DigestCommand.self, Status.self, CheckConfig.self, Inspect.self, Extract.self, Classify.self, Eval.self,
-                      Train.self, Corpus.self, FeedbackCommand.self, AlertsCommand.self, FeedsCommand.self])
+                      Train.self, Corpus.self, FeedbackCommand.self, AlertsCommand.self, FeedsCommand.self, StoreCommand.self])
 }

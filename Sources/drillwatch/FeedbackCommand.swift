@@ -30,10 +30,10 @@ struct FeedbackCommand: AsyncParsableCommand {
     struct Options: ParsableArguments {
         @OptionGroup var configuration: ConfigOption
 
-        /// - Parameter access: `.existing` to record a judgement, `.readOnly` to list or export.
-        func feedback(_ access: SQLiteStore.Access) throws -> AnalystFeedback {
+        /// - Parameter use: `.change` to record a judgement, `.read` to list or export.
+        func feedback(_ use: StateStores.Use) async throws -> AnalystFeedback {
             let settings = try configuration.settings()
-            let store = try wrap { try SQLiteStore.open(at: settings.stateDatabase.path, access: access) }
+            let store = try await wrapAsync { try await StateStores.open(settings, for: use) }
             return AnalystFeedback(settings: settings, store: store)
         }
     }
@@ -54,7 +54,7 @@ struct FeedbackCommand: AsyncParsableCommand {
         }
 
         func execute() async throws {
-            let feedback = try options.feedback(.existing)
+            let feedback = try await options.feedback(.change)
             let outcome = try await wrapAsync { try await feedback.judge(alertID: alertID, verdict: judgement, note: note) }
             print(Self.describe(outcome, alertID: alertID, judgement: judgement))
             guard toCorpus else { return }
@@ -80,7 +80,7 @@ struct FeedbackCommand: AsyncParsableCommand {
         var json = false
 
         func execute() async throws {
-            let judged = try await wrapAsync { try await options.feedback(.readOnly).store.judgedAlerts() }
+            let judged = try await wrapAsync { try await options.feedback(.read).store.judgedAlerts() }
             if json {
                 print(String(decoding: Self.json(judged), as: UTF8.self))
                 return
@@ -124,7 +124,7 @@ struct FeedbackCommand: AsyncParsableCommand {
         var out: String?
 
         func execute() async throws {
-            let (records, unreadable) = try await wrapAsync { try await options.feedback(.readOnly).export() }
+            let (records, unreadable) = try await wrapAsync { try await options.feedback(.read).export() }
             for id in unreadable {
                 printError("warning: alert \(id): its stored JSON cannot be read; left out")
             }

@@ -42,13 +42,14 @@ struct Scan: DrillwatchCommand {
                 throw CLIError(.busy, "\(held)")
             }
         }
-        let statePath = settings.stateDatabase.path
+        let statePath = StateStores.name(settings)
         // A dry run reads the state (so it reports what a real scan would find new) and
         // writes nothing: the database read-only, or an empty one in memory before any scan.
-        let store = try wrap {
-            guard dryRun else { return try SQLiteStore.open(at: statePath) }
-            return FileManager.default.fileExists(atPath: statePath)
-                ? try SQLiteStore.open(at: statePath, access: .readOnly) : try SQLiteStore.inMemory()
+        let store: any StateStore
+        do { store = try await StateStores.open(settings, for: dryRun ? .dryRun : .write) } catch where error.kind == .busy {
+            throw CLIError(.busy, error.description)
+        } catch {
+            throw CLIError(error.description)
         }
         let scanner = FeedScanner(settings: settings, store: store, classifier: classifier)
         if !dryRun, let warning = OutputClaim.claim(settings.outputFolder, statePath: statePath) { printError("warning: \(warning)") }

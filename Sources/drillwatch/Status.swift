@@ -18,8 +18,8 @@ struct Status: DrillwatchCommand {
     func execute() async throws {
         let settings = try configuration.settings()
         // Read-only: no lock, no file created; a running service's state can be looked at.
-        let store: SQLiteStore?
-        do { store = try SQLiteStore.open(at: settings.stateDatabase.path, access: .readOnly) } catch where error.kind == .missing {
+        let store: (any StateStore)?
+        do { store = try await StateStores.open(settings, for: .read) } catch where error.kind == .missing {
             store = nil
         } catch {
             throw CLIError(error.description)
@@ -28,11 +28,12 @@ struct Status: DrillwatchCommand {
         if let store {
             for state in try await wrapAsync({ try await store.feedStates() }) { states[state.name] = state }  // name is the key
         }
+        if let url = settings.store.postgresURL { print("state: \(url) (PostgreSQL)") }
         let holder = StateLock.holder(stateFolder: settings.stateFolder)
         print(holder.map { "daemon: running (pid \($0)) on \(settings.stateFolder.path)" } ?? "daemon: not running on \(settings.stateFolder.path)")
         print(FeedStatusTable.render(settings.feeds.map(\.name), states: states, now: Date()))
         guard let store else {
-            print("\nno state yet in \(settings.stateFolder.path): nothing was scanned with this configuration (drillwatch scan)")
+            print("\nno state yet in \(StateStores.name(settings)): nothing was scanned with this configuration (drillwatch scan)")
             return
         }
         await printLatestAlerts(store)

@@ -2,6 +2,7 @@ import Foundation
 import Locking
 import Model
 import Pipeline
+import PostgresStore
 import Reports
 import Settings
 import Store
@@ -61,6 +62,19 @@ import Testing
         try SQLiteStore.open(at: settings.stateFolder.appendingPathComponent("drillwatch.sqlite").path)
     }
 
+    /// Where a scan keeps its state: the tests that matter for the crash-safety contract run on both.
+    enum Backend: String, CaseIterable, Sendable { case sqlite, postgres }
+
+    /// The state on `backend`, opened as `scan` opens it; nil (the test skips) without PostgreSQL.
+    static func store(_ settings: Settings, on backend: Backend) async throws -> (any StateStore)? {
+        switch backend {
+        case .sqlite: return try store(settings)
+        case .postgres:
+            guard let server = PostgresServer.orSkip() else { return nil }
+            return try await PostgresStore.open(url: try server.createDatabase(), password: nil, exclusive: true)
+        }
+    }
+
     static func alertFiles(_ folder: URL) -> [URL] {
         let root = folder.appendingPathComponent("output/alerts")
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return [] }
@@ -75,7 +89,8 @@ import Testing
     static let patrol = (id: "p1", title: "Chinese and Russian bombers fly joint patrol over the East China Sea",
                          body: "Two Chinese and two Russian strategic bombers flew a joint air patrol, Japan's defence ministry said.")
 
-    @Test func scansAlertOncePerStory() async throws {
+    @Test(arguments: Backend.allCases)
+    func scansAlertOncePerStory(on backend: Backend) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-scan-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
         let feeds = Feeds()
@@ -84,7 +99,7 @@ import Testing
         let server = try Self.server(feeds)
         defer { server.stop() }
         let settings = try Self.settings(server, folder: folder)
-        let store = try Self.store(settings)
+        guard let store = try await Self.store(settings, on: backend) else { return }
 
         // First scan: one alert.
         var summary = try await Self.scan(settings, store)
@@ -215,7 +230,8 @@ import Testing
         #expect(server.requests.filter { $0.path == "/new.xml" }.count == 3)
     }
 
-    @Test func retentionForgetsOldItemsWithoutRealerting() async throws {
+    @Test(arguments: Backend.allCases)
+    func retentionForgetsOldItemsWithoutRealerting(on backend: Backend) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-scan-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
         let feeds = Feeds()
@@ -225,7 +241,7 @@ import Testing
         defer { server.stop() }
         var settings = try Self.settings(server, folder: folder)
         settings.scan.retentionDays = 30
-        let store = try Self.store(settings)
+        guard let store = try await Self.store(settings, on: backend) else { return }
         // The drill item is dated 2031-06-02; a scan "in 2031-06" alerts, one a year later prunes it.
         let june = Date(timeIntervalSince1970: 1_937_000_000)  // 2031-05-21
         let first = try await Self.scan(settings, store, now: { june.addingTimeInterval(14 * 86400) })

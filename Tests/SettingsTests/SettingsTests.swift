@@ -179,3 +179,42 @@ import Testing
         #expect(settings.outputFolder.path == "/src/drillwatch/config/var/output")
     }
 }
+
+/// `[store]`: PostgreSQL by URL, its password only from a credential.
+@Suite struct StoreSection {
+    @Test func sqliteUnlessAURLIsGiven() throws {
+        let folder = URL(fileURLWithPath: "/etc/drillwatch/drillwatch.toml")
+        #expect(try Settings.parse("", file: folder).store == StoreSettings())
+        let settings = try Settings.parse("[store]\nurl = \"postgresql://drillwatch@db.example:5432/drillwatch?sslmode=require\"", file: folder)
+        #expect(settings.store.postgresURL == "postgresql://drillwatch@db.example:5432/drillwatch?sslmode=require")
+        #expect(settings.store.password == nil)
+    }
+
+    @Test func thePasswordComesFromACredentialAndNeverFromTheFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-store-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("credentials"), withIntermediateDirectories: true)
+        try "s3cret-Pw\n".write(to: folder.appendingPathComponent("credentials/postgres"), atomically: true, encoding: .utf8)
+        let file = folder.appendingPathComponent("drillwatch.toml")
+        let settings = try Settings.parse("""
+            [store]
+            url = "postgresql://drillwatch@db.example/drillwatch"
+            password = "credential:postgres"
+            """, file: file)
+        #expect(settings.store.password == "s3cret-Pw")
+
+        func problems(_ source: String) -> [String] {
+            do { _ = try Settings.parse(source, file: file); return [] } catch { return error.problems.map(\.description) }
+        }
+        let inline = problems("[store]\nurl = \"postgresql://drillwatch@db.example/dw\"\npassword = \"s3cret-Pw\"")
+        #expect(inline.count == 1 && inline[0].contains("must name a credential"))
+        let inURL = problems("[store]\nurl = \"postgresql://drillwatch:s3cret-Pw@db.example/dw\"")
+        #expect(inURL.count == 1 && inURL[0].contains("must not carry the password") && !inURL[0].contains("s3cret-Pw"))
+        #expect(problems("[store]\nurl = \"postgresql://db.example/dw?user=x&password=s3cret-Pw\"").count == 1)
+        let notPostgres = problems("[store]\nurl = \"mysql://db.example/dw\"")
+        #expect(notPostgres.count == 1 && notPostgres[0].contains("must be a PostgreSQL URL"))
+        #expect(problems("[store]\npassword = \"credential:postgres\"").first?.contains("only for a PostgreSQL state") == true)
+        #expect(problems("[store]\nurl = \"postgresql://db.example/dw\"\npassword = \"credential:absent\"").first?.contains("not found") == true)
+        #expect(problems("[store]\nhost = \"db\"").first?.contains("host") == true)
+    }
+}

@@ -1,0 +1,561 @@
+import Dispatch
+import Foundation
+import Model
+import Store
+
+/// drillwatch's state in PostgreSQL, behind the same interface and the same crash-safety
+/// contract as `SQLiteStore` (see `StateStore`): a feed's state, its new items and their alerts
+/// are committed in one transaction; items are inserted once (`ON CONFLICT DO NOTHING`), so a
+/// commit replayed after a crash or a lost connection changes nothing.
+///
+/// One connection, confined to a serial queue: libpq blocks, and a scan's commits are
+/// serialised anyway. A connection found broken is re-established before the next operation;
+/// the operation that found it broken fails with `.unreachable` and its caller's loop (the
+/// next scan, the delivery worker's next round) tries again — committed work is never redone
+/// differently, since every write is idempotent or a single transaction.
+///
+/// A writing instance (`scan`, `run`) holds a session advisory lock for its life, as the SQLite
+/// state's lock file does: a second writer is refused until feed leases let several share the
+/// work (issue 13's next step). The lock goes with the session, so an instance killed with
+/// kill -9 releases it when the server notices the closed connection.
+public final class PostgresStore: StateStore {
+    /// How the store may be used, as for `SQLiteStore.Access`.
+    public enum Access: Sendable {
+        /// Bring the schema up to date, and write.
+        case create
+        /// Write to an existing, up-to-date schema.
+        case existing
+        /// Read only; never changes the schema.
+        case readOnly
+    }
+
+    private let queue: DispatchQueue
+    /// Touched only on `queue`.
+    private let connection: PGConnection
+    private let holdsWriterLock: Bool
+    /// The URL without its password.
+    public let target: String
+
+    /// Connects to `url` (`postgresql://user@host:port/db?sslmode=…`). `password`, when given,
+    /// outranks `PGPASSFILE`. `exclusive` takes the writer lock (scan, run).
+    public static func open(url: String, password: String?, access: Access = .create, exclusive: Bool = false,
+                            applicationName: String = "drillwatch") async throws(StoreError) -> PostgresStore {
+        let queue = DispatchQueue(label: "drillwatch.postgres")
+        let result: Result<PostgresStore, StoreError> = await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: Result { () throws(StoreError) -> PostgresStore in
+                    let connection = try PGConnection(url: url, password: password, applicationName: applicationName)
+                    switch access {
+                    case .create:
+                        try PostgresSchema.migrate(connection)
+                    case .existing, .readOnly:
+                        let applied = try PostgresSchema.appliedVersions(connection)
+                        if applied.isEmpty {
+                            throw StoreError(.missing, path: connection.target, "the database holds no drillwatch state yet")
+                        }
+                        guard Set(PostgresSchema.migrations.map(\.version)).isSubset(of: applied) else {
+                            throw StoreError(.outdated, path: connection.target, "the database's schema is older than this drillwatch")
+                        }
+                    }
+                    if exclusive { try Self.takeWriterLock(connection) }
+                    return PostgresStore(queue: queue, connection: connection, exclusive: exclusive)
+                })
+            }
+        }
+        return try result.get()
+    }
+
+    private init(queue: DispatchQueue, connection: PGConnection, exclusive: Bool) {
+        self.queue = queue
+        self.connection = connection
+        self.holdsWriterLock = exclusive
+        self.target = connection.target
+    }
+
+    /// Connects, applies the migrations not yet applied (under the migration lock, so beside
+    /// running instances too), and disconnects; returns the server and the migrations applied.
+    public static func migrate(url: String, password: String?) async throws(StoreError) -> (target: String, applied: [String]) {
+        let result: Result<(String, [String]), StoreError> = await withCheckedContinuation { continuation in
+            DispatchQueue(label: "drillwatch.postgres.migrate").async {
+                continuation.resume(returning: Result { () throws(StoreError) -> (String, [String]) in
+                    let connection = try PGConnection(url: url, password: password)
+                    return (connection.target, try PostgresSchema.migrate(connection))
+                })
+            }
+        }
+        return try result.get()
+    }
+
+    private static func takeWriterLock(_ connection: PGConnection) throws(StoreError) {
+        let taken = try connection.execute("SELECT pg_try_advisory_lock($1) AS taken", [PostgresSchema.writerLock])
+        guard taken.string(0, "taken") == "t" else {
+            let holder = try? connection.execute("""
+                SELECT a.application_name, a.client_addr, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE l.locktype = 'advisory' AND l.granted AND (l.classid::bigint << 32) | l.objid::bigint = $1
+                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1
+                """, [PostgresSchema.writerLock])
+            let who = holder.flatMap { $0.count > 0 ? $0.string(0, "application_name") : nil }
+            throw StoreError(.busy, path: connection.target,
+                             "another drillwatch (\(who.map { "\"\($0)\"" } ?? "a running instance")) is writing to this database; "
+                                + "one writer at a time until feed leases arrive — stop it, or point this one at another database")
+        }
+    }
+
+    // MARK: - Access
+
+    /// Runs `body` with the connection on the store's queue, reconnecting first when the
+    /// connection was found broken (and taking the writer lock again, which went with it).
+    private func perform<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws(StoreError) -> T) async throws(StoreError) -> T {
+        let result: Result<T, StoreError> = await withCheckedContinuation { continuation in
+            queue.async { [connection, holdsWriterLock] in
+                continuation.resume(returning: Result { () throws(StoreError) -> T in
+                    if !connection.isOpen {
+                        guard connection.reconnect() else {
+                            throw StoreError(.unreachable, path: connection.target, "the connection to PostgreSQL is lost and cannot be made again yet")
+                        }
+                        if holdsWriterLock { try Self.takeWriterLock(connection) }
+                    }
+                    return try body(connection)
+                })
+            }
+        }
+        return try result.get()
+    }
+
+    private func write<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws(StoreError) -> T) async throws(StoreError) -> T {
+        try await perform { connection throws(StoreError) in try connection.transaction { () throws(StoreError) in try body(connection) } }
+    }
+
+    // MARK: - Copying a state
+
+    /// The state's tables, in the order a copy fills them.
+    package static var tables: [String] { PostgresSchema.tables }
+
+    /// Inserts rows given as text into one of the state's tables, skipping rows whose key is
+    /// there already (a copy run twice inserts nothing twice), in one transaction; returns how
+    /// many were inserted. Columns the table does not have are an error, not dropped.
+    package func insert(into table: String, columns: [String], rows: [[String?]]) async throws(StoreError) -> Int {
+        guard PostgresSchema.tables.contains(table) else {
+            throw StoreError(.other, path: target, "\(table) is not a table of the state")
+        }
+        guard !rows.isEmpty else { return 0 }
+        return try await write { connection throws(StoreError) in
+            let known = Set(try connection.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+                [table]).strings("column_name"))
+            if let unknown = columns.first(where: { !known.contains($0) }) {
+                throw StoreError(.other, path: connection.target, "the state's table \(table) has no column \(unknown)")
+            }
+            let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+            let marks = columns.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
+            let sql = "INSERT INTO \(table) (\(names)) VALUES (\(marks)) ON CONFLICT DO NOTHING"
+            var inserted = 0
+            for row in rows { inserted += try connection.execute(sql, row).affected }
+            return inserted
+        }
+    }
+
+    /// How many rows a table holds.
+    package func count(_ table: String) async throws(StoreError) -> Int {
+        guard PostgresSchema.tables.contains(table) else { return 0 }
+        return try await perform { connection throws(StoreError) in
+            try connection.execute("SELECT COUNT(*) AS n FROM \(table)").int(0, "n") ?? 0
+        }
+    }
+
+    // MARK: - Feeds
+
+    public func feedState(_ name: String) async throws(StoreError) -> FeedState? {
+        try await perform { connection throws(StoreError) in
+            let rows = try connection.execute("SELECT * FROM feed WHERE name = $1", [name])
+            return rows.count > 0 ? Self.feedState(rows, 0) : nil
+        }
+    }
+
+    public func feedStates() async throws(StoreError) -> [FeedState] {
+        try await perform { connection throws(StoreError) in
+            let rows = try connection.execute("SELECT * FROM feed ORDER BY name")
+            return (0..<rows.count).map { Self.feedState(rows, $0) }
+        }
+    }
+
+    private static func feedState(_ rows: PGResult, _ row: Int) -> FeedState {
+        var state = FeedState(name: rows.string(row, "name") ?? "", url: rows.string(row, "url") ?? "")
+        state.etag = rows.string(row, "etag")
+        state.lastModified = rows.string(row, "last_modified")
+        state.lastFetch = rows.date(row, "last_fetch")
+        state.lastSuccess = rows.date(row, "last_success")
+        state.lastStatus = rows.int(row, "last_status")
+        state.lastError = rows.string(row, "last_error")
+        state.errorCount = rows.int(row, "error_count") ?? 0
+        state.itemsSeen = rows.int(row, "items_seen") ?? 0
+        state.nextDue = rows.date(row, "next_due")
+        state.movedTo = rows.string(row, "moved_to")
+        state.movedCount = rows.int(row, "moved_count") ?? 0
+        state.capped = rows.int(row, "capped") ?? 0
+        return state
+    }
+
+    private static func save(_ state: FeedState, _ connection: PGConnection) throws(StoreError) {
+        try connection.execute("""
+            INSERT INTO feed (name, url, etag, last_modified, last_fetch, last_success, last_status, last_error, error_count,
+                              items_seen, next_due, moved_to, moved_count, capped)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url, etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified,
+                last_fetch = EXCLUDED.last_fetch, last_success = EXCLUDED.last_success, last_status = EXCLUDED.last_status,
+                last_error = EXCLUDED.last_error, error_count = EXCLUDED.error_count, items_seen = EXCLUDED.items_seen,
+                next_due = EXCLUDED.next_due, moved_to = EXCLUDED.moved_to, moved_count = EXCLUDED.moved_count,
+                capped = EXCLUDED.capped
+            """, [state.name, state.url, state.etag, state.lastModified, state.lastFetch, state.lastSuccess, state.lastStatus,
+                  state.lastError, state.errorCount, state.itemsSeen, state.nextDue, state.movedTo, state.movedCount, state.capped])
+    }
+
+    // MARK: - Items
+
+    public func knownKeys(feed: String, among keys: [String]) async throws(StoreError) -> Set<String> {
+        guard !keys.isEmpty else { return [] }
+        return try await perform { connection throws(StoreError) in
+            Set(try connection.execute("SELECT key FROM item WHERE feed = $1 AND key = ANY($2::text[])",
+                                       [feed, PGTextArray(keys)]).strings("key"))
+        }
+    }
+
+    public func knownLinksAndTitles(feed: String, among pairs: [(link: String, title: String)]) async throws(StoreError) -> Set<LinkAndTitle> {
+        guard !pairs.isEmpty else { return [] }
+        let wanted = Set(pairs.map { LinkAndTitle(link: $0.link, title: $0.title) })
+        let links = Array(Set(pairs.map(\.link)))
+        return try await perform { connection throws(StoreError) in
+            let rows = try connection.execute("SELECT link, title FROM item WHERE feed = $1 AND link = ANY($2::text[])",
+                                              [feed, PGTextArray(links)])
+            return Set((0..<rows.count).compactMap { row in
+                let pair = LinkAndTitle(link: rows.string(row, "link") ?? "", title: rows.string(row, "title") ?? "")
+                return wanted.contains(pair) ? pair : nil
+            })
+        }
+    }
+
+    public func commit(_ batch: [FeedCommit]) async throws(StoreError) {
+        guard !batch.isEmpty else { return }
+        try await write { connection throws(StoreError) in
+            let encoder = JSONCoding.encoder()
+            for part in batch {
+                try Self.save(part.feed, connection)
+                var inserted = Set<String>()
+                for item in part.items {
+                    // An item is stored once: a key seen again (another instance, a replayed
+                    // batch) keeps its first judgement, and its alert is not queued again.
+                    if try Self.insert(ItemRecord(item), connection) { inserted.insert(item.itemKey) }
+                }
+                for alert in part.alerts where inserted.contains(alert.itemKey) {
+                    let payload: Data
+                    do { payload = try encoder.encode(alert) } catch {
+                        throw StoreError(.other, path: connection.target, "cannot encode alert \(alert.id): \(error)")
+                    }
+                    try connection.execute("""
+                        INSERT INTO outbox (alert_id, payload, created, story) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
+                        """, [alert.id, String(decoding: payload, as: UTF8.self), alert.firstSeen, alert.story])
+                }
+            }
+        }
+    }
+
+    /// Inserts an item unless its key is stored; true when it was inserted.
+    private static func insert(_ record: ItemRecord, _ connection: PGConnection) throws(StoreError) -> Bool {
+        let places: String, countries: String
+        do {
+            places = try ItemRecord.json(record.places)
+            countries = try ItemRecord.json(record.countries)
+        } catch {
+            throw StoreError(.other, path: connection.target, "cannot encode item \(record.key): \(error)")
+        }
+        return try connection.execute("""
+            INSERT INTO item (feed, key, first_seen, published, title, link, verdict, score, story, text, summary, exercise,
+                              places, countries, duplicate_of)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING
+            """, [record.feed, record.key, record.firstSeen, record.published, record.title, record.link, record.verdict.rawValue,
+                  record.score, record.story, record.text, record.summary, record.exercise, places, countries,
+                  record.duplicateOf]).affected > 0
+    }
+
+    private static func items(_ rows: PGResult, _ target: String) throws(StoreError) -> [Judgement] {
+        var judgements: [Judgement] = []
+        for row in 0..<rows.count {
+            let key = rows.string(row, "key") ?? "", feed = rows.string(row, "feed") ?? ""
+            let verdictName = rows.string(row, "verdict") ?? ""
+            guard let verdict = Verdict.Kind(rawValue: verdictName) else {
+                throw StoreError(.corrupt, path: target, "item \(key) of feed \(feed) has an unknown verdict '\(verdictName)'")
+            }
+            let places: [String], countries: [String]
+            do {
+                places = try ItemRecord.list(rows.string(row, "places"))
+                countries = try ItemRecord.list(rows.string(row, "countries"))
+            } catch {
+                throw StoreError(.corrupt, path: target, "item \(key) of feed \(feed) has unreadable places or countries")
+            }
+            let summary = rows.string(row, "summary"), text = rows.string(row, "text") ?? ""
+            var judgement = Judgement(
+                feed: feed, itemKey: key, title: rows.string(row, "title") ?? "", link: rows.string(row, "link"),
+                summary: summary ?? text, published: rows.date(row, "published"),
+                firstSeen: rows.date(row, "first_seen") ?? Date(timeIntervalSince1970: 0), verdict: verdict,
+                score: rows.double(row, "score") ?? 0, story: rows.string(row, "story"), duplicateOf: rows.string(row, "duplicate_of"),
+                facts: EventFacts(exercise: rows.string(row, "exercise"), places: places, countries: countries))
+            if summary != nil { judgement.judgedText = text }
+            judgements.append(judgement)
+        }
+        return judgements
+    }
+
+    public func items(firstSeenFrom from: Date, to: Date, verdicts: [Verdict.Kind]?) async throws(StoreError) -> [Judgement] {
+        try await perform { [target] connection throws(StoreError) in
+            let kinds = verdicts.flatMap { $0.isEmpty ? nil : $0.map(\.rawValue) }
+            let rows = try connection.execute("""
+                SELECT * FROM item WHERE first_seen >= $1 AND first_seen < $2 AND ($3::text[] IS NULL OR verdict = ANY($3::text[]))
+                ORDER BY first_seen, feed, key
+                """, [from, to, kinds.map(PGTextArray.init)])
+            return try Self.items(rows, target)
+        }
+    }
+
+    public func newItemCounts(from: Date, to: Date) async throws(StoreError) -> [String: Int] {
+        try await perform { connection throws(StoreError) in
+            let rows = try connection.execute("""
+                SELECT feed, COUNT(*) AS n FROM item WHERE first_seen >= $1 AND first_seen < $2 GROUP BY feed
+                """, [from, to])
+            var counts: [String: Int] = [:]
+            for row in 0..<rows.count { counts[rows.string(row, "feed") ?? ""] = rows.int(row, "n") ?? 0 }
+            return counts
+        }
+    }
+
+    public func relevantItems(since date: Date) async throws(StoreError) -> [Judgement] {
+        try await perform { [target] connection throws(StoreError) in
+            let rows = try connection.execute("""
+                SELECT * FROM item WHERE verdict = ANY($1::text[]) AND first_seen >= $2 ORDER BY first_seen
+                """, [PGTextArray([Verdict.Kind.alert, .duplicate].map(\.rawValue)), date])
+            return try Self.items(rows, target)
+        }
+    }
+
+    @discardableResult
+    public func prune(before date: Date) async throws(StoreError) -> Int {
+        try await write { connection throws(StoreError) in
+            let removed = try connection.execute("DELETE FROM item WHERE first_seen < $1", [date]).affected
+            try connection.execute("""
+                DELETE FROM outbox WHERE written IS NOT NULL AND created < $1 AND alert_id NOT IN (SELECT alert_id FROM feedback)
+                """, [date])
+            try connection.execute("DELETE FROM delivery WHERE alert_id NOT IN (SELECT alert_id FROM outbox)")
+            try connection.execute("DELETE FROM article WHERE fetched < $1", [date])
+            return removed
+        }
+    }
+
+    // MARK: - Outbox
+
+    public func pendingAlerts() async throws(StoreError) -> (alerts: [Judgement], unreadable: [String]) {
+        try await perform { connection throws(StoreError) in
+            let rows = try connection.execute("SELECT alert_id, payload FROM outbox WHERE written IS NULL ORDER BY created, alert_id")
+            var alerts: [Judgement] = [], unreadable: [String] = []
+            for row in 0..<rows.count {
+                if let alert = Self.judgement(rows.string(row, "payload")) { alerts.append(alert) } else {
+                    unreadable.append(rows.string(row, "alert_id") ?? "")
+                }
+            }
+            return (alerts, unreadable)
+        }
+    }
+
+    private static func judgement(_ payload: String?) -> Judgement? {
+        SQLiteStore.judgement(payload.map { Data($0.utf8) })
+    }
+
+    public func latestAlerts(limit: Int) async throws(StoreError) -> [Judgement] {
+        try await alerts(since: nil, limit: limit)
+    }
+
+    public func alerts(since: Date?, limit: Int) async throws(StoreError) -> [Judgement] {
+        try await perform { connection throws(StoreError) in
+            try connection.execute("""
+                SELECT payload FROM outbox WHERE written IS NOT NULL AND ($1::double precision IS NULL OR created >= $1)
+                ORDER BY created DESC, alert_id LIMIT $2
+                """, [since, limit]).strings("payload").compactMap { Self.judgement($0) }
+        }
+    }
+
+    public func alertedStories(among stories: [String]) async throws(StoreError) -> Set<String> {
+        guard !stories.isEmpty else { return [] }
+        return try await perform { connection throws(StoreError) in
+            Set(try connection.execute("SELECT DISTINCT story FROM outbox WHERE story = ANY($1::text[])",
+                                       [PGTextArray(stories)]).strings("story"))
+        }
+    }
+
+    public func markWritten(_ ids: [String], at date: Date, deliverTo channels: [DeliveryChannel]) async throws(StoreError) {
+        guard !ids.isEmpty else { return }
+        try await write { connection throws(StoreError) in
+            try connection.execute("UPDATE outbox SET written = $1 WHERE alert_id = ANY($2::text[])", [date, PGTextArray(ids)])
+            for channel in channels {
+                try connection.execute("""
+                    INSERT INTO delivery (alert_id, channel, created, next_attempt)
+                    SELECT id, $2, $3, $3 FROM unnest($1::text[]) AS id ON CONFLICT DO NOTHING
+                    """, [PGTextArray(ids), channel.rawValue, date])
+            }
+        }
+    }
+
+    // MARK: - Deliveries
+
+    public func dueDeliveries(at date: Date, limit: Int) async throws(StoreError) -> [PendingDelivery] {
+        try await perform { connection throws(StoreError) in
+            let rows = try connection.execute("""
+                SELECT d.alert_id, d.channel, d.attempts, d.created, o.payload FROM delivery d
+                LEFT JOIN outbox o ON o.alert_id = d.alert_id
+                WHERE d.delivered IS NULL AND d.expired IS NULL AND d.next_attempt <= $1
+                ORDER BY d.created, d.alert_id, d.channel LIMIT $2
+                """, [date, limit])
+            var due: [PendingDelivery] = []
+            for row in 0..<rows.count {
+                let id = rows.string(row, "alert_id") ?? "", channelName = rows.string(row, "channel") ?? ""
+                guard let channel = DeliveryChannel(rawValue: channelName), let alert = Self.judgement(rows.string(row, "payload")) else {
+                    // A row that cannot be read is expired with the reason, not skipped for ever.
+                    try connection.execute("UPDATE delivery SET expired = $1, last_error = $2 WHERE alert_id = $3 AND channel = $4",
+                                           [date, "the alert or the channel '\(channelName)' cannot be read", id, channelName])
+                    continue
+                }
+                due.append(PendingDelivery(alert: alert, channel: channel, attempts: rows.int(row, "attempts") ?? 0,
+                                           created: rows.date(row, "created") ?? date))
+            }
+            return due
+        }
+    }
+
+    public func record(_ result: DeliveryResult, for delivery: PendingDelivery, at date: Date) async throws(StoreError) {
+        let id = delivery.alert.id, channel = delivery.channel.rawValue
+        try await perform { connection throws(StoreError) -> Void in
+            switch result {
+            case .delivered:
+                try connection.execute("""
+                    UPDATE delivery SET delivered = $1, attempts = attempts + 1 WHERE alert_id = $2 AND channel = $3
+                    """, [date, id, channel])
+            case .failed(let error, let retryAt):
+                try connection.execute("""
+                    UPDATE delivery SET attempts = attempts + 1, last_error = $1, next_attempt = $2, expired = $3
+                    WHERE alert_id = $4 AND channel = $5
+                    """, [error, retryAt ?? date, retryAt == nil ? date : nil, id, channel])
+            }
+        }
+    }
+
+    public func deliveryCounts() async throws(StoreError) -> DeliveryCounts {
+        try await perform { connection throws(StoreError) in
+            let rows = try connection.execute("""
+                SELECT COUNT(*) FILTER (WHERE delivered IS NULL AND expired IS NULL) AS pending,
+                       COUNT(*) FILTER (WHERE delivered IS NULL AND expired IS NULL AND attempts > 0) AS retrying,
+                       COUNT(*) FILTER (WHERE expired IS NOT NULL) AS expired
+                FROM delivery
+                """)
+            var counts = DeliveryCounts()
+            counts.pending = rows.int(0, "pending") ?? 0
+            counts.retrying = rows.int(0, "retrying") ?? 0
+            counts.expired = rows.int(0, "expired") ?? 0
+            let latest = try connection.execute("""
+                SELECT last_error FROM delivery WHERE delivered IS NULL AND last_error IS NOT NULL ORDER BY next_attempt DESC LIMIT 1
+                """)
+            counts.lastError = latest.count > 0 ? latest.string(0, "last_error") : nil
+            return counts
+        }
+    }
+
+    // MARK: - Articles
+
+    public func cachedArticle(url: String) async throws(StoreError) -> CachedArticle? {
+        try await perform { connection throws(StoreError) in
+            let rows = try connection.execute("SELECT * FROM article WHERE url = $1", [url])
+            guard rows.count > 0, let status = rows.string(0, "status").flatMap(CachedArticle.Status.init(rawValue:)) else { return nil }
+            return CachedArticle(url: url, fetched: rows.date(0, "fetched") ?? Date(timeIntervalSince1970: 0), status: status,
+                                 etag: rows.string(0, "etag"), lastModified: rows.string(0, "last_modified"),
+                                 title: rows.string(0, "title"), text: rows.string(0, "text") ?? "", published: rows.date(0, "published"))
+        }
+    }
+
+    public func save(_ article: CachedArticle) async throws(StoreError) {
+        try await perform { connection throws(StoreError) -> Void in
+            try connection.execute("""
+                INSERT INTO article (url, fetched, status, etag, last_modified, title, text, published)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT (url) DO UPDATE SET fetched = EXCLUDED.fetched, status = EXCLUDED.status, etag = EXCLUDED.etag,
+                    last_modified = EXCLUDED.last_modified, title = EXCLUDED.title, text = EXCLUDED.text, published = EXCLUDED.published
+                """, [article.url, article.fetched, article.status.rawValue, article.etag, article.lastModified, article.title,
+                      article.text, article.published])
+        }
+    }
+
+    // MARK: - Digests
+
+    public func lastDigestDay() async throws(StoreError) -> String? {
+        try await perform { connection throws(StoreError) in
+            try connection.execute("SELECT day FROM digest ORDER BY day DESC LIMIT 1").strings("day").first
+        }
+    }
+
+    public func markDigestWritten(day: String, at date: Date) async throws(StoreError) {
+        try await perform { connection throws(StoreError) -> Void in
+            try connection.execute("""
+                INSERT INTO digest (day, written) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET written = EXCLUDED.written
+                """, [day, date])
+        }
+    }
+
+    // MARK: - Feedback
+
+    public func record(_ feedback: Feedback) async throws(StoreError) -> FeedbackOutcome {
+        try await write { connection throws(StoreError) in
+            guard try connection.execute("SELECT 1 FROM outbox WHERE alert_id = $1", [feedback.alertID]).count > 0 else {
+                return .unknownAlert
+            }
+            let previous = try Self.feedback(connection.execute("SELECT * FROM feedback WHERE alert_id = $1", [feedback.alertID])).first
+            try connection.execute("""
+                INSERT INTO feedback (alert_id, verdict, note, judged) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (alert_id) DO UPDATE SET verdict = EXCLUDED.verdict, note = EXCLUDED.note, judged = EXCLUDED.judged
+                """, [feedback.alertID, feedback.verdict.rawValue, feedback.note, feedback.judged])
+            return previous.map(FeedbackOutcome.replaced) ?? .recorded
+        }
+    }
+
+    private static func feedback(_ rows: PGResult) -> [Feedback] {
+        (0..<rows.count).compactMap { feedback(rows, $0) }
+    }
+
+    /// A row's judgement; nil when its verdict is not one drillwatch knows (the table's CHECK
+    /// keeps such rows out).
+    private static func feedback(_ rows: PGResult, _ row: Int) -> Feedback? {
+        guard let id = rows.string(row, "alert_id"),
+              let verdict = rows.string(row, "verdict").flatMap(AnalystVerdict.init(rawValue:)) else { return nil }
+        return Feedback(alertID: id, verdict: verdict, note: rows.string(row, "note"),
+                        judged: rows.date(row, "judged") ?? Date(timeIntervalSince1970: 0))
+    }
+
+    public func alert(id: String) async throws(StoreError) -> Judgement? {
+        try await perform { connection throws(StoreError) in
+            Self.judgement(try connection.execute("SELECT payload FROM outbox WHERE alert_id = $1", [id]).strings("payload").first)
+        }
+    }
+
+    public func judgedAlerts() async throws(StoreError) -> [JudgedAlert] {
+        try await perform { connection throws(StoreError) in
+            let rows = try connection.execute("""
+                SELECT f.*, o.payload FROM feedback f LEFT JOIN outbox o ON o.alert_id = f.alert_id ORDER BY f.judged, f.alert_id
+                """)
+            return (0..<rows.count).compactMap { row in
+                Self.feedback(rows, row).map { JudgedAlert(feedback: $0, alert: Self.judgement(rows.string(row, "payload"))) }
+            }
+        }
+    }
+
+    public func feedback(for ids: [String]) async throws(StoreError) -> [String: Feedback] {
+        guard !ids.isEmpty else { return [:] }
+        return try await perform { connection throws(StoreError) in
+            let found = Self.feedback(try connection.execute("SELECT * FROM feedback WHERE alert_id = ANY($1::text[])", [PGTextArray(ids)]))
+            return Dictionary(found.map { ($0.alertID, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+}
