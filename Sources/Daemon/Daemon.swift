@@ -62,10 +62,12 @@ public enum Daemon {
             try await group.run()
         } catch {
             notifier.stopping()
+            await store.close()
             logger.critical("stopped on an error", metadata: ["error": "\(error)"])
             return 1
         }
         notifier.stopping()
+        await store.close()
         logger.info("drillwatch stopped")
         return 0
     }

@@ -176,6 +176,8 @@ public struct DigestService: Service {
             let settings = config.current.settings
             do {
                 for day in try await DigestService.dueDays(settings: settings, store: store, now: Date()) {
+                    // Instances sharing the state: the one that claims the day writes it.
+                    guard try await store.claimDigest(day: day, at: Date()) else { continue }
                     let builder = DigestBuilder(settings: settings, store: store)
                     let digest = try await builder.build(day: day)
                     try builder.write(digest)

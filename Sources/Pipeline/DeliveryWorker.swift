@@ -65,6 +65,7 @@ public struct DeliveryWorker: Sendable {
             report.stateErrors.append(error.description)
             return report
         }
+        var unattempted: [PendingDelivery] = []
         await withTaskGroup(of: (PendingDelivery, String?).self) { group in
             var next = due.makeIterator()
             var running = 0
@@ -76,11 +77,17 @@ public struct DeliveryWorker: Sendable {
             while running < concurrency, startNext() { running += 1 }
             for await (delivery, error) in group {
                 running -= 1
+                if error == Self.cancelled { unattempted.append(delivery) }
                 await record(delivery, error: error, in: &report)
                 if !Task.isCancelled, startNext() { running += 1 }
             }
-            while next.next() != nil { report.deferred += 1 }
+            while let delivery = next.next() {
+                report.deferred += 1
+                unattempted.append(delivery)
+            }
         }
+        // Taken but not attempted: given back at once, not left claimed until the claim ends.
+        do { try await store.release(unattempted) } catch { report.stateErrors.append(error.description) }
         return report
     }
 

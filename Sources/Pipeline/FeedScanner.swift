@@ -45,6 +45,8 @@ public struct ScanSummary: Sendable {
     public var writeErrors: [ScanProblem] = []
     /// The alerts whose files this scan wrote (their deliveries are queued).
     public var written: [Judgement] = []
+    /// Due feeds left to other instances sharing the state (they hold them now).
+    public var heldElsewhere = 0
 
     /// The linked articles of every feed, counted together.
     public var articles: ArticleCounts { outcomes.reduce(ArticleCounts()) { $0 + $1.articles } }
@@ -114,6 +116,46 @@ public final class FeedScanner {
 
     /// Whether the stories of earlier scans are in the classifier's memory yet.
     private var remembersStories = false
+    /// For a state shared with other instances: how far the story memory follows what they
+    /// stored (nil: not read yet), and whether the state is shared at all (nil: not known yet).
+    private var storyWatermark: Int64?
+    private var sharesStories: Bool?
+
+    /// Before a feed's new items are judged: the stories they may belong to. A state shared
+    /// with other instances is asked every time, under its story lock (held until the feed's
+    /// commit, `endStoryDecisions`), for what the others stored since; true when it was.
+    private func prepareStories() async throws(PipelineError) -> Bool {
+        if sharesStories != false {
+            let window = now().addingTimeInterval(-settings.classifier.storyWindowDays * 86400)
+            let update: StoryUpdate?
+            do { update = try await store.beginStoryDecisions(after: storyWatermark, window: window) } catch {
+                throw PipelineError.state(error)
+            }
+            if let update {
+                sharesStories = true
+                for item in update.items { remember(item) }
+                storyWatermark = update.watermark
+                remembersStories = true
+                return true
+            }
+            sharesStories = false
+        }
+        try await rememberStories()
+        return false
+    }
+
+    private func remember(_ item: Judgement) {
+        classifier.remember(Item(id: item.itemKey, title: item.title, text: item.judgedText ?? item.summary, link: item.link,
+                                 published: item.published ?? item.firstSeen), story: item.story ?? item.itemKey)
+    }
+
+    /// Forgets the stories (a failed scan: items judged but not stored must not be taken for
+    /// copies of themselves), so the next scan reads them again.
+    private func forgetStories() {
+        classifier.resetStories()
+        remembersStories = false
+        storyWatermark = nil
+    }
 
     /// Remembers recent stories, so that a copy arriving in a later scan is a duplicate: once,
     /// before the first item is judged. A scan in which no feed has anything new (all 304s,
@@ -122,10 +164,7 @@ public final class FeedScanner {
         guard !remembersStories else { return }
         let since = now().addingTimeInterval(-settings.classifier.storyWindowDays * 86400)
         do {
-            for item in try await store.relevantItems(since: since) {
-                classifier.remember(Item(id: item.itemKey, title: item.title, text: item.judgedText ?? item.summary, link: item.link,
-                                         published: item.published ?? item.firstSeen), story: item.story ?? item.itemKey)
-            }
+            for item in try await store.relevantItems(since: since) { remember(item) }
         } catch {
             throw PipelineError.state(error)
         }
@@ -154,6 +193,17 @@ public final class FeedScanner {
             states.append(state)
             due.append(feed)
         }
+        var summary = ScanSummary()
+        // Sharing the state: only the feeds this instance leased (a dry run fetches, claims nothing).
+        if !dryRun {
+            let claimed: Set<String>?
+            do { claimed = try await store.claimFeeds(states, dueOnly: dueOnly, at: now()) } catch { throw PipelineError.state(error) }
+            if let claimed {
+                let kept = due.indices.filter { claimed.contains(due[$0].name) }
+                summary.heldElsewhere = due.count - kept.count
+                (due, states) = (kept.map { due[$0] }, kept.map { states[$0] })
+            }
+        }
         feeds = due
 
         // Fetched and parsed by child tasks (parsing on another core than judging), judged and
@@ -162,7 +212,6 @@ public final class FeedScanner {
         // flight; what waits to be judged is bounded (`Backlog`), so memory holds that many
         // documents, not the whole scan's, and one slow server holds back no other fetch
         // until the backlog is full.
-        var summary = ScanSummary()
         var backlog = Backlog(inFlightLimit: max(1, settings.scan.maxConcurrent))
         let fetcher = Fetcher(settings: settings, store: store, reader: classifier.concurrentReader, articles: articles)
         var failure: PipelineError?
@@ -190,10 +239,20 @@ public final class FeedScanner {
                 }
                 backlog.taken(fetched.itemCount)
                 do throws(PipelineError) {
-                    var (outcome, pass) = try await process(feeds[next], states[next], fetched, dryRun: dryRun)
+                    var (outcome, pass, decidedStories) = try await process(feeds[next], states[next], fetched, dryRun: dryRun)
                     outcome.fetchSeconds = fetched.seconds
                     summary.outcomes.append(outcome)
                     if let pass { commits.add(pass) }
+                    // Stories decided under a shared state's lock are committed before it is
+                    // let go, so the next instance to take it knows them.
+                    if decidedStories {
+                        let failed = await commits.finish()
+                        do throws(StoreError) { storyWatermark = try await store.endStoryDecisions() } catch {
+                            storyWatermark = nil
+                            throw failed ?? PipelineError.state(error)
+                        }
+                        if let failed { throw failed }
+                    }
                     // A commit that failed (a full disk) stops the scan as soon as it is known.
                     if commits.hasFailed {
                         group.cancelAll()
@@ -213,8 +272,7 @@ public final class FeedScanner {
             // Items judged but never stored are in the story memory: judged again next time,
             // each would be taken for a copy of itself and its alert lost. The memory is read
             // from the store again instead.
-            classifier.resetStories()
-            remembersStories = false
+            forgetStories()
             throw failure
         }
         if !dryRun {
@@ -239,7 +297,7 @@ public final class FeedScanner {
         let pending: [Judgement]
         var problems: [ScanProblem] = []
         do {
-            let outbox = try await store.pendingAlerts()
+            let outbox = try await store.claimPendingAlerts(at: now())
             pending = outbox.alerts
             problems = outbox.unreadable.map { .unreadableOutbox(alert: $0) }
         } catch {
@@ -293,11 +351,14 @@ public final class FeedScanner {
 
     /// One feed's steps (see `FeedPass`): record the fetch, take the parsed document, select
     /// the new entries, judge them; the pass to commit (none in a dry run or when cancelled).
+    /// The third value is true when the feed's items were judged under a shared state's story
+    /// lock, which the caller ends once they are committed.
     private func process(_ feed: FeedSettings, _ previous: FeedState, _ fetched: Fetched,
-                         dryRun: Bool) async throws(PipelineError) -> (FeedOutcome, FeedPass?) {
+                         dryRun: Bool) async throws(PipelineError) -> (FeedOutcome, FeedPass?, Bool) {
         var pass = FeedPass.record(fetched.result, feed: feed, previous: previous, at: now())
         pass.outcome.bytes = fetched.bytes
-        if pass.cancelled { return (pass.outcome, nil) }
+        var decidedStories = false
+        if pass.cancelled { return (pass.outcome, nil, false) }
         if let response = pass.response {
             switch fetched.parsed {
             case .success(let parsed)?:
@@ -306,7 +367,9 @@ public final class FeedScanner {
                 do { selection = try parsed.selection.get() } catch { throw PipelineError.state(error, feed: feed.name) }
                 pass.outcome.capped = selection.capped
                 pass.outcome.articles = selection.articles
-                if !selection.items.isEmpty { try await rememberStories() }
+                if !selection.items.isEmpty {
+                    if dryRun { try await rememberStories() } else { decidedStories = try await prepareStories() }
+                }
                 judge(selection, &pass)
             case .failure(let error)?:
                 pass.parseFailed(error, response)
@@ -315,7 +378,7 @@ public final class FeedScanner {
             }
         }
         pass.finish()
-        return (pass.outcome, dryRun ? nil : pass)
+        return (pass.outcome, dryRun ? nil : pass, decidedStories)
     }
 
     /// Step 4: each new item judged, in feed order (a later copy of a story is a duplicate).

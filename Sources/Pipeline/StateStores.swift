@@ -1,4 +1,5 @@
 import Foundation
+import Curl
 import PostgresStore
 import Settings
 import Store
@@ -8,8 +9,8 @@ import Store
 public enum StateStores {
     /// What a command does with the state.
     public enum Use: Sendable {
-        /// `scan`, `run`: brings the schema up to date and writes; one writer at a time (the
-        /// caller holds the state folder's lock; PostgreSQL's writer lock is taken here).
+        /// `scan`, `run`: brings the schema up to date and writes (the caller holds the state
+        /// folder's lock); in PostgreSQL, as one of the instances that share the state.
         case write
         /// `feedback`: writes to an existing state, beside a running writer.
         case change
@@ -33,7 +34,8 @@ public enum StateStores {
         let password = settings.store.password
         switch use {
         case .write:
-            return try await PostgresStore.open(url: url, password: password, access: .create, exclusive: true,
+            return try await PostgresStore.open(url: url, password: password, access: .create,
+                                                instance: PostgresStore.Instance(version: DrillwatchVersion.string),
                                                 applicationName: instanceName)
         case .change: return try await PostgresStore.open(url: url, password: password, access: .existing)
         case .read: return try await PostgresStore.open(url: url, password: password, access: .readOnly)
@@ -46,8 +48,8 @@ public enum StateStores {
         }
     }
 
-    /// How this process names itself to PostgreSQL (`pg_stat_activity`), so that a refused
-    /// writer is told which instance holds the state.
+    /// How this process names itself to PostgreSQL (`pg_stat_activity`), for the database's
+    /// administrator.
     static var instanceName: String {
         String("drillwatch on \(ProcessInfo.processInfo.hostName) pid \(ProcessInfo.processInfo.processIdentifier)".prefix(63))
     }

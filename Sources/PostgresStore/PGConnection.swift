@@ -51,10 +51,15 @@ final class PGConnection: @unchecked Sendable {
 
     var isOpen: Bool { PQstatus(handle) == CONNECTION_OK }
 
+    /// How many times the connection was made again: session state (advisory locks) belongs
+    /// to one generation.
+    private(set) var generation = 0
+
     /// Connects again with the same parameters (after the server restarted, or the network
     /// dropped); false while the server cannot be reached.
     func reconnect() -> Bool {
         PQreset(handle)
+        generation += 1
         return isOpen
     }
 
@@ -182,6 +187,7 @@ extension Int: PGParameter { var pgText: String? { String(self) } }
 extension Int32: PGParameter { var pgText: String? { String(self) } }
 extension Int64: PGParameter { var pgText: String? { String(self) } }
 extension Double: PGParameter { var pgText: String? { "\(self)" } }
+extension Bool: PGParameter { var pgText: String? { self ? "true" : "false" } }
 /// Times are kept as seconds since 1970, as in the SQLite state (a copy keeps them exactly).
 extension Date: PGParameter { var pgText: String? { "\(timeIntervalSince1970)" } }
 extension Optional: PGParameter where Wrapped: PGParameter { var pgText: String? { self?.pgText } }

@@ -17,8 +17,9 @@ enum PostgresSchema {
     /// The key of the advisory lock migrations run under (any fixed 64-bit number unlikely to
     /// be used by another program on the same database: "drillwat" in ASCII).
     static let migrationLock: Int64 = 0x6472_696C_6C77_6174
-    /// The key of the lock one writing instance holds for its life (see `PostgresStore`).
-    static let writerLock: Int64 = 0x6472_696C_6C77_7772
+    /// The key of the lock under which story decisions are made (see `PostgresStore`):
+    /// "drillsty".
+    static let storyLock: Int64 = 0x6472_696C_6C73_7479
 
     static let migrations: [Migration] = [
         Migration(version: 1, name: "feeds, items, outbox, deliveries, digests, feedback, articles", statements: [
@@ -27,21 +28,23 @@ enum PostgresSchema {
                 name text PRIMARY KEY, url text NOT NULL, etag text, last_modified text,
                 last_fetch double precision, last_success double precision, last_status integer, last_error text,
                 error_count bigint NOT NULL DEFAULT 0, items_seen bigint NOT NULL DEFAULT 0, next_due double precision,
-                moved_to text, moved_count bigint NOT NULL DEFAULT 0, capped bigint NOT NULL DEFAULT 0)
+                moved_to text, moved_count bigint NOT NULL DEFAULT 0, capped bigint NOT NULL DEFAULT 0,
+                leased_by text, lease_until double precision)
             """,
             """
             CREATE TABLE item (
                 feed text NOT NULL, key text NOT NULL, first_seen double precision NOT NULL, published double precision,
                 title text NOT NULL, link text, verdict text NOT NULL, score double precision NOT NULL, story text,
                 text text NOT NULL DEFAULT '', summary text, exercise text, places text, countries text NOT NULL DEFAULT '[]',
-                duplicate_of text, PRIMARY KEY (feed, key))
+                duplicate_of text, seq bigserial NOT NULL, PRIMARY KEY (feed, key))
             """,
             "CREATE INDEX item_first_seen ON item (first_seen)",
+            "CREATE INDEX item_relevant_seq ON item (seq) WHERE verdict IN ('alert', 'duplicate')",
             "CREATE INDEX item_feed_link ON item (feed, link)",
             """
             CREATE TABLE outbox (
                 alert_id text PRIMARY KEY, payload text NOT NULL, created double precision NOT NULL,
-                written double precision, story text)
+                written double precision, story text, claimed_by text, claim_until double precision)
             """,
             "CREATE INDEX outbox_story ON outbox (story)",
             "CREATE INDEX outbox_pending ON outbox (created) WHERE written IS NULL",
@@ -50,7 +53,8 @@ enum PostgresSchema {
             CREATE TABLE delivery (
                 alert_id text NOT NULL, channel text NOT NULL, created double precision NOT NULL,
                 attempts bigint NOT NULL DEFAULT 0, next_attempt double precision NOT NULL,
-                delivered double precision, expired double precision, last_error text, PRIMARY KEY (alert_id, channel))
+                delivered double precision, expired double precision, last_error text, claim_until double precision,
+                PRIMARY KEY (alert_id, channel))
             """,
             "CREATE INDEX delivery_due ON delivery (delivered, expired, next_attempt)",
             """
@@ -64,10 +68,17 @@ enum PostgresSchema {
                 last_modified text, title text, text text NOT NULL DEFAULT '', published double precision)
             """,
             "CREATE INDEX article_fetched ON article (fetched)",
+            """
+            CREATE TABLE instance (
+                id text PRIMARY KEY, host text NOT NULL, pid bigint NOT NULL, started double precision NOT NULL,
+                heartbeat double precision NOT NULL, version text NOT NULL, stopped double precision)
+            """,
+            "CREATE TABLE digest_claim (day text PRIMARY KEY, claimed_by text NOT NULL, claim_until double precision NOT NULL)",
         ]),
     ]
 
-    /// The tables in the order a copy fills them.
+    /// The tables in the order a copy fills them (the instances and claims of a running
+    /// cluster are not state to copy).
     static let tables = ["feed", "item", "outbox", "delivery", "digest", "feedback", "article"]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Locking
 import Model
 import Store
 
@@ -14,10 +15,17 @@ import Store
 /// next scan, the delivery worker's next round) tries again — committed work is never redone
 /// differently, since every write is idempotent or a single transaction.
 ///
-/// A writing instance (`scan`, `run`) holds a session advisory lock for its life, as the SQLite
-/// state's lock file does: a second writer is refused until feed leases let several share the
-/// work (issue 13's next step). The lock goes with the session, so an instance killed with
-/// kill -9 releases it when the server notices the closed connection.
+/// Several instances share one database. Each writing process registers as an `Instance` and
+/// keeps a heartbeat; what two of them must not both do is claimed in the database:
+/// - a feed is leased (`claimFeeds`: `FOR UPDATE SKIP LOCKED`, `leased_by`, `lease_until`)
+///   from its claim to the commit of its fetch, which moves its next due time on — so no other
+///   instance fetches it inside its interval; a live instance renews its leases, a dead one's
+///   run out after one lease period and another takes the feeds;
+/// - story decisions are made under one advisory lock (`beginStoryDecisions`): the instance
+///   holding it first learns the stories the others stored, then judges and commits, so two
+///   copies of one story judged at the same moment by two instances raise one alert;
+/// - pending alerts, due deliveries and a day's digest are claimed for a while by the
+///   instance that handles them (a claim outlives no crash by more than its duration).
 public final class PostgresStore: StateStore {
     /// How the store may be used, as for `SQLiteStore.Access`.
     public enum Access: Sendable {
@@ -29,16 +37,46 @@ public final class PostgresStore: StateStore {
         case readOnly
     }
 
+    /// A process that writes to the shared state (`scan`, `run`).
+    public struct Instance: Sendable {
+        public var id: String
+        public var host: String
+        public var pid: Int
+        public var version: String
+        /// How long a feed lease lasts without renewal: how soon the feeds of an instance that
+        /// died are taken over. The heartbeat renews leases four times per period.
+        public var lease: TimeInterval
+
+        public init(id: String = UUID().uuidString.lowercased(), host: String = ProcessInfo.processInfo.hostName,
+                    pid: Int = Int(ProcessInfo.processInfo.processIdentifier), version: String, lease: TimeInterval = 120) {
+            self.id = id
+            self.host = host
+            self.pid = pid
+            self.version = version
+            self.lease = lease
+        }
+    }
+
     private let queue: DispatchQueue
     /// Touched only on `queue`.
     private let connection: PGConnection
-    private let holdsWriterLock: Bool
+    /// The writing process this store stands for; nil for readers.
+    public let instance: Instance?
     /// The URL without its password.
     public let target: String
+    /// Renews this instance's heartbeat and leases while the store lives.
+    private let heartbeat = Locked<Task<Void, Never>?>(nil)
+    /// The connection's generation when the story lock was taken (nil when not held): a
+    /// reconnection in between loses the lock, and a commit must then not go on as if held.
+    private let storyLock = Locked<Int?>(nil)
+
+    /// How long pending alerts, deliveries and a digest stay claimed by the instance that took
+    /// them: longer than writing files or one delivery attempt can take.
+    static let claimDuration: TimeInterval = 900
 
     /// Connects to `url` (`postgresql://user@host:port/db?sslmode=…`). `password`, when given,
-    /// outranks `PGPASSFILE`. `exclusive` takes the writer lock (scan, run).
-    public static func open(url: String, password: String?, access: Access = .create, exclusive: Bool = false,
+    /// outranks `PGPASSFILE`. A writer passes its `instance`, which is registered and kept alive.
+    public static func open(url: String, password: String?, access: Access = .create, instance: Instance? = nil,
                             applicationName: String = "drillwatch") async throws(StoreError) -> PostgresStore {
         let queue = DispatchQueue(label: "drillwatch.postgres")
         let result: Result<PostgresStore, StoreError> = await withCheckedContinuation { continuation in
@@ -57,20 +95,24 @@ public final class PostgresStore: StateStore {
                             throw StoreError(.outdated, path: connection.target, "the database's schema is older than this drillwatch")
                         }
                     }
-                    if exclusive { try Self.takeWriterLock(connection) }
-                    return PostgresStore(queue: queue, connection: connection, exclusive: exclusive)
+                    if let instance { try Self.register(instance, connection) }
+                    return PostgresStore(queue: queue, connection: connection, instance: instance)
                 })
             }
         }
-        return try result.get()
+        let store = try result.get()
+        store.startHeartbeat()
+        return store
     }
 
-    private init(queue: DispatchQueue, connection: PGConnection, exclusive: Bool) {
+    private init(queue: DispatchQueue, connection: PGConnection, instance: Instance?) {
         self.queue = queue
         self.connection = connection
-        self.holdsWriterLock = exclusive
+        self.instance = instance
         self.target = connection.target
     }
+
+    deinit { heartbeat.withLock { $0?.cancel() } }
 
     /// Connects, applies the migrations not yet applied (under the migration lock, so beside
     /// running instances too), and disconnects; returns the server and the migrations applied.
@@ -86,34 +128,77 @@ public final class PostgresStore: StateStore {
         return try result.get()
     }
 
-    private static func takeWriterLock(_ connection: PGConnection) throws(StoreError) {
-        let taken = try connection.execute("SELECT pg_try_advisory_lock($1) AS taken", [PostgresSchema.writerLock])
-        guard taken.string(0, "taken") == "t" else {
-            let holder = try? connection.execute("""
-                SELECT a.application_name, a.client_addr, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE l.locktype = 'advisory' AND l.granted AND (l.classid::bigint << 32) | l.objid::bigint = $1
-                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1
-                """, [PostgresSchema.writerLock])
-            let who = holder.flatMap { $0.count > 0 ? $0.string(0, "application_name") : nil }
-            throw StoreError(.busy, path: connection.target,
-                             "another drillwatch (\(who.map { "\"\($0)\"" } ?? "a running instance")) is writing to this database; "
-                                + "one writer at a time until feed leases arrive — stop it, or point this one at another database")
+    // MARK: - Instances
+
+    private static func register(_ instance: Instance, _ connection: PGConnection) throws(StoreError) {
+        let now = Date()
+        try connection.execute("""
+            INSERT INTO instance (id, host, pid, started, heartbeat, version) VALUES ($1, $2, $3, $4, $4, $5)
+            ON CONFLICT (id) DO UPDATE SET heartbeat = EXCLUDED.heartbeat, stopped = NULL
+            """, [instance.id, instance.host, instance.pid, now, instance.version])
+        // Instances gone for a week are history.
+        try connection.execute("DELETE FROM instance WHERE heartbeat < $1", [now.addingTimeInterval(-7 * 86400)])
+    }
+
+    /// Every quarter lease: the heartbeat, and this instance's leases pushed on. A failure
+    /// (the server away) is retried at the next beat; meanwhile leases may run out, and the
+    /// feeds go to another instance — the price of a partition, which the next claim settles.
+    private func startHeartbeat() {
+        guard let instance else { return }
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(instance.lease / 4))
+                guard let self, !Task.isCancelled else { return }
+                let now = Date()
+                _ = try? await self.perform { connection throws(StoreError) -> Void in
+                    try connection.execute("UPDATE instance SET heartbeat = $1 WHERE id = $2", [now, instance.id])
+                    try connection.execute("UPDATE feed SET lease_until = $1 WHERE leased_by = $2",
+                                           [now.addingTimeInterval(instance.lease), instance.id])
+                }
+            }
+        }
+        heartbeat.withLock { $0 = task }
+    }
+
+    /// Marks this instance stopped and gives its leases back (a clean shutdown; an instance
+    /// that dies leaves them to run out).
+    public func close() async {
+        heartbeat.withLock { $0?.cancel() }
+        guard let instance else { return }
+        let now = Date()
+        _ = try? await perform { connection throws(StoreError) -> Void in
+            try connection.execute("UPDATE feed SET leased_by = NULL, lease_until = NULL WHERE leased_by = $1", [instance.id])
+            try connection.execute("UPDATE instance SET stopped = $1, heartbeat = $1 WHERE id = $2", [now, instance.id])
+        }
+    }
+
+    public func instances(at date: Date) async throws(StoreError) -> [InstanceStatus] {
+        try await perform { connection throws(StoreError) in
+            let rows = try connection.execute("""
+                SELECT i.*, (SELECT count(*) FROM feed f WHERE f.leased_by = i.id AND f.lease_until >= $1) AS leases
+                FROM instance i ORDER BY i.started, i.id
+                """, [date])
+            return (0..<rows.count).map { row in
+                InstanceStatus(id: rows.string(row, "id") ?? "", host: rows.string(row, "host") ?? "", pid: rows.int(row, "pid") ?? 0,
+                               version: rows.string(row, "version") ?? "", started: rows.date(row, "started") ?? date,
+                               heartbeat: rows.date(row, "heartbeat") ?? date, stopped: rows.date(row, "stopped"),
+                               leases: rows.int(row, "leases") ?? 0)
+            }
         }
     }
 
     // MARK: - Access
 
     /// Runs `body` with the connection on the store's queue, reconnecting first when the
-    /// connection was found broken (and taking the writer lock again, which went with it).
+    /// connection was found broken.
     private func perform<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws(StoreError) -> T) async throws(StoreError) -> T {
         let result: Result<T, StoreError> = await withCheckedContinuation { continuation in
-            queue.async { [connection, holdsWriterLock] in
+            queue.async { [connection] in
                 continuation.resume(returning: Result { () throws(StoreError) -> T in
                     if !connection.isOpen {
                         guard connection.reconnect() else {
                             throw StoreError(.unreachable, path: connection.target, "the connection to PostgreSQL is lost and cannot be made again yet")
                         }
-                        if holdsWriterLock { try Self.takeWriterLock(connection) }
                     }
                     return try body(connection)
                 })
@@ -196,7 +281,9 @@ public final class PostgresStore: StateStore {
         return state
     }
 
-    private static func save(_ state: FeedState, _ connection: PGConnection) throws(StoreError) {
+    /// Saves a feed's state after its fetch, ending this instance's lease on it (a lease another
+    /// instance took meanwhile stays its own).
+    private static func save(_ state: FeedState, _ connection: PGConnection, instance: String?) throws(StoreError) {
         try connection.execute("""
             INSERT INTO feed (name, url, etag, last_modified, last_fetch, last_success, last_status, last_error, error_count,
                               items_seen, next_due, moved_to, moved_count, capped)
@@ -205,9 +292,83 @@ public final class PostgresStore: StateStore {
                 last_fetch = EXCLUDED.last_fetch, last_success = EXCLUDED.last_success, last_status = EXCLUDED.last_status,
                 last_error = EXCLUDED.last_error, error_count = EXCLUDED.error_count, items_seen = EXCLUDED.items_seen,
                 next_due = EXCLUDED.next_due, moved_to = EXCLUDED.moved_to, moved_count = EXCLUDED.moved_count,
-                capped = EXCLUDED.capped
+                capped = EXCLUDED.capped,
+                leased_by = CASE WHEN feed.leased_by = $15 THEN NULL ELSE feed.leased_by END,
+                lease_until = CASE WHEN feed.leased_by = $15 THEN NULL ELSE feed.lease_until END
             """, [state.name, state.url, state.etag, state.lastModified, state.lastFetch, state.lastSuccess, state.lastStatus,
-                  state.lastError, state.errorCount, state.itemsSeen, state.nextDue, state.movedTo, state.movedCount, state.capped])
+                  state.lastError, state.errorCount, state.itemsSeen, state.nextDue, state.movedTo, state.movedCount, state.capped,
+                  instance])
+    }
+
+    public func claimFeeds(_ feeds: [FeedState], dueOnly: Bool, at date: Date) async throws(StoreError) -> Set<String>? {
+        guard let instance else { return nil }
+        guard !feeds.isEmpty else { return [] }
+        return try await write { connection throws(StoreError) in
+            // A feed never fetched has no row to lock yet.
+            try connection.execute("""
+                INSERT INTO feed (name, url) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING
+                """, [PGTextArray(feeds.map(\.name)), PGTextArray(feeds.map(\.url))])
+            return Set(try connection.execute("""
+                UPDATE feed SET leased_by = $2, lease_until = $3
+                WHERE name IN (SELECT name FROM feed WHERE name = ANY($1::text[])
+                               AND (NOT $5::boolean OR next_due IS NULL OR next_due <= $4)
+                               AND (leased_by IS NULL OR lease_until < $4 OR leased_by = $2)
+                               FOR UPDATE SKIP LOCKED)
+                RETURNING name
+                """, [PGTextArray(feeds.map(\.name)), instance.id, date.addingTimeInterval(instance.lease), date, dueOnly])
+                .strings("name"))
+        }
+    }
+
+    // MARK: - Stories
+
+    public func beginStoryDecisions(after watermark: Int64?, window: Date) async throws(StoreError) -> StoryUpdate? {
+        guard instance != nil else { return nil }
+        // The lock is tried, not waited for: a wait would hold this instance's one connection
+        // (its fetches' reads, its deliveries) for as long as another instance decides.
+        var pause = 0.005
+        let deadline = Date().addingTimeInterval(600)
+        while true {
+            let taken = try await perform { [storyLock] connection throws(StoreError) -> Bool in
+                let taken = try connection.execute("SELECT pg_try_advisory_lock($1) AS taken", [PostgresSchema.storyLock]).string(0, "taken") == "t"
+                if taken { storyLock.withLock { $0 = connection.generation } }
+                return taken
+            }
+            if taken { break }
+            guard Date() < deadline else {
+                throw StoreError(.busy, path: target, "another instance has been deciding stories for ten minutes")
+            }
+            try? await Task.sleep(for: .seconds(pause))
+            pause = min(0.2, pause * 2)
+        }
+        do {
+            return try await perform { [target] connection throws(StoreError) in
+                let latest = try connection.execute("SELECT coalesce(max(seq), 0) AS seq FROM item").int(0, "seq") ?? 0
+                let rows = if let watermark {
+                    try connection.execute("""
+                        SELECT * FROM item WHERE seq > $1 AND verdict IN ('alert', 'duplicate') ORDER BY seq
+                        """, [watermark])
+                } else {
+                    try connection.execute("""
+                        SELECT * FROM item WHERE verdict IN ('alert', 'duplicate') AND first_seen >= $1 ORDER BY first_seen, seq
+                        """, [window])
+                }
+                return StoryUpdate(items: try Self.items(rows, target), watermark: Int64(latest))
+            }
+        } catch {
+            _ = try? await endStoryDecisions()
+            throw error
+        }
+    }
+
+    public func endStoryDecisions() async throws(StoreError) -> Int64? {
+        guard instance != nil else { return nil }
+        return try await perform { [storyLock] connection throws(StoreError) -> Int64? in
+            defer { storyLock.withLock { $0 = nil } }
+            let latest = try connection.execute("SELECT coalesce(max(seq), 0) AS seq FROM item").int(0, "seq") ?? 0
+            try connection.execute("SELECT pg_advisory_unlock($1)", [PostgresSchema.storyLock])
+            return Int64(latest)
+        }
     }
 
     // MARK: - Items
@@ -236,10 +397,16 @@ public final class PostgresStore: StateStore {
 
     public func commit(_ batch: [FeedCommit]) async throws(StoreError) {
         guard !batch.isEmpty else { return }
-        try await write { connection throws(StoreError) in
+        let instance = instance?.id
+        try await write { [storyLock] connection throws(StoreError) in
+            // Decisions made under the story lock commit under it, or not at all.
+            if let held = storyLock.withLock({ $0 }), held != connection.generation {
+                throw StoreError(.unreachable, path: connection.target,
+                                 "the connection to PostgreSQL was lost while stories were decided; the scan is judged again")
+            }
             let encoder = JSONCoding.encoder()
             for part in batch {
-                try Self.save(part.feed, connection)
+                try Self.save(part.feed, connection, instance: instance)
                 var inserted = Set<String>()
                 for item in part.items {
                     // An item is stored once: a key seen again (another instance, a replayed
@@ -364,6 +531,41 @@ public final class PostgresStore: StateStore {
         }
     }
 
+    public func claimPendingAlerts(at date: Date) async throws(StoreError) -> (alerts: [Judgement], unreadable: [String]) {
+        guard let instance else { return try await pendingAlerts() }
+        return try await write { connection throws(StoreError) in
+            let rows = try connection.execute("""
+                UPDATE outbox SET claimed_by = $1, claim_until = $2
+                WHERE alert_id IN (SELECT alert_id FROM outbox WHERE written IS NULL
+                                   AND (claimed_by IS NULL OR claim_until < $3 OR claimed_by = $1) FOR UPDATE SKIP LOCKED)
+                RETURNING alert_id, payload, created
+                """, [instance.id, date.addingTimeInterval(Self.claimDuration), date])
+            let order = (0..<rows.count).sorted {
+                (rows.double($0, "created") ?? 0, rows.string($0, "alert_id") ?? "") < (rows.double($1, "created") ?? 0, rows.string($1, "alert_id") ?? "")
+            }
+            var alerts: [Judgement] = [], unreadable: [String] = []
+            for row in order {
+                if let alert = Self.judgement(rows.string(row, "payload")) { alerts.append(alert) } else {
+                    unreadable.append(rows.string(row, "alert_id") ?? "")
+                }
+            }
+            return (alerts, unreadable)
+        }
+    }
+
+    public func claimDigest(day: String, at date: Date) async throws(StoreError) -> Bool {
+        guard let instance else { return true }
+        return try await write { connection throws(StoreError) in
+            guard try connection.execute("SELECT 1 FROM digest WHERE day = $1", [day]).count == 0 else { return false }
+            return try connection.execute("""
+                INSERT INTO digest_claim (day, claimed_by, claim_until) VALUES ($1, $2, $3)
+                ON CONFLICT (day) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, claim_until = EXCLUDED.claim_until
+                WHERE digest_claim.claim_until < $4 OR digest_claim.claimed_by = EXCLUDED.claimed_by
+                RETURNING day
+                """, [day, instance.id, date.addingTimeInterval(Self.claimDuration), date]).count == 1
+        }
+    }
+
     private static func judgement(_ payload: String?) -> Judgement? {
         SQLiteStore.judgement(payload.map { Data($0.utf8) })
     }
@@ -404,16 +606,31 @@ public final class PostgresStore: StateStore {
 
     // MARK: - Deliveries
 
+    /// Due deliveries, claimed by this instance until they are recorded, given back or the
+    /// claim runs out: two instances never attempt one delivery at the same time. (A store
+    /// opened without an instance claims nothing, as a state of one process needs.)
     public func dueDeliveries(at date: Date, limit: Int) async throws(StoreError) -> [PendingDelivery] {
-        try await perform { connection throws(StoreError) in
-            let rows = try connection.execute("""
+        let claims = instance != nil
+        return try await write { connection throws(StoreError) in
+            let rows = claims ? try connection.execute("""
+                WITH due AS (
+                    SELECT alert_id, channel FROM delivery
+                    WHERE delivered IS NULL AND expired IS NULL AND next_attempt <= $1 AND (claim_until IS NULL OR claim_until < $1)
+                    ORDER BY created, alert_id, channel LIMIT $2 FOR UPDATE SKIP LOCKED)
+                UPDATE delivery d SET claim_until = $3 FROM due WHERE d.alert_id = due.alert_id AND d.channel = due.channel
+                RETURNING d.alert_id, d.channel, d.attempts, d.created, (SELECT payload FROM outbox o WHERE o.alert_id = d.alert_id) AS payload
+                """, [date, limit, date.addingTimeInterval(Self.claimDuration)]) : try connection.execute("""
                 SELECT d.alert_id, d.channel, d.attempts, d.created, o.payload FROM delivery d
                 LEFT JOIN outbox o ON o.alert_id = d.alert_id
                 WHERE d.delivered IS NULL AND d.expired IS NULL AND d.next_attempt <= $1
                 ORDER BY d.created, d.alert_id, d.channel LIMIT $2
                 """, [date, limit])
             var due: [PendingDelivery] = []
-            for row in 0..<rows.count {
+            let order = (0..<rows.count).sorted {
+                (rows.double($0, "created") ?? 0, rows.string($0, "alert_id") ?? "", rows.string($0, "channel") ?? "")
+                    < (rows.double($1, "created") ?? 0, rows.string($1, "alert_id") ?? "", rows.string($1, "channel") ?? "")
+            }
+            for row in order {
                 let id = rows.string(row, "alert_id") ?? "", channelName = rows.string(row, "channel") ?? ""
                 guard let channel = DeliveryChannel(rawValue: channelName), let alert = Self.judgement(rows.string(row, "payload")) else {
                     // A row that cannot be read is expired with the reason, not skipped for ever.
@@ -428,17 +645,27 @@ public final class PostgresStore: StateStore {
         }
     }
 
+    public func release(_ deliveries: [PendingDelivery]) async throws(StoreError) {
+        guard !deliveries.isEmpty else { return }
+        try await perform { connection throws(StoreError) -> Void in
+            try connection.execute("""
+                UPDATE delivery d SET claim_until = NULL FROM unnest($1::text[], $2::text[]) AS r(alert_id, channel)
+                WHERE d.alert_id = r.alert_id AND d.channel = r.channel
+                """, [PGTextArray(deliveries.map(\.alert.id)), PGTextArray(deliveries.map(\.channel.rawValue))])
+        }
+    }
+
     public func record(_ result: DeliveryResult, for delivery: PendingDelivery, at date: Date) async throws(StoreError) {
         let id = delivery.alert.id, channel = delivery.channel.rawValue
         try await perform { connection throws(StoreError) -> Void in
             switch result {
             case .delivered:
                 try connection.execute("""
-                    UPDATE delivery SET delivered = $1, attempts = attempts + 1 WHERE alert_id = $2 AND channel = $3
+                    UPDATE delivery SET delivered = $1, attempts = attempts + 1, claim_until = NULL WHERE alert_id = $2 AND channel = $3
                     """, [date, id, channel])
             case .failed(let error, let retryAt):
                 try connection.execute("""
-                    UPDATE delivery SET attempts = attempts + 1, last_error = $1, next_attempt = $2, expired = $3
+                    UPDATE delivery SET attempts = attempts + 1, last_error = $1, next_attempt = $2, expired = $3, claim_until = NULL
                     WHERE alert_id = $4 AND channel = $5
                     """, [error, retryAt ?? date, retryAt == nil ? date : nil, id, channel])
             }

@@ -49,6 +49,83 @@ public protocol StateStore: Sendable {
     func alert(id: String) async throws(StoreError) -> Judgement?
     func judgedAlerts() async throws(StoreError) -> [JudgedAlert]
     func feedback(for ids: [String]) async throws(StoreError) -> [String: Feedback]
+
+    // Sharing the state with other instances (PostgreSQL). A state one process owns (SQLite,
+    // under its folder's lock) needs none of it: the defaults below say so.
+
+    /// The feeds among `feeds` this process fetches now: those due at `date` (all of them
+    /// unless `dueOnly`) that no other live instance holds, each leased to this process until
+    /// its state is committed (or the lease runs out, when this process dies). nil: every feed.
+    func claimFeeds(_ feeds: [FeedState], dueOnly: Bool, at date: Date) async throws(StoreError) -> Set<String>?
+    /// Begins deciding stories: waits while another instance decides, then returns the
+    /// relevant items other instances stored after `watermark` (when nil, every relevant item
+    /// first seen since `window`). nil: no other instance shares the state.
+    func beginStoryDecisions(after watermark: Int64?, window: Date) async throws(StoreError) -> StoryUpdate?
+    /// Ends what `beginStoryDecisions` began, once its decisions are committed; returns the
+    /// watermark that includes them.
+    func endStoryDecisions() async throws(StoreError) -> Int64?
+    /// The pending alerts whose files this process writes (claimed for a while, so that no
+    /// other instance writes them too).
+    func claimPendingAlerts(at date: Date) async throws(StoreError) -> (alerts: [Judgement], unreadable: [String])
+    /// Gives back due deliveries this process took and did not attempt (a pass's budget ran
+    /// out, or it is shutting down), for any instance's next pass.
+    func release(_ deliveries: [PendingDelivery]) async throws(StoreError)
+    /// Whether this process writes the digest of `day` (claimed for a while).
+    func claimDigest(day: String, at date: Date) async throws(StoreError) -> Bool
+    /// The instances that share the state.
+    func instances(at date: Date) async throws(StoreError) -> [InstanceStatus]
+    /// Ends this process's part in a shared state: its leases given back, the instance marked
+    /// stopped. (A process that dies leaves its leases to run out.)
+    func close() async
+}
+
+/// Relevant items other instances stored, for the story memory, and how far they go.
+public struct StoryUpdate: Sendable {
+    public var items: [Judgement]
+    public var watermark: Int64
+
+    public init(items: [Judgement], watermark: Int64) {
+        self.items = items
+        self.watermark = watermark
+    }
+}
+
+/// One instance sharing a state, as `status` shows it.
+public struct InstanceStatus: Sendable, Equatable {
+    public var id: String
+    public var host: String
+    public var pid: Int
+    public var version: String
+    public var started: Date
+    public var heartbeat: Date
+    /// When it stopped cleanly; nil while it runs (or since it died: see `heartbeat`).
+    public var stopped: Date?
+    /// Feeds it holds now.
+    public var leases: Int
+
+    public init(id: String, host: String, pid: Int, version: String, started: Date, heartbeat: Date, stopped: Date?, leases: Int) {
+        self.id = id
+        self.host = host
+        self.pid = pid
+        self.version = version
+        self.started = started
+        self.heartbeat = heartbeat
+        self.stopped = stopped
+        self.leases = leases
+    }
+}
+
+extension StateStore {
+    public func claimFeeds(_ feeds: [FeedState], dueOnly: Bool, at date: Date) async throws(StoreError) -> Set<String>? { nil }
+    public func beginStoryDecisions(after watermark: Int64?, window: Date) async throws(StoreError) -> StoryUpdate? { nil }
+    public func endStoryDecisions() async throws(StoreError) -> Int64? { nil }
+    public func claimPendingAlerts(at date: Date) async throws(StoreError) -> (alerts: [Judgement], unreadable: [String]) {
+        try await pendingAlerts()
+    }
+    public func release(_ deliveries: [PendingDelivery]) async throws(StoreError) {}
+    public func claimDigest(day: String, at date: Date) async throws(StoreError) -> Bool { true }
+    public func instances(at date: Date) async throws(StoreError) -> [InstanceStatus] { [] }
+    public func close() async {}
 }
 
 extension StateStore {

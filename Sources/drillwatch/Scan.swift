@@ -57,6 +57,7 @@ struct Scan: DrillwatchCommand {
         let started = ContinuousClock.now
         let summary: ScanSummary
         do { summary = try await scanner.scan(feed: feed, dryRun: dryRun) } catch {
+            await store.close()
             throw CLIError(error.isConfiguration ? .configuration : .failure, error.description)
         }
         print(ScanTable.render(summary, outputFolder: settings.outputFolder, dryRun: dryRun))
@@ -65,6 +66,7 @@ struct Scan: DrillwatchCommand {
             await deliver(settings, store)
             await writeMetrics(summary, took: ContinuousClock.now - started, settings, store)
         }
+        await store.close()
         if summary.failedFeeds > 0 || !summary.writeErrors.isEmpty {
             let files = summary.writeErrors.isEmpty ? "" : "; \(summary.writeErrors.count) alert files not written"
             throw CLIError("\(summary.failedFeeds) of \(summary.outcomes.count) feeds failed\(files)")
@@ -132,6 +134,9 @@ enum ScanTable {
         lines.append("")
         lines.append("\(counted(summary.outcomes.count, "feed")): \(fetched) fetched, \(notModified) not modified, \(summary.failedFeeds) failed; "
             + "\(counted(newItems, "new item")), \(counted(alerts, "alert")), \(counted(duplicates, "duplicate"))")
+        if summary.heldElsewhere > 0 {
+            lines.append("\(counted(summary.heldElsewhere, "feed")) left to the other instances sharing the state (they hold them)")
+        }
         let articles = summary.articles
         if !articles.isEmpty {
             let parts = [

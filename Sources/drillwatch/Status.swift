@@ -36,11 +36,29 @@ struct Status: DrillwatchCommand {
             print("\nno state yet in \(StateStores.name(settings)): nothing was scanned with this configuration (drillwatch scan)")
             return
         }
+        await printInstances(store)
         await printLatestAlerts(store)
         let deliveries = try await wrapAsync { try await store.deliveryCounts() }
         if deliveries.pending + deliveries.expired > 0 {
             print("\ndeliveries: \(deliveries.pending) pending (\(deliveries.retrying) retrying), \(deliveries.expired) given up")
             if let error = deliveries.lastError { print("    last error: \(Display.line(error))") }
+        }
+    }
+
+    /// The instances sharing a PostgreSQL state: which are alive (a heartbeat within two
+    /// lease periods), and the feeds each holds.
+    private func printInstances(_ store: any StateStore) async {
+        let now = Date()
+        guard let instances = try? await store.instances(at: now), !instances.isEmpty else { return }
+        let formatter = ISO8601DateFormatter()
+        print("\ninstances sharing the state")
+        // Instances stopped over an hour ago are history (kept a week in the database).
+        for instance in instances where instance.stopped.map({ now.timeIntervalSince($0) < 3600 }) ?? true {
+            let state = if let stopped = instance.stopped { "stopped \(formatter.string(from: stopped))" }
+                else if now.timeIntervalSince(instance.heartbeat) > 300 { "silent since \(formatter.string(from: instance.heartbeat)) (dead?)" }
+                else { "alive, heartbeat \(Int(now.timeIntervalSince(instance.heartbeat))) s ago, \(instance.leases) feeds held" }
+            print("  \(Display.line(instance.host)) pid \(instance.pid)  started \(formatter.string(from: instance.started))  \(state)"
+                + "  [\(instance.id.prefix(8)), \(Display.line(instance.version))]")
         }
     }
 

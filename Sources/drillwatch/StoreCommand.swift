@@ -69,7 +69,7 @@ struct StoreCommand: AsyncParsableCommand {
             let sqlite = try wrap { try SQLiteStore.open(at: source, access: .readOnly) }
             let postgres: PostgresStore
             do {
-                postgres = try await PostgresStore.open(url: url, password: settings.store.password, access: .create, exclusive: true)
+                postgres = try await PostgresStore.open(url: url, password: settings.store.password, access: .create)
             } catch where error.kind == .busy {
                 throw CLIError(.busy, error.description)
             } catch {

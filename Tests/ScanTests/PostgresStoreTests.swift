@@ -125,28 +125,10 @@ import Testing
 /// What a PostgreSQL state does that a file does not: a server to reach, users and passwords,
 /// connections that drop, other instances beside this one.
 @Suite struct PostgresStateServer {
-    @Test func oneWriterAtATimeAndTheLockGoesWithTheConnection() async throws {
-        guard let server = PostgresServer.orSkip() else { return }
-        let url = try server.createDatabase()
-        var first: PostgresStore? = try await PostgresStore.open(url: url, password: nil, exclusive: true, applicationName: "first writer")
-        await #expect {
-            _ = try await PostgresStore.open(url: url, password: nil, exclusive: true)
-        } throws: { error in
-            guard let error = error as? StoreError, error.kind == .busy else { return false }
-            return error.description.contains("\"first writer\"") && error.description.contains("is writing to this database")
-        }
-        // A reader and an analyst's judgement need no lock.
-        _ = try await PostgresStore.open(url: url, password: nil, access: .readOnly)
-        _ = try await PostgresStore.open(url: url, password: nil, access: .existing)
-        #expect(first != nil)
-        first = nil  // the connection closes, and the lock with it (as when a writer is killed)
-        _ = try await PostgresStore.open(url: url, password: nil, exclusive: true)
-    }
-
     @Test func aDroppedConnectionFailsOneCallAndTheNextReconnects() async throws {
         guard let server = PostgresServer.orSkip() else { return }
         let url = try server.createDatabase()
-        let store = try await PostgresStore.open(url: url, password: nil, exclusive: true, applicationName: "dropped")
+        let store = try await PostgresStore.open(url: url, password: nil, instance: .init(version: "test"), applicationName: "dropped")
         try await store.commit(feed: FeedState(name: "wire", url: "https://wire.example/rss"), items: [], alerts: [])
         try server.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'dropped'",
                        database: PostgresServer.database(in: url))
@@ -155,9 +137,8 @@ import Testing
         } throws: { error in
             (error as? StoreError)?.kind == .unreachable
         }
-        // Committed work is still there, and the writer lock is held again.
+        // Committed work is still there.
         #expect(try await store.feedStates().map(\.name) == ["wire"])
-        await #expect(throws: StoreError.self) { _ = try await PostgresStore.open(url: url, password: nil, exclusive: true) }
     }
 
     @Test func passwordsComeFromTheCallerOrAPassFileAndAreNeverShown() async throws {
@@ -230,7 +211,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let sqlite = try SQLiteStore.open(at: folder.appendingPathComponent("drillwatch.sqlite").path)
         _ = try await PostgresStateStore.scenario(sqlite)
-        let postgres = try await PostgresStore.open(url: try server.createDatabase(), password: nil, exclusive: true)
+        let postgres = try await PostgresStore.open(url: try server.createDatabase(), password: nil)
         let tables = try await StateCopy.copy(from: sqlite, to: postgres)
         #expect(tables.map(\.name) == ["feed", "item", "outbox", "delivery", "digest", "feedback", "article"])
         #expect(tables.allSatisfy { $0.read == $0.inserted })
@@ -245,5 +226,124 @@ import Testing
         #expect(try await postgres.lastDigestDay() == sqlite.lastDigestDay())
         // Run again (after an interruption): nothing is inserted twice.
         #expect(try await StateCopy.copy(from: sqlite, to: postgres).map(\.inserted).reduce(0, +) == 0)
+    }
+}
+
+/// Several instances on one PostgreSQL state: each feed fetched by one of them, one alert per
+/// story, each alert written and each notification made by one of them.
+@Suite struct SharedState {
+    static func instance(_ name: String, lease: TimeInterval = 120) -> PostgresStore.Instance {
+        PostgresStore.Instance(id: name, host: "test", version: "test", lease: lease)
+    }
+
+    static func feeds(_ count: Int) -> [FeedState] {
+        (0..<count).map { FeedState(name: "feed-\($0)", url: "https://news.example/\($0).xml") }
+    }
+
+    @Test func instancesClaimEachDueFeedOnce() async throws {
+        guard let server = PostgresServer.orSkip() else { return }
+        let url = try server.createDatabase()
+        let one = try await PostgresStore.open(url: url, password: nil, instance: Self.instance("one"))
+        let two = try await PostgresStore.open(url: url, password: nil, instance: Self.instance("two"))
+        let feeds = Self.feeds(200)
+        let now = Date()
+        async let a = one.claimFeeds(feeds, dueOnly: true, at: now)
+        async let b = two.claimFeeds(feeds, dueOnly: true, at: now)
+        let (first, second) = try await (a ?? [], b ?? [])
+        #expect(first.isDisjoint(with: second))
+        #expect(first.union(second) == Set(feeds.map(\.name)))
+        // Leased: nobody else takes them, and the holder may claim them again.
+        #expect(try await two.claimFeeds(feeds, dueOnly: true, at: now) == second)
+        #expect(try await one.instances(at: now).map(\.leases) == [first.count, second.count])
+
+        // Fetched and committed: not due until their next due time, whoever asks.
+        var fetched = feeds.filter { first.contains($0.name) }
+        for index in fetched.indices { fetched[index].nextDue = now.addingTimeInterval(900) }
+        try await one.commit(fetched.map { FeedCommit(feed: $0, items: [], alerts: []) })
+        #expect(try await two.claimFeeds(feeds, dueOnly: true, at: now.addingTimeInterval(1)) == second)
+        #expect(try await one.claimFeeds(feeds, dueOnly: true, at: now.addingTimeInterval(1)) == [])
+        #expect(try await two.claimFeeds(feeds, dueOnly: true, at: now.addingTimeInterval(901)) == Set(feeds.map(\.name)))
+    }
+
+    @Test func aDeadInstancesFeedsAreTakenOverWithinOneLease() async throws {
+        guard let server = PostgresServer.orSkip() else { return }
+        let url = try server.createDatabase()
+        let feeds = Self.feeds(20)
+        var dying: PostgresStore? = try await PostgresStore.open(url: url, password: nil, instance: Self.instance("dying", lease: 1))
+        let taken = try await dying?.claimFeeds(feeds, dueOnly: true, at: Date())
+        #expect(taken?.count == 20)
+        let survivor = try await PostgresStore.open(url: url, password: nil, instance: Self.instance("survivor", lease: 1))
+        // While the holder lives, its heartbeat keeps the leases.
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(try await survivor.claimFeeds(feeds, dueOnly: true, at: Date()) == [])
+        // It dies (its connection and heartbeat gone, its leases left behind)…
+        #expect(dying != nil)
+        dying = nil
+        let died = Date()
+        // …and within one lease period the feeds are the survivor's.
+        var claimed: Set<String> = []
+        while claimed.count < 20 && Date().timeIntervalSince(died) < 5 {
+            try await Task.sleep(for: .milliseconds(100))
+            claimed.formUnion(try await survivor.claimFeeds(feeds, dueOnly: true, at: Date()) ?? [])
+        }
+        #expect(claimed.count == 20)
+        #expect(Date().timeIntervalSince(died) < 2.5)
+    }
+
+    /// Two instances, each with a feed carrying a copy of one story, scanning at the same moment.
+    @Test func copiesOfOneStoryJudgedAtOnceByTwoInstancesRaiseOneAlert() async throws {
+        guard let server = PostgresServer.orSkip() else { return }
+        for _ in 0..<5 {
+            let url = try server.createDatabase()
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-shared-\(UUID())")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let feeds = Scans.Feeds()
+            feeds.set("/wire.xml", Scans.rss([Scans.drill, Scans.noise]))
+            feeds.set("/desk.xml", Scans.rss([Scans.copy]))
+            let http = try Scans.server(feeds)
+            defer { http.stop() }
+            // Each instance its own output folder, as on two machines.
+            let wire = try Scans.settings(http, folder: folder.appendingPathComponent("a"), feeds: ["wire"])
+            let desk = try Scans.settings(http, folder: folder.appendingPathComponent("b"), feeds: ["desk"])
+            let a = try await PostgresStore.open(url: url, password: nil, instance: Self.instance("a"))
+            let b = try await PostgresStore.open(url: url, password: nil, instance: Self.instance("b"))
+            async let scanA = Scans.scan(wire, a)
+            async let scanB = Scans.scan(desk, b)
+            let (one, two) = try await (scanA, scanB)
+            let alerts = one.outcomes.map(\.alerts).reduce(0, +) + two.outcomes.map(\.alerts).reduce(0, +)
+            let duplicates = one.outcomes.map(\.duplicates).reduce(0, +) + two.outcomes.map(\.duplicates).reduce(0, +)
+            #expect(alerts == 1 && duplicates == 1)
+            #expect(try await a.alerts(since: nil, limit: 10).count == 1)
+            #expect(Scans.alertFiles(folder.appendingPathComponent("a")).count + Scans.alertFiles(folder.appendingPathComponent("b")).count == 1)
+        }
+    }
+
+    @Test func eachPendingAlertDeliveryAndDigestIsClaimedByOneInstance() async throws {
+        guard let server = PostgresServer.orSkip() else { return }
+        let url = try server.createDatabase()
+        let one = try await PostgresStore.open(url: url, password: nil, instance: Self.instance("one"))
+        let two = try await PostgresStore.open(url: url, password: nil, instance: Self.instance("two"))
+        let alerts = (0..<50).map { PostgresStateStore.judgement("a\($0)", kind: .alert, story: "s\($0)") }
+        try await one.commit(feed: FeedState(name: "wire", url: "https://wire.example/rss"), items: alerts, alerts: alerts)
+        let now = Date()
+        async let a = one.claimPendingAlerts(at: now)
+        async let b = two.claimPendingAlerts(at: now)
+        let (first, second) = try await (a.alerts.map(\.id), b.alerts.map(\.id))
+        #expect(Set(first).isDisjoint(with: second) && first.count + second.count == 50)
+        #expect(first == first.sorted())  // oldest first (one time here, then by id)
+        try await one.markWritten(alerts.map(\.id), at: now, deliverTo: [.webhook, .email])
+        try await two.markWritten(alerts.map(\.id), at: now, deliverTo: [.webhook, .email])
+        async let c = one.dueDeliveries(at: now, limit: 1000)
+        async let d = two.dueDeliveries(at: now, limit: 1000)
+        let (mine, theirs) = try await (c, d)
+        #expect(mine.count + theirs.count == 100)
+        #expect(Set(mine.map { "\($0.alert.id)/\($0.channel)" }).isDisjoint(with: theirs.map { "\($0.alert.id)/\($0.channel)" }))
+        // Given back unattempted: due again for anyone.
+        try await one.release(mine)
+        #expect(try await two.dueDeliveries(at: now, limit: 1000).count == mine.count)
+
+        async let e = one.claimDigest(day: "2031-06-02", at: now)
+        async let f = two.claimDigest(day: "2031-06-02", at: now)
+        #expect(try await [e, f].filter { $0 }.count == 1)
     }
 }

@@ -71,7 +71,7 @@ import Testing
         case .sqlite: return try store(settings)
         case .postgres:
             guard let server = PostgresServer.orSkip() else { return nil }
-            return try await PostgresStore.open(url: try server.createDatabase(), password: nil, exclusive: true)
+            return try await PostgresStore.open(url: try server.createDatabase(), password: nil, instance: .init(version: "test"))
         }
     }
 
