@@ -51,15 +51,13 @@ final class PGConnection: @unchecked Sendable {
 
     var isOpen: Bool { PQstatus(handle) == CONNECTION_OK }
 
-    /// How many times the connection was made again: session state (advisory locks) belongs
-    /// to one generation.
-    private(set) var generation = 0
+    /// The server process serving this connection (as `pg_locks.pid` names it).
+    var backendPID: Int32 { PQbackendPID(handle) }
 
     /// Connects again with the same parameters (after the server restarted, or the network
     /// dropped); false while the server cannot be reached.
     func reconnect() -> Bool {
         PQreset(handle)
-        generation += 1
         return isOpen
     }
 

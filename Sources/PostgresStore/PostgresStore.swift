@@ -66,9 +66,9 @@ public final class PostgresStore: StateStore {
     public let target: String
     /// Renews this instance's heartbeat and leases while the store lives.
     private let heartbeat = Locked<Task<Void, Never>?>(nil)
-    /// The connection's generation when the story lock was taken (nil when not held): a
-    /// reconnection in between loses the lock, and a commit must then not go on as if held.
-    private let storyLock = Locked<Int?>(nil)
+    /// The story lock is waited for on a connection of its own (`StoryLock`), so that the
+    /// wait does not hold up this instance's other work on `connection`.
+    private let stories: StoryLock
 
     /// How long pending alerts, deliveries and a digest stay claimed by the instance that took
     /// them: longer than writing files or one delivery attempt can take.
@@ -96,7 +96,8 @@ public final class PostgresStore: StateStore {
                         }
                     }
                     if let instance { try Self.register(instance, connection) }
-                    return PostgresStore(queue: queue, connection: connection, instance: instance)
+                    return PostgresStore(queue: queue, connection: connection, instance: instance,
+                                         stories: StoryLock(url: url, password: password, applicationName: applicationName))
                 })
             }
         }
@@ -105,11 +106,12 @@ public final class PostgresStore: StateStore {
         return store
     }
 
-    private init(queue: DispatchQueue, connection: PGConnection, instance: Instance?) {
+    private init(queue: DispatchQueue, connection: PGConnection, instance: Instance?, stories: StoryLock) {
         self.queue = queue
         self.connection = connection
         self.instance = instance
         self.target = connection.target
+        self.stories = stories
     }
 
     deinit { heartbeat.withLock { $0?.cancel() } }
@@ -324,23 +326,7 @@ public final class PostgresStore: StateStore {
 
     public func beginStoryDecisions(after watermark: Int64?, window: Date) async throws(StoreError) -> StoryUpdate? {
         guard instance != nil else { return nil }
-        // The lock is tried, not waited for: a wait would hold this instance's one connection
-        // (its fetches' reads, its deliveries) for as long as another instance decides.
-        var pause = 0.005
-        let deadline = Date().addingTimeInterval(600)
-        while true {
-            let taken = try await perform { [storyLock] connection throws(StoreError) -> Bool in
-                let taken = try connection.execute("SELECT pg_try_advisory_lock($1) AS taken", [PostgresSchema.storyLock]).string(0, "taken") == "t"
-                if taken { storyLock.withLock { $0 = connection.generation } }
-                return taken
-            }
-            if taken { break }
-            guard Date() < deadline else {
-                throw StoreError(.busy, path: target, "another instance has been deciding stories for ten minutes")
-            }
-            try? await Task.sleep(for: .seconds(pause))
-            pause = min(0.2, pause * 2)
-        }
+        try await stories.take()
         do {
             return try await perform { [target] connection throws(StoreError) in
                 let latest = try connection.execute("SELECT coalesce(max(seq), 0) AS seq FROM item").int(0, "seq") ?? 0
@@ -356,19 +342,18 @@ public final class PostgresStore: StateStore {
                 return StoryUpdate(items: try Self.items(rows, target), watermark: Int64(latest))
             }
         } catch {
-            _ = try? await endStoryDecisions()
+            await stories.release()
             throw error
         }
     }
 
     public func endStoryDecisions() async throws(StoreError) -> Int64? {
         guard instance != nil else { return nil }
-        return try await perform { [storyLock] connection throws(StoreError) -> Int64? in
-            defer { storyLock.withLock { $0 = nil } }
-            let latest = try connection.execute("SELECT coalesce(max(seq), 0) AS seq FROM item").int(0, "seq") ?? 0
-            try connection.execute("SELECT pg_advisory_unlock($1)", [PostgresSchema.storyLock])
-            return Int64(latest)
+        let latest = try await perform { connection throws(StoreError) -> Int64 in
+            Int64(try connection.execute("SELECT coalesce(max(seq), 0) AS seq FROM item").int(0, "seq") ?? 0)
         }
+        await stories.release()
+        return latest
     }
 
     // MARK: - Items
@@ -398,11 +383,16 @@ public final class PostgresStore: StateStore {
     public func commit(_ batch: [FeedCommit]) async throws(StoreError) {
         guard !batch.isEmpty else { return }
         let instance = instance?.id
-        try await write { [storyLock] connection throws(StoreError) in
-            // Decisions made under the story lock commit under it, or not at all.
-            if let held = storyLock.withLock({ $0 }), held != connection.generation {
+        let holder = stories.holder
+        try await write { connection throws(StoreError) in
+            // Decisions made under the story lock commit under it, or not at all: the lock's
+            // connection may have been lost (and the lock with it) since it was taken.
+            if let holder, try connection.execute("""
+                SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1
+                  AND (classid::bigint << 32) | objid::bigint = $2
+                """, [holder, PostgresSchema.storyLock]).count == 0 {
                 throw StoreError(.unreachable, path: connection.target,
-                                 "the connection to PostgreSQL was lost while stories were decided; the scan is judged again")
+                                 "the connection holding the story lock was lost while stories were decided; they are judged again")
             }
             let encoder = JSONCoding.encoder()
             for part in batch {
@@ -784,5 +774,68 @@ public final class PostgresStore: StateStore {
             let found = Self.feedback(try connection.execute("SELECT * FROM feedback WHERE alert_id = ANY($1::text[])", [PGTextArray(ids)]))
             return Dictionary(found.map { ($0.alertID, $0) }, uniquingKeysWith: { first, _ in first })
         }
+    }
+}
+
+/// The lock under which an instance decides stories, waited for on a connection of its own
+/// (made when first needed): a blocking `pg_advisory_lock` is first come, first served, and
+/// does not hold up the instance's fetches, which read through the store's connection.
+final class StoryLock: Sendable {
+    private let url: String
+    private let password: String?
+    private let applicationName: String
+    private let queue = DispatchQueue(label: "drillwatch.postgres.stories")
+    /// Touched only on `queue`.
+    private let connection = Locked<PGConnection?>(nil)
+    /// The server process holding the lock for this instance, while it is held.
+    private let held = Locked<Int32?>(nil)
+
+    init(url: String, password: String?, applicationName: String) {
+        self.url = url
+        self.password = password
+        self.applicationName = applicationName
+    }
+
+    var holder: Int32? { held.withLock { $0 } }
+
+    /// Waits for the lock (at most ten minutes: `lock_timeout`).
+    func take() async throws(StoreError) {
+        let result: Result<Void, StoreError> = await withCheckedContinuation { continuation in
+            queue.async { [self] in
+                continuation.resume(returning: Result { () throws(StoreError) in
+                    let lock = try self.openConnection()
+                    try lock.execute("SELECT pg_advisory_lock($1)", [PostgresSchema.storyLock])
+                    held.withLock { $0 = lock.backendPID }
+                })
+            }
+        }
+        try result.get()
+    }
+
+    /// Lets the lock go; a connection lost meanwhile has let it go already.
+    func release() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async { [self] in
+                if held.withLock({ $0 }) != nil, let lock = connection.withLock({ $0 }), lock.isOpen {
+                    _ = try? lock.execute("SELECT pg_advisory_unlock($1)", [PostgresSchema.storyLock])
+                }
+                held.withLock { $0 = nil }
+                continuation.resume()
+            }
+        }
+    }
+
+    private func openConnection() throws(StoreError) -> PGConnection {
+        if let existing = connection.withLock({ $0 }) {
+            if existing.isOpen { return existing }
+            if existing.reconnect() {
+                try existing.execute("SET lock_timeout = '10min'")
+                return existing
+            }
+        }
+        let made = try PGConnection(url: url, password: password, applicationName: applicationName + " (stories)")
+        try made.execute("SET lock_timeout = '10min'")
+        connection.withLock { $0 = made }
+        return made
     }
 }

@@ -318,6 +318,31 @@ import Testing
         }
     }
 
+    /// The story lock is held on a connection of its own; if that connection is lost while
+    /// stories are decided, the decisions are not committed as if they had been made under it.
+    @Test func decisionsWhoseLockWasLostAreNotCommitted() async throws {
+        guard let server = PostgresServer.orSkip() else { return }
+        let url = try server.createDatabase()
+        let store = try await PostgresStore.open(url: url, password: nil, instance: Self.instance("decider"), applicationName: "decider")
+        let feed = FeedState(name: "wire", url: "https://wire.example/rss")
+        let alert = PostgresStateStore.judgement("a1", kind: .alert, story: "s1")
+        let update = try #require(try await store.beginStoryDecisions(after: nil, window: .distantPast))
+        try server.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'decider (stories)'",
+                       database: PostgresServer.database(in: url))
+        await #expect {
+            try await store.commit(feed: feed, items: [alert], alerts: [alert])
+        } throws: { error in
+            (error as? StoreError)?.kind == .unreachable && "\(error)".contains("story lock")
+        }
+        _ = try await store.endStoryDecisions()
+        #expect(try await store.pendingAlerts().alerts.isEmpty)
+        // The next round takes the lock on a new connection and commits.
+        _ = try await store.beginStoryDecisions(after: update.watermark, window: .distantPast)
+        try await store.commit(feed: feed, items: [alert], alerts: [alert])
+        _ = try await store.endStoryDecisions()
+        #expect(try await store.pendingAlerts().alerts.map(\.id) == [alert.id])
+    }
+
     @Test func eachPendingAlertDeliveryAndDigestIsClaimedByOneInstance() async throws {
         guard let server = PostgresServer.orSkip() else { return }
         let url = try server.createDatabase()
