@@ -57,6 +57,9 @@ public struct PollingService: Service {
     public func run() async throws {
         var generation = -1
         var scanner: FeedScanner?
+        /// Scans failed in a row (the state's database away, a full disk): the next waits
+        /// 2, 4, 8… up to 60 s, rather than hammering what is down every 5 s.
+        var failures = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             heartbeat.beat()
             let (settings, current) = config.current
@@ -77,6 +80,7 @@ public struct PollingService: Service {
                         try await scanner.value.scan(dueOnly: true)
                     }
                     await report(summary, took: ContinuousClock.now - started, settings)
+                    failures = 0
                 } catch is CancellationError {
                     break
                 } catch where Task.isShuttingDownGracefully {
@@ -86,11 +90,12 @@ public struct PollingService: Service {
                 } catch {
                     // The scanner forgets the stories of items its failed commit never stored
                     // (`FeedScanner.scan`), so it is kept.
-                    logger.error("scan failed", metadata: ["error": "\(error)"])
+                    failures += 1
+                    logger.error("scan failed", metadata: ["error": "\(error)", "scan.failures": "\(failures)"])
                 }
             }
             heartbeat.beat()
-            let wait = await nextWait(settings)
+            let wait = failures > 0 ? Self.backoff(failures) : await nextWait(settings)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
         }
         logger.info("polling stopped")
@@ -149,6 +154,11 @@ public struct PollingService: Service {
         if outcome.capped > 0 {
             logger.warning("new items capped", metadata: ["feed.name": feed, "feed.capped": "\(outcome.capped)"])
         }
+    }
+
+    /// After `failures` failed scans in a row.
+    static func backoff(_ failures: Int) -> Duration {
+        .seconds(min(60, 1 << min(failures, 6)))
     }
 
     /// Until the earliest feed is due: at least 5 s, at most 5 min (so a reload or a clock

@@ -62,8 +62,12 @@ final class PGConnection: @unchecked Sendable {
     }
 
     /// libpq's last message for this connection, on one line.
-    private var lastError: String {
-        String(cString: PQerrorMessage(handle)).split(whereSeparator: \.isNewline).joined(separator: "; ")
+    private var lastError: String { Self.oneLine(String(cString: PQerrorMessage(handle))) }
+
+    /// A libpq message (lines, some indented with tabs) as one line.
+    static func oneLine(_ message: String) -> String {
+        message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .joined(separator: "; ")
     }
 
     /// Runs one statement with `$1…` parameters, sent apart from the SQL (never spliced in).
@@ -79,8 +83,7 @@ final class PGConnection: @unchecked Sendable {
         let status = PQresultStatus(result)
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
             let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            let message = PQresultErrorMessage(result).map { String(cString: $0) }?
-                .split(whereSeparator: \.isNewline).joined(separator: "; ") ?? lastError
+            let message = PQresultErrorMessage(result).map { Self.oneLine(String(cString: $0)) } ?? lastError
             PQclear(result)
             throw StoreError(isOpen ? Self.kind(ofSQLState: sqlState) : .unreachable, path: target,
                              message.isEmpty ? lastError : message)
@@ -190,16 +193,26 @@ extension Bool: PGParameter { var pgText: String? { self ? "true" : "false" } }
 extension Date: PGParameter { var pgText: String? { "\(timeIntervalSince1970)" } }
 extension Optional: PGParameter where Wrapped: PGParameter { var pgText: String? { self?.pgText } }
 
-/// A list sent as one `text[]` parameter (`= ANY($1::text[])`): one statement however long it is.
-struct PGTextArray: PGParameter {
-    let values: [String]
-    init(_ values: [String]) { self.values = values }
+/// A list sent as one array parameter (`= ANY($1::text[])`, `unnest($1::float8[])`): one
+/// statement however long it is. Elements are given in their text form, nil as NULL; the cast
+/// in the statement gives the element type.
+struct PGArray: PGParameter {
+    let values: [String?]
+    init(_ values: [String?]) { self.values = values }
 
     var pgText: String? {
         "{" + values.map { value in
-            "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            guard let value else { return "NULL" }
+            return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }.joined(separator: ",") + "}"
     }
+}
+
+/// A list of strings as one `text[]` parameter.
+struct PGTextArray: PGParameter {
+    let values: [String]
+    init(_ values: [String]) { self.values = values }
+    var pgText: String? { PGArray(values).pgText }
 }
 
 private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {

@@ -397,12 +397,9 @@ public final class PostgresStore: StateStore {
             let encoder = JSONCoding.encoder()
             for part in batch {
                 try Self.save(part.feed, connection, instance: instance)
-                var inserted = Set<String>()
-                for item in part.items {
-                    // An item is stored once: a key seen again (another instance, a replayed
-                    // batch) keeps its first judgement, and its alert is not queued again.
-                    if try Self.insert(ItemRecord(item), connection) { inserted.insert(item.itemKey) }
-                }
+                // An item is stored once: a key seen again (another instance, a replayed batch)
+                // keeps its first judgement, and its alert is not queued again.
+                let inserted = try Self.insert(part.items.map(ItemRecord.init), connection)
                 for alert in part.alerts where inserted.contains(alert.itemKey) {
                     let payload: Data
                     do { payload = try encoder.encode(alert) } catch {
@@ -417,21 +414,29 @@ public final class PostgresStore: StateStore {
     }
 
     /// Inserts an item unless its key is stored; true when it was inserted.
-    private static func insert(_ record: ItemRecord, _ connection: PGConnection) throws(StoreError) -> Bool {
-        let places: String, countries: String
+    /// Inserts a feed's new items in one statement (one round trip, not one per item), each
+    /// unless its key is stored; returns the keys inserted.
+    private static func insert(_ records: [ItemRecord], _ connection: PGConnection) throws(StoreError) -> Set<String> {
+        guard !records.isEmpty else { return [] }
+        let places: [String], countries: [String]
         do {
-            places = try ItemRecord.json(record.places)
-            countries = try ItemRecord.json(record.countries)
+            places = try records.map { try ItemRecord.json($0.places) }
+            countries = try records.map { try ItemRecord.json($0.countries) }
         } catch {
-            throw StoreError(.other, path: connection.target, "cannot encode item \(record.key): \(error)")
+            throw StoreError(.other, path: connection.target, "cannot encode the items of \(records[0].feed): \(error)")
         }
-        return try connection.execute("""
+        func column(_ values: [(any PGParameter)?]) -> PGArray { PGArray(values.map { $0?.pgText }) }
+        return Set(try connection.execute("""
             INSERT INTO item (feed, key, first_seen, published, title, link, verdict, score, story, text, summary, exercise,
                               places, countries, duplicate_of)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING
-            """, [record.feed, record.key, record.firstSeen, record.published, record.title, record.link, record.verdict.rawValue,
-                  record.score, record.story, record.text, record.summary, record.exercise, places, countries,
-                  record.duplicateOf]).affected > 0
+            SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::text[], $6::text[], $7::text[],
+                                 $8::float8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+            ON CONFLICT DO NOTHING RETURNING key
+            """, [column(records.map(\.feed)), column(records.map(\.key)), column(records.map(\.firstSeen)),
+                  column(records.map(\.published)), column(records.map(\.title)), column(records.map(\.link)),
+                  column(records.map(\.verdict.rawValue)), column(records.map(\.score)), column(records.map(\.story)),
+                  column(records.map(\.text)), column(records.map(\.summary)), column(records.map(\.exercise)),
+                  column(places), column(countries), column(records.map(\.duplicateOf))]).strings("key"))
     }
 
     private static func items(_ rows: PGResult, _ target: String) throws(StoreError) -> [Judgement] {
