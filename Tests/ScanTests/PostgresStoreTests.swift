@@ -166,6 +166,19 @@ import Testing
         }
     }
 
+    /// The URL is libpq's: `sslmode=require` is honoured (the test server has no TLS, so the
+    /// connection must be refused rather than made in the clear).
+    @Test func tlsIsRequiredWhenTheURLSaysSo() async throws {
+        guard let server = PostgresServer.orSkip() else { return }
+        let database = PostgresServer.database(in: try server.createDatabase())
+        await #expect {
+            _ = try await PostgresStore.open(url: server.tcpURL(database: database) + "?sslmode=require", password: PostgresServer.password)
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            return error.kind == .unreachable && error.description.contains("SSL")
+        }
+    }
+
     @Test func anUnreachableServerIsSaidSo() async throws {
         guard PostgresServer.orSkip() != nil else { return }
         await #expect {
