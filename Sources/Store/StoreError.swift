@@ -78,6 +78,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case .busy where path?.hasPrefix("postgres") == true: "nothing was lost; try again once it has stopped"
         case .busy: "another process holds the database locked (a backup, sqlite3 at a prompt); nothing was lost, try again"
         case .full: "the disk holding \(folder) is full; nothing was lost, free some space and scan again"
+        case .readOnly where path?.hasPrefix("postgres") == true:
+            "the server accepts no writes (a standby, or a read-only transaction): point [store] url at the primary"
         case .readOnly: "the database or \(folder) is read-only for this user; check the owner and mode (the service runs as its own user)"
         case .corrupt: "the database file is damaged; restore it from a backup, or move it aside to start with an empty state"
         case .io: "the operating system failed a read or a write (a full or failing disk?); nothing committed was lost"
