@@ -31,12 +31,15 @@ extension String {
             }
             var i = 0
             if let base = bytes.baseAddress {
-                // Eight bytes at a time: a word of printable ASCII (no byte below 0x20, none
-                // with the high bit set) is passed in one test, any other looked at byte by byte.
+                // Eight bytes at a time: a word with no byte below 0x20 and no C2 (the lead
+                // byte of every C1 control) is passed in one test — Cyrillic and CJK text too —
+                // and any other looked at byte by byte.
                 while i + 8 <= bytes.count {
                     let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
                     let below = (word &- 0x2020_2020_2020_2020) & ~word & 0x8080_8080_8080_8080
-                    if below != 0 || word & 0x8080_8080_8080_8080 != 0 {
+                    let c2 = word ^ 0xC2C2_C2C2_C2C2_C2C2
+                    let hasC2 = (c2 &- 0x0101_0101_0101_0101) & ~c2 & 0x8080_8080_8080_8080
+                    if below != 0 || hasC2 != 0 {
                         for k in i..<(i + 8) where isControl(at: k) { return true }
                     }
                     i += 8
@@ -55,10 +58,14 @@ extension String {
 extension FeedEntry {
     /// Every text field without control characters (see `String.withoutControlCharacters`).
     func withoutControlCharacters() -> FeedEntry {
+        // Field by field, not through an array of key paths: this runs for every entry read.
         var entry = self
-        for field in [\FeedEntry.title, \.link, \.id, \.summary, \.content, \.author] {
-            entry[keyPath: field] = entry[keyPath: field]?.withoutControlCharacters
-        }
+        entry.title = title?.withoutControlCharacters
+        entry.link = link?.withoutControlCharacters
+        entry.id = id?.withoutControlCharacters
+        entry.summary = summary?.withoutControlCharacters
+        entry.content = content?.withoutControlCharacters
+        entry.author = author?.withoutControlCharacters
         entry.enclosures = enclosures.map(\.withoutControlCharacters)
         entry.categories = categories.map(\.withoutControlCharacters)
         entry.text = text.withoutControlCharacters

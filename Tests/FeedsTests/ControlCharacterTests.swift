@@ -42,6 +42,10 @@ import Testing
                 #expect(Self.controls(in: text.withoutControlCharacters).isEmpty, "offset \(offset)")
                 text = String(repeating: "é", count: offset) + control + "\n\t" + String(repeating: "z", count: 9)
                 #expect(Self.controls(in: text.withoutControlCharacters).isEmpty, "offset \(offset), after non-ASCII")
+                // Cyrillic words (no C2 byte) pass eight bytes at a time; the control among them is still found.
+                text = String(repeating: "ж", count: offset) + control + String(repeating: "ы", count: 12)
+                #expect(Self.controls(in: text.withoutControlCharacters).isEmpty, "offset \(offset), in Cyrillic")
+                #expect(text.withoutControlCharacters.unicodeScalars.count == offset + 12, "offset \(offset), in Cyrillic")
             }
         }
     }
