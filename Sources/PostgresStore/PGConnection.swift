@@ -25,8 +25,13 @@ final class PGConnection: @unchecked Sendable {
     /// `PGPASSFILE`. `timeout` bounds connecting, in seconds.
     init(url: String, password: String?, applicationName: String = "drillwatch", timeout: Int = 10) throws(StoreError) {
         target = PGConnection.redacted(url)
-        var keywords = ["dbname", "fallback_application_name", "connect_timeout"]
-        var values = [url, applicationName, String(timeout)]
+        // A server that vanishes without closing the connection (a host powered off, a
+        // partition) must not hang a query for the operating system's 15 minutes of
+        // retransmissions: TCP keepalives after 30 s idle, and a 60 s bound on unacknowledged
+        // data. They come before `dbname`, so the URL's own values win.
+        var keywords = ["keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                        "dbname", "fallback_application_name", "connect_timeout"]
+        var values = ["1", "30", "10", "3", "60000", url, applicationName, String(timeout)]
         if let password {
             keywords.append("password")
             values.append(password)
