@@ -118,7 +118,7 @@ final class PGConnection: @unchecked Sendable {
             || lower.contains("permission denied") || (lower.contains("role") && lower.contains("does not exist")) {
             return .refused
         }
-        if lower.contains("database") && lower.contains("does not exist") { return .missing }
+        if lower.contains("database") && lower.contains("does not exist") { return .cannotOpen }
         return .unreachable
     }
 

@@ -83,9 +83,11 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case .readOnly: "the database or \(folder) is read-only for this user; check the owner and mode (the service runs as its own user)"
         case .corrupt: "the database file is damaged; restore it from a backup, or move it aside to start with an empty state"
         case .io: "the operating system failed a read or a write (a full or failing disk?); nothing committed was lost"
+        case .cannotOpen where path?.hasPrefix("postgres") == true:
+            "create the database (createdb NAME, as a user who may), then run drillwatch store migrate or scan"
         case .cannotOpen: "check that \(folder) exists and this user may write there"
         case .missing where path?.hasPrefix("postgres") == true:
-            "create the database if it does not exist (createdb NAME, as a user who may), then run drillwatch store migrate or scan"
+            "nothing was scanned into this database yet (drillwatch scan; drillwatch store copy brings a SQLite state across)"
         case .missing: "nothing was scanned with this configuration yet (run drillwatch scan), or [paths] points elsewhere"
         case .outdated: "run drillwatch scan (or the service) once to bring it up to date"
         case .unreachable: "the database server cannot be reached; nothing committed was lost, and the service tries again "
