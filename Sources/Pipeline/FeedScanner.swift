@@ -120,11 +120,14 @@ public final class FeedScanner {
     /// stored (nil: not read yet), and whether the state is shared at all (nil: not known yet).
     private var storyWatermark: Int64?
     private var sharesStories: Bool?
+    /// True while this scan holds a shared state's story lock (`releaseStories` lets it go).
+    private var holdsStories = false
 
     /// Before a feed's new items are judged: the stories they may belong to. A state shared
-    /// with other instances is asked every time, under its story lock (held until the feed's
-    /// commit, `endStoryDecisions`), for what the others stored since; true when it was.
-    private func prepareStories() async throws(PipelineError) -> Bool {
+    /// with other instances is asked under its story lock (held until the decisions are
+    /// committed, `releaseStories`) for what the others stored since this scan last held it.
+    private func prepareStories() async throws(PipelineError) {
+        if holdsStories { return }  // nobody else has stored anything since
         if sharesStories != false {
             let window = now().addingTimeInterval(-settings.classifier.storyWindowDays * 86400)
             let update: StoryUpdate?
@@ -133,16 +136,34 @@ public final class FeedScanner {
             }
             if let update {
                 sharesStories = true
+                holdsStories = true
                 for item in update.items { remember(item) }
                 storyWatermark = update.watermark
                 remembersStories = true
-                return true
+                return
             }
             sharesStories = false
         }
         try await rememberStories()
-        return false
     }
+
+    /// Commits what was decided under the story lock, then lets the lock go: the next instance
+    /// to take it learns these stories first.
+    private func releaseStories(_ commits: inout CommitChain) async throws(PipelineError) {
+        guard holdsStories else { return }
+        holdsStories = false
+        let failed = await commits.finish()
+        do throws(StoreError) { storyWatermark = try await store.endStoryDecisions() } catch {
+            storyWatermark = nil
+            throw failed ?? PipelineError.state(error)
+        }
+        if let failed { throw failed }
+    }
+
+    /// Feeds judged under one taking of the story lock when they are fetched already, one
+    /// after another: fewer round trips for the lock and the commits, a bounded wait for the
+    /// other instances.
+    static let feedsPerStoryLock = 32
 
     private func remember(_ item: Judgement) {
         classifier.remember(Item(id: item.itemKey, title: item.title, text: item.judgedText ?? item.summary, link: item.link,
@@ -229,6 +250,7 @@ public final class FeedScanner {
             startMore()
             var ready: [Int: Fetched] = [:]
             var next = 0
+            var judgedUnderLock = 0
             while next < feeds.count {
                 guard let fetched = ready.removeValue(forKey: next) else {
                     guard let (index, fetched) = await group.next() else { break }
@@ -239,19 +261,18 @@ public final class FeedScanner {
                 }
                 backlog.taken(fetched.itemCount)
                 do throws(PipelineError) {
-                    var (outcome, pass, decidedStories) = try await process(feeds[next], states[next], fetched, dryRun: dryRun)
+                    var (outcome, pass) = try await process(feeds[next], states[next], fetched, dryRun: dryRun)
                     outcome.fetchSeconds = fetched.seconds
                     summary.outcomes.append(outcome)
                     if let pass { commits.add(pass) }
-                    // Stories decided under a shared state's lock are committed before it is
-                    // let go, so the next instance to take it knows them.
-                    if decidedStories {
-                        let failed = await commits.finish()
-                        do throws(StoreError) { storyWatermark = try await store.endStoryDecisions() } catch {
-                            storyWatermark = nil
-                            throw failed ?? PipelineError.state(error)
+                    // The story lock is let go once the next feed is not fetched yet, or after
+                    // `feedsPerStoryLock` feeds.
+                    if holdsStories {
+                        judgedUnderLock += 1
+                        if judgedUnderLock >= Self.feedsPerStoryLock || ready[next + 1] == nil {
+                            judgedUnderLock = 0
+                            try await releaseStories(&commits)
                         }
-                        if let failed { throw failed }
                     }
                     // A commit that failed (a full disk) stops the scan as soon as it is known.
                     if commits.hasFailed {
@@ -267,8 +288,14 @@ public final class FeedScanner {
                 startMore()
             }
         }
-        // The last batch is committed before the outbox is flushed (or the first failure thrown).
-        if let failure = await commits.finish() ?? failure {
+        // The last batch is committed before the outbox is flushed (or the first failure thrown),
+        // and before the story lock is let go, when the scan stopped holding it.
+        let finished = await commits.finish()
+        if holdsStories {
+            holdsStories = false
+            do throws(StoreError) { storyWatermark = try await store.endStoryDecisions() } catch { storyWatermark = nil }
+        }
+        if let failure = finished ?? failure {
             // Items judged but never stored are in the story memory: judged again next time,
             // each would be taken for a copy of itself and its alert lost. The memory is read
             // from the store again instead.
@@ -351,14 +378,11 @@ public final class FeedScanner {
 
     /// One feed's steps (see `FeedPass`): record the fetch, take the parsed document, select
     /// the new entries, judge them; the pass to commit (none in a dry run or when cancelled).
-    /// The third value is true when the feed's items were judged under a shared state's story
-    /// lock, which the caller ends once they are committed.
     private func process(_ feed: FeedSettings, _ previous: FeedState, _ fetched: Fetched,
-                         dryRun: Bool) async throws(PipelineError) -> (FeedOutcome, FeedPass?, Bool) {
+                         dryRun: Bool) async throws(PipelineError) -> (FeedOutcome, FeedPass?) {
         var pass = FeedPass.record(fetched.result, feed: feed, previous: previous, at: now())
         pass.outcome.bytes = fetched.bytes
-        var decidedStories = false
-        if pass.cancelled { return (pass.outcome, nil, false) }
+        if pass.cancelled { return (pass.outcome, nil) }
         if let response = pass.response {
             switch fetched.parsed {
             case .success(let parsed)?:
@@ -368,7 +392,7 @@ public final class FeedScanner {
                 pass.outcome.capped = selection.capped
                 pass.outcome.articles = selection.articles
                 if !selection.items.isEmpty {
-                    if dryRun { try await rememberStories() } else { decidedStories = try await prepareStories() }
+                    if dryRun { try await rememberStories() } else { try await prepareStories() }
                 }
                 judge(selection, &pass)
             case .failure(let error)?:
@@ -378,7 +402,7 @@ public final class FeedScanner {
             }
         }
         pass.finish()
-        return (pass.outcome, dryRun ? nil : pass, decidedStories)
+        return (pass.outcome, dryRun ? nil : pass)
     }
 
     /// Step 4: each new item judged, in feed order (a later copy of a story is a duplicate).
