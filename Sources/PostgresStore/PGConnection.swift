@@ -8,9 +8,10 @@ import Store
 /// serial queue. libpq calls block, so they never run on Swift's cooperative threads.
 ///
 /// `@unchecked Sendable` only so that it can be handed to that queue's blocks: its owner uses
-/// it in blocks on one serial `DispatchQueue` and nowhere else (`PostgresStore.perform` and
-/// `open`), so no two threads ever touch the handle at once, and libpq allows a connection to
-/// move between threads when calls on it do not overlap.
+/// it in blocks on one serial `DispatchQueue` and nowhere else (the store's connection in
+/// `PostgresStore.open` and `perform`; the story lock's in `StoryLock`, on a queue of its own),
+/// so no two threads ever touch one handle at once, and libpq allows a connection to move
+/// between threads when calls on it do not overlap.
 ///
 /// Why libpq rather than a Swift driver: it is PostgreSQL's reference client, so the `[store]
 /// url` means what it means to `psql` (`sslmode`, `sslrootcert`, `host=/run/postgresql`,
