@@ -151,13 +151,18 @@ public final class FeedScanner {
     /// to take it learns these stories first.
     private func releaseStories(_ commits: inout CommitChain) async throws(PipelineError) {
         guard holdsStories else { return }
-        holdsStories = false
         let failed = await commits.finish()
-        do throws(StoreError) { storyWatermark = try await store.endStoryDecisions() } catch {
-            storyWatermark = nil
-            throw failed ?? PipelineError.state(error)
-        }
+        do throws(StoreError) { try await endStories() } catch { throw failed ?? PipelineError.state(error) }
         if let failed { throw failed }
+    }
+
+    /// Lets the story lock go (what was decided under it is committed, or failed).
+    private func endStories() async throws(StoreError) {
+        holdsStories = false
+        do { storyWatermark = try await store.endStoryDecisions() } catch {
+            storyWatermark = nil  // read everything again next time
+            throw error
+        }
     }
 
     /// Feeds judged under one taking of the story lock when they are fetched already, one
@@ -291,10 +296,7 @@ public final class FeedScanner {
         // The last batch is committed before the outbox is flushed (or the first failure thrown),
         // and before the story lock is let go, when the scan stopped holding it.
         let finished = await commits.finish()
-        if holdsStories {
-            holdsStories = false
-            do throws(StoreError) { storyWatermark = try await store.endStoryDecisions() } catch { storyWatermark = nil }
-        }
+        if holdsStories { try? await endStories() }
         if let failure = finished ?? failure {
             // Items judged but never stored are in the story memory: judged again next time,
             // each would be taken for a copy of itself and its alert lost. The memory is read

@@ -454,15 +454,13 @@ public final class PostgresStore: StateStore {
             } catch {
                 throw StoreError(.corrupt, path: target, "item \(key) of feed \(feed) has unreadable places or countries")
             }
-            let summary = rows.string(row, "summary"), text = rows.string(row, "text") ?? ""
-            var judgement = Judgement(
-                feed: feed, itemKey: key, title: rows.string(row, "title") ?? "", link: rows.string(row, "link"),
-                summary: summary ?? text, published: rows.date(row, "published"),
-                firstSeen: rows.date(row, "first_seen") ?? Date(timeIntervalSince1970: 0), verdict: verdict,
-                score: rows.double(row, "score") ?? 0, story: rows.string(row, "story"), duplicateOf: rows.string(row, "duplicate_of"),
-                facts: EventFacts(exercise: rows.string(row, "exercise"), places: places, countries: countries))
-            if summary != nil { judgement.judgedText = text }
-            judgements.append(judgement)
+            // The record says what the row means (which text was judged, which is shown).
+            judgements.append(ItemRecord(
+                feed: feed, key: key, firstSeen: rows.date(row, "first_seen") ?? Date(timeIntervalSince1970: 0),
+                published: rows.date(row, "published"), title: rows.string(row, "title") ?? "", link: rows.string(row, "link"),
+                verdict: verdict, score: rows.double(row, "score") ?? 0, story: rows.string(row, "story"),
+                text: rows.string(row, "text") ?? "", summary: rows.string(row, "summary"), exercise: rows.string(row, "exercise"),
+                places: places, countries: countries, duplicateOf: rows.string(row, "duplicate_of")).judgement)
         }
         return judgements
     }
@@ -562,7 +560,7 @@ public final class PostgresStore: StateStore {
     }
 
     private static func judgement(_ payload: String?) -> Judgement? {
-        SQLiteStore.judgement(payload.map { Data($0.utf8) })
+        OutboxPayload.judgement(payload.map { Data($0.utf8) })
     }
 
     public func latestAlerts(limit: Int) async throws(StoreError) -> [Judgement] {

@@ -97,6 +97,27 @@ package struct ItemRecord: StateRecord {
         duplicateOf = judgement.duplicateOf
     }
 
+    /// A row as another database hands it over (PostgreSQL), field by field.
+    package init(feed: String, key: String, firstSeen: Date, published: Date?, title: String, link: String?, verdict: Verdict.Kind,
+                 score: Double, story: String?, text: String, summary: String?, exercise: String?, places: [String],
+                 countries: [String], duplicateOf: String?) {
+        self.feed = feed
+        self.key = key
+        self.firstSeen = firstSeen
+        self.published = published
+        self.title = title
+        self.link = link
+        self.verdict = verdict
+        self.score = score
+        self.story = story
+        self.text = text
+        self.summary = summary
+        self.exercise = exercise
+        self.places = places
+        self.countries = countries
+        self.duplicateOf = duplicateOf
+    }
+
     /// Read by hand too: a scan's start-up reads back every relevant item of the story
     /// window to remember its stories (tens of thousands under load).
     package init(row: Row) throws {

@@ -79,6 +79,15 @@ public protocol StateStore: Sendable {
     func close() async
 }
 
+/// How an alert is kept in the outbox, whichever database holds it: its JSON (`JSONCoding`).
+package enum OutboxPayload {
+    /// The judgement a payload holds; nil when it does not decode (written by a newer version,
+    /// or damaged): reported by the caller, never dropped in silence.
+    package static func judgement(_ payload: Data?) -> Judgement? {
+        payload.flatMap { try? JSONCoding.decoder().decode(Judgement.self, from: $0) }
+    }
+}
+
 /// Relevant items other instances stored, for the story memory, and how far they go.
 public struct StoryUpdate: Sendable {
     public var items: [Judgement]

@@ -352,10 +352,7 @@ public final class SQLiteStore: StateStore {
         }
     }
 
-    /// An outbox payload as a judgement; nil when it does not decode.
-    package static func judgement(_ payload: Data?) -> Judgement? {
-        payload.flatMap { try? JSONCoding.decoder().decode(Judgement.self, from: $0) }
-    }
+    static func judgement(_ payload: Data?) -> Judgement? { OutboxPayload.judgement(payload) }
 
     /// The stories among `stories` that raised an alert (at any time).
     public func alertedStories(among stories: [String]) async throws(StoreError) -> Set<String> {

@@ -71,22 +71,26 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         "\(path ?? "state database"): \(message)" + (advice.map { " — \($0)" } ?? "")
     }
 
+    /// True when the state is a database server's (PostgreSQL: `path` is its URL), whose
+    /// problems call for other advice than a file's.
+    private var isServer: Bool { path?.hasPrefix("postgres") == true }
+
     /// What to do, by kind.
     var advice: String? {
         let folder = path.map { ($0 as NSString).deletingLastPathComponent } ?? "the state folder"
         return switch kind {
-        case .busy where path?.hasPrefix("postgres") == true: "nothing was lost; try again once it has stopped"
+        case .busy where isServer: "another instance or transaction held what this one needed; nothing was lost, and the next pass tries again"
         case .busy: "another process holds the database locked (a backup, sqlite3 at a prompt); nothing was lost, try again"
         case .full: "the disk holding \(folder) is full; nothing was lost, free some space and scan again"
-        case .readOnly where path?.hasPrefix("postgres") == true:
+        case .readOnly where isServer:
             "the server accepts no writes (a standby, or a read-only transaction): point [store] url at the primary"
         case .readOnly: "the database or \(folder) is read-only for this user; check the owner and mode (the service runs as its own user)"
         case .corrupt: "the database file is damaged; restore it from a backup, or move it aside to start with an empty state"
         case .io: "the operating system failed a read or a write (a full or failing disk?); nothing committed was lost"
-        case .cannotOpen where path?.hasPrefix("postgres") == true:
+        case .cannotOpen where isServer:
             "create the database (createdb NAME, as a user who may), then run drillwatch store migrate or scan"
         case .cannotOpen: "check that \(folder) exists and this user may write there"
-        case .missing where path?.hasPrefix("postgres") == true:
+        case .missing where isServer:
             "nothing was scanned into this database yet (drillwatch scan; drillwatch store copy brings a SQLite state across)"
         case .missing: "nothing was scanned with this configuration yet (run drillwatch scan), or [paths] points elsewhere"
         case .outdated: "run drillwatch scan (or the service) once to bring it up to date"
