@@ -51,6 +51,17 @@ final class PGConnection: @unchecked Sendable {
         }
         // Notices ("relation already exists, skipping") are not for the user's terminal.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        try configureSession()
+    }
+
+    /// How long a statement waits for another session's lock before it fails as busy (and is
+    /// retried by its caller): a conflicting insert waits for the other transaction to end, and
+    /// one that never ends must not stall this instance for good. Set by a statement rather
+    /// than the startup `options`, which connection poolers refuse.
+    static let lockTimeout = "2min"
+
+    private func configureSession() throws(StoreError) {
+        try execute("SET lock_timeout = '\(Self.lockTimeout)'")
     }
 
     deinit { PQfinish(handle) }
@@ -64,7 +75,7 @@ final class PGConnection: @unchecked Sendable {
     /// dropped); false while the server cannot be reached.
     func reconnect() -> Bool {
         PQreset(handle)
-        return isOpen
+        return isOpen && (try? configureSession()) != nil
     }
 
     /// libpq's last message for this connection, on one line.

@@ -94,6 +94,8 @@ enum PostgresSchema {
     @discardableResult
     static func migrate(_ connection: PGConnection) throws(StoreError) -> [String] {
         try connection.transaction { () throws(StoreError) -> [String] in
+            // Another instance's migration may take a while on a large state: wait for it.
+            try connection.execute("SET LOCAL lock_timeout = '30min'")
             try connection.execute("SELECT pg_advisory_xact_lock($1)", [migrationLock])
             try connection.execute("""
                 CREATE TABLE IF NOT EXISTS drillwatch_migration (

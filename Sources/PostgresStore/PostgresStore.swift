@@ -349,8 +349,16 @@ public final class PostgresStore: StateStore {
 
     public func endStoryDecisions() async throws(StoreError) -> Int64? {
         guard instance != nil else { return nil }
-        let latest = try await perform { connection throws(StoreError) -> Int64 in
-            Int64(try connection.execute("SELECT coalesce(max(seq), 0) AS seq FROM item").int(0, "seq") ?? 0)
+        // The lock goes whatever the answer: kept after a failed read, it would be held by
+        // this instance's lock connection (taken again: twice) and stall every other instance.
+        let latest: Int64
+        do {
+            latest = try await perform { connection throws(StoreError) -> Int64 in
+                Int64(try connection.execute("SELECT coalesce(max(seq), 0) AS seq FROM item").int(0, "seq") ?? 0)
+            }
+        } catch {
+            await stories.release()
+            throw error
         }
         await stories.release()
         return latest

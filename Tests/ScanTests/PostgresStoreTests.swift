@@ -366,6 +366,29 @@ import Testing
         #expect(try await store.pendingAlerts().alerts.map(\.id) == [alert.id])
     }
 
+    /// The other way round: the store's own connection lost while the story lock is held. The
+    /// lock is let go all the same; kept, it would stall every other instance.
+    @Test func theStoryLockIsLetGoWhenTheStoreLosesItsConnection() async throws {
+        guard let server = PostgresServer.orSkip() else { return }
+        let url = try server.createDatabase()
+        let database = PostgresServer.database(in: url)
+        let store = try await PostgresStore.open(url: url, password: nil, instance: Self.instance("loser"), applicationName: "loser")
+        _ = try #require(try await store.beginStoryDecisions(after: nil, window: .distantPast))
+        // pg_locks is the whole cluster's; other tests hold theirs in their own databases.
+        let advisoryLocks = """
+            SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """
+        #expect(try server.sql(advisoryLocks, database: database) == "1")
+        try server.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'loser'", database: database)
+        await #expect(throws: StoreError.self) { try await store.endStoryDecisions() }
+        #expect(try server.sql(advisoryLocks, database: database) == "0")
+        // The next round reconnects and takes the lock again.
+        _ = try #require(try await store.beginStoryDecisions(after: nil, window: .distantPast))
+        #expect(try await store.endStoryDecisions() != nil)
+        #expect(try server.sql(advisoryLocks, database: database) == "0")
+    }
+
     @Test func eachPendingAlertDeliveryAndDigestIsClaimedByOneInstance() async throws {
         guard let server = PostgresServer.orSkip() else { return }
         let url = try server.createDatabase()
