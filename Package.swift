@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(name: "drillwatch-bench", dependencies: ["Article", "Locking", "Curl", "Feeds", "XML", "Classifier", "Model", "Settings", "Pipeline", "Store"]),
 
         // MARK: Tests
-        .target(name: "TestSupport", dependencies: ["Locking"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Locking", "CSpawn"], path: "Tests/TestSupport"),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XMLTests", dependencies: ["XML"]),
         .testTarget(name: "ArticleTests", dependencies: ["Article", "Feeds", "TestSupport"], resources: [.copy("Fixtures")]),

@@ -56,7 +56,7 @@ import Glibc
                 kill(process.processIdentifier, SIGKILL)
                 kills += 1
             }
-            process.waitUntilExit()
+            #expect(process.waitForExit(timeout: 120), "drillwatch \(arguments.joined(separator: " ")) did not end")
             after()
         }
         return kills

@@ -116,7 +116,7 @@ import Glibc
         // SIGTERM while hooks are being delivered: out within seconds, not after the hooks.
         let stopAt = Date()
         process.terminate()
-        process.waitUntilExit()
+        #expect(process.waitForExit(timeout: 30))
         #expect(Date().timeIntervalSince(stopAt) < 10)
     }
 
@@ -159,7 +159,7 @@ import Glibc
 
         let stopAt = Date()
         process.terminate()  // SIGTERM
-        process.waitUntilExit()
+        #expect(process.waitForExit(timeout: 30))
         #expect(Date().timeIntervalSince(stopAt) < 5)
         let log = try String(contentsOf: logFile, encoding: .utf8)
         #expect(process.terminationStatus == 0, "the daemon's log:\n\(log.suffix(4000))")
@@ -199,7 +199,7 @@ import Glibc
         #expect(textfile.contains("drillwatch_items_new_total"))
 
         process.terminate()
-        process.waitUntilExit()
+        #expect(process.waitForExit(timeout: 30))
         #expect(process.terminationStatus == 0)
         let log = try String(contentsOf: logFile, encoding: .utf8)
         #expect(log.contains("metrics listening") && log.contains("drillwatch stopped"))
@@ -232,6 +232,9 @@ import Glibc
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { return "" }
+        // A server that accepts and never answers fails the test rather than holding it.
+        var limit = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var response = [UInt8]()

@@ -158,12 +158,6 @@ import Glibc
     }()
 
     static func run(_ tool: String, _ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+        (try? Subprocess.run(URL(fileURLWithPath: tool), arguments, timeout: 60).status) ?? -1
     }
 }

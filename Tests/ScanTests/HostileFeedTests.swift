@@ -19,15 +19,11 @@ import TestSupport
 
     static func gzipBomb() throws -> [UInt8] {
         // 64 MiB of zeros, 64 KiB on the wire.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "head -c 67108864 /dev/zero | gzip -9"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Array(data)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("dw-bomb-\(UUID()).gz")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let made = try Subprocess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "head -c 67108864 /dev/zero | gzip -9 > \"$0\"", file.path])
+        guard made.status == 0 else { throw Subprocess.CannotStart(description: "gzip: \(made.stderr)") }
+        return Array(try Data(contentsOf: file))
     }
 
     static func routes(bomb: [UInt8], counter: Counter) -> TestServer.Handler {

@@ -1,5 +1,4 @@
 import Foundation
-import Locking
 
 /// Runs the built `drillwatch` executable as a user runs it: its output and exit status.
 public enum CLIRunner {
@@ -19,34 +18,13 @@ public enum CLIRunner {
         return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("drillwatch")
     }()
 
-    /// Runs the executable with `arguments` (in `directory`, feeding `stdin`), and waits.
-    public static func run(_ arguments: [String], stdin: String? = nil, directory: URL? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        // Standard error is drained on its own thread: a child that fills the stderr pipe
-        // (64 KiB) while this thread waits for stdout's end would otherwise never finish.
-        let stderrData = Locked(Data())
-        let drained = DispatchSemaphore(value: 0)
-        Thread {
-            let data = err.fileHandleForReading.readDataToEndOfFile()
-            stderrData.withLock { $0 = data }
-            drained.signal()
-        }.start()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        drained.wait()
-        let stderr = stderrData.withLock { $0 }
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+    /// Runs the executable with `arguments` (in `directory`, feeding `stdin`), and waits at
+    /// most `timeout` seconds (a hung child is killed and its run says so in `stderr`).
+    public static func run(_ arguments: [String], stdin: String? = nil, directory: URL? = nil,
+                           timeout: TimeInterval = 300) throws -> Run {
+        let run = try Subprocess.run(executable, arguments, stdin: stdin, directory: directory, timeout: timeout)
+        let stderr = run.timedOut ? run.stderr + "\n[killed: still running after \(Int(timeout)) s]" : run.stderr
+        return Run(status: run.status, stdout: run.stdout, stderr: stderr)
     }
 
     public static func temporaryFile(_ contents: String, suffix: String = ".xml") throws -> String {

@@ -116,7 +116,7 @@ public final class PostgresServer: Sendable {
                 while [ -e /proc/\(getpid()) ] && kill -0 $server 2>/dev/null; do sleep 1; done
                 kill -INT $server 2>/dev/null; wait $server; rm -rf "\(folder)"
                 """
-            try launchDetached(script, as: runAs)
+            try Subprocess.launchDetached(script, as: runAs)
             let server = PostgresServer(folder: folder, port: port, binaries: binaries, runAs: runAs)
             try server.waitUntilReady()
             return .success(server)
@@ -159,41 +159,16 @@ public final class PostgresServer: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// Runs a PostgreSQL program (as `user` when given) and returns what it printed; at most
+    /// two minutes (initdb, the slowest, takes seconds).
     @discardableResult
     private static func run(_ program: String, _ arguments: [String], as user: String?) throws -> String {
-        let process = Process()
-        if let user {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", user, "--", program] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = arguments
+        let (executable, all) = user.map { ("/usr/sbin/runuser", ["-u", $0, "--", program] + arguments) } ?? (program, arguments)
+        let run = try Subprocess.run(URL(fileURLWithPath: executable), all, timeout: 120)
+        guard run.status == 0 else {
+            let why = run.timedOut ? "did not finish in 120 s" : "failed"
+            throw Unavailable(description: "\((program as NSString).lastPathComponent) \(why): \((run.stdout + run.stderr).suffix(400))")
         }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw Unavailable(description: "\((program as NSString).lastPathComponent) failed: \(text.suffix(400))")
-        }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    private static func launchDetached(_ script: String, as user: String?) throws {
-        let process = Process()
-        if let user {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", user, "--", "/bin/sh", "-c", script]
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", script]
-        }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

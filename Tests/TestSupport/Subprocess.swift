@@ -1,0 +1,109 @@
+import CSpawn
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Child processes for the tests, waited for a bounded time and never through a pipe.
+///
+/// Why not `Process.waitUntilExit()` and `readDataToEndOfFile()` on a `Pipe`: both can wait
+/// for good. On Linux, Foundation learns that a child ended when the last copy of a socket the
+/// child inherited is closed, on one manager thread shared by every `Process`; a pipe ends
+/// only when every copy of its write end is closed. A descendant that outlives its parent (a
+/// daemon's hook, the tests' PostgreSQL server) or a manager thread held up by another child
+/// then leaves a test waiting until CI's time runs out, saying nothing. Here the child writes
+/// into files, which are read once it has ended, and the wait has a deadline after which the
+/// child is killed and the test fails with what it wrote so far.
+public enum Subprocess {
+    public struct Run: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        /// The child was still running at the deadline and was killed.
+        public var timedOut: Bool
+    }
+
+    public struct CannotStart: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
+    }
+
+    /// Runs `executable` with `arguments` and waits for it, at most `timeout`.
+    public static func run(_ executable: URL, _ arguments: [String], stdin: String? = nil, directory: URL? = nil,
+                           environment: [String: String]? = nil, timeout: TimeInterval = 300) throws -> Run {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-child-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (input, output, error) = (folder.appendingPathComponent("in"), folder.appendingPathComponent("out"),
+                                      folder.appendingPathComponent("err"))
+        try Data((stdin ?? "").utf8).write(to: input)
+        for file in [output, error] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        if let environment { process.environment = environment }
+        let handles = (try FileHandle(forReadingFrom: input), try FileHandle(forWritingTo: output), try FileHandle(forWritingTo: error))
+        defer { for handle in [handles.0, handles.1, handles.2] { try? handle.close() } }
+        process.standardInput = handles.0
+        process.standardOutput = handles.1
+        process.standardError = handles.2
+        try process.run()
+        let ended = process.waitForExit(timeout: timeout)
+        return Run(status: ended ? process.terminationStatus : -1,
+                   stdout: String(decoding: (try? Data(contentsOf: output)) ?? Data(), as: UTF8.self),
+                   stderr: String(decoding: (try? Data(contentsOf: error)) ?? Data(), as: UTF8.self),
+                   timedOut: !ended)
+    }
+
+    /// Starts `script` under `/bin/sh` (as `user`, through `runuser`, when given) detached from
+    /// this process: in a process group of its own, with nothing but /dev/null for its standard
+    /// streams and no other descriptor of this process — so it holds no pipe or socket of
+    /// another child however long it lives — and not tracked by Foundation.
+    public static func launchDetached(_ script: String, as user: String?) throws {
+        let arguments = user.map { ["/usr/sbin/runuser", "-u", $0, "--", "/bin/sh", "-c", script] } ?? ["/bin/sh", "-c", script]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in 0...2 {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        drillwatch_spawn_addclosefrom(&actions, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
+        guard status == 0 else {
+            throw CannotStart(description: "cannot start \(arguments[0]): \(String(cString: strerror(status)))")
+        }
+        // Not reaped: it ends after this process (or, failing to start its server, stays a
+        // zombie until then).
+    }
+}
+
+extension Process {
+    /// Waits for the process to end, at most `timeout` seconds; kills it (SIGKILL) when the
+    /// time is up and returns false. Polls `isRunning` rather than spinning a run loop in
+    /// `waitUntilExit`, which depends on being woken by Foundation's manager thread.
+    @discardableResult
+    public func waitForExit(timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while isRunning {
+            if Date() >= deadline {
+                kill(processIdentifier, SIGKILL)
+                // Foundation may still take a moment to see it; it is gone either way.
+                let grace = Date().addingTimeInterval(5)
+                while isRunning && Date() < grace { usleep(10_000) }
+                return false
+            }
+            usleep(5_000)
+        }
+        return true
+    }
+}
