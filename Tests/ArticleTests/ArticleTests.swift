@@ -141,3 +141,73 @@ struct Shingles {
         counts.reduce(0) { $0 + min($1.value, other.counts[$1.key] ?? 0) }
     }
 }
+
+/// Script and style content is passed over rather than read by libxml2 (`skipRawText`): the
+/// tree must be the one libxml2 builds when it reads that content itself, wherever the
+/// content ends and however it is written.
+@Suite struct RawTextSkipping {
+    static func dump(_ page: String) -> String {
+        dump(Array(page.utf8))
+    }
+
+    static func dump(_ bytes: [UInt8], skipping: Bool = true) -> String {
+        let (root, head) = PageTree.build(utf8: bytes, skippingRawText: skipping)
+        var lines: [String] = []
+        func walk(_ node: PageNode, _ depth: Int) {
+            lines.append(String(repeating: " ", count: depth) + (node.isText ? "\"\(node.text)\"" : "<\(node.tag) \(node.hints)>"))
+            for child in node.children { walk(child, depth + 1) }
+        }
+        walk(root, 0)
+        return lines.joined(separator: "\n") + "\ntitle: \(head.title ?? "-")\njson-ld: \(head.jsonLD)\nmeta: \(head.meta.sorted { $0.key < $1.key })"
+    }
+
+    static let pages = [
+        "<p>before</p><script>var a = '<p>not text</p>';</script><p>after</p>",
+        "<p>a</p><SCRIPT type=text/javascript>x</SCRIPT><p>b</p>",
+        "<p>a</p><script>if (a</b) {}</script><p>b</p>",
+        "<p>a</p><script>document.write('</scr' + 'ipt>')</script><p>b</p>",
+        "<p>a</p><script>x</scriptx><p>b</p>",
+        "<p>a</p><script>x</Script ><p>b</p>",
+        "<p>a</p><script src=\"/x.js\"/><p>b</p>",
+        "<p>a</p><script src='/x.js' data-x=\">\"></script><p>b</p>",
+        "<p>a</p><script></script><p>b</p>",
+        "<p>a</p><script>x",
+        "<p>a</p><script>",
+        "<p>a</p><script>x<",
+        "<p>a</p><script>x</",
+        "<p>a</p><script>x</scr",
+        "<head><style>p { color: red } </style><style media=print>.x{}</STYLE></head><body><p>b</p></body>",
+        "<p>a</p><style><p>not text</p></style><p>b</p>",
+        "<p>a</p><!-- <script> --><p>b</p><script>y</script><p>c</p>",
+        "<p title=\"<script>\">a</p><p>b</p>",
+        "<script type=\"application/ld+json\">{\"articleBody\": \"<p>kept</p>\"}</script><p>b</p>",
+        "<title>T</title><script>t</script><meta name=description content=d><p>b</p>",
+        "<p>a<script>x</script>b</p><textarea><script>y</script></textarea><p>c</p>",
+        "<svg><script>x</script><style>y</style></svg><p>d</p>",
+        "<p>Москва<script>ё</script>北京</p>",
+    ]
+
+    @Test func theTreeIsTheOneLibXML2BuildsReadingTheContentItself() {
+        for page in Self.pages {
+            #expect(Self.dump(Array(page.utf8), skipping: true) == Self.dump(Array(page.utf8), skipping: false), "\(page)")
+        }
+        #expect(Self.dump(Self.pages[0]).contains("\"after\""))
+        #expect(!Self.dump(Self.pages[0]).contains("not text"))
+        // It did pass over the content (libxml2 2.9 stands on the start tag's `>`).
+        #expect(PageTree.build(utf8: Array(Self.pages[0].utf8)).head.rawTextSkipped == "var a = '<p>not text</p>';".utf8.count)
+    }
+
+    @Test func everySharedPageGivesTheSameTree() throws {
+        guard let folder = SharedData.url("extraction/html") else {
+            print("skipped: ../shared/extraction is not present beside this checkout")
+            return
+        }
+        var pages = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() where name.hasSuffix(".html.gz") {
+            let bytes = try PageFile.read(folder.appendingPathComponent(name).path)
+            pages += 1
+            #expect(Self.dump(bytes, skipping: true) == Self.dump(bytes, skipping: false), "\(name)")
+        }
+        #expect(pages > 100)
+    }
+}
