@@ -33,16 +33,11 @@ public enum ArticleExtractor {
     ///   - contentType: the HTTP `Content-Type`, whose charset outranks the page's own.
     public static func extract(_ bytes: [UInt8], url: String? = nil, contentType: String? = nil) -> Article {
         let (utf8, encoding) = PageDecoding.decode(bytes, contentType: contentType)
-        let (root, head) = PageTree.build(utf8: utf8)
+        let (tree, head) = PageTree.build(utf8: utf8)
         let linked = LinkedArticle.find(in: head.jsonLD)
-        let heading = root.first("h1").map { TextRenderer.render([$0], title: nil) }
+        let heading = tree.first(.h1).map { TextRenderer.render([$0], of: tree, title: nil) }
         let title = PageMetadata.title(head, linked, heading: heading)
-        var first: PageNode? = root
-        let text = BodyExtractor.extract(build: {
-            // The first pass works on the tree already built; later passes on fresh copies.
-            if let tree = first { first = nil; return tree }
-            return PageTree.build(utf8: utf8).root
-        }, title: title)
+        let text = BodyExtractor.extract(tree, title: title)
         return Article(
             title: title,
             text: chooseBody(extracted: text, linked: linked?.body),
@@ -69,8 +64,8 @@ enum HTMLTextOfJSONLD {
     static func plain(_ body: String) -> String {
         var text = body
         for _ in 0..<2 where text.contains("<") || text.contains("&lt;") || text.contains("&amp;") {
-            let (root, _) = PageTree.build(utf8: Array(text.utf8))
-            text = TextRenderer.render([root], title: nil)
+            let (tree, _) = PageTree.build(utf8: Array(text.utf8))
+            text = TextRenderer.render([PageTree.document], of: tree, title: nil)
         }
         return text
     }

@@ -23,39 +23,40 @@ enum BodyExtractor {
     /// its own comment thread, found once the comments are no longer stripped.
     static let enoughText = 250
 
-    /// The body text, paragraphs separated by blank lines. `build` makes a fresh tree for
-    /// each pass (passes remove nodes).
-    static func extract(build: () -> PageNode, title: String?) -> String {
+    /// The body text, paragraphs separated by blank lines. Each pass works on its own copy of
+    /// `tree` (passes remove nodes).
+    static func extract(_ tree: PageTree, title: String?) -> String {
         var best = ""
         for pass in passes {
-            let text = extract(from: build(), pass: pass, title: title)
+            var copy = tree
+            let text = extract(from: &copy, pass: pass, title: title)
             if text.count >= enoughText { return text }
             if text.count > best.count { best = text }
         }
         return best
     }
 
-    static func extract(from root: PageNode, pass: Pass, title: String?) -> String {
-        let body = root.first("body") ?? root
-        removeBoilerplateElements(body, stripUnlikely: pass.stripUnlikely)
-        for node in body.descendants() where node.tag == "div" || node.tag == "section" || node.tag == "article" {
-            if node.children.contains(where: { blockTags.contains($0.tag) }) {
-                node.wrapInlineRuns { blockTags.contains($0.tag) }
+    static func extract(from tree: inout PageTree, pass: Pass, title: String?) -> String {
+        let body = tree.first(.body) ?? PageTree.document
+        removeBoilerplateElements(&tree, body, stripUnlikely: pass.stripUnlikely)
+        for node in tree.descendants(body) where tree.flags(node).contains(.container) {
+            if tree.hasChild(node, where: { tree.flags($0).contains(.block) }) {
+                tree.wrapInlineRuns(node)
             }
         }
-        body.measure()
-        let candidates = score(body, pass: pass)
-        guard var top = candidates.max(by: { $0.score < $1.score }) else {
-            return TextRenderer.render([body], title: title)
+        tree.measure(body)
+        let candidates = score(&tree, body, pass: pass)
+        guard var top = candidates.max(by: { tree.score[$0] < tree.score[$1] }) else {
+            return TextRenderer.render([body], of: tree, title: title)
         }
-        top = climb(from: top, candidates: candidates, body: body)
-        var chosen = withSiblings(top)
+        top = climb(tree, from: top, candidates: candidates, body: body)
+        var chosen = withSiblings(tree, top)
         if pass.cleanConditionally {
             // Siblings are judged as a whole too (a teaser box beside the article is one).
-            chosen = chosen.filter { $0 === top || !isBoilerplate($0, weighClasses: pass.weighClasses) }
-            for node in chosen { clean(node, weighClasses: pass.weighClasses) }
+            chosen = chosen.filter { $0 == top || !isBoilerplate(&tree, $0, weighClasses: pass.weighClasses) }
+            for node in chosen { clean(&tree, node, weighClasses: pass.weighClasses) }
         }
-        return TextRenderer.render(chosen, title: title)
+        return TextRenderer.render(chosen, of: tree, title: title)
     }
 
     // MARK: - Removal before scoring
@@ -66,24 +67,28 @@ enum BodyExtractor {
         "navigation", "complementary", "banner", "contentinfo", "menu", "menubar", "alert", "dialog", "search", "alertdialog",
     ]
 
-    private static func removeBoilerplateElements(_ body: PageNode, stripUnlikely: Bool) {
-        let all = body.descendants()
+    private static func removeBoilerplateElements(_ tree: inout PageTree, _ body: Int, stripUnlikely: Bool) {
+        let all = tree.descendants(body)
         // `itemprop="articleBody"` and every ancestor of it: never removed as unlikely.
-        var holdingArticleBody = Set<ObjectIdentifier>()
-        for node in all where node.itemprop == "articlebody" {
-            var current: PageNode? = node
-            while let step = current, holdingArticleBody.insert(ObjectIdentifier(step)).inserted { current = step.parent }
+        var holdingArticleBody = [Bool](repeating: false, count: tree.count)
+        for node in all where tree.isArticleBody[node] {
+            var current = node
+            while current != PageTree.none, !holdingArticleBody[current] {
+                holdingArticleBody[current] = true
+                current = tree.parent[current]
+            }
         }
-        for node in all where node.parent != nil {
-            if boilerplateTags.contains(node.tag) {
+        for node in all where tree.parent[node] != PageTree.none {
+            let flags = tree.flags(node)
+            if flags.contains(.boilerplate) {
                 // A page that wraps its whole article in one `<header>` keeps it.
-                node.measure()
-                if node.paragraphs < 3 { node.detach() }
-            } else if let role = node.role, boilerplateRoles.contains(role) {
-                node.detach()
-            } else if stripUnlikely, node.isUnlikely, !node.isLikely,
-                      !["body", "a", "article", "main"].contains(node.tag), !holdingArticleBody.contains(ObjectIdentifier(node)) {
-                node.detach()
+                tree.measure(node)
+                if tree.paragraphs[node] < 3 { tree.detach(node) }
+            } else if tree.hasBoilerplateRole[node] {
+                tree.detach(node)
+            } else if stripUnlikely, tree.reading[node].isUnlikely, !tree.reading[node].isLikely,
+                      !flags.contains(.keepsUnlikely), !holdingArticleBody[node] {
+                tree.detach(node)
             }
         }
     }
@@ -98,34 +103,36 @@ enum BodyExtractor {
     ]
 
     /// Scores every block of prose into its ancestors; returns the scored ancestors.
-    private static func score(_ body: PageNode, pass: Pass) -> [PageNode] {
-        var candidates: [PageNode] = []
-        for node in body.descendants() {
-            let isParagraph = scoredTags.contains(node.tag)
-                || (node.tag == "div" && !node.children.contains { blockTags.contains($0.tag) })
-            guard isParagraph, node.textLength >= 25 else { continue }
-            let points = 1 + Double(node.commas) + Double(min(node.textLength / 100, 3))
-            var ancestor = node.parent
+    private static func score(_ tree: inout PageTree, _ body: Int, pass: Pass) -> [Int] {
+        var candidates: [Int] = []
+        for node in tree.descendants(body) {
+            let flags = tree.flags(node)
+            let isParagraph = flags.contains(.scored)
+                || (flags.contains(.div) && !tree.hasChild(node, where: { tree.flags($0).contains(.block) }))
+            guard isParagraph, tree.textLength[node] >= 25 else { continue }
+            let points = 1 + Double(tree.commas[node]) + Double(min(tree.textLength[node] / 100, 3))
+            var ancestor = tree.parent[node]
             var level = 0
-            while let current = ancestor, level < 5 {
-                if !current.isCandidate {
-                    current.isCandidate = true
-                    current.score = baseScore(current) + (pass.weighClasses ? current.classWeight : 0)
+            while ancestor != PageTree.none, level < 5 {
+                let current = ancestor
+                if !tree.isCandidate[current] {
+                    tree.isCandidate[current] = true
+                    tree.score[current] = baseScore(tree.name(current)) + (pass.weighClasses ? tree.reading[current].weight : 0)
                     candidates.append(current)
                 }
                 let divider = level == 0 ? 1.0 : (level == 1 ? 2.0 : Double(level * 3))
-                current.score += points / divider
-                if current === body { break }
-                ancestor = current.parent
+                tree.score[current] += points / divider
+                if current == body { break }
+                ancestor = tree.parent[current]
                 level += 1
             }
         }
-        for candidate in candidates { candidate.score *= 1 - candidate.linkDensity }
+        for candidate in candidates { tree.score[candidate] *= 1 - tree.linkDensity(candidate) }
         return candidates
     }
 
-    private static func baseScore(_ node: PageNode) -> Double {
-        switch node.tag {
+    private static func baseScore(_ tag: String) -> Double {
+        switch tag {
         case "div", "article", "main": return 5
         case "pre", "td", "blockquote", "section": return 3
         case "address", "ol", "ul", "dl", "dd", "dt", "li", "form": return -3
@@ -136,64 +143,68 @@ enum BodyExtractor {
 
     /// Moves from the best candidate to the container that holds it with its peers: when
     /// several near-best candidates share an ancestor, or when the score keeps rising.
-    private static func climb(from start: PageNode, candidates: [PageNode], body: PageNode) -> PageNode {
+    private static func climb(_ tree: PageTree, from start: Int, candidates: [Int], body: Int) -> Int {
         var top = start
-        let peers = candidates.filter { $0 !== top && $0.score >= top.score * 0.75 }
-            .sorted { $0.score > $1.score }.prefix(5)
+        let peers = candidates.filter { $0 != top && tree.score[$0] >= tree.score[top] * 0.75 }
+            .sorted { tree.score[$0] > tree.score[$1] }.prefix(5)
         if peers.count >= 3 {
-            var ancestor = top.parent
-            while let current = ancestor, current !== body {
-                let holding = peers.filter { isAncestor(current, of: $0) }.count
+            var ancestor = tree.parent[top]
+            while ancestor != PageTree.none, ancestor != body {
+                let current = ancestor
+                let holding = peers.filter { isAncestor(tree, current, of: $0) }.count
                 if holding >= 3 {
                     top = current
                     break
                 }
-                ancestor = current.parent
+                ancestor = tree.parent[current]
             }
         }
-        var lastScore = top.score
-        var ancestor = top.parent
-        while let current = ancestor, current !== body {
-            guard current.isCandidate else { ancestor = current.parent; continue }
-            if current.score < lastScore / 3 { break }
-            if current.score > lastScore {
+        var lastScore = tree.score[top]
+        var ancestor = tree.parent[top]
+        while ancestor != PageTree.none, ancestor != body {
+            let current = ancestor
+            guard tree.isCandidate[current] else { ancestor = tree.parent[current]; continue }
+            if tree.score[current] < lastScore / 3 { break }
+            if tree.score[current] > lastScore {
                 top = current
                 break
             }
-            lastScore = current.score
-            ancestor = current.parent
+            lastScore = tree.score[current]
+            ancestor = tree.parent[current]
         }
-        while let parent = top.parent, parent !== body, parent.children.filter({ !$0.isText || $0.textLength > 0 }).count == 1 {
+        while case let parent = tree.parent[top], parent != PageTree.none, parent != body,
+              tree.children(parent).filter({ !tree.isText($0) || tree.textLength[$0] > 0 }).count == 1 {
             top = parent
         }
         return top
     }
 
-    private static func isAncestor(_ ancestor: PageNode, of node: PageNode) -> Bool {
-        var current = node.parent
-        while let step = current {
-            if step === ancestor { return true }
-            current = step.parent
+    private static func isAncestor(_ tree: PageTree, _ ancestor: Int, of node: Int) -> Bool {
+        var current = tree.parent[node]
+        while current != PageTree.none {
+            if current == ancestor { return true }
+            current = tree.parent[current]
         }
         return false
     }
 
     /// The top candidate and the siblings that belong with it.
-    private static func withSiblings(_ top: PageNode) -> [PageNode] {
-        guard let parent = top.parent else { return [top] }
-        let threshold = max(10, top.score * 0.2)
-        var chosen: [PageNode] = []
-        for sibling in parent.children {
-            if sibling === top { chosen.append(sibling); continue }
-            guard !sibling.isText else { continue }
-            let bonus = !top.hints.isEmpty && sibling.hints == top.hints ? top.score * 0.2 : 0
-            if sibling.isCandidate && sibling.score + bonus >= threshold {
+    private static func withSiblings(_ tree: PageTree, _ top: Int) -> [Int] {
+        let parent = tree.parent[top]
+        guard parent != PageTree.none else { return [top] }
+        let threshold = max(10, tree.score[top] * 0.2)
+        var chosen: [Int] = []
+        for sibling in tree.children(parent) {
+            if sibling == top { chosen.append(sibling); continue }
+            guard !tree.isText(sibling) else { continue }
+            let bonus = tree.hasHints(top) && tree.sameHints(sibling, top) ? tree.score[top] * 0.2 : 0
+            if tree.isCandidate[sibling] && tree.score[sibling] + bonus >= threshold {
                 chosen.append(sibling)
-            } else if sibling.tag == "p" {
-                let density = sibling.linkDensity
-                if sibling.textLength > 80 && density < 0.25 {
+            } else if tree.flags(sibling).contains(.paragraph) {
+                let density = tree.linkDensity(sibling)
+                if tree.textLength[sibling] > 80 && density < 0.25 {
                     chosen.append(sibling)
-                } else if sibling.textLength > 0 && density == 0 && TextRenderer.endsSentence(sibling) {
+                } else if tree.textLength[sibling] > 0 && density == 0 && TextRenderer.endsSentence(sibling, of: tree) {
                     chosen.append(sibling)
                 }
             }
@@ -207,61 +218,62 @@ enum BodyExtractor {
 
     /// Removes blocks inside the article that are not part of it: boilerplate by class, link
     /// lists, forms, image galleries with a line of text.
-    private static func clean(_ article: PageNode, weighClasses: Bool) {
+    private static func clean(_ tree: inout PageTree, _ article: Int, weighClasses: Bool) {
         // Children before parents: a block judged after its junk is gone is judged fairly.
-        for node in article.descendants().reversed() where node.parent != nil {
-            if node.tag == "figcaption" {
-                node.detach()
+        for node in tree.descendants(article).reversed() where tree.parent[node] != PageTree.none {
+            let flags = tree.flags(node)
+            if flags.contains(.caption) {
+                tree.detach(node)
                 continue
             }
-            if node.tag == "p" {
+            if flags.contains(.paragraph) {
                 // A paragraph that is one link is a pointer to another story.
-                node.measure()
-                if node.textLength > 0 && node.linkDensity > 0.8 { node.detach() }
+                tree.measure(node)
+                if tree.textLength[node] > 0 && tree.linkDensity(node) > 0.8 { tree.detach(node) }
                 continue
             }
-            if node.tag == "h1" || node.tag == "h2" || node.tag == "h3" {
-                node.measure()
-                if (weighClasses && node.classWeight < 0) || node.linkDensity > 0.33 { node.detach() }
+            if flags.contains(.majorHeading) {
+                tree.measure(node)
+                if (weighClasses && tree.reading[node].weight < 0) || tree.linkDensity(node) > 0.33 { tree.detach(node) }
                 continue
             }
-            guard conditionalTags.contains(node.tag) else { continue }
-            if isBoilerplate(node, weighClasses: weighClasses) { node.detach() }
+            guard flags.contains(.conditional) else { continue }
+            if isBoilerplate(&tree, node, weighClasses: weighClasses) { tree.detach(node) }
         }
     }
 
     /// Readability's conditional test: a block is boilerplate when its class says so, or when
     /// it is mostly links, images, list items or form fields rather than prose.
-    private static func isBoilerplate(_ node: PageNode, weighClasses: Bool) -> Bool {
-        node.measure()
-        let weight = weighClasses ? node.classWeight : 0
+    private static func isBoilerplate(_ tree: inout PageTree, _ node: Int, weighClasses: Bool) -> Bool {
+        tree.measure(node)
+        let weight = weighClasses ? tree.reading[node].weight : 0
         if weight < 0 { return true }
-        if node.commas >= 10 { return false }
-        let elements = node.descendants()
-        let paragraphs = elements.filter { $0.tag == "p" }.count
-        let images = elements.filter { $0.tag == "img" }.count
-        // Readability allows a block 100 list items beyond its paragraphs before it counts as
-        // a list of links rather than prose. (Form fields are not in the tree at all.)
-        let items = elements.filter { $0.tag == "li" }.count - 100
-        let isList = node.tag == "ul" || node.tag == "ol"
-        let density = node.linkDensity
-        // Headlines that are links, two or more: a list of other stories.
-        let linkedHeadings = elements.filter { element in
-            headingTags.contains(element.tag) && (element.linkLength > element.textLength / 2)
-        }.count
+        if tree.commas[node] >= 10 { return false }
+        var paragraphs = 0, images = 0, items = -100, linkedHeadings = 0, hasHeading = false
+        for element in tree.descendants(node) {
+            let flags = tree.flags(element)
+            if flags.contains(.paragraph) { paragraphs += 1 }
+            if flags.contains(.image) { images += 1 }
+            // Readability allows a block 100 list items beyond its paragraphs before it counts
+            // as a list of links rather than prose. (Form fields are not in the tree at all.)
+            if flags.contains(.listItem) { items += 1 }
+            if flags.contains(.heading) {
+                // Headlines that are links, two or more: a list of other stories.
+                if tree.linkLength[element] > tree.textLength[element] / 2 { linkedHeadings += 1 }
+                if !flags.contains(.h1) { hasHeading = true }
+            }
+        }
+        let isList = tree.flags(node).contains(.list)
+        let density = tree.linkDensity(node)
         return linkedHeadings >= 2
-            || (images > 1 && Double(paragraphs) / Double(images) < 0.5 && node.textLength < 200)
+            || (images > 1 && Double(paragraphs) / Double(images) < 0.5 && tree.textLength[node] < 200)
             || (!isList && items > paragraphs)
-            || (!isList && node.textLength < 25 && (images == 0 || images > 2) && !hasHeading(elements))
+            || (!isList && tree.textLength[node] < 25 && (images == 0 || images > 2) && !hasHeading)
             || (weight < 25 && density > 0.2)
             || (weight >= 25 && density > 0.5)
     }
 
     static let headingTags: Set<String> = ["h1", "h2", "h3", "h4", "h5", "h6"]
-
-    private static func hasHeading(_ elements: [PageNode]) -> Bool {
-        elements.contains { headingTags.contains($0.tag) && $0.tag != "h1" }
-    }
 }
 
 /// Readability's reading of `class` and `id`: words that mark boilerplate, words that mark
@@ -292,7 +304,7 @@ enum ClassHints {
         var weight = 0.0
     }
 
-    static func read(_ hints: String) -> Reading {
+    static func read(_ hints: UnsafeBufferPointer<UInt8>) -> Reading {
         guard !hints.isEmpty else { return Reading() }
         let found = index.lists(occurringIn: hints)
         var reading = Reading(isUnlikely: found.contains(.unlikely), isLikely: found.contains(.likely))
@@ -329,19 +341,16 @@ enum ClassHints {
             }
         }
 
-        func lists(occurringIn hints: String) -> Lists {
-            var hints = hints
-            return hints.withUTF8 { haystack in
-                var found: UInt8 = 0
-                for start in 0..<haystack.count {
-                    for (word, lists) in byFirst[Int(haystack[start])] where lists & ~found != 0 && start + word.count <= haystack.count {
-                        var k = 1
-                        while k < word.count && haystack[start + k] == word[k] { k += 1 }
-                        if k == word.count { found |= lists }
-                    }
+        func lists(occurringIn haystack: UnsafeBufferPointer<UInt8>) -> Lists {
+            var found: UInt8 = 0
+            for start in 0..<haystack.count {
+                for (word, lists) in byFirst[Int(haystack[start])] where lists & ~found != 0 && start + word.count <= haystack.count {
+                    var k = 1
+                    while k < word.count && haystack[start + k] == word[k] { k += 1 }
+                    if k == word.count { found |= lists }
                 }
-                return Lists(rawValue: found)
             }
+            return Lists(rawValue: found)
         }
     }
 }

@@ -1,91 +1,281 @@
 import CLibXML2
+import Feeds
 #if canImport(Glibc)
 import Glibc
 #endif
 import XML
 
-/// One element or run of text of a page, copied out of libxml2's tree into Swift objects so
-/// that the extractor can score, move and drop nodes freely; libxml2's document is freed as
-/// soon as the copy is made (one owner per C handle: `PageTree.build`).
-final class PageNode {
-    /// Lower-case element name; empty for text.
-    let tag: String
-    /// The text of a text node (as written, white space not yet collapsed).
-    let text: String
-    /// `class` and `id`, lower-cased and joined: what the class/id hints are matched against.
-    let hints: String
-    /// What the hints say, worked out once (`ClassHints`): blocks are judged several times.
-    let isUnlikely: Bool
-    let isLikely: Bool
-    let classWeight: Double
-    /// `role` and `itemprop`, lower-cased: the attributes read after the tree is built.
-    let role: String?
-    let itemprop: String?
-    private(set) var children: [PageNode] = []
-    /// `unowned`, not `weak`: a weak reference gives every node a side table and sends each
-    /// retain and release down the slow path (a tenth of extraction). A parent outlives its
-    /// children while they are in the tree, and `remove` clears the link of a child taken out;
-    /// the extractor walks up only from nodes in the tree, so a dead parent is never reached
-    /// (and would trap rather than be read).
-    private(set) unowned var parent: PageNode?
+/// What an element's name means to the extractor, worked out once per name and page (tag
+/// sets were looked up by string for every node, several times per pass).
+struct TagFlags: OptionSet {
+    let rawValue: UInt32
+    /// `BodyExtractor.blockTags`: a block of its own, never inline.
+    static let block = TagFlags(rawValue: 1 << 0)
+    /// `BodyExtractor.scoredTags`: a block of prose that scores its ancestors.
+    static let scored = TagFlags(rawValue: 1 << 1)
+    /// `BodyExtractor.boilerplateTags`: navigation, asides, headers and footers.
+    static let boilerplate = TagFlags(rawValue: 1 << 2)
+    /// `BodyExtractor.conditionalTags`: judged as boilerplate or not inside the article.
+    static let conditional = TagFlags(rawValue: 1 << 3)
+    static let heading = TagFlags(rawValue: 1 << 4)          // h1–h6
+    static let majorHeading = TagFlags(rawValue: 1 << 5)     // h1–h3
+    /// A paragraph break when written out: blocks, `<br>`'s cousins `body` and `html`.
+    static let breaking = TagFlags(rawValue: 1 << 6)
+    /// Never removed as "unlikely" by its class: body, a, article, main.
+    static let keepsUnlikely = TagFlags(rawValue: 1 << 7)
+    /// Prose written straight into it is wrapped as paragraphs: div, section, article.
+    static let container = TagFlags(rawValue: 1 << 8)
+    static let paragraph = TagFlags(rawValue: 1 << 9)        // p
+    static let preformatted = TagFlags(rawValue: 1 << 10)    // pre
+    static let link = TagFlags(rawValue: 1 << 11)            // a
+    static let lineBreak = TagFlags(rawValue: 1 << 12)       // br
+    static let cell = TagFlags(rawValue: 1 << 13)            // td, th
+    static let caption = TagFlags(rawValue: 1 << 14)         // figcaption
+    static let image = TagFlags(rawValue: 1 << 15)           // img
+    static let listItem = TagFlags(rawValue: 1 << 16)        // li
+    static let list = TagFlags(rawValue: 1 << 17)            // ul, ol
+    static let div = TagFlags(rawValue: 1 << 18)
+    static let body = TagFlags(rawValue: 1 << 19)
+    static let h1 = TagFlags(rawValue: 1 << 20)
 
-    // Measures, filled by `measure()` (and again after nodes are removed).
-    /// Characters of text inside, white space collapsed.
-    var textLength = 0
-    /// Characters of text inside links.
-    var linkLength = 0
-    /// Commas inside (Latin, Chinese and Japanese): readability's sign of running prose.
-    var commas = 0
-    /// `<p>`-like blocks inside with at least some text.
-    var paragraphs = 0
+    init(rawValue: UInt32) { self.rawValue = rawValue }
 
-    // Scoring state.
-    var score = 0.0
-    var isCandidate = false
-
-    var isText: Bool { tag.isEmpty }
-    var linkDensity: Double { textLength == 0 ? 0 : Double(linkLength) / Double(textLength) }
-
-    init(tag: String, text: String = "", classNames: String? = nil, id: String? = nil, role: String? = nil, itemprop: String? = nil) {
-        self.tag = tag
-        self.text = text
-        self.role = role?.lowercased()
-        self.itemprop = itemprop?.lowercased()
-        switch (classNames, id) {
-        case (nil, nil): hints = ""
-        case (let names?, nil): hints = names.lowercased()
-        case (nil, let id?): hints = id.lowercased()
-        case (let names?, let id?): hints = (names + " " + id).lowercased()
+    init(name: String) {
+        var flags: TagFlags = []
+        if BodyExtractor.blockTags.contains(name) { flags.insert([.block, .breaking]) }
+        if BodyExtractor.scoredTags.contains(name) { flags.insert(.scored) }
+        if BodyExtractor.boilerplateTags.contains(name) { flags.insert(.boilerplate) }
+        if BodyExtractor.conditionalTags.contains(name) { flags.insert(.conditional) }
+        if BodyExtractor.headingTags.contains(name) { flags.insert(.heading) }
+        switch name {
+        case "br": flags.insert([.lineBreak, .breaking])
+        case "body": flags.insert([.body, .breaking, .keepsUnlikely])
+        case "html": flags.insert(.breaking)
+        case "a": flags.insert([.link, .keepsUnlikely])
+        case "main": flags.insert(.keepsUnlikely)
+        case "article": flags.insert([.keepsUnlikely, .container])
+        case "section": flags.insert(.container)
+        case "div": flags.insert([.div, .container])
+        case "p": flags.insert(.paragraph)
+        case "pre": flags.insert(.preformatted)
+        case "td", "th": flags.insert(.cell)
+        case "figcaption": flags.insert(.caption)
+        case "img": flags.insert(.image)
+        case "li": flags.insert(.listItem)
+        case "ul", "ol": flags.insert(.list)
+        case "h1": flags.insert([.h1, .majorHeading])
+        case "h2", "h3": flags.insert(.majorHeading)
+        default: break
         }
-        let reading = ClassHints.read(hints)
-        (isUnlikely, isLikely, classWeight) = (reading.isUnlikely, reading.isLikely, reading.weight)
-        if tag.isEmpty { (textLength, commas) = Self.measure(text) }
+        self = flags
+    }
+}
+
+/// A page's elements and runs of text as flat arrays, one index per node: the extractor
+/// scores, moves and drops nodes without an object, a reference count or an allocation per
+/// node (a tree of objects spent a third of extraction on them). Node 0 is the document; a
+/// node's children are a linked list (`firstChild`, `next`), so that dropping one is two
+/// links changed. A value: a pass that removes nodes works on its own copy.
+struct PageTree {
+    static let document = 0
+    /// No node (a link to nothing).
+    static let none = -1
+
+    // Per node.
+    /// Index into `tagNames`/`tagFlags`; 0 is text.
+    private(set) var tag: [UInt16] = [1]
+    private(set) var parent: [Int] = [none]
+    private(set) var firstChild: [Int] = [none]
+    private(set) var lastChild: [Int] = [none]
+    private(set) var next: [Int] = [none]
+    private(set) var previous: [Int] = [none]
+    /// A text node's bytes: `textBytes[textStart[n] ..< textStart[n] + textCount[n]]`.
+    private(set) var textStart: [Int32] = [0]
+    private(set) var textCount: [Int32] = [0]
+    /// `class` and `id`, lower-cased and joined (`hintBytes[hintStart[n] ..< hintStart[n] +
+    /// hintCount[n]]`): what the class/id hints are matched against.
+    private(set) var hintStart: [Int32] = [0]
+    private(set) var hintCount: [Int32] = [0]
+    /// What the hints say, worked out once (`ClassHints`): blocks are judged several times.
+    private(set) var reading: [ClassHints.Reading] = [ClassHints.Reading()]
+    /// `role` is one of `BodyExtractor.boilerplateRoles`.
+    private(set) var hasBoilerplateRole: [Bool] = [false]
+    /// `itemprop="articleBody"`.
+    private(set) var isArticleBody: [Bool] = [false]
+
+    // Measures, filled by `measure` (and again after nodes are removed).
+    /// Characters of text inside, white space collapsed.
+    var textLength: [Int] = [0]
+    /// Characters of text inside links.
+    var linkLength: [Int] = [0]
+    /// Commas inside (Latin, Chinese and Japanese): readability's sign of running prose.
+    var commas: [Int] = [0]
+    /// `<p>`-like blocks inside with at least some text.
+    var paragraphs: [Int] = [0]
+    // Scoring state.
+    var score: [Double] = [0]
+    var isCandidate: [Bool] = [false]
+
+    // Tables.
+    private(set) var tagNames: [String] = ["", "#document"]
+    private(set) var tagFlags: [TagFlags] = [[], []]
+    private(set) var hintBytes: [UInt8] = []
+    private(set) var textBytes: [UInt8] = []
+
+    var count: Int { tag.count }
+
+    func isText(_ node: Int) -> Bool { tag[node] == 0 }
+    func flags(_ node: Int) -> TagFlags { tagFlags[Int(tag[node])] }
+    func name(_ node: Int) -> String { tagNames[Int(tag[node])] }
+    func hintText(_ node: Int) -> String {
+        String(decoding: hintBytes[Int(hintStart[node])..<Int(hintStart[node] + hintCount[node])], as: UTF8.self)
+    }
+    func hasHints(_ node: Int) -> Bool { hintCount[node] > 0 }
+    /// Whether two elements have the same hints.
+    func sameHints(_ one: Int, _ other: Int) -> Bool {
+        hintCount[one] == hintCount[other]
+            && hintBytes[Int(hintStart[one])..<Int(hintStart[one] + hintCount[one])]
+                .elementsEqual(hintBytes[Int(hintStart[other])..<Int(hintStart[other] + hintCount[other])])
+    }
+    func linkDensity(_ node: Int) -> Double { textLength[node] == 0 ? 0 : Double(linkLength[node]) / Double(textLength[node]) }
+
+    /// A text node's text, as written (white space not collapsed).
+    func withText<T>(_ node: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+        textBytes.withUnsafeBufferPointer { all in
+            body(UnsafeBufferPointer(rebasing: all[Int(textStart[node])..<Int(textStart[node] + textCount[node])]))
+        }
+    }
+
+    /// The children of `node`, in order.
+    func children(_ node: Int) -> [Int] {
+        var out: [Int] = []
+        var child = firstChild[node]
+        while child != Self.none {
+            out.append(child)
+            child = next[child]
+        }
+        return out
+    }
+
+    func hasChild(_ node: Int, where test: (Int) -> Bool) -> Bool {
+        var child = firstChild[node]
+        while child != Self.none {
+            if test(child) { return true }
+            child = next[child]
+        }
+        return false
+    }
+
+    // MARK: - Making
+
+    /// A name's index in the tag table (added when new).
+    mutating func tagIndex(_ name: String) -> UInt16 {
+        if let index = tagNames.firstIndex(of: name) { return UInt16(index) }
+        tagNames.append(name)
+        tagFlags.append(TagFlags(name: name))
+        return UInt16(tagNames.count - 1)
+    }
+
+    /// A new element, not yet in the tree. `classNames` and `id` are its attributes' bytes
+    /// (nil: no such attribute).
+    mutating func addElement(_ tag: UInt16, classNames: UnsafeBufferPointer<UInt8>? = nil, id: UnsafeBufferPointer<UInt8>? = nil,
+                             boilerplateRole: Bool = false, articleBody: Bool = false) -> Int {
+        let node = addNode(tag: tag, textStart: 0, textCount: 0, boilerplateRole: boilerplateRole, articleBody: articleBody)
+        if classNames != nil || id != nil { addHints(node, classNames, id) }
+        return node
+    }
+
+    /// `class`, a space and `id` (either alone when the other is missing), lower-cased.
+    private mutating func addHints(_ node: Int, _ classNames: UnsafeBufferPointer<UInt8>?, _ id: UnsafeBufferPointer<UInt8>?) {
+        let start = hintBytes.count
+        hintBytes.append(contentsOf: classNames ?? UnsafeBufferPointer(start: nil, count: 0))
+        if classNames != nil, id != nil { hintBytes.append(UInt8(ascii: " ")) }
+        hintBytes.append(contentsOf: id ?? UnsafeBufferPointer(start: nil, count: 0))
+        if hintBytes[start...].allSatisfy({ $0 < 0x80 }) {
+            for index in start..<hintBytes.count where hintBytes[index] >= 0x41 && hintBytes[index] <= 0x5A { hintBytes[index] |= 0x20 }
+        } else {
+            // Beyond ASCII, lower case as a string has it (and invalid bytes repaired).
+            let lowered = Array(String(decoding: hintBytes[start...], as: UTF8.self).lowercased().utf8)
+            hintBytes.replaceSubrange(start..., with: lowered)
+        }
+        hintStart[node] = Int32(start)
+        hintCount[node] = Int32(hintBytes.count - start)
+        reading[node] = hintBytes.withUnsafeBufferPointer { ClassHints.read(UnsafeBufferPointer(rebasing: $0[start...])) }
+    }
+
+    /// A new run of text, not yet in the tree. `bytes` are valid UTF-8.
+    mutating func addText(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        let start = Int32(textBytes.count)
+        textBytes.append(contentsOf: bytes)
+        let node = addNode(tag: 0, textStart: start, textCount: Int32(bytes.count), boilerplateRole: false, articleBody: false)
+        (textLength[node], commas[node]) = Self.measure(bytes)
+        return node
+    }
+
+    private mutating func addNode(tag: UInt16, textStart: Int32, textCount: Int32, boilerplateRole: Bool, articleBody: Bool) -> Int {
+        self.tag.append(tag)
+        parent.append(Self.none)
+        firstChild.append(Self.none)
+        lastChild.append(Self.none)
+        next.append(Self.none)
+        previous.append(Self.none)
+        self.textStart.append(textStart)
+        self.textCount.append(textCount)
+        hintStart.append(0)
+        hintCount.append(0)
+        reading.append(ClassHints.Reading())
+        hasBoilerplateRole.append(boilerplateRole)
+        isArticleBody.append(articleBody)
+        textLength.append(0)
+        linkLength.append(0)
+        commas.append(0)
+        paragraphs.append(0)
+        score.append(0)
+        isCandidate.append(false)
+        return self.tag.count - 1
+    }
+
+    /// Makes `child` (in no parent) the last child of `node`.
+    mutating func append(_ child: Int, to node: Int) {
+        parent[child] = node
+        previous[child] = lastChild[node]
+        next[child] = Self.none
+        if lastChild[node] == Self.none { firstChild[node] = child } else { next[lastChild[node]] = child }
+        lastChild[node] = child
+    }
+
+    /// Takes `node` out of its parent (with everything inside it).
+    mutating func detach(_ node: Int) {
+        let owner = parent[node]
+        guard owner != Self.none else { return }
+        if previous[node] == Self.none { firstChild[owner] = next[node] } else { next[previous[node]] = next[node] }
+        if next[node] == Self.none { lastChild[owner] = previous[node] } else { previous[next[node]] = previous[node] }
+        parent[node] = Self.none
+        next[node] = Self.none
+        previous[node] = Self.none
     }
 
     /// Characters (white space collapsed) and commas of a text, counted on its UTF-8 bytes:
     /// a page has thousands of text nodes, and Unicode property lookups per character were
     /// a tenth of extraction.
-    private static func measure(_ text: String) -> (length: Int, commas: Int) {
-        var text = text
-        return text.withUTF8 { bytes in
-            var length = 0, commas = 0, space = true, i = 0
-            while i < bytes.count {
-                let spaceWidth = UTF8Space.width(bytes, at: i)
-                if spaceWidth > 0 {
-                    if !space { length += 1 }
-                    space = true
-                    i += spaceWidth
-                    continue
-                }
-                let byte = bytes[i]
-                let width = byte < 0xC0 ? 1 : (byte >= 0xF0 ? 4 : (byte >= 0xE0 ? 3 : 2))
-                if byte == UInt8(ascii: ",") || isComma(bytes, at: i) { commas += 1 }
-                length += 1
-                space = false
-                i += width
+    private static func measure(_ bytes: UnsafeBufferPointer<UInt8>) -> (length: Int, commas: Int) {
+        var length = 0, commas = 0, space = true, i = 0
+        while i < bytes.count {
+            let spaceWidth = UTF8Space.width(bytes, at: i)
+            if spaceWidth > 0 {
+                if !space { length += 1 }
+                space = true
+                i += spaceWidth
+                continue
             }
-            return (length, commas)
+            let byte = bytes[i]
+            let width = byte < 0xC0 ? 1 : (byte >= 0xF0 ? 4 : (byte >= 0xE0 ? 3 : 2))
+            if byte == UInt8(ascii: ",") || isComma(bytes, at: i) { commas += 1 }
+            length += 1
+            space = false
+            i += width
         }
+        return (length, commas)
     }
 
     /// `，` (EF BC 8C), `、` (E3 80 81) or `،` (D8 8C) at `index`.
@@ -97,83 +287,92 @@ final class PageNode {
         }
     }
 
-    func append(_ child: PageNode) {
-        child.parent = self
-        children.append(child)
-    }
+    // MARK: - Reshaping and reading
 
-    func remove(_ child: PageNode) {
-        children.removeAll { $0 === child }
-        child.parent = nil
-    }
-
-    func detach() { parent?.remove(self) }
-
-    /// Puts each run of inline children (text, links, emphasis…) between block children into
-    /// a new `<p>`, so that prose written straight into a container (`text<br>text<div>…`)
-    /// is scored like any paragraph. Runs that are only white space are left alone.
-    func wrapInlineRuns(isBlock: (PageNode) -> Bool) {
-        var regrouped: [PageNode] = []
-        var run: [PageNode] = []
-        func flush() {
+    /// Puts each run of inline children (text, links, emphasis…) between block children of
+    /// `node` into a new `<p>`, so that prose written straight into a container
+    /// (`text<br>text<div>…`) is scored like any paragraph. Runs that are only white space are
+    /// left alone.
+    mutating func wrapInlineRuns(_ node: Int) {
+        let paragraphTag = tagIndex("p")
+        let kids = children(node)
+        var regrouped: [Int] = []
+        var run: [Int] = []
+        func flush(_ tree: inout PageTree) {
             defer { run.removeAll() }
-            guard run.contains(where: { !$0.isText || $0.textLength > 0 }) else {
+            guard run.contains(where: { !tree.isText($0) || tree.textLength[$0] > 0 }) else {
                 regrouped.append(contentsOf: run)
                 return
             }
-            let paragraph = PageNode(tag: "p")
-            paragraph.parent = self
-            for node in run { paragraph.append(node) }
+            let paragraph = tree.addElement(paragraphTag)
+            for child in run {
+                tree.detach(child)
+                tree.append(child, to: paragraph)
+            }
             regrouped.append(paragraph)
         }
-        for child in children {
-            if isBlock(child) { flush(); regrouped.append(child) } else { run.append(child) }
+        for child in kids {
+            if flags(child).contains(.block) { flush(&self); regrouped.append(child) } else { run.append(child) }
         }
-        flush()
-        children = regrouped
+        flush(&self)
+        for child in children(node) { detach(child) }
+        for child in regrouped { append(child, to: node) }
     }
 
-    /// The first descendant (or self) with this tag, depth first.
-    func first(_ tag: String) -> PageNode? {
-        if self.tag == tag { return self }
-        for child in children where !child.isText {
-            if let found = child.first(tag) { return found }
+    /// The first element (`node` itself or inside it) with these flags, depth first.
+    func first(_ wanted: TagFlags, in node: Int = document) -> Int? {
+        if flags(node).isSuperset(of: wanted) && !isText(node) { return node }
+        var child = firstChild[node]
+        while child != Self.none {
+            if !isText(child), let found = first(wanted, in: child) { return found }
+            child = next[child]
         }
         return nil
     }
 
-    /// Every descendant element, depth first, parents before children.
-    func descendants() -> [PageNode] {
-        var out: [PageNode] = []
-        var stack = children.reversed().filter { !$0.isText }
-        while let node = stack.popLast() {
-            out.append(node)
-            stack.append(contentsOf: node.children.reversed().filter { !$0.isText })
+    /// Every element inside `node`, depth first, parents before children.
+    func descendants(_ node: Int) -> [Int] {
+        var out: [Int] = []
+        var stack: [Int] = []
+        func pushChildren(_ of: Int) {
+            var child = lastChild[of]
+            while child != Self.none {
+                if !isText(child) { stack.append(child) }
+                child = previous[child]
+            }
+        }
+        pushChildren(node)
+        while let current = stack.popLast() {
+            out.append(current)
+            pushChildren(current)
         }
         return out
     }
 
-    /// Recomputes the measures of this subtree, bottom up.
+    /// Recomputes the measures of `node`'s subtree, bottom up.
     @discardableResult
-    func measure(insideLink: Bool = false) -> (text: Int, link: Int, commas: Int, paragraphs: Int) {
-        if isText {
-            linkLength = insideLink ? textLength : 0
-            return (textLength, linkLength, commas, 0)
+    mutating func measure(_ node: Int, insideLink: Bool = false) -> (text: Int, link: Int, commas: Int, paragraphs: Int) {
+        if isText(node) {
+            linkLength[node] = insideLink ? textLength[node] : 0
+            return (textLength[node], linkLength[node], commas[node], 0)
         }
         var text = 0, link = 0, commas = 0, paragraphs = 0
-        let inLink = insideLink || tag == "a"
-        for child in children {
-            let m = child.measure(insideLink: inLink)
+        let flags = flags(node)
+        let inLink = insideLink || flags.contains(.link)
+        var child = firstChild[node]
+        while child != Self.none {
+            let m = measure(child, insideLink: inLink)
             text += m.text
             link += m.link
             commas += m.commas
             paragraphs += m.paragraphs
+            child = next[child]
         }
-        if (tag == "p" || tag == "pre") && text > 0 { paragraphs += 1 }
-        textLength = text
-        linkLength = link
-        self.commas = commas
-        self.paragraphs = paragraphs
+        if !flags.isDisjoint(with: [.paragraph, .preformatted]) && text > 0 { paragraphs += 1 }
+        textLength[node] = text
+        linkLength[node] = link
+        self.commas[node] = commas
+        self.paragraphs[node] = paragraphs
         return (text, link, commas, paragraphs)
     }
 }
@@ -193,7 +392,7 @@ struct PageHead {
     var rawTextSkipped = 0
 }
 
-enum PageTree {
+extension PageTree {
     /// Elements whose content is never article text, dropped while the tree is built.
     static let dropped: Set<String> = [
         "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas",
@@ -212,39 +411,41 @@ enum PageTree {
     /// parser still supplies the implied and auto-closed elements, so the tree is the one its
     /// DOM would have been.
     /// `skippingRawText`: false only to compare with libxml2 reading script and style itself.
-    static func build(utf8 bytes: [UInt8], skippingRawText: Bool = true) -> (root: PageNode, head: PageHead) {
+    static func build(utf8 bytes: [UInt8], skippingRawText: Bool = true) -> (tree: PageTree, head: PageHead) {
         LibXML2.initialize()
-        let builder = SAXTreeBuilder()
-        builder.skipsRawText = skippingRawText
+        // The builder is a struct behind a pointer rather than an object: its tree is mutated
+        // on every SAX event, and a class's stored property would be checked for exclusive
+        // access each time. Only this function and libxml2's callbacks, on this thread, touch it.
+        let builder = UnsafeMutablePointer<SAXTreeBuilder>.allocate(capacity: 1)
+        builder.initialize(to: SAXTreeBuilder(skipsRawText: skippingRawText))
+        defer { builder.deallocate() }
         var sax = htmlSAXHandler()
         sax.startElement = { context, name, attributes in
             guard let context, let name else { return }
-            Unmanaged<SAXTreeBuilder>.fromOpaque(context).takeUnretainedValue().start(name, attributes)
+            context.assumingMemoryBound(to: SAXTreeBuilder.self).pointee.start(name, attributes)
         }
         sax.endElement = { context, _ in
             guard let context else { return }
-            Unmanaged<SAXTreeBuilder>.fromOpaque(context).takeUnretainedValue().end()
+            context.assumingMemoryBound(to: SAXTreeBuilder.self).pointee.end()
         }
         sax.characters = { context, text, length in
             guard let context, let text, length > 0 else { return }
-            Unmanaged<SAXTreeBuilder>.fromOpaque(context).takeUnretainedValue().text(UnsafeBufferPointer(start: text, count: Int(length)))
+            context.assumingMemoryBound(to: SAXTreeBuilder.self).pointee.text(UnsafeBufferPointer(start: text, count: Int(length)))
         }
         sax.ignorableWhitespace = sax.characters
         // Script and style bodies come as CDATA blocks: kept only for JSON-LD.
         sax.cdataBlock = { context, text, length in
             guard let context, let text, length > 0 else { return }
-            Unmanaged<SAXTreeBuilder>.fromOpaque(context).takeUnretainedValue().raw(UnsafeBufferPointer(start: text, count: Int(length)))
+            context.assumingMemoryBound(to: SAXTreeBuilder.self).pointee.raw(UnsafeBufferPointer(start: text, count: Int(length)))
         }
         sax.serror = { _, _ in }
-        let context = Unmanaged.passRetained(builder)
-        defer { context.release() }
         bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
             base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
-                guard let parser = htmlCreatePushParserCtxt(&sax, context.toOpaque(), nil, 0, nil, XML_CHAR_ENCODING_UTF8) else { return }
-                builder.parser = parser
+                guard let parser = htmlCreatePushParserCtxt(&sax, builder, nil, 0, nil, XML_CHAR_ENCODING_UTF8) else { return }
+                builder.pointee.parser = parser
                 defer {
-                    builder.parser = nil
+                    builder.pointee.parser = nil
                     // As in XMLStreamParser: libxml2 may leave a document of its own behind.
                     if let document = parser.pointee.myDoc { xmlFreeDoc(document); parser.pointee.myDoc = nil }
                     htmlFreeParserCtxt(parser)
@@ -258,8 +459,9 @@ enum PageTree {
                 _ = htmlParseChunk(parser, pointer, Int32(clamping: buffer.count), 1)
             }
         }
-        builder.finish()
-        return (builder.root, builder.head)
+        builder.pointee.finish()
+        let built = builder.move()
+        return (built.tree, built.head)
     }
 
     static func isHidden(_ attributes: Attributes) -> Bool {
@@ -323,23 +525,28 @@ struct Attributes {
     }
 }
 
-/// Receives libxml2's SAX events for one page and builds the `PageNode` tree and the
-/// `PageHead`. Every start has its end (libxml2 closes what a page leaves open), so a stack of
-/// what each open element became is enough to undo it.
-private final class SAXTreeBuilder {
-    let root = PageNode(tag: "#document")
+/// Receives libxml2's SAX events for one page and builds the `PageTree` and the `PageHead`.
+/// Every start has its end (libxml2 closes what a page leaves open), so a stack of what each
+/// open element became is enough to undo it.
+private struct SAXTreeBuilder {
+    var tree = PageTree()
     var head = PageHead()
+    /// The parser, while it runs: `skipRawText` moves its input on.
+    var parser: htmlParserCtxtPtr?
+    let skipsRawText: Bool
+
+    init(skipsRawText: Bool) { self.skipsRawText = skipsRawText }
 
     /// What an open element became.
     private enum Open {
-        case node(PageNode)
+        case node(Int)
         /// Its content is not text (dropped, hidden, or `<head>`): nothing inside becomes a node.
         case skipped
         /// Past `maxDepth`: its content goes to the deepest node.
         case flattened
     }
     private var open: [Open] = []
-    private var parents: [PageNode]
+    private var parents: [Int] = [PageTree.document]
     private var skipping = 0
     /// Nodes made so far (`PageTree.maxNodes`).
     private var nodes = 0
@@ -349,51 +556,96 @@ private final class SAXTreeBuilder {
     private enum Capture { case title, jsonLD }
     private var capture: (kind: Capture, depth: Int, bytes: [UInt8])?
 
-    init() { parents = [root] }
+    /// The elements the builder itself treats apart.
+    private enum Special { case none, title, script, style, head, html, meta, link, time }
 
     /// What a name libxml2 hands over stands for. Its parser interns element and attribute
     /// names in its dictionary (the same pointer for the same name, for the whole parse), so
-    /// each is made a string and classified once per page, not once per element.
+    /// each is read once per page, in a small table of its own keyed by that pointer.
     private struct Interned {
-        var string: String
         var attribute: Attributes.Name?
         var isDropped: Bool
-        /// `</name`, what ends the element's content when it is raw text (script, style).
-        var closing: [UInt8]
+        var special: Special
+        /// Its index in the tree's tag table.
+        var tag: UInt16
     }
-    private var interned: [UnsafeRawPointer: Interned] = [:]
+    private var internKeys = [UnsafeRawPointer?](repeating: nil, count: 256)
+    private var internValues = [Interned](repeating: Interned(attribute: nil, isDropped: false, special: .none, tag: 0), count: 256)
+    private var internCount = 0
 
-    private func intern(_ pointer: UnsafePointer<xmlChar>) -> Interned {
+    private mutating func intern(_ pointer: UnsafePointer<xmlChar>) -> Interned {
         let key = UnsafeRawPointer(pointer)
-        if let known = interned[key] { return known }
+        let mask = internKeys.count - 1
+        var slot = Int(truncatingIfNeeded: (UInt(bitPattern: Int(bitPattern: key)) &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+        while let existing = internKeys[slot] {
+            if existing == key { return internValues[slot] }
+            slot = (slot + 1) & mask
+        }
+        if (internCount + 1) * 4 > internKeys.count * 3 {
+            growInternTable()
+            return intern(pointer)
+        }
         // libxml2's HTML parser lower-cases element and attribute names.
         let string = String(cString: pointer)
-        let name = Interned(string: string, attribute: Attributes.Name.bySpelling[string], isDropped: PageTree.dropped.contains(string),
-                            closing: Array("</\(string)".utf8))
-        interned[key] = name
-        return name
+        let special: Special = switch string {
+        case "title": .title
+        case "script": .script
+        case "style": .style
+        case "head": .head
+        case "html": .html
+        case "meta": .meta
+        case "link": .link
+        case "time": .time
+        default: .none
+        }
+        let value = Interned(attribute: Attributes.Name.bySpelling[string], isDropped: PageTree.dropped.contains(string),
+                             special: special, tag: tree.tagIndex(string))
+        internKeys[slot] = key
+        internValues[slot] = value
+        internCount += 1
+        return value
     }
 
-    func start(_ rawName: UnsafePointer<xmlChar>, _ rawAttributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+    private mutating func growInternTable() {
+        let (keys, values) = (internKeys, internValues)
+        internKeys = [UnsafeRawPointer?](repeating: nil, count: keys.count * 2)
+        internValues = [Interned](repeating: values[0], count: keys.count * 2)
+        let mask = internKeys.count - 1
+        for (key, value) in zip(keys, values) {
+            guard let key else { continue }
+            var slot = Int(truncatingIfNeeded: (UInt(bitPattern: Int(bitPattern: key)) &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+            while internKeys[slot] != nil { slot = (slot + 1) & mask }
+            internKeys[slot] = key
+            internValues[slot] = value
+        }
+    }
+
+    mutating func start(_ rawName: UnsafePointer<xmlChar>, _ rawAttributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
         flushText()
         let name = intern(rawName)
-        let tag = name.string
         var attributes = Attributes()
+        // `class` and `id` stay bytes: they are only lower-cased into the tree's hints.
+        var classNames: UnsafeBufferPointer<UInt8>?, id: UnsafeBufferPointer<UInt8>?
         if var pair = rawAttributes {
             while let attributeName = pair.pointee {
-                if let kind = intern(attributeName).attribute {
-                    attributes[kind] = (pair + 1).pointee.map { String(cString: $0) } ?? ""
+                switch intern(attributeName).attribute {
+                case .class?: classNames = Self.bytes((pair + 1).pointee)
+                case .id?: id = Self.bytes((pair + 1).pointee)
+                case let kind?: attributes[kind] = (pair + 1).pointee.map { String(cString: $0) } ?? ""
+                case nil: break
                 }
                 pair += 2
             }
         }
-        readHead(tag, attributes)
+        readHead(name.special, attributes)
         if capture == nil {
-            if tag == "title" && head.title == nil { capture = (.title, open.count, []) }
-            if tag == "script" && attributes.type?.lowercased().contains("ld+json") == true { capture = (.jsonLD, open.count, []) }
+            if name.special == .title && head.title == nil { capture = (.title, open.count, []) }
+            if name.special == .script && attributes.type?.lowercased().contains("ld+json") == true { capture = (.jsonLD, open.count, []) }
         }
-        if skipsRawText && ((tag == "script" && capture?.kind != .jsonLD) || tag == "style") { skipRawText(closedBy: name.closing) }
-        if skipping > 0 || tag == "head" || name.isDropped || PageTree.isHidden(attributes) {
+        if skipsRawText && ((name.special == .script && capture?.kind != .jsonLD) || name.special == .style) {
+            skipRawText(closedBy: name.special == .script ? Self.scriptEnd : Self.styleEnd)
+        }
+        if skipping > 0 || name.special == .head || name.isDropped || PageTree.isHidden(attributes) {
             skipping += 1
             open.append(.skipped)
             return
@@ -403,13 +655,21 @@ private final class SAXTreeBuilder {
             return
         }
         nodes += 1
-        let node = PageNode(tag: tag, classNames: attributes.classNames, id: attributes.id, role: attributes.role, itemprop: attributes.itemprop)
-        parents[parents.count - 1].append(node)
+        let node = tree.addElement(name.tag, classNames: classNames, id: id,
+                                   boilerplateRole: attributes.role.map { BodyExtractor.boilerplateRoles.contains($0.lowercased()) } ?? false,
+                                   articleBody: attributes.itemprop?.lowercased() == "articlebody")
+        tree.append(node, to: parents[parents.count - 1])
         parents.append(node)
         open.append(.node(node))
     }
 
-    func end() {
+    /// An attribute's value as bytes (an attribute without one is empty).
+    private static func bytes(_ value: UnsafePointer<xmlChar>?) -> UnsafeBufferPointer<UInt8> {
+        guard let value else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: value, count: strlen(UnsafeRawPointer(value).assumingMemoryBound(to: CChar.self)))
+    }
+
+    mutating func end() {
         flushText()
         guard let last = open.popLast() else { return }
         if let capture, capture.depth == open.count {
@@ -427,9 +687,7 @@ private final class SAXTreeBuilder {
         }
     }
 
-    /// The parser, while it runs: `skipRawText` moves its input on.
-    var parser: htmlParserCtxtPtr?
-    var skipsRawText = true
+    private static let scriptEnd = Array("</script".utf8), styleEnd = Array("</style".utf8)
 
     /// Passes over the content of a script or style element that nothing reads, instead of
     /// letting libxml2 read it a character at a time (script and style are half the bytes of
@@ -440,7 +698,7 @@ private final class SAXTreeBuilder {
     /// none) — and that byte, which nobody reads, becomes the `>` the parser consumes next.
     /// libxml2 then finds the content empty and reads the end tag. A parser that stands
     /// elsewhere (`<script/>`, another libxml2) is left to read the content itself.
-    private func skipRawText(closedBy closing: [UInt8]) {
+    private mutating func skipRawText(closedBy closing: [UInt8]) {
         guard let input = parser?.pointee.input, let start = input.pointee.cur, let end = input.pointee.end,
               start < end, start.pointee == UInt8(ascii: ">") else { return }
         var stop = end
@@ -462,41 +720,44 @@ private final class SAXTreeBuilder {
         head.rawTextSkipped += last - start
     }
 
-    func text(_ bytes: UnsafeBufferPointer<UInt8>) {
+    mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) {
         if capture != nil { capture!.bytes.append(contentsOf: bytes) }
         if skipping == 0 { pending.append(contentsOf: bytes) }
     }
 
-    func raw(_ bytes: UnsafeBufferPointer<UInt8>) {
+    mutating func raw(_ bytes: UnsafeBufferPointer<UInt8>) {
         if capture?.kind == .jsonLD { capture!.bytes.append(contentsOf: bytes) }
     }
 
-    func finish() {
+    mutating func finish() {
         flushText()
     }
 
-    private func flushText() {
+    private mutating func flushText() {
         guard !pending.isEmpty else { return }
         guard nodes < PageTree.maxNodes else { pending.removeAll(keepingCapacity: true); return }
         nodes += 1
-        parents[parents.count - 1].append(PageNode(tag: "", text: String(decoding: pending, as: UTF8.self)))
+        // libxml2 hands over UTF-8; should a byte be amiss, it is repaired as a string would be.
+        if !UTF8Validation.isValid(pending) { pending = Array(String(decoding: pending, as: UTF8.self).utf8) }
+        let node = pending.withUnsafeBufferPointer { tree.addText($0) }
+        tree.append(node, to: parents[parents.count - 1])
         pending.removeAll(keepingCapacity: true)
     }
 
-    private func readHead(_ tag: String, _ attributes: Attributes) {
-        switch tag {
-        case "html":
+    private mutating func readHead(_ special: Special, _ attributes: Attributes) {
+        switch special {
+        case .html:
             if let lang = attributes.lang, !lang.isEmpty { head.language = head.language ?? lang }
-        case "meta":
+        case .meta:
             guard let content = attributes.content else { return }
             for key in [attributes.name, attributes.property, attributes.itemprop, attributes.httpEquiv] {
                 if let key = key?.lowercased(), !key.isEmpty, head.meta[key] == nil { head.meta[key] = content }
             }
-        case "link":
+        case .link:
             if attributes.rel?.lowercased().split(separator: " ").contains("canonical") == true, head.canonical == nil {
                 head.canonical = attributes.href
             }
-        case "time":
+        case .time:
             if head.firstTime == nil, let value = attributes.datetime, !value.isEmpty { head.firstTime = value }
         default:
             if let property = attributes.itemprop?.lowercased(), property == "datepublished", head.meta["datepublished"] == nil,

@@ -1,9 +1,9 @@
 /// Writes nodes out as text: block elements become paragraphs (separated by a blank line),
 /// `<br>` a line break, table cells a space; white space inside a paragraph collapses.
 enum TextRenderer {
-    static func render(_ nodes: [PageNode], title: String?) -> String {
+    static func render(_ nodes: [Int], of tree: PageTree, title: String?) -> String {
         var builder = Builder()
-        for node in nodes { write(node, into: &builder, depth: 0) }
+        for node in nodes { write(node, of: tree, into: &builder) }
         var paragraphs = builder.finish()
         // The headline is the title, not the first paragraph of the body.
         if let title, let first = paragraphs.first, normalised(first) == normalised(title) {
@@ -13,9 +13,9 @@ enum TextRenderer {
     }
 
     /// True when a block's text ends a sentence (`.`, `!`, `?`, or their CJK forms).
-    static func endsSentence(_ node: PageNode) -> Bool {
+    static func endsSentence(_ node: Int, of tree: PageTree) -> Bool {
         var builder = Builder()
-        write(node, into: &builder, depth: 0)
+        write(node, of: tree, into: &builder)
         guard let last = builder.finish().last?.last else { return false }
         return ".!?。！？…\"”»".contains(last)
     }
@@ -24,25 +24,24 @@ enum TextRenderer {
         String(text.lowercased().unicodeScalars.filter { $0.properties.isAlphabetic || $0.properties.numericType != nil })
     }
 
-    private static let breaking = BodyExtractor.blockTags.union(["br", "body", "html"])
-
-    private static func write(_ node: PageNode, into builder: inout Builder, depth: Int) {
-        if node.isText {
-            builder.append(node.text)
+    private static func write(_ node: Int, of tree: PageTree, into builder: inout Builder) {
+        if tree.isText(node) {
+            tree.withText(node) { builder.append($0) }
             return
         }
-        switch node.tag {
-        case "br":
+        let flags = tree.flags(node)
+        if flags.contains(.lineBreak) {
             builder.lineBreak()
             return
-        case "td", "th":
-            builder.space()
-        default:
-            break
         }
-        let isBlock = breaking.contains(node.tag)
+        if flags.contains(.cell) { builder.space() }
+        let isBlock = flags.contains(.breaking)
         if isBlock { builder.paragraphBreak() }
-        for child in node.children { write(child, into: &builder, depth: depth + 1) }
+        var child = tree.firstChild[node]
+        while child != PageTree.none {
+            write(child, of: tree, into: &builder)
+            child = tree.next[child]
+        }
         if isBlock { builder.paragraphBreak() }
     }
 
@@ -54,24 +53,21 @@ enum TextRenderer {
 
         /// Appends text with its white space collapsed (ASCII white space, no-break and
         /// ideographic spaces), working on runs of bytes rather than on characters.
-        mutating func append(_ text: String) {
-            var text = text
-            text.withUTF8 { bytes in
-                var i = 0
-                while i < bytes.count {
-                    let width = UTF8Space.width(bytes, at: i)
-                    if width > 0 {
-                        pendingSpace = true
-                        i += width
-                        continue
-                    }
-                    var end = i + 1
-                    while end < bytes.count && UTF8Space.width(bytes, at: end) == 0 { end += 1 }
-                    if pendingSpace, let last = current.utf8.last, last != 0x0A { current.append(" ") }
-                    pendingSpace = false
-                    current.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<end]), as: UTF8.self))
-                    i = end
+        mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+            var i = 0
+            while i < bytes.count {
+                let width = UTF8Space.width(bytes, at: i)
+                if width > 0 {
+                    pendingSpace = true
+                    i += width
+                    continue
                 }
+                var end = i + 1
+                while end < bytes.count && UTF8Space.width(bytes, at: end) == 0 { end += 1 }
+                if pendingSpace, let last = current.utf8.last, last != 0x0A { current.append(" ") }
+                pendingSpace = false
+                current.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<end]), as: UTF8.self))
+                i = end
             }
         }
 

@@ -151,13 +151,15 @@ struct Shingles {
     }
 
     static func dump(_ bytes: [UInt8], skipping: Bool = true) -> String {
-        let (root, head) = PageTree.build(utf8: bytes, skippingRawText: skipping)
+        let (tree, head) = PageTree.build(utf8: bytes, skippingRawText: skipping)
         var lines: [String] = []
-        func walk(_ node: PageNode, _ depth: Int) {
-            lines.append(String(repeating: " ", count: depth) + (node.isText ? "\"\(node.text)\"" : "<\(node.tag) \(node.hints)>"))
-            for child in node.children { walk(child, depth + 1) }
+        func walk(_ node: Int, _ depth: Int) {
+            let line = tree.isText(node) ? "\"" + tree.withText(node) { String(decoding: $0, as: UTF8.self) } + "\""
+                : "<\(tree.name(node)) \(tree.hintText(node))>"
+            lines.append(String(repeating: " ", count: depth) + line)
+            for child in tree.children(node) { walk(child, depth + 1) }
         }
-        walk(root, 0)
+        walk(PageTree.document, 0)
         return lines.joined(separator: "\n") + "\ntitle: \(head.title ?? "-")\njson-ld: \(head.jsonLD)\nmeta: \(head.meta.sorted { $0.key < $1.key })"
     }
 
@@ -209,5 +211,50 @@ struct Shingles {
             #expect(Self.dump(bytes, skipping: true) == Self.dump(bytes, skipping: false), "\(name)")
         }
         #expect(pages > 100)
+    }
+}
+
+/// The page tree's links: children kept in order and consistent from both ends while nodes
+/// are detached and inline runs wrapped.
+@Suite struct PageTreeLinks {
+    static func names(_ tree: PageTree, _ nodes: [Int]) -> [String] {
+        nodes.map { tree.isText($0) ? "#" + tree.withText($0) { String(decoding: $0, as: UTF8.self) } : tree.name($0) }
+    }
+
+    /// The children as the backward links see them, reversed: the same list when consistent.
+    static func backwards(_ tree: PageTree, _ node: Int) -> [Int] {
+        var out: [Int] = []
+        var child = tree.lastChild[node]
+        while child != PageTree.none { out.insert(child, at: 0); child = tree.previous[child] }
+        return out
+    }
+
+    @Test func inlineRunsBecomeParagraphsBetweenBlocks() throws {
+        var (tree, _) = PageTree.build(utf8: Array("<body><div>a<b>b</b><p>p</p>c<span> </span><ul><li>i</li></ul> </div></body>".utf8))
+        let div = try #require(tree.first(.div))
+        tree.measure(PageTree.document)
+        tree.wrapInlineRuns(div)
+        #expect(Self.names(tree, tree.children(div)) == ["p", "p", "p", "ul", "# "])
+        let first = tree.children(div)[0]
+        #expect(Self.names(tree, tree.children(first)) == ["#a", "b"])
+        #expect(tree.children(first).allSatisfy { tree.parent[$0] == first })
+        #expect(Self.backwards(tree, div) == tree.children(div))
+    }
+
+    @Test func detachingKeepsTheOthersInOrder() throws {
+        var (tree, _) = PageTree.build(utf8: Array("<body><div><p>1</p><p>2</p><p>3</p><p>4</p></div></body>".utf8))
+        let div = try #require(tree.first(.div))
+        let paragraphs = tree.children(div)
+        tree.detach(paragraphs[1])
+        #expect(tree.children(div) == [paragraphs[0], paragraphs[2], paragraphs[3]])
+        tree.detach(paragraphs[0])
+        tree.detach(paragraphs[3])
+        #expect(tree.children(div) == [paragraphs[2]] && Self.backwards(tree, div) == [paragraphs[2]])
+        #expect(tree.parent[paragraphs[0]] == PageTree.none)
+        // A detached node keeps what is inside it, and is gone from every walk of the page.
+        #expect(Self.names(tree, tree.children(paragraphs[0])) == ["#1"])
+        #expect(!tree.descendants(PageTree.document).contains(paragraphs[0]))
+        tree.detach(paragraphs[2])
+        #expect(tree.children(div).isEmpty && tree.firstChild[div] == PageTree.none && tree.lastChild[div] == PageTree.none)
     }
 }
