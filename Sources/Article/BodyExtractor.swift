@@ -45,6 +45,7 @@ enum BodyExtractor {
             }
         }
         tree.measure(body)
+        tree.prepareScoring()
         let candidates = score(&tree, body, pass: pass)
         guard var top = candidates.max(by: { tree.score[$0] < tree.score[$1] }) else {
             return TextRenderer.render([body], of: tree, title: title)
@@ -71,20 +72,20 @@ enum BodyExtractor {
         let all = tree.descendants(body)
         // `itemprop="articleBody"` and every ancestor of it: never removed as unlikely.
         var holdingArticleBody = [Bool](repeating: false, count: tree.count)
-        for node in all where tree.isArticleBody[node] {
+        for node in all where tree.isArticleBody(node) {
             var current = node
             while current != PageTree.none, !holdingArticleBody[current] {
                 holdingArticleBody[current] = true
-                current = tree.parent[current]
+                current = tree.parent(current)
             }
         }
-        for node in all where tree.parent[node] != PageTree.none {
+        for node in all where tree.parent(node) != PageTree.none {
             let flags = tree.flags(node)
             if flags.contains(.boilerplate) {
                 // A page that wraps its whole article in one `<header>` keeps it.
                 tree.measure(node)
-                if tree.paragraphs[node] < 3 { tree.detach(node) }
-            } else if tree.hasBoilerplateRole[node] {
+                if tree.paragraphs(node) < 3 { tree.detach(node) }
+            } else if tree.hasBoilerplateRole(node) {
                 tree.detach(node)
             } else if stripUnlikely, tree.reading[node].isUnlikely, !tree.reading[node].isLikely,
                       !flags.contains(.keepsUnlikely), !holdingArticleBody[node] {
@@ -109,9 +110,9 @@ enum BodyExtractor {
             let flags = tree.flags(node)
             let isParagraph = flags.contains(.scored)
                 || (flags.contains(.div) && !tree.hasChild(node, where: { tree.flags($0).contains(.block) }))
-            guard isParagraph, tree.textLength[node] >= 25 else { continue }
-            let points = 1 + Double(tree.commas[node]) + Double(min(tree.textLength[node] / 100, 3))
-            var ancestor = tree.parent[node]
+            guard isParagraph, tree.textLength(node) >= 25 else { continue }
+            let points = 1 + Double(tree.commas(node)) + Double(min(tree.textLength(node) / 100, 3))
+            var ancestor = tree.parent(node)
             var level = 0
             while ancestor != PageTree.none, level < 5 {
                 let current = ancestor
@@ -123,7 +124,7 @@ enum BodyExtractor {
                 let divider = level == 0 ? 1.0 : (level == 1 ? 2.0 : Double(level * 3))
                 tree.score[current] += points / divider
                 if current == body { break }
-                ancestor = tree.parent[current]
+                ancestor = tree.parent(current)
                 level += 1
             }
         }
@@ -148,7 +149,7 @@ enum BodyExtractor {
         let peers = candidates.filter { $0 != top && tree.score[$0] >= tree.score[top] * 0.75 }
             .sorted { tree.score[$0] > tree.score[$1] }.prefix(5)
         if peers.count >= 3 {
-            var ancestor = tree.parent[top]
+            var ancestor = tree.parent(top)
             while ancestor != PageTree.none, ancestor != body {
                 let current = ancestor
                 let holding = peers.filter { isAncestor(tree, current, of: $0) }.count
@@ -156,41 +157,41 @@ enum BodyExtractor {
                     top = current
                     break
                 }
-                ancestor = tree.parent[current]
+                ancestor = tree.parent(current)
             }
         }
         var lastScore = tree.score[top]
-        var ancestor = tree.parent[top]
+        var ancestor = tree.parent(top)
         while ancestor != PageTree.none, ancestor != body {
             let current = ancestor
-            guard tree.isCandidate[current] else { ancestor = tree.parent[current]; continue }
+            guard tree.isCandidate[current] else { ancestor = tree.parent(current); continue }
             if tree.score[current] < lastScore / 3 { break }
             if tree.score[current] > lastScore {
                 top = current
                 break
             }
             lastScore = tree.score[current]
-            ancestor = tree.parent[current]
+            ancestor = tree.parent(current)
         }
-        while case let parent = tree.parent[top], parent != PageTree.none, parent != body,
-              tree.children(parent).filter({ !tree.isText($0) || tree.textLength[$0] > 0 }).count == 1 {
+        while case let parent = tree.parent(top), parent != PageTree.none, parent != body,
+              tree.children(parent).filter({ !tree.isText($0) || tree.textLength($0) > 0 }).count == 1 {
             top = parent
         }
         return top
     }
 
     private static func isAncestor(_ tree: PageTree, _ ancestor: Int, of node: Int) -> Bool {
-        var current = tree.parent[node]
+        var current = tree.parent(node)
         while current != PageTree.none {
             if current == ancestor { return true }
-            current = tree.parent[current]
+            current = tree.parent(current)
         }
         return false
     }
 
     /// The top candidate and the siblings that belong with it.
     private static func withSiblings(_ tree: PageTree, _ top: Int) -> [Int] {
-        let parent = tree.parent[top]
+        let parent = tree.parent(top)
         guard parent != PageTree.none else { return [top] }
         let threshold = max(10, tree.score[top] * 0.2)
         var chosen: [Int] = []
@@ -202,9 +203,9 @@ enum BodyExtractor {
                 chosen.append(sibling)
             } else if tree.flags(sibling).contains(.paragraph) {
                 let density = tree.linkDensity(sibling)
-                if tree.textLength[sibling] > 80 && density < 0.25 {
+                if tree.textLength(sibling) > 80 && density < 0.25 {
                     chosen.append(sibling)
-                } else if tree.textLength[sibling] > 0 && density == 0 && TextRenderer.endsSentence(sibling, of: tree) {
+                } else if tree.textLength(sibling) > 0 && density == 0 && TextRenderer.endsSentence(sibling, of: tree) {
                     chosen.append(sibling)
                 }
             }
@@ -220,7 +221,7 @@ enum BodyExtractor {
     /// lists, forms, image galleries with a line of text.
     private static func clean(_ tree: inout PageTree, _ article: Int, weighClasses: Bool) {
         // Children before parents: a block judged after its junk is gone is judged fairly.
-        for node in tree.descendants(article).reversed() where tree.parent[node] != PageTree.none {
+        for node in tree.descendants(article).reversed() where tree.parent(node) != PageTree.none {
             let flags = tree.flags(node)
             if flags.contains(.caption) {
                 tree.detach(node)
@@ -229,7 +230,7 @@ enum BodyExtractor {
             if flags.contains(.paragraph) {
                 // A paragraph that is one link is a pointer to another story.
                 tree.measure(node)
-                if tree.textLength[node] > 0 && tree.linkDensity(node) > 0.8 { tree.detach(node) }
+                if tree.textLength(node) > 0 && tree.linkDensity(node) > 0.8 { tree.detach(node) }
                 continue
             }
             if flags.contains(.majorHeading) {
@@ -248,7 +249,7 @@ enum BodyExtractor {
         tree.measure(node)
         let weight = weighClasses ? tree.reading[node].weight : 0
         if weight < 0 { return true }
-        if tree.commas[node] >= 10 { return false }
+        if tree.commas(node) >= 10 { return false }
         var paragraphs = 0, images = 0, items = -100, linkedHeadings = 0, hasHeading = false
         for element in tree.descendants(node) {
             let flags = tree.flags(element)
@@ -259,16 +260,16 @@ enum BodyExtractor {
             if flags.contains(.listItem) { items += 1 }
             if flags.contains(.heading) {
                 // Headlines that are links, two or more: a list of other stories.
-                if tree.linkLength[element] > tree.textLength[element] / 2 { linkedHeadings += 1 }
+                if tree.linkLength(element) > tree.textLength(element) / 2 { linkedHeadings += 1 }
                 if !flags.contains(.h1) { hasHeading = true }
             }
         }
         let isList = tree.flags(node).contains(.list)
         let density = tree.linkDensity(node)
         return linkedHeadings >= 2
-            || (images > 1 && Double(paragraphs) / Double(images) < 0.5 && tree.textLength[node] < 200)
+            || (images > 1 && Double(paragraphs) / Double(images) < 0.5 && tree.textLength(node) < 200)
             || (!isList && items > paragraphs)
-            || (!isList && tree.textLength[node] < 25 && (images == 0 || images > 2) && !hasHeading)
+            || (!isList && tree.textLength(node) < 25 && (images == 0 || images > 2) && !hasHeading)
             || (weight < 25 && density > 0.2)
             || (weight >= 25 && density > 0.5)
     }

@@ -75,93 +75,105 @@ struct TagFlags: OptionSet {
 /// scores, moves and drops nodes without an object, a reference count or an allocation per
 /// node (a tree of objects spent a third of extraction on them). Node 0 is the document; a
 /// node's children are a linked list (`firstChild`, `next`), so that dropping one is two
-/// links changed. A value: a pass that removes nodes works on its own copy.
+/// links changed. What a node is, where it sits and what it measures are three arrays of
+/// small structs, so that making a node is a few appends. A value: a pass that removes nodes
+/// works on its own copy.
 struct PageTree {
     static let document = 0
     /// No node (a link to nothing).
     static let none = -1
 
-    // Per node.
-    /// Index into `tagNames`/`tagFlags`; 0 is text.
-    private(set) var tag: [UInt16] = [1]
-    private(set) var parent: [Int] = [none]
-    private(set) var firstChild: [Int] = [none]
-    private(set) var lastChild: [Int] = [none]
-    private(set) var next: [Int] = [none]
-    private(set) var previous: [Int] = [none]
-    /// A text node's bytes: `textBytes[textStart[n] ..< textStart[n] + textCount[n]]`.
-    private(set) var textStart: [Int32] = [0]
-    private(set) var textCount: [Int32] = [0]
-    /// `class` and `id`, lower-cased and joined (`hintBytes[hintStart[n] ..< hintStart[n] +
-    /// hintCount[n]]`): what the class/id hints are matched against.
-    private(set) var hintStart: [Int32] = [0]
-    private(set) var hintCount: [Int32] = [0]
-    /// What the hints say, worked out once (`ClassHints`): blocks are judged several times.
-    private(set) var reading: [ClassHints.Reading] = [ClassHints.Reading()]
-    /// `role` is one of `BodyExtractor.boilerplateRoles`.
-    private(set) var hasBoilerplateRole: [Bool] = [false]
-    /// `itemprop="articleBody"`.
-    private(set) var isArticleBody: [Bool] = [false]
+    /// Where a node sits (`none`: no such node).
+    private struct Links {
+        var parent: Int32 = -1, firstChild: Int32 = -1, lastChild: Int32 = -1, next: Int32 = -1, previous: Int32 = -1
+    }
+    /// What a node is.
+    private struct Content {
+        /// Index into `tagNames`/`tagFlags`; 0 is text.
+        var tag: UInt16
+        /// `role` is one of `BodyExtractor.boilerplateRoles`.
+        var hasBoilerplateRole = false
+        /// `itemprop="articleBody"`.
+        var isArticleBody = false
+        /// A text node's bytes: `textBytes[textStart ..< textStart + textCount]`.
+        var textStart: Int32 = 0, textCount: Int32 = 0
+        /// `class` and `id`, lower-cased and joined (`hintBytes[hintStart ..< hintStart +
+        /// hintCount]`): what the class/id hints are matched against.
+        var hintStart: Int32 = 0, hintCount: Int32 = 0
+    }
+    /// Measures, filled by `measure` (and again after nodes are removed): characters of text
+    /// inside (white space collapsed), characters inside links, commas (Latin, Chinese and
+    /// Japanese: readability's sign of running prose), `<p>`-like blocks with some text.
+    private struct Measures {
+        var text: Int32 = 0, link: Int32 = 0, commas: Int32 = 0, paragraphs: Int32 = 0
+    }
 
-    // Measures, filled by `measure` (and again after nodes are removed).
-    /// Characters of text inside, white space collapsed.
-    var textLength: [Int] = [0]
-    /// Characters of text inside links.
-    var linkLength: [Int] = [0]
-    /// Commas inside (Latin, Chinese and Japanese): readability's sign of running prose.
-    var commas: [Int] = [0]
-    /// `<p>`-like blocks inside with at least some text.
-    var paragraphs: [Int] = [0]
-    // Scoring state.
-    var score: [Double] = [0]
-    var isCandidate: [Bool] = [false]
+    private var links = [Links()]
+    private var content = [Content(tag: 1)]
+    private var measures = [Measures()]
+    /// What the hints say, worked out once (`ClassHints`): blocks are judged several times.
+    private(set) var reading = [ClassHints.Reading()]
+    /// Scoring state of a pass (`prepareScoring`).
+    var score: [Double] = []
+    var isCandidate: [Bool] = []
 
     // Tables.
     private(set) var tagNames: [String] = ["", "#document"]
     private(set) var tagFlags: [TagFlags] = [[], []]
-    private(set) var hintBytes: [UInt8] = []
-    private(set) var textBytes: [UInt8] = []
+    private var hintBytes: [UInt8] = []
+    private var textBytes: [UInt8] = []
 
-    var count: Int { tag.count }
+    var count: Int { content.count }
 
-    func isText(_ node: Int) -> Bool { tag[node] == 0 }
-    func flags(_ node: Int) -> TagFlags { tagFlags[Int(tag[node])] }
-    func name(_ node: Int) -> String { tagNames[Int(tag[node])] }
-    func hintText(_ node: Int) -> String {
-        String(decoding: hintBytes[Int(hintStart[node])..<Int(hintStart[node] + hintCount[node])], as: UTF8.self)
+    func isText(_ node: Int) -> Bool { content[node].tag == 0 }
+    func flags(_ node: Int) -> TagFlags { tagFlags[Int(content[node].tag)] }
+    func name(_ node: Int) -> String { tagNames[Int(content[node].tag)] }
+    func parent(_ node: Int) -> Int { Int(links[node].parent) }
+    func firstChild(_ node: Int) -> Int { Int(links[node].firstChild) }
+    func lastChild(_ node: Int) -> Int { Int(links[node].lastChild) }
+    func next(_ node: Int) -> Int { Int(links[node].next) }
+    func previous(_ node: Int) -> Int { Int(links[node].previous) }
+    func hasBoilerplateRole(_ node: Int) -> Bool { content[node].hasBoilerplateRole }
+    func isArticleBody(_ node: Int) -> Bool { content[node].isArticleBody }
+    func textLength(_ node: Int) -> Int { Int(measures[node].text) }
+    func linkLength(_ node: Int) -> Int { Int(measures[node].link) }
+    func commas(_ node: Int) -> Int { Int(measures[node].commas) }
+    func paragraphs(_ node: Int) -> Int { Int(measures[node].paragraphs) }
+    func linkDensity(_ node: Int) -> Double { textLength(node) == 0 ? 0 : Double(linkLength(node)) / Double(textLength(node)) }
+
+    private func hintRange(_ node: Int) -> Range<Int> {
+        Int(content[node].hintStart)..<Int(content[node].hintStart + content[node].hintCount)
     }
-    func hasHints(_ node: Int) -> Bool { hintCount[node] > 0 }
+    func hintText(_ node: Int) -> String { String(decoding: hintBytes[hintRange(node)], as: UTF8.self) }
+    func hasHints(_ node: Int) -> Bool { content[node].hintCount > 0 }
     /// Whether two elements have the same hints.
     func sameHints(_ one: Int, _ other: Int) -> Bool {
-        hintCount[one] == hintCount[other]
-            && hintBytes[Int(hintStart[one])..<Int(hintStart[one] + hintCount[one])]
-                .elementsEqual(hintBytes[Int(hintStart[other])..<Int(hintStart[other] + hintCount[other])])
+        hintRange(one).count == hintRange(other).count && hintBytes[hintRange(one)].elementsEqual(hintBytes[hintRange(other)])
     }
-    func linkDensity(_ node: Int) -> Double { textLength[node] == 0 ? 0 : Double(linkLength[node]) / Double(textLength[node]) }
 
     /// A text node's text, as written (white space not collapsed).
     func withText<T>(_ node: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
         textBytes.withUnsafeBufferPointer { all in
-            body(UnsafeBufferPointer(rebasing: all[Int(textStart[node])..<Int(textStart[node] + textCount[node])]))
+            body(UnsafeBufferPointer(rebasing: all[Int(content[node].textStart)..<Int(content[node].textStart + content[node].textCount)]))
         }
     }
 
     /// The children of `node`, in order.
     func children(_ node: Int) -> [Int] {
         var out: [Int] = []
-        var child = firstChild[node]
+        var child = firstChild(node)
         while child != Self.none {
             out.append(child)
-            child = next[child]
+            child = next(child)
         }
         return out
     }
 
     func hasChild(_ node: Int, where test: (Int) -> Bool) -> Bool {
-        var child = firstChild[node]
+        var child = firstChild(node)
         while child != Self.none {
             if test(child) { return true }
-            child = next[child]
+            child = next(child)
         }
         return false
     }
@@ -180,13 +192,33 @@ struct PageTree {
     /// (nil: no such attribute).
     mutating func addElement(_ tag: UInt16, classNames: UnsafeBufferPointer<UInt8>? = nil, id: UnsafeBufferPointer<UInt8>? = nil,
                              boilerplateRole: Bool = false, articleBody: Bool = false) -> Int {
-        let node = addNode(tag: tag, textStart: 0, textCount: 0, boilerplateRole: boilerplateRole, articleBody: articleBody)
-        if classNames != nil || id != nil { addHints(node, classNames, id) }
-        return node
+        var node = Content(tag: tag, hasBoilerplateRole: boilerplateRole, isArticleBody: articleBody)
+        var reading = ClassHints.Reading()
+        if classNames != nil || id != nil { (node.hintStart, node.hintCount, reading) = addHints(classNames, id) }
+        return add(node, reading: reading, measures: Measures())
     }
 
-    /// `class`, a space and `id` (either alone when the other is missing), lower-cased.
-    private mutating func addHints(_ node: Int, _ classNames: UnsafeBufferPointer<UInt8>?, _ id: UnsafeBufferPointer<UInt8>?) {
+    /// A new run of text, not yet in the tree. `bytes` are valid UTF-8.
+    mutating func addText(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        let start = Int32(textBytes.count)
+        textBytes.append(contentsOf: bytes)
+        let (length, commas) = Self.measure(bytes)
+        return add(Content(tag: 0, textStart: start, textCount: Int32(bytes.count)), reading: ClassHints.Reading(),
+                   measures: Measures(text: Int32(length), commas: Int32(commas)))
+    }
+
+    private mutating func add(_ node: Content, reading: ClassHints.Reading, measures: Measures) -> Int {
+        links.append(Links())
+        content.append(node)
+        self.reading.append(reading)
+        self.measures.append(measures)
+        return content.count - 1
+    }
+
+    /// `class`, a space and `id` (either alone when the other is missing), lower-cased; what
+    /// they say.
+    private mutating func addHints(_ classNames: UnsafeBufferPointer<UInt8>?, _ id: UnsafeBufferPointer<UInt8>?)
+        -> (start: Int32, count: Int32, reading: ClassHints.Reading) {
         let start = hintBytes.count
         hintBytes.append(contentsOf: classNames ?? UnsafeBufferPointer(start: nil, count: 0))
         if classNames != nil, id != nil { hintBytes.append(UInt8(ascii: " ")) }
@@ -198,61 +230,30 @@ struct PageTree {
             let lowered = Array(String(decoding: hintBytes[start...], as: UTF8.self).lowercased().utf8)
             hintBytes.replaceSubrange(start..., with: lowered)
         }
-        hintStart[node] = Int32(start)
-        hintCount[node] = Int32(hintBytes.count - start)
-        reading[node] = hintBytes.withUnsafeBufferPointer { ClassHints.read(UnsafeBufferPointer(rebasing: $0[start...])) }
-    }
-
-    /// A new run of text, not yet in the tree. `bytes` are valid UTF-8.
-    mutating func addText(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        let start = Int32(textBytes.count)
-        textBytes.append(contentsOf: bytes)
-        let node = addNode(tag: 0, textStart: start, textCount: Int32(bytes.count), boilerplateRole: false, articleBody: false)
-        (textLength[node], commas[node]) = Self.measure(bytes)
-        return node
-    }
-
-    private mutating func addNode(tag: UInt16, textStart: Int32, textCount: Int32, boilerplateRole: Bool, articleBody: Bool) -> Int {
-        self.tag.append(tag)
-        parent.append(Self.none)
-        firstChild.append(Self.none)
-        lastChild.append(Self.none)
-        next.append(Self.none)
-        previous.append(Self.none)
-        self.textStart.append(textStart)
-        self.textCount.append(textCount)
-        hintStart.append(0)
-        hintCount.append(0)
-        reading.append(ClassHints.Reading())
-        hasBoilerplateRole.append(boilerplateRole)
-        isArticleBody.append(articleBody)
-        textLength.append(0)
-        linkLength.append(0)
-        commas.append(0)
-        paragraphs.append(0)
-        score.append(0)
-        isCandidate.append(false)
-        return self.tag.count - 1
+        let reading = hintBytes.withUnsafeBufferPointer { ClassHints.read(UnsafeBufferPointer(rebasing: $0[start...])) }
+        return (Int32(start), Int32(hintBytes.count - start), reading)
     }
 
     /// Makes `child` (in no parent) the last child of `node`.
     mutating func append(_ child: Int, to node: Int) {
-        parent[child] = node
-        previous[child] = lastChild[node]
-        next[child] = Self.none
-        if lastChild[node] == Self.none { firstChild[node] = child } else { next[lastChild[node]] = child }
-        lastChild[node] = child
+        let last = links[node].lastChild
+        links[child].parent = Int32(node)
+        links[child].previous = last
+        links[child].next = -1
+        if last == -1 { links[node].firstChild = Int32(child) } else { links[Int(last)].next = Int32(child) }
+        links[node].lastChild = Int32(child)
     }
 
     /// Takes `node` out of its parent (with everything inside it).
     mutating func detach(_ node: Int) {
-        let owner = parent[node]
-        guard owner != Self.none else { return }
-        if previous[node] == Self.none { firstChild[owner] = next[node] } else { next[previous[node]] = next[node] }
-        if next[node] == Self.none { lastChild[owner] = previous[node] } else { previous[next[node]] = previous[node] }
-        parent[node] = Self.none
-        next[node] = Self.none
-        previous[node] = Self.none
+        let owner = links[node].parent
+        guard owner != -1 else { return }
+        let (previous, next) = (links[node].previous, links[node].next)
+        if previous == -1 { links[Int(owner)].firstChild = next } else { links[Int(previous)].next = next }
+        if next == -1 { links[Int(owner)].lastChild = previous } else { links[Int(next)].previous = previous }
+        links[node].parent = -1
+        links[node].next = -1
+        links[node].previous = -1
     }
 
     /// Characters (white space collapsed) and commas of a text, counted on its UTF-8 bytes:
@@ -300,7 +301,7 @@ struct PageTree {
         var run: [Int] = []
         func flush(_ tree: inout PageTree) {
             defer { run.removeAll() }
-            guard run.contains(where: { !tree.isText($0) || tree.textLength[$0] > 0 }) else {
+            guard run.contains(where: { !tree.isText($0) || tree.textLength($0) > 0 }) else {
                 regrouped.append(contentsOf: run)
                 return
             }
@@ -319,13 +320,19 @@ struct PageTree {
         for child in regrouped { append(child, to: node) }
     }
 
+    /// Clears the scores for a pass, once the tree has all its nodes.
+    mutating func prepareScoring() {
+        score = [Double](repeating: 0, count: count)
+        isCandidate = [Bool](repeating: false, count: count)
+    }
+
     /// The first element (`node` itself or inside it) with these flags, depth first.
     func first(_ wanted: TagFlags, in node: Int = document) -> Int? {
         if flags(node).isSuperset(of: wanted) && !isText(node) { return node }
-        var child = firstChild[node]
+        var child = firstChild(node)
         while child != Self.none {
             if !isText(child), let found = first(wanted, in: child) { return found }
-            child = next[child]
+            child = next(child)
         }
         return nil
     }
@@ -335,10 +342,10 @@ struct PageTree {
         var out: [Int] = []
         var stack: [Int] = []
         func pushChildren(_ of: Int) {
-            var child = lastChild[of]
+            var child = lastChild(of)
             while child != Self.none {
                 if !isText(child) { stack.append(child) }
-                child = previous[child]
+                child = previous(child)
             }
         }
         pushChildren(node)
@@ -353,26 +360,23 @@ struct PageTree {
     @discardableResult
     mutating func measure(_ node: Int, insideLink: Bool = false) -> (text: Int, link: Int, commas: Int, paragraphs: Int) {
         if isText(node) {
-            linkLength[node] = insideLink ? textLength[node] : 0
-            return (textLength[node], linkLength[node], commas[node], 0)
+            measures[node].link = insideLink ? measures[node].text : 0
+            return (textLength(node), linkLength(node), commas(node), 0)
         }
         var text = 0, link = 0, commas = 0, paragraphs = 0
         let flags = flags(node)
         let inLink = insideLink || flags.contains(.link)
-        var child = firstChild[node]
+        var child = firstChild(node)
         while child != Self.none {
             let m = measure(child, insideLink: inLink)
             text += m.text
             link += m.link
             commas += m.commas
             paragraphs += m.paragraphs
-            child = next[child]
+            child = next(child)
         }
         if !flags.isDisjoint(with: [.paragraph, .preformatted]) && text > 0 { paragraphs += 1 }
-        textLength[node] = text
-        linkLength[node] = link
-        self.commas[node] = commas
-        self.paragraphs[node] = paragraphs
+        measures[node] = Measures(text: Int32(text), link: Int32(link), commas: Int32(commas), paragraphs: Int32(paragraphs))
         return (text, link, commas, paragraphs)
     }
 }

@@ -37,10 +37,10 @@ enum TextRenderer {
         if flags.contains(.cell) { builder.space() }
         let isBlock = flags.contains(.breaking)
         if isBlock { builder.paragraphBreak() }
-        var child = tree.firstChild[node]
+        var child = tree.firstChild(node)
         while child != PageTree.none {
             write(child, of: tree, into: &builder)
-            child = tree.next[child]
+            child = tree.next(child)
         }
         if isBlock { builder.paragraphBreak() }
     }

@@ -224,8 +224,8 @@ struct Shingles {
     /// The children as the backward links see them, reversed: the same list when consistent.
     static func backwards(_ tree: PageTree, _ node: Int) -> [Int] {
         var out: [Int] = []
-        var child = tree.lastChild[node]
-        while child != PageTree.none { out.insert(child, at: 0); child = tree.previous[child] }
+        var child = tree.lastChild(node)
+        while child != PageTree.none { out.insert(child, at: 0); child = tree.previous(child) }
         return out
     }
 
@@ -237,7 +237,7 @@ struct Shingles {
         #expect(Self.names(tree, tree.children(div)) == ["p", "p", "p", "ul", "# "])
         let first = tree.children(div)[0]
         #expect(Self.names(tree, tree.children(first)) == ["#a", "b"])
-        #expect(tree.children(first).allSatisfy { tree.parent[$0] == first })
+        #expect(tree.children(first).allSatisfy { tree.parent($0) == first })
         #expect(Self.backwards(tree, div) == tree.children(div))
     }
 
@@ -250,11 +250,11 @@ struct Shingles {
         tree.detach(paragraphs[0])
         tree.detach(paragraphs[3])
         #expect(tree.children(div) == [paragraphs[2]] && Self.backwards(tree, div) == [paragraphs[2]])
-        #expect(tree.parent[paragraphs[0]] == PageTree.none)
+        #expect(tree.parent(paragraphs[0]) == PageTree.none)
         // A detached node keeps what is inside it, and is gone from every walk of the page.
         #expect(Self.names(tree, tree.children(paragraphs[0])) == ["#1"])
         #expect(!tree.descendants(PageTree.document).contains(paragraphs[0]))
         tree.detach(paragraphs[2])
-        #expect(tree.children(div).isEmpty && tree.firstChild[div] == PageTree.none && tree.lastChild[div] == PageTree.none)
+        #expect(tree.children(div).isEmpty && tree.firstChild(div) == PageTree.none && tree.lastChild(div) == PageTree.none)
     }
 }
