@@ -118,8 +118,12 @@ struct PageTree {
     var isCandidate: [Bool] = []
 
     // Tables.
-    private(set) var tagNames: [String] = ["", "#document"]
-    private(set) var tagFlags: [TagFlags] = [[], []]
+    private(set) var tagNames: [String] = ["", "#document", "#other", "p"]
+    private(set) var tagFlags: [TagFlags] = [[], [], [], TagFlags(name: "p")]
+    private var tagIndices: [String: UInt16] = ["#document": 1, "#other": 2, "p": 3]
+    /// Distinct element names kept per page; a page with more (a hostile one: real pages use a
+    /// hundred or so) has the rest read as `#other`, which no rule names.
+    static let maxTagNames = 4096
     private var hintBytes: [UInt8] = []
     private var textBytes: [UInt8] = []
 
@@ -180,12 +184,16 @@ struct PageTree {
 
     // MARK: - Making
 
-    /// A name's index in the tag table (added when new).
+    /// An element name's index in the tag table (added when new; `#other` once the table
+    /// is full).
     mutating func tagIndex(_ name: String) -> UInt16 {
-        if let index = tagNames.firstIndex(of: name) { return UInt16(index) }
+        if let index = tagIndices[name] { return index }
+        guard tagNames.count < Self.maxTagNames else { return 2 }
+        let index = UInt16(tagNames.count)
         tagNames.append(name)
         tagFlags.append(TagFlags(name: name))
-        return UInt16(tagNames.count - 1)
+        tagIndices[name] = index
+        return index
     }
 
     /// A new element, not yet in the tree. `classNames` and `id` are its attributes' bytes
@@ -570,19 +578,20 @@ private struct SAXTreeBuilder {
         var attribute: Attributes.Name?
         var isDropped: Bool
         var special: Special
-        /// Its index in the tree's tag table.
-        var tag: UInt16
+        /// Its index in the tree's tag table, once it has named an element.
+        var tag: UInt16?
     }
     private var internKeys = [UnsafeRawPointer?](repeating: nil, count: 256)
-    private var internValues = [Interned](repeating: Interned(attribute: nil, isDropped: false, special: .none, tag: 0), count: 256)
+    private var internValues = [Interned](repeating: Interned(attribute: nil, isDropped: false, special: .none, tag: nil), count: 256)
     private var internCount = 0
 
-    private mutating func intern(_ pointer: UnsafePointer<xmlChar>) -> Interned {
+    /// The slot of `pointer`'s name in the table (read there at once: the table may grow).
+    private mutating func intern(_ pointer: UnsafePointer<xmlChar>) -> Int {
         let key = UnsafeRawPointer(pointer)
         let mask = internKeys.count - 1
         var slot = Int(truncatingIfNeeded: (UInt(bitPattern: Int(bitPattern: key)) &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
         while let existing = internKeys[slot] {
-            if existing == key { return internValues[slot] }
+            if existing == key { return slot }
             slot = (slot + 1) & mask
         }
         if (internCount + 1) * 4 > internKeys.count * 3 {
@@ -603,11 +612,11 @@ private struct SAXTreeBuilder {
         default: .none
         }
         let value = Interned(attribute: Attributes.Name.bySpelling[string], isDropped: PageTree.dropped.contains(string),
-                             special: special, tag: tree.tagIndex(string))
+                             special: special, tag: nil)
         internKeys[slot] = key
         internValues[slot] = value
         internCount += 1
-        return value
+        return slot
     }
 
     private mutating func growInternTable() {
@@ -626,13 +635,15 @@ private struct SAXTreeBuilder {
 
     mutating func start(_ rawName: UnsafePointer<xmlChar>, _ rawAttributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
         flushText()
-        let name = intern(rawName)
+        let slot = intern(rawName)
+        if internValues[slot].tag == nil { internValues[slot].tag = tree.tagIndex(String(cString: rawName)) }
+        let name = internValues[slot]
         var attributes = Attributes()
         // `class` and `id` stay bytes: they are only lower-cased into the tree's hints.
         var classNames: UnsafeBufferPointer<UInt8>?, id: UnsafeBufferPointer<UInt8>?
         if var pair = rawAttributes {
             while let attributeName = pair.pointee {
-                switch intern(attributeName).attribute {
+                switch internValues[intern(attributeName)].attribute {
                 case .class?: classNames = Self.bytes((pair + 1).pointee)
                 case .id?: id = Self.bytes((pair + 1).pointee)
                 case let kind?: attributes[kind] = (pair + 1).pointee.map { String(cString: $0) } ?? ""
@@ -659,7 +670,7 @@ private struct SAXTreeBuilder {
             return
         }
         nodes += 1
-        let node = tree.addElement(name.tag, classNames: classNames, id: id,
+        let node = tree.addElement(name.tag ?? 2, classNames: classNames, id: id,
                                    boilerplateRole: attributes.role.map { BodyExtractor.boilerplateRoles.contains($0.lowercased()) } ?? false,
                                    articleBody: attributes.itemprop?.lowercased() == "articlebody")
         tree.append(node, to: parents[parents.count - 1])

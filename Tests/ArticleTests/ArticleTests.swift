@@ -85,6 +85,9 @@ import Feeds
         "<script type=\"application/ld+json\">{not json</script>", String(repeating: "<div>", count: 5_000) + "deep text",
         "<script type=\"application/ld+json\">" + String(repeating: "[", count: 10_000) + "</script>",
         "<link rel=canonical href=\"javascript:alert(1)\"><p>x</p>",
+        // More distinct names than a tag table holds: 70,000 attributes, then elements.
+        "<div " + (0..<70_000).map { "a\($0)=1" }.joined(separator: " ") + "><p>x</p></div>",
+        "<p>x</p>" + (0..<70_000).map { "<e\($0)>" }.joined() + "y",
         String(repeating: "<a href=\"/x\">link</a> ", count: 120_000),
     ]
 
