@@ -425,6 +425,7 @@ extension PageTree {
     /// `skippingRawText`: false only to compare with libxml2 reading script and style itself.
     static func build(utf8 bytes: [UInt8], skippingRawText: Bool = true) -> (tree: PageTree, head: PageHead) {
         LibXML2.initialize()
+        let bytes = AttributeLimit.apply(bytes) ?? bytes
         // The builder is a struct behind a pointer rather than an object: its tree is mutated
         // on every SAX event, and a class's stored property would be checked for exclusive
         // access each time. Only this function and libxml2's callbacks, on this thread, touch it.

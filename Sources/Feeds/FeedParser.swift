@@ -112,7 +112,8 @@ public enum FeedParser {
             let builder = makeBuilder()
             let parser = XMLStreamParser(handler: builder)
             var repair = XMLRepair(marking: entryNames)
-            let recovery = decoded.bytes.withUnsafeBufferPointer { input in
+            let bounded = AttributeLimit.apply(decoded.bytes)
+            let recovery = (bounded ?? decoded.bytes).withUnsafeBufferPointer { input in
                 push(input, repairing: &repair, to: parser, chunkSize: chunkSize, endsDocument: true)
                 return resume(after: parser, builder, in: input, marks: repair.marks, chunkSize: chunkSize, makeBuilder: makeBuilder)
             }
@@ -130,6 +131,7 @@ public enum FeedParser {
             let problems = [
                 recovery.reason,
                 decoded.problem,
+                bounded == nil ? nil : "start tags with more than \(AttributeLimit.maxPerTag) attributes were cut",
                 repair.firstRepair,
                 builder.tooDeep || recovery.tooDeep
                     ? "elements nested deeper than \(TreeBuilder.maxDepth) levels were flattened" : nil,

@@ -116,3 +116,33 @@ import Testing
         #expect(HTMLText.plainText(fromHTML: "</title></head><body onload=\"x()\"> Russia and China hold drills") == "Russia and China hold drills")
     }
 }
+
+@Suite struct AttributeLimits {
+    static func apply(_ text: String, _ limit: Int = 3) -> String? {
+        AttributeLimit.apply(Array(text.utf8), maxPerTag: limit).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    @Test func tagsWithinTheLimitAreLeftAsTheyAre() {
+        #expect(Self.apply("<p a=1 b='2' c=\"3\">x</p><br/>") == nil)
+        #expect(Self.apply("text < 5 and a<b c d e f") == nil)  // never ends with `>`: left alone
+    }
+
+    @Test func attributesBeyondTheLimitBecomeSpaces() {
+        #expect(Self.apply("<p a=1 b=2 c=3 d=4 e=5>x</p>") == "<p a=1 b=2 c=3        >x</p>")
+        // `/>` stays; `>` in a quoted value does not end the tag; a quote opens a value only after `=`.
+        #expect(Self.apply("<img a=1 b=\"x>y\" c=3 d='4' e=5/>") == "<img a=1 b=\"x>y\" c=3          />")
+        #expect(Self.apply("<p a = \"1\" b c d>x") == "<p a = \"1\"      >x")
+        // Same length: nothing else in the document moves.
+        let page = "<div " + (0..<5_000).map { "a\($0)=\"\($0)\"" }.joined(separator: " ") + "><p>text</p></div>"
+        let bounded = AttributeLimit.apply(Array(page.utf8))
+        #expect(bounded?.count == page.utf8.count)
+        #expect(bounded.map { String(decoding: $0, as: UTF8.self).hasSuffix("   ><p>text</p></div>") } == true)
+    }
+
+    @Test func whatIsNotATagIsLeftAlone() {
+        // Another `<` before the end: not read as one tag.
+        #expect(Self.apply("<p a b c d e <q>x</q>") == nil)
+        #expect(Self.apply("</p a b c d e>") == nil)   // end tags and comments are not start tags
+        #expect(Self.apply("<!-- a b c d e -->") == nil)
+    }
+}
