@@ -30,7 +30,7 @@ public enum Subprocess {
 
     /// Runs `executable` with `arguments` and waits for it, at most `timeout`.
     public static func run(_ executable: URL, _ arguments: [String], stdin: String? = nil, directory: URL? = nil,
-                           environment: [String: String]? = nil, timeout: TimeInterval = 300) throws -> Run {
+                           timeout: TimeInterval = 300) throws -> Run {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-child-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -43,7 +43,6 @@ public enum Subprocess {
         process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
-        if let environment { process.environment = environment }
         let handles = (try FileHandle(forReadingFrom: input), try FileHandle(forWritingTo: output), try FileHandle(forWritingTo: error))
         defer { for handle in [handles.0, handles.1, handles.2] { try? handle.close() } }
         process.standardInput = handles.0
