@@ -1,88 +1,315 @@
+import Foundation
 import XML
 
-/// A small in-memory element, built for one entry (or for the feed's own metadata) at a time
-/// while the document streams past: enough structure to read fields by name and to
-/// serialise inline XHTML, without ever holding the whole document.
-final class Element {
-    let name: String
-    let family: Namespace.Family
-    let namespaceURI: String?
-    let attributes: [XMLAttribute]
-    /// The base URI in force for this element (xml:base resolved against its parent's).
-    let base: String?
-    /// The xml:lang in force for this element.
-    let language: String?
-    private(set) var children: [Node] = []
+/// The elements of one document, as flat arrays: the feed's own metadata for the whole
+/// parse, and one entry at a time (its nodes are dropped once it is read, so memory is bounded
+/// by the largest entry, not by the document).
+///
+/// Why flat: a tree of objects cost an allocation, a children array and reference counting per
+/// node, and a `String` per event; that was a quarter of parsing a feed. Here a node is a small
+/// value, the text of every node lies in one byte buffer in document order (so an element's
+/// text is one range of it), and names and namespace URIs are kept once per parse.
+final class FeedTree {
+    struct Node {
+        /// Index into `FeedTree.names`; for a text node, -1.
+        var name: Int32
+        var family: Namespace.Family
+        /// Index into `names` of the namespace URI, or -1 (none).
+        var namespace: Int32 = -1
+        /// The node's attributes: `attributes[firstAttribute ..< firstAttribute + attributeCount]`.
+        var firstAttribute: Int32 = 0
+        var attributeCount: Int32 = 0
+        /// Index into `strings` of the base URI in force (xml:base), or -1.
+        var base: Int32 = -1
+        /// Index into `strings` of the xml:lang in force, or -1.
+        var language: Int32 = -1
+        var firstChild: Int32 = -1
+        var lastChild: Int32 = -1
+        var next: Int32 = -1
+        /// The node's text in `text`: for an element, all the text inside it (its descendants'
+        /// text nodes are contiguous there); `textEnd` is -1 while the element is open.
+        var textStart: Int32
+        var textEnd: Int32
+
+        var isText: Bool { name < 0 }
+    }
+
+    struct Attribute {
+        var name: Int32
+        /// Index into `names`, or -1.
+        var prefix: Int32
+        var namespace: Int32
+        /// The value, decoded (`&#38;` → `&`).
+        var value: String
+    }
+
+    /// The arrays, behind a pointer: every event reads and writes them, and as stored
+    /// properties of a class each access paid a dynamic exclusivity check (a tenth of
+    /// parsing). Safe: the pointer is this object's alone, allocated in `init` and freed in
+    /// `deinit`, and a tree is used by one thread at a time (the parse that builds it).
+    private struct Storage {
+        var nodes: [Node] = []
+        var text: [UInt8] = []
+        var attributes: [Attribute] = []
+        /// Base URIs and languages: few distinct ones per document.
+        var strings: [String] = []
+        var names = Names()
+    }
+
+    private let storage: UnsafeMutablePointer<Storage>
+
+    init() {
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: Storage())
+    }
+
+    deinit {
+        storage.deinitialize(count: 1)
+        storage.deallocate()
+    }
+
+    var nodes: [Node] { _read { yield storage.pointee.nodes } }
+    var text: [UInt8] { _read { yield storage.pointee.text } }
+    var attributes: [Attribute] { _read { yield storage.pointee.attributes } }
+    var strings: [String] { _read { yield storage.pointee.strings } }
+    var names: Names { _read { yield storage.pointee.names } }
+
+    /// How much of each array a point of the parse had used: what `truncate` goes back to.
+    struct Mark {
+        fileprivate var nodes: Int
+        fileprivate var text: Int
+        fileprivate var attributes: Int
+        fileprivate var strings: Int
+        fileprivate var names: Names.Mark
+    }
+
+    var mark: Mark {
+        Mark(nodes: nodes.count, text: text.count, attributes: attributes.count, strings: strings.count, names: names.mark)
+    }
+
+    /// Forgets every node, byte, attribute and string added after `mark`. No node kept may
+    /// refer to one forgotten (the caller unlinks those first).
+    func truncate(to mark: Mark) {
+        storage.pointee.nodes.removeSubrange(mark.nodes...)
+        storage.pointee.text.removeSubrange(mark.text...)
+        storage.pointee.attributes.removeSubrange(mark.attributes...)
+        storage.pointee.strings.removeSubrange(mark.strings...)
+        storage.pointee.names.truncate(to: mark.names)
+    }
+
+    // MARK: Building
+
+    func addElement(name: Int32, family: Namespace.Family, namespace: Int32, attributes new: [Attribute],
+                    base: Int32, language: Int32, parent: Int32?) -> Int32 {
+        let s = storage
+        let id = Int32(s.pointee.nodes.count)
+        s.pointee.nodes.append(Node(name: name, family: family, namespace: namespace,
+                                    firstAttribute: Int32(s.pointee.attributes.count), attributeCount: Int32(new.count),
+                                    base: base, language: language, textStart: Int32(s.pointee.text.count), textEnd: -1))
+        if !new.isEmpty { s.pointee.attributes.append(contentsOf: new) }
+        if let parent { link(id, under: parent) }
+        return id
+    }
+
+    func close(_ element: Int32) {
+        storage.pointee.nodes[Int(element)].textEnd = Int32(storage.pointee.text.count)
+    }
+
+    func addString(_ string: String) -> Int32 {
+        storage.pointee.strings.append(string)
+        return Int32(storage.pointee.strings.count - 1)
+    }
+
+    func intern(_ name: UnsafePointer<UInt8>) -> Int32 { storage.pointee.names.intern(name) }
+
+    /// Appends text to `parent`, extending its last child when that is text (libxml2 delivers
+    /// long text in many pieces).
+    func addText(_ bytes: UnsafeBufferPointer<UInt8>, to parent: Int32) {
+        let s = storage
+        let last = s.pointee.nodes[Int(parent)].lastChild
+        if last >= 0, s.pointee.nodes[Int(last)].isText, s.pointee.nodes[Int(last)].textEnd == Int32(s.pointee.text.count) {
+            s.pointee.text.append(contentsOf: bytes)
+            s.pointee.nodes[Int(last)].textEnd = Int32(s.pointee.text.count)
+            return
+        }
+        let id = Int32(s.pointee.nodes.count)
+        let start = Int32(s.pointee.text.count)
+        s.pointee.text.append(contentsOf: bytes)
+        s.pointee.nodes.append(Node(name: -1, family: .core, textStart: start, textEnd: Int32(s.pointee.text.count)))
+        link(id, under: parent)
+    }
+
+    private func link(_ child: Int32, under parent: Int32) {
+        let s = storage
+        let last = s.pointee.nodes[Int(parent)].lastChild
+        if last >= 0 { s.pointee.nodes[Int(last)].next = child } else { s.pointee.nodes[Int(parent)].firstChild = child }
+        s.pointee.nodes[Int(parent)].lastChild = child
+    }
+
+    // MARK: Reading
+
+    func string(_ range: Range<Int>) -> String {
+        text.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+    }
+
+    func textRange(of node: Int32) -> Range<Int> {
+        let node = nodes[Int(node)]
+        return Int(node.textStart)..<(node.textEnd < 0 ? text.count : Int(node.textEnd))
+    }
+}
+
+/// Names and namespace URIs, each kept once. libxml2 hands over the same pointer for the same
+/// name within a parse (its dictionary), so a pointer seen before is found in a small table
+/// without making a string; the bytes are compared all the same, so a pointer reused for
+/// another name is never mistaken for the first.
+///
+/// A hostile document can hold millions of distinct names: past `maxShared`, new ones are
+/// kept only until the entry that holds them is dropped (`truncate`).
+struct Names {
+    private(set) var strings: [String] = []
+    private var bytes: [[UInt8]] = []
+    private var ids: [String: Int32] = [:]
+    private var recent = [(UnsafePointer<UInt8>?, Int32)](repeating: (nil, -1), count: 256)
+    /// Names below this index are shared by the whole parse; the rest belong to the entry.
+    private var shared = 0
+    static let maxShared = 4_096
+
+    struct Mark { fileprivate var count: Int }
+    var mark: Mark { Mark(count: strings.count) }
+
+    subscript(id: Int32) -> String { strings[Int(id)] }
+    func isShared(_ id: Int32) -> Bool { id < shared }
+
+    mutating func intern(_ pointer: UnsafePointer<UInt8>) -> Int32 {
+        let slot = Int(truncatingIfNeeded: UInt(bitPattern: pointer) >> 3) & (recent.count - 1)
+        let (seen, id) = recent[slot]
+        let length = strlen(pointer)
+        if seen == pointer, id < strings.count, matches(pointer, length, bytes[Int(id)]) { return id }
+        let name = String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
+        let found: Int32
+        if let known = ids[name] {
+            found = known
+        } else {
+            found = Int32(strings.count)
+            strings.append(name)
+            bytes.append(Array(UnsafeBufferPointer(start: pointer, count: length)))
+            if strings.count <= Self.maxShared {
+                shared = strings.count
+                ids[name] = found
+            }
+        }
+        recent[slot] = (pointer, found)
+        return found
+    }
+
+    mutating func truncate(to mark: Mark) {
+        // Shared names stay: later entries will meet them again.
+        let keep = max(mark.count, shared)
+        guard keep < strings.count else { return }
+        strings.removeSubrange(keep...)
+        bytes.removeSubrange(keep...)
+        for slot in recent.indices where recent[slot].1 >= keep { recent[slot] = (nil, -1) }
+    }
+
+    private func matches(_ pointer: UnsafePointer<UInt8>, _ length: Int, _ known: [UInt8]) -> Bool {
+        known.count == length && known.withUnsafeBufferPointer { memcmp($0.baseAddress!, pointer, length) == 0 }
+    }
+}
+
+/// One element of a `FeedTree`, read by name: enough to read fields and to serialise inline
+/// XHTML. A value that refers to its tree; it is read while the entry is delivered and never kept.
+struct Element {
+    let tree: FeedTree
+    let id: Int32
 
     enum Node {
         case element(Element)
         case text(String)
     }
 
-    init(name: String, namespaceURI: String?, family: Namespace.Family, attributes: [XMLAttribute], base: String?, language: String?) {
-        self.name = name
-        self.namespaceURI = namespaceURI
-        self.family = family
-        self.attributes = attributes
-        self.base = base
-        self.language = language
-    }
+    private var node: FeedTree.Node { tree.nodes[Int(id)] }
 
-    func append(_ child: Element) { children.append(.element(child)) }
+    var name: String { tree.names[node.name] }
+    var family: Namespace.Family { node.family }
+    var namespaceURI: String? { node.namespace < 0 ? nil : tree.names[node.namespace] }
+    /// The base URI in force for this element (xml:base resolved against its parent's).
+    var base: String? { node.base < 0 ? nil : tree.strings[Int(node.base)] }
+    /// The xml:lang in force for this element.
+    var language: String? { node.language < 0 ? nil : tree.strings[Int(node.language)] }
 
-    func append(text: String) {
-        if case .text(var previous)? = children.last {
-            // Take the string out so the append happens in place (libxml2 delivers long
-            // text in many pieces; rebuilding it each time would be quadratic).
-            children.removeLast()
-            previous += text
-            children.append(.text(previous))
-        } else {
-            children.append(.text(text))
+    var attributes: [XMLAttribute] {
+        let node = node
+        return tree.attributes[Int(node.firstAttribute)..<Int(node.firstAttribute + node.attributeCount)].map { attribute in
+            XMLAttribute(localName: tree.names[attribute.name], prefix: attribute.prefix < 0 ? nil : tree.names[attribute.prefix],
+                         namespaceURI: attribute.namespace < 0 ? nil : tree.names[attribute.namespace], value: attribute.value)
         }
     }
 
     /// An attribute by local name, in no namespace (or the given one).
     func attribute(_ name: String, family: Namespace.Family? = nil) -> String? {
-        attributes.first { attribute in
-            attribute.localName == name
-                && (family == nil ? attribute.namespaceURI == nil : Namespace.family(of: attribute.namespaceURI) == family)
-        }?.value
-    }
-
-    var elementChildren: [Element] {
-        children.compactMap { if case .element(let e) = $0 { return e } else { return nil } }
-    }
-
-    /// The first child element with this name in one of these families.
-    func child(_ name: String, _ families: Families) -> Element? {
-        for case .element(let element) in children where element.name == name && families.contains(element.family) {
-            return element
+        let node = node
+        for attribute in tree.attributes[Int(node.firstAttribute)..<Int(node.firstAttribute + node.attributeCount)]
+        where tree.names[attribute.name] == name {
+            let namespace = attribute.namespace < 0 ? nil : tree.names[attribute.namespace]
+            if family == nil ? namespace == nil : Namespace.family(of: namespace) == family { return attribute.value }
         }
         return nil
     }
 
-    func children(_ name: String, _ families: Families) -> [Element] {
-        elementChildren.filter { $0.name == name && families.contains($0.family) }
-    }
-
-    /// All text inside, markup ignored.
-    var textContent: String {
-        var out = ""
-        collectText(into: &out)
+    /// The children in order, text as strings.
+    var children: [Node] {
+        var out: [Node] = []
+        var child = node.firstChild
+        while child >= 0 {
+            let node = tree.nodes[Int(child)]
+            out.append(node.isText ? .text(tree.string(tree.textRange(of: child))) : .element(Element(tree: tree, id: child)))
+            child = node.next
+        }
         return out
     }
 
-    private func collectText(into out: inout String) {
-        for child in children {
-            switch child {
-            case .text(let text): out += text
-            case .element(let element): element.collectText(into: &out)
+    var elementChildren: ElementChildren { ElementChildren(tree: tree, first: node.firstChild) }
+
+    /// The first child element with this name in one of these families.
+    func child(_ name: String, _ families: Families) -> Element? {
+        elementChildren.first { $0.family.isIn(families) && $0.name == name }
+    }
+
+    func children(_ name: String, _ families: Families) -> [Element] {
+        elementChildren.filter { $0.family.isIn(families) && $0.name == name }
+    }
+
+    /// All text inside, markup ignored.
+    var textContent: String { tree.string(tree.textRange(of: id)) }
+
+    var hasElementChildren: Bool {
+        var children = elementChildren.makeIterator()
+        return children.next() != nil
+    }
+}
+
+/// The child elements of one element, in order, without making an array.
+struct ElementChildren: Sequence {
+    let tree: FeedTree
+    let first: Int32
+
+    struct Iterator: IteratorProtocol {
+        let tree: FeedTree
+        var cursor: Int32
+        mutating func next() -> Feeds.Element? {
+            while cursor >= 0 {
+                let id = cursor
+                let node = tree.nodes[Int(id)]
+                cursor = node.next
+                if !node.isText { return Feeds.Element(tree: tree, id: id) }
             }
+            return nil
         }
     }
 
-    var hasElementChildren: Bool {
-        children.contains { if case .element = $0 { return true } else { return false } }
-    }
+    func makeIterator() -> Iterator { Iterator(tree: tree, cursor: first) }
+}
+
+extension Namespace.Family {
+    func isIn(_ families: Families) -> Bool { families.contains(self) }
 }

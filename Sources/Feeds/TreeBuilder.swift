@@ -1,12 +1,17 @@
 import XML
 
-/// Builds `Element` trees from the parser's events: one tree per entry, handed over as soon
-/// as the entry closes, and one tree for everything outside the entries (the feed's own
-/// metadata). Memory is bounded by the largest entry, not by the document.
+/// Builds a `FeedTree` from the parser's events: each entry is handed over as soon as it
+/// closes and then dropped from the tree; everything outside the entries (the feed's own
+/// metadata) stays. Memory is bounded by the metadata and the largest entry, not by the document.
 final class TreeBuilder: XMLEventHandler {
-    private let documentBase: String?
-    private var stack: [Element] = []
+    let tree = FeedTree()
+    private let documentBase: Int32
+    /// The open elements, innermost last; `dead` for one whose entry was handed over already.
+    private var stack: [Int32] = []
+    private static let dead: Int32 = -1
+    /// Where the open entry sits in `stack`, and the tree before it began.
     private var entryStart: Int?
+    private var entryMark: FeedTree.Mark?
     private(set) var root: Element?
     /// Entries begun so far, delivered or still open.
     private(set) var entriesStarted = 0
@@ -16,63 +21,88 @@ final class TreeBuilder: XMLEventHandler {
     private let onEntry: (Element) -> Void
     /// Set once the root element is seen, before any entry is delivered.
     var onRoot: ((Element) -> Void)?
+    /// Families of the namespace URIs met, by name id: each URI is looked at once.
+    private var families: [Int32: Namespace.Family] = [:]
+    private var newAttributes: [FeedTree.Attribute] = []
 
     init(documentBase: String?, onEntry: @escaping (Element) -> Void) {
-        self.documentBase = documentBase
+        self.documentBase = documentBase.map(tree.addString) ?? -1
         self.onEntry = onEntry
     }
 
-    /// Elements nested deeper than this are flattened into their ancestor: recursion over a
-    /// 10 000-deep tree (building, serialising, freeing) would exhaust the stack.
+    /// Elements nested deeper than this are flattened into their ancestor: no reader of the
+    /// tree should have to follow 10 000 levels.
     static let maxDepth = 256
     /// Elements not kept because of `maxDepth`; their text still reaches the ancestor.
     private var skippedDepth = 0
     private(set) var tooDeep = false
 
-    func startElement(localName: String, prefix: String?, namespaceURI: String?, attributes: [XMLAttribute]) {
+    func startElement(_ tag: XMLStartTag) {
         if stack.count >= Self.maxDepth {
             skippedDepth += 1
             tooDeep = true
             return
         }
-        let parent = stack.last
-        var base = parent?.base ?? documentBase
-        var language = parent?.language
-        for attribute in attributes where attribute.namespaceURI == Namespace.xml {
-            if attribute.localName == "base" {
-                base = URIResolver.resolve(attribute.value, against: base)
-            } else if attribute.localName == "lang" {
-                language = attribute.value
+        let parent = stack.last.flatMap { $0 == Self.dead ? nil : $0 }
+        let parentNode = parent.map { tree.nodes[Int($0)] }
+        var base = parentNode?.base ?? documentBase
+        var language = parentNode?.language ?? -1
+        newAttributes.removeAll(keepingCapacity: true)
+        for index in 0..<tag.attributeCount {
+            guard let raw = tag.attribute(at: index) else { continue }
+            let value = XMLStartTag.value(raw.value)
+            let namespace = raw.namespaceURI.map(tree.intern) ?? -1
+            if namespace >= 0, family(of: namespace) == .xml {
+                switch String(cString: raw.localName) {
+                case "base":
+                    base = tree.addString(URIResolver.resolve(value, against: base < 0 ? nil : tree.strings[Int(base)]))
+                case "lang":
+                    language = tree.addString(value)
+                default: break
+                }
             }
+            newAttributes.append(FeedTree.Attribute(
+                name: tree.intern(raw.localName), prefix: raw.prefix.map(tree.intern) ?? -1, namespace: namespace, value: value))
         }
-        var family = Namespace.family(of: namespaceURI)
+        let name = tree.intern(tag.localName)
+        let namespace = tag.namespaceURI.map(tree.intern) ?? -1
+        var family = namespace < 0 ? .core : self.family(of: namespace)
         // Elements in an unknown default namespace (a newer or misspelt format URI) are read
         // as the feed's own vocabulary; a prefixed unknown namespace stays foreign.
-        if family == .other && prefix == nil { family = .core }
+        if family == .other && tag.prefix == nil { family = .core }
         if family == .core && rootIsAtom { family = .atom }
-        let element = Element(
-            name: localName, namespaceURI: namespaceURI, family: family, attributes: attributes,
-            base: base, language: language)
-        if root == nil && localName == "feed" && (family == .atom || family == .core) {
+        let isFirst = root == nil
+        let localName = tree.names[name]
+        if isFirst && localName == "feed" && (family == .atom || family == .core) {
             rootIsAtom = true
         }
 
-        if isEntry(element), !stack.isEmpty {
+        let isEntry = !stack.isEmpty && (family == .core || family == .atom) && (localName == "item" || localName == "entry")
+        if isEntry {
             if let start = entryStart {
                 // An entry inside an entry is never meant: the previous one left an element
                 // open (`<br>` in an RSS description) and libxml2 nests the rest of the feed in
                 // it. That entry is complete; it goes now, and its open elements stay on the
-                // stack only to match libxml2's end tags.
-                onEntry(stack[start])
+                // stack, dead, only to match libxml2's end tags.
+                onEntry(Element(tree: tree, id: stack[start]))
+                for index in start..<stack.count { stack[index] = Self.dead }
+                if let entryMark { tree.truncate(to: entryMark) }
             }
             entryStart = stack.count
+            entryMark = tree.mark
             entriesStarted += 1
-        } else if let parent {
-            parent.append(element)
         }
-        if root == nil {
-            root = element
-            onRoot?(element)
+        if !isEntry, !stack.isEmpty, parent == nil {
+            // Inside an entry handed over already: nothing to keep.
+            stack.append(Self.dead)
+            return
+        }
+        // An entry hangs from no parent: it is read alone and then dropped.
+        let element = tree.addElement(name: name, family: family, namespace: namespace, attributes: newAttributes,
+                                      base: base, language: language, parent: isEntry ? nil : parent)
+        if isFirst {
+            root = Element(tree: tree, id: element)
+            onRoot?(root!)
         }
         stack.append(element)
     }
@@ -83,17 +113,20 @@ final class TreeBuilder: XMLEventHandler {
             return
         }
         guard let element = stack.popLast() else { return }
+        if element != Self.dead { tree.close(element) }
         if let start = entryStart, stack.count == start {
             entryStart = nil
-            onEntry(element)
+            if element != Self.dead { onEntry(Element(tree: tree, id: element)) }
+            if let entryMark { tree.truncate(to: entryMark) }
+            entryMark = nil
         }
     }
 
-    func characters(_ text: String) {
+    func characters(_ text: UnsafeBufferPointer<UInt8>) {
+        guard let top = stack.last, top != Self.dead else { return }
         // Text between entries at feed level is only white space; keep it out of the tree.
-        guard let top = stack.last else { return }
-        if entryStart == nil && stack.count <= 2 && text.isBlank { return }
-        top.append(text: text)
+        if entryStart == nil && stack.count <= 2 && Self.isBlank(text) { return }
+        tree.addText(text, to: top)
     }
 
     /// Closes what a truncated document left open, so its last entry is not lost.
@@ -107,14 +140,25 @@ final class TreeBuilder: XMLEventHandler {
     func abandonOpenEntry() {
         guard let start = entryStart else { return }
         stack.removeSubrange(start...)
+        if let entryMark { tree.truncate(to: entryMark) }
         skippedDepth = 0
         entryStart = nil
+        entryMark = nil
     }
 
-    private func isEntry(_ element: Element) -> Bool {
-        switch element.family {
-        case .core, .atom: return element.name == "item" || element.name == "entry"
-        default: return false
+    private func family(of namespace: Int32) -> Namespace.Family {
+        if let known = families[namespace] { return known }
+        let family = Namespace.family(of: tree.names[namespace])
+        // An entry's own names are forgotten with it, and their ids used again.
+        if tree.names.isShared(namespace) { families[namespace] = family }
+        return family
+    }
+
+    /// `String.isBlank` without making a string for ASCII text.
+    private static func isBlank(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in text where !(byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)) {
+            return byte >= 0x80 && String(decoding: text, as: UTF8.self).isBlank
         }
+        return true
     }
 }

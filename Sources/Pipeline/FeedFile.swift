@@ -161,12 +161,14 @@ public enum OPML {
 
     private final class OutlineCollector: XMLEventHandler {
         var outlines: [Outline] = []
-        func startElement(localName: String, prefix: String?, namespaceURI: String?, attributes: [XMLAttribute]) {
-            guard localName == "outline", let url = attributes.first(where: { $0.localName == "xmlUrl" })?.value, !url.isEmpty else { return }
+        func startElement(_ tag: XMLStartTag) {
+            guard tag.localNameString == "outline" else { return }
+            let attributes = tag.attributes
+            guard let url = attributes.first(where: { $0.localName == "xmlUrl" })?.value, !url.isEmpty else { return }
             let title = attributes.first { $0.localName == "title" }?.value ?? attributes.first { $0.localName == "text" }?.value ?? url
             outlines.append(Outline(title: title, url: url))
         }
         func endElement() {}
-        func characters(_ text: String) {}
+        func characters(_ text: UnsafeBufferPointer<UInt8>) {}
     }
 }

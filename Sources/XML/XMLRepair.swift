@@ -86,6 +86,8 @@ public struct XMLRepair {
                 guard let next = textSpecial(input, at: i, isLast: isLast, into: &output, outputBase: outputBase) else { return i }
                 i = next
             case .tag(let quote):
+                let runEnd = copyTagRun(input, from: i, into: &output)
+                if runEnd > i { i = runEnd; continue }
                 guard let next = tag(input, at: i, quote: quote, isLast: isLast, into: &output) else { return i }
                 i = next
             case .comment:
@@ -109,6 +111,22 @@ public struct XMLRepair {
         while i < input.count {
             let byte = input[i]
             if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == 0xC2 || Self.isControl(byte) { break }
+            i += 1
+        }
+        if i > start { output.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<i])) }
+        return i
+    }
+
+    /// Copies the bytes of a tag that need no decision (names, white space, attribute values
+    /// without `&`, `<` or quotes) in one go; returns where they end.
+    private func copyTagRun(_ input: UnsafeBufferPointer<UInt8>, from start: Int, into output: inout [UInt8]) -> Int {
+        var i = start
+        while i < input.count {
+            let byte = input[i]
+            if byte == UInt8(ascii: ">") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") || byte == UInt8(ascii: "&")
+                || byte == UInt8(ascii: "<") || byte < 0x20 {
+                break
+            }
             i += 1
         }
         if i > start { output.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<i])) }
@@ -221,7 +239,13 @@ public struct XMLRepair {
     ) -> Int {
         var i = start
         var copied = start
+        let first = delimiter[0]
         while i < input.count {
+            if closeMatched == 0 {
+                // Most bytes neither begin the delimiter nor are controls: pass over them.
+                while i < input.count, input[i] != first, input[i] >= 0x20 { i += 1 }
+                if i == input.count { break }
+            }
             let byte = input[i]
             i += 1
             if Self.isControl(byte) {

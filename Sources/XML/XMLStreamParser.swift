@@ -7,13 +7,83 @@ public struct XMLAttribute: Sendable, Equatable {
     public var prefix: String?
     public var namespaceURI: String?
     public var value: String
+
+    public init(localName: String, prefix: String?, namespaceURI: String?, value: String) {
+        self.localName = localName
+        self.prefix = prefix
+        self.namespaceURI = namespaceURI
+        self.value = value
+    }
 }
 
 /// Receives the events of `XMLStreamParser`, in document order, on the parsing thread.
+///
+/// Events hand over libxml2's own memory, valid only during the call: a handler keeps what it
+/// needs as its own values, and nothing is turned into a `String` that no handler asked for.
 public protocol XMLEventHandler: AnyObject {
-    func startElement(localName: String, prefix: String?, namespaceURI: String?, attributes: [XMLAttribute])
+    func startElement(_ tag: XMLStartTag)
     func endElement()
-    func characters(_ text: String)
+    func characters(_ text: UnsafeBufferPointer<UInt8>)
+}
+
+/// A start tag as libxml2 reports it (SAX2, namespaces resolved). Its pointers are libxml2's
+/// and live only as long as the `startElement` call; names and namespace URIs are NUL-terminated
+/// UTF-8, and within one parse libxml2 hands over the same pointer for the same name (its
+/// dictionary), which handlers may use to look a name up once.
+public struct XMLStartTag {
+    public let localName: UnsafePointer<UInt8>
+    public let prefix: UnsafePointer<UInt8>?
+    public let namespaceURI: UnsafePointer<UInt8>?
+    /// libxml2: "pointer to the array of (localname/prefix/URI/value/end) attribute values".
+    private let attributeFields: UnsafeMutablePointer<UnsafePointer<UInt8>?>?
+    public let attributeCount: Int
+
+    init(localName: UnsafePointer<UInt8>, prefix: UnsafePointer<UInt8>?, namespaceURI: UnsafePointer<UInt8>?,
+         attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, count: Int) {
+        self.localName = localName
+        self.prefix = prefix
+        self.namespaceURI = namespaceURI
+        attributeFields = attributes
+        attributeCount = attributes == nil ? 0 : count
+    }
+
+    /// One attribute, by position: its names as libxml2's pointers, its value as bytes.
+    public struct RawAttribute {
+        public let localName: UnsafePointer<UInt8>
+        public let prefix: UnsafePointer<UInt8>?
+        public let namespaceURI: UnsafePointer<UInt8>?
+        /// Raw: an `&` that came from a character reference reads `&#38;` (see `value`).
+        public let value: UnsafeBufferPointer<UInt8>
+    }
+
+    /// The attribute at `index`, or nil where libxml2 left a field empty.
+    public func attribute(at index: Int) -> RawAttribute? {
+        guard let fields = attributeFields, index < attributeCount else { return nil }
+        let base = index * 5
+        guard let name = fields[base], let start = fields[base + 3], let end = fields[base + 4] else { return nil }
+        return RawAttribute(localName: name, prefix: fields[base + 1], namespaceURI: fields[base + 2],
+                            value: UnsafeBufferPointer(start: start, count: end - start))
+    }
+
+    public var localNameString: String { String(cString: localName) }
+
+    /// Every attribute as strings, for handlers that read few tags.
+    public var attributes: [XMLAttribute] {
+        (0..<attributeCount).compactMap { index in
+            attribute(at: index).map { raw in
+                XMLAttribute(localName: String(cString: raw.localName), prefix: raw.prefix.map { String(cString: $0) },
+                             namespaceURI: raw.namespaceURI.map { String(cString: $0) }, value: Self.value(raw.value))
+            }
+        }
+    }
+
+    /// An attribute value as text. Without entity substitution libxml2 hands over an `&` that
+    /// came from a character reference as "&#38;" (so a tree could tell it from an entity);
+    /// `XMLRepair` has resolved every entity already, so this is a plain "&".
+    public static func value(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let value = String(decoding: bytes, as: UTF8.self)
+        return bytes.contains(UInt8(ascii: "&")) ? value.replacingOccurrences(of: "&#38;", with: "&") : value
+    }
 }
 
 /// A problem libxml2 reported while parsing.
@@ -116,46 +186,25 @@ public final class XMLStreamParser {
         sax.pointee.initialized = UInt32(XML_SAX2_MAGIC)
         sax.pointee.startElementNs = { context, localName, prefix, uri, _, _, attributeCount, _, attributes in
             guard let context, let localName else { return }
-            let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
-            box.parser?.noteEvent()
-            var list: [XMLAttribute] = []
-            if let attributes, attributeCount > 0 {
-                list.reserveCapacity(Int(attributeCount))
-                // libxml2: "attributes: pointer to the array of (localname/prefix/URI/value/end)
-                // attribute values."
-                for index in 0..<Int(attributeCount) {
-                    let base = index * 5
-                    guard let name = attributes[base], let start = attributes[base + 3],
-                          let end = attributes[base + 4] else { continue }
-                    var value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
-                    // Without entity substitution libxml2 hands over an `&` that came from a
-                    // character reference as "&#38;" (so a tree could tell it from an entity);
-                    // XMLRepair has resolved every entity already, so this is a plain "&".
-                    if value.utf8.contains(UInt8(ascii: "&")) { value = value.replacingOccurrences(of: "&#38;", with: "&") }
-                    list.append(XMLAttribute(
-                        localName: String(cString: name),
-                        prefix: attributes[base + 1].map { String(cString: $0) },
-                        namespaceURI: attributes[base + 2].map { String(cString: $0) },
-                        value: value))
-                }
+            Unmanaged<HandlerBox>.fromOpaque(context)._withUnsafeGuaranteedRef { box in
+                box.parser?.noteEvent()
+                box.handler.startElement(XMLStartTag(
+                    localName: localName, prefix: prefix, namespaceURI: uri, attributes: attributes, count: Int(attributeCount)))
             }
-            box.handler.startElement(
-                localName: String(cString: localName),
-                prefix: prefix.map { String(cString: $0) },
-                namespaceURI: uri.map { String(cString: $0) },
-                attributes: list)
         }
         sax.pointee.endElementNs = { context, _, _, _ in
             guard let context else { return }
-            let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
-            box.parser?.noteEvent()
-            box.handler.endElement()
+            Unmanaged<HandlerBox>.fromOpaque(context)._withUnsafeGuaranteedRef { box in
+                box.parser?.noteEvent()
+                box.handler.endElement()
+            }
         }
         sax.pointee.characters = { context, text, length in
             guard let context, let text, length > 0 else { return }
-            let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
-            box.parser?.noteEvent()
-            box.handler.characters(String(decoding: UnsafeBufferPointer(start: text, count: Int(length)), as: UTF8.self))
+            Unmanaged<HandlerBox>.fromOpaque(context)._withUnsafeGuaranteedRef { box in
+                box.parser?.noteEvent()
+                box.handler.characters(UnsafeBufferPointer(start: text, count: Int(length)))
+            }
         }
         sax.pointee.cdataBlock = sax.pointee.characters
         // Entities are never declared: a document's own DTD cannot define text (billion laughs)
