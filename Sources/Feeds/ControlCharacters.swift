@@ -63,8 +63,8 @@ extension FeedEntry {
         entry.title = title?.withoutControlCharacters
         entry.link = link?.withoutControlCharacters
         entry.id = id?.withoutControlCharacters
-        entry.summary = summary?.withoutControlCharacters
-        entry.content = content?.withoutControlCharacters
+        entry.summarySource = summarySource?.withoutControlCharacters()
+        entry.contentSource = contentSource?.withoutControlCharacters()
         entry.author = author?.withoutControlCharacters
         entry.enclosures = enclosures.map(\.withoutControlCharacters)
         entry.categories = categories.map(\.withoutControlCharacters)

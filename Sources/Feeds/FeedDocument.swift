@@ -35,8 +35,19 @@ public struct FeedEntry: Sendable, Equatable {
     public var link: String?
     /// The feed's own identifier (guid / id / rdf:about), as written.
     public var id: String?
-    public var summary: String?
-    public var content: String?
+    /// The summary (RSS `description`, Atom `summary`): HTML normalised for display by
+    /// `HTMLNormalizer`, or plain text. Made when read: a scan reads only `text`.
+    public var summary: String? {
+        get { summarySource?.value }
+        set { summarySource = newValue.map(DeferredText.init(final:)) }
+    }
+    /// The full content, as `summary`.
+    public var content: String? {
+        get { contentSource?.value }
+        set { contentSource = newValue.map(DeferredText.init(final:)) }
+    }
+    var summarySource: DeferredText?
+    var contentSource: DeferredText?
     public var published: Date?
     public var updated: Date?
     public var author: String?
@@ -47,4 +58,46 @@ public struct FeedEntry: Sendable, Equatable {
     public var text: String = ""
     /// A stable identity for the item across fetches; see `ItemKey`.
     public var key: String = ""
+
+    public init() {}
+
+    public static func == (a: FeedEntry, b: FeedEntry) -> Bool {
+        a.title == b.title && a.link == b.link && a.id == b.id && a.summary == b.summary && a.content == b.content
+            && a.published == b.published && a.updated == b.updated && a.author == b.author
+            && a.enclosures == b.enclosures && a.categories == b.categories && a.text == b.text && a.key == b.key
+    }
+}
+
+/// A field's text whose costly part waits until it is read: HTML is normalised (links
+/// resolved, attributes sorted, a full copy of the markup) only for whoever shows it.
+struct DeferredText: Sendable {
+    private(set) var raw: String
+    /// Set when `raw` is HTML still to be normalised against `base`.
+    private var isHTML: Bool
+    private var base: String?
+    private var withoutControls = false
+
+    init(final value: String) {
+        raw = value
+        isHTML = false
+    }
+
+    init(html: String, base: String?) {
+        raw = html
+        isHTML = true
+        self.base = base
+    }
+
+    var value: String {
+        let value = isHTML ? HTMLNormalizer.normalise(raw, base: base) : raw
+        return withoutControls ? value.withoutControlCharacters : value
+    }
+
+    /// The same text, control characters removed when read (after normalising, as before).
+    func withoutControlCharacters() -> DeferredText {
+        guard isHTML else { return DeferredText(final: raw.withoutControlCharacters) }
+        var copy = self
+        copy.withoutControls = true
+        return copy
+    }
 }

@@ -121,11 +121,8 @@ struct FeedReader {
         if summary == nil {
             summary = mediaValue(item, "description")
         }
-        entry.summary = summary?.value
-        entry.content = content?.value
-        if entry.summary == nil, let content {
-            entry.summary = content.value
-        }
+        entry.summarySource = (summary ?? content)?.deferred
+        entry.contentSource = content?.deferred
 
         entry.published = firstDate(item, [
             ("pubDate", .core), ("published", .atom), ("issued", .atom), ("issued", .dcterms), ("created", .dcterms),
@@ -147,7 +144,7 @@ struct FeedReader {
 
         let body = content ?? summary
         if let body {
-            entry.text = body.isHTML ? HTMLText.plainText(fromHTML: body.value) : HTMLText.plainText(fromHTML: TextConstruct.escape(body.value, quotes: false))
+            entry.text = body.plainText
         }
         entry.key = ItemKey.make(id: entry.id, link: entry.link, title: entry.title, date: entry.published ?? entry.updated)
         return entry
@@ -165,8 +162,7 @@ struct FeedReader {
     private func firstValue(_ parent: Element, _ candidates: [(String, Families)], htmlByDefault: Bool = false) -> TextValue? {
         guard let element = firstElement(parent, candidates) else { return nil }
         let isRSSText = element.family != .atom
-        let value = TextConstruct.read(element, htmlByDefault: htmlByDefault && isRSSText)
-        return value.value.isEmpty && !element.hasElementChildren ? TextValue(value: "", isHTML: value.isHTML) : value
+        return TextConstruct.read(element, htmlByDefault: htmlByDefault && isRSSText)
     }
 
     private func firstText(_ parent: Element, _ candidates: [(String, Families)]) -> String? {

@@ -17,19 +17,23 @@ package enum HTMLNormalizer {
         "background", "action", "poster", "profile",
     ].map(Name.init)
 
-    package static func normalise(_ html: String, base: String?) -> String {
+    /// `keepingAttributes: false` leaves every tag without its attributes (and so resolves no
+    /// link): the markup for `HTMLText`, which reads the same text from it.
+    package static func normalise(_ html: String, base: String?, keepingAttributes: Bool = true) -> String {
         var html = html
         return html.withUTF8 { bytes in
             for byte in bytes where byte == UInt8(ascii: "<") || byte == UInt8(ascii: "&") || byte == 0 {
                 // NUL is never content (a JSON feed can carry one as \u0000); it is dropped here.
-                guard bytes.contains(0) else { return normalise(bytes, base: base) }
-                return bytes.filter { $0 != 0 }.withUnsafeBufferPointer { normalise($0, base: base) }
+                guard bytes.contains(0) else { return normalise(bytes, base: base, keepingAttributes: keepingAttributes) }
+                return bytes.filter { $0 != 0 }.withUnsafeBufferPointer {
+                    normalise($0, base: base, keepingAttributes: keepingAttributes)
+                }
             }
             return nil
         } ?? html
     }
 
-    private static func normalise(_ s: UnsafeBufferPointer<UInt8>, base: String?) -> String {
+    private static func normalise(_ s: UnsafeBufferPointer<UInt8>, base: String?, keepingAttributes: Bool) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(s.count + 64)
         var attributes: [Attribute] = []
@@ -52,7 +56,7 @@ package enum HTMLNormalizer {
                 }
                 i = end + 3
             } else if let tag = parseTag(s, at: i, attributes: &attributes) {
-                render(tag, attributes, in: s, base: base, into: &out)
+                render(tag, keepingAttributes ? attributes : [], in: s, base: base, into: &out)
                 i = tag.end
             } else {
                 // `<!DOCTYPE`-like declarations and `<?` stay; any other stray `<` is text.

@@ -3,8 +3,24 @@ import XML
 
 /// The value of a text-bearing element, and whether it is HTML.
 struct TextValue {
-    var value: String
+    /// Trimmed; HTML not normalised yet.
+    var raw: String
     var isHTML: Bool
+    /// The base URI in force, for relative links in HTML.
+    var base: String?
+
+    /// As shown: HTML normalised (`HTMLNormalizer`).
+    var value: String { isHTML ? HTMLNormalizer.normalise(raw, base: base) : raw }
+
+    /// `value`, made only when read.
+    var deferred: DeferredText { isHTML ? DeferredText(html: raw, base: base) : DeferredText(final: raw) }
+
+    /// The plain text of `value`. It does not need the attributes: in normalised markup they
+    /// are quoted and escaped, so they change no tag's extent, and `HTMLText` ignores them.
+    var plainText: String {
+        HTMLText.plainText(fromHTML: isHTML
+            ? HTMLNormalizer.normalise(raw, base: nil, keepingAttributes: false) : TextConstruct.escape(raw, quotes: false))
+    }
 }
 
 /// Reads text-bearing elements the way feed readers have converged on (feedparser's rules):
@@ -46,11 +62,7 @@ enum TextConstruct {
                 isHTML = false
             }
         }
-        value = value.trimmedWhitespace
-        if isHTML {
-            value = HTMLNormalizer.normalise(value, base: element.base)
-        }
-        return TextValue(value: value, isHTML: isHTML)
+        return TextValue(raw: value.trimmedWhitespace, isHTML: isHTML, base: element.base)
     }
 
     private static func declaredHTML(_ element: Element) -> Bool {
