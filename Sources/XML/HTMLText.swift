@@ -323,9 +323,14 @@ private struct FragmentReader {
 
     private mutating func emit(_ value: UInt32) {
         guard skipping == 0, let scalar = Unicode.Scalar(value) else { return }
-        var encoded = [UInt8]()
-        UTF8.encode(scalar) { encoded.append($0) }
-        encoded.withUnsafeBufferPointer { collector.text($0) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4) { buffer in
+            var count = 0
+            UTF8.encode(scalar) { byte in
+                buffer[count] = byte
+                count += 1
+            }
+            collector.text(UnsafeBufferPointer(rebasing: buffer[..<count]))
+        }
     }
 
     // MARK: Bytes
@@ -390,14 +395,20 @@ private func isXMLChar(_ value: UInt32) -> Bool {
 
 /// Accumulates text as UTF-8, collapsing white space as it goes and keeping paragraph
 /// boundaries; control characters other than white space are dropped (they are not text).
+///
+/// Paragraphs are written straight into the result (the separator before one is added when
+/// its first byte comes): every byte of text is copied once.
 private struct TextCollector {
     private var output: [UInt8] = []
-    private var paragraph: [UInt8] = []
+    /// Where the paragraph being collected begins in `output`.
+    private var paragraphStart = 0
     private var pendingSpace = false
+
+    private var paragraphIsEmpty: Bool { output.count == paragraphStart }
 
     mutating func open(_ role: TagRole) {
         if role.contains(.lineBreak) {
-            if !paragraph.isEmpty { paragraph.append(0x0A) }
+            if !paragraphIsEmpty { output.append(0x0A) }
             pendingSpace = false
             return
         }
@@ -410,41 +421,60 @@ private struct TextCollector {
     }
 
     mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) {
-        func spaceWidth(at index: Int) -> Int {
-            let byte = bytes[index]
-            if isSpace(byte) { return 1 }
-            if byte == 0xC2, index + 1 < bytes.count, bytes[index + 1] == 0xA0 { return 2 }  // no-break space
-            return 0
-        }
+        let n = bytes.count
         var i = 0
-        while i < bytes.count {
-            let width = spaceWidth(at: i)
-            if width > 0 {
-                pendingSpace = true
-                i += width
-                continue
-            }
-            if bytes[i] < 0x20 {
+        while i < n {
+            let byte = bytes[i]
+            if byte > 0x20 && byte != 0xC2 {
+                // A run of bytes that are neither white space nor controls, copied in one go;
+                // a single space between two of them stays as it is, so words run on.
+                var end = i + 1
+                while end < n {
+                    let next = bytes[end]
+                    if next > 0x20 && next != 0xC2 {
+                        end += 1
+                    } else if next == 0x20, end + 1 < n, bytes[end + 1] > 0x20, bytes[end + 1] != 0xC2 {
+                        end += 2
+                    } else {
+                        break
+                    }
+                }
+                beginRun()
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<end]))
+                i = end
+            } else if byte == 0xC2 {
+                if i + 1 < n, bytes[i + 1] == 0xA0 {
+                    pendingSpace = true  // no-break space
+                    i += 2
+                } else {
+                    beginRun()
+                    output.append(byte)
+                    i += 1
+                }
+            } else {
+                if isSpace(byte) { pendingSpace = true }
                 i += 1
-                continue
             }
-            // A run of other bytes is copied in one go.
-            var end = i + 1
-            while end < bytes.count && bytes[end] >= 0x20 && spaceWidth(at: end) == 0 { end += 1 }
-            if pendingSpace, let last = paragraph.last, last != 0x0A { paragraph.append(0x20) }
-            pendingSpace = false
-            paragraph.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<end]))
-            i = end
         }
     }
 
-    private mutating func breakParagraph() {
-        while paragraph.last == 0x0A { paragraph.removeLast() }
-        if !paragraph.isEmpty {
-            if !output.isEmpty { output.append(contentsOf: [0x0A, 0x0A]) }
-            output.append(contentsOf: paragraph)
-            paragraph.removeAll(keepingCapacity: true)
+    /// Before text: the paragraph separator, or the space that white space before it left.
+    @inline(__always)
+    private mutating func beginRun() {
+        if paragraphIsEmpty {
+            if !output.isEmpty {
+                output.append(contentsOf: [0x0A, 0x0A])
+                paragraphStart = output.count
+            }
+        } else if pendingSpace, output.last != 0x0A {
+            output.append(0x20)
         }
+        pendingSpace = false
+    }
+
+    private mutating func breakParagraph() {
+        while !paragraphIsEmpty, output.last == 0x0A { output.removeLast() }
+        paragraphStart = output.count
         pendingSpace = false
     }
 
