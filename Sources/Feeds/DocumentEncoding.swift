@@ -177,36 +177,78 @@ package enum DocumentEncoding {
 /// enough to run over a 100 MB feed: ASCII runs are skipped eight bytes at a time.
 package enum UTF8Validation {
     package static func isValid(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBufferPointer { buffer in
-            var i = 0
-            let n = buffer.count
-            guard let base = buffer.baseAddress else { return true }
-            while i < n {
-                if i + 8 <= n {
-                    let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                    if word & 0x8080_8080_8080_8080 == 0 { i += 8; continue }
-                }
-                let b0 = buffer[i]
-                if b0 < 0x80 { i += 1; continue }
-                let length: Int
-                var lower: UInt8 = 0x80, upper: UInt8 = 0xBF
-                switch b0 {
-                case 0xC2...0xDF: length = 2
-                case 0xE0: length = 3; lower = 0xA0
-                case 0xE1...0xEC, 0xEE...0xEF: length = 3
-                case 0xED: length = 3; upper = 0x9F
-                case 0xF0: length = 4; lower = 0x90
-                case 0xF1...0xF3: length = 4
-                case 0xF4: length = 4; upper = 0x8F
-                default: return false
-                }
-                guard i + length <= n else { return false }
-                let b1 = buffer[i + 1]
-                guard b1 >= lower && b1 <= upper else { return false }
-                for k in 2..<length where buffer[i + k] & 0xC0 != 0x80 { return false }
-                i += length
+        bytes.withUnsafeBufferPointer(isValid)
+    }
+
+    package static func isValid(_ buffer: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = buffer.count
+        guard let base = buffer.baseAddress else { return true }
+        while i < n {
+            if i + 8 <= n {
+                let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                if word & 0x8080_8080_8080_8080 == 0 { i += 8; continue }
             }
+            let b0 = buffer[i]
+            if b0 < 0x80 { i += 1; continue }
+            let length: Int
+            var lower: UInt8 = 0x80, upper: UInt8 = 0xBF
+            switch b0 {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; lower = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; upper = 0x9F
+            case 0xF0: length = 4; lower = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; upper = 0x8F
+            default: return false
+            }
+            guard i + length <= n else { return false }
+            let b1 = buffer[i + 1]
+            guard b1 >= lower && b1 <= upper else { return false }
+            for k in 2..<length where buffer[i + k] & 0xC0 != 0x80 { return false }
+            i += length
+        }
+        return true
+    }
+
+    /// Validation of a document that arrives in pieces: a character split between two pieces
+    /// is held back until the rest of it comes.
+    struct Stream {
+        private var pending: [UInt8] = []
+        /// False when the bytes so far end inside a character.
+        var isComplete: Bool { pending.isEmpty }
+
+        /// False as soon as the bytes are not UTF-8.
+        mutating func feed(_ bytes: ArraySlice<UInt8>) -> Bool {
+            var start = bytes.startIndex
+            if !pending.isEmpty {
+                let length = Self.length(of: pending[0])
+                let take = min(length - pending.count, bytes.count)
+                pending += bytes[start..<(start + take)]
+                start += take
+                if pending.count < length { return true }
+                guard UTF8Validation.isValid(pending) else { return false }
+                pending = []
+            }
+            // A character that the piece's last bytes begin and do not finish waits.
+            var end = bytes.endIndex
+            var lead = end - 1
+            while lead >= start, end - lead <= 3, bytes[lead] & 0xC0 == 0x80 { lead -= 1 }
+            if lead >= start, bytes[lead] >= 0xC0, Self.length(of: bytes[lead]) > end - lead { end = lead }
+            guard bytes[start..<end].withUnsafeBufferPointer(UTF8Validation.isValid) else { return false }
+            pending = Array(bytes[end...])
             return true
+        }
+
+        /// The length a lead byte announces (1 for a byte that cannot lead: it then fails).
+        private static func length(of lead: UInt8) -> Int {
+            switch lead {
+            case 0xC2...0xDF: return 2
+            case 0xE0...0xEF: return 3
+            case 0xF0...0xF4: return 4
+            default: return 1
+            }
         }
     }
 }

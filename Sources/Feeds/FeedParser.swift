@@ -33,10 +33,13 @@ public enum FeedError: Error, Sendable, Equatable, CustomStringConvertible {
     case empty
     case notAFeed(String)
     case invalidJSON(String)
+    /// A file could not be opened or read (with the system's reason).
+    case unreadable(String)
 
     public var description: String {
         switch self {
         case .empty: return "the document is empty"
+        case .unreadable(let reason): return "cannot read the file: \(reason)"
         case .notAFeed(let detail): return "not an RSS, Atom or JSON feed (\(detail))"
         case .invalidJSON(let detail): return "invalid JSON Feed: \(detail)"
         }
@@ -86,12 +89,71 @@ public enum FeedParser {
         return document
     }
 
+    /// Parses the feed in a file, handing each entry to `onEntry` as it is read. A UTF-8 XML
+    /// file is read twice a chunk at a time (once to check its encoding and tags, once to
+    /// parse), so memory is bounded by the largest entry however large the file; any other
+    /// file (another encoding, JSON, a start tag `AttributeLimit` cuts) is read whole and
+    /// parsed as `parse(_:source:onEntry:)` would. Either way the result is the same.
+    public static func parse(
+        contentsOfFile path: String, source: FeedSource = FeedSource(), onEntry: (FeedEntry) -> Void
+    ) throws(FeedError) -> FeedDocument {
+        try parse(contentsOfFile: path, source: source, chunkSize: 256 * 1024, onEntry: onEntry)
+    }
+
+    package static func parse(
+        contentsOfFile path: String, source: FeedSource, chunkSize: Int, onEntry: (FeedEntry) -> Void
+    ) throws(FeedError) -> FeedDocument {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FeedError.unreadable("\(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        let preflight = FilePreflight(descriptor: descriptor, chunkSize: 4 * chunkSize)
+        guard preflight.streamable, source.headers.isEmpty else {
+            guard let bytes = readWhole(descriptor) else {
+                throw FeedError.unreadable("\(path): \(String(cString: strerror(errno)))")
+            }
+            return try parse(bytes, source: source, chunkSize: chunkSize, onEntry: onEntry)
+        }
+        let input = FileBytes(descriptor: descriptor, offset: preflight.bomLength, size: preflight.bomLength + preflight.size)
+        guard input.count > 0 else { throw FeedError.empty }
+        var document = try parseXML(input, source: source, chunkSize: chunkSize) { onEntry($0.withoutControlCharacters()) }
+        document.encoding = "utf-8"
+        document.feed = document.feed.withoutControlCharacters()
+        return document
+    }
+
+    private static func readWhole(_ descriptor: Int32) -> [UInt8]? {
+        guard lseek(descriptor, 0, SEEK_SET) == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let read = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress!, $0.count) }
+            if read < 0 && errno == EINTR { continue }
+            guard read >= 0 else { return nil }
+            if read == 0 { return bytes }
+            bytes.append(contentsOf: chunk[..<read])
+        }
+    }
+
     private static func parseXML(
         _ bytes: [UInt8], source: FeedSource, chunkSize: Int, onEntry: (FeedEntry) -> Void
     ) throws(FeedError) -> FeedDocument {
         let decoded = DocumentEncoding.decode(bytes, contentType: source.contentType, hasHTTPHeaders: !source.headers.isEmpty)
-        var document = FeedDocument()
+        let bounded = AttributeLimit.apply(decoded.bytes)
+        let problems = [decoded.problem, bounded == nil ? nil : "start tags with more than \(AttributeLimit.maxPerTag) attributes were cut"]
+        var document = try (bounded ?? decoded.bytes).withUnsafeBufferPointer { buffer throws(FeedError) in
+            try parseXML(MemoryBytes(buffer: buffer), source: source, chunkSize: chunkSize, inputProblems: problems, onEntry: onEntry)
+        }
         document.encoding = decoded.encoding
+        return document
+    }
+
+    /// Reads UTF-8 `input` (repaired here, bounded already) as RSS or Atom. `inputProblems`
+    /// are what decoding and bounding it found, for `bozoReason`.
+    private static func parseXML(
+        _ input: some DocumentBytes, source: FeedSource, chunkSize: Int, inputProblems: [String?] = [],
+        onEntry: (FeedEntry) -> Void
+    ) throws(FeedError) -> FeedDocument {
+        var document = FeedDocument()
 
         var reader: FeedReader?
         // The entry callback escapes into the builder but never outlives this call.
@@ -112,11 +174,8 @@ public enum FeedParser {
             let builder = makeBuilder()
             let parser = XMLStreamParser(handler: builder)
             var repair = XMLRepair(marking: entryNames)
-            let bounded = AttributeLimit.apply(decoded.bytes)
-            let recovery = (bounded ?? decoded.bytes).withUnsafeBufferPointer { input in
-                push(input, repairing: &repair, to: parser, chunkSize: chunkSize, endsDocument: true)
-                return resume(after: parser, builder, in: input, marks: repair.marks, chunkSize: chunkSize, makeBuilder: makeBuilder)
-            }
+            push(input, 0..<input.count, repairing: &repair, to: parser, chunkSize: chunkSize, endsDocument: true)
+            let recovery = resume(after: parser, builder, in: input, marks: repair.marks, chunkSize: chunkSize, makeBuilder: makeBuilder)
             builder.finish()
 
             guard let root = builder.root else {
@@ -128,15 +187,13 @@ public enum FeedParser {
             }
             document.feed = reader.feedInfo(root: root, contentLanguage: source.headers["content-language"])
 
-            let problems = [
-                recovery.reason,
-                decoded.problem,
-                bounded == nil ? nil : "start tags with more than \(AttributeLimit.maxPerTag) attributes were cut",
+            let readingProblems = [
                 repair.firstRepair,
                 builder.tooDeep || recovery.tooDeep
                     ? "elements nested deeper than \(TreeBuilder.maxDepth) levels were flattened" : nil,
                 parser.isWellFormed ? nil : (parser.diagnostics.first?.description ?? "not well-formed"),
-            ].compactMap { $0 }
+            ]
+            let problems = ([recovery.reason] + inputProblems + readingProblems).compactMap { $0 }
             document.bozo = !problems.isEmpty
             document.bozoReason = problems.first
         }
@@ -146,22 +203,22 @@ public enum FeedParser {
     /// Repairs `input` and pushes it to `parser`, `chunkSize` bytes at a time; libxml2 is told
     /// that the document ends with the last chunk when `endsDocument`.
     private static func push(
-        _ input: UnsafeBufferPointer<UInt8>, repairing repair: inout XMLRepair, to parser: XMLStreamParser,
+        _ input: some DocumentBytes, _ range: Range<Int>, repairing repair: inout XMLRepair, to parser: XMLStreamParser,
         chunkSize: Int, endsDocument: Bool
     ) {
         var repaired: [UInt8] = []
-        var start = 0
+        var start = range.lowerBound
         while true {
-            var end = min(input.count, start + chunkSize)
-            var isLast = end == input.count
+            var end = min(range.upperBound, start + chunkSize)
+            var isLast = end == range.upperBound
             repaired.removeAll(keepingCapacity: true)
-            var used = repair.process(UnsafeBufferPointer(rebasing: input[start..<end]), isLast: isLast, into: &repaired)
+            var used = input.withBytes(in: start..<end) { repair.process($0, isLast: isLast, into: &repaired) }
             // An unfinished construct at the end of a chunk (`&nbs`) is decided once
             // more input is there; `process` left it unconsumed.
             while used == 0 && !isLast {
-                end = min(input.count, end + chunkSize)
-                isLast = end == input.count
-                used = repair.process(UnsafeBufferPointer(rebasing: input[start..<end]), isLast: isLast, into: &repaired)
+                end = min(range.upperBound, end + chunkSize)
+                isLast = end == range.upperBound
+                used = input.withBytes(in: start..<end) { repair.process($0, isLast: isLast, into: &repaired) }
             }
             // A halted libxml2 ignores input; the repair still runs, to mark the later entries.
             if !parser.hasStopped {
@@ -195,7 +252,7 @@ public enum FeedParser {
     /// libxml2 stopped in is dropped; no other is read twice, since nothing after the last
     /// event was delivered.
     private static func resume(
-        after firstParser: XMLStreamParser, _ firstBuilder: TreeBuilder, in input: UnsafeBufferPointer<UInt8>,
+        after firstParser: XMLStreamParser, _ firstBuilder: TreeBuilder, in input: some DocumentBytes,
         marks: [XMLRepair.Mark], chunkSize: Int, makeBuilder: () -> TreeBuilder
     ) -> Recovery {
         var recovery = Recovery()
@@ -216,11 +273,9 @@ public enum FeedParser {
             builder = makeBuilder()
             parser = XMLStreamParser(handler: builder)
             var prologueRepair = XMLRepair()
-            push(UnsafeBufferPointer(rebasing: input[..<firstEntry.input]), repairing: &prologueRepair, to: parser,
-                 chunkSize: chunkSize, endsDocument: false)
+            push(input, 0..<firstEntry.input, repairing: &prologueRepair, to: parser, chunkSize: chunkSize, endsDocument: false)
             var restRepair = XMLRepair()
-            push(UnsafeBufferPointer(rebasing: input[next.input...]), repairing: &restRepair, to: parser,
-                 chunkSize: chunkSize, endsDocument: true)
+            push(input, next.input..<input.count, repairing: &restRepair, to: parser, chunkSize: chunkSize, endsDocument: true)
             recovery.tooDeep = recovery.tooDeep || builder.tooDeep
             // The repair is deterministic, so this reading's bytes are the document's bytes
             // before `firstEntry` and from `next` on. At least one byte on: `next` was tried.

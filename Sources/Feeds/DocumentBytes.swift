@@ -1,0 +1,111 @@
+import Foundation
+import XML
+
+/// The bytes of a document, read a range at a time: from memory, or from a file with `pread`,
+/// so that parsing a file never holds more of it than one chunk.
+protocol DocumentBytes {
+    var count: Int { get }
+    /// Calls `body` with the bytes in `range` (within `0..<count`); they are valid only
+    /// during the call.
+    func withBytes<R>(in range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R
+}
+
+struct MemoryBytes: DocumentBytes {
+    let buffer: UnsafeBufferPointer<UInt8>
+    var count: Int { buffer.count }
+
+    func withBytes<R>(in range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        body(UnsafeBufferPointer(rebasing: buffer[range]))
+    }
+}
+
+/// A file's bytes from `offset` on (past a byte-order mark), read with `pread` into one buffer
+/// that is reused. The file is expected not to change while it is read; if it shrinks, the
+/// missing bytes read as spaces (an unfinished document, which the parser reports as one).
+final class FileBytes: DocumentBytes {
+    private let descriptor: Int32
+    private let offset: Int
+    let count: Int
+    private var buffer: [UInt8] = []
+
+    init(descriptor: Int32, offset: Int, size: Int) {
+        self.descriptor = descriptor
+        self.offset = offset
+        count = max(0, size - offset)
+    }
+
+    func withBytes<R>(in range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if buffer.count < range.count { buffer = [UInt8](repeating: 0, count: range.count) }
+        return buffer.withUnsafeMutableBufferPointer { storage in
+            var filled = 0
+            while filled < range.count {
+                let read = pread(descriptor, storage.baseAddress! + filled, range.count - filled,
+                                 off_t(offset + range.lowerBound + filled))
+                if read > 0 { filled += read } else if read < 0 && errno == EINTR { continue } else { break }
+            }
+            for index in filled..<range.count { storage[index] = 0x20 }
+            return body(UnsafeBufferPointer(rebasing: storage[..<range.count]))
+        }
+    }
+}
+
+/// What one pass over a file tells before it is parsed a chunk at a time: whether it can be
+/// (UTF-8, no start tag that `AttributeLimit` would cut, not JSON), and where its bytes begin.
+struct FilePreflight {
+    /// Set when the file can be parsed from the file, chunk by chunk.
+    private(set) var streamable = true
+    private(set) var bomLength = 0
+    private(set) var size = 0
+
+    /// A start tag longer than this (carried from one chunk to the next) sends the file to
+    /// the in-memory path, where `AttributeLimit` sees it whole.
+    static let maxCarriedTag = 4 << 20
+
+    /// Reads the file from its start, `chunkSize` bytes at a time.
+    init(descriptor: Int32, chunkSize: Int = 1 << 20) {
+        var validator = UTF8Validation.Stream()
+        var carry: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: max(4, chunkSize))
+        // The head decides first: the declaration may take up to 1 KiB, whatever the chunk.
+        var head = [UInt8](repeating: 0, count: 1024)
+        let headCount = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, 0) }
+        guard headCount > 0, examineHead(Array(head[..<headCount])) else {
+            streamable = false
+            return
+        }
+        var first = true
+        while true {
+            let read = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress!, $0.count) }
+            if read < 0 && errno == EINTR { continue }
+            guard read > 0 else {
+                if read < 0 { streamable = false }
+                break
+            }
+            var bytes = ArraySlice(chunk[..<read])
+            if first {
+                first = false
+                bytes = bytes.dropFirst(bomLength)
+            }
+            size += bytes.count
+            guard validator.feed(bytes) else { streamable = false; return }
+            // A start tag may run on into the next chunk: the bytes from the last `<` go with it.
+            carry.append(contentsOf: bytes)
+            guard AttributeLimit.apply(carry) == nil else { streamable = false; return }
+            let lastTag = carry.lastIndex(of: UInt8(ascii: "<")) ?? carry.endIndex
+            carry.removeSubrange(..<lastTag)
+            guard carry.count <= Self.maxCarriedTag else { streamable = false; return }
+        }
+        if !validator.isComplete { streamable = false }
+    }
+
+    /// The file's first bytes: JSON, a byte-order mark or a declaration that is not UTF-8
+    /// all take the in-memory path, which knows every encoding.
+    private mutating func examineHead(_ head: [UInt8]) -> Bool {
+        let (bom, length) = DocumentEncoding.sniff(head)
+        bomLength = length
+        let declared = DocumentEncoding.declaredEncoding(head, sniffed: bom).map(DocumentEncoding.canonical)
+        let firstByte = head.dropFirst(length).first { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }
+        streamable = (bom ?? "utf-8") == "utf-8" && (declared ?? "utf-8") == "utf-8" && firstByte == UInt8(ascii: "<")
+        return streamable
+    }
+}
