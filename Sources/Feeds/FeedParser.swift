@@ -106,7 +106,8 @@ public enum FeedParser {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FeedError.unreadable("\(path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
-        let preflight = FilePreflight(descriptor: descriptor, chunkSize: 4 * chunkSize)
+        let chunkSize = max(1, chunkSize)
+        let preflight = FilePreflight(descriptor: descriptor, chunkSize: 4 * min(chunkSize, 1 << 20))
         guard preflight.streamable, source.headers.isEmpty else {
             guard let bytes = readWhole(descriptor) else {
                 throw FeedError.unreadable("\(path): \(String(cString: strerror(errno)))")
@@ -209,14 +210,14 @@ public enum FeedParser {
         var repaired: [UInt8] = []
         var start = range.lowerBound
         while true {
-            var end = min(range.upperBound, start + chunkSize)
+            var end = start + min(chunkSize, range.upperBound - start)
             var isLast = end == range.upperBound
             repaired.removeAll(keepingCapacity: true)
             var used = input.withBytes(in: start..<end) { repair.process($0, isLast: isLast, into: &repaired) }
             // An unfinished construct at the end of a chunk (`&nbs`) is decided once
             // more input is there; `process` left it unconsumed.
             while used == 0 && !isLast {
-                end = min(range.upperBound, end + chunkSize)
+                end += min(chunkSize, range.upperBound - end)
                 isLast = end == range.upperBound
                 used = input.withBytes(in: start..<end) { repair.process($0, isLast: isLast, into: &repaired) }
             }

@@ -51,7 +51,7 @@ import Testing
             <item><title>Second</title><description><![CDATA[<p>café — naïve</p>]]></description></item>
             </channel></rss>
             """
-        for chunkSize in [1, 2, 3, 5, 7, 64] {
+        for chunkSize in [1, 2, 3, 5, 7, 64, .max] {
             expectSame(try parsedBothWays(Array(feed.utf8), chunkSize: chunkSize), "chunks of \(chunkSize)")
         }
     }
@@ -81,6 +81,7 @@ import Testing
     func sameDocumentForAwkwardFiles(_ name: String, _ bytes: [UInt8]) throws {
         expectSame(try parsedBothWays(bytes), name)
         expectSame(try parsedBothWays(bytes, chunkSize: 3), name + ", chunks of 3")
+        expectSame(try parsedBothWays(bytes, chunkSize: .max), name + ", one chunk")
     }
 
     /// Which files are read a chunk at a time: UTF-8 XML with no tag to cut; the rest whole.
