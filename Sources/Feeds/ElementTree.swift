@@ -51,8 +51,10 @@ final class FeedTree {
         var nodes: [Node] = []
         var text: [UInt8] = []
         var attributes: [Attribute] = []
-        /// Base URIs and languages: few distinct ones per document.
+        /// Base URIs and languages, each kept once for the whole parse (never dropped with an
+        /// entry: an open element's base may be inherited by a later entry).
         var strings: [String] = []
+        var stringIDs: [String: Int32] = [:]
         var names = Names()
     }
 
@@ -79,21 +81,20 @@ final class FeedTree {
         fileprivate var nodes: Int
         fileprivate var text: Int
         fileprivate var attributes: Int
-        fileprivate var strings: Int
         fileprivate var names: Names.Mark
     }
 
     var mark: Mark {
-        Mark(nodes: nodes.count, text: text.count, attributes: attributes.count, strings: strings.count, names: names.mark)
+        Mark(nodes: nodes.count, text: text.count, attributes: attributes.count, names: names.mark)
     }
 
-    /// Forgets every node, byte, attribute and string added after `mark`. No node kept may
-    /// refer to one forgotten (the caller unlinks those first).
+    /// Forgets every node, byte, attribute and name added after `mark`. No node kept may
+    /// refer to one forgotten (the caller unlinks those first), and a name id taken before
+    /// may name nothing after.
     func truncate(to mark: Mark) {
         storage.pointee.nodes.removeSubrange(mark.nodes...)
         storage.pointee.text.removeSubrange(mark.text...)
         storage.pointee.attributes.removeSubrange(mark.attributes...)
-        storage.pointee.strings.removeSubrange(mark.strings...)
         storage.pointee.names.truncate(to: mark.names)
     }
 
@@ -115,9 +116,18 @@ final class FeedTree {
         storage.pointee.nodes[Int(element)].textEnd = Int32(storage.pointee.text.count)
     }
 
-    func addString(_ string: String) -> Int32 {
+    /// Distinct base URIs and languages kept per parse; past this a new one is not kept and
+    /// the element keeps the one it inherits (a hostile document could hold millions).
+    static let maxStrings = 65_536
+
+    /// The id of a base URI or language, or nil once `maxStrings` distinct ones are kept.
+    func string(_ string: String) -> Int32? {
+        if let id = storage.pointee.stringIDs[string] { return id }
+        guard storage.pointee.strings.count < Self.maxStrings else { return nil }
+        let id = Int32(storage.pointee.strings.count)
         storage.pointee.strings.append(string)
-        return Int32(storage.pointee.strings.count - 1)
+        storage.pointee.stringIDs[string] = id
+        return id
     }
 
     func intern(_ name: UnsafePointer<UInt8>) -> Int32 { storage.pointee.names.intern(name) }

@@ -6,8 +6,14 @@ import XML
 final class TreeBuilder: XMLEventHandler {
     let tree = FeedTree()
     private let documentBase: Int32
-    /// The open elements, innermost last; `dead` for one whose entry was handed over already.
-    private var stack: [Int32] = []
+    /// An open element: its node (`dead` once its entry was handed over) and the base URI and
+    /// language in force inside it, which a later element inherits even from a dead one.
+    private struct Open {
+        var id: Int32
+        var base: Int32
+        var language: Int32
+    }
+    private var stack: [Open] = []
     private static let dead: Int32 = -1
     /// Where the open entry sits in `stack`, and the tree before it began.
     private var entryStart: Int?
@@ -26,7 +32,7 @@ final class TreeBuilder: XMLEventHandler {
     private var newAttributes: [FeedTree.Attribute] = []
 
     init(documentBase: String?, onEntry: @escaping (Element) -> Void) {
-        self.documentBase = documentBase.map(tree.addString) ?? -1
+        self.documentBase = documentBase.flatMap(tree.string) ?? -1
         self.onEntry = onEntry
     }
 
@@ -43,27 +49,68 @@ final class TreeBuilder: XMLEventHandler {
             tooDeep = true
             return
         }
-        let parent = stack.last.flatMap { $0 == Self.dead ? nil : $0 }
-        let parentNode = parent.map { tree.nodes[Int($0)] }
-        var base = parentNode?.base ?? documentBase
-        var language = parentNode?.language ?? -1
+        var (name, namespace, family) = identify(tag)
+        let isFirst = root == nil
+        if isFirst && tree.names[name] == "feed" && (family == .atom || family == .core) {
+            rootIsAtom = true
+        }
+        let isEntry = !stack.isEmpty && (family == .core || family == .atom) && isEntryName(tree.names[name])
+        if isEntry {
+            if let start = entryStart {
+                // An entry inside an entry is never meant: the previous one left an element
+                // open (`<br>` in an RSS description) and libxml2 nests the rest of the feed in
+                // it. That entry is complete; it goes now, and its open elements stay on the
+                // stack, dead, only to match libxml2's end tags.
+                onEntry(Element(tree: tree, id: stack[start].id))
+                for index in start..<stack.count { stack[index].id = Self.dead }
+                if let entryMark { tree.truncate(to: entryMark) }
+                // The names the old entry brought may be forgotten with it: look again.
+                (name, namespace, family) = identify(tag)
+            }
+            entryStart = stack.count
+            entryMark = tree.mark
+            entriesStarted += 1
+        }
+
+        let parent = stack.last
+        var base = parent?.base ?? documentBase
+        var language = parent?.language ?? -1
         newAttributes.removeAll(keepingCapacity: true)
         for index in 0..<tag.attributeCount {
             guard let raw = tag.attribute(at: index) else { continue }
             let value = XMLStartTag.value(raw.value)
             let namespace = raw.namespaceURI.map(tree.intern) ?? -1
-            if namespace >= 0, family(of: namespace) == .xml {
+            if namespace >= 0, self.family(of: namespace) == .xml {
                 switch String(cString: raw.localName) {
                 case "base":
-                    base = tree.addString(URIResolver.resolve(value, against: base < 0 ? nil : tree.strings[Int(base)]))
+                    base = tree.string(URIResolver.resolve(value, against: base < 0 ? nil : tree.strings[Int(base)])) ?? base
                 case "lang":
-                    language = tree.addString(value)
+                    language = tree.string(value) ?? language
                 default: break
                 }
             }
             newAttributes.append(FeedTree.Attribute(
                 name: tree.intern(raw.localName), prefix: raw.prefix.map(tree.intern) ?? -1, namespace: namespace, value: value))
         }
+        if !isEntry, let parent, parent.id == Self.dead {
+            // Inside an entry handed over already: nothing to keep.
+            stack.append(Open(id: Self.dead, base: base, language: language))
+            return
+        }
+        // An entry hangs from no parent: it is read alone and then dropped.
+        let element = tree.addElement(name: name, family: family, namespace: namespace, attributes: newAttributes,
+                                      base: base, language: language, parent: isEntry ? nil : parent?.id)
+        if isFirst {
+            root = Element(tree: tree, id: element)
+            onRoot?(root!)
+        }
+        stack.append(Open(id: element, base: base, language: language))
+    }
+
+    private func isEntryName(_ name: String) -> Bool { name == "item" || name == "entry" }
+
+    /// The element's name, namespace and vocabulary.
+    private func identify(_ tag: XMLStartTag) -> (name: Int32, namespace: Int32, family: Namespace.Family) {
         let name = tree.intern(tag.localName)
         let namespace = tag.namespaceURI.map(tree.intern) ?? -1
         var family = namespace < 0 ? .core : self.family(of: namespace)
@@ -71,40 +118,7 @@ final class TreeBuilder: XMLEventHandler {
         // as the feed's own vocabulary; a prefixed unknown namespace stays foreign.
         if family == .other && tag.prefix == nil { family = .core }
         if family == .core && rootIsAtom { family = .atom }
-        let isFirst = root == nil
-        let localName = tree.names[name]
-        if isFirst && localName == "feed" && (family == .atom || family == .core) {
-            rootIsAtom = true
-        }
-
-        let isEntry = !stack.isEmpty && (family == .core || family == .atom) && (localName == "item" || localName == "entry")
-        if isEntry {
-            if let start = entryStart {
-                // An entry inside an entry is never meant: the previous one left an element
-                // open (`<br>` in an RSS description) and libxml2 nests the rest of the feed in
-                // it. That entry is complete; it goes now, and its open elements stay on the
-                // stack, dead, only to match libxml2's end tags.
-                onEntry(Element(tree: tree, id: stack[start]))
-                for index in start..<stack.count { stack[index] = Self.dead }
-                if let entryMark { tree.truncate(to: entryMark) }
-            }
-            entryStart = stack.count
-            entryMark = tree.mark
-            entriesStarted += 1
-        }
-        if !isEntry, !stack.isEmpty, parent == nil {
-            // Inside an entry handed over already: nothing to keep.
-            stack.append(Self.dead)
-            return
-        }
-        // An entry hangs from no parent: it is read alone and then dropped.
-        let element = tree.addElement(name: name, family: family, namespace: namespace, attributes: newAttributes,
-                                      base: base, language: language, parent: isEntry ? nil : parent)
-        if isFirst {
-            root = Element(tree: tree, id: element)
-            onRoot?(root!)
-        }
-        stack.append(element)
+        return (name, namespace, family)
     }
 
     func endElement() {
@@ -112,7 +126,7 @@ final class TreeBuilder: XMLEventHandler {
             skippedDepth -= 1
             return
         }
-        guard let element = stack.popLast() else { return }
+        guard let element = stack.popLast()?.id else { return }
         if element != Self.dead { tree.close(element) }
         if let start = entryStart, stack.count == start {
             entryStart = nil
@@ -123,7 +137,7 @@ final class TreeBuilder: XMLEventHandler {
     }
 
     func characters(_ text: UnsafeBufferPointer<UInt8>) {
-        guard let top = stack.last, top != Self.dead else { return }
+        guard let top = stack.last?.id, top != Self.dead else { return }
         // Text between entries at feed level is only white space; keep it out of the tree.
         if entryStart == nil && stack.count <= 2 && Self.isBlank(text) { return }
         tree.addText(text, to: top)

@@ -121,6 +121,28 @@ import Testing
             #expect(document.bozoReason?.hasPrefix("item 2 could not be read") == true, context)
         }
     }
+
+    /// An entry that libxml2 nests in the previous one (an element left open) is read as an
+    /// entry of its own, with the base URI and language in force where it stands, even when
+    /// the elements around it belonged to the entry already handed over. Found by fuzzing: the
+    /// base was looked up after the first entry's strings were dropped.
+    @Test func aNestedEntryKeepsTheBaseItStandsIn() throws {
+        let feed = """
+            <rss version="2.0" xml:base="http://feed.example/"><channel>
+            <item><title>One</title><link>one.html</link>
+            <div xml:base="http://other.example/dir/" xml:lang="ru"><item><title>Two</title><link>two.html</link></item></div>
+            </item>
+            <item><title>Three</title><link>three.html</link></item>
+            </channel></rss>
+            """
+        for chunkSize in Self.chunkSizes {
+            let document = try Self.parse(Array(feed.utf8), chunkSize: chunkSize)
+            #expect(document.entries.map(\.title) == ["One", "Two", "Three"], "chunks of \(chunkSize)")
+            #expect(document.entries.map(\.link) == [
+                "http://feed.example/one.html", "http://other.example/dir/two.html", "http://feed.example/three.html",
+            ], "chunks of \(chunkSize)")
+        }
+    }
 }
 
 extension BrokenEntries.Format {
