@@ -20,6 +20,12 @@ extension String {
         return String(kept)
     }
 
+    /// `withoutControlCharacters` in place; a string without any (nearly all) is left as it is,
+    /// not copied or reassigned.
+    mutating func removeControlCharacters() {
+        if Self.hasControlCharacters(utf8) { self = withoutControlCharacters }
+    }
+
     /// In UTF-8, C0 controls are single bytes and C1 controls are C2 80…C2 9F (C2 also leads
     /// the no-break space and «», which Russian news is full of: those are kept).
     private static func hasControlCharacters(_ utf8: String.UTF8View) -> Bool {
@@ -58,19 +64,25 @@ extension String {
 extension FeedEntry {
     /// Every text field without control characters (see `String.withoutControlCharacters`).
     func withoutControlCharacters() -> FeedEntry {
-        // Field by field, not through an array of key paths: this runs for every entry read.
         var entry = self
-        entry.title = title?.withoutControlCharacters
-        entry.link = link?.withoutControlCharacters
-        entry.id = id?.withoutControlCharacters
-        entry.summarySource = summarySource?.withoutControlCharacters()
-        entry.contentSource = contentSource?.withoutControlCharacters()
-        entry.author = author?.withoutControlCharacters
-        entry.enclosures = enclosures.map(\.withoutControlCharacters)
-        entry.categories = categories.map(\.withoutControlCharacters)
-        entry.text = text.withoutControlCharacters
-        entry.key = key.withoutControlCharacters
+        entry.removeControlCharacters()
         return entry
+    }
+
+    /// The same, in place. Field by field, not through key paths, and nothing assigned where
+    /// nothing changes: this runs for every entry read, and assigning every field of every
+    /// entry (with a new array for the categories) was 4% of parsing.
+    mutating func removeControlCharacters() {
+        title?.removeControlCharacters()
+        link?.removeControlCharacters()
+        id?.removeControlCharacters()
+        summarySource?.removeControlCharacters()
+        contentSource?.removeControlCharacters()
+        author?.removeControlCharacters()
+        for index in enclosures.indices { enclosures[index].removeControlCharacters() }
+        for index in categories.indices { categories[index].removeControlCharacters() }
+        text.removeControlCharacters()
+        key.removeControlCharacters()
     }
 }
 

@@ -93,11 +93,9 @@ struct DeferredText: Sendable {
         return withoutControls ? value.withoutControlCharacters : value
     }
 
-    /// The same text, control characters removed when read (after normalising, as before).
-    func withoutControlCharacters() -> DeferredText {
-        guard isHTML else { return DeferredText(final: raw.withoutControlCharacters) }
-        var copy = self
-        copy.withoutControls = true
-        return copy
+    /// Control characters removed: now from plain text, when read from HTML (after it is
+    /// normalised, as before).
+    mutating func removeControlCharacters() {
+        if isHTML { withoutControls = true } else { raw.removeControlCharacters() }
     }
 }

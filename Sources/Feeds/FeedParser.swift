@@ -78,7 +78,10 @@ public enum FeedParser {
         }
         // Every reader's entries pass here: control characters (ESC, CSI, C1) leave them once,
         // whatever the format (CDATA, JSON strings, base64 content).
-        func deliver(_ entry: FeedEntry) { onEntry(entry.withoutControlCharacters()) }
+        func deliver(_ entry: consuming FeedEntry) {
+            entry.removeControlCharacters()
+            onEntry(entry)
+        }
         let mediaType = DocumentEncoding.parseContentType(source.contentType).0 ?? ""
         var document = if first == UInt8(ascii: "{") || mediaType.hasSuffix("json") {
             try JSONFeedReader.parse(bytes, source: source, onEntry: deliver)
@@ -116,7 +119,11 @@ public enum FeedParser {
         }
         let input = FileBytes(descriptor: descriptor, offset: preflight.bomLength, size: preflight.bomLength + preflight.size)
         guard input.count > 0 else { throw FeedError.empty }
-        var document = try parseXML(input, source: source, chunkSize: chunkSize) { onEntry($0.withoutControlCharacters()) }
+        var document = try parseXML(input, source: source, chunkSize: chunkSize) { entry in
+            var entry = entry
+            entry.removeControlCharacters()
+            onEntry(entry)
+        }
         document.encoding = "utf-8"
         document.feed = document.feed.withoutControlCharacters()
         return document
