@@ -17,23 +17,31 @@ package enum HTMLNormalizer {
         "background", "action", "poster", "profile",
     ].map(Name.init)
 
-    /// `keepingAttributes: false` leaves every tag without its attributes (and so resolves no
-    /// link): the markup for `HTMLText`, which reads the same text from it.
-    package static func normalise(_ html: String, base: String?, keepingAttributes: Bool = true) -> String {
-        var html = html
-        return html.withUTF8 { bytes in
-            for byte in bytes where byte == UInt8(ascii: "<") || byte == UInt8(ascii: "&") || byte == 0 {
-                // NUL is never content (a JSON feed can carry one as \u0000); it is dropped here.
-                guard bytes.contains(0) else { return normalise(bytes, base: base, keepingAttributes: keepingAttributes) }
-                return bytes.filter { $0 != 0 }.withUnsafeBufferPointer {
-                    normalise($0, base: base, keepingAttributes: keepingAttributes)
-                }
-            }
-            return nil
-        } ?? html
+    package static func normalise(_ html: String, base: String?) -> String {
+        withNormalised(html, base: base, keepingAttributes: true) { String(decoding: $0, as: UTF8.self) }
     }
 
-    private static func normalise(_ s: UnsafeBufferPointer<UInt8>, base: String?, keepingAttributes: Bool) -> String {
+    /// Calls `body` with the normalised bytes of `html` (its own bytes when there is nothing
+    /// to change). `keepingAttributes: false` leaves every tag without its attributes (and so
+    /// resolves no link): the markup `HTMLText` reads the same text from, without a string
+    /// made in between.
+    package static func withNormalised<R>(
+        _ html: String, base: String?, keepingAttributes: Bool, _ body: (UnsafeBufferPointer<UInt8>) -> R
+    ) -> R {
+        var html = html
+        return html.withUTF8 { bytes in
+            guard bytes.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == 0 }) else {
+                return body(bytes)
+            }
+            // NUL is never content (a JSON feed can carry one as \u0000); it is dropped here.
+            let out = bytes.contains(0)
+                ? bytes.filter { $0 != 0 }.withUnsafeBufferPointer { normalise($0, base: base, keepingAttributes: keepingAttributes) }
+                : normalise(bytes, base: base, keepingAttributes: keepingAttributes)
+            return out.withUnsafeBufferPointer(body)
+        }
+    }
+
+    private static func normalise(_ s: UnsafeBufferPointer<UInt8>, base: String?, keepingAttributes: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(s.count + 64)
         var attributes: [Attribute] = []
@@ -67,7 +75,7 @@ package enum HTMLNormalizer {
                 i += 1
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// A tag or attribute name, lower-cased, as up to 16 bytes in two words: compared without

@@ -18,8 +18,8 @@ struct TextValue {
     /// The plain text of `value`. It does not need the attributes: in normalised markup they
     /// are quoted and escaped, so they change no tag's extent, and `HTMLText` ignores them.
     var plainText: String {
-        HTMLText.plainText(fromHTML: isHTML
-            ? HTMLNormalizer.normalise(raw, base: nil, keepingAttributes: false) : TextConstruct.escape(raw, quotes: false))
+        guard isHTML else { return HTMLText.plainText(fromHTML: TextConstruct.escape(raw, quotes: false)) }
+        return HTMLNormalizer.withNormalised(raw, base: nil, keepingAttributes: false, HTMLText.plainText(fromHTMLBytes:))
     }
 }
 

@@ -17,11 +17,14 @@ import CLibXML2
 public enum HTMLText {
     public static func plainText(fromHTML input: String) -> String {
         var html = input
-        return html.withUTF8 { bytes in
-            var reader = FragmentReader(bytes)
-            reader.read()
-            return reader.collector.result()
-        }
+        return html.withUTF8(plainText(fromHTMLBytes:))
+    }
+
+    /// The same for UTF-8 bytes.
+    public static func plainText(fromHTMLBytes bytes: UnsafeBufferPointer<UInt8>) -> String {
+        var reader = FragmentReader(bytes)
+        reader.read()
+        return reader.collector.result()
     }
 }
 
