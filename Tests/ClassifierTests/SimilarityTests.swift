@@ -1,3 +1,4 @@
+import CMinHash
 import TestSupport
 import Testing
 @testable import Classifier
@@ -131,6 +132,35 @@ import Testing
         #expect(estimate > 0.5 && estimate < 1)
         let other = hasher.signature(terms("typhoon closes ports along the southern coast as ferries are cancelled"))
         #expect(hasher.similarity(copy, other) < 0.1)
+    }
+
+    /// The signature comes from C, on eight lanes where the processor has AVX-512: it must be
+    /// the one the definition gives (stored signatures and stories depend on it), for texts
+    /// of every length, the shortest and the empty one included, and for other signature
+    /// lengths (a tail that is not a multiple of eight).
+    @Test func theFastSignatureIsTheDefinedOne() {
+        var random = SplitMix64(seed: 7)
+        let words = (0..<300).map { "w\($0)" } + ["учения", "联合", "", "a b"]
+        for permutations in [128, 64, 12, 1] {
+            let hasher = MinHasher(permutations: permutations, bands: 1)
+            for length in [0, 1, 2, 3, 4, 9, 150, 2_000] {
+                let terms = (0..<length).map { _ in words[Int(random.next() % UInt64(words.count))] }
+                #expect(hasher.signature(terms) == hasher.referenceSignature(terms), "\(permutations) × \(length)")
+            }
+        }
+    }
+
+    /// Both paths of the C loop, whichever this processor takes.
+    @Test func bothLoopsAgree() {
+        var random = SplitMix64(seed: 11)
+        let shingles = (0..<500).map { _ in random.next() }
+        let seeds = (0..<131).map { _ in random.next() }
+        var fast = [UInt64](repeating: .max, count: seeds.count)
+        var scalar = fast
+        drillwatch_minhash(shingles, shingles.count, seeds, seeds.count, &fast)
+        drillwatch_minhash_scalar(shingles, shingles.count, seeds, seeds.count, &scalar)
+        #expect(fast == scalar)
+        print("MinHash loop on this processor: \(drillwatch_minhash_vectorised() != 0 ? "AVX-512" : "one lane")")
     }
 
     @Test func lshFindsCopiesNotStrangers() {
