@@ -19,14 +19,16 @@ struct MemoryBytes: DocumentBytes {
     }
 }
 
-/// A file's bytes from `offset` on (past a byte-order mark), read with `pread` into one buffer
-/// that is reused. The file is expected not to change while it is read; if it shrinks, the
-/// missing bytes read as spaces (an unfinished document, which the parser reports as one).
+/// A regular file's bytes from `offset` on (past a byte-order mark), read with `pread` into one
+/// buffer that is reused. The file is expected not to change while it is read; if it shrinks,
+/// the missing bytes read as spaces (an unfinished document, which the parser reports as one).
 final class FileBytes: DocumentBytes {
     private let descriptor: Int32
     private let offset: Int
     let count: Int
     private var buffer: [UInt8] = []
+    /// The `errno` of the first read that failed: the caller reports the file unreadable.
+    private(set) var failure: Int32?
 
     init(descriptor: Int32, offset: Int, size: Int) {
         self.descriptor = descriptor
@@ -41,7 +43,14 @@ final class FileBytes: DocumentBytes {
             while filled < range.count {
                 let read = pread(descriptor, storage.baseAddress! + filled, range.count - filled,
                                  off_t(offset + range.lowerBound + filled))
-                if read > 0 { filled += read } else if read < 0 && errno == EINTR { continue } else { break }
+                if read > 0 {
+                    filled += read
+                } else if read < 0 && errno == EINTR {
+                    continue
+                } else {
+                    if read < 0 && failure == nil { failure = errno }
+                    break
+                }
             }
             for index in filled..<range.count { storage[index] = 0x20 }
             return body(UnsafeBufferPointer(rebasing: storage[..<range.count]))

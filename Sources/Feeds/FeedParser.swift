@@ -107,14 +107,20 @@ public enum FeedParser {
         contentsOfFile path: String, source: FeedSource, chunkSize: Int, onEntry: (FeedEntry) -> Void
     ) throws(FeedError) -> FeedDocument {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw FeedError.unreadable("\(path): \(String(cString: strerror(errno)))") }
+        func unreadable() -> FeedError { .unreadable("\(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw unreadable() }
         defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw unreadable() }
+        // A pipe or a device can be read once, from the start: whole.
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            guard let bytes = readWhole(descriptor) else { throw unreadable() }
+            return try parse(bytes, source: source, chunkSize: chunkSize, onEntry: onEntry)
+        }
         let chunkSize = max(1, chunkSize)
         let preflight = FilePreflight(descriptor: descriptor, chunkSize: 4 * min(chunkSize, 1 << 20))
         guard preflight.streamable, source.headers.isEmpty else {
-            guard let bytes = readWhole(descriptor) else {
-                throw FeedError.unreadable("\(path): \(String(cString: strerror(errno)))")
-            }
+            guard lseek(descriptor, 0, SEEK_SET) == 0, let bytes = readWhole(descriptor) else { throw unreadable() }
             return try parse(bytes, source: source, chunkSize: chunkSize, onEntry: onEntry)
         }
         let input = FileBytes(descriptor: descriptor, offset: preflight.bomLength, size: preflight.bomLength + preflight.size)
@@ -124,13 +130,17 @@ public enum FeedParser {
             entry.removeControlCharacters()
             onEntry(entry)
         }
+        if let failure = input.failure {
+            errno = failure
+            throw unreadable()
+        }
         document.encoding = "utf-8"
         document.feed = document.feed.withoutControlCharacters()
         return document
     }
 
+    /// The rest of a file, from where the descriptor stands.
     private static func readWhole(_ descriptor: Int32) -> [UInt8]? {
-        guard lseek(descriptor, 0, SEEK_SET) == 0 else { return nil }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {

@@ -109,6 +109,24 @@ import Testing
         #expect(FilePreflight(descriptor: descriptor, chunkSize: 16).streamable == streams, "\(name)")
     }
 
+    /// A pipe is read once, whole, from its start (a first pass would have used it up).
+    @Test func aPipeIsReadWhole() throws {
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("dw-fifo-\(UUID())").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { try? FileManager.default.removeItem(atPath: fifo) }
+        let feed = Array("<rss><channel><item><title>Through a pipe</title></item></channel></rss>".utf8)
+        let writer = Thread {
+            let descriptor = open(fifo, O_WRONLY)
+            guard descriptor >= 0 else { return }
+            _ = feed.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            close(descriptor)
+        }
+        writer.start()
+        var titles: [String?] = []
+        _ = try FeedParser.parse(contentsOfFile: fifo) { titles.append($0.title) }
+        #expect(titles == ["Through a pipe"])
+    }
+
     @Test func aMissingFileIsAnError() {
         #expect(throws: FeedError.self) { try FeedParser.parse(contentsOfFile: "/nonexistent/feed.xml") { _ in } }
     }
