@@ -101,8 +101,9 @@ final class TreeBuilder: XMLEventHandler {
         let element = tree.addElement(name: name, family: family, namespace: namespace, attributes: newAttributes,
                                       base: base, language: language, parent: isEntry ? nil : parent?.id)
         if isFirst {
-            root = Element(tree: tree, id: element)
-            onRoot?(root!)
+            let root = Element(tree: tree, id: element)
+            self.root = root
+            onRoot?(root)
         }
         stack.append(Open(id: element, base: base, language: language))
     }
