@@ -46,30 +46,83 @@ private struct TagRole: OptionSet {
     static let lineBreak = TagRole(rawValue: 64)
 }
 
+/// A lower-cased tag name as a value: up to 16 bytes packed into two words (compared without
+/// a string or a hash), a longer one by its place among the fragment's long names.
+private struct TagName: Equatable {
+    var low: UInt64 = 0
+    var high: UInt64 = 0
+    var count: Int = 0
+
+    /// The bytes of a name of up to 16 bytes.
+    var bytes: [UInt8] {
+        (0..<min(count, 16)).map { UInt8(truncatingIfNeeded: ($0 < 8 ? low >> (8 * $0) : high >> (8 * ($0 - 8)))) }
+    }
+
+    init(packing bytes: some Collection<UInt8>) {
+        count = bytes.count
+        for (offset, byte) in bytes.enumerated() where offset < 16 {
+            let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            if offset < 8 { low |= UInt64(lower) << (8 * offset) } else { high |= UInt64(lower) << (8 * (offset - 8)) }
+        }
+    }
+
+    init(long index: Int, count: Int) {
+        low = UInt64(index)
+        high = .max
+        self.count = count
+    }
+}
+
 /// An element's name and what libxml2's HTML parser knows of it.
 private struct Tag {
-    let name: String
+    let name: TagName
+    /// The name's place among the names libxml2's rules mention (-1: none of them).
+    let index: Int
     let role: TagRole
     /// libxml2's `htmlEndPriority`: an end tag closes the elements above its match only when
     /// none of them ranks higher than it.
     let priority: Int
     /// libxml2's `htmlStartClose`, for the elements a fragment's text depends on: this start
-    /// tag closes the open element on top while it is one of these.
-    let closes: Set<String>
+    /// tag closes the open element on top while it is one of these (by `index`, as bits).
+    let closes: (UInt64, UInt64)
 
-    init(_ name: String) {
-        self = Tag.known[name] ?? Tag(name: name, role: [], priority: 100, closes: [])
+    init(_ name: TagName) {
+        self = Tag.lookup(name) ?? Tag(name: name, index: -1, role: [], priority: 100, closes: (0, 0))
     }
 
-    private init(name: String, role: TagRole, priority: Int, closes: Set<String>) {
+    private init(name: TagName, index: Int, role: TagRole, priority: Int, closes: (UInt64, UInt64)) {
         self.name = name
+        self.index = index
         self.role = role
         self.priority = priority
         self.closes = closes
     }
 
-    /// Every name with a role, a priority or elements it closes: one lookup per tag.
-    private static let known: [String: Tag] = {
+    var closesAny: Bool { closes.0 | closes.1 != 0 }
+
+    func closes(_ other: Tag) -> Bool {
+        guard other.index >= 0 else { return false }
+        return other.index < 64 ? closes.0 & (1 << other.index) != 0 : closes.1 & (1 << (other.index - 64)) != 0
+    }
+
+    /// The known names in an open-addressed table of packed names: one multiply and a compare
+    /// or two per tag (a dictionary of strings hashed every name: 5% of reading a feed).
+    private static func lookup(_ name: TagName) -> Tag? {
+        guard name.count <= 16 else { return nil }
+        var slot = Self.slot(name)
+        while let tag = table[slot] {
+            if tag.name == name { return tag }
+            slot = (slot + 1) & (table.count - 1)
+        }
+        return nil
+    }
+
+    private static func slot(_ name: TagName) -> Int {
+        Int(truncatingIfNeeded: ((name.low ^ name.high &* 0x9E37_79B9_7F4A_7C15) &* 0xBF58_476D_1CE4_E5B9) >> 56)
+    }
+
+    /// Every name with a role, a priority, elements it closes or that another closes.
+    private static let table: [Tag?] = {
         var roles: [String: TagRole] = [:]
         for name in ["noscript", "template", "title", "iframe", "object", "svg", "math"] { roles[name] = .skipped }
         for name in ["script", "style"] { roles[name] = [.skipped, .rawText] }
@@ -116,10 +169,23 @@ private struct Tag {
         ]
         for heading in headings { closes[heading] = Set(["p"]).union(headings) }
 
-        let names = Set(roles.keys).union(priorities.keys).union(closes.keys)
-        return Dictionary(uniqueKeysWithValues: names.map { name in
-            (name, Tag(name: name, role: roles[name] ?? [], priority: priorities[name] ?? 100, closes: closes[name] ?? []))
-        })
+        let names = Set(roles.keys).union(priorities.keys).union(closes.keys).union(closes.values.joined()).sorted()
+        precondition(names.count <= 128, "more tag names than the closing bits hold")
+        let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        var table = [Tag?](repeating: nil, count: 512)
+        for name in names {
+            var bits: (UInt64, UInt64) = (0, 0)
+            for closed in closes[name] ?? [] {
+                let i = index[closed]!
+                if i < 64 { bits.0 |= 1 << i } else { bits.1 |= 1 << (i - 64) }
+            }
+            let tag = Tag(name: TagName(packing: Array(name.utf8)), index: index[name]!, role: roles[name] ?? [],
+                          priority: priorities[name] ?? 100, closes: bits)
+            var slot = Self.slot(tag.name)
+            while table[slot] != nil { slot = (slot + 1) & (table.count - 1) }
+            table[slot] = tag
+        }
+        return table
     }()
 }
 
@@ -131,6 +197,8 @@ private struct FragmentReader {
     var collector = TextCollector()
     /// The open elements, innermost last (void elements never stay open).
     var open: [Tag] = []
+    /// Tag names over 16 bytes met so far, numbered.
+    private var longNames: [String: Int] = [:]
     /// How many of the open elements have content that is not text.
     var skipping = 0
     /// Deeper elements than this are not tracked: libxml2 gives up at 256 (its limit), this
@@ -206,7 +274,7 @@ private struct FragmentReader {
         let nameStart = i + 1
         var j = nameStart
         while j < s.count, isNameByte(s[j]), j - nameStart < 100 { j += 1 }
-        let tag = Tag(lowercased(nameStart..<j))
+        let tag = Tag(tagName(nameStart..<j))
         // Attributes: a `>` inside a quoted value does not end the tag.
         var selfClosing = false
         var afterEquals = false
@@ -247,8 +315,8 @@ private struct FragmentReader {
     }
 
     private mutating func autoClose(for tag: Tag) {
-        guard !tag.closes.isEmpty else { return }
-        while let top = open.last, tag.closes.contains(top.name) { close(at: open.count - 1) }
+        guard tag.closesAny else { return }
+        while let top = open.last, tag.closes(top) { close(at: open.count - 1) }
     }
 
     /// Closes the element at `index` and every element above it.
@@ -262,7 +330,7 @@ private struct FragmentReader {
 
     /// `script` and `style` hold raw text up to their own end tag (any case).
     private mutating func rawText(of tag: Tag) {
-        let name = Array(tag.name.utf8)
+        let name = tag.name.bytes
         var j = i
         while j + 1 < s.count {
             if s[j] == UInt8(ascii: "<"), s[j + 1] == UInt8(ascii: "/"), matchesCaseless(name, at: j + 2) { break }
@@ -280,7 +348,7 @@ private struct FragmentReader {
             return
         }
         while j < s.count, isNameByte(s[j]), j - nameStart < 100 { j += 1 }
-        let tag = Tag(lowercased(nameStart..<j))
+        let tag = Tag(tagName(nameStart..<j))
         i = j
         skip(to: UInt8(ascii: ">"))
         guard !tag.role.contains(.ignored) else { return }
@@ -355,6 +423,16 @@ private struct FragmentReader {
     private func matchesCaseless(_ name: [UInt8], at index: Int) -> Bool {
         guard index + name.count <= s.count else { return false }
         return name.indices.allSatisfy { s[index + $0] | 0x20 == name[$0] }
+    }
+
+    /// A tag's name as a value; names over 16 bytes (no rule names one) by their place among
+    /// this fragment's, so that two are the same only when their bytes are.
+    private mutating func tagName(_ range: Range<Int>) -> TagName {
+        guard range.count > 16 else { return TagName(packing: UnsafeBufferPointer(rebasing: s[range])) }
+        let name = lowercased(range)
+        if let index = longNames[name] { return TagName(long: index, count: range.count) }
+        longNames[name] = longNames.count
+        return TagName(long: longNames.count - 1, count: range.count)
     }
 
     private func lowercased(_ range: Range<Int>) -> String {

@@ -51,6 +51,21 @@ private func extractionPages() throws -> [(name: String, html: String)]? {
         #expect(HTMLText.plainText(fromHTML: "&") == "&")
     }
 
+    /// Tag names are compared packed (up to 16 bytes) or by their place among a fragment's
+    /// long names: the same closing as libxml2 whatever their case and length.
+    @Test(arguments: [
+        "<p>a<averyveryverylongelementname>b</averyveryverylongelementname>c</p>d",
+        "<DIV>a<averyveryverylongelementnameONE>b</averyveryverylongelementnameTWO>c</Div>d",
+        "<x-sixteen-bytes>a<x-sixteen-bytesX>b</X-SIXTEEN-BYTES>c</x-sixteen-bytesx>d",
+        "<td>x<th>y</TH>z<TD>w",
+        "<ul><li>a<LI>b</UL>c<Ol><li>d</oL>e",
+        "<p>a<b>b<i>c</p>d<FONT>e<Center>f",
+        "<table><tr><td>a<tbody><tr><td>b</table>c",
+    ])
+    func sameTextWhateverTheTagNames(_ html: String) {
+        #expect(HTMLText.plainText(fromHTML: html) == LibXML2HTMLText.plainText(fromHTML: html))
+    }
+
     /// Whole pages are the hardest fragments (`drillwatch corpus` reads HTML files this way).
     @Test func sameTextOnEveryExtractionPage() throws {
         guard let pages = try extractionPages() else { return }
