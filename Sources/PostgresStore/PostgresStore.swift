@@ -96,14 +96,17 @@ public final class PostgresStore: StateStore {
                         }
                     }
                     if let instance { try Self.register(instance, connection) }
-                    return PostgresStore(queue: queue, connection: connection, instance: instance,
-                                         stories: StoryLock(url: url, password: password, applicationName: applicationName))
+                    let store = PostgresStore(queue: queue, connection: connection, instance: instance,
+                                              stories: StoryLock(url: url, password: password, applicationName: applicationName))
+                    // Started on the thread that made the store, before it is handed over: the
+                    // hand-over (a continuation) is a barrier ThreadSanitizer cannot see, and it
+                    // reported the heartbeat's first touch of the new store as a race.
+                    store.startHeartbeat()
+                    return store
                 })
             }
         }
-        let store = try result.get()
-        store.startHeartbeat()
-        return store
+        return try result.get()
     }
 
     private init(queue: DispatchQueue, connection: PGConnection, instance: Instance?, stories: StoryLock) {
