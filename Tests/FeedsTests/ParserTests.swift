@@ -163,6 +163,24 @@ import Testing
         #expect(document.bozoReason?.contains("more than 1000 attributes") == true)
     }
 
+    /// Names are kept for the whole parse up to `Names.maxShared` distinct ones; past that an
+    /// entry's own names go with it and their ids are used again. Entries after the limit must
+    /// still read their fields by name, a namespace first declared inside an entry included.
+    @Test func namesPastTheLimitAreReadAndForgotten() throws {
+        let filler = (0..<(Names.maxShared + 500)).map { "<x\($0)/>" }.joined()
+        let items = (0..<3).map { n in
+            "<item><y\(n)a/><author>Reporter \(n)</author><y\(n)b>z</y\(n)b>"
+                + "<media:title xmlns:media=\"http://search.yahoo.com/mrss/\">Item \(n)</media:title>"
+                + "<link>http://a.example/\(n)</link></item>"
+        }.joined()
+        let feed = "<rss version=\"2.0\"><channel><title>t</title>\(filler)\(items)</channel></rss>"
+        let document = try FeedParser.parse(Array(feed.utf8))
+        #expect(document.entries.map(\.title) == ["Item 0", "Item 1", "Item 2"])
+        #expect(document.entries.map(\.author) == ["Reporter 0", "Reporter 1", "Reporter 2"])
+        #expect(document.entries.map(\.link) == ["http://a.example/0", "http://a.example/1", "http://a.example/2"])
+        #expect(document.feed.title == "t")
+    }
+
     @Test func billionLaughsIsInert() throws {
         let started = ContinuousClock.now
         let document = try FeedParser.parse(Fixture.bytes("hostile/billion-laughs.xml"))
