@@ -62,14 +62,8 @@ extension String {
 }
 
 extension FeedEntry {
-    /// Every text field without control characters (see `String.withoutControlCharacters`).
-    func withoutControlCharacters() -> FeedEntry {
-        var entry = self
-        entry.removeControlCharacters()
-        return entry
-    }
-
-    /// The same, in place. Field by field, not through key paths, and nothing assigned where
+    /// Every text field without control characters (see `String.withoutControlCharacters`),
+    /// in place. Field by field, not through key paths, and nothing assigned where
     /// nothing changes: this runs for every entry read, and assigning every field of every
     /// entry (with a new array for the categories) was 4% of parsing.
     mutating func removeControlCharacters() {

@@ -322,24 +322,6 @@ enum Bench {
             """)
     }
 
-    /// A file's bytes, read straight into one array (`Data` first, then `Array`, held the
-    /// document twice and put its copy in the peak memory figure).
-    static func readBytes(_ path: String) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { return [] }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { return [] }
-        let size = Int(status.st_size)
-        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            while count < size {
-                let got = read(descriptor, buffer.baseAddress! + count, size - count)
-                guard got > 0 else { break }
-                count += got
-            }
-        }
-    }
-
     static func feedFiles(at path: String) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
