@@ -76,17 +76,29 @@ public enum FeedParser {
         guard let first = bytes.first(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }) else {
             throw FeedError.empty
         }
-        // Every reader's entries pass here: control characters (ESC, CSI, C1) leave them once,
-        // whatever the format (CDATA, JSON strings, base64 content).
-        func deliver(_ entry: consuming FeedEntry) {
-            entry.removeControlCharacters()
-            onEntry(entry)
-        }
         let mediaType = DocumentEncoding.parseContentType(source.contentType).0 ?? ""
-        var document = if first == UInt8(ascii: "{") || mediaType.hasSuffix("json") {
-            try JSONFeedReader.parse(bytes, source: source, onEntry: deliver)
-        } else {
-            try parseXML(bytes, source: source, chunkSize: max(1, chunkSize), onEntry: deliver)
+        return try withoutControlCharacters(onEntry) { deliver throws(FeedError) in
+            if first == UInt8(ascii: "{") || mediaType.hasSuffix("json") {
+                try JSONFeedReader.parse(bytes, source: source, onEntry: deliver)
+            } else {
+                try parseXML(bytes, source: source, chunkSize: max(1, chunkSize), onEntry: deliver)
+            }
+        }
+    }
+
+    /// Every reader's entries and feed facts pass here: control characters (ESC, CSI, C1)
+    /// leave them once, whatever the format (CDATA, JSON strings, base64 content) or the input.
+    private static func withoutControlCharacters(
+        _ onEntry: (FeedEntry) -> Void, _ read: ((FeedEntry) -> Void) throws(FeedError) -> FeedDocument
+    ) throws(FeedError) -> FeedDocument {
+        // Handed to `read` inside a closure, which the compiler allows only for an escaping
+        // callback; it never outlives this call.
+        var document = try withoutActuallyEscaping(onEntry) { onEntry throws(FeedError) in
+            try read { entry in
+                var entry = entry
+                entry.removeControlCharacters()
+                onEntry(entry)
+            }
         }
         document.feed = document.feed.withoutControlCharacters()
         return document
@@ -118,24 +130,22 @@ public enum FeedParser {
             return try parse(bytes, source: source, chunkSize: chunkSize, onEntry: onEntry)
         }
         let chunkSize = max(1, chunkSize)
-        let preflight = FilePreflight(descriptor: descriptor, chunkSize: 4 * min(chunkSize, 1 << 20))
-        guard preflight.streamable, source.headers.isEmpty else {
+        // Response headers (a saved response) weigh on the decoding: the in-memory path.
+        let preflight = source.headers.isEmpty ? FilePreflight(descriptor: descriptor, chunkSize: 4 * min(chunkSize, 1 << 20)) : nil
+        guard let preflight, preflight.streamable else {
             guard lseek(descriptor, 0, SEEK_SET) == 0, let bytes = readWhole(descriptor) else { throw unreadable() }
             return try parse(bytes, source: source, chunkSize: chunkSize, onEntry: onEntry)
         }
         let input = FileBytes(descriptor: descriptor, offset: preflight.bomLength, size: preflight.bomLength + preflight.size)
         guard input.count > 0 else { throw FeedError.empty }
-        var document = try parseXML(input, source: source, chunkSize: chunkSize) { entry in
-            var entry = entry
-            entry.removeControlCharacters()
-            onEntry(entry)
+        var document = try withoutControlCharacters(onEntry) { deliver throws(FeedError) in
+            try parseXML(input, source: source, chunkSize: chunkSize, onEntry: deliver)
         }
         if let failure = input.failure {
             errno = failure
             throw unreadable()
         }
         document.encoding = "utf-8"
-        document.feed = document.feed.withoutControlCharacters()
         return document
     }
 

@@ -9,11 +9,11 @@ struct TextValue {
     /// The base URI in force, for relative links in HTML.
     var base: String?
 
-    /// As shown: HTML normalised (`HTMLNormalizer`).
-    var value: String { isHTML ? HTMLNormalizer.normalise(raw, base: base) : raw }
-
     /// `value`, made only when read.
     var deferred: DeferredText { isHTML ? DeferredText(html: raw, base: base) : DeferredText(final: raw) }
+
+    /// As shown: HTML normalised (`HTMLNormalizer`).
+    var value: String { deferred.value }
 
     /// The plain text of `value`. It does not need the attributes: in normalised markup they
     /// are quoted and escaped, so they change no tag's extent, and `HTMLText` ignores them.
