@@ -282,11 +282,11 @@ struct Element {
 
     /// The first child element with this name in one of these families.
     func child(_ name: String, _ families: Families) -> Element? {
-        elementChildren.first { $0.family.isIn(families) && $0.name == name }
+        elementChildren.first { families.contains($0.family) && $0.name == name }
     }
 
     func children(_ name: String, _ families: Families) -> [Element] {
-        elementChildren.filter { $0.family.isIn(families) && $0.name == name }
+        elementChildren.filter { families.contains($0.family) && $0.name == name }
     }
 
     /// All text inside, markup ignored.
@@ -318,8 +318,4 @@ struct ElementChildren: Sequence {
     }
 
     func makeIterator() -> Iterator { Iterator(tree: tree, cursor: first) }
-}
-
-extension Namespace.Family {
-    func isIn(_ families: Families) -> Bool { families.contains(self) }
 }

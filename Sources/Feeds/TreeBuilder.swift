@@ -75,23 +75,7 @@ final class TreeBuilder: XMLEventHandler {
         let parent = stack.last
         var base = parent?.base ?? documentBase
         var language = parent?.language ?? -1
-        newAttributes.removeAll(keepingCapacity: true)
-        for index in 0..<tag.attributeCount {
-            guard let raw = tag.attribute(at: index) else { continue }
-            let value = XMLStartTag.value(raw.value)
-            let namespace = raw.namespaceURI.map(tree.intern) ?? -1
-            if namespace >= 0, self.family(of: namespace) == .xml {
-                switch String(cString: raw.localName) {
-                case "base":
-                    base = tree.string(URIResolver.resolve(value, against: base < 0 ? nil : tree.strings[Int(base)])) ?? base
-                case "lang":
-                    language = tree.string(value) ?? language
-                default: break
-                }
-            }
-            newAttributes.append(FeedTree.Attribute(
-                name: tree.intern(raw.localName), prefix: raw.prefix.map(tree.intern) ?? -1, namespace: namespace, value: value))
-        }
+        readAttributes(of: tag, base: &base, language: &language)
         if !isEntry, let parent, parent.id == Self.dead {
             // Inside an entry handed over already: nothing to keep.
             stack.append(Open(id: Self.dead, base: base, language: language))
@@ -106,6 +90,28 @@ final class TreeBuilder: XMLEventHandler {
             onRoot?(root)
         }
         stack.append(Open(id: element, base: base, language: language))
+    }
+
+    /// The tag's attributes into `newAttributes`; `xml:base` and `xml:lang` among them change
+    /// the base and language in force.
+    private func readAttributes(of tag: XMLStartTag, base: inout Int32, language: inout Int32) {
+        newAttributes.removeAll(keepingCapacity: true)
+        for index in 0..<tag.attributeCount {
+            guard let raw = tag.attribute(at: index) else { continue }
+            let value = XMLStartTag.value(raw.value)
+            let namespace = raw.namespaceURI.map(tree.intern) ?? -1
+            if namespace >= 0, family(of: namespace) == .xml {
+                switch String(cString: raw.localName) {
+                case "base":
+                    base = tree.string(URIResolver.resolve(value, against: base < 0 ? nil : tree.strings[Int(base)])) ?? base
+                case "lang":
+                    language = tree.string(value) ?? language
+                default: break
+                }
+            }
+            newAttributes.append(FeedTree.Attribute(
+                name: tree.intern(raw.localName), prefix: raw.prefix.map(tree.intern) ?? -1, namespace: namespace, value: value))
+        }
     }
 
     private func isEntryName(_ name: String) -> Bool { name == "item" || name == "entry" }
