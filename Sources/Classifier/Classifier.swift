@@ -122,17 +122,8 @@ public final class Classifier {
     /// (`learn = true`) changes its index as it judges, so a later item must be read after
     /// the earlier ones are judged: it reads one at a time, as `judge(_:)` would.
     public func read(_ items: [Item]) -> [Reading] {
-        let workers = settings.learn ? 1 : min(items.count, ProcessInfo.processInfo.activeProcessorCount)
-        guard workers > 1 else { return items.map(reader.read) }
-        var readings = [Reading?](repeating: nil, count: items.count)
-        readings.withUnsafeMutableBufferPointer { buffer in
-            let slots = DisjointSlots(buffer: buffer)
-            let reader = self.reader
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for index in stride(from: worker, to: items.count, by: workers) { slots.buffer[index] = reader.read(items[index]) }
-            }
-        }
-        return readings.map { $0! }
+        let reader = self.reader
+        return concurrentMap(items, workers: settings.learn ? 1 : ProcessInfo.processInfo.activeProcessorCount, reader.read)
     }
 
     /// Judges one item, remembering relevant ones so that later copies become duplicates.
@@ -351,13 +342,6 @@ extension Classifier {
                               similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts, activity: activity)
         }
     }
-}
-
-/// The slots of a result buffer that concurrent workers fill. `@unchecked Sendable`: each index
-/// is written by exactly one worker, and the buffer is read only after `concurrentPerform`
-/// returns, which waits for every worker.
-private struct DisjointSlots<Element>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<Element>
 }
 
 /// An exercise name as facts give it ("Joint Sea-2024", "Zapad/Interaction-2021", "Vostok"):
