@@ -33,20 +33,22 @@ public struct Token: Sendable, Equatable {
 ///    one (учения and учений → учен); stop words are kept in position, but flagged.
 ///
 /// An analyzer caches stems and owns C stemmers and an OpenCC converter, none of them safe
-/// to use from two threads at once: every entry point (`analyze`, `stem`, `termID`,
-/// `surfaceName`, `termName`) holds `lock` while it works, and nothing else reads or writes
-/// that state. One lock per analysed text, not per word: analysis is about a tenth of an
-/// item's classification, so texts analysed one at a time cost little while the rules,
-/// facts and similarity of several items run side by side.
+/// to use from two threads at once. A text is read in two steps: its words are found, folded
+/// and split into bigrams with no lock held (the bytes, the tokens and the counts are the
+/// caller's), then every token gets its ids and stem from the lexicon (`resolve`): the words
+/// already known — nearly all of them — under `lock` for reading, which threads share, the
+/// new ones under it for writing. Near-duplicate detection is mostly analysis; with texts
+/// analysed under one mutex from end to end it ran one text at a time on any number of cores.
 ///
-/// `@unchecked Sendable` because of the above: the stored mutable state (lexicon, stemmers,
-/// converter) is only touched inside `lock.withLock`, by the methods named, which never call
-/// each other's locked forms.
+/// `@unchecked Sendable` because of the above: the stored mutable state is only touched
+/// holding `lock` — read (lexicon, id tables, names) under `withReading` by `resolve` and
+/// `surfaceName`; changed, and the converter used, only under `withWriting` by `resolve`'s
+/// new words, `simplify`'s conversion, `stem` and `termID`. None of them calls another while
+/// it holds the lock. The stemmers are `StemmerPool`'s, which lends each pair to one caller.
 public final class Analyzer: @unchecked Sendable {
-    /// Guards the lexicon, the stemmers and the converter.
-    private let lock = Lock()
-    private let english: Stemmer
-    private let russian: Stemmer
+    /// Guards the lexicon, the id tables, the stemmers and the converter.
+    private let lock = ReadWriteLock()
+    private let stemmers: StemmerPool
     private let simplified: SimplifiedConverter
     private let traditional = TraditionalCharacters.shared
     /// Every folded word seen, with its stem: (surface id, term id).
@@ -58,11 +60,7 @@ public final class Analyzer: @unchecked Sendable {
     private var surfaceNames: [String] = []
 
     public init() {
-        guard let english = Stemmer(language: "english"), let russian = Stemmer(language: "russian") else {
-            preconditionFailure("libstemmer lacks the english or russian algorithm")
-        }
-        self.english = english
-        self.russian = russian
+        stemmers = StemmerPool()
         do {
             simplified = try SimplifiedConverter()
         } catch {
@@ -87,10 +85,42 @@ public final class Analyzer: @unchecked Sendable {
     /// a word (see below). A query's 赴俄 must stay one term, or it would become a phrase no
     /// text with a character after 俄 matches.
     func analyze(_ text: String, startPosition: Int = 0, counts: inout ScriptCounts, isDocument: Bool = false) -> [Token] {
-        lock.withLock { analyzeLocked(text, startPosition: startPosition, counts: &counts, isDocument: isDocument) }
+        var tokens = tokenize(text, startPosition: startPosition, counts: &counts, isDocument: isDocument)
+        resolve(&tokens)
+        return tokens
     }
 
-    private func analyzeLocked(_ text: String, startPosition: Int, counts: inout ScriptCounts, isDocument: Bool) -> [Token] {
+    /// Each token's surface and term ids, stop-word flag and (for a word) stem, from the
+    /// lexicon: known words under the lock for reading; new ones are stemmed holding no lock
+    /// (stemmers are lent, see `StemmerPool`) and added under it for writing, which other
+    /// threads wait for.
+    private func resolve(_ tokens: inout [Token]) {
+        var new: [Int] = []
+        lock.withReading {
+            for index in tokens.indices {
+                if let ids = lexicon[tokens[index].surface] { assign(ids, to: &tokens[index]) } else { new.append(index) }
+            }
+        }
+        guard !new.isEmpty else { return }
+        let stems = stemmers.withPair { pair in new.map { Self.stem(tokens[$0].surface, with: pair) } }
+        lock.withWriting {
+            for (index, stem) in zip(new, stems) { assign(lookup(tokens[index].surface, stem: stem), to: &tokens[index]) }
+        }
+    }
+
+    /// Only holding the lock, to read or to write.
+    private func assign(_ ids: (surface: Int32, term: Int32), to token: inout Token) {
+        token.surfaceID = ids.surface
+        token.termID = ids.term
+        // A word's term is its stem, known only here; a CJK token is its own term.
+        if token.term.isEmpty {
+            token.term = termNames[Int(ids.term)]
+            token.isStopWord = stopSurfaces[Int(ids.surface)]
+        }
+    }
+
+    /// The tokens of `text`, their ids and stems not yet looked up: no lock is held.
+    private func tokenize(_ text: String, startPosition: Int, counts: inout ScriptCounts, isDocument: Bool) -> [Token] {
         let normalized = Self.needsNormalization(text) ? text.precomposedStringWithCompatibilityMapping : text
         let bytes = Array(normalized.utf8)
         var stream = TokenStream(position: startPosition)
@@ -160,7 +190,7 @@ public final class Analyzer: @unchecked Sendable {
         return (Unicode.Scalar(value) ?? "\u{FFFD}", length)
     }
 
-    /// The word being read becomes a token: folded, stemmed, flagged as a stop word.
+    /// The word being read becomes a token, folded (`resolve` stems it and flags stop words).
     private func flushWord(_ stream: inout TokenStream, _ bytes: [UInt8]) {
         guard stream.wordStart >= 0 else { return }
         if stream.wordEnd > stream.wordStart {
@@ -177,9 +207,7 @@ public final class Analyzer: @unchecked Sendable {
             } else {
                 surface = Self.fold(original)
             }
-            let (surfaceID, termID) = lookup(surface)
-            stream.tokens.append(Token(term: termNames[Int(termID)], surface: surface, original: original, position: stream.position,
-                                       isStopWord: stopSurfaces[Int(surfaceID)], termID: termID, surfaceID: surfaceID))
+            stream.tokens.append(Token(term: "", surface: surface, original: original, position: stream.position, isStopWord: false))
             stream.position += 1
         }
         stream.wordStart = -1
@@ -197,9 +225,8 @@ public final class Analyzer: @unchecked Sendable {
         let readings = HanCompounds.readings(of: folded.scalars)
         func append(_ range: ClosedRange<Int>) {
             let text = readings[range.lowerBound] ?? String(String.UnicodeScalarView(folded.scalars[range]))
-            let (surfaceID, termID) = lookup(text)
             stream.tokens.append(Token(term: text, surface: text, original: String(String.UnicodeScalarView(written[range])),
-                                       position: stream.position, isStopWord: false, termID: termID, surfaceID: surfaceID))
+                                       position: stream.position, isStopWord: false))
             stream.position += 1
         }
         if folded.scalars.count == 1 {
@@ -222,7 +249,8 @@ public final class Analyzer: @unchecked Sendable {
     /// analyzer. Runs are not cached: a run is a clause, and clauses rarely repeat.
     private func simplify(_ run: [Unicode.Scalar]) -> (scalars: [Unicode.Scalar], changed: Int) {
         guard run.contains(where: traditional.contains) else { return (run, 0) }
-        let scalars = Array(simplified.convert(String(String.UnicodeScalarView(run))).unicodeScalars)
+        let converted = lock.withWriting { simplified.convert(String(String.UnicodeScalarView(run))) }
+        let scalars = Array(converted.unicodeScalars)
         guard !scalars.isEmpty else { return (run, 0) }
         // Phrase tables map words of equal length in t2s; should one not, count the
         // characters that would change alone.
@@ -230,11 +258,11 @@ public final class Analyzer: @unchecked Sendable {
         return (scalars, zip(run, scalars).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) })
     }
 
-    /// The ids of a folded word and of its stem, adding them to the lexicon when new. Only
-    /// under `lock`.
-    private func lookup(_ surface: String) -> (Int32, Int32) {
+    /// The ids of a folded word and of its stem (`stem` when the caller has it), adding them
+    /// to the lexicon when new. Only holding `lock` for writing.
+    private func lookup(_ surface: String, stem: String? = nil) -> (Int32, Int32) {
         if let known = lexicon[surface] { return known }
-        let term = computeStem(surface)
+        let term = stem ?? stemmers.withPair { Self.stem(surface, with: $0) }
         let termID: Int32
         if let known = termIDs[term] {
             termID = known
@@ -252,7 +280,7 @@ public final class Analyzer: @unchecked Sendable {
 
     /// The id of a stemmed term, adding it when new (for query terms).
     func termID(_ term: String) -> Int32 {
-        lock.withLock {
+        lock.withWriting {
             if let known = termIDs[term] { return known }
             let id = Int32(termNames.count)
             termNames.append(term)
@@ -263,21 +291,21 @@ public final class Analyzer: @unchecked Sendable {
 
     /// The folded word a surface id stands for.
     func surfaceName(_ id: Int32) -> String {
-        lock.withLock { surfaceNames[Int(id)] }
+        lock.withReading { surfaceNames[Int(id)] }
     }
 
     /// Stems one folded word with the stemmer of its script.
     public func stem(_ surface: String) -> String {
-        lock.withLock { termNames[Int(lookup(surface).1)] }
+        lock.withWriting { termNames[Int(lookup(surface).1)] }
     }
 
-    private func computeStem(_ surface: String) -> String {
+    private static func stem(_ surface: String, with stemmers: StemmerPool.Pair) -> String {
         var hasLatin = false, hasCyrillic = false
         for scalar in surface.unicodeScalars {
             if (0x0400...0x04FF).contains(scalar.value) { hasCyrillic = true } else if scalar.properties.isAlphabetic { hasLatin = true }
         }
-        if hasCyrillic && !hasLatin { return Self.russianStemOverrides[surface] ?? russian.stem(surface) }
-        if hasLatin && !hasCyrillic { return english.stem(surface) }
+        if hasCyrillic && !hasLatin { return russianStemOverrides[surface] ?? stemmers.russian.stem(surface) }
+        if hasLatin && !hasCyrillic { return stemmers.english.stem(surface) }
         return surface
     }
 

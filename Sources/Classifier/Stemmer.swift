@@ -1,4 +1,5 @@
 import CStemmer
+import Locking
 
 /// Owns one Snowball stemmer (`struct sb_stemmer *`). A stemmer keeps its working buffer
 /// inside the handle, so an instance must not be shared between threads.
@@ -22,5 +23,36 @@ final class Stemmer {
             let length = Int(sb_stemmer_length(handle))
             return String(decoding: UnsafeBufferPointer(start: result, count: length), as: UTF8.self)
         }
+    }
+}
+
+/// English and Russian stemmers lent to one caller at a time, so that words can be stemmed
+/// on several threads at once (the analyzer stems new words outside its lexicon's lock). A
+/// pair is made when every one is out on loan: as many pairs as threads ever stemmed at once.
+final class StemmerPool: Sendable {
+    /// `@unchecked Sendable`: a pair is either in the pool or lent to one `withPair` call,
+    /// never both, so no two threads use its stemmers at once.
+    struct Pair: @unchecked Sendable {
+        let english: Stemmer
+        let russian: Stemmer
+
+        init() {
+            guard let english = Stemmer(language: "english"), let russian = Stemmer(language: "russian") else {
+                preconditionFailure("libstemmer lacks the english or russian algorithm")
+            }
+            self.english = english
+            self.russian = russian
+        }
+    }
+
+    private let spare: Locked<[Pair]>
+
+    /// Makes the first pair at once, so that a broken libstemmer fails here.
+    init() { spare = Locked([Pair()]) }
+
+    func withPair<Result>(_ body: (Pair) -> Result) -> Result {
+        let pair = spare.withLock { $0.popLast() } ?? Pair()
+        defer { spare.withLock { $0.append(pair) } }
+        return body(pair)
     }
 }

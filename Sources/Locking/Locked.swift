@@ -55,3 +55,50 @@ public final class Lock: @unchecked Sendable {
         return try body()
     }
 }
+
+/// A pthread read–write lock: any number of readers at once, or one writer. For state read
+/// far more often than it changes (the analyzer's lexicon: nearly every word of a text is
+/// known), where a mutex made the threads reading it queue behind each other.
+///
+/// `@unchecked Sendable` is sound for the same reasons as `Lock`: the lock is allocated once,
+/// never moved, and only locked and unlocked; what it guards is its owner's to document.
+public final class ReadWriteLock: @unchecked Sendable {
+    private let rwlock: UnsafeMutablePointer<pthread_rwlock_t>
+
+    public init() {
+        rwlock = .allocate(capacity: 1)
+        rwlock.initialize(to: pthread_rwlock_t())
+        precondition(pthread_rwlock_init(rwlock, nil) == 0, "pthread_rwlock_init failed")
+    }
+
+    deinit {
+        pthread_rwlock_destroy(rwlock)
+        rwlock.deinitialize(count: 1)
+        rwlock.deallocate()
+    }
+
+    /// Tries `attempt` a while before `block`ing. The lock is held for microseconds (a text's
+    /// words looked up), and on two cores a thread put to sleep and woken for each of those
+    /// cost more than the work: the near-duplicate benchmark's first round took 0.16 s with
+    /// plain blocking, 0.10 s spinning first (2,000 tries is some tens of microseconds).
+    private func acquire(_ attempt: (UnsafeMutablePointer<pthread_rwlock_t>) -> Int32,
+                         _ block: (UnsafeMutablePointer<pthread_rwlock_t>) -> Int32) {
+        for _ in 0..<2000 where attempt(rwlock) == 0 { return }
+        _ = block(rwlock)
+    }
+
+    /// Runs `body` while no writer holds the lock; other readers may run beside it. `body`
+    /// must only read what the lock guards.
+    public func withReading<Result>(_ body: () throws -> Result) rethrows -> Result {
+        acquire(pthread_rwlock_tryrdlock, pthread_rwlock_rdlock)
+        defer { pthread_rwlock_unlock(rwlock) }
+        return try body()
+    }
+
+    /// Runs `body` holding the lock alone. Keep it short: no I/O, no waiting.
+    public func withWriting<Result>(_ body: () throws -> Result) rethrows -> Result {
+        acquire(pthread_rwlock_trywrlock, pthread_rwlock_wrlock)
+        defer { pthread_rwlock_unlock(rwlock) }
+        return try body()
+    }
+}

@@ -32,3 +32,41 @@ import Testing
         #expect(expected.filter { $0.kind == .alert }.count > 100)
     }
 }
+
+/// One analyzer shared by threads that meet new words at the same moment (its lexicon is
+/// read by all at once, added to by one at a time, its stemmers lent): every text gets the
+/// tokens it gets alone, and each word one id.
+@Suite struct ParallelAnalysis {
+    @Test func textsAnalysedOnEveryCoreGetTheTokensOfOneAtATime() async throws {
+        let file = Shipped.configFile.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("data/labelled/train.jsonl")
+        let texts = try await ItemReader().read(file.path).map { $0.item.title + "\n" + $0.item.text }
+        let alone = Analyzer()
+        let expected = texts.map { alone.analyze($0) }
+
+        let shared = Analyzer()
+        // Several threads, every one of them starting on words no thread has seen yet.
+        let tokens = concurrentMap(texts, workers: 4) { shared.analyze($0) }
+        let strip = { (token: Token) in [token.term, token.surface, token.original, "\(token.position)", "\(token.isStopWord)"] }
+        let differing = zip(expected, tokens).filter { $0.map(strip) != $1.map(strip) }
+        #expect(differing.isEmpty, "\(differing.count) texts analysed differently")
+
+        var surfaces: [String: Int32] = [:], terms: [String: Int32] = [:]
+        var surfaceNames: [Int32: String] = [:], termNames: [Int32: String] = [:]
+        var inconsistent = 0
+        for token in tokens.joined() {
+            let agrees = token.surfaceID >= 0 && token.termID >= 0
+                && surfaces[token.surface, default: token.surfaceID] == token.surfaceID
+                && surfaceNames[token.surfaceID, default: token.surface] == token.surface
+                && terms[token.term, default: token.termID] == token.termID
+                && termNames[token.termID, default: token.term] == token.term
+            if !agrees { inconsistent += 1 }
+            surfaces[token.surface] = token.surfaceID
+            surfaceNames[token.surfaceID] = token.surface
+            terms[token.term] = token.termID
+            termNames[token.termID] = token.term
+        }
+        #expect(inconsistent == 0, "\(inconsistent) tokens whose ids disagree with another token's")
+        #expect(surfaces.count > 3000)
+    }
+}
