@@ -74,13 +74,13 @@ public struct MinHasher: Sendable {
         return Double(equal) / Double(permutations)
     }
 
-    /// One bucket key per band.
-    public func bandKeys(_ signature: [UInt64]) -> [UInt64] {
+    /// Each band's bucket key (one per band, without an array in between).
+    func forEachBandKey(_ signature: [UInt64], _ body: (_ band: Int, _ key: UInt64) -> Void) {
         let rows = permutations / bands
-        return (0..<bands).map { band in
+        for band in 0..<bands {
             var key: UInt64 = UInt64(band) &* 0x9E37_79B9_7F4A_7C15
             for row in 0..<rows { key = Self.mix(key ^ signature[band * rows + row]) }
-            return key
+            body(band, key)
         }
     }
 
@@ -96,30 +96,55 @@ public struct MinHasher: Sendable {
 }
 
 /// An online near-duplicate index: insert signatures, query candidates by LSH bucket.
+///
+/// A bucket is a chain through arrays, not an array of its own: per band, a table from bucket
+/// key to the newest entry in it, and per entry and band the entry before it
+/// in the same bucket. Inserting allocates nothing once the arrays have grown, where an array
+/// per bucket meant one allocation for almost every band of every item (a fifth of
+/// near-duplicate detection's time).
 public struct NearDuplicateIndex {
     public let hasher: MinHasher
-    private var buckets: [[UInt64: [Int]]]
+    /// Per band: bucket key → newest entry in the bucket.
+    private var newest: [[UInt64: Int32]]
+    /// `earlier[entry * bands + band]`: the previous entry in that entry's bucket of `band`, or -1.
+    private var earlier: [Int32] = []
     public private(set) var signatures: [[UInt64]] = []
 
     public init(hasher: MinHasher = MinHasher()) {
         self.hasher = hasher
-        buckets = Array(repeating: [:], count: hasher.bands)
+        newest = Array(repeating: [:], count: hasher.bands)
     }
 
-    /// Entries sharing at least one band with `signature`, each once.
+    /// Entries sharing at least one band with `signature`, each once, in the order they came.
     public func candidates(_ signature: [UInt64]) -> [Int] {
-        var seen = Set<Int>()
-        for (band, key) in hasher.bandKeys(signature).enumerated() {
-            for entry in buckets[band][key] ?? [] { seen.insert(entry) }
+        var found: [Int] = []
+        hasher.forEachBandKey(signature) { band, key in
+            var entry = newest[band][key] ?? -1
+            while entry >= 0 {
+                found.append(Int(entry))
+                entry = earlier[Int(entry) * hasher.bands + band]
+            }
         }
-        return seen.sorted()
+        // A copy shares most bands: sorting and dropping repeats beats a set for a few dozen.
+        found.sort()
+        var kept = 0
+        for value in found where kept == 0 || found[kept - 1] != value {
+            found[kept] = value
+            kept += 1
+        }
+        found.removeLast(found.count - kept)
+        return found
     }
 
     @discardableResult
     public mutating func insert(_ signature: [UInt64]) -> Int {
         let id = signatures.count
         signatures.append(signature)
-        for (band, key) in hasher.bandKeys(signature).enumerated() { buckets[band][key, default: []].append(id) }
+        earlier.append(contentsOf: repeatElement(-1, count: hasher.bands))
+        hasher.forEachBandKey(signature) { band, key in
+            let entry = Int32(id)
+            if let previous = newest[band].updateValue(entry, forKey: key) { earlier[id * hasher.bands + band] = previous }
+        }
         return id
     }
 }
