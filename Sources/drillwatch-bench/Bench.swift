@@ -287,23 +287,30 @@ enum Bench {
         var pairs: [(Int, Int)] = []
         // Online, as a scan meets items: each is compared with those before it only. A
         // signature depends on its text alone, so a batch's are computed on every core (as a
-        // scan computes them while it reads items), then looked up and inserted in order.
+        // scan computes them while it reads items) while one worker first looks up and
+        // inserts the batch before, in order.
         let signature: @Sendable (Int) -> [UInt64] = { position in
             hasher.signature(analyzer.analyze(items[position].item.title + "\n" + items[position].item.text).map(\.surface))
         }
         for round in 0..<repeatCount {
             var index = NearDuplicateIndex(hasher: hasher)
             var found: [(Int, Int)] = []
-            let started = ContinuousClock.now
-            for start in stride(from: 0, to: items.count, by: 256) {
-                let batch = Array(start..<min(start + 256, items.count))
-                for (position, signature) in zip(batch, concurrentMap(batch, signature)) {
+            var waiting: [(position: Int, signature: [UInt64])] = []
+            let lookUpAndInsert = {
+                for (position, signature) in waiting {
                     for candidate in index.candidates(signature) where hasher.similarity(signature, index.signatures[candidate]) >= threshold {
                         found.append((candidate, position))
                     }
                     index.insert(signature)
                 }
             }
+            let started = ContinuousClock.now
+            for start in stride(from: 0, to: items.count, by: 256) {
+                let batch = Array(start..<min(start + 256, items.count))
+                let signatures = concurrentMap(batch, after: lookUpAndInsert, signature)
+                waiting = Array(zip(batch, signatures))
+            }
+            lookUpAndInsert()
             times.append(seconds(ContinuousClock.now - started))
             if round == 0 { pairs = found }
         }

@@ -70,3 +70,33 @@ import Testing
         #expect(surfaces.count > 3000)
     }
 }
+
+/// The map that reads on every core while one worker first finishes the batch before.
+@Suite struct ConcurrentMapping {
+    @Test func resultsKeepTheirOrderAndTheWorkBeforeRunsOnce() {
+        let elements = Array(0..<10_000)
+        var runs = 0
+        let results = concurrentMap(elements, workers: 4, after: { runs += 1 }) { $0 * $0 }
+        #expect(results == elements.map { $0 * $0 })
+        #expect(runs == 1)
+    }
+
+    @Test func theWorkBeforeRunsAlsoWhenThereIsNothingToMap() {
+        var ran = false
+        let results = concurrentMap([Int](), after: { ran = true }) { $0 }
+        #expect(results.isEmpty && ran)
+    }
+
+    /// What the benchmark does with it: batch after batch, the one before consumed in order
+    /// by the work run first, so that nothing is skipped or taken twice.
+    @Test func batchesHandedOnAreEachConsumedOnceInOrder() {
+        var consumed: [Int] = []
+        var waiting: [Int] = []
+        for start in stride(from: 0, to: 1_000, by: 64) {
+            let batch = Array(start..<min(start + 64, 1_000))
+            waiting = concurrentMap(batch, after: { consumed += waiting }) { $0 }
+        }
+        consumed += waiting
+        #expect(consumed == Array(0..<1_000))
+    }
+}
