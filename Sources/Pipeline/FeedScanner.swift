@@ -170,9 +170,12 @@ public final class FeedScanner {
     /// other instances.
     static let feedsPerStoryLock = 32
 
+    /// An item read back from the state joins the story memory as it was judged: an item its
+    /// feed gave no date stays undated (not dated by when it was first seen), or a story would
+    /// take in other reports after a restart that it kept apart before.
     private func remember(_ item: Judgement) {
         classifier.remember(Item(id: item.itemKey, title: item.title, text: item.judgedText ?? item.summary, link: item.link,
-                                 published: item.published ?? item.firstSeen), story: item.story ?? item.itemKey)
+                                 published: item.published), story: item.story ?? item.itemKey)
     }
 
     /// Forgets the stories (a failed scan: items judged but not stored must not be taken for
