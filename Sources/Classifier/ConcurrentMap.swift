@@ -3,38 +3,15 @@ import Foundation
 import Synchronization
 
 /// `transform` of every element, computed on every core and returned in the elements' order.
-/// Worker `w` takes elements `w`, `w + workers`, …, so items of uneven cost spread evenly.
 /// `transform` must be safe to call from several threads at once.
+///
+/// `first`, when given, is run by one worker before it takes elements: work that must stay on
+/// one thread (the lookups and inserts of the batch before) overlaps this batch's. Elements
+/// are handed out one at a time, so that worker joins in as soon as it is done, and items of
+/// uneven cost spread evenly.
 package func concurrentMap<Element: Sendable, Result>(
     _ elements: [Element], workers: Int = ProcessInfo.processInfo.activeProcessorCount,
-    _ transform: @Sendable (Element) -> Result
-) -> [Result] {
-    let workers = min(elements.count, workers)
-    guard workers > 1 else { return elements.map(transform) }
-    var results = [Result?](repeating: nil, count: elements.count)
-    results.withUnsafeMutableBufferPointer { buffer in
-        let slots = DisjointSlots(buffer: buffer)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for index in stride(from: worker, to: elements.count, by: workers) { slots.buffer[index] = transform(elements[index]) }
-        }
-    }
-    return results.map { $0! }
-}
-
-/// The slots of a result buffer that concurrent workers fill. `@unchecked Sendable`: each index
-/// is written by exactly one worker, and the buffer is read only after `concurrentPerform`
-/// returns, which waits for every worker.
-private struct DisjointSlots<Element>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<Element>
-}
-
-/// `transform` of every element on every core, in the elements' order, with `first` run by one
-/// of the workers before it takes elements: work that must stay on one thread (the lookups
-/// and inserts of the batch before) overlaps this batch's. Elements are handed out one at a
-/// time, so the worker that ran `first` joins in as soon as it is done.
-package func concurrentMap<Element: Sendable, Result>(
-    _ elements: [Element], workers: Int = ProcessInfo.processInfo.activeProcessorCount,
-    after first: () -> Void, _ transform: @Sendable (Element) -> Result
+    after first: () -> Void = {}, _ transform: @Sendable (Element) -> Result
 ) -> [Result] {
     let workers = max(1, min(elements.count, workers))
     var results = [Result?](repeating: nil, count: elements.count)
@@ -45,7 +22,9 @@ package func concurrentMap<Element: Sendable, Result>(
             let slots = DisjointSlots(buffer: buffer)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 if worker == 0 { prelude.run() }
-                while case let index = next.add(1, ordering: .relaxed).oldValue, index < elements.count {
+                while true {
+                    let index = next.add(1, ordering: .relaxed).oldValue
+                    guard index < elements.count else { return }
                     slots.buffer[index] = transform(elements[index])
                 }
             }
@@ -54,9 +33,16 @@ package func concurrentMap<Element: Sendable, Result>(
     return results.map { $0! }
 }
 
-/// The work `concurrentMap(_:after:_:)` runs first. `@unchecked Sendable`: it is run once, by
-/// worker 0, and whatever it touches is touched by its caller again only after
-/// `concurrentPerform` has returned, which waits for every worker.
+/// The slots of a result buffer that concurrent workers fill. `@unchecked Sendable`: each index
+/// is handed to exactly one worker (the atomic counter), and the buffer is read only after
+/// `concurrentPerform` returns, which waits for every worker.
+private struct DisjointSlots<Element>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Element>
+}
+
+/// The work `concurrentMap` runs first. `@unchecked Sendable`: it is run once, by worker 0,
+/// and whatever it touches is touched by its caller again only after `concurrentPerform` has
+/// returned, which waits for every worker.
 private struct Prelude: @unchecked Sendable {
     let run: () -> Void
 }

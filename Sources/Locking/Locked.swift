@@ -57,9 +57,9 @@ public final class Lock: @unchecked Sendable {
 }
 
 /// A pthread read–write lock: any number of readers at once, or one writer; a waiting writer
-/// goes before new readers, so a thread must never take the read side while it holds it. For state read
-/// far more often than it changes (the analyzer's lexicon: nearly every word of a text is
-/// known), where a mutex made the threads reading it queue behind each other.
+/// goes before new readers, so a thread must never take the read side while it holds it. For
+/// state read far more often than it changes (the analyzer's lexicon: nearly every word of a
+/// text is known), where a mutex made the threads reading it queue behind each other.
 ///
 /// `@unchecked Sendable` is sound for the same reasons as `Lock`: the lock is allocated once,
 /// never moved, and only locked and unlocked; what it guards is its owner's to document.
