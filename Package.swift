@@ -93,7 +93,7 @@ let package = Package(
             name: "FeedsTests", dependencies: ["Feeds", "TestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "ClassifierTests", dependencies: ["Classifier", "CMinHash", "Model", "Settings", "Pipeline", "TestSupport"],
+            name: "ClassifierTests", dependencies: ["Classifier", "CMinHash", "Locking", "Model", "Settings", "Pipeline", "TestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "Classifier"]),
         .testTarget(name: "ScanTests", dependencies: [
