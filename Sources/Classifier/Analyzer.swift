@@ -46,7 +46,7 @@ public struct Token: Sendable, Equatable {
 /// new words, `simplify`'s conversion, `stem` and `termID`. None of them calls another while
 /// it holds the lock. The stemmers are `StemmerPool`'s, which lends each pair to one caller.
 public final class Analyzer: @unchecked Sendable {
-    /// Guards the lexicon, the id tables, the stemmers and the converter.
+    /// Guards the lexicon, the id tables and the converter (the stemmers are lent, not locked).
     private let lock = ReadWriteLock()
     private let stemmers: StemmerPool
     private let simplified: SimplifiedConverter
