@@ -1,13 +1,11 @@
-import Locking
-
 /// An item's title and body, analysed once and indexed for rule matching and similarity.
 public struct AnalyzedText: Sendable {
     /// Title tokens first, then body tokens; a token's index in this array is its identity.
     public let tokens: [Token]
     /// How many of `tokens` belong to the title.
     public let titleCount: Int
-    /// Token indices by term id.
-    let indicesByTerm: [Int32: [Int]]
+    /// The distinct term ids of `tokens`: what the gazetteer's names are looked up by.
+    let terms: Set<Int32>
     /// The language of title and body together, from their letters' scripts (`Language.detect`).
     public let language: Language?
     /// For Chinese, whether it was written in traditional characters (folded to simplified
@@ -25,10 +23,9 @@ public struct AnalyzedText: Sendable {
         script = language == .zh ? HanScript.detect(counts) : nil
         tokens = titleTokens + bodyTokens
         titleCount = titleTokens.count
-        var index: [Int32: [Int]] = [:]
-        index.reserveCapacity(tokens.count)
-        for (i, token) in tokens.enumerated() { index[token.termID, default: []].append(i) }
-        indicesByTerm = index
+        var terms = Set<Int32>(minimumCapacity: tokens.count)
+        for index in tokens.indices { terms.insert(tokens[index].termID) }
+        self.terms = terms
     }
 
     func isTitle(_ index: Int) -> Bool { index < titleCount }
@@ -57,9 +54,8 @@ struct Span: Hashable {
 /// ("china OR chinese OR …" appears in a dozen rules); identical sub-queries become one node,
 /// evaluated once per item.
 ///
-/// Queries are added while the classifier is built, on one thread; from then on `nodes` is
-/// only read, and the one thing that still changes, the cache of which prefix nodes a word
-/// matches, is behind `prefixLock`. So evaluators on several threads may share a program.
+/// Queries are added while the classifier is built, on one thread; from then on the program
+/// is only read, so evaluators on several threads may share it.
 final class QueryProgram {
     enum Node: Hashable {
         case term(Int32, Query.Field?)
@@ -76,42 +72,19 @@ final class QueryProgram {
     /// `add` recurses once per level of a query (a 999-link NEAR chain is 999 deep), and keys
     /// built by string interpolation made each level's stack frame several times larger.
     private var ids: [Node: Int] = [:]
-    /// The term nodes of each term: an item's words find the nodes they match, rather than
-    /// every term node of every rule looking itself up in the item.
-    private(set) var termNodes: [Int32: [Int]] = [:]
+    /// The term nodes of each term, as lists through arrays: `firstTermNode[term id]` is one
+    /// (-1: none), `nextTermNode[node]` the next of that term. An item's words find the nodes
+    /// they match by their ids, with no hashing, rather than every term node of every rule
+    /// looking itself up in the item.
+    private(set) var firstTermNode: [Int32] = []
+    private(set) var nextTermNode: [Int32] = []
     let analyzer: Analyzer
-    /// Prefix nodes, and for each surface id seen, the prefix nodes its word matches.
-    private var prefixNodes: [(id: Int, bytes: [UInt8])] = []
-    private let prefixMatches = Locked<[Int32: [Int]]>([:])
+    /// The prefix nodes by their bytes: a word finds those it starts with by walking its own
+    /// bytes, with no lock and no cache (a cache by word, behind a lock, cost a lookup per word).
+    private(set) var prefixes = PrefixTrie()
 
     init(analyzer: Analyzer) {
         self.analyzer = analyzer
-    }
-
-    /// The prefix nodes a word matches (computed once per distinct word).
-    func prefixes(matching surfaceID: Int32) -> [Int] {
-        prefixMatches.withLock { cache in prefixes(matching: surfaceID, &cache) }
-    }
-
-    /// Token indices by the prefix nodes their words match, for a whole text under one lock.
-    func prefixHits(_ tokens: [Token]) -> [Int: [Int]] {
-        guard !prefixNodes.isEmpty else { return [:] }
-        return prefixMatches.withLock { cache in
-            var hits: [Int: [Int]] = [:]
-            for (index, token) in tokens.enumerated() {
-                for node in prefixes(matching: token.surfaceID, &cache) { hits[node, default: []].append(index) }
-            }
-            return hits
-        }
-    }
-
-    private func prefixes(matching surfaceID: Int32, _ cache: inout [Int32: [Int]]) -> [Int] {
-        if let known = cache[surfaceID] { return known }
-        let bytes = Array(analyzer.surfaceName(surfaceID).utf8)
-        let matching = prefixNodes.filter { bytes.starts(with: $0.bytes) }.map(\.id)
-        if cache.count > 1_000_000 { cache.removeAll(keepingCapacity: true) }
-        cache[surfaceID] = matching
-        return matching
     }
 
     /// Adds a query; returns the id of its root node.
@@ -120,11 +93,9 @@ final class QueryProgram {
         case .term(let term, let field):
             return intern(.term(analyzer.termID(term), field))
         case .prefix(let prefix, let field):
+            let count = nodes.count
             let id = intern(.prefix(Array(prefix.utf8), field))
-            if !prefixNodes.contains(where: { $0.id == id }) {
-                prefixNodes.append((id, Array(prefix.utf8)))
-                prefixMatches.withLock { $0.removeAll() }
-            }
+            if id == count { prefixes.insert(Array(prefix.utf8), node: id) }
             return id
         case .phrase(let parts, let field):
             let children = parts.map(add)
@@ -159,9 +130,54 @@ final class QueryProgram {
         let id = nodes.count
         nodes.append(node)
         ids[node] = id
-        if case .term(let term, _) = node { termNodes[term, default: []].append(id) }
+        nextTermNode.append(-1)
+        if case .term(let term, _) = node {
+            if Int(term) >= firstTermNode.count {
+                firstTermNode += Array(repeating: -1, count: Int(term) + 1 - firstTermNode.count)
+            }
+            nextTermNode[id] = firstTermNode[Int(term)]
+            firstTermNode[Int(term)] = Int32(id)
+        }
+        shapes.append(Shape(node, children: &children))
         return id
     }
+
+    /// What a node needs of its children to match, without their payloads: `Shape`s and one
+    /// array of children, read per item without retaining a node's arrays.
+    struct Shape {
+        enum Need: UInt8 {
+            /// A term or prefix: a token of the text.
+            case hit
+            /// Every child (AND, a phrase, NEAR).
+            case all
+            /// Any child.
+            case any
+            /// Nothing: a NOT matches when its child does not.
+            case none
+        }
+
+        let need: Need
+        /// Where the node's children are in `children`.
+        let first: Int32
+        let count: Int32
+
+        init(_ node: Node, children: inout [Int32]) {
+            let parts: [Int]
+            switch node {
+            case .term, .prefix: (need, parts) = (.hit, [])
+            case .phrase(let list, _), .and(let list): (need, parts) = (.all, list)
+            case .near(let a, let b, _): (need, parts) = (.all, [a, b])
+            case .or(let list): (need, parts) = (.any, list)
+            case .not(let child): (need, parts) = (.none, [child])
+            }
+            first = Int32(children.count)
+            count = Int32(parts.count)
+            children += parts.map { Int32($0) }
+        }
+    }
+
+    private(set) var shapes: [Shape] = []
+    private(set) var children: [Int32] = []
 }
 
 /// Evaluates a program's nodes against one text, each node at most once, within a work
@@ -178,6 +194,11 @@ struct QueryEvaluator {
     let program: QueryProgram
     let text: AnalyzedText
     let budget: Int
+    /// The program's tables, held here: read through the class for every node, each access
+    /// was an exclusivity check and a retain.
+    private let nodes: [QueryProgram.Node]
+    private let shapes: [QueryProgram.Shape]
+    private let children: [Int32]
     /// Per node, where its result is in `results` (-1: not evaluated yet). Two flat arrays
     /// rather than one `[Result?]`: thousands of nodes, most never evaluated for an item, and
     /// an array of optionals holding arrays is created and destroyed element by element
@@ -188,6 +209,10 @@ struct QueryEvaluator {
     /// place in `hitLists` (-1: no token matches it, the case of most nodes for any item).
     private let hitSlots: [Int32]
     private let hitLists: [[Int]]
+    /// Per node, whether the text holds the words it needs (0: not known yet, 1: it may
+    /// match, 2: it cannot). Most of a rule's words are missing from any one text: a node
+    /// without them is answered from this, not evaluated (see `mayMatch`).
+    private var possible: [UInt8]
     private var spent = 0
     /// The current rule ran out of budget: what is evaluated from then on is incomplete.
     private(set) var exhausted = false
@@ -196,6 +221,9 @@ struct QueryEvaluator {
         self.program = program
         self.text = text
         self.budget = budget
+        nodes = program.nodes
+        shapes = program.shapes
+        children = program.children
         slots = Array(repeating: -1, count: program.nodes.count)
         var hitSlots = [Int32](repeating: -1, count: program.nodes.count)
         var hitLists: [[Int]] = []
@@ -207,14 +235,45 @@ struct QueryEvaluator {
                 hitLists[Int(hitSlots[node])].append(index)
             }
         }
-        for (index, token) in text.tokens.enumerated() {
-            for node in program.termNodes[token.termID] ?? [] { add(node, index) }
-        }
-        for (node, indices) in program.prefixHits(text.tokens) {
-            for index in indices { add(node, index) }
+        let firstTermNode = program.firstTermNode, nextTermNode = program.nextTermNode
+        let prefixes = program.prefixes
+        let hasPrefixes = !prefixes.isEmpty
+        for index in text.tokens.indices {
+            let term = Int(text.tokens[index].termID)
+            if term >= 0, term < firstTermNode.count {
+                var node = firstTermNode[term]
+                while node >= 0 {
+                    add(Int(node), index)
+                    node = nextTermNode[Int(node)]
+                }
+            }
+            if hasPrefixes { prefixes.forEachMatch(text.tokens[index].surface) { add($0, index) } }
         }
         self.hitSlots = hitSlots
         self.hitLists = hitLists
+        possible = Array(repeating: 0, count: program.nodes.count)
+    }
+
+    /// Whether node `id` can match this text at all, from which terms and prefixes occur in
+    /// it: false for a term no token has, for an AND, phrase or NEAR missing one of its
+    /// parts, for an OR missing all of them. (A NOT may always match.) The answer is exact
+    /// for "cannot": such a node evaluates to no match and no spans.
+    private mutating func mayMatch(_ id: Int) -> Bool {
+        let known = possible[id]
+        if known != 0 { return known == 1 }
+        let shape = shapes[id]
+        let start = Int(shape.first), end = start + Int(shape.count)
+        let may: Bool
+        switch shape.need {
+        case .hit: may = hitSlots[id] >= 0
+        case .none: may = true
+        case .all:
+            may = (start..<end).allSatisfy { mayMatch(Int(children[$0])) }
+        case .any:
+            may = (start..<end).contains { mayMatch(Int(children[$0])) }
+        }
+        possible[id] = may ? 1 : 2
+        return may
     }
 
     /// Evaluates one rule's root with a fresh budget; nil when the budget ran out, and the
@@ -237,7 +296,8 @@ struct QueryEvaluator {
         let slot = slots[id]
         if slot >= 0 { return results[Int(slot)] }
         guard !exhausted else { return (false, []) }
-        let result = compute(program.nodes[id], id: id)
+        guard mayMatch(id) else { return (false, []) }
+        let result = compute(nodes[id], id: id)
         // A result cut short by the budget is not the node's answer: another rule sharing
         // the node computes it again under its own budget.
         if charge(result.spans.count + 1) {
@@ -305,9 +365,12 @@ struct QueryEvaluator {
     }
 
     private func matchesSingle(_ id: Int, at index: Int) -> Bool {
-        switch program.nodes[id] {
+        switch nodes[id] {
         case .term(let term, _): return text.tokens[index].termID == term
-        case .prefix: return program.prefixes(matching: text.tokens[index].surfaceID).contains(id)
+        case .prefix:
+            var found = false
+            program.prefixes.forEachMatch(text.tokens[index].surface) { found = found || $0 == id }
+            return found
         default: return false
         }
     }
@@ -398,5 +461,68 @@ struct QueryMatcher {
             }
         }
         return out
+    }
+}
+
+/// Byte strings in a trie, each naming a node of a program: which of them a word starts with,
+/// found by walking the word's bytes once.
+struct PrefixTrie {
+    private struct Link {
+        var byte: UInt8
+        var target: Int32
+    }
+
+    /// Per trie state, its transitions, as built.
+    private var links: [[Link]] = [[]]
+    /// The same laid out flat for walking: state `s` has `edgeCount[s]` transitions from
+    /// `edgeStart[s]` in `bytes` and `targets`.
+    private var edgeStart: [Int32] = [0]
+    private var edgeCount: [Int32] = [0]
+    private var bytes: [UInt8] = []
+    private var targets: [Int32] = []
+    /// Per state, the program nodes whose prefix ends there.
+    private var endings: [[Int]] = [[]]
+
+    private(set) var isEmpty = true
+
+    /// Adds `prefix` for `node`. Build-time only: the transitions are laid out again.
+    mutating func insert(_ prefix: [UInt8], node: Int) {
+        var state = 0
+        for byte in prefix {
+            if let link = links[state].first(where: { $0.byte == byte }) {
+                state = Int(link.target)
+            } else {
+                links.append([])
+                endings.append([])
+                links[state].append(Link(byte: byte, target: Int32(links.count - 1)))
+                state = links.count - 1
+            }
+        }
+        endings[state].append(node)
+        isEmpty = false
+        edgeStart = []
+        edgeCount = []
+        bytes = []
+        targets = []
+        for list in links {
+            edgeStart.append(Int32(bytes.count))
+            edgeCount.append(Int32(list.count))
+            for link in list {
+                bytes.append(link.byte)
+                targets.append(link.target)
+            }
+        }
+    }
+
+    /// Calls `body` with every node whose prefix `word` starts with.
+    func forEachMatch(_ word: String, _ body: (Int) -> Void) {
+        var state = 0
+        for node in endings[0] { body(node) }
+        for byte in word.utf8 {
+            let start = Int(edgeStart[state]), end = start + Int(edgeCount[state])
+            guard let edge = (start..<end).first(where: { bytes[$0] == byte }) else { return }
+            state = Int(targets[edge])
+            for node in endings[state] { body(node) }
+        }
     }
 }

@@ -57,7 +57,6 @@ public final class Analyzer: @unchecked Sendable {
     private var stopSurfaces: [Bool] = []
     private var termIDs: [String: Int32] = [:]
     private var termNames: [String] = []
-    private var surfaceNames: [String] = []
 
     public init() {
         stemmers = StemmerPool()
@@ -271,8 +270,7 @@ public final class Analyzer: @unchecked Sendable {
             termNames.append(term)
             termIDs[term] = termID
         }
-        let surfaceID = Int32(surfaceNames.count)
-        surfaceNames.append(surface)
+        let surfaceID = Int32(stopSurfaces.count)
         stopSurfaces.append(StopWords.contains(surface))
         lexicon[surface] = (surfaceID, termID)
         return (surfaceID, termID)
@@ -287,11 +285,6 @@ public final class Analyzer: @unchecked Sendable {
             termIDs[term] = id
             return id
         }
-    }
-
-    /// The folded word a surface id stands for.
-    func surfaceName(_ id: Int32) -> String {
-        lock.withReading { surfaceNames[Int(id)] }
     }
 
     /// Stems one folded word with the stemmer of its script.

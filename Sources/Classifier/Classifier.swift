@@ -32,6 +32,9 @@ public final class Classifier {
     public let featureNames: [String]
     /// The weights in force: trained, or the configuration's, with pinned rules applied.
     public let weights: ScoreWeights
+    /// `weights` per feature, in the order of `featureNames`: every verdict's explanation
+    /// reads them all, and looking each up by name hashed some eighty strings an item.
+    private let featureWeights: [Double]
     public let alertThreshold: Double
     public let reviewThreshold: Double
 
@@ -50,6 +53,7 @@ public final class Classifier {
         featureNames = ScoreWeights.featureNames(rules: rules)
         let weights = (settings.weights ?? ScoreWeights.handSet(settings, rules: rules)).applying(pins: rules)
         self.weights = weights
+        featureWeights = weights.values(of: featureNames)
         stories = StoryTracker(window: settings.storyWindowDays * 86400)
         reader = Reader(settings: settings, analyzer: analyzer, rules: compiled, program: program, ruleRoots: ruleRoots,
                         index: index, facts: FactExtractor(gazetteer: gazetteer, parser: parser, analyzer: analyzer),
@@ -80,29 +84,11 @@ public final class Classifier {
 
     /// Each feature's share of the log-odds, the largest (for or against) first; at most `limit`.
     func contributions(_ assessment: Assessment, limit: Int = 8) -> [Verdict.Contribution] {
-        zip(featureNames, assessment.features).compactMap { name, value -> Verdict.Contribution? in
-            let share = value * (weights.weights[name] ?? 0)
+        zip(featureNames.indices, assessment.features).compactMap { index, value -> Verdict.Contribution? in
+            let name = featureNames[index]
+            let share = value * featureWeights[index]
             return abs(share) < 0.005 ? nil : Verdict.Contribution(feature: name, logOdds: (share * 100).rounded() / 100)
         }.sorted { abs($0.logOdds) > abs($1.logOdds) }.prefix(limit).map { $0 }
-    }
-
-    /// Similar documents with their shared terms shown as the item writes them ("warships",
-    /// not the stem "warship").
-    static func inItsWords(_ similar: [SimilarDocument], _ text: AnalyzedText) -> [SimilarDocument] {
-        // Every item is judged, so only the few shared terms are looked up, not every token.
-        var written = Dictionary(uniqueKeysWithValues: Set(similar.flatMap(\.terms)).map { ($0, String?.none) })
-        var missing = written.count
-        for token in text.tokens where missing > 0 {
-            if let slot = written[token.term], slot == nil {
-                written[token.term] = token.original
-                missing -= 1
-            }
-        }
-        return similar.map { document in
-            var copy = document
-            copy.terms = document.terms.map { written[$0].flatMap { $0 } ?? $0 }
-            return copy
-        }
     }
 
     /// The score of an assessment: the logistic of its log-odds, 0 when a rule vetoed it.
@@ -247,6 +233,8 @@ extension Classifier {
         let facts: FactExtractor
         let featureNames: [String]
         let weights: ScoreWeights
+        /// `weights` in the order of `featureNames`.
+        let featureWeights: [Double]
         let hasher: MinHasher
         var featureCount: Int { featureNames.count }
 
@@ -261,6 +249,7 @@ extension Classifier {
             self.facts = facts
             self.featureNames = featureNames
             self.weights = weights
+            featureWeights = weights.values(of: featureNames)
             self.hasher = hasher
         }
 
@@ -274,7 +263,7 @@ extension Classifier {
             let (body, text) = text(of: item)
             let assessment = assess(text)
             let score = score(assessment)
-            return Reading(body: body, assessment: assessment, score: score, similar: Classifier.inItsWords(assessment.similar, text),
+            return Reading(body: body, assessment: assessment, score: score, similar: assessment.similar,
                            story: !assessment.vetoed && score >= 0.05 ? storyParts(text) : nil)
         }
 
@@ -289,7 +278,7 @@ extension Classifier {
         /// The score of an assessment: the logistic of its log-odds, 0 when a rule vetoed it.
         func score(_ assessment: Assessment) -> Double {
             guard !assessment.vetoed else { return 0 }
-            let probability = 1 / (1 + exp(-weights.logOdds(assessment.features, names: featureNames)))
+            let probability = 1 / (1 + exp(-weights.logOdds(assessment.features, weights: featureWeights)))
             return (probability * 1000).rounded() / 1000
         }
 
@@ -318,7 +307,8 @@ extension Classifier {
                 hits.append((definition, matcher.words(spans)))
             }
             let vector = index.vector(tokens: text.tokens, titleCount: text.titleCount)
-            let similar = index.mostSimilar(to: vector, limit: max(1, settings.similarLimit)).map {
+            // Shared terms are shown as the item writes them ("warships", not the stem "warship").
+            let similar = index.mostSimilar(to: vector, limit: max(1, settings.similarLimit), writtenIn: text.tokens).map {
                 SimilarDocument(document: index.documents[$0.index].id, title: index.documents[$0.index].title,
                                 score: ($0.score * 1000).rounded() / 1000, terms: $0.terms)
             }

@@ -20,7 +20,7 @@ struct FactExtractor {
 
         func spans(_ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> [Span] {
             zip(queries, anchors).flatMap { query, anchor -> [Span] in
-                if let anchor, text.indicesByTerm[anchor] == nil { return [] }
+                if let anchor, !text.terms.contains(anchor) { return [] }
                 return matcher.evaluate(query).spans
             }
         }
@@ -31,6 +31,13 @@ struct FactExtractor {
     private let exercises: [Compiled]
     private let places: [Compiled]
     private let countries: [Compiled]
+    /// The entries a term may begin to name: for each anchor term, the entries with a query
+    /// anchored on it, as `Candidates` numbers them. A text holds a hundred or so distinct
+    /// terms and the gazetteer over a thousand names, so the text's terms find the few
+    /// entries worth evaluating, instead of every name looking itself up in the text.
+    private let entriesByAnchor: [Int32: [Int]]
+    /// Entries with a query that has no anchor term: tried for every text.
+    private let unanchored: [Int]
     private let drillWords: Int
     private let exerciseWords: Int
     private let patrolWords: Int
@@ -64,6 +71,18 @@ struct FactExtractor {
                                     uniquingKeysWith: { first, _ in first })
         places = compile(gazetteer.places)
         countries = compile(gazetteer.countries)
+        var entriesByAnchor: [Int32: [Int]] = [:]
+        var unanchored: [Int] = []
+        for (list, entries) in [exercises, places, countries].enumerated() {
+            for (index, entry) in entries.enumerated() {
+                let number = Candidates.number(list: list, index: index)
+                for anchor in Set(entry.anchors) {
+                    if let anchor { entriesByAnchor[anchor, default: []].append(number) } else { unanchored.append(number) }
+                }
+            }
+        }
+        self.entriesByAnchor = entriesByAnchor
+        self.unanchored = unanchored
         // Only used to tell a codename from a date; the rules carry the real vocabulary.
         drillWords = program.add((try? parser.parse("drill* OR exercis* OR manoeuv* OR maneuv* OR patrol* OR wargam* OR (war NEAR/0 game*) OR учени* OR маневр* OR 演习 OR 演练")) ?? .or([]))
         exerciseWords = program.add((try? parser.parse("drill* OR exercis* OR manoeuv* OR maneuv* OR wargam* OR (war NEAR/0 game*) OR учени* OR маневр* OR 演习 OR 演练 OR 军演 OR 联演")) ?? .or([]))
@@ -74,11 +93,12 @@ struct FactExtractor {
     func extract(from text: AnalyzedText) -> (facts: EventFacts, activity: StoryTracker.Activity?) {
         var matcher = QueryEvaluator(program: program, text: text)
         var facts = EventFacts()
-        facts.exercise = exercise(&matcher, text)
+        let candidates = Candidates(text, entriesByAnchor, unanchored)
+        facts.exercise = exercise(candidates.entries(0, of: exercises), &matcher, text)
 
         var placeSpans: [Span] = []
         var placeHits: [(Int, String)] = []
-        for place in places {
+        for place in candidates.entries(1, of: places) {
             let spans = place.spans(&matcher, text)
             if let first = spans.map(\.first).min() {
                 placeHits.append((first, place.entry.name))
@@ -89,7 +109,7 @@ struct FactExtractor {
 
         let drillPositions = matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
         var countryHits: [(Int, String)] = []
-        for country in countries {
+        for country in candidates.entries(2, of: countries) {
             let spans = country.spans(&matcher, text).filter { span in
                 // "Japan" inside "Sea of Japan" is a place, not a participant.
                 !placeSpans.contains { $0.first <= span.first && span.last <= $0.last }
@@ -141,12 +161,12 @@ struct FactExtractor {
         return nil
     }
 
-    private func exercise(_ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> String? {
+    private func exercise(_ exercises: [Compiled], _ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> String? {
         var hits: [(index: Int, name: String, hasYear: Bool)] = []
         var drillPositions: [Int]?
         for exercise in exercises {
             for (query, anchor) in zip(exercise.queries, exercise.anchors) {
-                if let anchor, text.indicesByTerm[anchor] == nil { continue }
+                if let anchor, !text.terms.contains(anchor) { continue }
                 for span in matcher.evaluate(query).spans {
                     let year = yearAfter(span.last, in: text)
                     if exercise.entry.requiresYear && year == nil { continue }
@@ -166,7 +186,10 @@ struct FactExtractor {
 
         let positions = drillPositions ?? matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
         let tokens = text.tokens
-        for (index, token) in tokens.enumerated() where index > 0 {
+        for index in tokens.indices.dropFirst() {
+            // Most words are not a year: told by their length before a string is touched.
+            guard tokens[index].original.utf8.count == 4 else { continue }
+            let token = tokens[index]
             guard let year = Self.year(token.original), let first = tokens[index - 1].original.first, first.isUppercase,
                   tokens[index - 1].position + 1 == token.position,
                   !Self.months.contains(tokens[index - 1].surface),
@@ -199,7 +222,34 @@ struct FactExtractor {
     }
 
     static func year(_ word: String) -> Int? {
-        guard word.count == 4, let value = Int(word), (1990...2039).contains(value) else { return nil }
+        guard word.utf8.count == 4, let value = Int(word), (1990...2039).contains(value) else { return nil }
         return value
+    }
+}
+
+/// The gazetteer entries one text may name, in the gazetteer's order: those anchored on one
+/// of its terms, and those with no anchor. An entry is numbered by its list (exercises,
+/// places, countries) and its place in it.
+private struct Candidates {
+    private let numbers: [Int]
+
+    static func number(list: Int, index: Int) -> Int { list << 32 | index }
+
+    init(_ text: AnalyzedText, _ entriesByAnchor: [Int32: [Int]], _ unanchored: [Int]) {
+        var numbers = unanchored
+        for term in text.terms {
+            if let entries = entriesByAnchor[term] { numbers += entries }
+        }
+        numbers.sort()
+        var previous = -1
+        self.numbers = numbers.filter { number in
+            defer { previous = number }
+            return number != previous
+        }
+    }
+
+    /// The candidates of list `list`, from `entries`, in order.
+    func entries<Entry>(_ list: Int, of entries: [Entry]) -> [Entry] {
+        numbers.compactMap { $0 >> 32 == list ? entries[$0 & 0xFFFF_FFFF] : nil }
     }
 }

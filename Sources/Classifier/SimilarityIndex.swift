@@ -142,7 +142,7 @@ public final class SimilarityIndex {
     /// keeps a 10 000-document corpus cheap per item.
     public func mostSimilar(to query: TermVector, limit: Int = 3, explainTerms: Int = 5,
                             queryTerms: Int = 16, candidates: Int = 8,
-                            postingsPerTerm: Int = 64) -> [(index: Int, score: Double, terms: [String])] {
+                            postingsPerTerm: Int = 64, writtenIn tokens: [Token]? = nil) -> [(index: Int, score: Double, terms: [String])] {
         guard !documents.isEmpty, !query.terms.isEmpty, limit > 0 else { return [] }
         var scratch = scratchPool.withLock { $0.popLast() } ?? Scratch()
         defer { scratchPool.withLock { [scratch] in $0.append(scratch) } }
@@ -153,10 +153,27 @@ public final class SimilarityIndex {
         exact.sort { (a: (index: Int, score: Double), b: (index: Int, score: Double)) -> Bool in
             a.score != b.score ? a.score > b.score : a.index < b.index
         }
-        return exact.prefix(limit).map { ($0.index, $0.score, contributingTerms(query, vectors[$0.index], limit: explainTerms)) }
+        let best = exact.prefix(limit).map { ($0.index, $0.score, contributingTerms(query, vectors[$0.index], limit: explainTerms)) }
+        let written = tokens.map { spellings(of: best.flatMap(\.2), in: $0) } ?? [:]
+        return best.map { ($0.0, $0.1, $0.2.map { written[$0] ?? termNames[Int($0)] }) }
     }
 
-    private func contributingTerms(_ a: TermVector, _ b: TermVector, limit: Int) -> [String] {
+    /// How `tokens` first write each of `terms` (index term ids): "warships" for the stem
+    /// "warship". Terms are compared as numbers, a token at a time; the few wanted are in an
+    /// array, looked through rather than hashed.
+    private func spellings(of terms: [Int32], in tokens: [Token]) -> [Int32: String] {
+        var written: [Int32: String] = [:]
+        for index in tokens.indices where written.count < terms.count {
+            let analyzerTerm = Int(tokens[index].termID)
+            guard analyzerTerm >= 0, analyzerTerm < vocabulary.count else { continue }
+            let id = vocabulary[analyzerTerm]
+            if id >= 0, terms.contains(id), written[id] == nil { written[id] = tokens[index].original }
+        }
+        return written
+    }
+
+    /// The index ids of the terms that add most to the cosine of `a` and `b`.
+    private func contributingTerms(_ a: TermVector, _ b: TermVector, limit: Int) -> [Int32] {
         var products: [(Int32, Float)] = []
         var i = 0, j = 0
         while i < a.terms.count && j < b.terms.count {
@@ -165,7 +182,7 @@ public final class SimilarityIndex {
                 i += 1; j += 1
             } else if a.terms[i] < b.terms[j] { i += 1 } else { j += 1 }
         }
-        return products.sorted { $0.1 > $1.1 }.prefix(limit).map { termNames[Int($0.0)] }
+        return products.sorted { $0.1 > $1.1 }.prefix(limit).map(\.0)
     }
 
     // MARK: - Weights

@@ -83,13 +83,18 @@ public struct ScoreWeights: Sendable, Equatable {
         return result
     }
 
-    /// The log-odds of `values` (one per name of `names`, in order).
-    public func logOdds(_ values: [Double], names: [String]) -> Double {
+    /// The log-odds of `values` with `weights` (from `values(of:)`: one per feature, in order).
+    public func logOdds(_ values: [Double], weights: [Double]) -> Double {
         var sum = bias
-        for (value, name) in zip(values, names) where value != 0 {
-            sum += value * (weights[name] ?? 0)
+        for (value, weight) in zip(values, weights) where value != 0 {
+            sum += value * weight
         }
         return sum
+    }
+
+    /// The weight of each of `names`, in order (0 for a feature without one).
+    public func values(of names: [String]) -> [Double] {
+        names.map { weights[$0] ?? 0 }
     }
 }
 

@@ -98,3 +98,144 @@ import Testing
         #expect(errors.first?.description.hasPrefix("rule 'broken': column 11:") == true)
     }
 }
+
+/// The evaluator answers a node the text lacks the words for without evaluating it, and finds
+/// term and prefix nodes from the text's words; checked against a plain reading of the query
+/// language on random queries sharing one program, over random texts.
+@Suite struct QueryEvaluation {
+    let analyzer = Analyzer()
+    static let words = ["red", "blue", "green", "ship", "sea", "fox", "redder", "shipment"]
+
+    /// SplitMix64: the same queries and texts on every run.
+    struct Random {
+        var state: UInt64
+        mutating func next(_ bound: Int) -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(bound))
+        }
+    }
+
+    func randomQuery(_ random: inout Random, depth: Int) -> Query {
+        func field() -> Query.Field? { [nil, nil, .title, .text][random.next(4)] }
+        func word() -> Query {
+            random.next(4) == 0
+                ? .prefix(["re", "sh", "s", "gre", "ship", "fo"][random.next(6)], field: nil)
+                : .term(analyzer.stem(Self.words[random.next(Self.words.count)]), field: nil)
+        }
+        if depth == 0 || random.next(3) == 0 {
+            switch random.next(3) {
+            case 0: return .phrase((0..<(2 + random.next(2))).map { _ in word() }, field: field())
+            default:
+                let single = word()
+                switch single {
+                case .term(let term, _): return .term(term, field: field())
+                case .prefix(let prefix, _): return .prefix(prefix, field: field())
+                default: return single
+                }
+            }
+        }
+        let parts = (0..<(2 + random.next(2))).map { _ in randomQuery(&random, depth: depth - 1) }
+        switch random.next(4) {
+        case 0: return .and(parts)
+        case 1: return .or(parts)
+        case 2: return .not(parts[0])
+        default:
+            // NEAR stands between positional queries only, as the parser builds it.
+            let positional = parts.filter(\.isPositional)
+            guard positional.count >= 2 else { return .or(parts) }
+            return .near(positional[0], positional[1], distance: random.next(4))
+        }
+    }
+
+    /// The query language read plainly: every node computed, nothing skipped or shared.
+    func reference(_ query: Query, _ text: AnalyzedText) -> (matched: Bool, spans: [Span]) {
+        let tokens = text.tokens
+        func single(_ field: Query.Field?, _ hit: (Token) -> Bool) -> (Bool, [Span]) {
+            let spans = tokens.indices.filter { hit(tokens[$0]) && text.inField($0, field) }.map { Span(first: $0, last: $0) }
+            return (!spans.isEmpty, spans)
+        }
+        func matchesPart(_ part: Query, _ token: Token) -> Bool {
+            switch part {
+            case .term(let term, _): return token.term == term
+            case .prefix(let prefix, _): return token.surface.utf8.starts(with: prefix.utf8)
+            default: return false
+            }
+        }
+        switch query {
+        case .term(let term, let field): return single(field) { $0.term == term }
+        case .prefix(let prefix, let field): return single(field) { $0.surface.utf8.starts(with: prefix.utf8) }
+        case .phrase(let parts, let field):
+            let starts = reference(parts[0], text).spans.filter { text.inField($0.first, field) }
+            let spans = starts.compactMap { start -> Span? in
+                var index = start.first
+                for part in parts.dropFirst() {
+                    let next = index + 1
+                    guard next < tokens.count, tokens[next].position == tokens[index].position + 1,
+                          matchesPart(part, tokens[next]) else { return nil }
+                    index = next
+                }
+                return Span(first: start.first, last: index)
+            }
+            return (!spans.isEmpty, spans)
+        case .and(let parts):
+            let results = parts.map { reference($0, text) }
+            guard results.allSatisfy(\.matched) else { return (false, []) }
+            return (true, results.flatMap(\.spans))
+        case .or(let parts):
+            let results = parts.map { reference($0, text) }.filter(\.matched)
+            return (!results.isEmpty, results.flatMap(\.spans))
+        case .not(let inner):
+            return (!reference(inner, text).matched, [])
+        case .near(let a, let b, let distance):
+            let left = Set(reference(a, text).spans), right = Set(reference(b, text).spans)
+            func gap(_ x: Span, _ y: Span) -> Int { tokens[y.first].position - tokens[x.last].position - 1 }
+            func partnered(_ span: Span, _ others: Set<Span>) -> Bool {
+                others.contains { other in
+                    other.first > span.last ? gap(span, other) <= distance
+                        : other.last >= span.first ? true : gap(other, span) <= distance
+                }
+            }
+            let kept = Set(left.filter { partnered($0, right) }).union(right.filter { partnered($0, left) })
+            let spans = kept.sorted { ($0.first, $0.last) < ($1.first, $1.last) }
+            return (!spans.isEmpty, spans)
+        }
+    }
+
+    @Test func sharedProgramsAgreeWithThePlainReading() {
+        var random = Random(state: 42)
+        let program = QueryProgram(analyzer: analyzer)
+        let queries = (0..<300).map { _ in randomQuery(&random, depth: 3) }
+        let roots = queries.map(program.add)
+        var matchedSome = 0
+        for _ in 0..<60 {
+            func sentence() -> String {
+                (0..<random.next(12)).map { _ in Self.words[random.next(Self.words.count)] }.joined(separator: " ")
+            }
+            let text = AnalyzedText(title: sentence(), body: sentence(), analyzer: analyzer)
+            var evaluator = QueryEvaluator(program: program, text: text)
+            for (query, root) in zip(queries, roots) {
+                let expected = reference(query, text)
+                let result = evaluator.evaluateRule(root)
+                #expect(result?.matched == expected.matched && result?.spans == expected.spans, "\(query)")
+                if expected.matched { matchedSome += 1 }
+            }
+        }
+        // Both answers occur often: the comparison is not of empty results alone.
+        #expect(matchedSome > 3_000 && matchedSome < 15_000)
+    }
+
+    @Test func prefixesAreFoundByTheirBytes() {
+        var trie = PrefixTrie()
+        let prefixes = ["exercis", "exer", "ex", "учени", "учен", "演习", "x"]
+        for (node, prefix) in prefixes.enumerated() { trie.insert(Array(prefix.utf8), node: node) }
+        for word in ["exercises", "exert", "ex", "e", "учения", "учен", "演习开始", "xylophone", "", "fox"] {
+            var found: [Int] = []
+            trie.forEachMatch(word) { found.append($0) }
+            let expected = prefixes.indices.filter { word.utf8.starts(with: prefixes[$0].utf8) }
+            #expect(found.sorted() == expected, "\(word)")
+        }
+    }
+}
