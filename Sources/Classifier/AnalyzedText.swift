@@ -482,6 +482,9 @@ struct PrefixTrie {
     private var targets: [Int32] = []
     /// Per state, the program nodes whose prefix ends there.
     private var endings: [[Int]] = [[]]
+    /// The first step by byte (-1: no prefix starts with it): the root has most transitions,
+    /// and most words leave the trie there.
+    private var rootTargets = [Int32](repeating: -1, count: 256)
 
     private(set) var isEmpty = true
 
@@ -500,6 +503,7 @@ struct PrefixTrie {
         }
         endings[state].append(node)
         isEmpty = false
+        for link in links[0] { rootTargets[Int(link.byte)] = link.target }
         edgeStart = []
         edgeCount = []
         bytes = []
@@ -516,9 +520,12 @@ struct PrefixTrie {
 
     /// Calls `body` with every node whose prefix `word` starts with.
     func forEachMatch(_ word: String, _ body: (Int) -> Void) {
-        var state = 0
         for node in endings[0] { body(node) }
-        for byte in word.utf8 {
+        var rest = word.utf8.makeIterator()
+        guard let first = rest.next(), rootTargets[Int(first)] >= 0 else { return }
+        var state = Int(rootTargets[Int(first)])
+        for node in endings[state] { body(node) }
+        while let byte = rest.next() {
             let start = Int(edgeStart[state]), end = start + Int(edgeCount[state])
             guard let edge = (start..<end).first(where: { bytes[$0] == byte }) else { return }
             state = Int(targets[edge])

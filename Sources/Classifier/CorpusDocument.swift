@@ -93,12 +93,12 @@ public enum Boilerplate {
     /// paragraph that happens to end in "read more" is the story itself.
     public static func stripItem(_ text: String) -> String {
         guard text.utf8.contains(0x0A) || text.utf8.count < 200 else {
-            return isBoilerplate(text, lower: LowerBytes(text), maxWords: 15) ? "" : text
+            return isShortBoilerplate(text) ? "" : text
         }
         var kept: [String] = []
         for raw in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: true) {
             let line = String(Substring(raw))
-            if raw.count < 160, isBoilerplate(line, lower: LowerBytes(line), maxWords: 15) { continue }
+            if raw.count < 160, isShortBoilerplate(line) { continue }
             kept.append(line)
         }
         return kept.joined(separator: "\n")
@@ -122,6 +122,12 @@ public enum Boilerplate {
         return paragraphs
     }
 
+    /// `isBoilerplate` with at most 15 words, the words counted before the line is lowered:
+    /// every item's text comes here, and most are longer.
+    private static func isShortBoilerplate(_ line: String) -> Bool {
+        LowerBytes.wordCount(line.utf8) <= 15 && isBoilerplate(line, lower: LowerBytes(line), maxWords: 15)
+    }
+
     static func isBoilerplate(_ line: String, lower: LowerBytes, maxWords: Int = 59) -> Bool {
         let words = lower.wordCount
         if words <= maxWords && lower.containsAny(patterns) { return true }
@@ -142,7 +148,10 @@ struct LowerBytes {
         bytes = text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
     }
 
-    var wordCount: Int {
+    var wordCount: Int { Self.wordCount(bytes) }
+
+    /// Runs of bytes other than space and tab (lower-casing changes no count).
+    static func wordCount(_ bytes: some Sequence<UInt8>) -> Int {
         var count = 0, inWord = false
         for byte in bytes {
             let space = byte == 0x20 || byte == 0x09

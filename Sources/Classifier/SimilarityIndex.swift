@@ -48,6 +48,8 @@ public final class SimilarityIndex {
         var accumulator: [Float] = []
         var touched: [Int32] = []
         var reachedFully: [Bool] = []
+        /// The query's weight by index term id (0 for terms it lacks), between `spread` and `clear`.
+        var queryWeights: [Float] = []
     }
     private let scratchPool = Locked<[Scratch]>([])
 
@@ -149,11 +151,15 @@ public final class SimilarityIndex {
         let count = documents.count
         let pool = scratch.candidates(query, count: count, postings: postings, queryTerms: queryTerms,
                                       postingsPerTerm: postingsPerTerm, keep: max(limit, candidates))
-        var exact: [(index: Int, score: Double)] = pool.map { (index: $0, score: query.cosine(vectors[$0])) }
+        // The query spread over an array by term: a document's cosine is then one pass over
+        // its own terms, with no merge of two sorted lists (the same sums, in the same order).
+        scratch.spread(query, over: termNames.count)
+        defer { scratch.clear(query) }
+        var exact: [(index: Int, score: Double)] = pool.map { (index: $0, score: scratch.cosine(vectors[$0])) }
         exact.sort { (a: (index: Int, score: Double), b: (index: Int, score: Double)) -> Bool in
             a.score != b.score ? a.score > b.score : a.index < b.index
         }
-        let best = exact.prefix(limit).map { ($0.index, $0.score, contributingTerms(query, vectors[$0.index], limit: explainTerms)) }
+        let best = exact.prefix(limit).map { ($0.index, $0.score, scratch.contributingTerms(vectors[$0.index], limit: explainTerms)) }
         let written = tokens.map { spellings(of: best.flatMap(\.2), in: $0) } ?? [:]
         return best.map { ($0.0, $0.1, $0.2.map { written[$0] ?? termNames[Int($0)] }) }
     }
@@ -172,18 +178,6 @@ public final class SimilarityIndex {
         return written
     }
 
-    /// The index ids of the terms that add most to the cosine of `a` and `b`.
-    private func contributingTerms(_ a: TermVector, _ b: TermVector, limit: Int) -> [Int32] {
-        var products: [(Int32, Float)] = []
-        var i = 0, j = 0
-        while i < a.terms.count && j < b.terms.count {
-            if a.terms[i] == b.terms[j] {
-                products.append((a.terms[i], a.weights[i] * b.weights[j]))
-                i += 1; j += 1
-            } else if a.terms[i] < b.terms[j] { i += 1 } else { j += 1 }
-        }
-        return products.sorted { $0.1 > $1.1 }.prefix(limit).map(\.0)
-    }
 
     // MARK: - Weights
 
@@ -316,5 +310,36 @@ extension SimilarityIndex.Scratch {
             }
         }
         return Set(best.entries.map(\.0) + bestRare.entries.map(\.0))
+    }
+}
+
+extension SimilarityIndex.Scratch {
+    mutating func spread(_ query: TermVector, over termCount: Int) {
+        if queryWeights.count < termCount { queryWeights += Array(repeating: 0, count: termCount - queryWeights.count) }
+        for (term, weight) in zip(query.terms, query.weights) { queryWeights[Int(term)] = weight }
+    }
+
+    mutating func clear(_ query: TermVector) {
+        for term in query.terms { queryWeights[Int(term)] = 0 }
+    }
+
+    /// The spread query's cosine with `document` (both normalised): `TermVector.cosine`'s
+    /// sum, term by term in the same order, a term the query lacks adding 0.
+    func cosine(_ document: TermVector) -> Double {
+        var sum: Float = 0
+        queryWeights.withUnsafeBufferPointer { query in
+            for (term, weight) in zip(document.terms, document.weights) { sum += query[Int(term)] * weight }
+        }
+        return Double(min(1, sum))
+    }
+
+    /// The index ids of the terms that add most to the spread query's cosine with `document`.
+    func contributingTerms(_ document: TermVector, limit: Int) -> [Int32] {
+        var products: [(Int32, Float)] = []
+        for (term, weight) in zip(document.terms, document.weights) {
+            let queryWeight = queryWeights[Int(term)]
+            if queryWeight != 0 { products.append((term, queryWeight * weight)) }
+        }
+        return products.sorted { $0.1 > $1.1 }.prefix(limit).map(\.0)
     }
 }
