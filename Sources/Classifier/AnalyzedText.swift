@@ -138,46 +138,55 @@ final class QueryProgram {
             nextTermNode[id] = firstTermNode[Int(term)]
             firstTermNode[Int(term)] = Int32(id)
         }
-        shapes.append(Shape(node, children: &children))
+        let (need, parts) = Self.children(of: node)
+        firstParentEdge.append(-1)
+        for child in parts {
+            nextParentEdge.append(firstParentEdge[child])
+            firstParentEdge[child] = Int32(parentEdges.count)
+            parentEdges.append(Int32(id))
+        }
+        switch need {
+        case .hit, .any: childrenNeeded.append(1)
+        case .all: childrenNeeded.append(Int32(parts.count))
+        case .none: childrenNeeded.append(0)
+        }
+        if need == .none || (need == .all && parts.isEmpty) { alwaysPossible.append(Int32(id)) }
         return id
     }
 
-    /// What a node needs of its children to match, without their payloads: `Shape`s and one
-    /// array of children, read per item without retaining a node's arrays.
-    struct Shape {
-        enum Need: UInt8 {
-            /// A term or prefix: a token of the text.
-            case hit
-            /// Every child (AND, a phrase, NEAR).
-            case all
-            /// Any child.
-            case any
-            /// Nothing: a NOT matches when its child does not.
-            case none
-        }
+    /// What a node needs of its children to match.
+    enum Need {
+        /// A term or prefix: a token of the text.
+        case hit
+        /// Every child (AND, a phrase, NEAR).
+        case all
+        /// Any child.
+        case any
+        /// Nothing: a NOT matches when its child does not.
+        case none
+    }
 
-        let need: Need
-        /// Where the node's children are in `children`.
-        let first: Int32
-        let count: Int32
-
-        init(_ node: Node, children: inout [Int32]) {
-            let parts: [Int]
-            switch node {
-            case .term, .prefix: (need, parts) = (.hit, [])
-            case .phrase(let list, _), .and(let list): (need, parts) = (.all, list)
-            case .near(let a, let b, _): (need, parts) = (.all, [a, b])
-            case .or(let list): (need, parts) = (.any, list)
-            case .not(let child): (need, parts) = (.none, [child])
-            }
-            first = Int32(children.count)
-            count = Int32(parts.count)
-            children += parts.map { Int32($0) }
+    private static func children(of node: Node) -> (Need, [Int]) {
+        switch node {
+        case .term, .prefix: (.hit, [])
+        case .phrase(let list, _), .and(let list): (.all, list)
+        case .near(let a, let b, _): (.all, [a, b])
+        case .or(let list): (.any, list)
+        case .not(let child): (.none, [child])
         }
     }
 
-    private(set) var shapes: [Shape] = []
-    private(set) var children: [Int32] = []
+    /// The nodes each node is a child of, as lists through arrays (an edge per occurrence):
+    /// `firstParentEdge[node]`, then `nextParentEdge[edge]`; `parentEdges[edge]` is the parent.
+    private(set) var firstParentEdge: [Int32] = []
+    private(set) var nextParentEdge: [Int32] = []
+    private(set) var parentEdges: [Int32] = []
+    /// How many of a node's children must be possible before it is: all of an AND's,
+    /// phrase's or NEAR's (an edge per occurrence), one of an OR's; a term or prefix node
+    /// needs a token instead.
+    private(set) var childrenNeeded: [Int32] = []
+    /// Nodes that may match whatever the text: a NOT, an empty AND.
+    private(set) var alwaysPossible: [Int32] = []
 }
 
 /// Evaluates a program's nodes against one text, each node at most once, within a work
@@ -194,11 +203,9 @@ struct QueryEvaluator {
     let program: QueryProgram
     let text: AnalyzedText
     let budget: Int
-    /// The program's tables, held here: read through the class for every node, each access
+    /// The program's nodes, held here: read through the class for every node, each access
     /// was an exclusivity check and a retain.
     private let nodes: [QueryProgram.Node]
-    private let shapes: [QueryProgram.Shape]
-    private let children: [Int32]
     /// Per node, where its result is in `results` (-1: not evaluated yet). Two flat arrays
     /// rather than one `[Result?]`: thousands of nodes, most never evaluated for an item, and
     /// an array of optionals holding arrays is created and destroyed element by element
@@ -209,10 +216,10 @@ struct QueryEvaluator {
     /// place in `hitLists` (-1: no token matches it, the case of most nodes for any item).
     private let hitSlots: [Int32]
     private let hitLists: [[Int]]
-    /// Per node, whether the text holds the words it needs (0: not known yet, 1: it may
-    /// match, 2: it cannot). Most of a rule's words are missing from any one text: a node
-    /// without them is answered from this, not evaluated (see `mayMatch`).
-    private var possible: [UInt8]
+    /// Per node, whether the text holds the words it needs (see `possibleNodes`). Most of a
+    /// rule's words are missing from any one text: a node without them is answered from
+    /// this, not evaluated.
+    private let possible: [Bool]
     private var spent = 0
     /// The current rule ran out of budget: what is evaluated from then on is incomplete.
     private(set) var exhausted = false
@@ -222,15 +229,15 @@ struct QueryEvaluator {
         self.text = text
         self.budget = budget
         nodes = program.nodes
-        shapes = program.shapes
-        children = program.children
         slots = Array(repeating: -1, count: program.nodes.count)
         var hitSlots = [Int32](repeating: -1, count: program.nodes.count)
         var hitLists: [[Int]] = []
+        var hitNodes: [Int32] = []
         func add(_ node: Int, _ index: Int) {
             if hitSlots[node] < 0 {
                 hitSlots[node] = Int32(hitLists.count)
                 hitLists.append([index])
+                hitNodes.append(Int32(node))
             } else {
                 hitLists[Int(hitSlots[node])].append(index)
             }
@@ -251,38 +258,50 @@ struct QueryEvaluator {
         }
         self.hitSlots = hitSlots
         self.hitLists = hitLists
-        possible = Array(repeating: 0, count: program.nodes.count)
+        possible = Self.possibleNodes(program, from: hitNodes)
     }
 
-    /// Whether node `id` can match this text at all, from which terms and prefixes occur in
-    /// it: false for a term no token has, for an AND, phrase or NEAR missing one of its
-    /// parts, for an OR missing all of them. (A NOT may always match.) The answer is exact
-    /// for "cannot": such a node evaluates to no match and no spans.
-    private mutating func mayMatch(_ id: Int) -> Bool {
-        let known = possible[id]
-        if known != 0 { return known == 1 }
-        let shape = shapes[id]
-        let start = Int(shape.first), end = start + Int(shape.count)
-        let may: Bool
-        switch shape.need {
-        case .hit: may = hitSlots[id] >= 0
-        case .none: may = true
-        case .all:
-            may = (start..<end).allSatisfy { mayMatch(Int(children[$0])) }
-        case .any:
-            may = (start..<end).contains { mayMatch(Int(children[$0])) }
+    /// Which nodes can match this text at all, from the term and prefix nodes its tokens hit:
+    /// not a term no token has, nor an AND, phrase or NEAR missing one of its parts, nor an
+    /// OR missing all of them (a NOT may always match). Found upwards from the hits and the
+    /// NOTs, each node counting its children as they turn out possible, so the work follows
+    /// the few words a text shares with the rules, not the size of the rules. The answer is
+    /// exact for "cannot": such a node evaluates to no match and no spans.
+    private static func possibleNodes(_ program: QueryProgram, from hits: [Int32]) -> [Bool] {
+        var possible = [Bool](repeating: false, count: program.nodes.count)
+        var remaining = program.childrenNeeded
+        let firstParentEdge = program.firstParentEdge, nextParentEdge = program.nextParentEdge
+        let parentEdges = program.parentEdges
+        var pending = hits + program.alwaysPossible
+        for node in pending { possible[Int(node)] = true }
+        while let node = pending.popLast() {
+            var edge = firstParentEdge[Int(node)]
+            while edge >= 0 {
+                let parent = Int(parentEdges[Int(edge)])
+                edge = nextParentEdge[Int(edge)]
+                guard !possible[parent] else { continue }
+                remaining[parent] -= 1
+                if remaining[parent] == 0 {
+                    possible[parent] = true
+                    pending.append(Int32(parent))
+                }
+            }
         }
-        possible[id] = may ? 1 : 2
-        return may
+        return possible
     }
 
     /// Evaluates one rule's root with a fresh budget; nil when the budget ran out, and the
     /// rule must count as not matched.
     mutating func evaluateRule(_ root: Int) -> Result? {
-        spent = 0
-        exhausted = false
+        renewBudget()
         let result = evaluate(root)
         return exhausted ? nil : result
+    }
+
+    /// A whole budget again, for what is evaluated next.
+    mutating func renewBudget() {
+        spent = 0
+        exhausted = false
     }
 
     /// Takes `work` from the budget; false once it is spent.
@@ -296,7 +315,7 @@ struct QueryEvaluator {
         let slot = slots[id]
         if slot >= 0 { return results[Int(slot)] }
         guard !exhausted else { return (false, []) }
-        guard mayMatch(id) else { return (false, []) }
+        guard possible[id] else { return (false, []) }
         let result = compute(nodes[id], id: id)
         // A result cut short by the budget is not the node's answer: another rule sharing
         // the node computes it again under its own budget.

@@ -56,7 +56,7 @@ public final class Classifier {
         featureWeights = weights.values(of: featureNames)
         stories = StoryTracker(window: settings.storyWindowDays * 86400)
         reader = Reader(settings: settings, analyzer: analyzer, rules: compiled, program: program, ruleRoots: ruleRoots,
-                        index: index, facts: FactExtractor(gazetteer: gazetteer, parser: parser, analyzer: analyzer),
+                        index: index, facts: FactExtractor(gazetteer: gazetteer, parser: parser, program: program),
                         featureNames: featureNames, weights: weights, hasher: stories.hasher)
         alertThreshold = weights.alertThreshold ?? settings.alertThreshold
         reviewThreshold = min(alertThreshold, weights.reviewThreshold ?? settings.reviewThreshold)
@@ -312,7 +312,7 @@ extension Classifier {
                 SimilarDocument(document: index.documents[$0.index].id, title: index.documents[$0.index].title,
                                 score: ($0.score * 1000).rounded() / 1000, terms: $0.terms)
             }
-            let (eventFacts, activity) = facts.extract(from: text)
+            let (eventFacts, activity) = facts.extract(from: text, &evaluator)
             let joint = eventFacts.exercise.flatMap(facts.isJoint)
             values[feature] = similar.first?.score ?? 0
             values[feature + 1] = joint == true ? 1 : 0

@@ -92,7 +92,10 @@ public enum Boilerplate {
     /// short lines are candidates ("Read more", "The post … appeared first on …"): a long
     /// paragraph that happens to end in "read more" is the story itself.
     public static func stripItem(_ text: String) -> String {
-        guard text.utf8.contains(0x0A) || text.utf8.count < 200 else {
+        let hasLines = text.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.baseAddress.map { memchr($0, 0x0A, bytes.count) != nil } ?? false
+        } ?? text.utf8.contains(0x0A)
+        guard hasLines || text.utf8.count < 200 else {
             return isShortBoilerplate(text) ? "" : text
         }
         var kept: [String] = []
@@ -125,7 +128,9 @@ public enum Boilerplate {
     /// `isBoilerplate` with at most 15 words, the words counted before the line is lowered:
     /// every item's text comes here, and most are longer.
     private static func isShortBoilerplate(_ line: String) -> Bool {
-        LowerBytes.wordCount(line.utf8) <= 15 && isBoilerplate(line, lower: LowerBytes(line), maxWords: 15)
+        var line = line
+        let short = line.withUTF8 { LowerBytes.wordCount($0, atMost: 15) <= 15 }
+        return short && isBoilerplate(line, lower: LowerBytes(line), maxWords: 15)
     }
 
     static func isBoilerplate(_ line: String, lower: LowerBytes, maxWords: Int = 59) -> Bool {
@@ -148,14 +153,18 @@ struct LowerBytes {
         bytes = text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
     }
 
-    var wordCount: Int { Self.wordCount(bytes) }
+    var wordCount: Int { bytes.withUnsafeBufferPointer { Self.wordCount($0) } }
 
-    /// Runs of bytes other than space and tab (lower-casing changes no count).
-    static func wordCount(_ bytes: some Sequence<UInt8>) -> Int {
+    /// Runs of bytes other than space and tab (lower-casing changes no count), counted up to
+    /// one more than `limit`.
+    static func wordCount(_ bytes: UnsafeBufferPointer<UInt8>, atMost limit: Int = .max) -> Int {
         var count = 0, inWord = false
         for byte in bytes {
             let space = byte == 0x20 || byte == 0x09
-            if !space && !inWord { count += 1 }
+            if !space && !inWord {
+                count += 1
+                if count > limit { break }
+            }
             inWord = !space
         }
         return count

@@ -51,8 +51,9 @@ struct FactExtractor {
                                               "september", "october", "november", "december", "in", "on", "since", "by",
                                               "the", "from", "until", "of", "for", "and", "late", "early", "mid"]
 
-    init(gazetteer: Gazetteer, parser: QueryParser, analyzer: Analyzer) {
-        let program = QueryProgram(analyzer: analyzer)
+    /// The gazetteer's names join `program` (the rules'): one evaluator per text finds the
+    /// words of both, and a sub-query they share is evaluated once.
+    init(gazetteer: Gazetteer, parser: QueryParser, program: QueryProgram) {
         self.program = program
         func compile(_ entries: [Gazetteer.Entry]) -> [Compiled] {
             entries.map { entry in
@@ -92,6 +93,13 @@ struct FactExtractor {
     /// The facts of `text`, and what its headline reports.
     func extract(from text: AnalyzedText) -> (facts: EventFacts, activity: StoryTracker.Activity?) {
         var matcher = QueryEvaluator(program: program, text: text)
+        return extract(from: text, &matcher)
+    }
+
+    /// The same with an evaluator of `text` for this extractor's program, which may have
+    /// evaluated rules already; the facts get a budget of their own.
+    func extract(from text: AnalyzedText, _ matcher: inout QueryEvaluator) -> (facts: EventFacts, activity: StoryTracker.Activity?) {
+        matcher.renewBudget()
         var facts = EventFacts()
         let candidates = Candidates(text, entriesByAnchor, unanchored)
         facts.exercise = exercise(candidates.entries(0, of: exercises), &matcher, text)

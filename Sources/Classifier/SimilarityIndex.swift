@@ -267,15 +267,18 @@ extension SimilarityIndex.Scratch {
     mutating func candidates(_ query: TermVector, count: Int, postings: [[(document: Int32, weight: Float)]],
                              queryTerms: Int, postingsPerTerm: Int, keep: Int) -> Set<Int> {
         if accumulator.count != count { accumulator = [Float](repeating: 0, count: count) }
-        touched.removeAll(keepingCapacity: true)
         var strongest = Array(zip(query.terms, query.weights))
         if strongest.count > queryTerms {
             strongest.sort { $0.1 > $1.1 }
             strongest.removeSubrange(queryTerms...)
         }
         if reachedFully.count != count { reachedFully = [Bool](repeating: false, count: count) }
-        var touched = self.touched
-        defer { self.touched = touched }
+        // Taken out of `self` (not copied), so that appending to it reuses its storage: a
+        // copy shared the buffer, and the first append made a new one every query.
+        var touched: [Int32] = []
+        swap(&touched, &self.touched)
+        touched.removeAll(keepingCapacity: true)
+        defer { swap(&touched, &self.touched) }
         accumulator.withUnsafeMutableBufferPointer { scores in
             reachedFully.withUnsafeMutableBufferPointer { fully in
                 for (term, weight) in strongest {
