@@ -17,12 +17,12 @@ public struct AnalyzedText: Sendable {
 
     public init(title: String, body: String, analyzer: Analyzer) {
         var counts = ScriptCounts()
-        let titleTokens = analyzer.analyze(title, counts: &counts, isDocument: true)
-        let bodyTokens = analyzer.analyze(body, startPosition: Self.bodyOffset, counts: &counts, isDocument: true)
+        var tokens = analyzer.analyze(title, counts: &counts, isDocument: true)
+        titleCount = tokens.count
+        analyzer.analyze(body, startPosition: Self.bodyOffset, counts: &counts, isDocument: true, appendingTo: &tokens)
         language = Language.detect(counts)
         script = language == .zh ? HanScript.detect(counts) : nil
-        tokens = titleTokens + bodyTokens
-        titleCount = titleTokens.count
+        self.tokens = tokens
         var terms = Set<Int32>(minimumCapacity: tokens.count)
         for index in tokens.indices { terms.insert(tokens[index].termID) }
         self.terms = terms
@@ -213,9 +213,12 @@ struct QueryEvaluator {
     private var slots: [Int32]
     private var results: [Result] = []
     /// Token indices by term or prefix node, found in one pass over the tokens: per node, its
-    /// place in `hitLists` (-1: no token matches it, the case of most nodes for any item).
+    /// place among the nodes hit (-1: no token matches it, the case of most nodes for any
+    /// item); the indices of hit `k` are `hitIndices[hitStarts[k]..<hitStarts[k + 1]]`, all
+    /// in two arrays rather than an array per node.
     private let hitSlots: [Int32]
-    private let hitLists: [[Int]]
+    private let hitStarts: [Int]
+    private let hitIndices: [Int]
     /// Per node, whether the text holds the words it needs (see `possibleNodes`). Most of a
     /// rule's words are missing from any one text: a node without them is answered from
     /// this, not evaluated.
@@ -231,16 +234,18 @@ struct QueryEvaluator {
         nodes = program.nodes
         slots = Array(repeating: -1, count: program.nodes.count)
         var hitSlots = [Int32](repeating: -1, count: program.nodes.count)
-        var hitLists: [[Int]] = []
         var hitNodes: [Int32] = []
+        var hitCounts: [Int] = []
+        var hits: [(slot: Int32, index: Int)] = []
         func add(_ node: Int, _ index: Int) {
             if hitSlots[node] < 0 {
-                hitSlots[node] = Int32(hitLists.count)
-                hitLists.append([index])
+                hitSlots[node] = Int32(hitNodes.count)
                 hitNodes.append(Int32(node))
-            } else {
-                hitLists[Int(hitSlots[node])].append(index)
+                hitCounts.append(0)
             }
+            let slot = hitSlots[node]
+            hitCounts[Int(slot)] += 1
+            hits.append((slot, index))
         }
         let firstTermNode = program.firstTermNode, nextTermNode = program.nextTermNode
         let prefixes = program.prefixes
@@ -256,8 +261,19 @@ struct QueryEvaluator {
             }
             if hasPrefixes { prefixes.forEachMatch(text.tokens[index].surface) { add($0, index) } }
         }
+        // Grouped by node, each node's indices in token order.
+        var starts = [0]
+        starts.reserveCapacity(hitCounts.count + 1)
+        for count in hitCounts { starts.append(starts[starts.count - 1] + count) }
+        var next = starts
+        var indices = [Int](repeating: 0, count: hits.count)
+        for hit in hits {
+            indices[next[Int(hit.slot)]] = hit.index
+            next[Int(hit.slot)] += 1
+        }
         self.hitSlots = hitSlots
-        self.hitLists = hitLists
+        hitStarts = starts
+        hitIndices = indices
         possible = Self.possibleNodes(program, from: hitNodes)
     }
 
@@ -329,8 +345,8 @@ struct QueryEvaluator {
     private mutating func compute(_ node: QueryProgram.Node, id: Int) -> Result {
         switch node {
         case .term(_, let field), .prefix(_, let field):
-            let slot = hitSlots[id]
-            return slot < 0 ? (false, []) : single(hitLists[Int(slot)], field)
+            let slot = Int(hitSlots[id])
+            return slot < 0 ? (false, []) : single(hitIndices[hitStarts[slot]..<hitStarts[slot + 1]], field)
         case .phrase(let parts, let field):
             return phrase(parts, field)
         case .and(let parts):
@@ -360,7 +376,7 @@ struct QueryEvaluator {
     }
 
     /// One-token spans at `indices`, in `field`.
-    private func single(_ indices: [Int], _ field: Query.Field?) -> Result {
+    private func single(_ indices: ArraySlice<Int>, _ field: Query.Field?) -> Result {
         let spans = indices.filter { text.inField($0, field) }.map { Span(first: $0, last: $0) }
         return (!spans.isEmpty, spans)
     }

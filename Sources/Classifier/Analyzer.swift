@@ -84,31 +84,52 @@ public final class Analyzer: @unchecked Sendable {
     /// a word (see below). A query's 赴俄 must stay one term, or it would become a phrase no
     /// text with a character after 俄 matches.
     func analyze(_ text: String, startPosition: Int = 0, counts: inout ScriptCounts, isDocument: Bool = false) -> [Token] {
-        var tokens = tokenize(text, startPosition: startPosition, counts: &counts, isDocument: isDocument)
-        resolve(&tokens)
+        var tokens: [Token] = []
+        analyze(text, startPosition: startPosition, counts: &counts, isDocument: isDocument, appendingTo: &tokens)
         return tokens
+    }
+
+    /// The same, appended to `tokens` (a title's, say): no array of the text's own to copy.
+    func analyze(_ text: String, startPosition: Int, counts: inout ScriptCounts, isDocument: Bool, appendingTo tokens: inout [Token]) {
+        let start = tokens.count
+        var stream = TokenStream(position: startPosition)
+        swap(&stream.tokens, &tokens)
+        tokenize(text, into: &stream, counts: &counts, isDocument: isDocument)
+        swap(&stream.tokens, &tokens)
+        resolve(&tokens, from: start)
     }
 
     /// Each token's surface and term ids, stop-word flag and (for a word) stem, from the
     /// lexicon: known words under the lock for reading; new ones are stemmed holding no lock
     /// (stemmers are lent, see `StemmerPool`) and added under it for writing, which other
     /// threads wait for.
-    private func resolve(_ tokens: inout [Token]) {
+    private func resolve(_ tokens: inout [Token], from start: Int) {
         var new: [Int] = []
         lock.withReading {
-            for index in tokens.indices {
-                if let ids = lexicon[tokens[index].surface] { assign(ids, to: &tokens[index]) } else { new.append(index) }
+            // The tables read once each: a stored property of a class is checked for
+            // exclusive access at every read, three times a word otherwise. These copies
+            // share storage and end with the read lock, before any writer changes a table.
+            let lexicon = self.lexicon, termNames = self.termNames, stopSurfaces = self.stopSurfaces
+            for index in start..<tokens.count {
+                guard let ids = lexicon[tokens[index].surface] else {
+                    new.append(index)
+                    continue
+                }
+                Self.assign(ids, to: &tokens[index], termNames: termNames, stopSurfaces: stopSurfaces)
             }
         }
         guard !new.isEmpty else { return }
         let stems = stemmers.withPair { pair in new.map { Self.stem(tokens[$0].surface, with: pair) } }
         lock.withWriting {
-            for (index, stem) in zip(new, stems) { assign(lookup(tokens[index].surface, stem: stem), to: &tokens[index]) }
+            for (index, stem) in zip(new, stems) {
+                Self.assign(lookup(tokens[index].surface, stem: stem), to: &tokens[index], termNames: termNames, stopSurfaces: stopSurfaces)
+            }
         }
     }
 
-    /// Only holding the lock, to read or to write.
-    private func assign(_ ids: (surface: Int32, term: Int32), to token: inout Token) {
+    /// Only holding the lock, to read or to write, with the tables it guards.
+    private static func assign(_ ids: (surface: Int32, term: Int32), to token: inout Token,
+                               termNames: [String], stopSurfaces: [Bool]) {
         token.surfaceID = ids.surface
         token.termID = ids.term
         // A word's term is its stem, known only here; a CJK token is its own term.
@@ -119,11 +140,10 @@ public final class Analyzer: @unchecked Sendable {
     }
 
     /// The tokens of `text`, their ids and stems not yet looked up: no lock is held.
-    private func tokenize(_ text: String, startPosition: Int, counts: inout ScriptCounts, isDocument: Bool) -> [Token] {
+    private func tokenize(_ text: String, into stream: inout TokenStream, counts: inout ScriptCounts, isDocument: Bool) {
         let normalized = Self.needsNormalization(text) ? text.precomposedStringWithCompatibilityMapping : text
         let bytes = Array(normalized.utf8)
-        var stream = TokenStream(position: startPosition)
-        stream.tokens.reserveCapacity(bytes.count / 5)
+        stream.tokens.reserveCapacity(stream.tokens.count + bytes.count / 5)
         var i = 0
         while i < bytes.count {
             let byte = bytes[i]
@@ -164,7 +184,6 @@ public final class Analyzer: @unchecked Sendable {
         }
         flushWord(&stream, bytes)
         flushCJK(&stream, counts: &counts, isDocument: isDocument)
-        return stream.tokens
     }
 
     /// What `analyze` carries from byte to byte: the tokens so far, the next position, the
@@ -182,6 +201,10 @@ public final class Analyzer: @unchecked Sendable {
 
     /// One non-ASCII scalar decoded from its UTF-8 bytes at `index`, and their count.
     private static func scalar(in bytes: [UInt8], at index: Int) -> (Unicode.Scalar, Int) {
+        bytes.withUnsafeBufferPointer { scalar(in: $0, at: index) }
+    }
+
+    private static func scalar(in bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> (Unicode.Scalar, Int) {
         let byte = bytes[index]
         let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
         var value = UInt32(byte) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
@@ -336,7 +359,27 @@ public final class Analyzer: @unchecked Sendable {
     /// curly quotes and dashes is already normalised, and skipping Foundation's normaliser
     /// for it is most of the analyzer's speed.
     static func needsNormalization(_ text: String) -> Bool {
-        for scalar in text.unicodeScalars where scalar.value >= 0x80 {
+        var text = text
+        return text.withUTF8 { bytes in
+            // Every scalar listed is outside ASCII: ASCII is stepped over eight bytes at a
+            // time, and only the rest is decoded.
+            guard let base = bytes.baseAddress else { return false }
+            var i = 0
+            while i < bytes.count {
+                if i + 8 <= bytes.count {
+                    let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                    if word & 0x8080_8080_8080_8080 == 0 { i += 8; continue }
+                }
+                guard bytes[i] >= 0x80 else { i += 1; continue }
+                let (scalar, length) = scalar(in: bytes, at: i)
+                if needsNormalization(scalar) { return true }
+                i += length
+            }
+            return false
+        }
+    }
+
+    private static func needsNormalization(_ scalar: Unicode.Scalar) -> Bool {
             switch scalar.value {
             case 0x00A0...0x00BF, 0x0300...0x036F, 0x0483...0x0489, 0x1AB0...0x1AFF, 0x1DC0...0x1DFF,
                  0x2000...0x200A, 0x2024...0x2026, 0x202F, 0x2033...0x2037, 0x203C...0x2057, 0x205F,
@@ -347,10 +390,8 @@ public final class Analyzer: @unchecked Sendable {
                  0x1D400...0x1D7FF, 0x1F100...0x1F1FF, 0x2F800...0x2FA1F:
                 return true
             default:
-                continue
+                return false
             }
-        }
-        return false
     }
 
     static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {

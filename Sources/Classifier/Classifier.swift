@@ -107,9 +107,14 @@ public final class Classifier {
     /// memory is left to `judge`, one item after another. A classifier that learns
     /// (`learn = true`) changes its index as it judges, so a later item must be read after
     /// the earlier ones are judged: it reads one at a time, as `judge(_:)` would.
-    public func read(_ items: [Item]) -> [Reading] {
+    ///
+    /// `first` is run by one of the reading threads before it reads: judging the items read
+    /// before, in order, while the other threads read these (as a scan judges one feed's
+    /// items while the next feeds are read). It must not read from these items' results.
+    public func read(_ items: [Item], after first: () -> Void = {}) -> [Reading] {
         let reader = self.reader
-        return concurrentMap(items, workers: settings.learn ? 1 : ProcessInfo.processInfo.activeProcessorCount, reader.read)
+        return concurrentMap(items, workers: settings.learn ? 1 : ProcessInfo.processInfo.activeProcessorCount,
+                             after: first, reader.read)
     }
 
     /// Judges one item, remembering relevant ones so that later copies become duplicates.

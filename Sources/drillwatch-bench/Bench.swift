@@ -192,12 +192,19 @@ enum Bench {
             let started = ContinuousClock.now
             var verdicts: [Verdict] = []
             verdicts.reserveCapacity(items.count)
-            // As a scan does with a feed's new items: read a batch on every core, then judge
-            // its items one after another.
+            // As a scan does with feeds' new items: a batch is read on every core while one
+            // thread first judges the batch before, its items one after another.
+            var unjudged: [(Item, Classifier.Reading)] = []
+            let judgeUnjudged = {
+                for (item, reading) in unjudged { verdicts.append(classifier.judge(item, reading)) }
+                unjudged = []
+            }
             for start in stride(from: 0, to: items.count, by: batch) {
                 let slice = items[start..<min(items.count, start + batch)].map(\.item)
-                for (item, reading) in zip(slice, classifier.read(slice)) { verdicts.append(classifier.judge(item, reading)) }
+                let readings = classifier.read(slice, after: judgeUnjudged)
+                unjudged = Array(zip(slice, readings))
             }
+            judgeUnjudged()
             times.append(seconds(ContinuousClock.now - started))
             if round == 0 {
                 for (item, verdict) in zip(items, verdicts) {

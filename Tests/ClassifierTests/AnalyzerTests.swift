@@ -30,6 +30,13 @@ import Testing
     @Test func nfkcNormalises() {
         // Full-width Latin and the "ﬁ" ligature are compatibility characters.
         #expect(analyzer.analyze("ＰＬＡ ﬁre").map(\.surface) == ["pla", "fire"])
+        // Also after a long run of ASCII (stepped over eight bytes at a time), at any offset.
+        for padding in 0..<20 {
+            let ascii = String(repeating: "a", count: padding)
+            #expect(analyzer.analyze(ascii + " ﬁre").last?.surface == "fire")
+            #expect(Analyzer.needsNormalization(ascii + "\u{00A0}") && Analyzer.needsNormalization(ascii + "ﬁ" + ascii))
+            #expect(!Analyzer.needsNormalization(ascii + "Учения 中俄 é" + ascii))
+        }
     }
 
     @Test func cjkBecomesBigrams() {
