@@ -50,6 +50,8 @@ public final class SimilarityIndex {
         var reachedFully: [Bool] = []
         /// The query's weight by index term id (0 for terms it lacks), between `spread` and `clear`.
         var queryWeights: [Float] = []
+        /// An item's term counts by index term id while its vector is made (0 otherwise).
+        var termCounts: [Float] = []
     }
     private let scratchPool = Locked<[Scratch]>([])
 
@@ -103,16 +105,31 @@ public final class SimilarityIndex {
 
     /// The item's vector from already analysed tokens.
     public func vector(tokens: [Token], titleCount: Int) -> TermVector {
-        var counts: [Int32: Float] = [:]
-        for (index, token) in tokens.enumerated() where !token.isStopWord {
-            let analyzerTerm = Int(token.termID)
-            guard analyzerTerm < vocabulary.count else { continue }
-            let id = vocabulary[analyzerTerm]
-            guard id >= 0 else { continue }
-            // Title words count twice: headlines state what the story is about.
-            counts[id, default: 0] += index < titleCount ? 2 : 1
+        var scratch = scratchPool.withLock { $0.popLast() } ?? Scratch()
+        defer { scratchPool.withLock { [scratch] in $0.append(scratch) } }
+        if scratch.termCounts.count < termNames.count {
+            scratch.termCounts += Array(repeating: 0, count: termNames.count - scratch.termCounts.count)
         }
-        return vector(counts)
+        // Counted in an array by term, not a dictionary; the terms met, sorted, give the
+        // entries in the order `vector(_:)` sorts them into, so the sums are the same.
+        var met: [Int32] = []
+        scratch.termCounts.withUnsafeMutableBufferPointer { counts in
+            for index in tokens.indices where !tokens[index].isStopWord {
+                let analyzerTerm = Int(tokens[index].termID)
+                guard analyzerTerm < vocabulary.count else { continue }
+                let id = vocabulary[analyzerTerm]
+                guard id >= 0 else { continue }
+                if counts[Int(id)] == 0 { met.append(id) }
+                // Title words count twice: headlines state what the story is about.
+                counts[Int(id)] += index < titleCount ? 2 : 1
+            }
+        }
+        met.sort()
+        let entries = met.map { term in
+            defer { scratch.termCounts[Int(term)] = 0 }
+            return (term, (1 + log(scratch.termCounts[Int(term)])) * idf(term))
+        }
+        return vector(sortedEntries: entries)
     }
 
     /// The vector two items are compared with for stories: every content word, keyed by the
@@ -214,6 +231,11 @@ public final class SimilarityIndex {
     private func vector(_ counts: [Int32: Float]) -> TermVector {
         var entries = counts.map { (term, tf) in (term, (1 + log(tf)) * idf(term)) }
         entries.sort { $0.0 < $1.0 }
+        return vector(sortedEntries: entries)
+    }
+
+    /// Normalised weights of `entries`, sorted by term.
+    private func vector(sortedEntries entries: [(Int32, Float)]) -> TermVector {
         let norm = sqrt(entries.reduce(Float(0)) { $0 + $1.1 * $1.1 })
         guard norm > 0 else { return TermVector() }
         return TermVector(terms: entries.map(\.0), weights: entries.map { $0.1 / norm })
@@ -266,35 +288,15 @@ extension SimilarityIndex.Scratch {
     /// postings of the query's strongest terms.
     mutating func candidates(_ query: TermVector, count: Int, postings: [[(document: Int32, weight: Float)]],
                              queryTerms: Int, postingsPerTerm: Int, keep: Int) -> Set<Int> {
-        if accumulator.count != count { accumulator = [Float](repeating: 0, count: count) }
+        if accumulator.count != count {
+            accumulator = [Float](repeating: 0, count: count)
+            reachedFully = [Bool](repeating: false, count: count)
+            touched = [Int32](repeating: 0, count: count)
+        }
         var strongest = Array(zip(query.terms, query.weights))
         if strongest.count > queryTerms {
             strongest.sort { $0.1 > $1.1 }
             strongest.removeSubrange(queryTerms...)
-        }
-        if reachedFully.count != count { reachedFully = [Bool](repeating: false, count: count) }
-        // Taken out of `self` (not copied), so that appending to it reuses its storage: a
-        // copy shared the buffer, and the first append made a new one every query.
-        var touched: [Int32] = []
-        swap(&touched, &self.touched)
-        touched.removeAll(keepingCapacity: true)
-        defer { swap(&touched, &self.touched) }
-        accumulator.withUnsafeMutableBufferPointer { scores in
-            reachedFully.withUnsafeMutableBufferPointer { fully in
-                for (term, weight) in strongest {
-                    // Postings are ordered by weight: the documents where the term matters most
-                    // come first, and the long tail where it barely counts is not visited.
-                    postings[Int(term)].withUnsafeBufferPointer { list in
-                        let complete = list.count <= postingsPerTerm
-                        for posting in list.prefix(postingsPerTerm) {
-                            let d = Int(posting.document)
-                            if scores[d] == 0 { touched.append(posting.document) }
-                            scores[d] += weight * posting.weight
-                            if complete { fully[d] = true }
-                        }
-                    }
-                }
-            }
         }
         // Two candidate lists: the best partial scores overall, and the best among documents
         // reached through a rare term (whose postings were read in full). The second keeps a
@@ -302,14 +304,39 @@ extension SimilarityIndex.Scratch {
         // documents that share only its common words.
         var best = TopScores(capacity: keep)
         var bestRare = TopScores(capacity: keep)
-        for d in touched {
-            let index = Int(d)
-            let score = accumulator[index]
-            accumulator[index] = 0
-            best.offer(index, score)
-            if reachedFully[index] {
-                bestRare.offer(index, score)
-                reachedFully[index] = false
+        // The working arrays through pointers: array writes check uniqueness every time, and
+        // these loops run a thousand times an item with a large corpus.
+        accumulator.withUnsafeMutableBufferPointer { scores in
+            reachedFully.withUnsafeMutableBufferPointer { fully in
+                touched.withUnsafeMutableBufferPointer { touched in
+                    var touchedCount = 0
+                    for (term, weight) in strongest {
+                        // Postings are ordered by weight: the documents where the term matters
+                        // most come first, and the long tail where it barely counts is not visited.
+                        postings[Int(term)].withUnsafeBufferPointer { list in
+                            let complete = list.count <= postingsPerTerm
+                            for posting in list.prefix(postingsPerTerm) {
+                                let d = Int(posting.document)
+                                if scores[d] == 0 {
+                                    touched[touchedCount] = posting.document
+                                    touchedCount += 1
+                                }
+                                scores[d] += weight * posting.weight
+                                if complete { fully[d] = true }
+                            }
+                        }
+                    }
+                    for d in touched[..<touchedCount] {
+                        let index = Int(d)
+                        let score = scores[index]
+                        scores[index] = 0
+                        best.offer(index, score)
+                        if fully[index] {
+                            bestRare.offer(index, score)
+                            fully[index] = false
+                        }
+                    }
+                }
             }
         }
         return Set(best.entries.map(\.0) + bestRare.entries.map(\.0))
