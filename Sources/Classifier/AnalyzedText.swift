@@ -4,8 +4,6 @@ public struct AnalyzedText: Sendable {
     public let tokens: [Token]
     /// How many of `tokens` belong to the title.
     public let titleCount: Int
-    /// The distinct term ids of `tokens`: what the gazetteer's names are looked up by.
-    let terms: Set<Int32>
     /// The language of title and body together, from their letters' scripts (`Language.detect`).
     public let language: Language?
     /// For Chinese, whether it was written in traditional characters (folded to simplified
@@ -23,9 +21,6 @@ public struct AnalyzedText: Sendable {
         language = Language.detect(counts)
         script = language == .zh ? HanScript.detect(counts) : nil
         self.tokens = tokens
-        var terms = Set<Int32>(minimumCapacity: tokens.count)
-        for index in tokens.indices { terms.insert(tokens[index].termID) }
-        self.terms = terms
     }
 
     func isTitle(_ index: Int) -> Bool { index < titleCount }
@@ -515,11 +510,16 @@ struct PrefixTrie {
     private var edgeCount: [Int32] = [0]
     private var bytes: [UInt8] = []
     private var targets: [Int32] = []
-    /// Per state, the program nodes whose prefix ends there.
+    /// Per state, the program nodes whose prefix ends there, as built; then flat, as the
+    /// transitions are: state `s` has `endingCount[s]` nodes from `endingStart[s]`.
     private var endings: [[Int]] = [[]]
+    private var endingStart: [Int32] = [0]
+    private var endingCount: [Int32] = [0]
+    private var endingNodes: [Int] = []
     /// The first step by byte (-1: no prefix starts with it): the root has most transitions,
     /// and most words leave the trie there.
     private var rootTargets = [Int32](repeating: -1, count: 256)
+    private var hasEmptyPrefix = false
 
     private(set) var isEmpty = true
 
@@ -538,6 +538,7 @@ struct PrefixTrie {
         }
         endings[state].append(node)
         isEmpty = false
+        hasEmptyPrefix = !endings[0].isEmpty
         for link in links[0] { rootTargets[Int(link.byte)] = link.target }
         edgeStart = []
         edgeCount = []
@@ -551,20 +552,38 @@ struct PrefixTrie {
                 targets.append(link.target)
             }
         }
+        endingStart = endings.map { _ in 0 }
+        endingCount = endings.map { Int32($0.count) }
+        endingNodes = []
+        for (state, nodes) in endings.enumerated() {
+            endingStart[state] = Int32(endingNodes.count)
+            endingNodes += nodes
+        }
     }
 
     /// Calls `body` with every node whose prefix `word` starts with.
     func forEachMatch(_ word: String, _ body: (Int) -> Void) {
-        for node in endings[0] { body(node) }
-        var rest = word.utf8.makeIterator()
-        guard let first = rest.next(), rootTargets[Int(first)] >= 0 else { return }
+        // Through the word's bytes in place (a small string's on the stack).
+        _ = word.utf8.withContiguousStorageIfAvailable { walk($0, body) } ?? walk(Array(word.utf8), body)
+    }
+
+    private func walk(_ word: some Collection<UInt8>, _ body: (Int) -> Void) {
+        func reached(_ state: Int) {
+            let start = Int(endingStart[state])
+            for index in start..<(start + Int(endingCount[state])) { body(endingNodes[index]) }
+        }
+        if hasEmptyPrefix { reached(0) }
+        // Most words leave at the first byte: one table look.
+        guard let first = word.first, rootTargets[Int(first)] >= 0 else { return }
         var state = Int(rootTargets[Int(first)])
-        for node in endings[state] { body(node) }
-        while let byte = rest.next() {
+        reached(state)
+        for byte in word.dropFirst() {
             let start = Int(edgeStart[state]), end = start + Int(edgeCount[state])
-            guard let edge = (start..<end).first(where: { bytes[$0] == byte }) else { return }
+            var edge = start
+            while edge < end && bytes[edge] != byte { edge += 1 }
+            guard edge < end else { return }
             state = Int(targets[edge])
-            for node in endings[state] { body(node) }
+            reached(state)
         }
     }
 }

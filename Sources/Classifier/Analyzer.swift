@@ -41,14 +41,17 @@ public struct Token: Sendable, Equatable {
 /// analysed under one mutex from end to end it ran one text at a time on any number of cores.
 ///
 /// `@unchecked Sendable` because of the above: the stored mutable state is only touched
-/// holding `lock` — read (lexicon, id tables, names) under `withReading` by `resolve` and
-/// `surfaceName`; changed, and the converter used, only under `withWriting` by `resolve`'s
+/// holding `lock` — read (lexicon, id tables, names) under `withReading` by `resolve`;
+/// changed, and the converter used, only under `withWriting` by `resolve`'s
 /// new words, `simplify`'s conversion, `stem` and `termID`. None of them calls another while
 /// it holds the lock. The stemmers are `StemmerPool`'s, which lends each pair to one caller.
 public final class Analyzer: @unchecked Sendable {
     /// Guards the lexicon, the id tables and the converter (the stemmers are lent, not locked).
     private let lock = ReadWriteLock()
     private let stemmers: StemmerPool
+    /// The words met last, lent to one thread at a time: most words are found there, with no
+    /// lock taken.
+    private let wordCaches = WordCachePool()
     private let simplified: SimplifiedConverter
     private let traditional = TraditionalCharacters.shared
     /// Every folded word seen, with its stem: (surface id, term id).
@@ -104,38 +107,55 @@ public final class Analyzer: @unchecked Sendable {
     /// (stemmers are lent, see `StemmerPool`) and added under it for writing, which other
     /// threads wait for.
     private func resolve(_ tokens: inout [Token], from start: Int) {
-        var new: [Int] = []
-        lock.withReading {
-            // The tables read once each: a stored property of a class is checked for
-            // exclusive access at every read, three times a word otherwise. These copies
-            // share storage and end with the read lock, before any writer changes a table.
-            let lexicon = self.lexicon, termNames = self.termNames, stopSurfaces = self.stopSurfaces
+        wordCaches.withCache { cache in
+            var unknown: [Int] = []
             for index in start..<tokens.count {
-                guard let ids = lexicon[tokens[index].surface] else {
-                    new.append(index)
-                    continue
-                }
-                Self.assign(ids, to: &tokens[index], termNames: termNames, stopSurfaces: stopSurfaces)
+                if let entry = cache.entry(tokens[index].surface) { Self.assign(entry, to: &tokens[index]) } else { unknown.append(index) }
             }
-        }
-        guard !new.isEmpty else { return }
-        let stems = stemmers.withPair { pair in new.map { Self.stem(tokens[$0].surface, with: pair) } }
-        lock.withWriting {
-            for (index, stem) in zip(new, stems) {
-                Self.assign(lookup(tokens[index].surface, stem: stem), to: &tokens[index], termNames: termNames, stopSurfaces: stopSurfaces)
+            guard !unknown.isEmpty else { return }
+            var new: [Int] = []
+            lock.withReading {
+                // The tables read once each: a stored property of a class is checked for
+                // exclusive access at every read, three times a word otherwise. These copies
+                // share storage and end with the read lock, before any writer changes a table.
+                let lexicon = self.lexicon, termNames = self.termNames, stopSurfaces = self.stopSurfaces
+                for index in unknown {
+                    guard let ids = lexicon[tokens[index].surface] else {
+                        new.append(index)
+                        continue
+                    }
+                    let entry = Self.entry(tokens[index].surface, ids, termNames: termNames, stopSurfaces: stopSurfaces)
+                    Self.assign(entry, to: &tokens[index])
+                    cache.remember(entry)
+                }
+            }
+            guard !new.isEmpty else { return }
+            let stems = stemmers.withPair { pair in new.map { Self.stem(tokens[$0].surface, with: pair) } }
+            lock.withWriting {
+                for (index, stem) in zip(new, stems) {
+                    let ids = lookup(tokens[index].surface, stem: stem)
+                    let entry = Self.entry(tokens[index].surface, ids, termNames: termNames, stopSurfaces: stopSurfaces)
+                    Self.assign(entry, to: &tokens[index])
+                    cache.remember(entry)
+                }
             }
         }
     }
 
-    /// Only holding the lock, to read or to write, with the tables it guards.
-    private static func assign(_ ids: (surface: Int32, term: Int32), to token: inout Token,
-                               termNames: [String], stopSurfaces: [Bool]) {
-        token.surfaceID = ids.surface
-        token.termID = ids.term
+    /// What the lexicon's tables (read holding the lock) say of `surface`.
+    private static func entry(_ surface: String, _ ids: (surface: Int32, term: Int32), termNames: [String],
+                              stopSurfaces: [Bool]) -> WordCache.Entry {
+        WordCache.Entry(surface: surface, surfaceID: ids.surface, termID: ids.term, term: termNames[Int(ids.term)],
+                        isStopWord: stopSurfaces[Int(ids.surface)])
+    }
+
+    private static func assign(_ entry: WordCache.Entry, to token: inout Token) {
+        token.surfaceID = entry.surfaceID
+        token.termID = entry.termID
         // A word's term is its stem, known only here; a CJK token is its own term.
         if token.term.isEmpty {
-            token.term = termNames[Int(ids.term)]
-            token.isStopWord = stopSurfaces[Int(ids.surface)]
+            token.term = entry.term
+            token.isStopWord = entry.isStopWord
         }
     }
 
@@ -148,7 +168,7 @@ public final class Analyzer: @unchecked Sendable {
         while i < bytes.count {
             let byte = bytes[i]
             if byte < 0x80 {
-                flushCJK(&stream, counts: &counts, isDocument: isDocument)
+                if !stream.cjk.isEmpty { flushCJK(&stream, counts: &counts, isDocument: isDocument) }
                 let isWord = (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A)
                 if isWord {
                     counts.addASCII(byte)

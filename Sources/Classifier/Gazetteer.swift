@@ -2,14 +2,13 @@ import Model
 
 /// Extracts event facts from analysed text with the gazetteer.
 struct FactExtractor {
-    /// A class: the extractor walks hundreds of these per item, and a struct of arrays and
-    /// strings is retained field by field at every step.
+    /// A class: the extractor walks a text's candidates, and a struct of arrays and strings is
+    /// retained field by field at every step.
     private final class Compiled {
         let entry: Gazetteer.Entry
         let queries: [Int]
-        /// Per query, a term it cannot match without (see `QueryProgram.anchorTerm`). The
-        /// gazetteer has hundreds of names in three languages and a text holds a few: most
-        /// are ruled out by one dictionary lookup.
+        /// Per query, a term it cannot match without (see `QueryProgram.anchorTerm`): how a
+        /// text's words find the entries they may name (`entriesByAnchor`).
         let anchors: [Int32?]
 
         init(entry: Gazetteer.Entry, queries: [Int], anchors: [Int32?]) {
@@ -18,11 +17,10 @@ struct FactExtractor {
             self.anchors = anchors
         }
 
-        func spans(_ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> [Span] {
-            zip(queries, anchors).flatMap { query, anchor -> [Span] in
-                if let anchor, !text.terms.contains(anchor) { return [] }
-                return matcher.evaluate(query).spans
-            }
+        /// Where the text names the entry (an alias whose words it lacks is answered at once,
+        /// see `QueryEvaluator`).
+        func spans(_ matcher: inout QueryEvaluator) -> [Span] {
+            queries.flatMap { matcher.evaluate($0).spans }
         }
     }
 
@@ -35,7 +33,7 @@ struct FactExtractor {
     /// anchored on it, as `Candidates` numbers them. A text holds a hundred or so distinct
     /// terms and the gazetteer over a thousand names, so the text's terms find the few
     /// entries worth evaluating, instead of every name looking itself up in the text.
-    private let entriesByAnchor: [Int32: [Int]]
+    private let entriesByAnchor: AnchorLists
     /// Entries with a query that has no anchor term: tried for every text.
     private let unanchored: [Int]
     private let drillWords: Int
@@ -72,13 +70,13 @@ struct FactExtractor {
                                     uniquingKeysWith: { first, _ in first })
         places = compile(gazetteer.places)
         countries = compile(gazetteer.countries)
-        var entriesByAnchor: [Int32: [Int]] = [:]
+        var entriesByAnchor = AnchorLists()
         var unanchored: [Int] = []
         for (list, entries) in [exercises, places, countries].enumerated() {
             for (index, entry) in entries.enumerated() {
                 let number = Candidates.number(list: list, index: index)
                 for anchor in Set(entry.anchors) {
-                    if let anchor { entriesByAnchor[anchor, default: []].append(number) } else { unanchored.append(number) }
+                    if let anchor { entriesByAnchor.add(number, to: anchor) } else { unanchored.append(number) }
                 }
             }
         }
@@ -107,7 +105,7 @@ struct FactExtractor {
         var placeSpans: [Span] = []
         var placeHits: [(Int, String)] = []
         for place in candidates.entries(1, of: places) {
-            let spans = place.spans(&matcher, text)
+            let spans = place.spans(&matcher)
             if let first = spans.map(\.first).min() {
                 placeHits.append((first, place.entry.name))
                 placeSpans += spans
@@ -118,7 +116,7 @@ struct FactExtractor {
         let drillPositions = matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
         var countryHits: [(Int, String)] = []
         for country in candidates.entries(2, of: countries) {
-            let spans = country.spans(&matcher, text).filter { span in
+            let spans = country.spans(&matcher).filter { span in
                 // "Japan" inside "Sea of Japan" is a place, not a participant.
                 !placeSpans.contains { $0.first <= span.first && span.last <= $0.last }
             }
@@ -173,8 +171,7 @@ struct FactExtractor {
         var hits: [(index: Int, name: String, hasYear: Bool)] = []
         var drillPositions: [Int]?
         for exercise in exercises {
-            for (query, anchor) in zip(exercise.queries, exercise.anchors) {
-                if let anchor, !text.terms.contains(anchor) { continue }
+            for query in exercise.queries {
                 for span in matcher.evaluate(query).spans {
                     let year = yearAfter(span.last, in: text)
                     if exercise.entry.requiresYear && year == nil { continue }
@@ -243,11 +240,9 @@ private struct Candidates {
 
     static func number(list: Int, index: Int) -> Int { list << 32 | index }
 
-    init(_ text: AnalyzedText, _ entriesByAnchor: [Int32: [Int]], _ unanchored: [Int]) {
+    init(_ text: AnalyzedText, _ entriesByAnchor: AnchorLists, _ unanchored: [Int]) {
         var numbers = unanchored
-        for term in text.terms {
-            if let entries = entriesByAnchor[term] { numbers += entries }
-        }
+        for index in text.tokens.indices { entriesByAnchor.forEach(of: text.tokens[index].termID) { numbers.append($0) } }
         numbers.sort()
         var previous = -1
         self.numbers = numbers.filter { number in
@@ -259,5 +254,30 @@ private struct Candidates {
     /// The candidates of list `list`, from `entries`, in order.
     func entries<Entry>(_ list: Int, of entries: [Entry]) -> [Entry] {
         numbers.compactMap { $0 >> 32 == list ? entries[$0 & 0xFFFF_FFFF] : nil }
+    }
+}
+
+/// Numbers by term id, as lists through arrays: a text's words find theirs by id, with no
+/// hashing (most words have none).
+private struct AnchorLists {
+    /// Per term id, its first edge (-1: none); per edge, the next edge of that term and the number.
+    private var first: [Int32] = []
+    private var next: [Int32] = []
+    private var numbers: [Int] = []
+
+    mutating func add(_ number: Int, to term: Int32) {
+        if Int(term) >= first.count { first += Array(repeating: -1, count: Int(term) + 1 - first.count) }
+        next.append(first[Int(term)])
+        first[Int(term)] = Int32(numbers.count)
+        numbers.append(number)
+    }
+
+    func forEach(of term: Int32, _ body: (Int) -> Void) {
+        guard term >= 0, Int(term) < first.count else { return }
+        var edge = first[Int(term)]
+        while edge >= 0 {
+            body(numbers[Int(edge)])
+            edge = next[Int(edge)]
+        }
     }
 }

@@ -39,6 +39,23 @@ import Testing
         }
     }
 
+    /// Words met before come from the analyzer's word cache: more words than it has slots,
+    /// so that they evict each other, must still get the ids, stems and flags the lexicon has.
+    @Test func wordsMetAgainGetWhatTheyGotFirst() {
+        let words = (0..<10_000).map { n in
+            String((0..<4).map { k in Character(Unicode.Scalar(UInt8(97 + (n >> (4 * k)) % 16))) }) + (n % 3 == 0 ? "ing" : "s")
+        } + ["the", "учения", "учений", "Китая", "中俄联合"]
+        let text = words.joined(separator: " ")
+        let first = analyzer.analyze(text)
+        let again = analyzer.analyze(text)
+        #expect(first == again)
+        // One id a word, one word an id.
+        #expect(Set(first.map(\.surfaceID)).count == Set(first.map(\.surface)).count)
+        #expect(Set(first.map(\.surface)).count > 10_000)
+        let fresh = Analyzer().analyze(text)
+        #expect(fresh.map(\.term) == first.map(\.term) && fresh.map(\.isStopWord) == first.map(\.isStopWord))
+    }
+
     @Test func cjkBecomesBigrams() {
         #expect(analyzer.analyze("中俄联合演习").map(\.term) == ["中俄", "俄联", "联合", "合演", "演习"])
         #expect(analyzer.analyze("俄").map(\.term) == ["俄"])
