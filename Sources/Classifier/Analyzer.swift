@@ -44,7 +44,8 @@ public struct Token: Sendable, Equatable {
 /// holding `lock` — read (lexicon, id tables, names) under `withReading` by `resolve`;
 /// changed, and the converter used, only under `withWriting` by `resolve`'s
 /// new words, `simplify`'s conversion, `stem` and `termID`. None of them calls another while
-/// it holds the lock. The stemmers are `StemmerPool`'s, which lends each pair to one caller.
+/// it holds the lock. The stemmers are `StemmerPool`'s, which lends each pair to one caller;
+/// the word caches likewise `WordCachePool`'s (a cache holds only what the lexicon gave).
 public final class Analyzer: @unchecked Sendable {
     /// Guards the lexicon, the id tables and the converter (the stemmers are lent, not locked).
     private let lock = ReadWriteLock()
