@@ -14,7 +14,7 @@ import Glibc
 /// line in the peers' format, so `compare.py` can put it next to them.
 ///
 ///     drillwatch-bench parse PATH [--repeat N]
-///     drillwatch-bench classify --corpus DIR --items FILE.jsonl [--config F] [--batch 50] [--repeat N]
+///     drillwatch-bench classify --corpus DIR --items FILE.jsonl [--config F] [--batch 256] [--repeat N]
 ///     drillwatch-bench dedup FILE.jsonl [--threshold 0.5] [--repeat N]
 ///     drillwatch-bench fill-store DB --items N --feeds F [--days D] [--prefix load-]
 ///     drillwatch-bench fold PAIRS.tsv [--repeat N]
@@ -41,7 +41,7 @@ enum Bench {
         case "classify":
             guard let corpus = option("--corpus", in: arguments), let items = option("--items", in: arguments) else { usage() }
             classify(corpus: corpus, items: items, config: option("--config", in: arguments),
-                     batch: max(1, option("--batch", in: arguments).flatMap(Int.init) ?? 50), repeatCount: repeatCount)
+                     batch: max(1, option("--batch", in: arguments).flatMap(Int.init) ?? 256), repeatCount: repeatCount)
         case "fetch":
             guard let base = arguments.first(where: { !$0.hasPrefix("--") }) else { usage() }
             let concurrency = option("--concurrency", in: arguments).flatMap(Int.init) ?? 32
@@ -77,7 +77,7 @@ enum Bench {
     static func usage() -> Never {
         FileHandle.standardError.write(Data("""
             usage: drillwatch-bench parse PATH [--repeat N]
-                   drillwatch-bench classify --corpus DIR --items FILE.jsonl [--config F] [--batch 50] [--repeat N]
+                   drillwatch-bench classify --corpus DIR --items FILE.jsonl [--config F] [--batch 256] [--repeat N]
                    drillwatch-bench dedup FILE.jsonl [--threshold 0.5] [--repeat N]
                    drillwatch-bench fetch BASE_URL [--concurrency 32] [--repeat N]
                    drillwatch-bench fill-store DB --items N --feeds F [--days D] [--prefix load-]
@@ -193,7 +193,9 @@ enum Bench {
             var verdicts: [Verdict] = []
             verdicts.reserveCapacity(items.count)
             // As a scan does with feeds' new items: a batch is read on every core while one
-            // thread first judges the batch before, its items one after another.
+            // thread first judges the batch before, its items one after another. A scan has no
+            // pause between batches (feed tasks read while the scan judges); batches of 256, as
+            // the near-duplicate benchmark's, keep the pauses few (50 cost 10% on two cores).
             var unjudged: [(Item, Classifier.Reading)] = []
             let judgeUnjudged = {
                 for (item, reading) in unjudged { verdicts.append(classifier.judge(item, reading)) }
