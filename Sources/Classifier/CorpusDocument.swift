@@ -92,19 +92,33 @@ public enum Boilerplate {
     /// short lines are candidates ("Read more", "The post … appeared first on …"): a long
     /// paragraph that happens to end in "read more" is the story itself.
     public static func stripItem(_ text: String) -> String {
-        let hasLines = text.utf8.withContiguousStorageIfAvailable { bytes in
-            bytes.baseAddress.map { memchr($0, 0x0A, bytes.count) != nil } ?? false
-        } ?? text.utf8.contains(0x0A)
-        guard hasLines || text.utf8.count < 200 else {
+        text.utf8.withContiguousStorageIfAvailable { stripItem(text, $0) }
+            ?? Array(text.utf8).withUnsafeBufferPointer { stripItem(text, $0) }
+    }
+
+    /// The lines of `bytes` (`text`'s), each kept or dropped as a whole, copied once into the
+    /// result; a text that loses nothing is returned as it is. Every item passes here, and
+    /// feed items are paragraphs: a string per line, then joined, was 6% of a scan.
+    private static func stripItem(_ text: String, _ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard let base = bytes.baseAddress else { return text }
+        guard memchr(base, 0x0A, bytes.count) != nil || bytes.count < 200 else {
             return isShortBoilerplate(text) ? "" : text
         }
-        var kept: [String] = []
-        for raw in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: true) {
-            let line = String(Substring(raw))
-            if raw.count < 160, isShortBoilerplate(line) { continue }
-            kept.append(line)
+        var kept: [UInt8] = []
+        kept.reserveCapacity(bytes.count)
+        var start = 0
+        while start < bytes.count {
+            let end = memchr(base + start, 0x0A, bytes.count - start).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base }
+                ?? bytes.count
+            let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            start = end + 1
+            guard !line.isEmpty else { continue }
+            if line.count < 160, LowerBytes.wordCount(line, atMost: 15) <= 15,
+               isShortBoilerplate(String(decoding: line, as: UTF8.self)) { continue }
+            if !kept.isEmpty { kept.append(0x0A) }
+            kept.append(contentsOf: line)
         }
-        return kept.joined(separator: "\n")
+        return kept.count == bytes.count ? text : String(decoding: kept, as: UTF8.self)
     }
 
     /// Removes boilerplate from an article's lines; returns the remaining paragraphs.

@@ -104,6 +104,34 @@ import Testing
         #expect(document.body == "Chinese and Russian warships began a week of joint drills on Monday, the ministry said.\n\nThe drills will include anti-submarine warfare and air defence, officials said.")
     }
 
+    /// A feed item's text loses its short boilerplate lines and its empty ones, nothing else:
+    /// the same as splitting it into lines and joining the kept ones.
+    @Test func itemsLoseBoilerplateLinesOnly() {
+        func byLines(_ text: String) -> String {
+            // By bytes: "\r\n" is one Character, and a line ends at the "\n" in it.
+            text.utf8.split(separator: 0x0A, omittingEmptySubsequences: true).map { String(Substring($0)) }.filter { line in
+                !(line.utf8.count < 160 && Boilerplate.isBoilerplate(line, lower: LowerBytes(line), maxWords: 15))
+            }.joined(separator: "\n")
+        }
+        let paragraph = "Chinese and Russian warships began a week of joint drills on Monday in the Sea of Japan, the ministry said."
+        let texts = [
+            "", "\n", "\n\n", "Read more", "Read more\n", paragraph, paragraph + " Read more",
+            paragraph + "\n\nRead more\n\n" + paragraph, "\n" + paragraph + "\n",
+            "The post Navies drill appeared first on Example News.\n" + paragraph,
+            paragraph + "\r\nSubscribe to our newsletter\r\n", "Учения начались\n\nЧитать далее\nRead more",
+            String(repeating: paragraph + "\n", count: 5), "Photo One / AGENCY / AGENCY\n" + paragraph,
+            "short line\nanother short line", String(repeating: "word ", count: 60) + "read more",
+        ]
+        for text in texts {
+            let stripped = Boilerplate.stripItem(text)
+            // A single line of 200 bytes or more is judged whole, as the lines of a short one are.
+            let expected = !text.contains("\n") && text.utf8.count >= 200
+                ? (Boilerplate.isBoilerplate(text, lower: LowerBytes(text), maxWords: 15) ? "" : text) : byLines(text)
+            #expect(stripped == expected, "\(text.debugDescription)")
+        }
+        #expect(Boilerplate.stripItem(paragraph + "\n\nRead more") == paragraph)
+    }
+
     @Test func seedOneLosesItsAppeal() throws {
         guard let folder = SharedData.url("seeds") else { return }
         let text = try String(contentsOf: folder.appendingPathComponent("001_0bd98f5283454918.txt"), encoding: .utf8)
