@@ -71,7 +71,7 @@ public struct CorpusDocument: Sendable, Equatable {
 /// web publishing, not for any one site.
 public enum Boilerplate {
     /// Lines that are boilerplate wherever they appear.
-    static let patterns = [
+    static let patterns = Phrases([
         "newsletter", "subscribe", "subscription", "sign up", "signup", "log in to", "login to",
         "donate", "donation", "support us", "support our", "supporting our", "support independent",
         "your support", "your contribution", "make a contribution", "contribute now", "we need your help",
@@ -80,11 +80,10 @@ public enum Boilerplate {
         "share this", "share on", "follow us", "read more", "read also", "see also", "related articles",
         "related stories", "recommended for you", "advertisement", "click here", "appeared first on",
         "paiment", "payment methods",
-    ].map { Array($0.utf8) }
+    ])
 
     /// Lines after which the rest of an article is normally appeals and footer.
-    static let footerMarkers = ["dear reader", "a message from", "sign up for", "newsletter", "related articles", "related stories"]
-        .map { Array($0.utf8) }
+    static let footerMarkers = Phrases(["dear reader", "a message from", "sign up for", "newsletter", "related articles", "related stories"])
 
     static let callsToAction = ["support ", "subscribe", "donate", "join us", "become a"].map { Array($0.utf8) }
 
@@ -186,23 +185,37 @@ struct LowerBytes {
 
     func hasPrefix(_ prefix: [UInt8]) -> Bool { bytes.starts(with: prefix) }
 
-    func containsAny(_ needles: [[UInt8]]) -> Bool {
-        bytes.withUnsafeBufferPointer { haystack in
-            needles.contains { needle in Self.find(needle, in: haystack) }
+    func containsAny(_ phrases: Phrases) -> Bool {
+        bytes.withUnsafeBufferPointer(phrases.occur)
+    }
+}
+
+/// Byte strings (of two bytes or more) to look for in a line at once: one pass over the line,
+/// where a position is looked at further only when its two bytes begin one of them (a bit
+/// in a table of byte pairs). One search per phrase was 3% of a scan.
+struct Phrases {
+    private let phrases: [[UInt8]]
+    /// Bit `pair` is set when a phrase begins with the bytes `pair >> 8`, `pair & 0xFF`.
+    private let pairs: [UInt64]
+
+    init(_ phrases: [String]) {
+        self.phrases = phrases.map { Array($0.utf8) }
+        precondition(self.phrases.allSatisfy { $0.count >= 2 }, "a phrase of fewer than two bytes")
+        var pairs = [UInt64](repeating: 0, count: 1024)
+        for phrase in self.phrases {
+            let pair = Int(phrase[0]) << 8 | Int(phrase[1])
+            pairs[pair >> 6] |= 1 << UInt64(pair & 63)
         }
+        self.pairs = pairs
     }
 
-    private static func find(_ needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
-        let last = haystack.count - needle.count
-        var i = 0
-        while i <= last {
-            if haystack[i] == first {
-                var j = 1
-                while j < needle.count && haystack[i + j] == needle[j] { j += 1 }
-                if j == needle.count { return true }
-            }
-            i += 1
+    func occur(in line: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard line.count >= 2 else { return false }
+        for i in 0..<(line.count - 1) {
+            let pair = Int(line[i]) << 8 | Int(line[i + 1])
+            guard pairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0 else { continue }
+            let rest = UnsafeBufferPointer(rebasing: line[i...])
+            if phrases.contains(where: { rest.starts(with: $0) }) { return true }
         }
         return false
     }

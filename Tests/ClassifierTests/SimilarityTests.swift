@@ -132,6 +132,18 @@ import Testing
         #expect(Boilerplate.stripItem(paragraph + "\n\nRead more") == paragraph)
     }
 
+    @Test func phrasesAreFoundWhereverTheyBegin() {
+        let phrases = Phrases(["read more", "re", "ad", "sign up", "cookie"])
+        var random = SplitMix(state: 7)
+        for _ in 0..<2_000 {
+            let line = (0..<Int.random(in: 0..<12, using: &random)).map { _ in
+                ["read", " ", "more", "r", "e", "a", "d", "sign", "up", "cook", "ie", "x"].randomElement(using: &random)!
+            }.joined()
+            let naive = ["read more", "re", "ad", "sign up", "cookie"].contains { line.contains($0) }
+            #expect(Array(line.utf8).withUnsafeBufferPointer(phrases.occur) == naive, "\(line)")
+        }
+    }
+
     @Test func seedOneLosesItsAppeal() throws {
         guard let folder = SharedData.url("seeds") else { return }
         let text = try String(contentsOf: folder.appendingPathComponent("001_0bd98f5283454918.txt"), encoding: .utf8)
@@ -200,3 +212,16 @@ import Testing
         #expect(candidates == [first])
     }
 }
+
+/// SplitMix64 as a generator for `random(using:)`: the same lines on every run.
+private struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
