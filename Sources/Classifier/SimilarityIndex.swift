@@ -293,11 +293,7 @@ extension SimilarityIndex.Scratch {
             reachedFully = [Bool](repeating: false, count: count)
             touched = [Int32](repeating: 0, count: count)
         }
-        var strongest = Array(zip(query.terms, query.weights))
-        if strongest.count > queryTerms {
-            strongest.sort { $0.1 > $1.1 }
-            strongest.removeSubrange(queryTerms...)
-        }
+        let strongest = SimilarityIndex.strongest(query, queryTerms)
         // Two candidate lists: the best partial scores overall, and the best among documents
         // reached through a rare term (whose postings were read in full). The second keeps a
         // document that shares the item's rare names from being crowded out by many
@@ -371,5 +367,28 @@ extension SimilarityIndex.Scratch {
             if queryWeight != 0 { products.append((term, queryWeight * weight)) }
         }
         return products.sorted { $0.1 > $1.1 }.prefix(limit).map(\.0)
+    }
+}
+
+extension SimilarityIndex {
+    /// The query's `count` heaviest terms, heaviest first (of equal weights, the lower term id
+    /// first: what a stable sort by weight gives), or all of them in term order when it has
+    /// no more. Picked in one pass, not by sorting all of the item's terms.
+    static func strongest(_ query: TermVector, _ count: Int) -> [(Int32, Float)] {
+        guard query.terms.count > count else { return Array(zip(query.terms, query.weights)) }
+        guard count > 0 else { return [] }
+        var kept: [(Int32, Float)] = []
+        kept.reserveCapacity(count + 1)
+        for (term, weight) in zip(query.terms, query.weights) {
+            if kept.count == count {
+                // A later term of equal weight ranks after every kept one.
+                guard weight > kept[count - 1].1 else { continue }
+                kept.removeLast()
+            }
+            var position = kept.count
+            while position > 0 && kept[position - 1].1 < weight { position -= 1 }
+            kept.insert((term, weight), at: position)
+        }
+        return kept
     }
 }

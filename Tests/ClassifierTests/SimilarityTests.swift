@@ -132,6 +132,20 @@ import Testing
         #expect(Boilerplate.stripItem(paragraph + "\n\nRead more") == paragraph)
     }
 
+    /// The terms a query looks for candidates by: what a stable sort by weight keeps.
+    @Test func strongestTermsAreTheFirstOfAStableSort() {
+        var random = SplitMix(state: 11)
+        for size in [0, 5, 16, 17, 40, 200] {
+            let terms = (0..<size).map(Int32.init)
+            // Few distinct weights: many ties.
+            let weights = terms.map { _ in Float(Int.random(in: 1...6, using: &random)) / 7 }
+            let query = TermVector(terms: terms, weights: weights)
+            let sorted = size > 16 ? Array(zip(terms, weights).sorted { $0.1 > $1.1 }.prefix(16)) : Array(zip(terms, weights))
+            let strongest = SimilarityIndex.strongest(query, 16)
+            #expect(strongest.map(\.0) == sorted.map(\.0) && strongest.map(\.1) == sorted.map(\.1))
+        }
+    }
+
     @Test func phrasesAreFoundWhereverTheyBegin() {
         let phrases = Phrases(["read more", "re", "ad", "sign up", "cookie"])
         var random = SplitMix(state: 7)
