@@ -377,18 +377,9 @@ extension SimilarityIndex {
     static func strongest(_ query: TermVector, _ count: Int) -> [(Int32, Float)] {
         guard query.terms.count > count else { return Array(zip(query.terms, query.weights)) }
         guard count > 0 else { return [] }
-        var kept: [(Int32, Float)] = []
-        kept.reserveCapacity(count + 1)
-        for (term, weight) in zip(query.terms, query.weights) {
-            if kept.count == count {
-                // A later term of equal weight ranks after every kept one.
-                guard weight > kept[count - 1].1 else { continue }
-                kept.removeLast()
-            }
-            var position = kept.count
-            while position > 0 && kept[position - 1].1 < weight { position -= 1 }
-            kept.insert((term, weight), at: position)
-        }
-        return kept
+        // TopScores ranks a later entry of equal weight after the earlier ones.
+        var top = TopScores(capacity: count)
+        for (index, weight) in query.weights.enumerated() { top.offer(index, weight) }
+        return top.entries.map { (query.terms[$0.0], $0.1) }
     }
 }
