@@ -361,12 +361,14 @@ extension SimilarityIndex.Scratch {
 
     /// The index ids of the terms that add most to the spread query's cosine with `document`.
     func contributingTerms(_ document: TermVector, limit: Int) -> [Int32] {
-        var products: [(Int32, Float)] = []
-        for (term, weight) in zip(document.terms, document.weights) {
+        guard limit > 0 else { return [] }
+        // The largest products, in the order a stable sort by product would give them.
+        var top = TopScores(capacity: limit)
+        for (index, (term, weight)) in zip(document.terms, document.weights).enumerated() {
             let queryWeight = queryWeights[Int(term)]
-            if queryWeight != 0 { products.append((term, queryWeight * weight)) }
+            if queryWeight != 0 { top.offer(index, queryWeight * weight) }
         }
-        return products.sorted { $0.1 > $1.1 }.prefix(limit).map(\.0)
+        return top.entries.map { document.terms[$0.0] }
     }
 }
 
