@@ -376,19 +376,36 @@ struct ExerciseName {
 /// Remembers relevant items of the last days and finds the story a new item belongs to.
 struct StoryTracker {
     struct Fingerprint {
-        var itemID: String
-        var vector: TermVector
-        var signature: [UInt64]
-        var date: Date?
-        var exercise: String?
-        var places: Set<String>
-        var language: Language?
-        var activity: Activity?
+        let itemID: String
+        let vector: TermVector
+        let signature: [UInt64]
+        let date: Date?
+        let exercise: String?
+        let places: Set<String>
+        let language: Language?
+        let activity: Activity?
+        /// `exercise` read as series and year, and the year of `date` (UTC): a new item is
+        /// compared with hundreds of members, and each comparison parsed the names again and
+        /// made a calendar.
+        let exerciseName: ExerciseName?
+        let dateYear: Int?
+
+        init(itemID: String, vector: TermVector, signature: [UInt64], date: Date?, exercise: String?,
+             places: Set<String>, language: Language?, activity: Activity?) {
+            self.itemID = itemID
+            self.vector = vector
+            self.signature = signature
+            self.date = date
+            self.exercise = exercise
+            self.places = places
+            self.language = language
+            self.activity = activity
+            exerciseName = exercise.map(ExerciseName.init)
+            dateYear = date.map(StoryTracker.year)
+        }
 
         /// The year of the named exercise ("Joint Sea-2024" → 2024).
-        var exerciseYear: Int? {
-            exercise.flatMap { ExerciseName($0).year }
-        }
+        var exerciseYear: Int? { exerciseName?.year }
     }
 
     /// What a report's headline says happened.
@@ -475,7 +492,7 @@ struct StoryTracker {
 
     static func evidence(_ a: Fingerprint, _ b: Fingerprint) -> Evidence {
         let otherLanguage = a.language != nil && b.language != nil && a.language != b.language
-        if let x = a.exercise, let y = b.exercise, ExerciseName(x).isSame(as: ExerciseName(y)) {
+        if let x = a.exerciseName, let y = b.exerciseName, x.isSame(as: y) {
             return otherLanguage ? .sameExerciseOtherLanguage : .sameExercise
         }
         if otherLanguage, let x = a.date, let y = b.date, abs(x.timeIntervalSince(y)) <= 2 * 86400,
@@ -536,10 +553,9 @@ struct StoryTracker {
     /// same series in different years), places that do not overlap at all, or an exercise
     /// and a patrol.
     static func conflict(_ a: Fingerprint, _ b: Fingerprint) -> Bool {
-        if let x = a.exercise, let y = b.exercise, x != y {
+        if let x = a.exercise, let y = b.exercise, x != y, let first = a.exerciseName, let second = b.exerciseName {
             // "Joint Sea" and "Joint Sea-2024" may be one story; "Joint Sea-2023" and
             // "Joint Sea-2024", or "Joint Sea" and "Vostok-2022", are not.
-            let (first, second) = (ExerciseName(x), ExerciseName(y))
             if !first.isSeries(of: second) { return true }
             if let one = first.year, let other = second.year, one != other { return true }
         }
@@ -548,12 +564,18 @@ struct StoryTracker {
         // A named exercise of one year and a report, naming none, dated years away: "Joint
         // Sea-2014" in a 2025 article is history, not this story. (A year either side is an
         // announcement or a late report.)
-        if let year = a.exerciseYear, b.exerciseYear == nil, let date = b.date, abs(year - Self.year(of: date)) > 1 { return true }
-        if let year = b.exerciseYear, a.exerciseYear == nil, let date = a.date, abs(year - Self.year(of: date)) > 1 { return true }
+        if let year = a.exerciseYear, b.exerciseYear == nil, let dateYear = b.dateYear, abs(year - dateYear) > 1 { return true }
+        if let year = b.exerciseYear, a.exerciseYear == nil, let dateYear = a.dateYear, abs(year - dateYear) > 1 { return true }
         return false
     }
 
     static func year(of date: Date) -> Int {
-        Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date).year ?? 0
+        utcCalendar.component(.year, from: date)
     }
+
+    private static let utcCalendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
 }
