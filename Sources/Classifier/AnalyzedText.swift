@@ -67,12 +67,10 @@ final class QueryProgram {
     /// `add` recurses once per level of a query (a 999-link NEAR chain is 999 deep), and keys
     /// built by string interpolation made each level's stack frame several times larger.
     private var ids: [Node: Int] = [:]
-    /// The term nodes of each term, as lists through arrays: `firstTermNode[term id]` is one
-    /// (-1: none), `nextTermNode[node]` the next of that term. An item's words find the nodes
-    /// they match by their ids, with no hashing, rather than every term node of every rule
-    /// looking itself up in the item.
-    private(set) var firstTermNode: [Int32] = []
-    private(set) var nextTermNode: [Int32] = []
+    /// The term nodes of each term id: an item's words find the nodes they match by their
+    /// ids, with no hashing, rather than every term node of every rule looking itself up in
+    /// the item.
+    private(set) var termNodes = ListsByKey<Int32>()
     let analyzer: Analyzer
     /// The prefix nodes by their bytes: a word finds those it starts with by walking its own
     /// bytes, with no lock and no cache (a cache by word, behind a lock, cost a lookup per word).
@@ -125,21 +123,10 @@ final class QueryProgram {
         let id = nodes.count
         nodes.append(node)
         ids[node] = id
-        nextTermNode.append(-1)
-        if case .term(let term, _) = node {
-            if Int(term) >= firstTermNode.count {
-                firstTermNode += Array(repeating: -1, count: Int(term) + 1 - firstTermNode.count)
-            }
-            nextTermNode[id] = firstTermNode[Int(term)]
-            firstTermNode[Int(term)] = Int32(id)
-        }
+        if case .term(let term, _) = node { termNodes.append(Int32(id), to: Int(term)) }
         let (need, parts) = Self.children(of: node)
-        firstParentEdge.append(-1)
-        for child in parts {
-            nextParentEdge.append(firstParentEdge[child])
-            firstParentEdge[child] = Int32(parentEdges.count)
-            parentEdges.append(Int32(id))
-        }
+        // Once per occurrence: an AND of one child twice counts it twice.
+        for child in parts { parents.append(Int32(id), to: child) }
         switch need {
         case .hit, .any: childrenNeeded.append(1)
         case .all: childrenNeeded.append(Int32(parts.count))
@@ -171,11 +158,8 @@ final class QueryProgram {
         }
     }
 
-    /// The nodes each node is a child of, as lists through arrays (an edge per occurrence):
-    /// `firstParentEdge[node]`, then `nextParentEdge[edge]`; `parentEdges[edge]` is the parent.
-    private(set) var firstParentEdge: [Int32] = []
-    private(set) var nextParentEdge: [Int32] = []
-    private(set) var parentEdges: [Int32] = []
+    /// The nodes each node is a child of (once per occurrence).
+    private(set) var parents = ListsByKey<Int32>()
     /// How many of a node's children must be possible before it is: all of an AND's,
     /// phrase's or NEAR's (an edge per occurrence), one of an OR's; a term or prefix node
     /// needs a token instead.
@@ -242,18 +226,11 @@ struct QueryEvaluator {
             hitCounts[Int(slot)] += 1
             hits.append((slot, index))
         }
-        let firstTermNode = program.firstTermNode, nextTermNode = program.nextTermNode
+        let termNodes = program.termNodes
         let prefixes = program.prefixes
         let hasPrefixes = !prefixes.isEmpty
         for index in text.tokens.indices {
-            let term = Int(text.tokens[index].termID)
-            if term >= 0, term < firstTermNode.count {
-                var node = firstTermNode[term]
-                while node >= 0 {
-                    add(Int(node), index)
-                    node = nextTermNode[Int(node)]
-                }
-            }
+            termNodes.forEach(of: Int(text.tokens[index].termID)) { add(Int($0), index) }
             if hasPrefixes { prefixes.forEachMatch(text.tokens[index].surface) { add($0, index) } }
         }
         // Grouped by node, each node's indices in token order.
@@ -281,16 +258,13 @@ struct QueryEvaluator {
     private static func possibleNodes(_ program: QueryProgram, from hits: [Int32]) -> [Bool] {
         var possible = [Bool](repeating: false, count: program.nodes.count)
         var remaining = program.childrenNeeded
-        let firstParentEdge = program.firstParentEdge, nextParentEdge = program.nextParentEdge
-        let parentEdges = program.parentEdges
+        let parents = program.parents
         var pending = hits + program.alwaysPossible
         for node in pending { possible[Int(node)] = true }
         while let node = pending.popLast() {
-            var edge = firstParentEdge[Int(node)]
-            while edge >= 0 {
-                let parent = Int(parentEdges[Int(edge)])
-                edge = nextParentEdge[Int(edge)]
-                guard !possible[parent] else { continue }
+            parents.forEach(of: Int(node)) { parent in
+                let parent = Int(parent)
+                guard !possible[parent] else { return }
                 remaining[parent] -= 1
                 if remaining[parent] == 0 {
                     possible[parent] = true

@@ -33,7 +33,7 @@ struct FactExtractor {
     /// anchored on it, as `Candidates` numbers them. A text holds a hundred or so distinct
     /// terms and the gazetteer over a thousand names, so the text's terms find the few
     /// entries worth evaluating, instead of every name looking itself up in the text.
-    private let entriesByAnchor: AnchorLists
+    private let entriesByAnchor: ListsByKey<Int>
     /// Entries with a query that has no anchor term: tried for every text.
     private let unanchored: [Int]
     private let drillWords: Int
@@ -70,13 +70,13 @@ struct FactExtractor {
                                     uniquingKeysWith: { first, _ in first })
         places = compile(gazetteer.places)
         countries = compile(gazetteer.countries)
-        var entriesByAnchor = AnchorLists()
+        var entriesByAnchor = ListsByKey<Int>()
         var unanchored: [Int] = []
         for (list, entries) in [exercises, places, countries].enumerated() {
             for (index, entry) in entries.enumerated() {
                 let number = Candidates.number(list: list, index: index)
                 for anchor in Set(entry.anchors) {
-                    if let anchor { entriesByAnchor.add(number, to: anchor) } else { unanchored.append(number) }
+                    if let anchor { entriesByAnchor.append(number, to: Int(anchor)) } else { unanchored.append(number) }
                 }
             }
         }
@@ -240,9 +240,9 @@ private struct Candidates {
 
     static func number(list: Int, index: Int) -> Int { list << 32 | index }
 
-    init(_ text: AnalyzedText, _ entriesByAnchor: AnchorLists, _ unanchored: [Int]) {
+    init(_ text: AnalyzedText, _ entriesByAnchor: ListsByKey<Int>, _ unanchored: [Int]) {
         var numbers = unanchored
-        for index in text.tokens.indices { entriesByAnchor.forEach(of: text.tokens[index].termID) { numbers.append($0) } }
+        for index in text.tokens.indices { entriesByAnchor.forEach(of: Int(text.tokens[index].termID)) { numbers.append($0) } }
         numbers.sort()
         var previous = -1
         self.numbers = numbers.filter { number in
@@ -254,30 +254,5 @@ private struct Candidates {
     /// The candidates of list `list`, from `entries`, in order.
     func entries<Entry>(_ list: Int, of entries: [Entry]) -> [Entry] {
         numbers.compactMap { $0 >> 32 == list ? entries[$0 & 0xFFFF_FFFF] : nil }
-    }
-}
-
-/// Numbers by term id, as lists through arrays: a text's words find theirs by id, with no
-/// hashing (most words have none).
-private struct AnchorLists {
-    /// Per term id, its first edge (-1: none); per edge, the next edge of that term and the number.
-    private var first: [Int32] = []
-    private var next: [Int32] = []
-    private var numbers: [Int] = []
-
-    mutating func add(_ number: Int, to term: Int32) {
-        if Int(term) >= first.count { first += Array(repeating: -1, count: Int(term) + 1 - first.count) }
-        next.append(first[Int(term)])
-        first[Int(term)] = Int32(numbers.count)
-        numbers.append(number)
-    }
-
-    func forEach(of term: Int32, _ body: (Int) -> Void) {
-        guard term >= 0, Int(term) < first.count else { return }
-        var edge = first[Int(term)]
-        while edge >= 0 {
-            body(numbers[Int(edge)])
-            edge = next[Int(edge)]
-        }
     }
 }
