@@ -32,9 +32,6 @@ public final class Classifier {
     public let featureNames: [String]
     /// The weights in force: trained, or the configuration's, with pinned rules applied.
     public let weights: ScoreWeights
-    /// `weights` per feature, in the order of `featureNames`: every verdict's explanation
-    /// reads them all, and looking each up by name hashed some eighty strings an item.
-    private let featureWeights: [Double]
     public let alertThreshold: Double
     public let reviewThreshold: Double
 
@@ -53,7 +50,6 @@ public final class Classifier {
         featureNames = ScoreWeights.featureNames(rules: rules)
         let weights = (settings.weights ?? ScoreWeights.handSet(settings, rules: rules)).applying(pins: rules)
         self.weights = weights
-        featureWeights = weights.values(of: featureNames)
         stories = StoryTracker(window: settings.storyWindowDays * 86400)
         reader = Reader(settings: settings, analyzer: analyzer, rules: compiled, program: program, ruleRoots: ruleRoots,
                         index: index, facts: FactExtractor(gazetteer: gazetteer, parser: parser, program: program),
@@ -86,7 +82,7 @@ public final class Classifier {
     func contributions(_ assessment: Assessment, limit: Int = 8) -> [Verdict.Contribution] {
         zip(featureNames.indices, assessment.features).compactMap { index, value -> Verdict.Contribution? in
             let name = featureNames[index]
-            let share = value * featureWeights[index]
+            let share = value * reader.featureWeights[index]
             return abs(share) < 0.005 ? nil : Verdict.Contribution(feature: name, logOdds: (share * 100).rounded() / 100)
         }.sorted { abs($0.logOdds) > abs($1.logOdds) }.prefix(limit).map { $0 }
     }
@@ -240,7 +236,8 @@ extension Classifier {
         let facts: FactExtractor
         let featureNames: [String]
         let weights: ScoreWeights
-        /// `weights` in the order of `featureNames`.
+        /// `weights` in the order of `featureNames`: the score and every verdict's explanation
+        /// read them all, and looking each up by name hashed some eighty strings an item.
         let featureWeights: [Double]
         let hasher: MinHasher
         var featureCount: Int { featureNames.count }
@@ -303,9 +300,8 @@ extension Classifier {
             var vetoed = false
             var unfinished: [String] = []
             var feature = 0
-            // By index, a rule's definition copied only when it matched: every copy retains
-            // its strings, shared by the threads reading items, and contended reference counts
-            // cost the second core a third of its work.
+            // By index, a rule's definition copied only when it matched or ran out of budget:
+            // a copy retains its strings, reference counts that the threads reading items share.
             for index in ruleRoots.indices {
                 let isVeto = ruleIsVeto[index]
                 defer { if !isVeto { feature += 1 } }

@@ -101,7 +101,7 @@ public enum Boilerplate {
     private static func stripItem(_ text: String, _ bytes: UnsafeBufferPointer<UInt8>) -> String {
         guard let base = bytes.baseAddress else { return text }
         guard memchr(base, 0x0A, bytes.count) != nil || bytes.count < 200 else {
-            return isShortBoilerplate(text) ? "" : text
+            return isShortBoilerplate(bytes) ? "" : text
         }
         var kept: [UInt8] = []
         kept.reserveCapacity(bytes.count)
@@ -112,8 +112,7 @@ public enum Boilerplate {
             let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
             start = end + 1
             guard !line.isEmpty else { continue }
-            if line.count < 160, LowerBytes.wordCount(line, atMost: 15) <= 15,
-               isShortBoilerplate(String(decoding: line, as: UTF8.self)) { continue }
+            if line.count < 160, isShortBoilerplate(line) { continue }
             if !kept.isEmpty { kept.append(0x0A) }
             kept.append(contentsOf: line)
         }
@@ -138,12 +137,12 @@ public enum Boilerplate {
         return paragraphs
     }
 
-    /// `isBoilerplate` with at most 15 words, the words counted before the line is lowered:
-    /// every item's text comes here, and most are longer.
-    private static func isShortBoilerplate(_ line: String) -> Bool {
-        var line = line
-        let short = line.withUTF8 { LowerBytes.wordCount($0, atMost: 15) <= 15 }
-        return short && isBoilerplate(line, lower: LowerBytes(line), maxWords: 15)
+    /// `isBoilerplate` with at most 15 words, the words counted on the bytes before a string is
+    /// made and lowered: every item's text comes here, and most lines are longer.
+    private static func isShortBoilerplate(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard LowerBytes.wordCount(bytes, atMost: 15) <= 15 else { return false }
+        let line = String(decoding: bytes, as: UTF8.self)
+        return isBoilerplate(line, lower: LowerBytes(line), maxWords: 15)
     }
 
     static func isBoilerplate(_ line: String, lower: LowerBytes, maxWords: Int = 59) -> Bool {

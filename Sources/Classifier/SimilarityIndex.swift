@@ -195,7 +195,6 @@ public final class SimilarityIndex {
         return written
     }
 
-
     // MARK: - Weights
 
     private func termCounts(title: String, body: String, analyzer: Analyzer, register: Bool) -> [Int32: Float] {
