@@ -139,10 +139,9 @@ public final class Classifier {
         // news never pays for a MinHash signature.
         guard let parts = reading.story else { return verdict }
         let fingerprint = Self.fingerprint(item, parts, eventFacts, assessment.activity)
-        let match = stories.bestMatch(for: fingerprint)
+        let match = stories.bestMatch(for: fingerprint, threshold: threshold(for:))
 
-        if let match, match.similarity >= threshold(for: match.evidence),
-           score >= reviewThreshold || match.similarity >= 0.8 {
+        if let match, score >= reviewThreshold || match.similarity >= 0.8 {
             verdict.kind = .duplicate
             verdict.story = match.story
             verdict.duplicateOf = match.firstItem
@@ -450,7 +449,12 @@ struct StoryTracker {
     /// rule a pair out (different exercises or years, places apart, dates apart) or tie it
     /// across languages; an item without a date joins a story only on a named exercise or on
     /// close wording, so an undated report cannot pull in another year's event.
-    func bestMatch(for item: Fingerprint) -> Match? {
+    ///
+    /// Only members whose wording reaches `threshold` for what ties them count: the closest
+    /// member by rank may be one that fails its threshold (a report in the item's own language
+    /// sharing little wording) while another, in a second language and naming the same
+    /// exercise, qualifies; the item belongs to that one's story, not to a new one.
+    func bestMatch(for item: Fingerprint, threshold: (Evidence) -> Double) -> Match? {
         var candidates = Set(lsh.candidates(item.signature))
         for index in max(0, members.count - 500)..<members.count { candidates.insert(index) }
         var best: Match?
@@ -468,6 +472,7 @@ struct StoryTracker {
             if let founder = founders[members[index].story], Self.conflict(item, founder) { continue }
             let similarity = max(item.vector.cosine(member.vector), hasher.similarity(item.signature, member.signature))
             if (item.date == nil || member.date == nil) && similarity < Self.undatedSimilarity && !named { continue }
+            if similarity < threshold(evidence) { continue }
             // Rank by similarity, with a fact that ties the two worth as much as close wording.
             let rank = evidence == .wording ? similarity : similarity + 0.25
             if rank > bestRank {

@@ -195,7 +195,10 @@ struct FactExtractor {
             // Most words are not a year: told by their length before a string is touched.
             guard tokens[index].original.utf8.count == 4 else { continue }
             let token = tokens[index]
+            // A word of one letter before a year is a sentence's preposition («В 2023 году»,
+            // "A 2024 report"), not a codename.
             guard let year = Self.year(token.original), let first = tokens[index - 1].original.first, first.isUppercase,
+                  tokens[index - 1].original.count > 1,
                   tokens[index - 1].position + 1 == token.position,
                   !Self.months.contains(tokens[index - 1].surface),
                   positions.contains(where: { abs($0 - token.position) <= 10 })

@@ -80,6 +80,19 @@ import Testing
         #expect(exercise("Делегация отправилась с мирной миссией в Киев") == 0)
     }
 
+    /// Names as reports write them: an English rendering of 安全纽带, a name glossed in
+    /// brackets, and no codename made of a sentence's first word and a year.
+    @Test func exerciseNamesAsReportsWriteThem() throws {
+        let classifier = try Shipped.classifier()
+        func exercise(_ title: String, _ text: String = "") -> String? {
+            classifier.assess(Item(id: title, title: title, text: text)).facts.exercise
+        }
+        #expect(exercise("China, Russia and Iran hold 'Security Bond-2023' naval drills") == "Maritime Security Belt-2023")
+        #expect(exercise("Launched on Tuesday, the Vostok (East) 2018 manoeuvres stretch across Siberia") == "Vostok-2018")
+        #expect(exercise("Учения с участием ВМФ", "В 2023 году учения прошли в Аравийском море.") == nil)
+        #expect(exercise("Учения с участием ВМФ", "Кавказ 2020 учения начались.") == "Kavkaz-2020")
+    }
+
     @Test func forcesOfOneAtAPlaceOfTheOther() throws {
         let classifier = try Shipped.classifier()
         func visiting(_ title: String) -> Double? {

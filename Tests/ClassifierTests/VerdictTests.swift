@@ -243,6 +243,39 @@ enum Rewording {
         #expect(!ExerciseName("Joint Sea-2031").isSame(as: ExerciseName("Interaction-2031")))
     }
 
+    /// The member closest by rank (a report in the item's own language, too unlike it for one
+    /// story by wording alone) must not hide one that qualifies (the same exercise named in
+    /// another language): the item joins that story instead of starting one.
+    @Test func aReportJoinsByTheMemberThatQualifies() {
+        // Unit vectors over terms 1 and 2: the cosine of two is set by hand.
+        func vector(_ x: Float, _ y: Float) -> TermVector { TermVector(terms: [1, 2], weights: [x, y]) }
+        let hasher = MinHasher()
+        func fingerprint(_ id: String, _ language: Language, _ vector: TermVector, days: Double) -> StoryTracker.Fingerprint {
+            StoryTracker.Fingerprint(itemID: id, vector: vector, signature: hasher.signature([id]),
+                                     date: Date(timeIntervalSince1970: 1_900_000_000 + days * 86400), exercise: "Joint Sea-2031",
+                                     places: ["Sea of Japan"], language: language, activity: .exercise)
+        }
+        var tracker = StoryTracker(window: 14 * 86400)
+        let story = tracker.startStory(with: fingerprint("ru", .ru, vector(0, 1), days: 0))
+        tracker.add(fingerprint("en", .en, vector(1, 0), days: 1), to: story)
+        // Another Russian report: cosine 0.2 with the first (ranked above the English one, at 0),
+        // below the 0.25 two reports in one language need.
+        let later = fingerprint("ru-2", .ru, vector(0, 0.2), days: 3)
+        let thresholds: (StoryTracker.Evidence) -> Double = { evidence in
+            switch evidence {
+            case .wording: 0.5
+            case .sameExercise: 0.25
+            case .sameExerciseOtherLanguage, .sameEventOtherLanguage: 0
+            }
+        }
+        let match = tracker.bestMatch(for: later, threshold: thresholds)
+        #expect(match?.story == story)
+        #expect(match?.evidence == .sameExerciseOtherLanguage)
+        // With nothing that qualifies, no match.
+        let unlike = fingerprint("ru-3", .ru, vector(0, 1), days: 3)
+        #expect(tracker.bestMatch(for: unlike, threshold: { _ in 1.01 }) == nil)
+    }
+
     @Test func anUndatedRewordedCopyJoinsItsStory() throws {
         let classifier = try Shipped.classifier()
         let first = classifier.judge(Verdicts.item("w1", "Russian and Chinese warships hold first joint patrol in the Pacific",
