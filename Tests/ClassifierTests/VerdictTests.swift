@@ -201,6 +201,23 @@ enum Rewording {
         #expect(russian.kind == .duplicate && russian.story == english.story, "\(russian.kind)")
     }
 
+    /// A joint patrol told in one language with its sea and in another without a place, the
+    /// next day, is one event; an exercise without a place is not joined to it.
+    @Test func aPatrolReportNamingNoPlaceJoinsTheOtherLanguage() throws {
+        let classifier = try Shipped.classifier()
+        let english = classifier.judge(Verdicts.item("p-en", "Chinese and Russian bombers fly joint patrol over the Sea of Japan",
+            "Two Chinese H-6 and two Russian Tu-95 bombers flew a joint patrol over the Sea of Japan, Japan's defence ministry said.", days: 3))
+        let russian = classifier.judge(Verdicts.item("p-ru", "Российские и китайские бомбардировщики провели совместное патрулирование",
+            "Стратегические бомбардировщики ВКС России и ВВС Китая выполнили плановое совместное воздушное патрулирование, сообщили в Минобороны.",
+            days: 4))
+        let exercise = classifier.judge(Verdicts.item("x-zh", "中俄两军举行联合演习",
+            "中俄两国军队举行联合军事演习,双方将演练联合指挥和防空作战。", days: 4.5))
+        #expect(russian.facts.places.isEmpty)
+        #expect(english.kind == .alert)
+        #expect(russian.kind == .duplicate && russian.story == english.story, "\(russian.kind)")
+        #expect(exercise.kind == .alert && exercise.story != english.story, "\(exercise.kind)")
+    }
+
     @Test func anotherYearNeverJoinsEvenWithoutADate() throws {
         let classifier = try Shipped.classifier()
         let current = classifier.judge(Self.english)
