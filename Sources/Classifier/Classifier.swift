@@ -164,9 +164,10 @@ public final class Classifier {
         switch evidence {
         case .wording: settings.duplicateThreshold
         case .sameExercise: settings.sameExerciseThreshold
-        // One named exercise and year, or one event told in two languages (the same sea, the
-        // same days): wording cannot be shared across languages, the facts are.
-        case .sameExerciseOtherLanguage, .sameEventOtherLanguage: 0
+        // One named exercise and year told in two languages, or one event (the same sea, the
+        // same days): wording cannot be shared across languages, and two reports of one patrol
+        // share little; the facts are shared.
+        case .sameExerciseOtherLanguage, .sameEvent: 0
         }
     }
 
@@ -413,9 +414,9 @@ struct StoryTracker {
         case sameExercise
         /// The same, in two languages.
         case sameExerciseOtherLanguage
-        /// Two languages, within two days of each other, the same sea or place (or a joint
-        /// patrol, one of the two naming no place).
-        case sameEventOtherLanguage
+        /// Within two days of each other: a joint patrol at the same place, or in two languages
+        /// an exercise at the same place or a patrol where one names no place.
+        case sameEvent
     }
 
     struct Match {
@@ -497,15 +498,18 @@ struct StoryTracker {
         if let x = a.exerciseName, let y = b.exerciseName, x.isSame(as: y) {
             return otherLanguage ? .sameExerciseOtherLanguage : .sameExercise
         }
-        // Two languages, within two days: one event when they share a place, or when one tells
-        // of a joint patrol and the other names no place ("Russia and China patrol near Japan":
-        // the two hold a few patrols a year, not two in two days). Without a place on one side
-        // an exercise is not enough: on the train split that merged 24 more pairs of events
-        // and grouped 1 more.
-        let patrol = (a.activity == .patrol || b.activity == .patrol) && (a.places.isEmpty || b.places.isEmpty)
-        if otherLanguage, let x = a.date, let y = b.date, abs(x.timeIntervalSince(y)) <= 2 * 86400,
-           !a.places.isDisjoint(with: b.places) || patrol {
-            return .sameEventOtherLanguage
+        guard let x = a.date, let y = b.date, abs(x.timeIntervalSince(y)) <= 2 * 86400 else { return .wording }
+        // Within two days, a joint patrol where the other report was (the two countries hold a
+        // few a year, not two in two days): one event in any language, however it is told
+        // ("jets intercept bombers near Alaska", "bombers patrol the Bering Sea near Alaska").
+        let patrol = a.activity == .patrol || b.activity == .patrol
+        if patrol && !a.places.isDisjoint(with: b.places) { return .sameEvent }
+        // In two languages, also an exercise at the same place, or a patrol told with no place
+        // ("Russia and China patrol near Japan"). Not an exercise without a place (on the train
+        // split that merged 24 more pairs of events and grouped 1 more), nor, in one language,
+        // an exercise at the same place (12 more merges): wording decides those.
+        if otherLanguage && (!a.places.isDisjoint(with: b.places) || (patrol && (a.places.isEmpty || b.places.isEmpty))) {
+            return .sameEvent
         }
         return .wording
     }
