@@ -179,6 +179,11 @@ public final class Analyzer: @unchecked Sendable {
                     // Kept only when a letter follows ("China's"); trailing ones are dropped.
                 } else {
                     flushWord(&stream, bytes)
+                    // Tested on the byte first: spaces are most of the bytes that get here.
+                    if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "!") || byte == UInt8(ascii: "?"),
+                       Self.endsSentence(byte, in: bytes, at: i, after: stream.tokens) {
+                        stream.position += Self.sentenceGap
+                    }
                 }
                 i += 1
                 continue
@@ -190,6 +195,7 @@ public final class Analyzer: @unchecked Sendable {
                 stream.cjk.append(scalar)
             } else {
                 flushCJK(&stream, counts: &counts, isDocument: isDocument)
+                if scalar == "\u{3002}" || scalar == "\u{FF01}" || scalar == "\u{FF1F}" { stream.position += Self.sentenceGap }
                 if scalar == "\u{2019}" && stream.wordStart >= 0 {
                     // A typographic apostrophe inside a word; see above.
                     stream.wordIsASCII = false
@@ -424,6 +430,26 @@ public final class Analyzer: @unchecked Sendable {
         return properties.isAlphabetic || properties.numericType == .decimal
             || properties.generalCategory == .nonspacingMark || properties.generalCategory == .spacingMark
     }
+
+    /// The positions between one sentence and the next: more than the widest NEAR of the
+    /// rules (20), so "close to" means within a sentence. A lead that names the two countries
+    /// in one sentence and someone else's exercise in the next is not a joint exercise.
+    static let sentenceGap = 32
+
+    /// A full stop, question or exclamation mark before a space or a line's end, or a line's
+    /// end itself, ends a sentence; a stop after an initial ("U.S.") or a usual abbreviation
+    /// ("Gen.", "Aug.") does not.
+    private static func endsSentence(_ byte: UInt8, in bytes: [UInt8], at index: Int, after tokens: [Token]) -> Bool {
+        if byte == UInt8(ascii: "\n") { return true }
+        guard index + 1 == bytes.count || bytes[index + 1] == UInt8(ascii: " ") || bytes[index + 1] == UInt8(ascii: "\n") else { return false }
+        guard byte == UInt8(ascii: "."), let last = tokens.last?.surface else { return true }
+        return last.utf8.count > 1 && !abbreviations.contains(last)
+    }
+
+    private static let abbreviations: Set<String> = [
+        "mr", "mrs", "ms", "dr", "st", "gen", "lt", "col", "maj", "capt", "adm", "sgt", "cmdr", "gov", "sen", "rep", "no", "vs",
+        "inc", "co", "jr", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "ул", "им", "г", "гг",
+    ]
 
     static func isCJK(_ scalar: Unicode.Scalar) -> Bool {
         let v = scalar.value

@@ -1,3 +1,4 @@
+import Model
 import Testing
 @testable import Classifier
 
@@ -10,6 +11,25 @@ import Testing
         #expect(analyzer.analyze("North-Joint 2024").map(\.surface) == ["north", "joint", "2024"])
         let positions = analyzer.analyze("the Northern/Interaction-2023 drills").map(\.position)
         #expect(positions == [0, 1, 2, 3, 4])
+    }
+
+    /// "Close to" means within a sentence: positions jump at a sentence's end, more than the
+    /// widest NEAR, and not after an initial or a usual abbreviation.
+    @Test func sentencesAreKeptApart() {
+        let gap = Analyzer.sentenceGap
+        #expect(analyzer.analyze("China watched. Russia drilled").map(\.position) == [0, 1, 2 + gap, 3 + gap])
+        #expect(analyzer.analyze("Россия? Китай!").map(\.position) == [0, 1 + gap])
+        #expect(analyzer.analyze("中国表态。俄军演习").map(\.position).last! > gap)
+        #expect(analyzer.analyze("one\nline").map(\.position) == [0, 1 + gap])
+        // Not the end of a sentence: an initial, an abbreviation, a decimal point.
+        #expect(analyzer.analyze("U.S. Navy").map(\.position) == [0, 1, 2])
+        #expect(analyzer.analyze("Gen. Gerasimov on Aug. 20 said 2.5").map(\.position) == [0, 1, 2, 3, 4, 5, 6, 7])
+        let classifier = try! Shipped.classifier()
+        func fires(_ text: String) -> Bool {
+            classifier.assess(Item(id: text, title: "Analysts", text: text)).hits.contains { $0.definition.name == "drill-with-china-and-russia" }
+        }
+        #expect(fires("Chinese and Russian warships began joint drills on Monday."))
+        #expect(!fires("A Beijing think tank commented. Russian bombers flew a long patrol over the Sea of Okhotsk."))
     }
 
     @Test func stemmingFoldsInflection() {
