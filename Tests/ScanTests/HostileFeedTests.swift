@@ -104,8 +104,10 @@ import TestSupport
         let summary = try await Scans.scan(settings, store)
         let elapsed = ContinuousClock.now - started
         // The slowest is the trickle, cut at the 5 s limit; everything runs concurrently. The
-        // bound catches a hang, not slowness: about 6 s here, 55 s under ThreadSanitizer.
-        #expect(elapsed < .seconds(180), "scan took \(elapsed)")
+        // bound catches a hang, not slowness: about 6 s here, 11 s alone under ThreadSanitizer,
+        // and 192 s once when the whole suite ran under it on two cores (every test waiting
+        // for a core): the bound leaves room for that.
+        #expect(elapsed < .seconds(600), "scan took \(elapsed)")
 
         let outcomes = Dictionary(uniqueKeysWithValues: summary.outcomes.map { ($0.feed, $0) })
         func failure(_ feed: String) -> String? {
