@@ -436,11 +436,16 @@ public final class Analyzer: @unchecked Sendable {
     /// in one sentence and someone else's exercise in the next is not a joint exercise.
     static let sentenceGap = 32
 
-    /// A full stop, question or exclamation mark before a space or a line's end, or a line's
-    /// end itself, ends a sentence; a stop after an initial ("U.S.") or a usual abbreviation
-    /// ("Gen.", "Aug.") does not.
+    /// A full stop, question or exclamation mark before a space or a line's end, or a blank
+    /// line (a paragraph's end), ends a sentence; a stop after an initial ("U.S.") or a usual
+    /// abbreviation ("Gen.", "Aug.") does not, nor does a single line break: plain-text feeds
+    /// and articles wrap lines in the middle of sentences.
     private static func endsSentence(_ byte: UInt8, in bytes: [UInt8], at index: Int, after tokens: [Token]) -> Bool {
-        if byte == UInt8(ascii: "\n") { return true }
+        if byte == UInt8(ascii: "\n") {
+            var next = index + 1
+            if next < bytes.count && bytes[next] == UInt8(ascii: "\r") { next += 1 }
+            return next < bytes.count && bytes[next] == UInt8(ascii: "\n")
+        }
         guard index + 1 == bytes.count || bytes[index + 1] == UInt8(ascii: " ") || bytes[index + 1] == UInt8(ascii: "\n") else { return false }
         guard byte == UInt8(ascii: "."), let last = tokens.last?.surface else { return true }
         return last.utf8.count > 1 && !abbreviations.contains(last)

@@ -15,16 +15,19 @@ import Testing
 
     /// "Close to" means within a sentence: positions jump at a sentence's end, more than the
     /// widest NEAR, and not after an initial or a usual abbreviation.
-    @Test func sentencesAreKeptApart() {
+    @Test func sentencesAreKeptApart() throws {
         let gap = Analyzer.sentenceGap
         #expect(analyzer.analyze("China watched. Russia drilled").map(\.position) == [0, 1, 2 + gap, 3 + gap])
         #expect(analyzer.analyze("Россия? Китай!").map(\.position) == [0, 1 + gap])
         #expect(analyzer.analyze("中国表态。俄军演习").map(\.position).last! > gap)
-        #expect(analyzer.analyze("one\nline").map(\.position) == [0, 1 + gap])
+        #expect(analyzer.analyze("one\n\nline").map(\.position) == [0, 1 + gap])
+        #expect(analyzer.analyze("one\r\n\r\nline").map(\.position) == [0, 1 + gap])
+        // A line wrapped in the middle of a sentence is one sentence.
+        #expect(analyzer.analyze("one\nline").map(\.position) == [0, 1])
         // Not the end of a sentence: an initial, an abbreviation, a decimal point.
         #expect(analyzer.analyze("U.S. Navy").map(\.position) == [0, 1, 2])
         #expect(analyzer.analyze("Gen. Gerasimov on Aug. 20 said 2.5").map(\.position) == [0, 1, 2, 3, 4, 5, 6, 7])
-        let classifier = try! Shipped.classifier()
+        let classifier = try Shipped.classifier()
         func fires(_ text: String) -> Bool {
             classifier.assess(Item(id: text, title: "Analysts", text: text)).hits.contains { $0.definition.name == "drill-with-china-and-russia" }
         }
