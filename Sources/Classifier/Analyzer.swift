@@ -194,6 +194,11 @@ public final class Analyzer: @unchecked Sendable {
                 flushWord(&stream, bytes)
                 stream.cjk.append(scalar)
             } else {
+                if scalar == "\u{3001}", HanCompounds.continuesList(stream.cjk, after: bytes, at: i + length) {
+                    // 中、俄、哈 is the list 中俄哈: read on as one run (see `HanCompounds`).
+                    i += length
+                    continue
+                }
                 flushCJK(&stream, counts: &counts, isDocument: isDocument)
                 if scalar == "\u{3002}" || scalar == "\u{FF01}" || scalar == "\u{FF1F}" { stream.position += Self.sentenceGap }
                 if scalar == "\u{2019}" && stream.wordStart >= 0 {
@@ -491,7 +496,20 @@ enum HanCompounds {
     /// Iran and Russia", yet its bigrams 中伊 伊俄 hold no 中俄 and no word starting with 俄, so
     /// China–Russia rules miss it. A run of three or more such characters naming both, but not
     /// side by side, reads its first bigram as 中俄.
-    private static let abbreviations: Set<Unicode.Scalar> = Set("中俄伊美日韩朝印巴蒙哈塔吉乌越老柬泰缅南非法德英意土埃沙阿欧澳加菲".unicodeScalars)
+    /// (With the traditional forms of 韩乌缅欧: a list is recognised before its run is folded.)
+    private static let abbreviations: Set<Unicode.Scalar> = Set("中俄伊美日韩朝印巴蒙哈塔吉乌越老柬泰缅南非法德英意土埃沙阿欧澳加菲韓烏緬歐".unicodeScalars)
+
+    /// Whether an enumeration comma (、) after `run` only separates one-character names of a
+    /// list, "中、俄、哈、吉、塔五国" (China, Russia, Kazakhstan, …): the run so far is such names
+    /// and one follows. Then the comma is skipped and the list reads as 中俄哈吉塔, whose bigrams
+    /// hold 中俄; "中国、俄罗斯" stays two runs (国 is no one-character name).
+    static func continuesList(_ run: [Unicode.Scalar], after bytes: [UInt8], at next: Int) -> Bool {
+        guard !run.isEmpty, run.allSatisfy(abbreviations.contains),
+              next + 2 < bytes.count, bytes[next] >= 0xE0, bytes[next] < 0xF0 else { return false }
+        let value = (UInt32(bytes[next]) & 0x0F) << 12 | (UInt32(bytes[next + 1]) & 0x3F) << 6 | (UInt32(bytes[next + 2]) & 0x3F)
+        guard let following = Unicode.Scalar(value) else { return false }
+        return abbreviations.contains(following)
+    }
 
     /// Bigram index → the term it is read as, where it differs from its characters.
     static func readings(of run: [Unicode.Scalar]) -> [Int: String] {

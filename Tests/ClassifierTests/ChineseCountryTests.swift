@@ -20,6 +20,23 @@ import Testing
         #expect(analyzer.analyze("中伊").map(\.term) == ["中伊"])
     }
 
+    @Test func aListWithEnumerationCommasReadsAsOneList() throws {
+        // 中、俄、哈、吉、塔五国: the SCO's members as Chinese reports list them.
+        #expect(analyzer.analyze("中、俄、哈、吉、塔五国军队").map(\.term).prefix(2) == ["中俄", "俄哈"])
+        #expect(analyzer.analyze("俄、中两国海军").map(\.term).first == "俄中")
+        #expect(analyzer.analyze("中、伊、俄三国").map(\.term).first == "中俄")
+        // Traditional script is recognised before folding.
+        #expect(analyzer.analyze("中、俄、哈、吉、塔五國").map(\.term).first == "中俄")
+        // Words, not one-character names, stay apart: no 国俄 across the comma.
+        #expect(!analyzer.analyze("中国、俄罗斯").map(\.term).contains("国俄"))
+        #expect(!analyzer.analyze("日本、韩国").map(\.term).contains("本韩"))
+        // And the list names both countries as facts.
+        let item = Item(id: "sco", title: "和平使命联合反恐演习开幕",
+                        text: "中、俄、哈、吉、塔五国分别出动陆军和空军参加演习，总兵力约1100人。")
+        let facts = try Shipped.classifier().assess(item).facts
+        #expect(facts.countries.contains("Russia") && facts.countries.contains("China"))
+    }
+
     @Test func belarusIsNotRussia() throws {
         let terms = analyzer.analyze("白俄罗斯军队演习").map(\.term)
         #expect(!terms.contains("俄罗"))
