@@ -12,7 +12,7 @@ public struct Assessment: Sendable {
     public var similar: [SimilarDocument]
     public var facts: EventFacts
     /// What the headline reports, for telling stories apart.
-    var activity: StoryTracker.Activity?
+    var headline: StoryTracker.Headline
 }
 
 /// Decides, item by item, whether news reports a China–Russia joint drill: keyword rules and
@@ -138,7 +138,7 @@ public final class Classifier {
         // Only a plausible item is compared with the stories; noise cannot join one, and most
         // news never pays for a MinHash signature.
         guard let parts = reading.story else { return verdict }
-        let fingerprint = Self.fingerprint(item, parts, eventFacts, assessment.activity)
+        let fingerprint = Self.fingerprint(item, parts, eventFacts, assessment.headline)
         let match = stories.bestMatch(for: fingerprint, threshold: threshold(for:))
 
         if let match, score >= reviewThreshold || match.similarity >= 0.8 {
@@ -175,16 +175,16 @@ public final class Classifier {
     /// later copy of it is recognised.
     public func remember(_ item: Item, story: String) {
         let text = reader.text(of: item).text
-        let (eventFacts, activity) = facts.extract(from: text)
-        stories.remember(Self.fingerprint(item, reader.storyParts(text), eventFacts, activity), story: story)
+        let (eventFacts, headline) = facts.extract(from: text)
+        stories.remember(Self.fingerprint(item, reader.storyParts(text), eventFacts, headline), story: story)
     }
 
     private static func fingerprint(_ item: Item, _ parts: Reader.StoryParts, _ eventFacts: EventFacts,
-                                    _ activity: StoryTracker.Activity?) -> StoryTracker.Fingerprint {
+                                    _ headline: StoryTracker.Headline) -> StoryTracker.Fingerprint {
         StoryTracker.Fingerprint(
             itemID: item.id, vector: parts.vector, signature: parts.signature,
             date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places), language: parts.language,
-            activity: activity)
+            headline: headline)
     }
 
     /// Forgets every story (a new evaluation run).
@@ -319,7 +319,7 @@ extension Classifier {
                 SimilarDocument(document: index.documents[$0.index].id, title: index.documents[$0.index].title,
                                 score: ($0.score * 1000).rounded() / 1000, terms: $0.terms)
             }
-            let (eventFacts, activity) = facts.extract(from: text, &evaluator)
+            let (eventFacts, headline) = facts.extract(from: text, &evaluator)
             let joint = eventFacts.exercise.flatMap(facts.isJoint)
             values[feature] = similar.first?.score ?? 0
             values[feature + 1] = joint == true ? 1 : 0
@@ -336,7 +336,7 @@ extension Classifier {
                 for index in 0..<base { values[base + 1 + index] = values[index] }
             }
             return Assessment(features: values, hits: hits, vetoed: vetoed, unfinishedRules: unfinished,
-                              similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts, activity: activity)
+                              similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts, headline: headline)
         }
     }
 }
@@ -379,7 +379,7 @@ struct StoryTracker {
         let exercise: String?
         let places: Set<String>
         let language: Language?
-        let activity: Activity?
+        let headline: Headline
         /// `exercise` read as series and year, and the year of `date` (UTC): a new item is
         /// compared with hundreds of members, and each comparison parsed the names again and
         /// made a calendar.
@@ -387,7 +387,7 @@ struct StoryTracker {
         let dateYear: Int?
 
         init(itemID: String, vector: TermVector, signature: [UInt64], date: Date?, exercise: String?,
-             places: Set<String>, language: Language?, activity: Activity?) {
+             places: Set<String>, language: Language?, headline: Headline) {
             self.itemID = itemID
             self.vector = vector
             self.signature = signature
@@ -395,7 +395,7 @@ struct StoryTracker {
             self.exercise = exercise
             self.places = places
             self.language = language
-            self.activity = activity
+            self.headline = headline
             exerciseName = exercise.map(ExerciseName.init)
             dateYear = date.map(StoryTracker.year)
         }
@@ -406,6 +406,20 @@ struct StoryTracker {
 
     /// What a report's headline says happened.
     enum Activity { case exercise, patrol }
+
+    /// Where it happened, by the forces the headline names: aircraft (bombers, fighters), ships,
+    /// or missile defence. China and Russia hold a joint air patrol or a missile-defence drill
+    /// once or twice a year; two reports of one within two days are of one event.
+    enum Domain { case air, sea, missileDefence }
+
+    struct Headline: Equatable {
+        var activity: Activity?
+        var domain: Domain?
+        init(activity: Activity? = nil, domain: Domain? = nil) {
+            self.activity = activity
+            self.domain = domain
+        }
+    }
 
     /// What, besides wording, says two items tell one story.
     enum Evidence {
@@ -502,7 +516,11 @@ struct StoryTracker {
         // Within two days, a joint patrol where the other report was (the two countries hold a
         // few a year, not two in two days): one event in any language, however it is told
         // ("jets intercept bombers near Alaska", "bombers patrol the Bering Sea near Alaska").
-        let patrol = a.activity == .patrol || b.activity == .patrol
+        // The same for a joint air patrol or missile-defence drill, told by its forces alone
+        // ("bombers fly near Japan", "19 warplanes enter Korea's air defence zone"): China and
+        // Russia hold one or two a year.
+        if let domain = a.headline.domain, domain == b.headline.domain, domain != .sea { return .sameEvent }
+        let patrol = a.headline.activity == .patrol || b.headline.activity == .patrol
         if patrol && !a.places.isDisjoint(with: b.places) { return .sameEvent }
         // In two languages, also an exercise at the same place, or a patrol told with no place
         // ("Russia and China patrol near Japan"). Not an exercise without a place (on the train
@@ -572,7 +590,12 @@ struct StoryTracker {
             if let one = first.year, let other = second.year, one != other { return true }
         }
         if !a.places.isEmpty && !b.places.isEmpty && a.places.isDisjoint(with: b.places) { return true }
-        if let x = a.activity, let y = b.activity, x != y { return true }
+        if let x = a.headline.activity, let y = b.headline.activity, x != y { return true }
+        // Ships and aircraft: a naval patrol and an air patrol the same week, the December 2025
+        // missile-defence drill and the air patrol after it. One named exercise may be told
+        // by its ships in one report and its aircraft in another.
+        if let x = a.headline.domain, let y = b.headline.domain, x != y,
+           !(a.exerciseName.map { name in b.exerciseName.map(name.isSame) ?? false } ?? false) { return true }
         // A named exercise of one year and a report, naming none, dated years away: "Joint
         // Sea-2014" in a 2025 article is history, not this story. (A year either side is an
         // announcement or a late report.)

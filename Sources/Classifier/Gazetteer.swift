@@ -39,6 +39,9 @@ struct FactExtractor {
     private let drillWords: Int
     private let exerciseWords: Int
     private let patrolWords: Int
+    private let airWords: Int
+    private let seaWords: Int
+    private let missileDefenceWords: Int
     /// The gazetteer's series held by China and Russia together, and the others.
     private let jointSeries: Set<String>
     private let otherSeries: Set<String>
@@ -86,17 +89,33 @@ struct FactExtractor {
         drillWords = program.add((try? parser.parse("drill* OR exercis* OR manoeuv* OR maneuv* OR patrol* OR wargam* OR (war NEAR/0 game*) OR учени* OR маневр* OR 演习 OR 演练")) ?? .or([]))
         exerciseWords = program.add((try? parser.parse("drill* OR exercis* OR manoeuv* OR maneuv* OR wargam* OR (war NEAR/0 game*) OR учени* OR маневр* OR 演习 OR 演练 OR 军演 OR 联演")) ?? .or([]))
         patrolWords = program.add((try? parser.parse("patrol* OR патрул* OR 巡航 OR 巡逻")) ?? .or([]))
+        // The forces a headline names, for `Domain` (the vocabulary is the rules', the words
+        // for the forces alone).
+        airWords = program.add((try? parser.parse("""
+            bomber* OR warplan* OR aircraft OR jet* OR plane* OR fighter* OR "air patrol*" OR "air force*" OR aerospace
+            OR бомбардировщик* OR самолет* OR самолёт* OR истребител* OR авиаци* OR ввс OR вкс OR ту-95* OR ту-160*
+            OR 轰炸机 OR 战机 OR 军机 OR 飞机 OR 战斗机 OR 空中 OR 空军 OR 轰6 OR "轰 6"
+            """)) ?? .or([]))
+        seaWords = program.add((try? parser.parse("""
+            warship* OR ship* OR vessel* OR navy OR navies OR naval OR fleet* OR flotilla* OR destroyer* OR frigat* OR submarin* OR "coast guard*"
+            OR корабл* OR флот* OR вмф OR вмс OR эсминц* OR фрегат* OR подлодк* OR морск* OR "береговой охран*" OR "береговые охран*"
+            OR 军舰 OR 舰艇 OR 舰队 OR 海军 OR 驱逐舰 OR 护卫舰 OR 潜艇 OR 海警 OR 海上
+            """)) ?? .or([]))
+        missileDefenceWords = program.add((try? parser.parse("""
+            anti-missile OR "anti missile" OR "missile defence" OR "missile defense" OR антиракет* OR противоракет*
+            OR 反导 OR 反飞弹 OR 导弹防御
+            """)) ?? .or([]))
     }
 
     /// The facts of `text`, and what its headline reports.
-    func extract(from text: AnalyzedText) -> (facts: EventFacts, activity: StoryTracker.Activity?) {
+    func extract(from text: AnalyzedText) -> (facts: EventFacts, headline: StoryTracker.Headline) {
         var matcher = QueryEvaluator(program: program, text: text)
         return extract(from: text, &matcher)
     }
 
     /// The same with an evaluator of `text` for this extractor's program, which may have
     /// evaluated rules already; the facts get a budget of their own.
-    func extract(from text: AnalyzedText, _ matcher: inout QueryEvaluator) -> (facts: EventFacts, activity: StoryTracker.Activity?) {
+    func extract(from text: AnalyzedText, _ matcher: inout QueryEvaluator) -> (facts: EventFacts, headline: StoryTracker.Headline) {
         matcher.renewBudget()
         var facts = EventFacts()
         let candidates = Candidates(text, entriesByAnchor, unanchored)
@@ -126,7 +145,7 @@ struct FactExtractor {
             if let first = taking.map(\.first).min() { countryHits.append((first, country.entry.name)) }
         }
         facts.countries = countryHits.sorted { $0.0 < $1.0 }.map(\.1)
-        return (facts, activity(&matcher, text))
+        return (facts, StoryTracker.Headline(activity: activity(&matcher, text), domain: domain(&matcher, text)))
     }
 
     /// What the headline reports: an exercise or a patrol (nil: both, or neither). Navies
@@ -138,6 +157,18 @@ struct FactExtractor {
         switch (exercise, patrol) {
         case (true, false): return .exercise
         case (false, true): return .patrol
+        default: return nil
+        }
+    }
+
+    /// Where the headline says it happened: missile defence, else air or sea when it names
+    /// the forces of one and not the other ("air and sea drill": neither).
+    private func domain(_ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> StoryTracker.Domain? {
+        func inTitle(_ query: Int) -> Bool { matcher.evaluate(query).spans.contains { text.isTitle($0.first) } }
+        if inTitle(missileDefenceWords) { return .missileDefence }
+        switch (inTitle(airWords), inTitle(seaWords)) {
+        case (true, false): return .air
+        case (false, true): return .sea
         default: return nil
         }
     }

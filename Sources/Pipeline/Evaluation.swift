@@ -9,6 +9,9 @@ import Settings
 public struct Evaluation: Sendable {
     /// One judged item.
     public struct Outcome: Sendable {
+        public var id: String
+        public var title: String
+        public var published: Date?
         public var isDrill: Bool
         public var kind: Verdict.Kind
         public var category: String?
@@ -50,6 +53,31 @@ public struct Evaluation: Sendable {
         return counts
     }
 
+    /// Where stories and labelled events disagree, for a person to read: each event whose
+    /// flagged reports went to more than one story, with those stories, and each story that
+    /// holds more than one event.
+    public struct StoryDisagreements: Sendable {
+        /// An event's or a story's reports, grouped by the other side's key.
+        public struct Group: Sendable {
+            public var key: String
+            public var parts: [(key: String, outcomes: [Outcome])]
+        }
+        public var splitEvents: [Group] = []
+        public var mergedStories: [Group] = []
+    }
+
+    public var storyDisagreements: StoryDisagreements {
+        let flagged = outcomes.filter { $0.isDrill && $0.flagged && $0.story != nil && $0.event != nil }
+        func groups(by key: (Outcome) -> String, parts part: (Outcome) -> String) -> [StoryDisagreements.Group] {
+            Dictionary(grouping: flagged, by: key).sorted { $0.key < $1.key }.compactMap { key, members in
+                let parts = Dictionary(grouping: members, by: part).sorted { $0.key < $1.key }
+                return parts.count > 1 ? .init(key: key, parts: parts.map { ($0.key, $0.value) }) : nil
+            }
+        }
+        return StoryDisagreements(splitEvents: groups(by: { $0.event! }, parts: { $0.story! }),
+                                  mergedStories: groups(by: { $0.story! }, parts: { $0.event! }))
+    }
+
     public struct Miss: Sendable {
         public var item: LabelledItem
         public var verdict: Verdict
@@ -62,7 +90,8 @@ public struct Evaluation: Sendable {
 
     public mutating func record(_ item: LabelledItem, _ verdict: Verdict) {
         guard let label = item.label else { return }
-        let outcome = Outcome(isDrill: label == "drill", kind: verdict.kind, category: item.category,
+        let outcome = Outcome(id: item.item.id, title: item.item.title, published: item.item.published,
+                              isDrill: label == "drill", kind: verdict.kind, category: item.category,
                               language: item.language ?? Language.detect(title: item.item.title, body: item.item.text)?.rawValue,
                               story: verdict.story, labelledStory: item.story, event: item.event)
         outcomes.append(outcome)

@@ -33,11 +33,15 @@ struct Eval: DrillwatchCommand {
     @Flag(help: "Do not list the misses (every miss is listed with its reasons by default).")
     var quiet = false
 
+    @Flag(help: "List the labelled events split over several stories and the stories holding several events (without --cv).")
+    var stories = false
+
     @Argument(help: "JSONL files of labelled items.")
     var files: [String]
 
     func validate() throws {
         if let cv, cv < 2 { throw ValidationError("--cv needs at least 2 folds") }
+        if cv != nil && stories { throw ValidationError("--stories needs one run in publication order, not --cv") }
         if files.isEmpty { throw ValidationError("name at least one JSONL file") }
     }
 
@@ -61,6 +65,7 @@ struct Eval: DrillwatchCommand {
         }
         print(EvaluationReport.render(evaluation, mode: cv.map { "cross-validated, \($0) folds" } ?? "configured weights",
                                       headlineOnly: headlineOnly, misses: !quiet, stories: cv == nil))
+        if stories { print(EvaluationReport.renderStories(evaluation.storyDisagreements)) }
     }
 }
 
@@ -108,6 +113,24 @@ enum EvaluationReport {
                 lines.append("  \(kind) [\(miss.item.category ?? "-")] \(miss.item.item.id)")
                 lines.append(VerdictOutput.text(miss.item, miss.verdict, explain: true).split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
             }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func renderStories(_ disagreements: Evaluation.StoryDisagreements) -> String {
+        func outcome(_ o: Evaluation.Outcome) -> String {
+            let date = o.published.map { ISO8601DateFormatter.string(from: $0, timeZone: .gmt, formatOptions: .withFullDate) } ?? "undated"
+            return "      \(o.language ?? "-") \(date) \(o.id)  \(o.title)"
+        }
+        var lines = ["", "events split over stories (\(disagreements.splitEvents.count))"]
+        for event in disagreements.splitEvents {
+            lines.append("  \(event.key)")
+            for part in event.parts { lines.append("    \(part.key)"); lines += part.outcomes.map(outcome) }
+        }
+        lines += ["", "stories holding several events (\(disagreements.mergedStories.count))"]
+        for story in disagreements.mergedStories {
+            lines.append("  \(story.key)")
+            for part in story.parts { lines.append("    \(part.key)"); lines += part.outcomes.map(outcome) }
         }
         return lines.joined(separator: "\n")
     }

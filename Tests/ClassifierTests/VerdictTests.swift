@@ -232,6 +232,27 @@ enum Rewording {
         #expect((patrol.storySimilarity ?? 1) < 0.5)
     }
 
+    /// Reports of one air patrol told by their aircraft alone, a day apart, in one language at
+    /// two places and in another language at none, are one story; a missile-defence drill
+    /// reported the day before is another, and so is a naval patrol the same day.
+    @Test func reportsOfOneAirPatrolAreOneStoryWhateverTheyNameOfIt() throws {
+        let classifier = try Shipped.classifier()
+        let missiles = classifier.judge(Verdicts.item("md-ru", "Россия и Китай провели совместные противоракетные учения",
+            "Вооруженные силы России и Китая провели на российской территории третьи совместные компьютерные противоракетные учения, сообщили в Минобороны.", days: 2))
+        let korea = classifier.judge(Verdicts.item("air-zh", "中俄9架军机闯入韩国防空识别区 韩军紧急派机应对",
+            "韩国联合参谋本部称,中俄两国共9架军机进入韩国防空识别区,韩军出动战机应对。", days: 3))
+        let japan = classifier.judge(Verdicts.item("air-en", "Chinese and Russian bombers fly together off Japan's Shikoku, a first",
+            "Two Chinese H-6 bombers joined two Russian Tu-95 bombers over the East China Sea and flew on towards the Pacific, Japan's defence ministry said.", days: 4))
+        let russian = classifier.judge(Verdicts.item("air-ru", "Бомбардировщики России и Китая совместно патрулировали небо",
+            "Стратегические ракетоносцы Ту-95МС ВКС России и бомбардировщики ВВС Китая выполнили совместное воздушное патрулирование, сообщили в Минобороны.", days: 4))
+        let ships = classifier.judge(Verdicts.item("sea-en", "Chinese and Russian warships patrol together in the Pacific",
+            "Ten Chinese and Russian destroyers and frigates sailed together through the Tsugaru Strait into the Pacific, Japan's defence ministry said.", days: 4))
+        #expect(missiles.kind == .alert && korea.kind == .alert && korea.story != missiles.story, "\(missiles.kind) \(korea.kind)")
+        #expect(japan.kind == .duplicate && japan.story == korea.story, "\(japan.kind)")
+        #expect(russian.kind == .duplicate && russian.story == korea.story, "\(russian.kind)")
+        #expect(ships.kind == .alert && ships.story != korea.story, "\(ships.kind)")
+    }
+
     @Test func anotherYearNeverJoinsEvenWithoutADate() throws {
         let classifier = try Shipped.classifier()
         let current = classifier.judge(Self.english)
@@ -284,7 +305,7 @@ enum Rewording {
         func fingerprint(_ id: String, _ language: Language, _ vector: TermVector, days: Double) -> StoryTracker.Fingerprint {
             StoryTracker.Fingerprint(itemID: id, vector: vector, signature: hasher.signature([id]),
                                      date: Date(timeIntervalSince1970: 1_900_000_000 + days * 86400), exercise: "Joint Sea-2031",
-                                     places: ["Sea of Japan"], language: language, activity: .exercise)
+                                     places: ["Sea of Japan"], language: language, headline: .init(activity: .exercise))
         }
         var tracker = StoryTracker(window: 14 * 86400)
         let story = tracker.startStory(with: fingerprint("ru", .ru, vector(0, 1), days: 0))
