@@ -172,6 +172,30 @@ enum Rewording {
     }
 }
 
+/// `eval --stories`: where the classifier's stories and the labels' events disagree.
+@Suite struct StoryDisagreementReport {
+    @Test func splitEventsAndMergedStoriesAreListed() {
+        func record(_ evaluation: inout Evaluation, _ id: String, event: String, story: String?, kind: Verdict.Kind = .alert) {
+            let item = LabelledItem(item: Item(id: id, title: id, text: ""), label: "drill", category: "cn-ru-drill",
+                                    event: event, language: "en")
+            evaluation.record(item, Verdict(kind: kind, score: 0.9, story: story))
+        }
+        var evaluation = Evaluation()
+        record(&evaluation, "a1", event: "joint-sea-2031", story: "s1")
+        record(&evaluation, "a2", event: "joint-sea-2031", story: "s1")
+        record(&evaluation, "a3", event: "joint-sea-2031", story: "s2")      // split off
+        record(&evaluation, "b1", event: "air-patrol-2031", story: "s2")     // merged with a3
+        record(&evaluation, "c1", event: "vostok-2031", story: "s3")         // alone, as it should be
+        record(&evaluation, "d1", event: "vostok-2031", story: nil, kind: .ignore)  // missed: not a story
+        let report = evaluation.storyDisagreements
+        #expect(report.splitEvents.map(\.key) == ["joint-sea-2031"])
+        #expect(report.splitEvents.first?.parts.map(\.key) == ["s1", "s2"])
+        #expect(report.splitEvents.first?.parts.map { $0.outcomes.map(\.id) } == [["a1", "a2"], ["a3"]])
+        #expect(report.mergedStories.map(\.key) == ["s2"])
+        #expect(report.mergedStories.first?.parts.map(\.key) == ["air-patrol-2031", "joint-sea-2031"])
+    }
+}
+
 /// One exercise told in English, Russian and Chinese is one story; different exercises or
 /// years never are, dated or not.
 @Suite struct CrossLanguageStories {
