@@ -283,7 +283,9 @@ import Testing
         let url = try server.createDatabase()
         let database = PostgresServer.database(in: url)
         let feeds = Self.feeds(20)
-        let lease: TimeInterval = 2
+        // Long enough that a heartbeat task starved for seconds (the whole suite under
+        // ThreadSanitizer on two cores) still renews in time; the test waits about one lease.
+        let lease: TimeInterval = 6
         var dying: PostgresStore? = try await PostgresStore.open(url: url, password: nil, instance: Self.instance("dying", lease: lease))
         #expect(try await dying?.claimFeeds(feeds, dueOnly: true, at: Date())?.count == 20)
         let survivor = try await PostgresStore.open(url: url, password: nil, instance: Self.instance("survivor", lease: lease))
@@ -293,7 +295,7 @@ import Testing
         let query = "SELECT max(lease_until) FROM feed WHERE leased_by = 'dying'"
         let first = try server.sql(query, database: database)
         var renewed = false
-        for _ in 0..<200 where !renewed {
+        for _ in 0..<600 where !renewed {
             try await Task.sleep(for: .milliseconds(50))
             renewed = try server.sql(query, database: database) != first
         }
