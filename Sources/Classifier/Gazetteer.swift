@@ -205,12 +205,19 @@ struct FactExtractor {
             for query in exercise.queries {
                 for span in matcher.evaluate(query).spans {
                     let year = yearAfter(span.last, in: text)
-                    if exercise.entry.requiresYear && year == nil { continue }
-                    if exercise.entry.requiresDrillWord && year == nil && !Self.isWrittenAsName(span.first, in: text) {
-                        let positions = drillPositions ?? matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
-                        drillPositions = positions
-                        let here = text.tokens[span.first].position
-                        guard positions.contains(where: { abs($0 - here) <= 10 }) else { continue }
+                    switch exercise.entry.counting {
+                    case .always: break
+                    case .withYear:
+                        if year == nil { continue }
+                    case .asNameOrWithYear:
+                        if year == nil && !(text.tokens[span.first].original.first?.isUppercase ?? false) { continue }
+                    case .asNameWithYearOrNearDrillWord:
+                        if year == nil && !Self.isWrittenAsName(span.first, in: text) {
+                            let positions = drillPositions ?? matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
+                            drillPositions = positions
+                            let here = text.tokens[span.first].position
+                            guard positions.contains(where: { abs($0 - here) <= 10 }) else { continue }
+                        }
                     }
                     hits.append((span.first, year.map { "\(exercise.entry.name)-\($0)" } ?? exercise.entry.name, year != nil))
                 }

@@ -6,14 +6,23 @@ public struct Gazetteer: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         public var name: String
         public var aliases: [String]
-        /// For exercise names that are ordinary words ("Ocean", "Center"): only count them
-        /// when a year follows ("Ocean-2024").
-        public var requiresYear: Bool
-        /// For exercise names that are also everyday phrases ("peace mission", "security
-        /// belt"): only count them written as a name (capitalised after a word that is not),
-        /// with a year after them or with a drill word near them, so that "a peace mission to
-        /// Moscow and Kyiv" is no exercise.
-        public var requiresDrillWord: Bool
+        /// When a mention of the name counts: names that are also everyday words count only
+        /// in some writings.
+        public enum Counting: Sendable, Equatable {
+            /// Every mention.
+            case always
+            /// Only with a year after it ("Ocean-2024"): names that are ordinary words
+            /// ("Ocean", "Center").
+            case withYear
+            /// Only written with a capital or with a year after it: "Joint Sea", not "joint
+            /// sea and air patrols".
+            case asNameOrWithYear
+            /// Only written as a name (capitalised after a word that is not), with a year
+            /// after it or with a drill word near it: "a peace mission to Moscow and Kyiv" is
+            /// no exercise.
+            case asNameWithYearOrNearDrillWord
+        }
+        public var counting: Counting
         /// For exercises: a series China and Russia hold (or join) together. The gazetteer also
         /// names other series (Joint Sword, Zapad) so that they are recognised as such.
         public var joint: Bool
@@ -25,12 +34,11 @@ public struct Gazetteer: Sendable, Equatable {
         /// For places: the country the place is in (Vladivostok: Russia); nil for seas.
         public var country: String?
 
-        public init(name: String, aliases: [String] = [], requiresYear: Bool = false, requiresDrillWord: Bool = false,
+        public init(name: String, aliases: [String] = [], counting: Counting = .always,
                     joint: Bool = true, jointYears: [Int] = [], country: String? = nil) {
             self.name = name
             self.aliases = aliases
-            self.requiresYear = requiresYear
-            self.requiresDrillWord = requiresDrillWord
+            self.counting = counting
             self.joint = joint
             self.jointYears = jointYears
             self.country = country

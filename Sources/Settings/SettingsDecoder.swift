@@ -369,13 +369,22 @@ struct SettingsDecoder {
 
     mutating func gazetteer(_ root: TOMLTable) -> Gazetteer {
         guard let table = reader.table(root, "gazetteer", at: "") else { return inherited?.gazetteer ?? Gazetteer() }
+        /// requires_year, requires_name or requires_drill_word: at most one.
+        func counting(_ entry: TOMLTable, at path: String) -> Gazetteer.Entry.Counting {
+            let set: [(key: String, counting: Gazetteer.Entry.Counting)] = [
+                ("requires_year", .withYear), ("requires_name", .asNameOrWithYear), ("requires_drill_word", .asNameWithYearOrNearDrillWord),
+            ].filter { reader.bool(entry, $0.key, at: path) == true }
+            if set.count > 1 {
+                reader.problem(path, "set one of \(set.map(\.key).joined(separator: ", ")), not several")
+            }
+            return set.first?.counting ?? .always
+        }
         func entries(_ key: String) -> [Gazetteer.Entry] {
             reader.tables(table, key, at: "gazetteer").enumerated().compactMap { index, entry in
                 let path = "gazetteer.\(key)[\(index)]"
                 let name = reader.string(entry, "name", at: path, required: true)
                 let read = Gazetteer.Entry(name: name ?? "", aliases: reader.strings(entry, "aliases", at: path),
-                                           requiresYear: reader.bool(entry, "requires_year", at: path) ?? false,
-                                           requiresDrillWord: reader.bool(entry, "requires_drill_word", at: path) ?? false,
+                                           counting: counting(entry, at: path),
                                            joint: reader.bool(entry, "joint", at: path) ?? true,
                                            jointYears: reader.ints(entry, "joint_years", at: path, in: 1990...2100),
                                            country: reader.string(entry, "country", at: path))

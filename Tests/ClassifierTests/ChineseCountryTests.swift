@@ -108,6 +108,13 @@ import Testing
         #expect(exercise("Launched on Tuesday, the Vostok (East) 2018 manoeuvres stretch across Siberia") == "Vostok-2018")
         #expect(exercise("Учения с участием ВМФ", "В 2023 году учения прошли в Аравийском море.") == nil)
         #expect(exercise("Учения с участием ВМФ", "Кавказ 2020 учения начались.") == "Kavkaz-2020")
+        // Names that are also everyday words: "joint sea" patrols are no Joint Sea, and "to
+        // boost maritime cooperation" none without a year; written as names they are.
+        #expect(exercise("Defence ministers meet", "They agreed to hold regular joint sea and air patrols.") == nil)
+        #expect(exercise("China and Russia begin Joint Sea drills") == "Joint Sea")
+        #expect(exercise("russia and china begin joint sea-2022 drills") == "Joint Sea-2022")
+        #expect(exercise("India and Russia drill", "To boost maritime cooperation, the two navies began drills.") == nil)
+        #expect(exercise("Ships sail for Maritime Cooperation 2022, a joint naval exercise") == "Joint Sea-2022")
     }
 
     @Test func forcesOfOneAtAPlaceOfTheOther() throws {

@@ -85,6 +85,28 @@ import Testing
         #expect(found[1].message == "must be between 0 and 1 (got 1.5)")
     }
 
+    @Test func anExerciseNameCountsInOneWayOnly() throws {
+        let settings = try Settings.parse("""
+            [[gazetteer.exercises]]
+            name = "Joint Sea"
+            requires_name = true
+            [[gazetteer.exercises]]
+            name = "Ocean"
+            requires_year = true
+            [[gazetteer.exercises]]
+            name = "Mosi"
+            """, file: file, checkingRules: Classifier.ruleProblems)
+        #expect(settings.gazetteer.exercises.map(\.counting) == [.asNameOrWithYear, .withYear, .always])
+        let found = problems("""
+            [[gazetteer.exercises]]
+            name = "Peace Mission"
+            requires_year = true
+            requires_drill_word = true
+            """)
+        #expect(found.map(\.keyPath) == ["gazetteer.exercises[0]"])
+        #expect(found.first?.message == "set one of requires_year, requires_drill_word, not several")
+    }
+
     @Test func rulesAreCheckedOneByOne() {
         let found = problems("""
             [[rules]]
