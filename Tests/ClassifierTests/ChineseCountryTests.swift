@@ -115,6 +115,17 @@ import Testing
         #expect(exercise("russia and china begin joint sea-2022 drills") == "Joint Sea-2022")
         #expect(exercise("India and Russia drill", "To boost maritime cooperation, the two navies began drills.") == nil)
         #expect(exercise("Ships sail for Maritime Cooperation 2022, a joint naval exercise") == "Joint Sea-2022")
+        // The third Mosi by the name it was given; the CSTO's «Взаимодействие» of a year the
+        // joint series was not held is an exercise, but not the joint one.
+        #expect(exercise("China and Iran warships reach South Africa for Will for Peace 2026 drill") == "Mosi-2026")
+        #expect(exercise("Учение ОДКБ «Взаимодействие-2015» открылось в Псковской области") == "Interaction-2015")
+        func feature(_ title: String, _ name: String) -> Double? {
+            let assessment = classifier.assess(Item(id: title, title: title, text: ""))
+            return Dictionary(uniqueKeysWithValues: zip(classifier.featureNames, assessment.features))[name]
+        }
+        #expect(feature("Учение ОДКБ «Взаимодействие-2015» открылось в Псковской области", ScoreWeights.exercise) == 0)
+        #expect(feature("Учение ОДКБ «Взаимодействие-2015» открылось в Псковской области", ScoreWeights.otherExercise) == 1)
+        #expect(feature("Учения «Взаимодействие-2021» начались в Нинся", ScoreWeights.exercise) == 1)
     }
 
     @Test func forcesOfOneAtAPlaceOfTheOther() throws {
