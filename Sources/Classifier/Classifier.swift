@@ -408,9 +408,10 @@ struct StoryTracker {
     enum Activity { case exercise, patrol }
 
     /// Where it happened, by the forces the headline names: aircraft (bombers, fighters), ships,
-    /// or missile defence. China and Russia hold a joint air patrol or a missile-defence drill
-    /// once or twice a year; two reports of one within two days are of one event.
-    enum Domain { case air, sea, missileDefence }
+    /// submarines, or missile defence. China and Russia hold a joint air patrol or a
+    /// missile-defence drill once or twice a year; two reports of one within two days are of
+    /// one event.
+    enum Domain { case air, sea, undersea, missileDefence }
 
     struct Headline: Equatable {
         var activity: Activity?

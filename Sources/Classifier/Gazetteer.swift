@@ -41,6 +41,7 @@ struct FactExtractor {
     private let patrolWords: Int
     private let airWords: Int
     private let seaWords: Int
+    private let submarineWords: Int
     private let missileDefenceWords: Int
     /// The gazetteer's series held by China and Russia together, and the others.
     private let jointSeries: Set<String>
@@ -97,10 +98,11 @@ struct FactExtractor {
             OR 轰炸机 OR 战机 OR 军机 OR 飞机 OR 战斗机 OR 空中 OR 空军 OR 轰6 OR "轰 6"
             """)) ?? .or([]))
         seaWords = program.add((try? parser.parse("""
-            warship* OR ship* OR vessel* OR navy OR navies OR naval OR fleet* OR flotilla* OR destroyer* OR frigat* OR submarin* OR "coast guard*"
-            OR корабл* OR флот* OR вмф OR вмс OR эсминц* OR фрегат* OR подлодк* OR морск* OR "береговой охран*" OR "береговые охран*"
-            OR 军舰 OR 舰艇 OR 舰队 OR 海军 OR 驱逐舰 OR 护卫舰 OR 潜艇 OR 海警 OR 海上
+            warship* OR ship* OR vessel* OR navy OR navies OR naval OR fleet* OR flotilla* OR destroyer* OR frigat* OR "coast guard*"
+            OR корабл* OR флот* OR вмф OR вмс OR эсминц* OR фрегат* OR морск* OR "береговой охран*" OR "береговые охран*"
+            OR 军舰 OR 舰艇 OR 舰队 OR 海军 OR 驱逐舰 OR 护卫舰 OR 海警 OR 海上
             """)) ?? .or([]))
+        submarineWords = program.add((try? parser.parse("submarin* OR подлодк* OR подводн* OR 潜艇 OR 潜舰")) ?? .or([]))
         missileDefenceWords = program.add((try? parser.parse("""
             anti-missile OR "anti missile" OR "missile defence" OR "missile defense" OR антиракет* OR противоракет*
             OR 反导 OR 反飞弹 OR 导弹防御
@@ -161,16 +163,14 @@ struct FactExtractor {
         }
     }
 
-    /// Where the headline says it happened: missile defence, else air or sea when it names
-    /// the forces of one and not the other ("air and sea drill": neither).
+    /// Where the headline says it happened: missile defence, else air, sea or under it when it
+    /// names the forces of one alone ("air and sea drill", "destroyers and a submarine": none).
     private func domain(_ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> StoryTracker.Domain? {
         func inTitle(_ query: Int) -> Bool { matcher.evaluate(query).spans.contains { text.isTitle($0.first) } }
         if inTitle(missileDefenceWords) { return .missileDefence }
-        switch (inTitle(airWords), inTitle(seaWords)) {
-        case (true, false): return .air
-        case (false, true): return .sea
-        default: return nil
-        }
+        let forces: [(query: Int, domain: StoryTracker.Domain)] = [(airWords, .air), (seaWords, .sea), (submarineWords, .undersea)]
+        let named = forces.compactMap { inTitle($0.query) ? $0.domain : nil }
+        return named.count == 1 ? named[0] : nil
     }
 
     /// One of China and Russia named, not the other, at a place of the other's: warships

@@ -275,6 +275,10 @@ enum Rewording {
         #expect(japan.kind == .duplicate && japan.story == korea.story, "\(japan.kind)")
         #expect(russian.kind == .duplicate && russian.story == korea.story, "\(russian.kind)")
         #expect(ships.kind == .alert && ships.story != korea.story, "\(ships.kind)")
+        // Submarines on patrol are not the surface ships' patrol of the same days.
+        let submarines = classifier.judge(Verdicts.item("sub-en", "Chinese and Russian submarines hold their first joint patrol in the Pacific",
+            "A Chinese and a Russian diesel-electric submarine patrolled the Sea of Japan and the East China Sea together, the Russian Pacific Fleet said.", days: 4.5))
+        #expect(submarines.kind == .alert && submarines.story != ships.story, "\(submarines.kind)")
     }
 
     @Test func anotherYearNeverJoinsEvenWithoutADate() throws {
