@@ -100,6 +100,7 @@ public final class Analyzer: @unchecked Sendable {
         swap(&stream.tokens, &tokens)
         tokenize(text, into: &stream, counts: &counts, isDocument: isDocument)
         swap(&stream.tokens, &tokens)
+        SeaNames.mark(&tokens, from: start)
         resolve(&tokens, from: start)
     }
 
@@ -488,6 +489,29 @@ enum StopWords {
         + "через эти нас про всего них какая много разве три эту моя впрочем хорошо свою этой перед иногда лучше чуть "
         + "том нельзя такой им более всегда конечно всю между также это")
         .split(separator: " ").map(String.init))
+}
+
+/// "China" in the name of a sea or a newspaper is not China: the South China Sea, the East
+/// China Sea, the South China Morning Post, «Южно-Китайское море». There the word is read as
+/// one with the word before it ("south-china", "южно-китайское"), so China rules (`china`,
+/// `китай*`) do not find it, while the names themselves, analysed the same way in the
+/// gazetteer's phrases, still match. A drill in the South China Sea reported with Russia named
+/// was read as China and Russia drilling together.
+enum SeaNames {
+    static func mark(_ tokens: inout [Token], from start: Int) {
+        guard tokens.count - start >= 3 else { return }
+        for index in (start + 1)..<(tokens.count - 1) {
+            let word = tokens[index].surface
+            let english = word == "china"
+            guard english || word.hasPrefix("китайск") else { continue }
+            let before = tokens[index - 1], after = tokens[index + 1]
+            guard before.position + 1 == tokens[index].position, tokens[index].position + 1 == after.position else { continue }
+            let named = english
+                ? (before.surface == "south" || before.surface == "east") && ["sea", "seas", "morning"].contains(after.surface)
+                : (before.surface == "южно" || before.surface == "восточно") && after.surface.hasPrefix("мор")
+            if named { tokens[index].surface = before.surface + "-" + word }
+        }
+    }
 }
 
 /// Two ways Chinese names countries that plain bigrams misread.

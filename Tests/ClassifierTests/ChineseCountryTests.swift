@@ -37,6 +37,34 @@ import Testing
         #expect(facts.countries.contains("Russia") && facts.countries.contains("China"))
     }
 
+    /// "China" in the South China Sea, the East China Sea and «Южно-Китайское море» is a
+    /// place's word, not China; the places are still found.
+    @Test func chinaInTheNameOfASeaIsNotChina() throws {
+        #expect(!analyzer.analyze("drills in the South China Sea").map(\.term).contains("china"))
+        #expect(analyzer.analyze("South China is hot").map(\.term).contains("china"))
+        #expect(!analyzer.analyze("учения в Южно-Китайском море").map(\.surface).contains { $0.hasPrefix("китай") })
+        let classifier = try Shipped.classifier()
+        for title in ["Russia and the Philippines: exercises in the South China Sea", "Россия и Филиппины проведут учения в Южно-Китайском море"] {
+            let verdict = classifier.judge(Item(id: title, title: title, text: ""))
+            #expect(verdict.kind == .ignore, "\(title): \(verdict.kind)")
+            #expect(verdict.facts.places == ["South China Sea"])
+            #expect(!verdict.facts.countries.contains("China"))
+        }
+        let joint = classifier.judge(Item(id: "j", title: "China and Russia hold joint naval drills in the East China Sea", text: ""))
+        #expect(joint.kind == .alert && joint.facts.places == ["East China Sea"])
+    }
+
+    @Test func civilAgenciesDrillingTogetherAreNoMilitaryDrill() throws {
+        let classifier = try Shipped.classifier()
+        for title in ["Спасатели России, Китая и Монголии проводят совместные учения в Хабаровске",
+                      "Надзорные органы России и Китая совместно патрулировали Амур",
+                      "Chinese and Russian rescuers hold joint flood drill on the Amur"] {
+            #expect(classifier.judge(Item(id: title, title: title, text: "")).kind == .ignore, "\(title)")
+        }
+        let navies = "Russian and Chinese navies practise search and rescue in joint drill"
+        #expect(classifier.judge(Item(id: "n", title: navies, text: "")).kind == .alert)
+    }
+
     @Test func belarusIsNotRussia() throws {
         let terms = analyzer.analyze("白俄罗斯军队演习").map(\.term)
         #expect(!terms.contains("俄罗"))
