@@ -537,9 +537,19 @@ enum HanCompounds {
 
     /// Bigram index → the term it is read as, where it differs from its characters.
     static func readings(of run: [Unicode.Scalar]) -> [Int: String] {
-        // Both readings are about 俄; most runs hold none (this is the analyzer's hot loop).
-        guard run.count >= 2, run.contains("俄") else { return [:] }
+        // The readings are about 俄 and 中国海; most runs hold neither (this is the analyzer's
+        // hot loop).
+        guard run.count >= 2, run.contains("俄") || run.contains("海") else { return [:] }
         var readings: [Int: String] = [:]
+        // 南中国海 and 东中国海 (Hong Kong, Taiwanese and Singaporean usage for 南海, 东海) name
+        // seas: their 中国 is read as the sea's name, as "South China Sea" is in English.
+        if run.count >= 4 {
+            for index in 0..<(run.count - 3) where (run[index] == "南" || run[index] == "东")
+                && run[index + 1] == "中" && run[index + 2] == "国" && run[index + 3] == "海" {
+                readings[index + 1] = String(run[index]) + "中国海"
+            }
+        }
+        guard run.contains("俄") else { return readings }
         var start = 0
         while start < run.count {
             guard abbreviations.contains(run[start]) else { start += 1; continue }

@@ -43,8 +43,11 @@ import Testing
         #expect(!analyzer.analyze("drills in the South China Sea").map(\.term).contains("china"))
         #expect(analyzer.analyze("South China is hot").map(\.term).contains("china"))
         #expect(!analyzer.analyze("учения в Южно-Китайском море").map(\.surface).contains { $0.hasPrefix("китай") })
+        #expect(!analyzer.analyze("美菲在南中國海舉行聯合演習").map(\.term).contains("中国"))
+        #expect(analyzer.analyze("中国海军在南海演习").map(\.term).contains("中国"))
         let classifier = try Shipped.classifier()
-        for title in ["Russia and the Philippines: exercises in the South China Sea", "Россия и Филиппины проведут учения в Южно-Китайском море"] {
+        for title in ["Russia and the Philippines: exercises in the South China Sea", "Россия и Филиппины проведут учения в Южно-Китайском море",
+                      "俄菲兩國海軍將在南中國海舉行聯合演習"] {
             let verdict = classifier.judge(Item(id: title, title: title, text: ""))
             #expect(verdict.kind == .ignore, "\(title): \(verdict.kind)")
             #expect(verdict.facts.places == ["South China Sea"])
