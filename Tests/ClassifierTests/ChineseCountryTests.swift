@@ -64,6 +64,11 @@ import Testing
                       "Chinese and Russian rescuers hold joint flood drill on the Amur"] {
             #expect(classifier.judge(Item(id: title, title: title, text: "")).kind == .ignore, "\(title)")
         }
+        // The Army Games are a competition, however they are told.
+        for title in ["Chinese tank crews reach Russia for the International Army Games", "Китайские танкисты прибыли на Армейские международные игры",
+                      "中俄坦克兵同场竞技 国际军事比赛开幕"] {
+            #expect(classifier.judge(Item(id: title, title: title, text: "")).kind == .ignore, "\(title)")
+        }
         let navies = "Russian and Chinese navies practise search and rescue in joint drill"
         #expect(classifier.judge(Item(id: "n", title: navies, text: "")).kind == .alert)
     }
