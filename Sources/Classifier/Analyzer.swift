@@ -501,14 +501,17 @@ enum SeaNames {
     static func mark(_ tokens: inout [Token], from start: Int) {
         guard tokens.count - start >= 3 else { return }
         for index in (start + 1)..<(tokens.count - 1) {
+            // Told by the first byte before any string is compared: this runs for every word.
+            let first = tokens[index].surface.utf8.first
+            guard first == UInt8(ascii: "c") || first == 0xD0 else { continue }
             let word = tokens[index].surface
             let english = word == "china"
-            guard english || word.hasPrefix("китайск") else { continue }
+            guard english || word.utf8.starts(with: "китайск".utf8) else { continue }
             let before = tokens[index - 1], after = tokens[index + 1]
             guard before.position + 1 == tokens[index].position, tokens[index].position + 1 == after.position else { continue }
             let named = english
                 ? (before.surface == "south" || before.surface == "east") && ["sea", "seas", "morning"].contains(after.surface)
-                : (before.surface == "южно" || before.surface == "восточно") && after.surface.hasPrefix("мор")
+                : (before.surface == "южно" || before.surface == "восточно") && after.surface.utf8.starts(with: "мор".utf8)
             if named { tokens[index].surface = before.surface + "-" + word }
         }
     }
