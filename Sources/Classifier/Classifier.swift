@@ -517,9 +517,10 @@ struct StoryTracker {
         // Within two days, a joint patrol where the other report was (the two countries hold a
         // few a year, not two in two days): one event in any language, however it is told
         // ("jets intercept bombers near Alaska", "bombers patrol the Bering Sea near Alaska").
-        // The same for a joint air patrol or missile-defence drill, told by its forces alone
-        // ("bombers fly near Japan", "19 warplanes enter Korea's air defence zone"): China and
-        // Russia hold one or two a year.
+        // The same for a joint air patrol, submarine patrol or missile-defence drill, told by
+        // its forces alone ("bombers fly near Japan", "19 warplanes enter Korea's air defence
+        // zone"): China and Russia hold one or two of each a year. Ships are not enough: an
+        // exercise and the patrol after it are both told by their ships.
         if let domain = a.headline.domain, domain == b.headline.domain, domain != .sea { return .sameEvent }
         let patrol = a.headline.activity == .patrol || b.headline.activity == .patrol
         if patrol && !a.places.isDisjoint(with: b.places) { return .sameEvent }
