@@ -542,7 +542,9 @@ enum HanCompounds {
     static func readings(of run: [Unicode.Scalar]) -> [Int: String] {
         // The readings are about 俄 and 中国海; most runs hold neither (this is the analyzer's
         // hot loop).
-        guard run.count >= 2, run.contains("俄") || run.contains("海") else { return [:] }
+        guard run.count >= 2 else { return [:] }
+        let namesRussia = run.contains("俄")
+        guard namesRussia || run.contains("海") else { return [:] }
         var readings: [Int: String] = [:]
         // 南中国海 and 东中国海 (Hong Kong, Taiwanese and Singaporean usage for 南海, 东海) name
         // seas: their 中国 is read as the sea's name, as "South China Sea" is in English.
@@ -552,7 +554,7 @@ enum HanCompounds {
                 readings[index + 1] = String(run[index]) + "中国海"
             }
         }
-        guard run.contains("俄") else { return readings }
+        guard namesRussia else { return readings }
         var start = 0
         while start < run.count {
             guard abbreviations.contains(run[start]) else { start += 1; continue }

@@ -510,9 +510,7 @@ struct StoryTracker {
 
     static func evidence(_ a: Fingerprint, _ b: Fingerprint) -> Evidence {
         let otherLanguage = a.language != nil && b.language != nil && a.language != b.language
-        if let x = a.exerciseName, let y = b.exerciseName, x.isSame(as: y) {
-            return otherLanguage ? .sameExerciseOtherLanguage : .sameExercise
-        }
+        if nameSameExercise(a, b) { return otherLanguage ? .sameExerciseOtherLanguage : .sameExercise }
         guard let x = a.date, let y = b.date, abs(x.timeIntervalSince(y)) <= 2 * 86400 else { return .wording }
         // Within two days, a joint patrol where the other report was (the two countries hold a
         // few a year, not two in two days): one event in any language, however it is told
@@ -596,14 +594,18 @@ struct StoryTracker {
         // Ships and aircraft: a naval patrol and an air patrol the same week, the December 2025
         // missile-defence drill and the air patrol after it. One named exercise may be told
         // by its ships in one report and its aircraft in another.
-        if let x = a.headline.domain, let y = b.headline.domain, x != y,
-           !(a.exerciseName.map { name in b.exerciseName.map(name.isSame) ?? false } ?? false) { return true }
+        if let x = a.headline.domain, let y = b.headline.domain, x != y, !Self.nameSameExercise(a, b) { return true }
         // A named exercise of one year and a report, naming none, dated years away: "Joint
         // Sea-2014" in a 2025 article is history, not this story. (A year either side is an
         // announcement or a late report.)
         if let year = a.exerciseYear, b.exerciseYear == nil, let dateYear = b.dateYear, abs(year - dateYear) > 1 { return true }
         if let year = b.exerciseYear, a.exerciseYear == nil, let dateYear = a.dateYear, abs(year - dateYear) > 1 { return true }
         return false
+    }
+
+    private static func nameSameExercise(_ a: Fingerprint, _ b: Fingerprint) -> Bool {
+        guard let x = a.exerciseName, let y = b.exerciseName else { return false }
+        return x.isSame(as: y)
     }
 
     static func year(of date: Date) -> Int {

@@ -205,6 +205,9 @@ enum Rewording {
         days: 0.5)
     static let chinese = Verdicts.item("zh", "中俄“海上联合-2031”军事演习在日本海开幕",
         "中国海军和俄罗斯海军舰艇在日本海开始“海上联合-2031”联合演习,双方将进行防空、反潜和海上搜救等科目的演练。", days: 1)
+    /// A joint air patrol over the Sea of Japan, three days on.
+    static let englishPatrol = Verdicts.item("p-en", "Chinese and Russian bombers fly joint patrol over the Sea of Japan",
+        "Two Chinese H-6 and two Russian Tu-95 bombers flew a joint patrol over the Sea of Japan, Japan's defence ministry said.", days: 3)
 
     @Test func aRussianAChineseAndAnEnglishReportAreOneStory() throws {
         let classifier = try Shipped.classifier()
@@ -216,8 +219,7 @@ enum Rewording {
 
     @Test func anUnnamedPatrolInTwoLanguagesIsOneStory() throws {
         let classifier = try Shipped.classifier()
-        let english = classifier.judge(Verdicts.item("p-en", "Chinese and Russian bombers fly joint patrol over the Sea of Japan",
-            "Two Chinese H-6 and two Russian Tu-95 bombers flew a joint patrol over the Sea of Japan, Japan's defence ministry said.", days: 3))
+        let english = classifier.judge(Self.englishPatrol)
         let russian = classifier.judge(Verdicts.item("p-ru", "Российские и китайские бомбардировщики провели совместное патрулирование",
             "Стратегические бомбардировщики ВКС России и ВВС Китая выполнили совместное воздушное патрулирование над Японским морем, сообщили в Минобороны.",
             days: 3.5))
@@ -229,8 +231,7 @@ enum Rewording {
     /// next day, is one event; an exercise without a place is not joined to it.
     @Test func aPatrolReportNamingNoPlaceJoinsTheOtherLanguage() throws {
         let classifier = try Shipped.classifier()
-        let english = classifier.judge(Verdicts.item("p-en", "Chinese and Russian bombers fly joint patrol over the Sea of Japan",
-            "Two Chinese H-6 and two Russian Tu-95 bombers flew a joint patrol over the Sea of Japan, Japan's defence ministry said.", days: 3))
+        let english = classifier.judge(Self.englishPatrol)
         let russian = classifier.judge(Verdicts.item("p-ru", "Российские и китайские бомбардировщики провели совместное патрулирование",
             "Стратегические бомбардировщики ВКС России и ВВС Китая выполнили плановое совместное воздушное патрулирование, сообщили в Минобороны.",
             days: 4))
