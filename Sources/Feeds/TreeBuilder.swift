@@ -3,6 +3,12 @@ import XML
 /// Builds a `FeedTree` from the parser's events: each entry is handed over as soon as it
 /// closes and then dropped from the tree; everything outside the entries (the feed's own
 /// metadata) stays. Memory is bounded by the metadata and the largest entry, not by the document.
+///
+/// Its state is exempt from dynamic exclusivity checks (`@exclusivity(unchecked)`; they were
+/// a tenth of parsing): a builder belongs to one parse on one thread, and its methods are
+/// called by `XMLStreamParser`'s callbacks one at a time, never from inside each other; it calls
+/// `onEntry` and `onRoot` between its accesses, and they never reach the builder. No two
+/// accesses overlap.
 final class TreeBuilder: XMLEventHandler {
     let tree = FeedTree()
     private let documentBase: Int32
@@ -13,23 +19,23 @@ final class TreeBuilder: XMLEventHandler {
         var base: Int32
         var language: Int32
     }
-    private var stack: [Open] = []
+    @exclusivity(unchecked) private var stack: [Open] = []
     private static let dead: Int32 = -1
     /// Where the open entry sits in `stack`, and the tree before it began.
-    private var entryStart: Int?
-    private var entryMark: FeedTree.Mark?
-    private(set) var root: Element?
+    @exclusivity(unchecked) private var entryStart: Int?
+    @exclusivity(unchecked) private var entryMark: FeedTree.Mark?
+    @exclusivity(unchecked) private(set) var root: Element?
     /// Entries begun so far, delivered or still open.
-    private(set) var entriesStarted = 0
+    @exclusivity(unchecked) private(set) var entriesStarted = 0
     var hasOpenEntry: Bool { entryStart != nil }
     /// Set when the root is Atom's `feed`: its unnamespaced children are Atom elements too.
-    private var rootIsAtom = false
+    @exclusivity(unchecked) private var rootIsAtom = false
     private let onEntry: (Element) -> Void
     /// Set once the root element is seen, before any entry is delivered.
     var onRoot: ((Element) -> Void)?
     /// Families of the namespace URIs met, by name id: each URI is looked at once.
-    private var families: [Int32: Namespace.Family] = [:]
-    private var newAttributes: [FeedTree.Attribute] = []
+    @exclusivity(unchecked) private var families: [Int32: Namespace.Family] = [:]
+    @exclusivity(unchecked) private var newAttributes: [FeedTree.Attribute] = []
 
     init(documentBase: String?, onEntry: @escaping (Element) -> Void) {
         self.documentBase = documentBase.flatMap(tree.string) ?? -1
@@ -40,8 +46,8 @@ final class TreeBuilder: XMLEventHandler {
     /// tree should have to follow 10 000 levels.
     static let maxDepth = 256
     /// Elements not kept because of `maxDepth`; their text still reaches the ancestor.
-    private var skippedDepth = 0
-    private(set) var tooDeep = false
+    @exclusivity(unchecked) private var skippedDepth = 0
+    @exclusivity(unchecked) private(set) var tooDeep = false
 
     func startElement(_ tag: XMLStartTag) {
         if stack.count >= Self.maxDepth {

@@ -13,7 +13,8 @@ import CLibXML2
 /// open `<p>`, `<li>` an open `<li>`); an end tag closing the elements above its match unless
 /// one of them outranks it (a `</p>` does not close a `<div>`), and ignored when nothing
 /// matches; named references from HTML 4's table (libxml2's own), numeric ones unless they
-/// name no character. A test compares the two on every feed of the conformance suite.
+/// name no character, and references to C1 controls read as windows-1252 (as
+/// `HTMLNormalizer` writes them). A test compares the two on every feed of the conformance suite.
 public enum HTMLText {
     public static func plainText(fromHTML input: String) -> String {
         var html = input
@@ -388,8 +389,9 @@ private struct FragmentReader {
         }
         if byte(at: j) == UInt8(ascii: ";") { j += 1 }
         i = j
-        // A reference to no character (0, a surrogate, a control character) is dropped.
-        if isXMLChar(value) { emit(value) }
+        // A reference to no character (0, a surrogate, a control character) is dropped; one to
+        // a C1 control is the windows-1252 character it was meant as (`&#146;` is ’).
+        if isXMLChar(value) { emit(Windows1252.c1Replacement(value) ?? value) }
     }
 
     private mutating func emit(_ value: UInt32) {

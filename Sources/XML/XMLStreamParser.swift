@@ -108,12 +108,17 @@ public final class XMLStreamParser {
     private var handlerBox: Unmanaged<HandlerBox>
     private var sax: UnsafeMutablePointer<xmlSAXHandler>
 
-    public private(set) var diagnostics: [XMLDiagnostic] = []
+    // Exclusivity is checked statically only (`@exclusivity(unchecked)`) for the state the
+    // callbacks touch at every event: the checks were a tenth of parsing. Safe because a parser
+    // is used on one thread at a time (it is not Sendable) and libxml2 calls back only from
+    // `parse`, one callback at a time and never from inside another, so no two accesses to
+    // these properties can overlap.
+    @exclusivity(unchecked) public private(set) var diagnostics: [XMLDiagnostic] = []
     /// How far into the input (bytes) libxml2 was at its last event: once it stops reading,
     /// nothing after this point reached the handler.
-    public private(set) var lastEventOffset = 0
+    @exclusivity(unchecked) public private(set) var lastEventOffset = 0
     /// The first problem libxml2 reported after its last event: why it stopped, if it did.
-    public private(set) var problemAfterLastEvent: XMLDiagnostic?
+    @exclusivity(unchecked) public private(set) var problemAfterLastEvent: XMLDiagnostic?
     /// libxml2 stops counting after this many diagnostics; a hostile feed can produce millions.
     public static let maxDiagnostics = 20
 

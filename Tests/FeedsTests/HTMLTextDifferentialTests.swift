@@ -76,39 +76,46 @@ private func extractionPages() throws -> [(name: String, html: String)]? {
     }
 }
 
-/// An entry's text is read from its HTML normalised without attributes (no links resolved, no
-/// attributes sorted or escaped): that must be the text of the fully normalised HTML, which
-/// is what a reader is shown.
-@Suite struct TextWithoutAttributes {
-    private func differs(_ html: String) -> Bool {
-        let shown = HTMLText.plainText(fromHTML: HTMLNormalizer.normalise(html, base: "http://example.com/a/"))
-        return shown != HTMLNormalizer.withNormalised(html, base: nil, keepingAttributes: false, HTMLText.plainText(fromHTMLBytes:))
+/// An entry's text is read from its HTML as it came, not from the normalised HTML a reader is
+/// shown: on every entry of the conformance suite the two give the same text. Where they do
+/// not (whole pages and files, awkward tags), the normaliser is the one that loses text — a
+/// `<` in a script taken for a tag eats the `</script>`, a tag cut off at the end becomes text —
+/// and the text read as it came is libxml2's (the oracle above).
+@Suite struct TextWithoutNormalising {
+    private func normalisedText(_ html: String) -> String {
+        HTMLText.plainText(fromHTML: HTMLNormalizer.normalise(html, base: "http://example.com/a/"))
     }
 
-    @Test func sameTextOnEveryConformanceFile() throws {
+    @Test func sameTextForEveryConformanceEntry() throws {
         guard let files = conformanceFeedFiles() else { return }
-        var documents = 0
+        var fragments = 0
         var differing: [String] = []
         for url in files {
-            // The whole file as a fragment: escaped and raw markup, odd attributes, comments,
-            // CDATA and entities of every kind; and every entry's fields as the parser saw them.
-            let file = String(decoding: try Data(contentsOf: url), as: UTF8.self)
-            documents += 1
-            if differs(file) { differing.append(url.lastPathComponent) }
-            for entry in (try? FeedParser.parse(Array(file.utf8)).entries) ?? [] {
-                for raw in [entry.summarySource?.raw, entry.contentSource?.raw].compactMap({ $0 }) where differs(raw) {
-                    differing.append(raw)
+            for entry in (try? FeedParser.parse(Array(Data(contentsOf: url))).entries) ?? [] {
+                for raw in [entry.summarySource?.raw, entry.contentSource?.raw].compactMap({ $0 }) {
+                    fragments += 1
+                    if HTMLText.plainText(fromHTML: raw) != normalisedText(raw) { differing.append(raw) }
                 }
             }
         }
-        #expect(documents > 500)
+        #expect(fragments > 500)
         #expect(differing.isEmpty, "\(differing.prefix(5))")
     }
 
-    @Test func sameTextOnEveryExtractionPage() throws {
-        guard let pages = try extractionPages() else { return }
-        for (name, page) in pages { #expect(!differs(page), "\(name)") }
-        #expect(pages.count > 100)
+    /// Whole files as fragments: escaped and raw markup, odd attributes, comments, CDATA and
+    /// entities of every kind. The text differs only for files that end inside a tag (`</rss`
+    /// cut off: the normaliser makes the tag text, libxml2 drops it) or are UTF-16 or UTF-32
+    /// read as UTF-8 (the normaliser drops their NUL bytes first).
+    @Test func sameTextOnEveryConformanceFileButTheCutOrNotUTF8() throws {
+        guard let files = conformanceFeedFiles() else { return }
+        var differing: [String] = []
+        for url in files {
+            let file = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+            let cutOrNotUTF8 = file.utf8.contains(0) || !file.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix(">")
+            if HTMLText.plainText(fromHTML: file) != normalisedText(file), !cutOrNotUTF8 { differing.append(url.lastPathComponent) }
+        }
+        #expect(files.count > 500)
+        #expect(differing.isEmpty, "\(differing.prefix(5))")
     }
 
     @Test(arguments: [
@@ -118,9 +125,20 @@ private func extractionPages() throws -> [(name: String, html: String)]? {
         #"<p a="/>">seven</p><p a='"'>eight"#,
         #"<div class="x" / >nine<script src="a.js">var s = "</div>";</script>ten"#,
         #"<p a=b/>eleven<p a="&amp;&bogus;&#x3c;">twelve"#,
-        #"<style media="x>y">p{}</style>thirteen<p unterminated="x>fourteen"#,
     ])
     func sameTextOnAwkwardTags(_ html: String) {
-        #expect(!differs(html))
+        #expect(HTMLText.plainText(fromHTML: html) == normalisedText(html))
+        #expect(HTMLText.plainText(fromHTML: html) == LibXML2HTMLText.plainText(fromHTML: html))
+    }
+
+    /// Where the normaliser loses text and libxml2 does not.
+    @Test func textTheNormaliserLoses() {
+        let script = #"<script>if (a<b) x();</script><p>kept</p>"#
+        #expect(HTMLText.plainText(fromHTML: script) == "kept")
+        #expect(LibXML2HTMLText.plainText(fromHTML: script) == "kept")
+        #expect(normalisedText(script) == "")
+        // A C1 reference is the windows-1252 character either way.
+        #expect(HTMLText.plainText(fromHTML: "it&#146;s") == "it\u{2019}s")
+        #expect(normalisedText("it&#146;s") == "it\u{2019}s")
     }
 }
