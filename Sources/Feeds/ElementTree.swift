@@ -162,6 +162,20 @@ final class FeedTree {
         text.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
     }
 
+    /// The first child element of `parent` with this name in one of these families: the
+    /// arrays are read in place (no `Element` per child, no name string copied), since a
+    /// reader asks for some twenty fields of every entry, most of them absent.
+    func firstChild(of parent: Int32, named name: String, _ families: Families) -> Int32? {
+        let s = storage
+        var child = s.pointee.nodes[Int(parent)].firstChild
+        while child >= 0 {
+            let node = s.pointee.nodes[Int(child)]
+            if !node.isText, families.contains(node.family), s.pointee.names[node.name] == name { return child }
+            child = node.next
+        }
+        return nil
+    }
+
     func textRange(of node: Int32) -> Range<Int> {
         let node = nodes[Int(node)]
         return Int(node.textStart)..<(node.textEnd < 0 ? text.count : Int(node.textEnd))
@@ -282,7 +296,7 @@ struct Element {
 
     /// The first child element with this name in one of these families.
     func child(_ name: String, _ families: Families) -> Element? {
-        elementChildren.first { families.contains($0.family) && $0.name == name }
+        tree.firstChild(of: id, named: name, families).map { Element(tree: tree, id: $0) }
     }
 
     func children(_ name: String, _ families: Families) -> [Element] {

@@ -181,7 +181,15 @@ public final class XMLStreamParser {
 
     /// Called before each event reaches the handler.
     fileprivate func noteEvent() {
-        lastEventOffset = Int(xmlByteConsumed(context))
+        // What `xmlByteConsumed` computes for input read without an encoder (this parser's:
+        // UTF-8, encoding declarations ignored), read in place: the call was 1.5% of parsing.
+        if let input = context.pointee.input, input.pointee.buf?.pointee.encoder == nil,
+           let cur = input.pointee.cur, let base = input.pointee.base {
+            lastEventOffset = Int(input.pointee.consumed) + (cur - base)
+        } else {
+            lastEventOffset = Int(xmlByteConsumed(context))
+        }
+        assert(lastEventOffset == Int(xmlByteConsumed(context)), "xmlByteConsumed computed in place differs")
         problemAfterLastEvent = nil
     }
 

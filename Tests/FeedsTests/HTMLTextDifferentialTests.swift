@@ -66,6 +66,21 @@ private func extractionPages() throws -> [(name: String, html: String)]? {
         #expect(HTMLText.plainText(fromHTML: html) == LibXML2HTMLText.plainText(fromHTML: html))
     }
 
+    /// Text is read eight bytes at a time where it is words and single spaces: random texts of
+    /// words, spaces, tabs, line breaks, no-break spaces, multi-byte letters and paragraphs,
+    /// of every length around the block size, read as libxml2 reads them.
+    @Test func sameTextOnRandomWordsAndSpaces() {
+        let pieces = ["a", "bc", "word", "é", "жж", "中", " ", " ", " ", "  ", "\t", "\n", "\u{A0}", "x\u{A0}y", "<p>", "</p>", "<br>"]
+        var generator = SplitMix(state: 20261206)  // the same texts on every run
+        var differing: [String] = []
+        for _ in 0..<3000 {
+            let count = Int.random(in: 1...40, using: &generator)
+            let html = (0..<count).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            if HTMLText.plainText(fromHTML: html) != LibXML2HTMLText.plainText(fromHTML: html) { differing.append(html) }
+        }
+        #expect(differing.isEmpty, "\(differing.prefix(5).map(\.debugDescription))")
+    }
+
     /// Whole pages are the hardest fragments (`drillwatch corpus` reads HTML files this way).
     @Test func sameTextOnEveryExtractionPage() throws {
         guard let pages = try extractionPages() else { return }
