@@ -61,7 +61,8 @@ import Testing
         let classifier = try Shipped.classifier()
         for title in ["Спасатели России, Китая и Монголии проводят совместные учения в Хабаровске",
                       "Надзорные органы России и Китая совместно патрулировали Амур",
-                      "Chinese and Russian rescuers hold joint flood drill on the Amur"] {
+                      "Chinese and Russian rescuers hold joint flood drill on the Amur",
+                      "Экстренные службы Китая и России впервые провели общую тренировку на Амуре"] {
             #expect(classifier.judge(Item(id: title, title: title, text: "")).kind == .ignore, "\(title)")
         }
         // The Army Games are a competition, however they are told.
@@ -71,6 +72,19 @@ import Testing
         }
         let navies = "Russian and Chinese navies practise search and rescue in joint drill"
         #expect(classifier.judge(Item(id: "n", title: navies, text: "")).kind == .alert)
+    }
+
+    /// China and Russia founded the Shanghai Cooperation Organisation and are in its drills: a
+    /// headline about one is not missing either country, in any language.
+    @Test func anSCODrillHeadlineNamesBothCountries() throws {
+        let classifier = try Shipped.classifier()
+        for title in ["SCO members open joint anti-terror drill in Kyrgyzstan", "Армии стран ШОС начали совместные учения под Челябинском",
+                      "上合组织联合反恐演习在哈萨克斯坦开幕"] {
+            let rules = classifier.judge(Item(id: title, title: title, text: "")).rules.map(\.name)
+            #expect(!rules.contains("no-china") && !rules.contains("no-russia"), "\(title): \(rules)")
+        }
+        let summit = classifier.judge(Item(id: "s", title: "SCO leaders gather in Astana for their summit", text: "")).rules.map(\.name)
+        #expect(summit.contains("no-china") && summit.contains("no-russia"))
     }
 
     @Test func belarusIsNotRussia() throws {
