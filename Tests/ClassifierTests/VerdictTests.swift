@@ -59,6 +59,16 @@ import Testing
         #expect(verdict.rules.contains { $0.name == "headline-other-topic" && $0.effect == .lower })
     }
 
+    /// "Drills with … Chinese navies" after a Russian ship: one country's drill joined by the
+    /// other, however far apart the headline names them; drills with a third partner are not.
+    @Test func drillsWithTheOtherNavyAreJoined() throws {
+        let classifier = try Shipped.classifier()
+        let joined = classifier.judge(Self.item("j", "Russian frigate sails for Durban for drills with South African and Chinese navies", ""))
+        #expect(joined.rules.contains { $0.name == "joined-by-the-other" })
+        let other = classifier.judge(Self.item("m", "Chinese navy ships head out for joint exercise with Malaysia", ""))
+        #expect(!other.rules.contains { $0.name == "joined-by-the-other" } && other.kind == .ignore)
+    }
+
     @Test func oneCountryAloneIsNotAJointDrill() throws {
         let verdict = try Shipped.classifier().judge(Self.item("o", "Russian Pacific Fleet starts snap drills",
             "Dozens of Russian warships and aircraft began exercises in the Sea of Okhotsk, the defence ministry said."))
