@@ -176,6 +176,23 @@ final class FeedTree {
         return nil
     }
 
+    /// An attribute of `element` by local name, in no namespace (or in the given family), read
+    /// in place like `firstChild`.
+    func attribute(of element: Int32, named name: String, family: Namespace.Family?) -> String? {
+        let s = storage
+        let node = s.pointee.nodes[Int(element)]
+        var index = Int(node.firstAttribute)
+        let end = index + Int(node.attributeCount)
+        while index < end {
+            let attribute = s.pointee.attributes[index]
+            index += 1
+            guard s.pointee.names[attribute.name] == name else { continue }
+            let namespace = attribute.namespace < 0 ? nil : s.pointee.names[attribute.namespace]
+            if family == nil ? namespace == nil : Namespace.family(of: namespace) == family { return attribute.value }
+        }
+        return nil
+    }
+
     func textRange(of node: Int32) -> Range<Int> {
         let node = nodes[Int(node)]
         return Int(node.textStart)..<(node.textEnd < 0 ? text.count : Int(node.textEnd))
@@ -271,13 +288,7 @@ struct Element {
 
     /// An attribute by local name, in no namespace (or the given one).
     func attribute(_ name: String, family: Namespace.Family? = nil) -> String? {
-        let node = node
-        for attribute in tree.attributes[Int(node.firstAttribute)..<Int(node.firstAttribute + node.attributeCount)]
-        where tree.names[attribute.name] == name {
-            let namespace = attribute.namespace < 0 ? nil : tree.names[attribute.namespace]
-            if family == nil ? namespace == nil : Namespace.family(of: namespace) == family { return attribute.value }
-        }
-        return nil
+        tree.attribute(of: id, named: name, family: family)
     }
 
     /// The children in order, text as strings.

@@ -191,7 +191,7 @@ struct FeedReader {
         let links = parent.children("link", .atom)
         var fallback: String?
         for link in links {
-            guard let href = link.attribute("href"), !href.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            guard let href = link.attribute("href"), !href.trimmedWhitespace.isEmpty else { continue }
             let rel = link.attribute("rel")?.lowercased() ?? "alternate"
             guard rel == "alternate" else { continue }
             let resolved = URIResolver.resolve(href, against: link.base)

@@ -74,7 +74,7 @@ enum TextConstruct {
 
     static func kind(of element: Element, htmlByDefault: Bool) -> Kind {
         let mode = element.attribute("mode")?.lowercased()
-        let type = element.attribute("type")?.lowercased().trimmingCharacters(in: .whitespaces)
+        let type = element.attribute("type")?.lowercased().trimmedWhitespace
         if mode == "base64" { return .base64 }
         if mode == "escaped" { return .html }
         switch type {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Feeds
 
@@ -91,5 +92,30 @@ import Testing
         #expect(!UTF8Validation.isValid([0xED, 0xA0, 0x80]))      // surrogate D800
         #expect(!UTF8Validation.isValid([0xF4, 0x90, 0x80, 0x80])) // > U+10FFFF
         #expect(!UTF8Validation.isValid([0xE4, 0xB8]))            // truncated
+    }
+
+    /// The common declaration is read from the bytes; where that finds an encoding, the regular
+    /// expression (which reads any declaration) finds the same: on every conformance file and
+    /// on awkward declarations.
+    @Test func theQuickReadingAgreesWithTheExpression() throws {
+        var heads: [[UInt8]] = [
+            "<?xml version='1.0' encoding = \"ISO-8859-5\"?>", "\u{FEFF}  <?xml encoding='koi8-r'?>",
+            "<?xml version=\"1.0\"?><rss encoding=\"utf-8\">", "<?xml version=\"1.0\" encoding=\"\"?>",
+            "<?xml version=\"1.0\" encodings=\"x\" encoding=\"windows-1251\"?>", "<!-- c --><?xml encoding=\"gb2312\"?>",
+            "<?xml version=\"1.0\" encoding=\"utf-8'?>", "<?xml version=\"1.0\" encoding=\"bad name\"?>",
+        ].map { Array($0.utf8) }
+        if let folder = SharedData.url("conformance") {
+            for case let url as URL in FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)!
+            where ["xml", "rss", "atom", "rdf"].contains(url.pathExtension) {
+                heads.append(Array(try Data(contentsOf: url).prefix(1024)))
+            }
+        }
+        var read = 0
+        for head in heads {
+            guard let quick = DocumentEncoding.plainDeclaredEncoding(head) else { continue }
+            read += 1
+            #expect(quick == DocumentEncoding.expressionDeclaredEncoding(head), "\(String(decoding: head.prefix(80), as: UTF8.self))")
+        }
+        #expect(read >= 5)
     }
 }
