@@ -195,6 +195,9 @@ public struct Settings: Sendable {
     public var corpusFolder: URL
     public var classifier: ClassifierSettings
     public var rules: [RuleDefinition]
+    /// `[terms]`: named word lists the rules' queries use as `$name` (already put in place in
+    /// `rules`); kept for a file that inherits these settings and writes rules of its own.
+    public var terms: [String: String] = [:]
     public var gazetteer: Gazetteer
     public var feeds: [FeedSettings] = []
     /// Where the state database lives.
@@ -287,7 +290,8 @@ public struct Settings: Sendable {
         var metrics = decoder.metrics(root)
         let feeds = decoder.feeds(root)
         let corpusFolder = decoder.corpus(root), classifier = decoder.classifier(root)
-        let rules = decoder.rules(root, check: check), gazetteer = decoder.gazetteer(root)
+        let terms = decoder.terms(root)
+        let rules = decoder.rules(root, terms: terms, check: check), gazetteer = decoder.gazetteer(root)
         decoder.reader.rejectUnasked(root, at: "")
         if !decoder.reader.problems.isEmpty { throw ConfigError(problems: decoder.reader.problems) }
         var settings = Settings(file: file, corpusFolder: corpusFolder, classifier: classifier, rules: rules, gazetteer: gazetteer,
@@ -295,6 +299,7 @@ public struct Settings: Sendable {
                                 hooks: hooks)
         if metrics.textfile == nil { metrics.textfile = folders.state.appendingPathComponent("drillwatch.prom") }
         settings.metrics = metrics
+        settings.terms = terms
         settings.articles = articles
         settings.store = store
         settings.warnings = (inherited?.warnings ?? []) + decoder.reader.warnings

@@ -339,15 +339,67 @@ struct SettingsDecoder {
         return classifier
     }
 
-    /// `[[rules]]`: this file's, or the base's when this one has none; each query checked by
-    /// `check` when given.
-    mutating func rules(_ root: TOMLTable, check: RuleCheck?) -> [RuleDefinition] {
+    /// `[terms]`: named word lists (query text) that rule queries use as `$name`, so the words
+    /// for one idea — China, Russia, a drill — are written once and every rule reads the same
+    /// ones (rules that spelt them out apart drifted: one knew "people's liberation army", the
+    /// rule for "no China named" did not). This file's, or the base's.
+    mutating func terms(_ root: TOMLTable) -> [String: String] {
+        guard let table = reader.table(root, "terms", at: "") else { return inherited?.terms ?? [:] }
+        var terms: [String: String] = [:]
+        for name in table.keys.sorted() {
+            guard let words = reader.string(table, name, at: "terms", required: true) else { continue }
+            if !Self.isTermName(name) {
+                reader.problem("terms.\(name)", "a name of lower-case letters, digits and _, starting with a letter")
+            } else if words.contains("$") {
+                reader.problem("terms.\(name)", "a word list cannot use another ($…): write out its words")
+            } else {
+                terms[name] = words
+            }
+        }
+        return terms
+    }
+
+    private static func isTermName<S: StringProtocol>(_ name: S) -> Bool {
+        guard let first = name.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    }
+
+    /// `query` with each `$name` replaced by its word list in parentheses, and the names no
+    /// `[terms]` entry defines.
+    static func expand(_ query: String, terms: [String: String]) -> (query: String, unknown: [String]) {
+        guard query.contains("$") else { return (query, []) }
+        var out = ""
+        var unknown: [String] = []
+        var rest = Substring(query)
+        while let dollar = rest.firstIndex(of: "$") {
+            out += rest[..<dollar]
+            let after = rest.index(after: dollar)
+            let end = rest[after...].firstIndex { !(("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_") } ?? rest.endIndex
+            let name = String(rest[after..<end])
+            if let words = terms[name] {
+                out += "(" + words + ")"
+            } else {
+                unknown.append(name)
+                out += rest[dollar..<end]
+            }
+            rest = rest[end...]
+        }
+        return (out + rest, unknown)
+    }
+
+    /// `[[rules]]`: this file's, or the base's when this one has none; `$name` in a query is
+    /// `terms[name]`; each query checked by `check` when given.
+    mutating func rules(_ root: TOMLTable, terms: [String: String], check: RuleCheck?) -> [RuleDefinition] {
         var rules: [RuleDefinition] = reader.isPresent(root, "rules", at: "") ? [] : inherited?.rules ?? []
         var names = Set<String>()
         for (index, table) in reader.tables(root, "rules", at: "").enumerated() {
             let path = "rules[\(index)]"
             let name = reader.string(table, "name", at: path, required: true) ?? "#\(index)"
-            let query = reader.string(table, "query", at: path, required: true) ?? ""
+            let (query, unknown) = Self.expand(reader.string(table, "query", at: path, required: true) ?? "", terms: terms)
+            for name in unknown {
+                let known = terms.keys.sorted().map { "$" + $0 }.joined(separator: ", ")
+                reader.problem("\(path).query", "no word list $\(name) in [terms]" + (known.isEmpty ? "" : " (there are \(known))"))
+            }
             let effectName = reader.string(table, "effect", at: path) ?? "raise"
             let weight = reader.double(table, "weight", at: path, in: 0...100)
             let pinned = reader.bool(table, "pinned", at: path) ?? false

@@ -87,6 +87,17 @@ import Testing
         #expect(summit.contains("no-china") && summit.contains("no-russia"))
     }
 
+    /// 东部战区 is the PLA's Eastern Theater (its drills around Taiwan), but a Chinese report of
+    /// Vostok may call Russia's Eastern Military District so: not where the exercise is named.
+    @Test func theEasternCommandOfAVostokReportIsRussias() throws {
+        let classifier = try Shipped.classifier()
+        let vostok = classifier.judge(Item(id: "v", title: "中国军队专列抵达外贝加尔",
+            text: "东部战区新闻处说，中方人员和装备将参加“东方-2022”演习。")).rules.map(\.name)
+        #expect(!vostok.contains("china-alone-around-taiwan"), "\(vostok)")
+        let taiwan = classifier.judge(Item(id: "t", title: "东部战区在台岛周边组织演习", text: "东部战区新闻发言人表示，演习检验部队联合作战能力。")).rules.map(\.name)
+        #expect(taiwan.contains("china-alone-around-taiwan"), "\(taiwan)")
+    }
+
     @Test func belarusIsNotRussia() throws {
         let terms = analyzer.analyze("白俄罗斯军队演习").map(\.term)
         #expect(!terms.contains("俄罗"))

@@ -65,8 +65,19 @@ import Testing
         let classifier = try Shipped.classifier()
         let joined = classifier.judge(Self.item("j", "Russian frigate sails for Durban for drills with South African and Chinese navies", ""))
         #expect(joined.rules.contains { $0.name == "joined-by-the-other" })
+        let trains = classifier.judge(Self.item("t", "Russian corvette trains alongside Chinese destroyers in the East China Sea", ""))
+        #expect(trains.rules.contains { $0.name == "joined-by-the-other" })
         let other = classifier.judge(Self.item("m", "Chinese navy ships head out for joint exercise with Malaysia", ""))
         #expect(!other.rules.contains { $0.name == "joined-by-the-other" } && other.kind == .ignore)
+    }
+
+    /// Every rule names China with the same words (`$china`): the PLA written out in full is
+    /// China for the rule that looks for a country not named, as for the rules that raise.
+    @Test func thePLAWrittenOutIsChina() throws {
+        let verdict = try Shipped.classifier().judge(Self.item("p", "People's Liberation Army joins Russian Pacific Fleet for joint patrol",
+            "The People's Liberation Army sent two destroyers; the Russian group was led by the corvette Sovershenny."))
+        #expect(!verdict.rules.contains { $0.name == "no-china" })
+        #expect(verdict.kind == .alert)
     }
 
     @Test func oneCountryAloneIsNotAJointDrill() throws {

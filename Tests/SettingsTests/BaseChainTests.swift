@@ -63,4 +63,15 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         #expect(try Settings.load(folder.appendingPathComponent("a.toml")).rules.map(\.name) == ["drill"])
     }
+
+    /// A file with rules of its own and no `[terms]` uses its base's word lists.
+    @Test func rulesOfTheirOwnUseTheBasesWordLists() throws {
+        let folder = try folder([
+            "base.toml": "[terms]\nchina = \"china OR chinese\"\n[[rules]]\nname = \"a\"\nquery = \"$china\"\n",
+            "site.toml": "base = \"base.toml\"\n[[rules]]\nname = \"b\"\nquery = \"$china AND drill\"\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let settings = try Settings.load(folder.appendingPathComponent("site.toml"))
+        #expect(settings.rules.map(\.query) == ["(china OR chinese) AND drill"])
+    }
 }

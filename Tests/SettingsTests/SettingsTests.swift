@@ -107,6 +107,39 @@ import Testing
         #expect(found.first?.message == "set one of requires_year, requires_drill_word, not several")
     }
 
+    /// `$name` in a query is the `[terms]` word list of that name, in parentheses.
+    @Test func aWordListIsWrittenOnceAndUsedByName() throws {
+        let settings = try Settings.parse("""
+            [terms]
+            china = '''china OR chinese OR "people's liberation army"'''
+            drill = "drill* OR exercis*"
+            [[rules]]
+            name = "both"
+            query = "title:$drill AND ($china NEAR/5 russia)"
+            """, file: file, checkingRules: Classifier.ruleProblems)
+        #expect(settings.rules.first?.query == #"title:(drill* OR exercis*) AND ((china OR chinese OR "people's liberation army") NEAR/5 russia)"#)
+        #expect(settings.terms.keys.sorted() == ["china", "drill"])
+    }
+
+    @Test func anUnknownOrNestedWordListIsAnError() {
+        let unknown = problems("""
+            [terms]
+            china = "china"
+            [[rules]]
+            name = "r"
+            query = "$chnia AND drill"
+            """)
+        #expect(unknown.map(\.keyPath) == ["rules[0].query"])
+        #expect(unknown.first?.message == "no word list $chnia in [terms] (there are $china)")
+        let nested = problems("""
+            [terms]
+            china = "china"
+            both = "$china AND russia"
+            Bad = "x"
+            """)
+        #expect(nested.map(\.keyPath) == ["terms.Bad", "terms.both"])
+    }
+
     @Test func rulesAreCheckedOneByOne() {
         let found = problems("""
             [[rules]]
