@@ -171,15 +171,15 @@ package enum DocumentEncoding {
             var i = 0
             if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { i = 3 }
             while i < b.count, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 }
-            func matches(_ word: String, at index: Int) -> Bool {
-                let bytes = Array(word.utf8)
-                return index + bytes.count <= b.count && bytes.indices.allSatisfy { b[index + $0] == bytes[$0] }
+            func matches(_ word: StaticString, at index: Int) -> Bool {
+                let count = word.utf8CodeUnitCount
+                return index + count <= b.count && (0..<count).allSatisfy { b[index + $0] == word.utf8Start[$0] }
             }
             guard matches("<?xml", at: i) else { return nil }
             var j = i + 5
             while j < b.count, b[j] != UInt8(ascii: ">"), !matches("encoding", at: j) { j += 1 }
             guard matches("encoding", at: j) else { return nil }
-            j += 8
+            j += "encoding".utf8.count
             func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
             while j < b.count, isSpace(b[j]) { j += 1 }
             guard j < b.count, b[j] == UInt8(ascii: "=") else { return nil }

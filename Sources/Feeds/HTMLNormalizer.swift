@@ -17,31 +17,23 @@ package enum HTMLNormalizer {
         "background", "action", "poster", "profile",
     ].map(Name.init)
 
+    /// `html` normalised (itself when there is nothing to change). An entry's plain text is not
+    /// read from this but from the HTML as it came (`TextValue.plainText`).
     package static func normalise(_ html: String, base: String?) -> String {
-        withNormalised(html, base: base, keepingAttributes: true) { String(decoding: $0, as: UTF8.self) }
-    }
-
-    /// Calls `body` with the normalised bytes of `html` (its own bytes when there is nothing
-    /// to change). `keepingAttributes: false` leaves every tag without its attributes (and so
-    /// resolves no link): the markup `HTMLText` reads the same text from, without a string
-    /// made in between.
-    package static func withNormalised<R>(
-        _ html: String, base: String?, keepingAttributes: Bool, _ body: (UnsafeBufferPointer<UInt8>) -> R
-    ) -> R {
         var html = html
         return html.withUTF8 { bytes in
             guard bytes.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == 0 }) else {
-                return body(bytes)
+                return String(decoding: bytes, as: UTF8.self)
             }
             // NUL is never content (a JSON feed can carry one as \u0000); it is dropped here.
             let out = bytes.contains(0)
-                ? bytes.filter { $0 != 0 }.withUnsafeBufferPointer { normalise($0, base: base, keepingAttributes: keepingAttributes) }
-                : normalise(bytes, base: base, keepingAttributes: keepingAttributes)
-            return out.withUnsafeBufferPointer(body)
+                ? bytes.filter { $0 != 0 }.withUnsafeBufferPointer { normalise($0, base: base) }
+                : normalise(bytes, base: base)
+            return String(decoding: out, as: UTF8.self)
         }
     }
 
-    private static func normalise(_ s: UnsafeBufferPointer<UInt8>, base: String?, keepingAttributes: Bool) -> [UInt8] {
+    private static func normalise(_ s: UnsafeBufferPointer<UInt8>, base: String?) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(s.count + 64)
         var attributes: [Attribute] = []
@@ -64,7 +56,7 @@ package enum HTMLNormalizer {
                 }
                 i = end + 3
             } else if let tag = parseTag(s, at: i, attributes: &attributes) {
-                render(tag, keepingAttributes ? attributes : [], in: s, base: base, into: &out)
+                render(tag, attributes, in: s, base: base, into: &out)
                 i = tag.end
             } else {
                 // `<!DOCTYPE`-like declarations and `<?` stay; any other stray `<` is text.

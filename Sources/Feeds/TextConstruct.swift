@@ -16,9 +16,10 @@ struct TextValue {
     var value: String { deferred.value }
 
     /// The plain text of `value`, read from the HTML as it came: `HTMLText` finds tags,
-    /// comments and references where the normaliser does, so the text is the text of the
-    /// normalised HTML (a test compares the two on every conformance file and extraction page)
-    /// without a normalised copy made first, which was a fifth of parsing a feed.
+    /// comments and references where the normaliser does, so the text is the normalised
+    /// HTML's (a test compares the two on every entry of the conformance suite; where whole
+    /// pages differ, the normaliser is the one losing text) without a normalised copy made
+    /// first, which was a fifth of parsing a feed.
     var plainText: String {
         guard isHTML else { return HTMLText.plainText(fromHTML: TextConstruct.escape(raw, quotes: false)) }
         return HTMLText.plainText(fromHTML: raw)

@@ -359,10 +359,12 @@ struct SettingsDecoder {
         return terms
     }
 
-    private static func isTermName<S: StringProtocol>(_ name: S) -> Bool {
-        guard let first = name.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
-        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    private static func isTermName(_ name: String) -> Bool {
+        guard let first = name.first, ("a"..."z").contains(first) else { return false }
+        return name.allSatisfy(isTermCharacter)
     }
+
+    private static func isTermCharacter(_ c: Character) -> Bool { ("a"..."z").contains(c) || ("0"..."9").contains(c) || c == "_" }
 
     /// `query` with each `$name` replaced by its word list in parentheses, and the names no
     /// `[terms]` entry defines.
@@ -374,7 +376,7 @@ struct SettingsDecoder {
         while let dollar = rest.firstIndex(of: "$") {
             out += rest[..<dollar]
             let after = rest.index(after: dollar)
-            let end = rest[after...].firstIndex { !(("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_") } ?? rest.endIndex
+            let end = rest[after...].firstIndex { !isTermCharacter($0) } ?? rest.endIndex
             let name = String(rest[after..<end])
             if let words = terms[name] {
                 out += "(" + words + ")"

@@ -555,7 +555,8 @@ private struct TextCollector {
         func zeroBytes(_ x: UInt64) -> UInt64 { ~(((x & lows) &+ lows) | x | lows) }
         var end = start
         while end + 9 <= bytes.count {
-            let block = UnsafeRawPointer(base + end).loadUnaligned(as: UInt64.self)
+            // Byte k of the text is byte k of the value (bit 8k), whatever the machine's order.
+            let block = UInt64(littleEndian: UnsafeRawPointer(base + end).loadUnaligned(as: UInt64.self))
             // Any byte below 0x20 (exact as a whole: a borrow only follows a byte that is).
             let controls = (block &- ones &* 0x20) & ~block & highs
             let spaces = zeroBytes(block ^ (ones &* 0x20))
