@@ -416,10 +416,6 @@ struct StoryTracker {
     struct Headline: Equatable {
         var activity: Activity?
         var domain: Domain?
-        init(activity: Activity? = nil, domain: Domain? = nil) {
-            self.activity = activity
-            self.domain = domain
-        }
     }
 
     /// What, besides wording, says two items tell one story.

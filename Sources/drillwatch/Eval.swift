@@ -122,17 +122,13 @@ enum EvaluationReport {
             let date = o.published.map { ISO8601DateFormatter.string(from: $0, timeZone: .gmt, formatOptions: .withFullDate) } ?? "undated"
             return "      \(o.language ?? "-") \(date) \(o.id)  \(o.title)"
         }
-        var lines = ["", "events split over stories (\(disagreements.splitEvents.count))"]
-        for event in disagreements.splitEvents {
-            lines.append("  \(event.key)")
-            for part in event.parts { lines.append("    \(part.key)"); lines += part.outcomes.map(outcome) }
+        func section(_ heading: String, _ groups: [Evaluation.StoryDisagreements.Group]) -> [String] {
+            ["", "\(heading) (\(groups.count))"] + groups.flatMap { group in
+                ["  \(group.key)"] + group.parts.flatMap { ["    \($0.key)"] + $0.outcomes.map(outcome) }
+            }
         }
-        lines += ["", "stories holding several events (\(disagreements.mergedStories.count))"]
-        for story in disagreements.mergedStories {
-            lines.append("  \(story.key)")
-            for part in story.parts { lines.append("    \(part.key)"); lines += part.outcomes.map(outcome) }
-        }
-        return lines.joined(separator: "\n")
+        return (section("events split over stories", disagreements.splitEvents)
+            + section("stories holding several events", disagreements.mergedStories)).joined(separator: "\n")
     }
 
     private static func row(_ name: String, _ evaluation: Evaluation) -> String {
