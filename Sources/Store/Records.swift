@@ -37,20 +37,32 @@ extension FeedState: StateRecord {
     }
 
     public func encode(to container: inout PersistenceContainer) {
-        container["name"] = name
-        container["url"] = url
-        container["etag"] = etag
-        container["last_modified"] = lastModified
-        container["last_fetch"] = lastFetch?.timeIntervalSince1970
-        container["last_success"] = lastSuccess?.timeIntervalSince1970
-        container["last_status"] = lastStatus
-        container["last_error"] = lastError
-        container["error_count"] = errorCount
-        container["items_seen"] = itemsSeen
-        container["next_due"] = nextDue?.timeIntervalSince1970
-        container["moved_to"] = movedTo
-        container["moved_count"] = movedCount
-        container["capped"] = capped
+        for column in Self.columns { container[column.name] = column.value(self) }
+    }
+
+    /// The table's columns, each with its value: `encode(to:)` and `upsert(into:)` are written
+    /// from this one list, so the two cannot disagree on a column.
+    private static let columns: [(name: String, value: @Sendable (FeedState) -> (any DatabaseValueConvertible)?)] = [
+        ("name", { $0.name }), ("url", { $0.url }), ("etag", { $0.etag }), ("last_modified", { $0.lastModified }),
+        ("last_fetch", { $0.lastFetch?.timeIntervalSince1970 }), ("last_success", { $0.lastSuccess?.timeIntervalSince1970 }),
+        ("last_status", { $0.lastStatus }), ("last_error", { $0.lastError }), ("error_count", { $0.errorCount }),
+        ("items_seen", { $0.itemsSeen }), ("next_due", { $0.nextDue?.timeIntervalSince1970 }),
+        ("moved_to", { $0.movedTo }), ("moved_count", { $0.movedCount }), ("capped", { $0.capped }),
+    ]
+
+    /// Inserted, or every column but the name overwritten: what GRDB's `upsert` does, with
+    /// the statement prepared once per connection. `upsert` writes its SQL anew for every
+    /// call, and a scan saves every feed it fetched: that was 16% of the CPU of a rescan in
+    /// which all 2,000 feeds answered 304.
+    private static let upsertSQL: String = {
+        let names = columns.map(\.name)
+        return "INSERT INTO feed (\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", "))) "
+            + "ON CONFLICT(name) DO UPDATE SET \(names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))"
+    }()
+
+    func upsert(into db: Database) throws {
+        let values: [(any DatabaseValueConvertible)?] = Self.columns.map { $0.value(self) }
+        try db.cachedStatement(sql: Self.upsertSQL).execute(arguments: StatementArguments(values))
     }
 }
 

@@ -272,7 +272,7 @@ public final class SQLiteStore: StateStore {
         try await write { db in
             let encoder = JSONCoding.encoder()
             for part in batch {
-                try part.feed.upsert(db)
+                try part.feed.upsert(into: db)
                 var inserted = Set<String>()
                 for item in part.items {
                     // An item is stored once: a key seen again (a race with another scanner, a
