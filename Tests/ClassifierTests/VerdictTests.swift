@@ -80,6 +80,15 @@ import Testing
         #expect(verdict.kind == .alert)
     }
 
+    /// A headline names one country only when none of the other's words is in it: «Пекин»
+    /// is China in Russian as "Beijing" is in English.
+    @Test func beijingAndMoscowInARussianHeadlineAreBothCountries() throws {
+        let verdict = try Shipped.classifier().judge(Self.item("b", "Пекин и Москва начали совместные учения ПВО на Дальнем Востоке России",
+            "Военные Китая и России приступили к совместным учениям противовоздушной обороны, сообщило Минобороны."))
+        #expect(!verdict.rules.contains { $0.name == "headline-drill-of-one-country" })
+        #expect(verdict.kind == .alert)
+    }
+
     @Test func oneCountryAloneIsNotAJointDrill() throws {
         let verdict = try Shipped.classifier().judge(Self.item("o", "Russian Pacific Fleet starts snap drills",
             "Dozens of Russian warships and aircraft began exercises in the Sea of Okhotsk, the defence ministry said."))
