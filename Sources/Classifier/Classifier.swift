@@ -74,8 +74,11 @@ public final class Classifier {
     public var corpus: [CorpusDocument] { index.documents }
 
     /// Reads one item: every feature's value and the evidence, without scoring or remembering.
-    public func assess(_ item: Item) -> Assessment {
-        reader.assess(reader.text(of: item).text)
+    /// With `explained` false, the evidence lacks its words (see `Reader.Reasons`): what
+    /// training needs, which reads only the features.
+    public func assess(_ item: Item, explained: Bool = true) -> Assessment {
+        let text = reader.text(of: item).text
+        return explained ? reader.assess(text) : reader.measure(text).assessment
     }
 
     /// Each feature's share of the log-odds, the largest (for or against) first; at most `limit`.
@@ -96,7 +99,7 @@ public final class Classifier {
     /// order; nil for a classifier that learns, whose readings depend on the judgements before.
     public var concurrentReader: Reader? { settings.learn ? nil : reader }
 
-    public func read(_ item: Item) -> Reading { reader.read(item) }
+    public func read(_ item: Item, reasons: Reader.Reasons = .always) -> Reading { reader.read(item, reasons: reasons) }
 
     /// Reads `items` on every core, in their order. Safe because reading touches only what
     /// is fixed once the classifier is built and what is locked (see `Reader`); the story
@@ -107,10 +110,10 @@ public final class Classifier {
     /// `first` is run by one of the reading threads before it reads: judging the items read
     /// before, in order, while the other threads read these (as a scan judges one feed's
     /// items while the next feeds are read). It must not read from these items' results.
-    public func read(_ items: [Item], after first: () -> Void = {}) -> [Reading] {
+    public func read(_ items: [Item], reasons: Reader.Reasons = .always, after first: () -> Void = {}) -> [Reading] {
         let reader = self.reader
         return concurrentMap(items, workers: settings.learn ? 1 : ProcessInfo.processInfo.activeProcessorCount,
-                             after: first, reader.read)
+                             after: first) { reader.read($0, reasons: reasons) }
     }
 
     /// Judges one item, remembering relevant ones so that later copies become duplicates.
@@ -130,7 +133,7 @@ public final class Classifier {
         let eventFacts = assessment.facts
         var verdict = Verdict(kind: .ignore, score: score, rules: hits, similar: reading.similar, facts: eventFacts)
         verdict.unfinishedRules = assessment.unfinishedRules
-        verdict.contributions = contributions(assessment)
+        if reading.explained { verdict.contributions = contributions(assessment) }
         verdict.bias = weights.bias
         verdict.alertThreshold = alertThreshold
         guard !assessment.vetoed else { return verdict }
@@ -209,13 +212,42 @@ extension Classifier {
             let body: String
             public let assessment: Assessment
             let score: Double
-            /// The similar documents with their shared terms in the item's words.
+            /// The similar documents, with their shared terms in the item's words when explained.
             let similar: [SimilarDocument]
+            /// Whether the assessment carries the words behind its reasons (see `Reasons`).
+            let explained: Bool
             /// What a story match needs, for an item plausible enough to be compared with the
             /// stories (most news never pays for a MinHash signature); nil otherwise. Kept
             /// instead of the analysed text, which is ten times its size: a scan holds the
             /// readings of the feeds waiting for their turn.
             let story: StoryParts?
+        }
+
+        /// Which readings carry the words behind their reasons: the words each rule matched as
+        /// the item writes them, the terms each similar document shares with it, and each
+        /// feature's share of the score.
+        public enum Reasons: Sendable {
+            /// Every reading: what `classify`, `eval` and every verdict a person reads need.
+            case always
+            /// Only a plausible item's (see `plausibleScore`): every alert, duplicate and
+            /// review is one. A scan keeps no reasons for an ignored item (the state's item
+            /// table has none), and nearly all news is ignored: explaining it was an eighth of
+            /// the time an item took to read.
+            case whenPlausible
+        }
+
+        /// Below this score, or vetoed, an item is surely ignored: it can neither reach the
+        /// review threshold nor join a story (a duplicate is compared with the stories only
+        /// from here up).
+        static let plausibleScore = 0.05
+
+        /// What an assessment's words are found from, kept until its score says whether they
+        /// are wanted: the spans of each rule hit, and the item's vector with the positions of
+        /// its similar documents in the index.
+        struct Grounds {
+            var spans: [[Span]] = []
+            var vector = TermVector()
+            var documents: [Int] = []
         }
 
         /// The parts of a story fingerprint that come from the text.
@@ -264,12 +296,15 @@ extension Classifier {
             return (body, AnalyzedText(title: item.title, body: body, analyzer: analyzer))
         }
 
-        public func read(_ item: Item) -> Reading {
+        public func read(_ item: Item, reasons: Reasons = .always) -> Reading {
             let (body, text) = text(of: item)
-            let assessment = assess(text)
+            var (assessment, grounds) = measure(text)
             let score = score(assessment)
+            let plausible = !assessment.vetoed && score >= Self.plausibleScore
+            let explained = plausible || reasons == .always
+            if explained { explain(&assessment, grounds, text) }
             return Reading(body: body, assessment: assessment, score: score, similar: assessment.similar,
-                           story: !assessment.vetoed && score >= 0.05 ? storyParts(text) : nil)
+                           explained: explained, story: plausible ? storyParts(text) : nil)
         }
 
         /// Near the line: from half the review threshold up to the alert threshold, where the
@@ -292,8 +327,17 @@ extension Classifier {
                        signature: hasher.signature(text.tokens.filter { !$0.isStopWord }.map(\.term)), language: text.language)
         }
 
+        /// Every feature's value and the evidence with the words behind it.
         func assess(_ text: AnalyzedText) -> Assessment {
-            let matcher = QueryMatcher(text: text, analyzer: analyzer)
+            var (assessment, grounds) = measure(text)
+            explain(&assessment, grounds, text)
+            return assessment
+        }
+
+        /// Every feature's value and the evidence (the rules that fired, the similar documents,
+        /// the facts), without the words behind the rules and the documents: see `explain`.
+        func measure(_ text: AnalyzedText) -> (assessment: Assessment, grounds: Grounds) {
+            var grounds = Grounds()
             var evaluator = QueryEvaluator(program: program, text: text)
             var values = [Double](repeating: 0, count: featureCount)
             var hits: [(definition: RuleDefinition, matched: [String])] = []
@@ -311,13 +355,15 @@ extension Classifier {
                 }
                 guard matched else { continue }
                 if isVeto { vetoed = true } else { values[feature] = 1 }
-                hits.append((rules[index].definition, matcher.words(spans)))
+                hits.append((rules[index].definition, []))
+                grounds.spans.append(spans)
             }
-            let vector = index.vector(tokens: text.tokens, titleCount: text.titleCount)
-            // Shared terms are shown as the item writes them ("warships", not the stem "warship").
-            let similar = index.mostSimilar(to: vector, limit: max(1, settings.similarLimit), writtenIn: text.tokens).map {
+            grounds.vector = index.vector(tokens: text.tokens, titleCount: text.titleCount)
+            let best = index.mostSimilar(to: grounds.vector, limit: max(1, settings.similarLimit), explainTerms: 0)
+            grounds.documents = best.prefix(settings.similarLimit).map(\.index)
+            let similar = best.map {
                 SimilarDocument(document: index.documents[$0.index].id, title: index.documents[$0.index].title,
-                                score: ($0.score * 1000).rounded() / 1000, terms: $0.terms)
+                                score: ($0.score * 1000).rounded() / 1000, terms: [])
             }
             let (eventFacts, headline) = facts.extract(from: text, &evaluator)
             let joint = eventFacts.exercise.flatMap(facts.isJoint)
@@ -335,8 +381,19 @@ extension Classifier {
                 values[base] = 1
                 for index in 0..<base { values[base + 1 + index] = values[index] }
             }
-            return Assessment(features: values, hits: hits, vetoed: vetoed, unfinishedRules: unfinished,
-                              similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts, headline: headline)
+            let assessment = Assessment(features: values, hits: hits, vetoed: vetoed, unfinishedRules: unfinished,
+                                        similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts, headline: headline)
+            return (assessment, grounds)
+        }
+
+        /// The words behind an assessment's reasons: each rule hit's matched words, and the
+        /// terms each similar document shares with the item, as the item writes them
+        /// ("warships", not the stem "warship").
+        func explain(_ assessment: inout Assessment, _ grounds: Grounds, _ text: AnalyzedText) {
+            let matcher = QueryMatcher(text: text, analyzer: analyzer)
+            for (hit, spans) in zip(assessment.hits.indices, grounds.spans) { assessment.hits[hit].matched = matcher.words(spans) }
+            let terms = index.sharedTerms(grounds.vector, with: grounds.documents, writtenIn: text.tokens)
+            for (document, shared) in zip(assessment.similar.indices, terms) { assessment.similar[document].terms = shared }
         }
     }
 }

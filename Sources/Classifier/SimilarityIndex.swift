@@ -176,9 +176,27 @@ public final class SimilarityIndex {
         exact.sort { (a: (index: Int, score: Double), b: (index: Int, score: Double)) -> Bool in
             a.score != b.score ? a.score > b.score : a.index < b.index
         }
-        let best = exact.prefix(limit).map { ($0.index, $0.score, scratch.contributingTerms(vectors[$0.index], limit: explainTerms)) }
-        let written = tokens.map { spellings(of: best.flatMap(\.2), in: $0) } ?? [:]
-        return best.map { ($0.0, $0.1, $0.2.map { written[$0] ?? termNames[Int($0)] }) }
+        let best = exact.prefix(limit)
+        let terms = name(best.map { scratch.contributingTerms(vectors[$0.index], limit: explainTerms) }, writtenIn: tokens)
+        return zip(best, terms).map { ($0.index, $0.score, $1) }
+    }
+
+    /// The `limit` terms that add most to the cosine of `query` with each of `documents`
+    /// (positions in `documents`), as `tokens` write them: `mostSimilar`'s terms, found
+    /// afterwards for the few items whose similar documents are shown.
+    public func sharedTerms(_ query: TermVector, with documents: [Int], limit: Int = 5, writtenIn tokens: [Token]) -> [[String]] {
+        guard !documents.isEmpty else { return [] }
+        var scratch = scratchPool.withLock { $0.popLast() } ?? Scratch()
+        defer { scratchPool.withLock { [scratch] in $0.append(scratch) } }
+        scratch.spread(query, over: termNames.count)
+        defer { scratch.clear(query) }
+        return name(documents.map { scratch.contributingTerms(vectors[$0], limit: limit) }, writtenIn: tokens)
+    }
+
+    /// Index term ids as `tokens` first write them, or as the index names them.
+    private func name(_ terms: [[Int32]], writtenIn tokens: [Token]?) -> [[String]] {
+        let written = tokens.map { spellings(of: terms.flatMap { $0 }, in: $0) } ?? [:]
+        return terms.map { $0.map { written[$0] ?? termNames[Int($0)] } }
     }
 
     /// How `tokens` first write each of `terms` (index term ids): "warships" for the stem

@@ -424,7 +424,7 @@ public final class FeedScanner {
             // Read by the task that fetched the feed (when the classifier does not learn), else
             // here, after the items before it were judged; judged one after another, so stories
             // stay in feed order.
-            let reading = selection.readings?[index] ?? classifier.read(item)
+            let reading = selection.readings?[index] ?? classifier.read(item, reasons: .whenPlausible)
             pass.judged(item, classifier.judge(item, reading), firstRunHorizon: firstRunHorizon, retentionHorizon: retentionHorizon)
         }
     }
@@ -558,12 +558,13 @@ struct Fetcher: Sendable {
     private func selectAndRead(_ document: FeedDocument, feed: FeedSettings) async -> Result<Selection, StoreError> {
         do throws(StoreError) {
             var selection = try await select(document, feed: feed)
-            selection.readings = reader.map { reader in selection.items.map(reader.read) }
+            // Reasons are kept for alerts only: an ignored item's are not worth finding.
+            selection.readings = reader.map { reader in selection.items.map { reader.read($0, reasons: .whenPlausible) } }
             if !feed.isLocalFile {
                 let enriched = await articles.enrich(selection.items, feed: feed, readings: selection.readings, reader: reader)
                 (selection.items, selection.articles) = (enriched.items, enriched.counts)
                 // Items judged on their article are read again; the others keep their reading.
-                if let reader { for index in enriched.changed { selection.readings?[index] = reader.read(selection.items[index]) } }
+                if let reader { for index in enriched.changed { selection.readings?[index] = reader.read(selection.items[index], reasons: .whenPlausible) } }
             }
             return .success(selection)
         } catch {

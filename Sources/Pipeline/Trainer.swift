@@ -56,7 +56,7 @@ public struct Trainer {
         var rows = Rows(names: free.map { all[$0] }, values: [], labels: [], offsets: [], vetoed: [], groups: [])
         for labelled in items where labelled.label != nil {
             for variant in headlines && !labelled.item.text.isEmpty ? [labelled, labelled.headlineOnly] : [labelled] {
-                let assessment = classifier.assess(variant.item)
+                let assessment = classifier.assess(variant.item, explained: false)
                 rows.values.append(free.map { assessment.features[$0] })
                 rows.offsets.append(fixed.reduce(0) { $0 + assessment.features[$1.0] * $1.1 })
                 rows.labels.append(variant.isDrill)

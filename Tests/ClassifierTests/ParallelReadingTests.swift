@@ -35,6 +35,32 @@ import Testing
     }
 }
 
+/// A scan reads items without the words behind an ignored item's reasons
+/// (`Reader.Reasons.whenPlausible`): every verdict must be what it is with them, and every
+/// verdict that can be kept (alert, duplicate, review) must carry its reasons in full.
+@Suite struct ReasonsWhenPlausible {
+    @Test func onlySurelyIgnoredItemsGoWithoutTheirWords() async throws {
+        let file = Shipped.configFile.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("data/labelled/train.jsonl")
+        let items = try await ItemReader().read(file.path).map(\.item)
+        let explaining = try Shipped.classifier(), scanning = try Shipped.classifier()
+        var unexplained = 0
+        for item in items {
+            let full = explaining.judge(item, explaining.read(item))
+            let brief = scanning.judge(item, scanning.read(item, reasons: .whenPlausible))
+            guard full != brief else { continue }
+            unexplained += 1
+            #expect(brief.kind == .ignore && full.kind == .ignore && full.score < Classifier.Reader.plausibleScore, "\(item.title)")
+            #expect(brief.score == full.score && brief.facts == full.facts && brief.story == nil)
+            #expect(brief.rules.map(\.name) == full.rules.map(\.name) && brief.rules.allSatisfy(\.matched.isEmpty))
+            #expect(brief.similar.map(\.document) == full.similar.map(\.document) && brief.similar.allSatisfy(\.terms.isEmpty))
+            #expect(brief.contributions.isEmpty)
+        }
+        // The labelled data is half drills and half hard negatives: some are surely ignored.
+        #expect(unexplained > 100)
+    }
+}
+
 /// One analyzer shared by threads that meet new words at the same moment (its lexicon is
 /// read by all at once, added to by one at a time, its stemmers lent): every text gets the
 /// tokens it gets alone, and each word one id.
