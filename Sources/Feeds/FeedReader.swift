@@ -107,12 +107,13 @@ struct FeedReader {
         }
 
         // RSS items sometimes carry both <description> and <summary>: the first is the
-        // summary, the second the fuller text.
+        // summary, the second the fuller text. Each is read once (an RSS description is most
+        // of an entry's text).
         let descriptions = item.elementChildren.filter {
             $0.family == .core && ($0.name == "description" || $0.name == "summary")
         }
-        var summary = firstValue(item, [("description", .core), ("summary", .atom), ("description", .dc)], htmlByDefault: true)
-        if descriptions.count >= 1 { summary = TextConstruct.read(descriptions[0], htmlByDefault: true) }
+        var summary = descriptions.first.map { TextConstruct.read($0, htmlByDefault: true) }
+            ?? firstValue(item, [("summary", .atom), ("description", .dc)], htmlByDefault: true)
         var content = firstValue(item, [
             ("encoded", [.content]), ("body", [.xhtml]), ("body", .core), ("fullitem", .core),
             ("content", .atom),
