@@ -89,6 +89,30 @@ import Testing
         #expect(verdict.kind == .alert)
     }
 
+    /// Ships that "jointly sailed" or made "a joint sailing" through a strait are a joint
+    /// patrol told as a voyage; a pact to "jointly develop shipping" is not.
+    @Test func warshipsSailingJointlyAreSailingTogether() throws {
+        let classifier = try Shipped.classifier()
+        let sailed = classifier.judge(Self.item("s", "Warships pass between Japanese islands",
+            "Ten Chinese and Russian warships jointly sailed through the Tsugaru Strait on Monday, Japan's defence ministry said."))
+        #expect(sailed.rules.contains { $0.name == "flying-or-sailing-together" })
+        let shipping = classifier.judge(Self.item("n", "Moscow and Beijing sign Arctic pact",
+            "Russia and China agreed to jointly develop shipping on the Northern Sea Route."))
+        #expect(!shipping.rules.contains { $0.name == "flying-or-sailing-together" })
+    }
+
+    /// Taiwan named as a backdrop of Chinese and Russian aircraft flying together does not
+    /// make the flight China's own drill around Taiwan.
+    @Test func taiwanAsBackdropOfAJointFlightIsNoDrillAroundTaiwan() throws {
+        let classifier = try Shipped.classifier()
+        let flight = classifier.judge(Self.item("f", "South Korea scrambles jets as Chinese and Russian warplanes enter its air defence zone",
+            "Chinese and Russian bombers flew through the zone together. China has territorial designs on Taiwan."))
+        #expect(!flight.rules.contains { $0.name == "china-alone-around-taiwan" })
+        let taiwan = classifier.judge(Self.item("t", "PLA holds drills around Taiwan",
+            "Chinese warships and aircraft encircled Taiwan in live-fire drills, the Eastern Theater Command said."))
+        #expect(taiwan.rules.contains { $0.name == "china-alone-around-taiwan" })
+    }
+
     @Test func oneCountryAloneIsNotAJointDrill() throws {
         let verdict = try Shipped.classifier().judge(Self.item("o", "Russian Pacific Fleet starts snap drills",
             "Dozens of Russian warships and aircraft began exercises in the Sea of Okhotsk, the defence ministry said."))
