@@ -167,6 +167,10 @@ import Testing
             classifier.assess(Item(id: title, title: title, text: text)).facts.exercise
         }
         #expect(exercise("China, Russia and Iran hold 'Security Bond-2023' naval drills") == "Maritime Security Belt-2023")
+        // «Пояс безопасности», Security Belt word for word; a "пояс безопасности" of lower-case
+        // words with no drill word near is a belt, not the exercise.
+        #expect(exercise("«Пояс безопасности» в Индийском океане выстроят Россия, Иран и Китай") == "Maritime Security Belt")
+        #expect(exercise("Монтажники без пояса безопасности", "Рабочий упал с лесов: пояс безопасности не был закреплён.") == nil)
         #expect(exercise("Launched on Tuesday, the Vostok (East) 2018 manoeuvres stretch across Siberia") == "Vostok-2018")
         #expect(exercise("Учения с участием ВМФ", "В 2023 году учения прошли в Аравийском море.") == nil)
         #expect(exercise("Учения с участием ВМФ", "Кавказ 2020 учения начались.") == "Kavkaz-2020")
