@@ -166,13 +166,15 @@ public struct Evaluation: Sendable {
 }
 
 /// K-fold cross-validation of training: each fold is judged by a classifier whose weights were
-/// trained (penalty chosen by an inner cross-validation) on the other folds only. Folds follow
-/// the items' groups (story, else link), so no near-duplicate is on both sides.
+/// trained (penalty chosen by an inner cross-validation, unless one is given) on the other
+/// folds only. Folds follow the items' groups (story, else link), so no near-duplicate is on
+/// both sides.
 public enum CrossValidation {
     /// - Parameter headlineOnly: judge each held-out item by its headline alone (training
     ///   still sees whole items and their headlines, as `drillwatch train` does).
+    /// - Parameter penalty: the L2 penalty of every fold's fit, instead of an inner choice.
     public static func evaluate(_ items: [LabelledItem], settings: Settings, folds k: Int,
-                                headlineOnly: Bool = false) throws(PipelineError) -> Evaluation {
+                                headlineOnly: Bool = false, penalty: Double? = nil) throws(PipelineError) -> Evaluation {
         let trainer = try Trainer(settings: settings)
         let labelled = items.filter { $0.label != nil }
         let rows = trainer.rows(labelled, headlines: true)
@@ -182,7 +184,8 @@ public enum CrossValidation {
         for fold in 0..<k {
             let held = labelled.indices.filter { itemFolds[$0] == fold }
             guard !held.isEmpty else { continue }
-            let (weights, _) = trainer.train(rows.subset { rowFolds[$0] != fold }, folds: max(2, k - 1))
+            let training = rows.subset { rowFolds[$0] != fold }
+            let weights = penalty.map { trainer.fit(training, lambda: $0) } ?? trainer.train(training, folds: max(2, k - 1)).0
             var foldSettings = settings
             foldSettings.classifier.weights = weights
             let classifier = try ClassifierLoader.classifier(foldSettings, corpus: trainer.classifier.corpus)

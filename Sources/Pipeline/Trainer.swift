@@ -29,7 +29,10 @@ public struct Trainer {
 
     /// What training chose, for the weights file's header and the user.
     public struct Report: Sendable {
+        /// The penalty fitted with: the one asked for, else `oneStandardError`'s.
         public var lambda: Double
+        /// The penalty the one-standard-error rule chooses.
+        public var oneStandardError: Double
         /// Cross-validated mean log-loss per penalty tried.
         public var logLoss: [(lambda: Double, loss: Double)]
         public var items: Int
@@ -87,7 +90,8 @@ public struct Trainer {
     /// penalty whose loss is within one standard error of the lowest (the "one-standard-error
     /// rule"). A few hundred items cannot tell neighbouring penalties apart; among those it
     /// cannot, the smoother weights carry over better to news the training never saw.
-    public func train(_ rows: Rows, folds k: Int = 10) -> (ScoreWeights, Report) {
+    /// `penalty`, when given, is used instead (the losses are still reported).
+    public func train(_ rows: Rows, folds k: Int = 10, penalty: Double? = nil) -> (ScoreWeights, Report) {
         let fold = Self.folds(rows.groups, k: k)
         var losses: [(lambda: Double, loss: Double)] = []
         var errors: [Double] = []
@@ -116,8 +120,10 @@ public struct Trainer {
         let best = lowest.map { low in
             losses.indices.filter { losses[$0].loss <= losses[low].loss + errors[low] }.map { losses[$0].lambda }.max() ?? losses[low].lambda
         } ?? 1
-        let report = Report(lambda: best, logLoss: losses, items: rows.values.count, vetoed: rows.vetoed.filter { $0 }.count)
-        return (fit(rows, lambda: best), report)
+        let chosen = penalty ?? best
+        let report = Report(lambda: chosen, oneStandardError: best, logLoss: losses, items: rows.values.count,
+                            vetoed: rows.vetoed.filter { $0 }.count)
+        return (fit(rows, lambda: chosen), report)
     }
 
     /// The standard error of the mean of `values` (0 for fewer than two).

@@ -27,6 +27,9 @@ struct Eval: DrillwatchCommand {
     @Option(name: .long, help: "Cross-validate training with this many folds.")
     var cv: Int?
 
+    @Option(name: .long, help: "With --cv, fit every fold with this L2 penalty instead of choosing one by an inner cross-validation.")
+    var penalty: Double?
+
     @Flag(help: "Judge headlines alone (summaries removed), as news-search feeds deliver items.")
     var headlineOnly = false
 
@@ -42,6 +45,7 @@ struct Eval: DrillwatchCommand {
     func validate() throws {
         if let cv, cv < 2 { throw ValidationError("--cv needs at least 2 folds") }
         if cv != nil && stories { throw ValidationError("--stories needs one run in publication order, not --cv") }
+        if let penalty, cv == nil || penalty <= 0 { throw ValidationError("--penalty needs --cv and a value above 0") }
         if files.isEmpty { throw ValidationError("name at least one JSONL file") }
     }
 
@@ -52,7 +56,7 @@ struct Eval: DrillwatchCommand {
         guard items.contains(where: { $0.label != nil }) else { throw CLIError("\(files.joined(separator: ", ")): no item has a label") }
         let evaluation: Evaluation
         if let cv {
-            evaluation = try wrap { try CrossValidation.evaluate(items, settings: settings, folds: cv, headlineOnly: headlineOnly) }
+            evaluation = try wrap { try CrossValidation.evaluate(items, settings: settings, folds: cv, headlineOnly: headlineOnly, penalty: penalty) }
         } else {
             let classifier = try configuration.classifier(settings)
             var judged = Evaluation()

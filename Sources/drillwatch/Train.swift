@@ -29,11 +29,18 @@ struct Train: DrillwatchCommand {
     @Option(name: .long, help: "Cross-validation folds for choosing the penalty.")
     var folds = 10
 
+    @Option(name: .long, help: "Fit with this L2 penalty instead of the one cross-validation chooses (the cross-validated losses are still printed).")
+    var penalty: Double?
+
     @Flag(help: "Do not add each item's headline alone as a second example.")
     var noHeadlines = false
 
     @Argument(help: "JSONL files of labelled items.")
     var files: [String]
+
+    func validate() throws {
+        if let penalty, !(penalty > 0) { throw ValidationError("--penalty must be above 0") }
+    }
 
     func execute() async throws {
         let settings = try configuration.settings()
@@ -45,12 +52,16 @@ struct Train: DrillwatchCommand {
         }
         let trainer = try wrap { try Trainer(settings: settings) }
         let rows = trainer.rows(labelled, headlines: !noHeadlines)
-        let (weights, report) = trainer.train(rows, folds: folds)
+        let (weights, report) = trainer.train(rows, folds: folds, penalty: penalty)
+        let loss = report.logLoss.first { $0.lambda == report.lambda }?.loss ?? .nan
         let header = [
             "trained by drillwatch train on \(files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))",
             "\(labelled.count) items (\(labelled.filter(\.isDrill).count) drill), \(report.items) examples with headlines, \(report.vetoed) vetoed and left out",
-            String(format: "L2 penalty %.2f, the largest within one standard error of the best %d-fold cross-validated log-loss (%.4f)", report.lambda, folds,
-                   report.logLoss.first { $0.lambda == report.lambda }?.loss ?? .nan),
+            penalty == nil
+                ? String(format: "L2 penalty %.2f, the largest within one standard error of the best %d-fold cross-validated log-loss (%.4f)",
+                         report.lambda, folds, loss)
+                : String(format: "L2 penalty %.2f, as asked (--penalty; %d-fold cross-validated log-loss %.4f; the one-standard-error rule chooses %.2f)",
+                         report.lambda, folds, loss, report.oneStandardError),
             "features: see Sources/Classifier/ScoreWeights.swift; pinned rules keep the configuration's weight",
         ]
         do {
@@ -60,7 +71,10 @@ struct Train: DrillwatchCommand {
         }
         print(header.joined(separator: "\n"))
         print("\npenalty  cross-validated log-loss")
-        for (lambda, loss) in report.logLoss { print(String(format: "%7.2f  %.4f", lambda, loss) + (lambda == report.lambda ? "  ←" : "")) }
+        for (lambda, loss) in report.logLoss {
+            print(String(format: "%7.2f  %.4f", lambda, loss) + (lambda == report.lambda ? "  ←" : "")
+                  + (lambda == report.oneStandardError && lambda != report.lambda ? "  (one-standard-error rule)" : ""))
+        }
         print(String(format: "\nbias %+.3f", weights.bias))
         for (name, weight) in weights.weights.sorted(by: { abs($0.value) > abs($1.value) }) {
             print(String(format: "%+8.3f  ", weight) + name)
