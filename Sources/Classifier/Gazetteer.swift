@@ -201,6 +201,13 @@ struct FactExtractor {
     private func exercise(_ exercises: [Compiled], _ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> String? {
         var hits: [(index: Int, name: String, hasYear: Bool)] = []
         var drillPositions: [Int]?
+        /// Whether a drill word is within ten words of the token at `index`.
+        func nearDrillWord(_ index: Int) -> Bool {
+            let positions = drillPositions ?? matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
+            drillPositions = positions
+            let here = text.tokens[index].position
+            return positions.contains { abs($0 - here) <= 10 }
+        }
         for exercise in exercises {
             for query in exercise.queries {
                 for span in matcher.evaluate(query).spans {
@@ -213,11 +220,10 @@ struct FactExtractor {
                         if year == nil && !(text.tokens[span.first].original.first?.isUppercase ?? false) { continue }
                     case .asNameWithYearOrNearDrillWord:
                         if year == nil && !Self.isWrittenAsName(span.first, in: text) {
-                            let positions = drillPositions ?? matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
-                            drillPositions = positions
-                            let here = text.tokens[span.first].position
-                            guard positions.contains(where: { abs($0 - here) <= 10 }) else { continue }
+                            guard nearDrillWord(span.first) else { continue }
                         }
+                    case .withYearNearDrillWord:
+                        guard year != nil, nearDrillWord(span.first) else { continue }
                     }
                     hits.append((span.first, year.map { "\(exercise.entry.name)-\($0)" } ?? exercise.entry.name, year != nil))
                 }

@@ -21,6 +21,9 @@ public struct Gazetteer: Sendable, Equatable {
             /// after it or with a drill word near it: "a peace mission to Moscow and Kyiv" is
             /// no exercise.
             case asNameWithYearOrNearDrillWord
+            /// Only with a year after it and a drill word near it: names that are everyday
+            /// words in every language and often take a year ("Cooperation 2019", of a forum).
+            case withYearNearDrillWord
         }
         public var counting: Counting
         /// For exercises: a series China and Russia hold (or join) together. The gazetteer also

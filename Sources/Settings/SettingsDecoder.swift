@@ -423,10 +423,11 @@ struct SettingsDecoder {
 
     mutating func gazetteer(_ root: TOMLTable) -> Gazetteer {
         guard let table = reader.table(root, "gazetteer", at: "") else { return inherited?.gazetteer ?? Gazetteer() }
-        /// requires_year, requires_name or requires_drill_word: at most one.
+        /// requires_year, requires_name, requires_drill_word or requires_year_and_drill_word: at most one.
         func counting(_ entry: TOMLTable, at path: String) -> Gazetteer.Entry.Counting {
             let set: [(key: String, counting: Gazetteer.Entry.Counting)] = [
                 ("requires_year", .withYear), ("requires_name", .asNameOrWithYear), ("requires_drill_word", .asNameWithYearOrNearDrillWord),
+                ("requires_year_and_drill_word", .withYearNearDrillWord),
             ].filter { reader.bool(entry, $0.key, at: path) == true }
             if set.count > 1 {
                 reader.problem(path, "set one of \(set.map(\.key).joined(separator: ", ")), not several")

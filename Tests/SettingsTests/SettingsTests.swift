@@ -95,8 +95,11 @@ import Testing
             requires_year = true
             [[gazetteer.exercises]]
             name = "Mosi"
+            [[gazetteer.exercises]]
+            name = "Cooperation"
+            requires_year_and_drill_word = true
             """, file: file, checkingRules: Classifier.ruleProblems)
-        #expect(settings.gazetteer.exercises.map(\.counting) == [.asNameOrWithYear, .withYear, .always])
+        #expect(settings.gazetteer.exercises.map(\.counting) == [.asNameOrWithYear, .withYear, .always, .withYearNearDrillWord])
         let found = problems("""
             [[gazetteer.exercises]]
             name = "Peace Mission"
