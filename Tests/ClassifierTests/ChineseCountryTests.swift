@@ -170,6 +170,12 @@ import Testing
         // «Пояс безопасности», Security Belt word for word; a "пояс безопасности" of lower-case
         // words with no drill word near is a belt, not the exercise.
         #expect(exercise("«Пояс безопасности» в Индийском океане выстроят Россия, Иран и Китай") == "Maritime Security Belt")
+        // The armed police's and National Guard's series: a name of everyday words, only with
+        // a year and a drill word near, so a forum of the same name and year is none.
+        #expect(exercise("China and Russia open joint counter-terror drill 'Cooperation-2019'") == "Cooperation-2019")
+        #expect(exercise("В Подмосковье стартовали учения «Сотрудничество-2016» Росгвардии") == "Cooperation-2016")
+        #expect(exercise("中俄“合作-2019”联合反恐演习开幕") == "Cooperation-2019")
+        #expect(exercise("China-Russia Economic Cooperation 2019 forum opens in Harbin") == nil)
         #expect(exercise("Монтажники без пояса безопасности", "Рабочий упал с лесов: пояс безопасности не был закреплён.") == nil)
         #expect(exercise("Launched on Tuesday, the Vostok (East) 2018 manoeuvres stretch across Siberia") == "Vostok-2018")
         #expect(exercise("Учения с участием ВМФ", "В 2023 году учения прошли в Аравийском море.") == nil)

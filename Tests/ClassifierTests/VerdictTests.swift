@@ -101,6 +101,13 @@ import Testing
         #expect(!shipping.rules.contains { $0.name == "flying-or-sailing-together" })
     }
 
+    /// A "joint flight" or "joint cruise" is a drill word: a headline naming both countries
+    /// and one reports a joint patrol.
+    @Test func aJointFlightOfBothCountriesIsADrillHeadline() throws {
+        let verdict = try Shipped.classifier().judge(Self.item("f", "Russia-China joint flight stokes tension near Japan", ""))
+        #expect(verdict.rules.contains { $0.name == "headline-both-countries-and-drill" })
+    }
+
     /// Taiwan named as a backdrop of Chinese and Russian aircraft flying together does not
     /// make the flight China's own drill around Taiwan.
     @Test func taiwanAsBackdropOfAJointFlightIsNoDrillAroundTaiwan() throws {
