@@ -101,11 +101,14 @@ import Testing
         #expect(!shipping.rules.contains { $0.name == "flying-or-sailing-together" })
     }
 
-    /// A "joint flight" or "joint cruise" is a drill word: a headline naming both countries
-    /// and one reports a joint patrol.
+    /// A "joint flight" or "joint cruise" (a «совместный полёт») is a drill word: a headline
+    /// naming both countries and one reports a joint patrol.
     @Test func aJointFlightOfBothCountriesIsADrillHeadline() throws {
-        let verdict = try Shipped.classifier().judge(Self.item("f", "Russia-China joint flight stokes tension near Japan", ""))
+        let classifier = try Shipped.classifier()
+        let verdict = classifier.judge(Self.item("f", "Russia-China joint flight stokes tension near Japan", ""))
         #expect(verdict.rules.contains { $0.name == "headline-both-countries-and-drill" })
+        let russian = classifier.judge(Self.item("r", "Ту-95 России совершили совместный полёт с китайскими бомбардировщиками", ""))
+        #expect(russian.rules.contains { $0.name == "headline-both-countries-and-drill" })
     }
 
     /// Taiwan named as a backdrop of Chinese and Russian aircraft flying together does not
