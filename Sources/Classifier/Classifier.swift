@@ -54,8 +54,7 @@ public final class Classifier {
         reader = Reader(settings: settings, analyzer: analyzer, rules: compiled, program: program, ruleRoots: ruleRoots,
                         index: index, facts: FactExtractor(gazetteer: gazetteer, parser: parser, program: program),
                         featureNames: featureNames, weights: weights, hasher: stories.hasher)
-        alertThreshold = weights.alertThreshold ?? settings.alertThreshold
-        reviewThreshold = min(alertThreshold, weights.reviewThreshold ?? settings.reviewThreshold)
+        (alertThreshold, reviewThreshold) = Reader.thresholds(settings, weights)
     }
 
     /// Checks rule queries without building a classifier (for config validation).
@@ -236,10 +235,11 @@ extension Classifier {
             case whenPlausible
         }
 
-        /// Below this score, or vetoed, an item is surely ignored: it can neither reach the
-        /// review threshold nor join a story (a duplicate is compared with the stories only
-        /// from here up).
+        /// Below this score (or the review threshold, if a configuration sets it lower), or
+        /// vetoed, an item is surely ignored: it can neither reach the review threshold nor join
+        /// a story (a duplicate is compared with the stories only from here up).
         static let plausibleScore = 0.05
+        let plausibleScore: Double
 
         /// What an assessment's words are found from, kept until its score says whether they
         /// are wanted: the spans of each rule hit, and the item's vector with the positions of
@@ -288,6 +288,13 @@ extension Classifier {
             self.weights = weights
             featureWeights = weights.values(of: featureNames)
             self.hasher = hasher
+            plausibleScore = min(Self.plausibleScore, Self.thresholds(settings, weights).review)
+        }
+
+        /// The alert and review thresholds in force: the weights file's, else the configuration's.
+        static func thresholds(_ settings: ClassifierSettings, _ weights: ScoreWeights) -> (alert: Double, review: Double) {
+            let alert = weights.alertThreshold ?? settings.alertThreshold
+            return (alert, min(alert, weights.reviewThreshold ?? settings.reviewThreshold))
         }
 
         /// An item's text as it is judged (boilerplate stripped from the body), and analysed.
@@ -300,7 +307,7 @@ extension Classifier {
             let (body, text) = text(of: item)
             var (assessment, grounds) = measure(text)
             let score = score(assessment)
-            let plausible = !assessment.vetoed && score >= Self.plausibleScore
+            let plausible = !assessment.vetoed && score >= plausibleScore
             let explained = plausible || reasons == .always
             if explained { explain(&assessment, grounds, text) }
             return Reading(body: body, assessment: assessment, score: score, similar: assessment.similar,
@@ -310,8 +317,7 @@ extension Classifier {
         /// Near the line: from half the review threshold up to the alert threshold, where the
         /// whole report (rather than a headline and a line) is likeliest to change the verdict.
         public func isBorderline(_ reading: Reading) -> Bool {
-            let alert = weights.alertThreshold ?? settings.alertThreshold
-            let review = min(alert, weights.reviewThreshold ?? settings.reviewThreshold)
+            let (alert, review) = Self.thresholds(settings, weights)
             return !reading.assessment.vetoed && reading.score >= review / 2 && reading.score < alert
         }
 

@@ -59,6 +59,15 @@ import Testing
         // The labelled data is half drills and half hard negatives: some are surely ignored.
         #expect(unexplained > 100)
     }
+
+    /// A review threshold configured under 0.05 lowers the line: every review keeps its reasons.
+    @Test func aLowReviewThresholdIsExplainedToo() throws {
+        let classifier = try Shipped.classifier { $0.classifier.reviewThreshold = 0.001 }
+        let item = Item(id: "t", title: "Chinese tea exports rise", text: "Forecasters and officials spoke on Friday.")
+        let verdict = classifier.judge(item, classifier.read(item, reasons: .whenPlausible))
+        #expect(verdict.score < Classifier.Reader.plausibleScore && verdict.kind == .review)
+        #expect(!verdict.contributions.isEmpty)
+    }
 }
 
 /// One analyzer shared by threads that meet new words at the same moment (its lexicon is
