@@ -479,6 +479,9 @@ struct StoryTracker {
     struct Headline: Equatable {
         var activity: Activity?
         var domain: Domain?
+        /// The exercise of the facts is named in the headline or the lead, not only further
+        /// down (as background: "… after Joint Sea-2025" in a report of an air patrol).
+        var namesExerciseInLead = false
     }
 
     /// What, besides wording, says two items tell one story.
@@ -569,7 +572,7 @@ struct StoryTracker {
 
     static func evidence(_ a: Fingerprint, _ b: Fingerprint) -> Evidence {
         let otherLanguage = a.language != nil && b.language != nil && a.language != b.language
-        if nameSameExercise(a, b) { return otherLanguage ? .sameExerciseOtherLanguage : .sameExercise }
+        if areOfSameExercise(a, b) { return otherLanguage ? .sameExerciseOtherLanguage : .sameExercise }
         guard let x = a.date, let y = b.date, abs(x.timeIntervalSince(y)) <= 2 * 86400 else { return .wording }
         // Within two days, a joint patrol where the other report was (the two countries hold a
         // few a year, not two in two days): one event in any language, however it is told
@@ -665,6 +668,11 @@ struct StoryTracker {
     private static func nameSameExercise(_ a: Fingerprint, _ b: Fingerprint) -> Bool {
         guard let x = a.exerciseName, let y = b.exerciseName else { return false }
         return x.isSame(as: y)
+    }
+
+    /// Both name the same exercise, and both where a report says what it is about.
+    private static func areOfSameExercise(_ a: Fingerprint, _ b: Fingerprint) -> Bool {
+        nameSameExercise(a, b) && a.headline.namesExerciseInLead && b.headline.namesExerciseInLead
     }
 
     static func year(of date: Date) -> Int {

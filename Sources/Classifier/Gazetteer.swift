@@ -121,7 +121,8 @@ struct FactExtractor {
         matcher.renewBudget()
         var facts = EventFacts()
         let candidates = Candidates(text, entriesByAnchor, unanchored)
-        facts.exercise = exercise(candidates.entries(0, of: exercises), &matcher, text)
+        let exercise = exercise(candidates.entries(0, of: exercises), &matcher, text)
+        facts.exercise = exercise?.name
 
         var placeSpans: [Span] = []
         var placeHits: [(Int, String)] = []
@@ -147,8 +148,12 @@ struct FactExtractor {
             if let first = taking.map(\.first).min() { countryHits.append((first, country.entry.name)) }
         }
         facts.countries = countryHits.sorted { $0.0 < $1.0 }.map(\.1)
-        return (facts, StoryTracker.Headline(activity: activity(&matcher, text), domain: domain(&matcher, text)))
+        let exerciseInLead = exercise.map { $0.index < text.titleCount + Self.leadTokens } ?? false
+        return (facts, StoryTracker.Headline(activity: activity(&matcher, text), domain: domain(&matcher, text), namesExerciseInLead: exerciseInLead))
     }
+
+    /// Body words that make a report's lead: its first paragraph or two.
+    static let leadTokens = 60
 
     /// What the headline reports: an exercise or a patrol (nil: both, or neither). Navies
     /// often patrol together right after an exercise, in the same sea, in the same week; the
@@ -198,7 +203,8 @@ struct FactExtractor {
         return nil
     }
 
-    private func exercise(_ exercises: [Compiled], _ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> String? {
+    /// The exercise named, and the token where it is named.
+    private func exercise(_ exercises: [Compiled], _ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> (name: String, index: Int)? {
         var hits: [(index: Int, name: String, hasYear: Bool)] = []
         var drillPositions: [Int]?
         /// Whether a drill word is within ten words of the token at `index`.
@@ -231,7 +237,7 @@ struct FactExtractor {
         }
         // The first mention with a year, else the first mention.
         let best = hits.filter(\.hasYear).min { $0.index < $1.index } ?? hits.min { $0.index < $1.index }
-        if let best { return best.name }
+        if let best { return (best.name, best.index) }
 
         let positions = drillPositions ?? matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
         let tokens = text.tokens
@@ -252,7 +258,7 @@ struct FactExtractor {
                tokens[index - 2].position + 2 == token.position, !Self.months.contains(tokens[index - 2].surface) {
                 words.insert(tokens[index - 2].original, at: 0)
             }
-            return words.joined(separator: " ") + "-\(year)"
+            return (words.joined(separator: " ") + "-\(year)", index)
         }
         return nil
     }

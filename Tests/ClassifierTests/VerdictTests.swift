@@ -398,7 +398,8 @@ enum Rewording {
         func fingerprint(_ id: String, _ language: Language, _ vector: TermVector, days: Double) -> StoryTracker.Fingerprint {
             StoryTracker.Fingerprint(itemID: id, vector: vector, signature: hasher.signature([id]),
                                      date: Date(timeIntervalSince1970: 1_900_000_000 + days * 86400), exercise: "Joint Sea-2031",
-                                     places: ["Sea of Japan"], language: language, headline: .init(activity: .exercise))
+                                     places: ["Sea of Japan"], language: language,
+                                     headline: .init(activity: .exercise, namesExerciseInLead: true))
         }
         var tracker = StoryTracker(window: 14 * 86400)
         let story = tracker.startStory(with: fingerprint("ru", .ru, vector(0, 1), days: 0))
@@ -419,6 +420,24 @@ enum Rewording {
         // With nothing that qualifies, no match.
         let unlike = fingerprint("ru-3", .ru, vector(0, 1), days: 3)
         #expect(tracker.bestMatch(for: unlike, threshold: { _ in 1.01 }) == nil)
+    }
+
+    /// An exercise named only far down a report is background (a report of an air patrol that
+    /// recalls the summer's Joint Sea): it ties no report of that exercise in another language to
+    /// it, however little they share ("… patrol after Joint Sea-2031", undated).
+    @Test func anExerciseNamedOnlyBelowTheLeadTiesNoStory() throws {
+        let classifier = try Shipped.classifier()
+        let filler = String(repeating: "Самолёты выполняли полёт по заранее утверждённому маршруту и вернулись на аэродромы. ", count: 8)
+        let patrol = classifier.judge(Verdicts.item("air", "Бомбардировщики России и Китая совершили совместное патрулирование",
+            "Российские Ту-95 и китайские Хун-6 провели совместное воздушное патрулирование, сообщило Минобороны. " + filler
+                + "В августе флоты двух стран провели учения «Морское взаимодействие-2031»."))
+        #expect(patrol.kind == .alert && patrol.facts.exercise == "Joint Sea-2031", "\(patrol.kind) \(String(describing: patrol.facts.exercise))")
+        var undated = Verdicts.item("js", "China and Russia begin Pacific patrol after Joint Sea-2031",
+            "Chinese and Russian warships set off on a joint patrol after the Joint Sea-2031 exercise, the ministries said.")
+        undated.published = nil
+        let after = classifier.judge(undated)
+        #expect(after.facts.exercise == "Joint Sea-2031")
+        #expect(after.kind == .alert && after.story != patrol.story, "\(after.kind)")
     }
 
     @Test func anUndatedRewordedCopyJoinsItsStory() throws {
