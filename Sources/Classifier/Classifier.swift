@@ -130,7 +130,7 @@ public final class Classifier {
                     matched: hit.matched)
         }
         let eventFacts = assessment.facts
-        var verdict = Verdict(kind: .ignore, score: score, rules: hits, similar: reading.similar, facts: eventFacts)
+        var verdict = Verdict(kind: .ignore, score: score, rules: hits, similar: assessment.similar, facts: eventFacts)
         verdict.unfinishedRules = assessment.unfinishedRules
         if reading.explained { verdict.contributions = contributions(assessment) }
         verdict.bias = weights.bias
@@ -211,8 +211,6 @@ extension Classifier {
             let body: String
             public let assessment: Assessment
             let score: Double
-            /// The similar documents, with their shared terms in the item's words when explained.
-            let similar: [SimilarDocument]
             /// Whether the assessment carries the words behind its reasons (see `Reasons`).
             let explained: Bool
             /// What a story match needs, for an item plausible enough to be compared with the
@@ -310,8 +308,8 @@ extension Classifier {
             let plausible = !assessment.vetoed && score >= plausibleScore
             let explained = plausible || reasons == .always
             if explained { explain(&assessment, grounds, text) }
-            return Reading(body: body, assessment: assessment, score: score, similar: assessment.similar,
-                           explained: explained, story: plausible ? storyParts(text) : nil)
+            return Reading(body: body, assessment: assessment, score: score, explained: explained,
+                           story: plausible ? storyParts(text) : nil)
         }
 
         /// Near the line: from half the review threshold up to the alert threshold, where the

@@ -207,12 +207,16 @@ struct FactExtractor {
     private func exercise(_ exercises: [Compiled], _ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> (name: String, index: Int)? {
         var hits: [(index: Int, name: String, hasYear: Bool)] = []
         var drillPositions: [Int]?
-        /// Whether a drill word is within ten words of the token at `index`.
-        func nearDrillWord(_ index: Int) -> Bool {
+        /// Where the text's drill words are, found at the first need.
+        func drillWordPositions() -> [Int] {
             let positions = drillPositions ?? matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
             drillPositions = positions
+            return positions
+        }
+        /// Whether a drill word is within ten words of the token at `index`.
+        func nearDrillWord(_ index: Int) -> Bool {
             let here = text.tokens[index].position
-            return positions.contains { abs($0 - here) <= 10 }
+            return drillWordPositions().contains { abs($0 - here) <= 10 }
         }
         for exercise in exercises {
             for query in exercise.queries {
@@ -239,7 +243,7 @@ struct FactExtractor {
         let best = hits.filter(\.hasYear).min { $0.index < $1.index } ?? hits.min { $0.index < $1.index }
         if let best { return (best.name, best.index) }
 
-        let positions = drillPositions ?? matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
+        let positions = drillWordPositions()
         let tokens = text.tokens
         for index in tokens.indices.dropFirst() {
             // Most words are not a year: told by their length before a string is touched.
