@@ -70,11 +70,10 @@ struct FilePreflight {
     /// the in-memory path, where `AttributeLimit` sees it whole.
     static let maxCarriedTag = 4 << 20
 
-    /// Reads the file from its start, `chunkSize` bytes at a time.
-    init(descriptor: Int32, chunkSize: Int = 1 << 20) {
-        var validator = UTF8Validation.Stream()
-        var carry: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: max(4, chunkSize))
+    /// Reads the file from its start, `chunkSize` bytes at a time (no more than the file holds:
+    /// `fileSize` as `fstat` gave it, so a small file does not cost a large buffer).
+    init(descriptor: Int32, fileSize: Int, chunkSize: Int = 1 << 20) {
+        let chunkSize = max(4, min(chunkSize, fileSize + 1))
         // The head decides first: the declaration may take up to 1 KiB, whatever the chunk.
         var head = [UInt8](repeating: 0, count: 1024)
         let headCount = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, 0) }
@@ -82,27 +81,40 @@ struct FilePreflight {
             streamable = false
             return
         }
+        var validator = UTF8Validation.Stream()
+        // One buffer: the start tag carried over from the last chunk at its front, the next
+        // chunk read in right behind it, so no byte is copied to be checked.
+        var buffer = [UInt8](repeating: 0, count: chunkSize)
+        var carried = 0
         var first = true
         while true {
-            let read = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress!, $0.count) }
+            if buffer.count - carried < chunkSize { buffer.append(contentsOf: repeatElement(0, count: chunkSize)) }
+            let read = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress! + carried, chunkSize) }
             if read < 0 && errno == EINTR { continue }
             guard read > 0 else {
                 if read < 0 { streamable = false }
                 break
             }
-            var bytes = ArraySlice(chunk[..<read])
-            if first {
-                first = false
-                bytes = bytes.dropFirst(bomLength)
-            }
-            size += bytes.count
-            guard validator.feed(bytes) else { streamable = false; return }
+            let end = carried + read
+            let start = first ? min(bomLength, end) : carried
+            first = false
+            size += end - start
+            guard validator.feed(buffer[start..<end]) else { streamable = false; return }
             // A start tag may run on into the next chunk: the bytes from the last `<` go with it.
-            carry.append(contentsOf: bytes)
-            guard AttributeLimit.apply(carry) == nil else { streamable = false; return }
-            let lastTag = carry.lastIndex(of: UInt8(ascii: "<")) ?? carry.endIndex
-            carry.removeSubrange(..<lastTag)
-            guard carry.count <= Self.maxCarriedTag else { streamable = false; return }
+            let window = (carried > 0 ? 0 : start)..<end
+            let lastTag = buffer.withUnsafeBufferPointer { whole -> Int? in
+                let bytes = UnsafeBufferPointer(rebasing: whole[window])
+                guard !AttributeLimit.wouldCut(bytes) else { return nil }
+                return window.lowerBound + (bytes.lastIndex(of: UInt8(ascii: "<")) ?? bytes.count)
+            }
+            guard let lastTag else { streamable = false; return }
+            carried = end - lastTag
+            guard carried <= Self.maxCarriedTag else { streamable = false; return }
+            if carried > 0 {
+                buffer.withUnsafeMutableBytes { raw in
+                    _ = memmove(raw.baseAddress!, raw.baseAddress! + lastTag, carried)
+                }
+            }
         }
         if !validator.isComplete { streamable = false }
     }

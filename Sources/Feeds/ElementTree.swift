@@ -165,12 +165,13 @@ final class FeedTree {
     /// The first child element of `parent` with this name in one of these families: the
     /// arrays are read in place (no `Element` per child, no name string copied), since a
     /// reader asks for some twenty fields of every entry, most of them absent.
-    func firstChild(of parent: Int32, named name: String, _ families: Families) -> Int32? {
+    func firstChild(of parent: Int32, named name: FieldName, _ families: Families) -> Int32? {
         let s = storage
+        let code = name.code
         var child = s.pointee.nodes[Int(parent)].firstChild
         while child >= 0 {
             let node = s.pointee.nodes[Int(child)]
-            if !node.isText, families.contains(node.family), s.pointee.names[node.name] == name { return child }
+            if !node.isText, families.contains(node.family), s.pointee.names.field(node.name) == code { return child }
             child = node.next
         }
         return nil
@@ -208,6 +209,8 @@ final class FeedTree {
 /// kept only until the entry that holds them is dropped (`truncate`).
 struct Names {
     private(set) var strings: [String] = []
+    /// Each name's `FieldName` raw value, or `FieldName.none`: what readers compare.
+    private var known: [UInt8] = []
     private var bytes: [[UInt8]] = []
     private var ids: [String: Int32] = [:]
     private var recent = [(UnsafePointer<UInt8>?, Int32)](repeating: (nil, -1), count: 256)
@@ -219,6 +222,7 @@ struct Names {
     var mark: Mark { Mark(count: strings.count) }
 
     subscript(id: Int32) -> String { strings[Int(id)] }
+    func field(_ id: Int32) -> UInt8 { known[Int(id)] }
     func isShared(_ id: Int32) -> Bool { id < shared }
 
     mutating func intern(_ pointer: UnsafePointer<UInt8>) -> Int32 {
@@ -233,6 +237,7 @@ struct Names {
         } else {
             found = Int32(strings.count)
             strings.append(name)
+            known.append(FieldName.named(name)?.code ?? FieldName.none)
             bytes.append(Array(UnsafeBufferPointer(start: pointer, count: length)))
             if strings.count <= Self.maxShared {
                 shared = strings.count
@@ -248,6 +253,7 @@ struct Names {
         let keep = max(mark.count, shared)
         guard keep < strings.count else { return }
         strings.removeSubrange(keep...)
+        known.removeSubrange(keep...)
         bytes.removeSubrange(keep...)
         for slot in recent.indices where recent[slot].1 >= keep { recent[slot] = (nil, -1) }
     }
@@ -255,6 +261,26 @@ struct Names {
     private func matches(_ pointer: UnsafePointer<UInt8>, _ length: Int, _ known: [UInt8]) -> Bool {
         known.count == length && known.withUnsafeBufferPointer { memcmp($0.baseAddress!, pointer, length) == 0 }
     }
+}
+
+/// The local names readers look elements up by. Each name a parse meets is matched against
+/// these once, when it is first kept (`Names.intern`), so finding a field among an entry's
+/// children compares one byte per child instead of a string (a reader asks for some twenty
+/// fields of every entry, most of them absent).
+enum FieldName: UInt8, CaseIterable {
+    case title, guid, id, link, description, summary, encoded, body, fullitem, content
+    case pubDate, published, issued, created, updated, modified, date, lastBuildDate
+    case author, creator, name, email, category, subject, enclosure, group
+    case subtitle, tagline, language, channel, ttl, updatePeriod, updateFrequency
+    case item, entry, feed, div
+
+    /// The byte `Names` keeps for a name that is none of these.
+    static let none: UInt8 = .max
+    var code: UInt8 { rawValue }
+
+    /// The field a local name is, spelt as the case is (`pubDate`), or nil.
+    static func named(_ name: String) -> FieldName? { byName[name] }
+    private static let byName = Dictionary(uniqueKeysWithValues: allCases.map { (String(describing: $0), $0) })
 }
 
 /// One element of a `FeedTree`, read by name: enough to read fields and to serialise inline
@@ -271,6 +297,8 @@ struct Element {
     private var node: FeedTree.Node { tree.nodes[Int(id)] }
 
     var name: String { tree.names[node.name] }
+    /// Whether this element's local name is `field`: one byte compared, no string.
+    func isNamed(_ field: FieldName) -> Bool { tree.names.field(node.name) == field.code }
     var family: Namespace.Family { node.family }
     var namespaceURI: String? { node.namespace < 0 ? nil : tree.names[node.namespace] }
     /// The base URI in force for this element (xml:base resolved against its parent's).
@@ -306,12 +334,12 @@ struct Element {
     var elementChildren: ElementChildren { ElementChildren(tree: tree, first: node.firstChild) }
 
     /// The first child element with this name in one of these families.
-    func child(_ name: String, _ families: Families) -> Element? {
+    func child(_ name: FieldName, _ families: Families) -> Element? {
         tree.firstChild(of: id, named: name, families).map { Element(tree: tree, id: $0) }
     }
 
-    func children(_ name: String, _ families: Families) -> [Element] {
-        elementChildren.filter { families.contains($0.family) && $0.name == name }
+    func children(_ name: FieldName, _ families: Families) -> [Element] {
+        elementChildren.filter { families.contains($0.family) && $0.isNamed(name) }
     }
 
     /// All text inside, markup ignored.

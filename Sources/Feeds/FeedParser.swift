@@ -131,7 +131,7 @@ public enum FeedParser {
         }
         let chunkSize = max(1, chunkSize)
         // Response headers (a saved response) weigh on the decoding: the in-memory path.
-        let preflight = source.headers.isEmpty ? FilePreflight(descriptor: descriptor, chunkSize: 4 * min(chunkSize, 1 << 20)) : nil
+        let preflight = source.headers.isEmpty ? FilePreflight(descriptor: descriptor, fileSize: Int(status.st_size), chunkSize: 4 * min(chunkSize, 1 << 20)) : nil
         guard let preflight, preflight.streamable else {
             guard lseek(descriptor, 0, SEEK_SET) == 0, let bytes = readWhole(descriptor) else { throw unreadable() }
             return try parse(bytes, source: source, chunkSize: chunkSize, onEntry: onEntry)

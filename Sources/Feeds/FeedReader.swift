@@ -55,26 +55,26 @@ struct FeedReader {
         let channel: Element
         switch format {
         case .atom: channel = root
-        case .rss, .rdf: channel = root.name == "channel" ? root : (root.child("channel", .core) ?? root)
+        case .rss, .rdf: channel = root.isNamed(.channel) ? root : (root.child(.channel, .core) ?? root)
         }
         var info = FeedInfo()
-        info.title = firstText(channel, [("title", .coreOrAtom), ("title", .dc)])
+        info.title = firstText(channel, [(.title, .coreOrAtom), (.title, .dc)])
         info.link = link(of: channel)
         info.subtitle = firstText(channel, [
-            ("description", .core), ("subtitle", .atom), ("tagline", .atom), ("description", .dc),
-            ("subtitle", [.itunes]),
+            (.description, .core), (.subtitle, .atom), (.tagline, .atom), (.description, .dc),
+            (.subtitle, [.itunes]),
         ])
-        info.language = firstText(channel, [("language", .core), ("language", .dc)])
+        info.language = firstText(channel, [(.language, .core), (.language, .dc)])
             ?? channel.language ?? root.language ?? contentLanguage
         info.language = info.language.map { $0.replacingOccurrences(of: "_", with: "-") }
         info.updated = firstDate(channel, [
-            ("lastBuildDate", .core), ("updated", .atom), ("modified", .atom), ("date", .dc), ("modified", .dcterms),
+            (.lastBuildDate, .core), (.updated, .atom), (.modified, .atom), (.date, .dc), (.modified, .dcterms),
         ])
-        info.published = firstDate(channel, [("pubDate", .core), ("published", .atom), ("issued", .dcterms)])
-        if let ttl = channel.child("ttl", .core)?.textContent.trimmedWhitespace {
+        info.published = firstDate(channel, [(.pubDate, .core), (.published, .atom), (.issued, .dcterms)])
+        if let ttl = channel.child(.ttl, .core)?.textContent.trimmedWhitespace {
             info.ttlMinutes = Int(ttl)
         }
-        if let period = channel.child("updatePeriod", [.syndication])?.textContent {
+        if let period = channel.child(.updatePeriod, [.syndication])?.textContent {
             let seconds: Int? = switch period.trimmedWhitespace.lowercased() {
             case "hourly": 3600
             case "daily": 86400
@@ -83,7 +83,7 @@ struct FeedReader {
             case "yearly": 365 * 86400
             default: nil
             }
-            let frequency = channel.child("updateFrequency", [.syndication])
+            let frequency = channel.child(.updateFrequency, [.syndication])
                 .flatMap { Int($0.textContent.trimmedWhitespace) } ?? 1
             if let seconds, frequency > 0 { info.updateIntervalSeconds = seconds / frequency }
         }
@@ -94,13 +94,13 @@ struct FeedReader {
 
     func entry(_ item: Element) -> FeedEntry {
         var entry = FeedEntry()
-        entry.title = firstText(item, [("title", .coreOrAtom), ("title", .dc)]) ?? mediaValue(item, "title")?.value
-        entry.id = firstRaw(item, [("guid", .core)]) ?? item.child("id", .atom).flatMap { id in
+        entry.title = firstText(item, [(.title, .coreOrAtom), (.title, .dc)]) ?? mediaValue(item, .title)?.value
+        entry.id = firstRaw(item, [(.guid, .core)]) ?? item.child(.id, .atom).flatMap { id in
             // Atom ids are IRIs; a relative one is resolved like any other reference.
             nonEmpty(id.textContent).map { URIResolver.isAbsolute($0) ? $0 : URIResolver.resolve($0, against: id.base) }
         } ?? item.attribute("about", family: .rdf)
         entry.link = link(of: item)
-        if entry.link == nil, let guid = item.child("guid", .core),
+        if entry.link == nil, let guid = item.child(.guid, .core),
            guid.attribute("isPermaLink")?.lowercased() != "false",
            let value = entry.id, value.hasPrefix("http://") || value.hasPrefix("https://") {
             entry.link = URIResolver.resolve(value, against: guid.base)
@@ -110,33 +110,33 @@ struct FeedReader {
         // summary, the second the fuller text. Each is read once (an RSS description is most
         // of an entry's text).
         let descriptions = item.elementChildren.filter {
-            $0.family == .core && ($0.name == "description" || $0.name == "summary")
+            $0.family == .core && ($0.isNamed(.description) || $0.isNamed(.summary))
         }
         var summary = descriptions.first.map { TextConstruct.read($0, htmlByDefault: true) }
-            ?? firstValue(item, [("summary", .atom), ("description", .dc)], htmlByDefault: true)
+            ?? firstValue(item, [(.summary, .atom), (.description, .dc)], htmlByDefault: true)
         var content = firstValue(item, [
-            ("encoded", [.content]), ("body", [.xhtml]), ("body", .core), ("fullitem", .core),
-            ("content", .atom),
+            (.encoded, [.content]), (.body, [.xhtml]), (.body, .core), (.fullitem, .core),
+            (.content, .atom),
         ], htmlByDefault: true)
         if content == nil, descriptions.count >= 2 { content = TextConstruct.read(descriptions[1], htmlByDefault: true) }
         if summary == nil {
-            summary = mediaValue(item, "description")
+            summary = mediaValue(item, .description)
         }
         entry.summarySource = (summary ?? content)?.deferred
         entry.contentSource = content?.deferred
 
         entry.published = firstDate(item, [
-            ("pubDate", .core), ("published", .atom), ("issued", .atom), ("issued", .dcterms), ("created", .dcterms),
-            ("created", .atom),
+            (.pubDate, .core), (.published, .atom), (.issued, .atom), (.issued, .dcterms), (.created, .dcterms),
+            (.created, .atom),
         ])
-        entry.updated = firstDate(item, [("updated", .atom), ("modified", .atom), ("date", .dc), ("modified", .dcterms)])
+        entry.updated = firstDate(item, [(.updated, .atom), (.modified, .atom), (.date, .dc), (.modified, .dcterms)])
         entry.author = author(of: item)
         entry.enclosures = enclosures(of: item)
         entry.categories = item.elementChildren.compactMap { element in
-            switch (element.name, element.family) {
-            case ("category", .core), ("subject", .dc):
+            switch element.family {
+            case .core where element.isNamed(.category), .dc where element.isNamed(.subject):
                 return nonEmpty(element.textContent)
-            case ("category", .atom):
+            case .atom where element.isNamed(.category):
                 return element.attribute("term").flatMap(nonEmpty) ?? nonEmpty(element.textContent)
             default:
                 return nil
@@ -153,28 +153,28 @@ struct FeedReader {
 
     // MARK: - Pieces
 
-    private func firstElement(_ parent: Element, _ candidates: [(String, Families)]) -> Element? {
+    private func firstElement(_ parent: Element, _ candidates: [(FieldName, Families)]) -> Element? {
         for (name, families) in candidates {
             if let element = parent.child(name, families) { return element }
         }
         return nil
     }
 
-    private func firstValue(_ parent: Element, _ candidates: [(String, Families)], htmlByDefault: Bool = false) -> TextValue? {
+    private func firstValue(_ parent: Element, _ candidates: [(FieldName, Families)], htmlByDefault: Bool = false) -> TextValue? {
         guard let element = firstElement(parent, candidates) else { return nil }
         let isRSSText = element.family != .atom
         return TextConstruct.read(element, htmlByDefault: htmlByDefault && isRSSText)
     }
 
-    private func firstText(_ parent: Element, _ candidates: [(String, Families)]) -> String? {
+    private func firstText(_ parent: Element, _ candidates: [(FieldName, Families)]) -> String? {
         firstValue(parent, candidates).map(\.value)
     }
 
-    private func firstRaw(_ parent: Element, _ candidates: [(String, Families)]) -> String? {
+    private func firstRaw(_ parent: Element, _ candidates: [(FieldName, Families)]) -> String? {
         firstElement(parent, candidates).map { $0.textContent.trimmedWhitespace }
     }
 
-    private func firstDate(_ parent: Element, _ candidates: [(String, Families)]) -> Date? {
+    private func firstDate(_ parent: Element, _ candidates: [(FieldName, Families)]) -> Date? {
         for (name, families) in candidates {
             if let element = parent.child(name, families), let date = FeedDate.parse(element.textContent) {
                 return date
@@ -186,10 +186,10 @@ struct FeedReader {
     /// RSS `<link>` text, or the Atom link with `rel="alternate"` (the default) pointing at
     /// an HTML page; `rel="self"` and friends are never the item's link.
     private func link(of parent: Element) -> String? {
-        if format != .atom, let link = parent.child("link", .core), let text = nonEmpty(link.textContent) {
+        if format != .atom, let link = parent.child(.link, .core), let text = nonEmpty(link.textContent) {
             return URIResolver.resolve(text, against: link.base)
         }
-        let links = parent.children("link", .atom)
+        let links = parent.children(.link, .atom)
         var fallback: String?
         for link in links {
             guard let href = link.attribute("href"), !href.trimmedWhitespace.isEmpty else { continue }
@@ -200,14 +200,14 @@ struct FeedReader {
             if type == "text/html" || type == "application/xhtml+xml" { return resolved }
             if fallback == nil { fallback = resolved }
         }
-        if format == .atom, fallback == nil, let link = parent.child("link", .core), let text = nonEmpty(link.textContent) {
+        if format == .atom, fallback == nil, let link = parent.child(.link, .core), let text = nonEmpty(link.textContent) {
             return URIResolver.resolve(text, against: link.base)
         }
         return fallback
     }
 
     /// A Media RSS field, on the item or inside its `media:group` / `media:content`.
-    private func mediaValue(_ item: Element, _ name: String) -> TextValue? {
+    private func mediaValue(_ item: Element, _ name: FieldName) -> TextValue? {
         let media: Families = [.media]
         if let element = item.child(name, media) { return TextConstruct.read(element) }
         for container in item.elementChildren where container.family == .media {
@@ -217,9 +217,9 @@ struct FeedReader {
     }
 
     private func author(of item: Element) -> String? {
-        if let author = item.child("author", .atom), author.hasElementChildren {
-            let name = author.child("name", .atom).flatMap { nonEmpty($0.textContent) }
-            let email = author.child("email", .atom).flatMap { nonEmpty($0.textContent) }
+        if let author = item.child(.author, .atom), author.hasElementChildren {
+            let name = author.child(.name, .atom).flatMap { nonEmpty($0.textContent) }
+            let email = author.child(.email, .atom).flatMap { nonEmpty($0.textContent) }
             switch (name, email) {
             case let (name?, email?): return "\(name) (\(email))"
             case let (name?, nil): return name
@@ -227,15 +227,15 @@ struct FeedReader {
             default: return nil
             }
         }
-        return firstRaw(item, [("author", .coreOrAtom), ("creator", .dc), ("author", .dc), ("author", [.itunes])]).flatMap(nonEmpty)
+        return firstRaw(item, [(.author, .coreOrAtom), (.creator, .dc), (.author, .dc), (.author, [.itunes])]).flatMap(nonEmpty)
     }
 
     private func enclosures(of item: Element) -> [String] {
         var urls: [String] = []
         for element in item.elementChildren {
-            if element.name == "enclosure", element.family == .core, let url = element.attribute("url") {
+            if element.isNamed(.enclosure), element.family == .core, let url = element.attribute("url") {
                 urls.append(URIResolver.resolve(url, against: element.base))
-            } else if element.name == "link", element.family == .atom,
+            } else if element.isNamed(.link), element.family == .atom,
                       element.attribute("rel")?.lowercased() == "enclosure", let href = element.attribute("href") {
                 urls.append(URIResolver.resolve(href, against: element.base))
             }

@@ -106,7 +106,7 @@ enum TextConstruct {
             return true
         }
         if significant.count == 1, case .element(let div) = significant[0],
-           div.name == "div", div.family == .xhtml {
+           div.isNamed(.div), div.family == .xhtml {
             return div.children
         }
         return element.children
@@ -138,19 +138,31 @@ enum TextConstruct {
         }
     }
 
+    /// `text` with `&`, `<`, `>` (and `"` when `quotes`) written as references. Read as UTF-8
+    /// bytes (every one of these is a single byte there); text that has none is returned as
+    /// it is, which is most text.
     static func escape(_ text: String, quotes: Bool) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"" where quotes: out += "&quot;"
-            default: out.unicodeScalars.append(character)
+        var text = text
+        return text.withUTF8 { bytes in
+            func special(_ byte: UInt8) -> Bool {
+                byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
+                    || (quotes && byte == UInt8(ascii: "\""))
             }
-        }
-        return out
+            guard let first = bytes.firstIndex(where: special) else { return nil }
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + 16)
+            out.append(contentsOf: bytes[..<first])
+            for byte in bytes[first...] {
+                switch byte {
+                case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
+                case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
+                case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
+                case UInt8(ascii: "\"") where quotes: out.append(contentsOf: "&quot;".utf8)
+                default: out.append(byte)
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        } ?? text
     }
 
     /// True when a string holds HTML markup (a closing tag or a self-closed one), not just a

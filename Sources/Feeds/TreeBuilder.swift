@@ -57,10 +57,10 @@ final class TreeBuilder: XMLEventHandler {
         }
         var (name, namespace, family) = identify(tag)
         let isFirst = root == nil
-        if isFirst && tree.names[name] == "feed" && (family == .atom || family == .core) {
+        if isFirst && tree.names.field(name) == FieldName.feed.code && (family == .atom || family == .core) {
             rootIsAtom = true
         }
-        let isEntry = !stack.isEmpty && (family == .core || family == .atom) && isEntryName(tree.names[name])
+        let isEntry = !stack.isEmpty && (family == .core || family == .atom) && isEntryName(name)
         if isEntry {
             if let start = entryStart {
                 // An entry inside an entry is never meant: the previous one left an element
@@ -120,7 +120,10 @@ final class TreeBuilder: XMLEventHandler {
         }
     }
 
-    private func isEntryName(_ name: String) -> Bool { name == "item" || name == "entry" }
+    private func isEntryName(_ name: Int32) -> Bool {
+        let field = tree.names.field(name)
+        return field == FieldName.item.code || field == FieldName.entry.code
+    }
 
     /// The element's name, namespace and vocabulary.
     private func identify(_ tag: XMLStartTag) -> (name: Int32, namespace: Int32, family: Namespace.Family) {

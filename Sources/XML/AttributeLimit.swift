@@ -20,25 +20,37 @@ public enum AttributeLimit {
     /// `bytes` with every tag bounded, or nil when no tag needed it (the common case: the
     /// input is not copied).
     public static func apply(_ bytes: [UInt8], maxPerTag: Int = maxPerTag) -> [UInt8]? {
-        var cuts: [Range<Int>] = []
-        bytes.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            var i = 0
-            while i < buffer.count, let found = memchr(base + i, Int32(UInt8(ascii: "<")), buffer.count - i) {
-                let start = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-                i = start + 1
-                guard i < buffer.count, isLetter(buffer[i]) else { continue }
-                let (end, cut) = scanTag(buffer, from: i, maxPerTag: maxPerTag)
-                if let cut { cuts.append(cut) }
-                i = end
-            }
-        }
+        let cuts = bytes.withUnsafeBufferPointer { self.cuts(in: $0, maxPerTag: maxPerTag, stoppingAtFirst: false) }
         guard !cuts.isEmpty else { return nil }
         var bounded = bytes
         for cut in cuts {
             for index in cut { bounded[index] = UInt8(ascii: " ") }
         }
         return bounded
+    }
+
+    /// Whether `apply` would cut anything in `bytes` (read in place, nothing copied).
+    public static func wouldCut(_ bytes: UnsafeBufferPointer<UInt8>, maxPerTag: Int = maxPerTag) -> Bool {
+        !cuts(in: bytes, maxPerTag: maxPerTag, stoppingAtFirst: true).isEmpty
+    }
+
+    /// The attributes beyond the limit, tag by tag.
+    private static func cuts(in buffer: UnsafeBufferPointer<UInt8>, maxPerTag: Int, stoppingAtFirst: Bool) -> [Range<Int>] {
+        var cuts: [Range<Int>] = []
+        guard let base = buffer.baseAddress else { return cuts }
+        var i = 0
+        while i < buffer.count, let found = memchr(base + i, Int32(UInt8(ascii: "<")), buffer.count - i) {
+            let start = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            i = start + 1
+            guard i < buffer.count, isLetter(buffer[i]) else { continue }
+            let (end, cut) = scanTag(buffer, from: i, maxPerTag: maxPerTag)
+            if let cut {
+                cuts.append(cut)
+                if stoppingAtFirst { break }
+            }
+            i = end
+        }
+        return cuts
     }
 
     /// Reads the tag whose name starts at `start`: where reading stopped, and the range of

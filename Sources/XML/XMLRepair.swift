@@ -1,4 +1,5 @@
 import CLibXML2
+import Glibc
 
 /// A byte-level pass between decoding and libxml2 that makes real-world feeds parseable
 /// without ever letting the document define or load anything.
@@ -355,10 +356,12 @@ public struct XMLRepair {
     }
 
     /// Handles `&`. Returns bytes consumed, or nil when more input is needed to decide.
+    ///
+    /// Feeds that escape their HTML hold a reference every few words (`&lt;p&gt;`), so the
+    /// common ones are matched on the bytes in place: no array, string or number text made.
     private mutating func reference(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, into output: inout [UInt8]) -> Int? {
         let maxLength = 40
         var j = i + 1
-        var name: [UInt8] = []
         var terminated = false
         while j < input.count && j - i <= maxLength {
             let byte = input[j]
@@ -368,11 +371,11 @@ public struct XMLRepair {
                 || byte == UInt8(ascii: "#") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
                 || byte == UInt8(ascii: "_")
             if !isNameByte { break }
-            name.append(byte)
             j += 1
         }
         if !terminated && j >= input.count && !isLast && j - i <= maxLength { return nil }
 
+        let name = UnsafeBufferPointer(rebasing: input[(i + 1)..<j])
         guard terminated, !name.isEmpty else {
             output.append(contentsOf: Self.ampReference)
             note("bare '&'")
@@ -382,43 +385,85 @@ public struct XMLRepair {
         if name[0] == UInt8(ascii: "#") {
             if let scalar = Self.numericValue(name), Self.isXMLChar(scalar) {
                 // `&#146;` in feeds means windows-1252's ’, not a C1 control character.
-                let meant = Windows1252.c1Replacement(scalar) ?? scalar
-                output.append(contentsOf: Array("&#\(meant);".utf8))
+                Self.appendCharacterReference(Windows1252.c1Replacement(scalar) ?? scalar, to: &output)
             } else {
-                output.append(contentsOf: Array("&#65533;".utf8))
+                output.append(contentsOf: Self.replacementReference)
                 note("invalid character reference &\(String(decoding: name, as: UTF8.self));")
             }
             return consumed
         }
+        if let predefined = Self.predefinedReference(name) {
+            output.append(contentsOf: predefined)
+            return consumed
+        }
         let text = String(decoding: name, as: UTF8.self)
-        switch text {
-        case "amp": output.append(contentsOf: Self.ampReference)
-        case "lt": output.append(contentsOf: Self.ltReference)
-        case "gt": output.append(contentsOf: Array("&#62;".utf8))
-        case "quot": output.append(contentsOf: Array("&#34;".utf8))
-        case "apos": output.append(contentsOf: Array("&#39;".utf8))
-        default:
-            if let entity = htmlEntityLookup(text) {
-                output.append(contentsOf: Array("&#\(entity.pointee.value);".utf8))
-                note("undeclared entity &\(text);")
-            } else {
-                output.append(contentsOf: Self.ampReference)
-                output.append(contentsOf: name)
-                output.append(UInt8(ascii: ";"))
-                note("unknown entity &\(text);")
-            }
+        if let entity = htmlEntityLookup(text) {
+            Self.appendCharacterReference(UInt32(entity.pointee.value), to: &output)
+            note("undeclared entity &\(text);")
+        } else {
+            output.append(contentsOf: Self.ampReference)
+            output.append(contentsOf: name)
+            output.append(UInt8(ascii: ";"))
+            note("unknown entity &\(text);")
         }
         return consumed
     }
 
-    private static func numericValue(_ name: [UInt8]) -> UInt32? {
+    private static let gtReference = Array("&#62;".utf8)
+    private static let quotReference = Array("&#34;".utf8)
+    private static let aposReference = Array("&#39;".utf8)
+    private static let replacementReference = Array("&#65533;".utf8)
+
+    /// The numeric reference for one of XML's five entities (`amp`, `lt`, `gt`, `quot`, `apos`).
+    private static func predefinedReference(_ name: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        func isName(_ word: StaticString) -> Bool {
+            word.utf8CodeUnitCount == name.count && memcmp(word.utf8Start, name.baseAddress!, name.count) == 0
+        }
+        switch name.count {
+        case 2: return isName("lt") ? ltReference : isName("gt") ? gtReference : nil
+        case 3: return isName("amp") ? ampReference : nil
+        case 4: return isName("quot") ? quotReference : isName("apos") ? aposReference : nil
+        default: return nil
+        }
+    }
+
+    /// `&#N;` in decimal, written straight into the output.
+    private static func appendCharacterReference(_ value: UInt32, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "&"))
+        output.append(UInt8(ascii: "#"))
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0)  // up to 1114111
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            for k in stride(from: count - 1, through: 0, by: -1) { output.append(buffer[k]) }
+        }
+        output.append(UInt8(ascii: ";"))
+    }
+
+    private static func numericValue(_ name: UnsafeBufferPointer<UInt8>) -> UInt32? {
         // name starts with "#"
         let digits = name.dropFirst()
         guard let first = digits.first else { return nil }
         let hex = first == UInt8(ascii: "x") || first == UInt8(ascii: "X")
         let body = hex ? digits.dropFirst() : digits
         guard !body.isEmpty, body.count <= 8 else { return nil }
-        return UInt32(String(decoding: body, as: UTF8.self), radix: hex ? 16 : 10)
+        var value: UInt32 = 0
+        for byte in body {
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f") where hex: digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F") where hex: digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: return nil
+            }
+            value = value * (hex ? 16 : 10) + digit  // at most 8 hex digits: fits in 32 bits
+        }
+        return value
     }
 
     private static func isXMLChar(_ value: UInt32) -> Bool {

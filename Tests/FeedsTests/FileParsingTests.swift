@@ -106,7 +106,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: file) }
         let descriptor = open(file, O_RDONLY)
         defer { close(descriptor) }
-        #expect(FilePreflight(descriptor: descriptor, chunkSize: 16).streamable == streams, "\(name)")
+        #expect(FilePreflight(descriptor: descriptor, fileSize: bytes.count, chunkSize: 16).streamable == streams, "\(name)")
     }
 
     /// A pipe is read once, whole, from its start (a first pass would have used it up).

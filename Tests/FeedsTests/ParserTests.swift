@@ -251,3 +251,22 @@ import Testing
         #expect(document.entries.last?.title == "Next")
     }
 }
+
+@Suite struct ReadingPieces {
+    /// Every field name a reader looks elements up by is recognised in its spelling, as
+    /// documents write it (a name misspelt in `FieldName` would make that field never found).
+    @Test func fieldNamesAreRecognisedAsDocumentsSpellThem() {
+        for field in FieldName.allCases {
+            #expect(FieldName.named(String(describing: field)) == field)
+        }
+        #expect(FieldName.named("pubDate") == .pubDate)
+        #expect(FieldName.named("pubdate") == nil)  // XML names are case-sensitive
+        #expect(FieldName.allCases.count < Int(FieldName.none))
+    }
+
+    @Test func escapingWritesMarkupCharactersAsReferences() {
+        #expect(TextConstruct.escape("plain words, ЖЖ 中俄", quotes: true) == "plain words, ЖЖ 中俄")
+        #expect(TextConstruct.escape("a < b & \"c\" > d", quotes: false) == "a &lt; b &amp; \"c\" &gt; d")
+        #expect(TextConstruct.escape("中 \"俄\" & Ж", quotes: true) == "中 &quot;俄&quot; &amp; Ж")
+    }
+}

@@ -89,6 +89,17 @@ import Testing
         #expect(repaired)  // &nbsp; and &mdash; are not XML
     }
 
+    @Test func everyKindOfReferenceIsWrittenAsANumber() {
+        // The five XML entities, decimal and hexadecimal references of every width (up to the
+        // largest code point), a windows-1252 meaning, and references that name no character.
+        let (out, repaired) = repair("&quot;&apos;&gt;&amp;&lt;&#9;&#x1F600;&#1114111;&#146;&#x110000;&#xZZ;&#12a;&#;&ampx;")
+        #expect(out == "&#34;&#39;&#62;&#38;&#60;&#9;&#128512;&#1114111;&#8217;&#65533;&#65533;&#65533;&#65533;&#38;ampx;")
+        #expect(repaired)
+        let (plain, notRepaired) = repair("&quot;&apos;&gt;&amp;&lt;&#x41;")
+        #expect(plain == "&#34;&#39;&#62;&#38;&#60;&#65;")
+        #expect(!notRepaired)
+    }
+
     @Test func wellFormedInputIsNotFlagged() {
         let (out, repaired) = repair("<?xml version=\"1.0\"?><a b='1'><!-- & < --><![CDATA[ & < ]]>&amp;</a>")
         #expect(out == "<?xml version=\"1.0\"?><a b='1'><!-- & < --><![CDATA[ & < ]]>&#38;</a>")
@@ -137,6 +148,13 @@ import Testing
         let bounded = AttributeLimit.apply(Array(page.utf8))
         #expect(bounded?.count == page.utf8.count)
         #expect(bounded.map { String(decoding: $0, as: UTF8.self).hasSuffix("   ><p>text</p></div>") } == true)
+    }
+
+    @Test func wouldCutTellsWithoutCopying() {
+        for text in ["<p a=1 b='2' c=\"3\">x</p>", "<p a=1 b=2 c=3 d=4 e=5>x</p>", "<p a b c d e <q>x</q>", ""] {
+            let bytes = Array(text.utf8)
+            #expect(bytes.withUnsafeBufferPointer { AttributeLimit.wouldCut($0, maxPerTag: 3) } == (Self.apply(text) != nil), "\(text)")
+        }
     }
 
     @Test func whatIsNotATagIsLeftAlone() {
