@@ -9,7 +9,8 @@ import XML
 public enum FeedDate {
     public static func parse(_ input: String) -> Date? {
         let text = input.trimmedWhitespace
-        guard !text.isEmpty, text.count < 100 else { return nil }
+        // No date takes 100 characters (a UTF-8 byte count, as no character takes fewer bytes).
+        guard !text.isEmpty, text.utf8.count < 400, text.count < 100 else { return nil }
         let isASCII = text.utf8.allSatisfy { $0 < 0x80 }
         if !isASCII, let korean = parseKorean(text) { return korean }
         let translated = isASCII ? text : translateLocalNames(text)

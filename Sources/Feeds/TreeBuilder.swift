@@ -33,8 +33,9 @@ final class TreeBuilder: XMLEventHandler {
     private let onEntry: (Element) -> Void
     /// Set once the root element is seen, before any entry is delivered.
     var onRoot: ((Element) -> Void)?
-    /// Families of the namespace URIs met, by name id: each URI is looked at once.
-    @exclusivity(unchecked) private var families: [Int32: Namespace.Family] = [:]
+    /// Families of the namespace URIs met, by name id (nil: not worked out yet): each URI is
+    /// looked at once. An array, not a dictionary: it is read for every element.
+    @exclusivity(unchecked) private var families: [Namespace.Family?] = []
     @exclusivity(unchecked) private var newAttributes: [FeedTree.Attribute] = []
 
     init(documentBase: String?, onEntry: @escaping (Element) -> Void) {
@@ -177,10 +178,13 @@ final class TreeBuilder: XMLEventHandler {
     }
 
     private func family(of namespace: Int32) -> Namespace.Family {
-        if let known = families[namespace] { return known }
+        if Int(namespace) < families.count, let known = families[Int(namespace)] { return known }
         let family = Namespace.family(of: tree.names[namespace])
         // An entry's own names are forgotten with it, and their ids used again.
-        if tree.names.isShared(namespace) { families[namespace] = family }
+        if tree.names.isShared(namespace) {
+            if families.count <= Int(namespace) { families += repeatElement(nil, count: Int(namespace) + 1 - families.count) }
+            families[Int(namespace)] = family
+        }
         return family
     }
 

@@ -309,8 +309,10 @@ public struct XMLRepair {
             end += 1
         }
         if end == input.count && !isLast && end - i <= Self.maxMarkedName { return nil }
-        let local = UnsafeBufferPointer(rebasing: input[localStart..<end])
-        return markedNames.contains { $0.elementsEqual(local) }
+        let length = end - localStart
+        return markedNames.contains { name in
+            name.count == length && name.withUnsafeBufferPointer { memcmp($0.baseAddress!, input.baseAddress! + localStart, length) == 0 }
+        }
     }
 
     /// Handles `<` in text. Returns bytes consumed, or nil when more input is needed.
