@@ -38,12 +38,20 @@ enum TextConstruct {
     /// The value of `element`. `htmlByDefault` is true for RSS descriptions and contents,
     /// which are HTML by convention.
     static func read(_ element: Element, htmlByDefault: Bool = false) -> TextValue {
-        let kind = self.kind(of: element, htmlByDefault: htmlByDefault)
+        // The element's text is made at most once: deciding the kind may need it already.
+        var text: String?
+        func content() -> String {
+            if let text { return text }
+            let made = element.textContent
+            text = made
+            return made
+        }
+        let kind = self.kind(of: element, htmlByDefault: htmlByDefault, text: content)
         var value: String
         var isHTML: Bool
         switch kind {
         case .base64:
-            let raw = element.textContent.trimmedWhitespace
+            let raw = content().trimmedWhitespace
             let data = Data(base64Encoded: raw, options: .ignoreUnknownCharacters) ?? Data()
             value = String(decoding: data, as: UTF8.self)
             isHTML = looksLikeHTML(value) || htmlByDefault || declaredHTML(element)
@@ -53,15 +61,15 @@ enum TextConstruct {
         case .html:
             // Atom: escaped HTML wrapped in an element (`<div>&lt;b&gt;…</div>`) — the markup is
             // the text. RSS: naked child elements are the markup.
-            value = element.family == .atom ? element.textContent
-                : (element.hasElementChildren ? serialise(element.children) : element.textContent)
+            value = element.family == .atom ? content()
+                : (element.hasElementChildren ? serialise(element.children) : content())
             isHTML = true
         case .plain:
             if element.hasElementChildren {
                 value = serialise(element.children)
                 isHTML = true
             } else {
-                value = element.textContent
+                value = content()
                 isHTML = false
             }
         }
@@ -73,7 +81,8 @@ enum TextConstruct {
         return type.contains("html")
     }
 
-    static func kind(of element: Element, htmlByDefault: Bool) -> Kind {
+    /// `text` gives the element's text content (asked for only when the kind depends on it).
+    static func kind(of element: Element, htmlByDefault: Bool, text: () -> String) -> Kind {
         let mode = element.attribute("mode")?.lowercased()
         let type = element.attribute("type")?.lowercased().trimmedWhitespace
         if mode == "base64" { return .base64 }
@@ -82,7 +91,7 @@ enum TextConstruct {
         case nil, "":
             if mode == "xml" { return .xhtml }
             if element.family == .atom { return element.hasElementChildren ? .xhtml : .plain }
-            return htmlByDefault || looksLikeHTML(element.textContent) ? .html : .plain
+            return htmlByDefault || looksLikeHTML(text()) ? .html : .plain
         case "text", "text/plain":
             return mode == "xml" && element.hasElementChildren ? .xhtml : .plain
         case "html", "text/html":
@@ -168,19 +177,21 @@ enum TextConstruct {
     /// True when a string holds HTML markup (a closing tag or a self-closed one), not just a
     /// stray `<` or an ampersand: "Tom & Jerry" in a title is text.
     static func looksLikeHTML(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        var i = 0
-        func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") }
-        while i + 2 < bytes.count {
-            defer { i += 1 }
-            guard bytes[i] == UInt8(ascii: "<") else { continue }
-            if bytes[i + 1] == UInt8(ascii: "/") && isLetter(bytes[i + 2]) { return true }  // </p>
-            guard isLetter(bytes[i + 1]) else { continue }
-            // <br/> or <img src="…" />
-            var j = i + 1
-            while j < bytes.count, bytes[j] != UInt8(ascii: ">"), bytes[j] != UInt8(ascii: "<") { j += 1 }
-            if j < bytes.count, bytes[j] == UInt8(ascii: ">"), bytes[j - 1] == UInt8(ascii: "/") { return true }
+        var text = text
+        return text.withUTF8 { bytes in
+            func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") }
+            var i = 0
+            while i + 2 < bytes.count {
+                defer { i += 1 }
+                guard bytes[i] == UInt8(ascii: "<") else { continue }
+                if bytes[i + 1] == UInt8(ascii: "/") && isLetter(bytes[i + 2]) { return true }  // </p>
+                guard isLetter(bytes[i + 1]) else { continue }
+                // <br/> or <img src="…" />
+                var j = i + 1
+                while j < bytes.count, bytes[j] != UInt8(ascii: ">"), bytes[j] != UInt8(ascii: "<") { j += 1 }
+                if j < bytes.count, bytes[j] == UInt8(ascii: ">"), bytes[j - 1] == UInt8(ascii: "/") { return true }
+            }
+            return false
         }
-        return false
     }
 }
