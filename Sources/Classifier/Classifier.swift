@@ -186,7 +186,7 @@ public final class Classifier {
         StoryTracker.Fingerprint(
             itemID: item.id, vector: parts.vector, signature: parts.signature,
             date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places), language: parts.language,
-            headline: headline)
+            headline: headline, leadMonth: item.published == nil ? LeadMonth.month(title: item.title, body: item.text) : nil)
     }
 
     /// Forgets every story (a new evaluation run).
@@ -446,9 +446,12 @@ struct StoryTracker {
         /// made a calendar.
         let exerciseName: ExerciseName?
         let dateYear: Int?
+        /// The month of the report: of its date, or, undated, of the first day and month its lead
+        /// gives (`LeadMonth`); nil when neither is known.
+        let month: Int?
 
         init(itemID: String, vector: TermVector, signature: [UInt64], date: Date?, exercise: String?,
-             places: Set<String>, language: Language?, headline: Headline) {
+             places: Set<String>, language: Language?, headline: Headline, leadMonth: Int? = nil) {
             self.itemID = itemID
             self.vector = vector
             self.signature = signature
@@ -459,6 +462,7 @@ struct StoryTracker {
             self.headline = headline
             exerciseName = exercise.map(ExerciseName.init)
             dateYear = date.map(StoryTracker.year)
+            month = date.map(StoryTracker.month) ?? leadMonth
         }
 
         /// The year of the named exercise ("Joint Sea-2024" → 2024).
@@ -660,7 +664,17 @@ struct StoryTracker {
         // announcement or a late report.)
         if let year = a.exerciseYear, b.exerciseYear == nil, let dateYear = b.dateYear, abs(year - dateYear) > 1 { return true }
         if let year = b.exerciseYear, a.exerciseYear == nil, let dateYear = a.dateYear, abs(year - dateYear) > 1 { return true }
+        // A report without a date whose lead says when ("on 21 August") and a report of three
+        // months and more away: the two phases of Joint Sea-2015 (May and August), the air
+        // patrols of July and November 2024. Dated reports have their windows already.
+        if a.date == nil || b.date == nil, let x = a.month, let y = b.month, Self.monthsApart(x, y) >= 3 { return true }
         return false
+    }
+
+    /// Months between two months of a year, either way round the year (December to January: 1).
+    static func monthsApart(_ x: Int, _ y: Int) -> Int {
+        let difference = abs(x - y)
+        return min(difference, 12 - difference)
     }
 
     private static func nameSameExercise(_ a: Fingerprint, _ b: Fingerprint) -> Bool {
@@ -675,6 +689,10 @@ struct StoryTracker {
 
     static func year(of date: Date) -> Int {
         utcCalendar.component(.year, from: date)
+    }
+
+    static func month(of date: Date) -> Int {
+        utcCalendar.component(.month, from: date)
     }
 
     private static let utcCalendar: Calendar = {

@@ -440,6 +440,36 @@ enum Rewording {
         #expect(after.kind == .alert && after.story != patrol.story, "\(after.kind)")
     }
 
+    /// An undated report whose lead says when ("on 21 August") joins no story told three months
+    /// away, however alike the wording: the two phases of one year's exercise stay two.
+    @Test func anUndatedReportOfAnotherSeasonJoinsNoStory() throws {
+        let classifier = try Shipped.classifier()
+        let lead = "Russian and Chinese warships began the joint naval exercise Joint Sea-2031 in the Sea of Japan, the defence ministries said. "
+        let may = classifier.judge(Verdicts.item("may", "China and Russia open Joint Sea-2031 naval drills", lead + "The drills run until 28 May."))
+        var august = Verdicts.item("aug", "China and Russia open Joint Sea-2031 naval drills", lead + "The second phase began on 21 August.")
+        august.published = nil
+        let second = classifier.judge(august)
+        #expect(may.kind == .alert)
+        #expect(second.kind == .alert && second.story != may.story, "\(second.kind)")
+        // Undated and of the same month: one story.
+        var copy = Verdicts.item("may-copy", "China and Russia open Joint Sea-2031 naval drills", lead + "The drills run until 28 May.")
+        copy.published = nil
+        #expect(classifier.judge(copy).story == may.story)
+    }
+
+    @Test func aLeadsDayAndMonthAreReadInThreeLanguages() {
+        #expect(LeadMonth.month(title: "Drills begin", body: "The ships sailed on 21 August from Vladivostok.") == 8)
+        #expect(LeadMonth.month(title: "Drills begin", body: "On August 21, 2031, the ships sailed.") == 8)
+        #expect(LeadMonth.month(title: "Drills begin", body: "On Sept. 3 the ships sailed.") == 9)
+        #expect(LeadMonth.month(title: "Учения начались", body: "Корабли вышли в море 21 августа.") == 8)
+        #expect(LeadMonth.month(title: "演习开始", body: "2031年8月21日，中俄海军舰艇从海参崴出发。") == 8)
+        #expect(LeadMonth.month(title: "演習開始", body: "十二月三日，中俄軍機聯合巡航。") == 12)
+        // Not a date: a verb, a count, a month without a day, a day far past any month's end.
+        #expect(LeadMonth.month(title: "Drills", body: "Five ships may 2 or 3 days later join the others.") == nil)
+        #expect(LeadMonth.month(title: "Drills", body: "In August the ships sailed; 三个月后; 32 March.") == nil)
+        #expect(StoryTracker.monthsApart(12, 1) == 1 && StoryTracker.monthsApart(5, 8) == 3)
+    }
+
     @Test func anUndatedRewordedCopyJoinsItsStory() throws {
         let classifier = try Shipped.classifier()
         let first = classifier.judge(Verdicts.item("w1", "Russian and Chinese warships hold first joint patrol in the Pacific",
