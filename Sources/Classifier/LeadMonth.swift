@@ -56,8 +56,8 @@ enum LeadMonth {
     /// `8月21日`, `八月二十一日`, `12月3号`: a month number, 月, a day number, 日 or 号. Words
     /// here are runs of letters and digits, so one such date may sit inside a longer run.
     private static func chineseMonth(_ word: Substring) -> Int? {
+        guard word.contains("月") else { return nil }  // before an array is made of every word
         let characters = Array(word)
-        guard characters.contains("月") else { return nil }
         for (index, character) in characters.enumerated() where character == "月" {
             var start = index
             while start > 0, number(characters[start - 1]) != nil { start -= 1 }

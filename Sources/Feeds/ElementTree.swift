@@ -270,7 +270,7 @@ struct Names {
 enum FieldName: UInt8, CaseIterable {
     case title, guid, id, link, description, summary, encoded, body, fullitem, content
     case pubDate, published, issued, created, updated, modified, date, lastBuildDate
-    case author, creator, name, email, category, subject, enclosure, group
+    case author, creator, name, email, category, subject, enclosure
     case subtitle, tagline, language, channel, ttl, updatePeriod, updateFrequency
     case item, entry, feed, div
 
