@@ -118,4 +118,13 @@ import Testing
         }
         #expect(read >= 5)
     }
+
+    @Test func contentTypesAreReadAsServersWriteThem() {
+        #expect(DocumentEncoding.parseContentType(" Application/RSS+XML ;\tCharset = \"Windows-1251\" ") == ("application/rss+xml", "windows-1251"))
+        #expect(DocumentEncoding.parseContentType("text/xml; format=flowed; charset='koi8-r'") == ("text/xml", "koi8-r"))
+        #expect(DocumentEncoding.parseContentType("text/html; charset=") == ("text/html", nil))
+        #expect(DocumentEncoding.parseContentType("; charset=utf-8") == ("", "utf-8"))
+        #expect(DocumentEncoding.parseContentType(" \t ") == (nil, nil))
+        #expect(DocumentEncoding.parseContentType(nil) == (nil, nil))
+    }
 }
