@@ -176,9 +176,29 @@ public final class Classifier {
     /// Remembers an item judged earlier (by another process) as part of `story`, so that a
     /// later copy of it is recognised.
     public func remember(_ item: Item, story: String) {
+        stories.remember(Self.fingerprint(of: item, reader), story: story)
+    }
+
+    /// How many reports the story memory keeps at most: a restart need read no more than the
+    /// newest this many relevant items (and their stories' first reports) to remember as much.
+    public static var storyCapacity: Int { StoryTracker.capacity }
+
+    /// Remembers items judged earlier, each with its story, in their order: their text is read
+    /// on every core (a scan starts by reading the stories of the last two weeks again), a
+    /// thousand at a time, as the tracker keeps only the last few thousand anyway.
+    public func remember(_ items: [(item: Item, story: String)]) {
+        let reader = self.reader
+        for start in stride(from: 0, to: items.count, by: 1024) {
+            let batch = items[start..<min(items.count, start + 1024)]
+            let fingerprints = concurrentMap(batch.map(\.item)) { Self.fingerprint(of: $0, reader) }
+            for (fingerprint, pair) in zip(fingerprints, batch) { stories.remember(fingerprint, story: pair.story) }
+        }
+    }
+
+    private static func fingerprint(of item: Item, _ reader: Reader) -> StoryTracker.Fingerprint {
         let text = reader.text(of: item).text
-        let (eventFacts, headline) = facts.extract(from: text)
-        stories.remember(Self.fingerprint(item, reader.storyParts(text), eventFacts, headline), story: story)
+        let (eventFacts, headline) = reader.facts.extract(from: text)
+        return fingerprint(item, reader.storyParts(text), eventFacts, headline)
     }
 
     private static func fingerprint(_ item: Item, _ parts: Reader.StoryParts, _ eventFacts: EventFacts,
@@ -432,7 +452,11 @@ struct ExerciseName {
 
 /// Remembers relevant items of the last days and finds the story a new item belongs to.
 struct StoryTracker {
-    struct Fingerprint {
+    /// What a report is compared by. A class, though it never changes: a new item is compared
+    /// with hundreds of members, and copying a struct of ten fields (sets, arrays, strings) for
+    /// each comparison was a third of the time spent finding its story. Immutable (`let` only,
+    /// every field `Sendable`), so sharing it is safe.
+    final class Fingerprint: Sendable {
         let itemID: String
         let vector: TermVector
         let signature: [UInt64]
@@ -512,6 +536,8 @@ struct StoryTracker {
 
     let hasher = MinHasher()
     let window: TimeInterval
+    /// The most members kept: past it, those older than the window go, then the older half.
+    static let capacity = 4096
     private var members: [Member] = []
     private var lsh: NearDuplicateIndex
     private var firstItems: [String: String] = [:]
@@ -544,11 +570,14 @@ struct StoryTracker {
         // (seeded per instance) would hand them out in. Stories must not depend on that.
         for index in candidates.sorted() {
             let member = members[index].fingerprint
+            // Dates further apart than any window rule a pair out before its facts are read.
+            let apart = item.date.flatMap { a in member.date.map { b in abs(a.timeIntervalSince(b)) } }
+            if let apart, apart > max(Self.namedExerciseWindow, window) { continue }
             let evidence = Self.evidence(item, member)
             // A named exercise and year is one event however long it is reported on (the
             // announcement, the opening, the close): a month and more, not the usual window.
             let named = evidence == .sameExercise || evidence == .sameExerciseOtherLanguage
-            if let a = item.date, let b = member.date, abs(a.timeIntervalSince(b)) > (named ? Self.namedExerciseWindow : window) { continue }
+            if let apart, apart > (named ? Self.namedExerciseWindow : window) { continue }
             if Self.conflict(item, member) { continue }
             if let founder = founders[members[index].story], Self.conflict(item, founder) { continue }
             let similarity = max(item.vector.cosine(member.vector), hasher.similarity(item.signature, member.signature))
@@ -617,13 +646,13 @@ struct StoryTracker {
     mutating func add(_ item: Fingerprint, to story: String) {
         members.append(Member(fingerprint: item, story: story))
         lsh.insert(item.signature)
-        if members.count > 4096 { prune() }
+        if members.count > Self.capacity { prune() }
     }
 
     /// Forgets members older than the window before the newest one, keeping memory bounded.
     private mutating func prune() {
         guard let newest = members.compactMap(\.fingerprint.date).max() else {
-            members.removeFirst(members.count - 2048)
+            members.removeFirst(members.count - Self.capacity / 2)
             rebuildBuckets()
             return
         }
@@ -631,7 +660,7 @@ struct StoryTracker {
             guard let date = member.fingerprint.date else { return false }
             return newest.timeIntervalSince(date) > window
         }
-        if members.count > 4096 { members.removeFirst(members.count - 2048) }
+        if members.count > Self.capacity { members.removeFirst(members.count - Self.capacity / 2) }
         rebuildBuckets()
     }
 

@@ -137,7 +137,7 @@ public final class FeedScanner {
             if let update {
                 sharesStories = true
                 holdsStories = true
-                for item in update.items { remember(item) }
+                remember(update.items)
                 storyWatermark = update.watermark
                 remembersStories = true
                 return
@@ -173,9 +173,11 @@ public final class FeedScanner {
     /// An item read back from the state joins the story memory as it was judged: an item its
     /// feed gave no date stays undated (not dated by when it was first seen), or a story would
     /// take in other reports after a restart that it kept apart before.
-    private func remember(_ item: Judgement) {
-        classifier.remember(Item(id: item.itemKey, title: item.title, text: item.judgedText ?? item.summary, link: item.link,
-                                 published: item.published), story: item.story ?? item.itemKey)
+    private func remember(_ items: [Judgement]) {
+        classifier.remember(items.map { item in
+            (Item(id: item.itemKey, title: item.title, text: item.judgedText ?? item.summary, link: item.link,
+                  published: item.published), item.story ?? item.itemKey)
+        })
     }
 
     /// Forgets the stories (a failed scan: items judged but not stored must not be taken for
@@ -193,7 +195,9 @@ public final class FeedScanner {
         guard !remembersStories else { return }
         let since = now().addingTimeInterval(-settings.classifier.storyWindowDays * 86400)
         do {
-            for item in try await store.relevantItems(since: since) { remember(item) }
+            // The newest the story memory can hold, not the whole window: under a busy fortnight
+            // (36,000 relevant items under scripts/load) a scan began by reading them all again.
+            remember(try await store.relevantItems(since: since, latest: Classifier.storyCapacity))
         } catch {
             throw PipelineError.state(error)
         }

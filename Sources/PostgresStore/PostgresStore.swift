@@ -498,11 +498,9 @@ public final class PostgresStore: StateStore {
         }
     }
 
-    public func relevantItems(since date: Date) async throws(StoreError) -> [Judgement] {
+    public func relevantItems(since date: Date, latest: Int) async throws(StoreError) -> [Judgement] {
         try await perform { [target] connection throws(StoreError) in
-            let rows = try connection.execute("""
-                SELECT * FROM item WHERE verdict = ANY($1::text[]) AND first_seen >= $2 ORDER BY first_seen
-                """, [PGTextArray([Verdict.Kind.alert, .duplicate].map(\.rawValue)), date])
+            let rows = try connection.execute(SQLiteStore.relevantItemsSQL.replacingOccurrences(of: "?", with: "$"), [date, latest])
             return try Self.items(rows, target)
         }
     }

@@ -23,7 +23,9 @@ public protocol StateStore: Sendable {
     func commit(_ batch: [FeedCommit]) async throws(StoreError)
     func items(firstSeenFrom from: Date, to: Date, verdicts: [Verdict.Kind]?) async throws(StoreError) -> [Judgement]
     func newItemCounts(from: Date, to: Date) async throws(StoreError) -> [String: Int]
-    func relevantItems(since date: Date) async throws(StoreError) -> [Judgement]
+    /// Relevant items (alerts and duplicates) first seen since `date`, oldest first: the `latest`
+    /// newest of them, and the first item (the alert) of each of their stories.
+    func relevantItems(since date: Date, latest: Int) async throws(StoreError) -> [Judgement]
     @discardableResult func prune(before date: Date) async throws(StoreError) -> Int
 
     // Outbox and deliveries

@@ -229,18 +229,17 @@ public final class SQLiteStore: StateStore {
     // MARK: - Items
 
     /// The keys among `keys` already seen in `feed`.
+    ///
+    /// The keys go in as one JSON array, so the statement is the same whatever their number and
+    /// is prepared once per connection: a scan asks this of every feed it fetched, and writing
+    /// and preparing an `IN (?, ?, …)` of the feed's length each time was 2.5% of the CPU of a
+    /// scan of 10,000 feeds.
     public func knownKeys(feed: String, among keys: [String]) async throws(StoreError) -> Set<String> {
         guard !keys.isEmpty else { return [] }
+        let list = try Self.jsonArray(keys)
         return try await read { db in
-            var known = Set<String>()
-            for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min(keys.count, $0 + 500)]) }) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let arguments = StatementArguments([feed] + chunk)
-                for key in try String.fetchAll(db, sql: "SELECT key FROM item WHERE feed = ? AND key IN (\(marks))", arguments: arguments) {
-                    known.insert(key)
-                }
-            }
-            return known
+            let statement = try db.cachedStatement(sql: "SELECT key FROM item WHERE feed = ? AND key IN (SELECT value FROM json_each(?))")
+            return try Set(String.fetchCursor(statement, arguments: [feed, list]))
         }
     }
 
@@ -249,18 +248,24 @@ public final class SQLiteStore: StateStore {
     public func knownLinksAndTitles(feed: String, among pairs: [(link: String, title: String)]) async throws(StoreError) -> Set<LinkAndTitle> {
         guard !pairs.isEmpty else { return [] }
         let wanted = Set(pairs.map { LinkAndTitle(link: $0.link, title: $0.title) })
-        let links = Array(Set(pairs.map(\.link)))
+        let links = try Self.jsonArray(Array(Set(pairs.map(\.link))))
         return try await read { db in
+            let statement = try db.cachedStatement(sql: "SELECT link, title FROM item WHERE feed = ? AND link IN (SELECT value FROM json_each(?))")
             var known = Set<LinkAndTitle>()
-            for chunk in stride(from: 0, to: links.count, by: 500).map({ Array(links[$0..<min(links.count, $0 + 500)]) }) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                for row in try Row.fetchAll(db, sql: "SELECT link, title FROM item WHERE feed = ? AND link IN (\(marks))",
-                                            arguments: StatementArguments([feed] + chunk)) {
-                    let pair = LinkAndTitle(link: row["link"], title: row["title"])
-                    if wanted.contains(pair) { known.insert(pair) }
-                }
+            for row in try Row.fetchAll(statement, arguments: [feed, links]) {
+                let pair = LinkAndTitle(link: row["link"], title: row["title"])
+                if wanted.contains(pair) { known.insert(pair) }
             }
             return known
+        }
+    }
+
+    /// Strings as a JSON array, for `json_each`.
+    private static func jsonArray(_ strings: [String]) throws(StoreError) -> String {
+        do {
+            return String(decoding: try JSONEncoder().encode(strings), as: UTF8.self)
+        } catch {
+            throw StoreError(.other, path: nil, "cannot write \(strings.count) keys as JSON (\(error))")
         }
     }
 
@@ -311,13 +316,23 @@ public final class SQLiteStore: StateStore {
 
     /// Relevant items (alerts and duplicates) first seen since `date`, oldest first: the
     /// stories a new process must remember so that tomorrow's copy is still a duplicate.
-    public func relevantItems(since date: Date) async throws(StoreError) -> [Judgement] {
+    public func relevantItems(since date: Date, latest: Int) async throws(StoreError) -> [Judgement] {
         try await read { db in
-            try ItemRecord.filter([Verdict.Kind.alert, .duplicate].map(\.rawValue).contains(Column("verdict")))
-                .filter(Column("first_seen") >= date.timeIntervalSince1970)
-                .order(Column("first_seen")).fetchAll(db).map(\.judgement)
+            try ItemRecord.fetchAll(db, sql: Self.relevantItemsSQL, arguments: [date.timeIntervalSince1970, latest]).map(\.judgement)
         }
     }
+
+    /// The newest relevant items, and the alerts that began their stories. The same text
+    /// serves SQLite and PostgreSQL (`?` is written `$n` there).
+    package static let relevantItemsSQL = """
+        WITH recent AS (
+            SELECT feed, key, story FROM item
+            WHERE verdict IN ('alert', 'duplicate') AND first_seen >= ?1 ORDER BY first_seen DESC LIMIT ?2)
+        SELECT * FROM item
+        WHERE verdict IN ('alert', 'duplicate') AND first_seen >= ?1
+          AND ((feed, key) IN (SELECT feed, key FROM recent) OR (verdict = 'alert' AND story IN (SELECT story FROM recent)))
+        ORDER BY first_seen, feed, key
+        """
 
     /// Forgets items first seen before `date`, and written outbox entries older than it
     /// (except those an analyst judged: `feedback export` is built from them).

@@ -80,7 +80,7 @@ import Testing
 
         // The state keeps the article it was judged on beside the lede it shows, so that the
         // next process (a new `scan`) remembers the story as it was judged.
-        let stored = try #require(try await store.relevantItems(since: .distantPast).first)
+        let stored = try #require(try await store.relevantItems(since: .distantPast, latest: 100).first)
         #expect(stored.summary == alert.summary)
         #expect(stored.judgedText?.contains("joint naval patrol in the western Pacific") == true)
         #expect(try await store.items(firstSeenFrom: .distantPast, to: .distantFuture).first?.summary == alert.summary)
