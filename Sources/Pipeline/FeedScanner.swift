@@ -131,7 +131,7 @@ public final class FeedScanner {
         if sharesStories != false {
             let window = now().addingTimeInterval(-settings.classifier.storyWindowDays * 86400)
             let update: StoryUpdate?
-            do { update = try await store.beginStoryDecisions(after: storyWatermark, window: window) } catch {
+            do { update = try await store.beginStoryDecisions(after: storyWatermark, window: window, latest: Classifier.storyCapacity) } catch {
                 throw PipelineError.state(error)
             }
             if let update {

@@ -327,7 +327,7 @@ public final class PostgresStore: StateStore {
 
     // MARK: - Stories
 
-    public func beginStoryDecisions(after watermark: Int64?, window: Date) async throws(StoreError) -> StoryUpdate? {
+    public func beginStoryDecisions(after watermark: Int64?, window: Date, latest: Int) async throws(StoreError) -> StoryUpdate? {
         guard instance != nil else { return nil }
         try await stories.take()
         do {
@@ -338,9 +338,7 @@ public final class PostgresStore: StateStore {
                         SELECT * FROM item WHERE seq > $1 AND verdict IN ('alert', 'duplicate') ORDER BY seq
                         """, [watermark])
                 } else {
-                    try connection.execute("""
-                        SELECT * FROM item WHERE verdict IN ('alert', 'duplicate') AND first_seen >= $1 ORDER BY first_seen, seq
-                        """, [window])
+                    try connection.execute(SQLiteStore.relevantItemsSQL.replacingOccurrences(of: "?", with: "$"), [window, latest])
                 }
                 return StoryUpdate(items: try Self.items(rows, target), watermark: Int64(latest))
             }

@@ -60,9 +60,9 @@ public protocol StateStore: Sendable {
     /// its state is committed (or the lease runs out, when this process dies). nil: every feed.
     func claimFeeds(_ feeds: [FeedState], dueOnly: Bool, at date: Date) async throws(StoreError) -> Set<String>?
     /// Begins deciding stories: waits while another instance decides, then returns the
-    /// relevant items other instances stored after `watermark` (when nil, every relevant item
-    /// first seen since `window`). nil: no other instance shares the state.
-    func beginStoryDecisions(after watermark: Int64?, window: Date) async throws(StoreError) -> StoryUpdate?
+    /// relevant items other instances stored after `watermark` (when nil, those of
+    /// `relevantItems(since: window, latest:)`). nil: no other instance shares the state.
+    func beginStoryDecisions(after watermark: Int64?, window: Date, latest: Int) async throws(StoreError) -> StoryUpdate?
     /// Ends what `beginStoryDecisions` began, once its decisions are committed; returns the
     /// watermark that includes them.
     func endStoryDecisions() async throws(StoreError) -> Int64?
@@ -128,7 +128,7 @@ public struct InstanceStatus: Sendable, Equatable {
 
 extension StateStore {
     public func claimFeeds(_ feeds: [FeedState], dueOnly: Bool, at date: Date) async throws(StoreError) -> Set<String>? { nil }
-    public func beginStoryDecisions(after watermark: Int64?, window: Date) async throws(StoreError) -> StoryUpdate? { nil }
+    public func beginStoryDecisions(after watermark: Int64?, window: Date, latest: Int) async throws(StoreError) -> StoryUpdate? { nil }
     public func endStoryDecisions() async throws(StoreError) -> Int64? { nil }
     public func claimPendingAlerts(at date: Date) async throws(StoreError) -> (alerts: [Judgement], unreadable: [String]) {
         try await pendingAlerts()

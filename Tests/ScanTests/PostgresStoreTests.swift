@@ -367,7 +367,7 @@ import Testing
         let store = try await PostgresStore.open(url: url, password: nil, instance: Self.instance("decider"), applicationName: "decider")
         let feed = FeedState(name: "wire", url: "https://wire.example/rss")
         let alert = PostgresStateStore.judgement("a1", kind: .alert, story: "s1")
-        let update = try #require(try await store.beginStoryDecisions(after: nil, window: .distantPast))
+        let update = try #require(try await store.beginStoryDecisions(after: nil, window: .distantPast, latest: 100))
         try server.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'decider (stories)'",
                        database: PostgresServer.database(in: url))
         await #expect {
@@ -378,7 +378,7 @@ import Testing
         _ = try await store.endStoryDecisions()
         #expect(try await store.pendingAlerts().alerts.isEmpty)
         // The next round takes the lock on a new connection and commits.
-        _ = try await store.beginStoryDecisions(after: update.watermark, window: .distantPast)
+        _ = try await store.beginStoryDecisions(after: update.watermark, window: .distantPast, latest: 100)
         try await store.commit(feed: feed, items: [alert], alerts: [alert])
         _ = try await store.endStoryDecisions()
         #expect(try await store.pendingAlerts().alerts.map(\.id) == [alert.id])
@@ -391,7 +391,7 @@ import Testing
         let url = try server.createDatabase()
         let database = PostgresServer.database(in: url)
         let store = try await PostgresStore.open(url: url, password: nil, instance: Self.instance("loser"), applicationName: "loser")
-        _ = try #require(try await store.beginStoryDecisions(after: nil, window: .distantPast))
+        _ = try #require(try await store.beginStoryDecisions(after: nil, window: .distantPast, latest: 100))
         // pg_locks is the whole cluster's; other tests hold theirs in their own databases.
         let advisoryLocks = """
             SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
@@ -402,7 +402,7 @@ import Testing
         await #expect(throws: StoreError.self) { try await store.endStoryDecisions() }
         #expect(try server.sql(advisoryLocks, database: database) == "0")
         // The next round reconnects and takes the lock again.
-        _ = try #require(try await store.beginStoryDecisions(after: nil, window: .distantPast))
+        _ = try #require(try await store.beginStoryDecisions(after: nil, window: .distantPast, latest: 100))
         #expect(try await store.endStoryDecisions() != nil)
         #expect(try server.sql(advisoryLocks, database: database) == "0")
     }
