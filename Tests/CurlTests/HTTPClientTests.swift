@@ -70,6 +70,16 @@ import TestSupport
         return try await body(server)
     }
 
+    @Test func headerNamesMatchIgnoringASCIICaseOnly() {
+        let headers = [HTTPHeader(name: "etag", value: "\"a\""), HTTPHeader(name: "Content-Type", value: "text/xml"),
+                       HTTPHeader(name: "ETAG", value: "\"b\""), HTTPHeader(name: "X-[", value: "bracket")]
+        #expect(headers.value(for: "ETag") == "\"b\"")  // the last one wins
+        #expect(headers.value(for: "content-type") == "text/xml")
+        #expect(headers.value(for: "Content-Typ") == nil)
+        #expect(headers.value(for: "X-{") == nil)  // "[" and "{" differ by the case bit but are no letters
+        #expect(headers.value(for: "X-[") == "bracket")
+    }
+
     @Test func conditionalGetReturnsValidatorsThenNotModified() async throws {
         try await Self.withServer { server in
             let client = HTTPClient()
