@@ -185,12 +185,14 @@ public final class Classifier {
 
     /// Remembers items judged earlier, each with its story, in their order: their text is read
     /// on every core (a scan starts by reading the stories of the last two weeks again), a
-    /// thousand at a time, as the tracker keeps only the last few thousand anyway.
+    /// thousand at a time, as the tracker keeps only the last few thousand anyway. A classifier
+    /// that learns reads one at a time, as `read(_:)` does.
     public func remember(_ items: [(item: Item, story: String)]) {
         let reader = self.reader
+        let workers = settings.learn ? 1 : ProcessInfo.processInfo.activeProcessorCount
         for start in stride(from: 0, to: items.count, by: 1024) {
             let batch = items[start..<min(items.count, start + 1024)]
-            let fingerprints = concurrentMap(batch.map(\.item)) { Self.fingerprint(of: $0, reader) }
+            let fingerprints = concurrentMap(batch.map(\.item), workers: workers) { Self.fingerprint(of: $0, reader) }
             for (fingerprint, pair) in zip(fingerprints, batch) { stories.remember(fingerprint, story: pair.story) }
         }
     }
