@@ -4,10 +4,13 @@ import Settings
 
 /// Builds a classifier from a configuration file: settings, rules, gazetteer and corpus.
 public enum ClassifierLoader {
-    public static func settings(_ path: String?) throws(PipelineError) -> Settings {
+    /// - Parameter checkingRules: compile every rule to report those that fail, with their
+    ///   lines; a caller that builds the classifier at once may leave that to it (see
+    ///   `ConfigOption.settingsAndClassifier`).
+    public static func settings(_ path: String?, checkingRules: Bool = true) throws(PipelineError) -> Settings {
         let file = path.map { URL(fileURLWithPath: $0) } ?? Settings.defaultFile()
         do {
-            return try Settings.load(file, checkingRules: Classifier.ruleProblems)
+            return try Settings.load(file, checkingRules: checkingRules ? Classifier.ruleProblems : nil)
         } catch {
             throw PipelineError.configuration(error.description)
         }

@@ -21,8 +21,7 @@ struct CheckConfig: DrillwatchCommand {
     var quiet = false
 
     func execute() async throws {
-        let settings = try configuration.settings()
-        let classifier = try configuration.classifier(settings)
+        let (settings, classifier) = try configuration.settingsAndClassifier()
         // What `scan` and `run` would refuse, refused here too.
         if settings.feeds.isEmpty { throw CLIError(.configuration, "\(settings.file.lastPathComponent) configures no [[feeds]]") }
         for warning in settings.warnings { printError("\(warning)") }

@@ -32,8 +32,7 @@ struct Classify: DrillwatchCommand {
     var inputs: [String] = []
 
     func execute() async throws {
-        let settings = try configuration.settings()
-        let classifier = try configuration.classifier(settings)
+        let (_, classifier) = try configuration.settingsAndClassifier()
         let reader = ItemReader()
         for input in inputs.isEmpty ? ["-"] : inputs {
             let items = try await wrapAsync { try await reader.read(input) }

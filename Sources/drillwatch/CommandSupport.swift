@@ -23,6 +23,22 @@ struct ConfigOption: ParsableArguments {
         }
     }
 
+    /// The settings and the classifier they describe, the rules compiled once: checking them
+    /// while reading the settings compiles them a first time (a twentieth of the CPU of an
+    /// all-304 rescan). Only when something fails are the settings read again with every rule
+    /// checked, so that the errors are those of `settings()` and `classifier(_:)`: every
+    /// problem at once, with its line. Corpus warnings are shown once, for the classifier kept.
+    func settingsAndClassifier() throws(CLIError) -> (Settings, Classifier) {
+        var warnings: [CorpusWarning] = []
+        if let settings = try? ClassifierLoader.settings(config, checkingRules: false),
+           let classifier = try? ClassifierLoader.classifier(settings, warn: { warnings.append($0) }) {
+            warnings.forEach(CorpusWarning.printToStandardError)
+            return (settings, classifier)
+        }
+        let settings = try settings()
+        return (settings, try classifier(settings))
+    }
+
     /// The classifier the settings describe; its rules, gazetteer or corpus failing is a
     /// configuration error.
     func classifier(_ settings: Settings) throws(CLIError) -> Classifier {

@@ -33,9 +33,8 @@ struct Scan: DrillwatchCommand {
     var dryRun = false
 
     func execute() async throws {
-        let settings = try configuration.settings()
+        let (settings, classifier) = try configuration.settingsAndClassifier()
         for warning in settings.warnings { printError("\(warning)") }
-        let classifier = try configuration.classifier(settings)
         if settings.feeds.isEmpty { throw CLIError(.configuration, "\(settings.file.lastPathComponent) configures no [[feeds]]") }
         if !dryRun {
             do { try StateLock.acquire(stateFolder: settings.stateFolder) } catch let held as StateLock.Held {

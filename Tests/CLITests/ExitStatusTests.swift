@@ -19,6 +19,35 @@ import Testing
         #expect(run.stderr.contains(missing))
     }
 
+    /// The commands that build the classifier compile the rules once, in it, and read the
+    /// configuration again only when that fails: the report must still be the whole one, every
+    /// broken rule with its line, and nothing scanned or written.
+    @Test(arguments: [["scan"], ["check-config"], ["classify", "-"]])
+    func everyBrokenRuleIsReportedWithItsLine(_ command: [String]) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-rules-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = try ClassifyCommands.writeDemoConfig(in: folder, """
+            [[rules]]
+            name = "broken-one"
+            query = "drill AND ("
+            weight = 1
+
+            [[rules]]
+            name = "broken-two"
+            query = "NEAR/3 ships"
+            weight = 1
+
+            """)
+        let lines = try String(contentsOf: config, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let queryLines = lines.indices.filter { lines[$0].hasPrefix("query = ") }.map { $0 + 1 }
+        let run = try CLIRunner.run(command + ["--config", config.path], stdin: "")
+        #expect(run.status == 2, "\(command): \(run.status) \(run.stderr)")
+        #expect(run.stderr.contains("drillwatch.toml:\(queryLines[0]): error: rules[0].query: rule 'broken-one'"), "\(run.stderr)")
+        #expect(run.stderr.contains("drillwatch.toml:\(queryLines[1]): error: rules[1].query: rule 'broken-two'"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("state").path))
+    }
+
     @Test func withoutConfigOutsideACheckoutTheErrorSaysHowToNameOne() throws {
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("dw-empty-\(UUID())")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
