@@ -26,7 +26,6 @@ public final class Classifier {
     private let reader: Reader
     private var analyzer: Analyzer { reader.analyzer }
     private var index: SimilarityIndex { reader.index }
-    private var facts: FactExtractor { reader.facts }
     private var stories: StoryTracker
     /// The names of the score's features, in the order of `Assessment.features`.
     public let featureNames: [String]
