@@ -1,4 +1,5 @@
 import COpenCC
+import Synchronization
 
 /// OpenCC could not be set up; the only failure its C API reports apart from a conversion.
 public enum HanFoldingError: Error, CustomStringConvertible {
@@ -57,48 +58,60 @@ public final class SimplifiedConverter {
 /// The Han characters in U+3400–U+9FFF that `t2s` changes on their own: the cheap test that
 /// keeps simplified text (all of the shipped rules and most Chinese news) away from OpenCC.
 ///
-/// Found by converting every character of the range once per process (~0.1 s), so it follows
-/// the installed OpenCC's tables. A run of only unflagged characters is not converted; the
-/// cost is that a phrase-only change in such a run (看著 → 看着) is missed, which is the same
-/// text a simplified writer would also not have folded.
-struct TraditionalCharacters: Sendable {
+/// Learnt a character at a time, the first time a text brings it, by converting it alone, so
+/// it follows the installed OpenCC's tables. (Converting the whole range at once took 24 ms of
+/// every process's start, a tenth of an all-304 rescan, for the few hundred characters most
+/// processes meet.) A run of only unflagged characters is not converted; the cost is that a
+/// phrase-only change in such a run (看著 → 看着) is missed, which is the same text a
+/// simplified writer would also not have folded.
+///
+/// `@unchecked Sendable`, proved here: the two bitmaps are allocated once, never freed (one
+/// table per process) and only read and changed through atomics; a character's
+/// `traditional` bit is set before its `known` bit is published with release ordering, and
+/// read after `known` is loaded with acquire ordering, so a reader that sees it known sees
+/// its answer. Two threads meeting a new character at once both convert it (under the
+/// converter's lock) and both set the same bits. The converter is only used under its mutex.
+final class TraditionalCharacters: @unchecked Sendable {
     static let first: UInt32 = 0x3400
     static let last: UInt32 = 0x9FFF
-    private let bits: [UInt64]
+    private static let words = Int(last - first) / 64 + 1
 
-    /// The table of the default converter; empty when OpenCC cannot be opened, which
+    /// The table of the default converter; it finds nothing when OpenCC cannot be opened, which
     /// `Analyzer.init` has already refused.
-    static let shared: TraditionalCharacters = {
-        guard let converter = try? SimplifiedConverter() else { return TraditionalCharacters(bits: []) }
-        return TraditionalCharacters(converter)
-    }()
+    static let shared = TraditionalCharacters()
 
-    private init(bits: [UInt64]) { self.bits = bits }
+    private let known: UnsafeMutablePointer<Atomic<UInt64>>
+    private let traditional: UnsafeMutablePointer<Atomic<UInt64>>
+    /// Opened at the first character not known yet.
+    private let converter = Mutex<SimplifiedConverter??>(nil)
 
-    init(_ converter: SimplifiedConverter) {
-        // One character a line: OpenCC segments on line breaks, so no phrase spans two of them
-        // and the lines of the output line up with the input's.
-        var input = String.UnicodeScalarView()
-        for value in Self.first...Self.last {
-            input.append(Unicode.Scalar(value)!)
-            input.append("\n")
+    init() {
+        known = .allocate(capacity: Self.words)
+        traditional = .allocate(capacity: Self.words)
+        for word in 0..<Self.words {
+            (known + word).initialize(to: Atomic(0))
+            (traditional + word).initialize(to: Atomic(0))
         }
-        let lines = converter.convert(String(input)).split(separator: "\n", omittingEmptySubsequences: false)
-        var bits = [UInt64](repeating: 0, count: Int(Self.last - Self.first) / 64 + 1)
-        for value in Self.first...Self.last {
-            let offset = Int(value - Self.first)
-            guard offset < lines.count else { break }
-            if lines[offset].unicodeScalars.first?.value != value || lines[offset].unicodeScalars.count != 1 {
-                bits[offset / 64] |= 1 << UInt64(offset % 64)
-            }
-        }
-        self.bits = bits
     }
 
     func contains(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
-        guard value >= Self.first && value <= Self.last, !bits.isEmpty else { return false }
+        guard value >= Self.first && value <= Self.last else { return false }
         let offset = Int(value - Self.first)
-        return bits[offset / 64] & (1 << UInt64(offset % 64)) != 0
+        let (word, mask) = (offset / 64, UInt64(1) << UInt64(offset % 64))
+        if known[word].load(ordering: .acquiring) & mask != 0 {
+            return traditional[word].load(ordering: .relaxed) & mask != 0
+        }
+        let changed = converter.withLock { converter -> Bool in
+            if converter == nil { converter = .some(try? SimplifiedConverter()) }
+            guard let opened = converter ?? nil else { return false }
+            // Alone, as a line of its own would be: no phrase table entry starts or ends it.
+            let alone = String(Character(scalar))
+            let output = opened.convert(alone)
+            return output.unicodeScalars.first?.value != value || output.unicodeScalars.count != 1
+        }
+        if changed { traditional[word].bitwiseOr(mask, ordering: .relaxed) }
+        known[word].bitwiseOr(mask, ordering: .releasing)
+        return changed
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Model
 import Testing
 @testable import Classifier
@@ -18,6 +19,38 @@ import Testing
             guard !line.hasPrefix("#"), fields.count == 2 else { return nil }
             return (String(fields[0]), String(fields[1]))
         }
+    }
+
+    /// The table learns a character the first time a text brings it, converting it alone; it
+    /// must say what converting the whole range at once (one character a line) says, and say
+    /// it again from what it learnt, from two threads at once.
+    @Test func charactersLearntOneAtATimeAgreeWithTheWholeRange() throws {
+        let converter = try SimplifiedConverter()
+        let range = TraditionalCharacters.first...TraditionalCharacters.last
+        var input = String.UnicodeScalarView()
+        for value in range { input.append(Unicode.Scalar(value)!); input.append("\n") }
+        let lines = converter.convert(String(input)).split(separator: "\n", omittingEmptySubsequences: false)
+        let expected = range.map { value in
+            let line = lines[Int(value - range.lowerBound)].unicodeScalars
+            return line.first?.value != value || line.count != 1
+        }
+        #expect(expected.count(where: { $0 }) > 2000)  // t2s changes thousands of characters alone
+        let table = TraditionalCharacters()
+        let scalars = range.map { Unicode.Scalar($0)! }
+        let answers = Mutex<[[Bool]]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { pass in
+            // The two threads walk the range in opposite orders: each meets characters new to
+            // the table and, past the middle, characters the other has learnt.
+            let order = pass == 0 ? Array(scalars.indices) : scalars.indices.reversed()
+            var seen = [Bool](repeating: false, count: scalars.count)
+            for index in order { seen[index] = table.contains(scalars[index]) }
+            answers.withLock { $0.append(seen) }
+        }
+        for seen in answers.withLock({ $0 }) {
+            let wrong = scalars.indices.filter { seen[$0] != expected[$0] }.map { String(Character(scalars[$0])) }
+            #expect(wrong.isEmpty, "\(wrong.prefix(20))")
+        }
+        #expect(!table.contains("中") && table.contains("國") && !table.contains("a"))
     }
 
     @Test func domainWordsFoldToTheirSimplifiedTerms() throws {
