@@ -65,8 +65,9 @@ public final class SimplifiedConverter {
 /// phrase-only change in such a run (看著 → 看着) is missed, which is the same text a
 /// simplified writer would also not have folded.
 ///
-/// `@unchecked Sendable`, proved here: the two bitmaps are allocated once, never freed (one
-/// table per process) and only read and changed through atomics; a character's
+/// `@unchecked Sendable`, proved here: the two bitmaps are allocated in `init`, freed in
+/// `deinit` (when no thread holds the table) and otherwise only read and changed through
+/// atomics; a character's
 /// `traditional` bit is set before its `known` bit is published with release ordering, and
 /// read after `known` is loaded with acquire ordering, so a reader that sees it known sees
 /// its answer. Two threads meeting a new character at once both convert it (under the
@@ -82,8 +83,14 @@ final class TraditionalCharacters: @unchecked Sendable {
 
     private let known: UnsafeMutablePointer<Atomic<UInt64>>
     private let traditional: UnsafeMutablePointer<Atomic<UInt64>>
-    /// Opened at the first character not known yet.
-    private let converter = Mutex<SimplifiedConverter??>(nil)
+
+    /// OpenCC, opened at the first character not known yet.
+    private enum Converter {
+        case notOpened
+        case opened(SimplifiedConverter)
+        case unavailable
+    }
+    private let converter = Mutex(Converter.notOpened)
 
     init() {
         known = .allocate(capacity: Self.words)
@@ -92,6 +99,13 @@ final class TraditionalCharacters: @unchecked Sendable {
             (known + word).initialize(to: Atomic(0))
             (traditional + word).initialize(to: Atomic(0))
         }
+    }
+
+    deinit {
+        known.deinitialize(count: Self.words)
+        known.deallocate()
+        traditional.deinitialize(count: Self.words)
+        traditional.deallocate()
     }
 
     func contains(_ scalar: Unicode.Scalar) -> Bool {
@@ -103,11 +117,12 @@ final class TraditionalCharacters: @unchecked Sendable {
             return traditional[word].load(ordering: .relaxed) & mask != 0
         }
         let changed = converter.withLock { converter -> Bool in
-            if converter == nil { converter = .some(try? SimplifiedConverter()) }
-            guard let opened = converter ?? nil else { return false }
+            if case .notOpened = converter {
+                converter = (try? SimplifiedConverter()).map(Converter.opened) ?? .unavailable
+            }
+            guard case .opened(let opened) = converter else { return false }
             // Alone, as a line of its own would be: no phrase table entry starts or ends it.
-            let alone = String(Character(scalar))
-            let output = opened.convert(alone)
+            let output = opened.convert(String(Character(scalar)))
             return output.unicodeScalars.first?.value != value || output.unicodeScalars.count != 1
         }
         if changed { traditional[word].bitwiseOr(mask, ordering: .relaxed) }
