@@ -73,6 +73,8 @@ public final class PostgresStore: StateStore {
     /// How long pending alerts, deliveries and a digest stay claimed by the instance that took
     /// them: longer than writing files or one delivery attempt can take.
     static let claimDuration: TimeInterval = 900
+    /// SQLite's query for the items a restart remembers, with PostgreSQL's `$n` parameters.
+    private static let relevantItemsSQL = SQLiteStore.relevantItemsSQL.replacingOccurrences(of: "?", with: "$")
 
     /// Connects to `url` (`postgresql://user@host:port/db?sslmode=…`). `password`, when given,
     /// outranks `PGPASSFILE`. A writer passes its `instance`, which is registered and kept alive.
@@ -338,7 +340,7 @@ public final class PostgresStore: StateStore {
                         SELECT * FROM item WHERE seq > $1 AND verdict IN ('alert', 'duplicate') ORDER BY seq
                         """, [watermark])
                 } else {
-                    try connection.execute(SQLiteStore.relevantItemsSQL.replacingOccurrences(of: "?", with: "$"), [window, latest])
+                    try connection.execute(Self.relevantItemsSQL, [window, latest])
                 }
                 return StoryUpdate(items: try Self.items(rows, target), watermark: Int64(latest))
             }
@@ -498,7 +500,7 @@ public final class PostgresStore: StateStore {
 
     public func relevantItems(since date: Date, latest: Int) async throws(StoreError) -> [Judgement] {
         try await perform { [target] connection throws(StoreError) in
-            let rows = try connection.execute(SQLiteStore.relevantItemsSQL.replacingOccurrences(of: "?", with: "$"), [date, latest])
+            let rows = try connection.execute(Self.relevantItemsSQL, [date, latest])
             return try Self.items(rows, target)
         }
     }
