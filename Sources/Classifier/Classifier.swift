@@ -687,8 +687,10 @@ struct StoryTracker {
         if let x = a.headline.activity, let y = b.headline.activity, x != y { return true }
         // Ships and aircraft: a naval patrol and an air patrol the same week, the December 2025
         // missile-defence drill and the air patrol after it. One named exercise may be told
-        // by its ships in one report and its aircraft in another.
-        if let x = a.headline.domain, let y = b.headline.domain, x != y, !Self.nameSameExercise(a, b) { return true }
+        // by its ships in one report and its aircraft in another, when both are about it: both
+        // recalling it below the lead (a submarine patrol and the ships' patrol after the same
+        // exercise) is no tie.
+        if let x = a.headline.domain, let y = b.headline.domain, x != y, !Self.areOfSameExercise(a, b) { return true }
         // A named exercise of one year and a report, naming none, dated years away: "Joint
         // Sea-2014" in a 2025 article is history, not this story. (A year either side is an
         // announcement or a late report.)

@@ -148,12 +148,15 @@ struct FactExtractor {
             if let first = taking.map(\.first).min() { countryHits.append((first, country.entry.name)) }
         }
         facts.countries = countryHits.sorted { $0.0 < $1.0 }.map(\.1)
-        let exerciseInLead = exercise.map { $0.index < text.titleCount + Self.leadTokens } ?? false
+        let exerciseInLead = exercise.map { $0.index < text.titleCount + Self.leadTokens(text.language) } ?? false
         return (facts, StoryTracker.Headline(activity: activity(&matcher, text), domain: domain(&matcher, text), namesExerciseInLead: exerciseInLead))
     }
 
-    /// Body words that make a report's lead: its first paragraph or two.
-    static let leadTokens = 60
+    /// Body tokens that make a report's lead: its first paragraph or two, sixty words. Chinese
+    /// is read in character bigrams, about one a character, and sixty words of an English lead
+    /// are about 110 characters of a Chinese one (the exercise named in a Chinese lead's second
+    /// sentence was past sixty).
+    static func leadTokens(_ language: Language?) -> Int { language == .zh ? 110 : 60 }
 
     /// What the headline reports: an exercise or a patrol (nil: both, or neither). Navies
     /// often patrol together right after an exercise, in the same sea, in the same week; the

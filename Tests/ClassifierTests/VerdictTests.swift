@@ -440,6 +440,39 @@ enum Rewording {
         #expect(after.kind == .alert && after.story != patrol.story, "\(after.kind)")
     }
 
+    /// Ships and submarines are two patrols even when both reports recall the exercise before
+    /// them further down: only an exercise named where a report says what it is about lets
+    /// one event be told by its ships in one report and by another force in the next.
+    @Test func aSubmarinePatrolIsNotTheShipsPatrolThatRecallsTheSameExercise() throws {
+        let classifier = try Shipped.classifier()
+        let recall = "Патрулирование началось после учений «Морское взаимодействие-2031» в Японском море."
+        let filler = String(repeating: "Экипажи отработали задачи по плану и поблагодарили друг друга за работу. ", count: 8)
+        let ships = classifier.judge(Verdicts.item("ships", "Корабли России и Китая закончили совместный патруль в Тихом океане",
+            "Корабли ВМФ России и ВМС Китая завершили совместное патрулирование в Тихом океане, сообщило Минобороны. " + filler + recall))
+        let fillerEnglish = String(repeating: "The crews practised the tasks they had planned and thanked each other. ", count: 8)
+        let submarines = classifier.judge(Verdicts.item("subs", "Russia and China finish their first joint submarine patrol",
+            "Submarines of Russia and China completed their first joint patrol in the Pacific Ocean, Moscow said. " + fillerEnglish
+                + "The patrol began after the Joint Sea-2031 exercise in the Sea of Japan.", days: 2))
+        #expect(ships.kind == .alert && ships.facts.exercise == "Joint Sea-2031", "\(ships.kind) \(String(describing: ships.facts.exercise))")
+        #expect(submarines.facts.exercise == "Joint Sea-2031")
+        #expect(submarines.kind == .alert && submarines.story != ships.story, "\(submarines.kind)")
+    }
+
+    /// A Chinese lead is about 110 characters for an English one's sixty words: an exercise
+    /// named in its second sentence is what the report is about, and ties it to an English
+    /// report of that exercise told by other forces.
+    @Test func aChineseLeadNamesItsExerciseInItsSecondSentence() throws {
+        let classifier = try Shipped.classifier()
+        let english = classifier.judge(Verdicts.item("en", "Chinese and Russian aircraft join the Joint Sea-2031 drills",
+            "Bombers and fighters of China and Russia joined the Joint Sea-2031 naval exercise on Monday, the ministries said."))
+        let chinese = classifier.judge(Verdicts.item("zh", "中国海军舰艇编队启程赴俄参演",
+            "一支编有导弹驱逐舰两艘、导弹护卫舰两艘、登陆舰两艘、综合补给舰一艘的中国海军舰艇编队，于本月十五日上午离开山东青岛某军港，驶往俄罗斯符拉迪沃斯托克，"
+                + "参加中俄两国代号“海上联合-2031”的海上联合军事演习。", days: 1))
+        #expect(english.kind == .alert && chinese.kind.isRelevant, "\(english.kind) \(chinese.kind)")
+        #expect(chinese.facts.exercise == "Joint Sea-2031", "\(String(describing: chinese.facts.exercise))")
+        #expect(chinese.story == english.story)
+    }
+
     /// An undated report whose lead says when ("on 21 August") joins no story told three months
     /// away, however alike the wording: the two phases of one year's exercise stay two.
     @Test func anUndatedReportOfAnotherSeasonJoinsNoStory() throws {
