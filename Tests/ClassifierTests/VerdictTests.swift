@@ -59,6 +59,26 @@ import Testing
         #expect(verdict.rules.contains { $0.name == "headline-other-topic" && $0.effect == .lower })
     }
 
+    /// Where the civil and oil-drilling vetoes stop: police and disaster relief are civil, but
+    /// China's armed police beside Russia's National Guard hold military drills, and "the drills
+    /// can well be seen as …" of a bomber exercise is no oil well.
+    @Test func civilAndDrillingVetoesStopAtTheForces() throws {
+        let classifier = try Shipped.classifier()
+        func vetoes(_ title: String, _ body: String) -> [String] {
+            classifier.judge(Self.item("v", title, body)).rules.filter { $0.effect == .veto }.map(\.name)
+        }
+        #expect(vetoes("Chinese and Russian police stage joint anti-terror drill",
+                       "Police from China and Russia held a joint anti-terrorism drill in Inner Mongolia on Monday.") == ["civil-agencies-headline"])
+        #expect(vetoes("Disaster drill meant to boost cooperation",
+                       "Relief teams from China, Russia and other SCO states held a joint disaster-relief drill.") == ["civil-agencies-headline"])
+        #expect(vetoes("Russia's National Guard and Chinese police to stage anti-terror exercise in Siberia",
+                       "Russia's National Guard and China's People's Armed Police will hold a joint anti-terror exercise in Siberia.").isEmpty)
+        #expect(vetoes("China and Russia hold joint strategic aviation exercises",
+                       "Russian and Chinese strategic bombers held joint exercises; the drills can well be seen as a show of force.").isEmpty)
+        #expect(vetoes("Gas company begins drilling its first exploratory well",
+                       "The company said drilling of the well in the Sea of Okhotsk began on Monday.") == ["oil-and-gas-drilling"])
+    }
+
     /// "Drills with … Chinese navies" after a Russian ship: one country's drill joined by the
     /// other, however far apart the headline names them; drills with a third partner are not.
     @Test func drillsWithTheOtherNavyAreJoined() throws {
