@@ -66,8 +66,10 @@ public enum AttributeLimit {
         while i < bytes.count {
             let byte = bytes[i]
             if quote != 0 {
-                if byte == quote { quote = 0 }
-                i += 1
+                // A quoted value ends at its quote, whatever lies between.
+                guard let close = memchr(bytes.baseAddress! + i, Int32(quote), bytes.count - i) else { return (bytes.count, nil) }
+                i = bytes.baseAddress!.distance(to: close.assumingMemoryBound(to: UInt8.self)) + 1
+                quote = 0
                 continue
             }
             switch byte {
@@ -91,11 +93,30 @@ public enum AttributeLimit {
                 afterEquals = byte == UInt8(ascii: "=")
                 lastSlash = byte == UInt8(ascii: "/") ? i : nil
                 i += 1
+                // The rest of a name or an unquoted value in one go: bytes that change
+                // nothing above but `afterEquals` and `lastSlash`, which they clear.
+                if quote == 0, i < bytes.count, isPlain(bytes[i]) {
+                    afterEquals = false
+                    lastSlash = nil
+                    repeat { i += 1 } while i < bytes.count && isPlain(bytes[i])
+                }
                 continue
             }
             i += 1
         }
         return (i, nil)  // never ends: left alone
+    }
+
+    /// Bytes inside a tag that are no delimiter: not white space, a quote, `=`, `/`, `<` or `>`.
+    @inline(__always)
+    private static func isPlain(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x20, 0x09, 0x0A, 0x0D, 0x0C, UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "="), UInt8(ascii: "/"),
+             UInt8(ascii: "<"), UInt8(ascii: ">"):
+            return false
+        default:
+            return true
+        }
     }
 
     private static func isLetter(_ byte: UInt8) -> Bool {

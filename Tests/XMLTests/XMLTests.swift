@@ -157,6 +157,62 @@ import Testing
         }
     }
 
+    /// The scanner passes names, unquoted values and quoted values in runs; on any mix of the
+    /// bytes that matter in a tag it must cut exactly where a byte-at-a-time reading does.
+    @Test func runsAreReadAsOneByteAtATime() {
+        let alphabet = Array("ab= /\"'<>\n".utf8)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<3_000 {
+            let length = Int.random(in: 0..<40, using: &generator)
+            let text = [UInt8(ascii: "<"), UInt8(ascii: "p")] + (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
+            let expected = Self.referenceCut(text, maxPerTag: 3)
+            let actual = AttributeLimit.apply(text, maxPerTag: 3) ?? text
+            #expect(actual == expected, "\(String(decoding: text, as: UTF8.self))")
+        }
+    }
+
+    /// Every start tag of `text` bounded byte by byte, as libxml2 reads a tag (the rule the
+    /// scanner keeps).
+    private static func referenceCut(_ text: [UInt8], maxPerTag: Int) -> [UInt8] {
+        var cut = text
+        var start = 0
+        while let open = text[start...].firstIndex(of: UInt8(ascii: "<")) {
+            start = open + 1
+            guard start < text.count, (text[start] | 0x20) >= UInt8(ascii: "a"), (text[start] | 0x20) <= UInt8(ascii: "z") else { continue }
+            var (i, tokens, inToken, afterEquals, quote) = (start, 0, true, false, UInt8(0))
+            var cutFrom: Int?, lastSlash: Int?
+            scan: while i < text.count {
+                let byte = text[i]
+                if quote != 0 {
+                    if byte == quote { quote = 0 }
+                } else if byte == UInt8(ascii: ">") {
+                    if let from = cutFrom {
+                        let to = lastSlash == i - 1 ? i - 1 : i
+                        for index in from..<max(from, to) { cut[index] = UInt8(ascii: " ") }
+                    }
+                    i += 1
+                    break scan
+                } else if byte == UInt8(ascii: "<") {
+                    break scan
+                } else if [0x20, 0x09, 0x0A, 0x0D, 0x0C].contains(byte) {
+                    inToken = false
+                } else {
+                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'"), afterEquals { quote = byte }
+                    if !inToken {
+                        inToken = true
+                        tokens += 1
+                        if tokens > maxPerTag && cutFrom == nil { cutFrom = i }
+                    }
+                    afterEquals = byte == UInt8(ascii: "=")
+                    lastSlash = byte == UInt8(ascii: "/") ? i : nil
+                }
+                i += 1
+            }
+            start = i
+        }
+        return cut
+    }
+
     @Test func whatIsNotATagIsLeftAlone() {
         // Another `<` before the end: not read as one tag.
         #expect(Self.apply("<p a b c d e <q>x</q>") == nil)
