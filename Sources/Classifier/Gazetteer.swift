@@ -43,6 +43,10 @@ struct FactExtractor {
     private let seaWords: Int
     private let submarineWords: Int
     private let missileDefenceWords: Int
+    /// Words that make the exercise named next to them one that came before the news ("after
+    /// Northern/Interaction-2023, the ships will patrol …"): before the name, or in Chinese after it.
+    private let afterWords: Int
+    private let chineseAfterWords: Int
     /// The gazetteer's series held by China and Russia together, and the others.
     private let jointSeries: Set<String>
     private let otherSeries: Set<String>
@@ -102,6 +106,8 @@ struct FactExtractor {
             OR корабл* OR флот* OR вмф OR вмс OR эсминц* OR фрегат* OR морск* OR "береговой охран*" OR "береговые охран*"
             OR 军舰 OR 舰艇 OR 舰队 OR 海军 OR 驱逐舰 OR 护卫舰 OR 海警 OR 海上
             """)) ?? .or([]))
+        afterWords = program.add((try? parser.parse("after OR following OR после OR вслед")) ?? .or([]))
+        chineseAfterWords = program.add((try? parser.parse("结束后 OR 之后")) ?? .or([]))
         submarineWords = program.add((try? parser.parse("submarin* OR подлодк* OR подводн* OR 潜艇 OR 潜舰")) ?? .or([]))
         missileDefenceWords = program.add((try? parser.parse("""
             anti-missile OR "anti missile" OR "missile defence" OR "missile defense" OR антиракет* OR противоракет*
@@ -148,8 +154,23 @@ struct FactExtractor {
             if let first = taking.map(\.first).min() { countryHits.append((first, country.entry.name)) }
         }
         facts.countries = countryHits.sorted { $0.0 < $1.0 }.map(\.1)
-        let exerciseInLead = exercise.map { $0.index < text.titleCount + Self.leadTokens(text.language) } ?? false
+        let exerciseInLead = exercise.map {
+            $0.index < text.titleCount + Self.leadTokens(text.language) && !isRecalledAsPast($0.index, &matcher, text)
+        } ?? false
         return (facts, StoryTracker.Headline(activity: activity(&matcher, text), domain: domain(&matcher, text), namesExerciseInLead: exerciseInLead))
+    }
+
+    /// Whether the exercise named at token `index` is told as what came before ("after the
+    /// Joint Sea-2025 exercise", «после учений «Север. Взаимодействие-2023»», "…演习结束后"):
+    /// the report is of what follows it (a patrol, a port call), not of the exercise.
+    private func isRecalledAsPast(_ index: Int, _ matcher: inout QueryEvaluator, _ text: AnalyzedText) -> Bool {
+        // Counted in tokens, not positions: a name written with a full stop inside it
+        // («Север. Взаимодействие-2023») is two sentences apart by position.
+        let sameField = { (other: Int) in text.isTitle(other) == text.isTitle(index) }
+        if matcher.evaluate(afterWords).spans.contains(where: { (index - 6..<index).contains($0.first) && sameField($0.first) }) {
+            return true
+        }
+        return matcher.evaluate(chineseAfterWords).spans.contains { (index + 1...index + 12).contains($0.first) && sameField($0.first) }
     }
 
     /// Body tokens that make a report's lead: its first paragraph or two, sixty words. Chinese

@@ -478,6 +478,31 @@ enum Rewording {
         #expect(submarines.kind == .alert && submarines.story != ships.story, "\(submarines.kind)")
     }
 
+    /// A report of what follows an exercise (the patrol after it, the ships' next call) that
+    /// names the exercise as what came before ("after …", «после учений …», "…演习结束后") is
+    /// not a report of the exercise, even in its lead and with a headline that names no
+    /// activity: it joins no story of the exercise. The exercise is still its fact.
+    @Test func aReportOfWhatFollowsAnExerciseIsNotOfTheExercise() throws {
+        let classifier = try Shipped.classifier()
+        let exercise = classifier.judge(Verdicts.item("ex", "China and Russia open the Joint Sea-2031 naval drills",
+            "Warships of China and Russia began the Joint Sea-2031 exercise in the Sea of Japan on Monday, the ministries said."))
+        let followers = [
+            Verdicts.item("en", "China and Russia ready their navies for the next step",
+                "After the Joint Sea-2031 exercise, ships of China and Russia will soon set off on their third joint naval patrol, Beijing said.", days: 3),
+            Verdicts.item("ru", "Китай и Россия готовятся",
+                "Как сообщило Минобороны КНР, после успешно завершённых учений «Морское взаимодействие-2031» Китай и Россия скоро начнут совместное морское патрулирование.", days: 3),
+            Verdicts.item("zh", "中俄海军将再度联手",
+                "中国国防部表示，“海上联合-2031”演习结束后，中俄两国海军舰艇将组成编队，从日本海出发开展第三次海上联合巡航。", days: 3),
+        ]
+        #expect(exercise.kind == .alert && exercise.facts.exercise == "Joint Sea-2031", "\(exercise.kind)")
+        for item in followers {
+            let follower = classifier.judge(item)
+            #expect(follower.kind.isRelevant && follower.facts.exercise == "Joint Sea-2031",
+                    "\(item.id): \(follower.kind) \(String(describing: follower.facts.exercise))")
+            #expect(follower.story != exercise.story, "\(item.id)")
+        }
+    }
+
     /// A Chinese lead is about 110 characters for an English one's sixty words: an exercise
     /// named in its second sentence is what the report is about, and ties it to an English
     /// report of that exercise told by other forces.
