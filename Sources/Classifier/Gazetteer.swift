@@ -108,7 +108,7 @@ struct FactExtractor {
             """)) ?? .or([]))
         afterWords = program.add((try? parser.parse("after OR following OR после OR вслед")) ?? .or([]))
         chineseAfterWords = program.add((try? parser.parse("结束后 OR 之后")) ?? .or([]))
-        submarineWords = program.add((try? parser.parse("submarin* OR подлодк* OR подводн* OR 潜艇 OR 潜舰")) ?? .or([]))
+        submarineWords = program.add((try? parser.parse("submarin* OR субмарин* OR подлодк* OR подводн* OR 潜艇 OR 潜舰")) ?? .or([]))
         missileDefenceWords = program.add((try? parser.parse("""
             anti-missile OR "anti missile" OR "missile defence" OR "missile defense" OR антиракет* OR противоракет*
             OR 反导 OR 反飞弹 OR 导弹防御

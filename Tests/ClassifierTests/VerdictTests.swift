@@ -478,6 +478,18 @@ enum Rewording {
         #expect(submarines.kind == .alert && submarines.story != ships.story, "\(submarines.kind)")
     }
 
+    /// «Субмарины» are submarines as much as подлодки: a Russian headline of the first joint
+    /// submarine patrol is not the ships' patrol of the same weeks and waters.
+    @Test func submarinesInRussianAreNotTheShipsPatrol() throws {
+        let classifier = try Shipped.classifier()
+        let ships = classifier.judge(Verdicts.item("ships", "Корабли России и Китая ушли в Тихий океан патрулировать вместе",
+            "Корабли ВМФ России и ВМС Китая вышли в Тихий океан для совместного патрулирования, сообщило Минобороны."))
+        let submarines = classifier.judge(Verdicts.item("subs", "Субмарины России и Китая впервые вместе патрулировали Тихий океан",
+            "Подводные лодки России и Китая впервые провели совместное патрулирование в Тихом океане, сообщило Минобороны.", days: 2))
+        #expect(ships.kind == .alert, "\(ships.kind)")
+        #expect(submarines.kind.isRelevant && submarines.story != ships.story, "\(submarines.kind)")
+    }
+
     /// A report of what follows an exercise (the patrol after it, the ships' next call) that
     /// names the exercise as what came before ("after …", «после учений …», "…演习结束后") is
     /// not a report of the exercise, even in its lead and with a headline that names no
