@@ -79,6 +79,25 @@ import Testing
                        "The company said drilling of the well in the Sea of Okhotsk began on Monday.") == ["oil-and-gas-drilling"])
     }
 
+    /// Other forces drilling in answer to China and Russia: the headline's drill is theirs. Not a
+    /// headline where China and Russia fly and a third country protests, nor one where the third
+    /// country is the backdrop ("Amid US tensions, …", "… as South Korea scrambles jets").
+    @Test func drillsInAnswerToChinaAndRussiaAreTheOthers() throws {
+        let classifier = try Shipped.classifier()
+        func inAnswer(_ title: String) -> Bool {
+            classifier.judge(Self.item("a", title, "")).rules.contains { $0.name == "headline-drill-in-answer" }
+        }
+        #expect(inAnswer("Japanese and US marines stage combat drills as China and Russia cause concern"))
+        #expect(inAnswer("US and Japan put fighter jets in the air after Russia-China military drill"))
+        #expect(!inAnswer("Tokyo protests as Russian and Chinese warplanes fly close to Japan"))
+        #expect(!inAnswer("Amid US tensions, Russia starts war games with China"))
+        #expect(!inAnswer("Beijing, Moscow stage joint exercise as South Korea scrambles jets"))
+        let answer = classifier.judge(Self.item("b", "US and Japanese aircraft drill together days after China-Russia patrols",
+            "US and Japanese fighter jets held a joint exercise over the Sea of Japan, the Japanese defence ministry said on Thursday."))
+        // A learnt weight: it lowers the score, and the lead decides the rest.
+        #expect(answer.rules.contains { $0.name == "headline-drill-in-answer" && $0.effect == .lower })
+    }
+
     /// "Drills with … Chinese navies" after a Russian ship: one country's drill joined by the
     /// other, however far apart the headline names them; drills with a third partner are not.
     @Test func drillsWithTheOtherNavyAreJoined() throws {
