@@ -1,4 +1,5 @@
 import COpenCC
+import Locking
 import Synchronization
 
 /// OpenCC could not be set up; the only failure its C API reports apart from a conversion.
@@ -70,8 +71,10 @@ public final class SimplifiedConverter {
 /// atomics; a character's
 /// `traditional` bit is set before its `known` bit is published with release ordering, and
 /// read after `known` is loaded with acquire ordering, so a reader that sees it known sees
-/// its answer. Two threads meeting a new character at once both convert it (under the
-/// converter's lock) and both set the same bits. The converter is only used under its mutex.
+/// its answer. Two threads meeting a new character at once both convert it (under `lock`)
+/// and both set the same bits. `converter` is only read, changed and used holding `lock`.
+/// (A pthread `Lock`, not `Synchronization.Mutex`, whose contended path ThreadSanitizer does
+/// not see on Linux: see `Locked`.)
 final class TraditionalCharacters: @unchecked Sendable {
     static let first: UInt32 = 0x3400
     static let last: UInt32 = 0x9FFF
@@ -90,7 +93,8 @@ final class TraditionalCharacters: @unchecked Sendable {
         case opened(SimplifiedConverter)
         case unavailable
     }
-    private let converter = Mutex(Converter.notOpened)
+    private let lock = Lock()
+    private var converter = Converter.notOpened
 
     init() {
         known = .allocate(capacity: Self.words)
@@ -116,7 +120,7 @@ final class TraditionalCharacters: @unchecked Sendable {
         if known[word].load(ordering: .acquiring) & mask != 0 {
             return traditional[word].load(ordering: .relaxed) & mask != 0
         }
-        let changed = converter.withLock { converter -> Bool in
+        let changed = lock.withLock { () -> Bool in
             if case .notOpened = converter {
                 converter = (try? SimplifiedConverter()).map(Converter.opened) ?? .unavailable
             }

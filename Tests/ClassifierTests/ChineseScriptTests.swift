@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 import Model
 import Testing
 @testable import Classifier
@@ -37,7 +37,7 @@ import Testing
         #expect(expected.count(where: { $0 }) > 2000)  // t2s changes thousands of characters alone
         let table = TraditionalCharacters()
         let scalars = range.map { Unicode.Scalar($0)! }
-        let answers = Mutex<[[Bool]]>([])
+        let answers = Locked<[[Bool]]>([])
         DispatchQueue.concurrentPerform(iterations: 2) { pass in
             // The two threads walk the range in opposite orders: each meets characters new to
             // the table and, past the middle, characters the other has learnt.
