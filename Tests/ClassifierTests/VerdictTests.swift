@@ -23,6 +23,11 @@ import Testing
         Item(id: id, title: title, text: body, published: Date(timeIntervalSince1970: 1_900_000_000 + days * 86400))
     }
 
+    /// Whether `rule` fires on an item that is only the headline `title`.
+    static func headline(_ title: String, fires rule: String, in classifier: Classifier) -> Bool {
+        classifier.judge(item("h", title, "")).rules.contains { $0.name == rule }
+    }
+
     @Test func jointDrillIsAnExplainedAlert() throws {
         let classifier = try Shipped.classifier()
         let verdict = classifier.judge(Self.item("a", "China and Russia begin Joint Sea-2031 naval drills", Self.article))
@@ -84,9 +89,7 @@ import Testing
     /// country is the backdrop ("Amid US tensions, …", "… as South Korea scrambles jets").
     @Test func drillsInAnswerToChinaAndRussiaAreTheOthers() throws {
         let classifier = try Shipped.classifier()
-        func inAnswer(_ title: String) -> Bool {
-            classifier.judge(Self.item("a", title, "")).rules.contains { $0.name == "headline-drill-in-answer" }
-        }
+        let inAnswer = { Self.headline($0, fires: "headline-drill-in-answer", in: classifier) }
         #expect(inAnswer("Japanese and US marines stage combat drills as China and Russia cause concern"))
         #expect(inAnswer("US and Japan put fighter jets in the air after Russia-China military drill"))
         #expect(!inAnswer("Tokyo protests as Russian and Chinese warplanes fly close to Japan"))
@@ -96,6 +99,31 @@ import Testing
             "US and Japanese fighter jets held a joint exercise over the Sea of Japan, the Japanese defence ministry said on Thursday."))
         // A learnt weight: it lowers the score, and the lead decides the rest.
         #expect(answer.rules.contains { $0.name == "headline-drill-in-answer" && $0.effect == .lower })
+    }
+
+    /// A drill told as training, in a headline naming both countries; a freight train between
+    /// them is no training (the rule reads "training" as written, not by its stem).
+    @Test func trainingTogetherIsADrillWordInAHeadline() throws {
+        let classifier = try Shipped.classifier()
+        let training = { Self.headline($0, fires: "headline-training-together", in: classifier) }
+        #expect(training("China publishes video of its Pacific and Arctic training with Russia"))
+        #expect(training("Вооруженная полиция Китая и внутренние войска МВД России начали совместную тренировку в Пекине"))
+        #expect(training("中俄海军开展联合训练"))
+        #expect(!training("First China-Russia freight train crosses the new Amur bridge"))
+        #expect(!training("Chinese pilots complete training in Kazakhstan"))
+    }
+
+    /// Aerospace Security, the two countries' computer-simulated missile-defence exercise, is a
+    /// joint series the facts know, with its year; the words alone are everyday ones.
+    @Test func aerospaceSecurityIsAJointSeries() throws {
+        let classifier = try Shipped.classifier()
+        let named = classifier.judge(Self.item("a", "Russian-Chinese Aerospace Security-2017 gets under way in Beijing",
+            "Russian and Chinese forces began a six-day computer-simulated missile defence exercise in Beijing."))
+        #expect(named.facts.exercise == "Aerospace Security-2017")
+        #expect(named.kind == .alert)
+        let everyday = classifier.judge(Self.item("b", "Aerospace security cooperation on the agenda",
+            "Officials discussed aerospace security and trade."))
+        #expect(everyday.facts.exercise == nil)
     }
 
     /// "Drills with … Chinese navies" after a Russian ship: one country's drill joined by the
