@@ -120,7 +120,7 @@ struct FeedbackCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the judgements as labelled JSONL (the evaluation format: drillwatch eval reads it).")
         @OptionGroup var options: Options
-        @Option(help: "The file to write (default: standard output).")
+        @Option(help: "The file to write (default, or -: standard output).")
         var out: String?
 
         func execute() async throws {
@@ -129,7 +129,8 @@ struct FeedbackCommand: AsyncParsableCommand {
                 printError("warning: alert \(id): its stored JSON cannot be read; left out")
             }
             let data = LabelledRecord.jsonLines(records)
-            guard let out else {
+            // "-" is standard output, as `classify -` reads standard input: not a file named "-".
+            guard let out, out != "-" else {
                 FileHandle.standardOutput.write(data)
                 return
             }

@@ -96,6 +96,12 @@ import Testing
             #expect(records.allSatisfy { $0.keys.contains(key) }, "missing \(key)")
         }
 
+        // "-" is standard output, not a file of that name.
+        let piped = try CLIRunner.run(["feedback", "export", "--out", "-", "--config", demo.config], directory: demo.folder)
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.stdout == (try String(contentsOfFile: file, encoding: .utf8)))
+        #expect(!FileManager.default.fileExists(atPath: demo.folder.appendingPathComponent("-").path))
+
         let eval = try demo.run(["eval", file])
         #expect(eval.status == 0, "\(eval.stderr)")
         #expect(eval.stdout.contains("items      2  (drill 1, other 1)"))
