@@ -13,6 +13,8 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An address from a document on the internet that points into the local network.
     case localNetwork(url: String, address: String)
     case tooManyRedirects(url: String, limit: Int)
+    /// A local feed's path names no regular file (see `LocalFile`).
+    case notAFile(url: String, reason: String)
     case bodyTooLarge(url: String, limit: Int)
     case timedOut(url: String, detail: String)
     case cannotResolve(url: String, detail: String)
@@ -47,6 +49,8 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "set scan.allow_local_redirects = true if this feed is meant to do that"
         case .tooManyRedirects(let url, let limit):
             return "\(url): more than \(limit) redirects; the feed's address probably loops"
+        case .notAFile(let url, let reason):
+            return "\(url): \(reason); a local feed must be a regular file"
         case .bodyTooLarge(let url, let limit):
             return "\(url): response is larger than \(limit / (1024 * 1024)) MiB once decoded; transfer aborted"
         case .timedOut(let url, let detail):

@@ -25,6 +25,9 @@ public final class HTTPClient: Sendable {
     public func fetch(_ request: HTTPRequest) async throws(FetchError) -> HTTPResponse {
         var url = request.url
         try checkScheme(of: url, original: url, isFirst: true)
+        if let path = LocalFile.path(ofFileURL: url), let problem = LocalFile.problem(atPath: path) {
+            throw .notAFile(url: url, reason: problem)
+        }
         var permanentRedirect: String?
         var onlyPermanentSoFar = true
         var hops = 0

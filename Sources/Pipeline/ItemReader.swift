@@ -84,9 +84,8 @@ public struct ItemReader: Sendable {
             let headers = Dictionary(response.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
             return try feed(response.body, source: FeedSource(url: response.finalURL, headers: headers), name: input)
         }
-        guard let data = FileManager.default.contents(atPath: input) else {
-            throw PipelineError.cannotRead(input, FileManager.default.fileExists(atPath: input) ? "not a readable file" : "no such file")
-        }
+        if let problem = LocalFile.problem(atPath: input) { throw PipelineError.cannotRead(input, problem) }
+        guard let data = FileManager.default.contents(atPath: input) else { throw PipelineError.cannotRead(input, "permission denied") }
         let first = data.first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF) }
         if input.hasSuffix(".jsonl") || input.hasSuffix(".ndjson") {
             return try jsonLines(data, source: input)

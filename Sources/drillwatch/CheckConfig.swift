@@ -1,7 +1,9 @@
 import ArgumentParser
 import Classifier
+import Curl
 import Foundation
 import Pipeline
+import Settings
 
 /// `drillwatch check-config`: validate the configuration and everything it points at.
 struct CheckConfig: DrillwatchCommand {
@@ -25,10 +27,24 @@ struct CheckConfig: DrillwatchCommand {
         // What `scan` and `run` would refuse, refused here too.
         if settings.feeds.isEmpty { throw CLIError(.configuration, "\(settings.file.lastPathComponent) configures no [[feeds]]") }
         for warning in settings.warnings { printError("\(warning)") }
+        for problem in Self.localFeedProblems(settings) { printError("\(problem)") }
         if quiet { return }
         print("\(settings.file.path): OK")
         print("  \(settings.feeds.count) feeds, \(settings.rules.count) rules, \(classifier.corpus.count) corpus documents")
         let state = settings.store.postgresURL.map { "\($0) (PostgreSQL)" } ?? settings.stateFolder.path
         print("  state in \(state), output in \(settings.outputFolder.path)")
+    }
+
+    /// Local feeds whose path names no regular file now: a warning, not an error, as another
+    /// program may write the file before the next scan (which fails that feed alone until then).
+    static func localFeedProblems(_ settings: Settings) -> [ConfigProblem] {
+        settings.feeds.compactMap { feed in
+            guard feed.isLocalFile, let path = LocalFile.path(ofFileURL: feed.url), let problem = LocalFile.problem(atPath: path) else {
+                return nil
+            }
+            return ConfigProblem(file: settings.file.path, line: nil, keyPath: "feed '\(feed.name)'",
+                                 message: "\(path): \(problem); a local feed must be a regular file (it is read at every scan)",
+                                 severity: .warning)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Classifier
+import Curl
 import Foundation
 import Pipeline
 import SafeText
@@ -81,6 +82,15 @@ struct CLIError: Error, CustomStringConvertible {
     }
 
     init(_ description: String) { self.init(.failure, description) }
+
+    /// The bytes of the file a command was given, or why it has none: "no such file", "a
+    /// folder, not a file", "a named pipe, not a file" (which would block the command), or
+    /// that it cannot be opened.
+    static func readFile(_ path: String) throws(CLIError) -> Data {
+        if let problem = LocalFile.problem(atPath: path) { throw CLIError("\(path): \(problem)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot be read (permission denied)") }
+        return data
+    }
 }
 
 /// A command whose failures are reported as `CLIError` says: it implements `execute`, and

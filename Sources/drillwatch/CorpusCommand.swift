@@ -94,7 +94,7 @@ struct Corpus: AsyncParsableCommand {
                     title = HTMLText.plainText(fromHTML: String(html[start.upperBound..<end.lowerBound]))
                 }
             } else {
-                guard let data = FileManager.default.contents(atPath: source) else { throw CLIError("\(source): no such file") }
+                let data = try CLIError.readFile(source)
                 let document = CorpusDocument.parse(id: "new", text: String(decoding: data, as: UTF8.self))
                 title = title ?? document.title
                 url = document.url

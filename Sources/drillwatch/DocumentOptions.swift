@@ -30,10 +30,8 @@ struct DocumentOptions: ParsableArguments {
                 String(parts[1]).trimmingCharacters(in: .whitespaces)
         }
         guard location.hasPrefix("http://") || location.hasPrefix("https://") else {
-            let path = location.hasPrefix("file://") ? String(location.dropFirst(7)) : location
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw CLIError("\(path): no such file") }
-            guard !isDirectory.boolValue else { throw CLIError("\(path) is a directory, not a file") }
+            let path = LocalFile.path(ofFileURL: location) ?? location
+            if let problem = LocalFile.problem(atPath: path) { throw CLIError("\(path): \(problem)") }
             return (try readFile(path), url, responseHeaders)
         }
         let response: HTTPResponse

@@ -120,7 +120,7 @@ struct FeedsCommand: AsyncParsableCommand {
         var opml: String
 
         func execute() async throws {
-            guard let data = FileManager.default.contents(atPath: opml) else { throw CLIError("\(opml): no such file") }
+            let data = try CLIError.readFile(opml)
             var (file, existing) = try FeedsCommand.file(configuration)
             var names = Set(existing.map(\.name)), urls = Set(existing.map(\.url))
             var added = 0

@@ -26,10 +26,7 @@ struct Inspect: DrillwatchCommand {
     var json = false
 
     func execute() async throws {
-        let (bytes, documentURL, responseHeaders) = try await document.load { path in
-            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path) cannot be read") }
-            return Array(data)
-        }
+        let (bytes, documentURL, responseHeaders) = try await document.load { Array(try CLIError.readFile($0)) }
         let feed: FeedDocument
         do {
             feed = try FeedParser.parse(bytes, source: FeedSource(url: documentURL, headers: responseHeaders))

@@ -163,4 +163,34 @@ import Glibc
         #expect(second.stderr.contains("is also written by the drillwatch whose state is \(folder.appendingPathComponent("a/state/drillwatch.sqlite").path)"),
                 "\(second.stderr)")
     }
+
+    /// A named pipe where a file belongs: opening one blocks until something writes to it, and
+    /// `scan` (its feed) and `extract` used to wait for ever. Every command says what it is
+    /// instead, at once; the scan fails that feed only.
+    @Test func aNamedPipeGivenAsAFileIsRefusedAtOnce() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pipe = folder.appendingPathComponent("pipe.xml").path
+        #expect(mkfifo(pipe, 0o600) == 0)
+        let config = try ClassifyCommands.writeConfig(in: folder, """
+            [[feeds]]
+            name = "pipe"
+            url = "\(pipe)"
+            [[feeds]]
+            name = "demo"
+            url = "\(ClassifyCommands.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path)"
+            """)
+        // A warning, not an error: another program may write the file before the next scan.
+        let check = try CLIRunner.run(["check-config", "--config", config.path])
+        #expect(check.status == 0 && check.stderr.contains("warning: feed 'pipe': \(pipe): a named pipe, not a file"), "\(check.stderr)")
+        let scan = try CLIRunner.run(["scan", "--config", config.path], timeout: 60)
+        #expect(scan.stdout.contains("pipe.xml: a named pipe, not a file; a local feed must be a regular file"), "\(scan.stdout)")
+        #expect(scan.stdout.contains("1 fetched") && scan.stdout.contains("1 failed"), "\(scan.stdout)")
+        #expect(scan.stderr.contains("1 of 2 feeds failed"), "\(scan.stderr)")
+        for arguments in [["extract", pipe], ["inspect", pipe], ["classify", pipe, "--config", config.path],
+                          ["feeds", "import", pipe, "--config", config.path]] {
+            let run = try CLIRunner.run(arguments, timeout: 60)
+            #expect(run.status == 1 && run.stderr.contains("a named pipe, not a file"), "\(arguments[0]): \(run.stderr)")
+        }
+    }
 }

@@ -59,7 +59,7 @@ import Testing
 
     @Test(arguments: [
         (["inspect", "/nonexistent/feed.xml"], "no such file"),
-        (["inspect", "/"], "is a directory"),
+        (["inspect", "/"], "a folder, not a file"),
         (["inspect", "http://127.0.0.1:9/feed.xml"], "could not connect"),
         (["inspect", "ftp://example.com/feed"], "no such file"),
         (["inspect", "x", "--header", "no colon"], "must look like 'Name: value'"),

@@ -282,6 +282,29 @@ import TestSupport
         }
     }
 
+    /// A local feed that is no regular file gets a reason, before anything opens it: opening a
+    /// named pipe with no writer blocks, and a scan waited for it for ever.
+    @Test func aLocalFeedMustBeARegularFile() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("drillwatch-local-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pipe = folder.appendingPathComponent("feed.xml").path
+        #expect(mkfifo(pipe, 0o600) == 0)
+        let client = HTTPClient(policy: FetchPolicy(allowFileURLs: true))
+        for (path, reason) in [(pipe, "a named pipe, not a file"), (folder.path, "a folder, not a file"),
+                               (folder.appendingPathComponent("none.xml").path, "no such file"),
+                               (folder.appendingPathComponent("feed.xml/x").path, "no such file")] {
+            await #expect(throws: FetchError.notAFile(url: "file://" + path, reason: reason)) {
+                try await client.fetch(HTTPRequest(url: "file://" + path))
+            }
+        }
+        // Percent-escapes are the path's own characters.
+        let spaced = folder.appendingPathComponent("a feed.xml")
+        try Data(Self.feed).write(to: spaced)
+        #expect(try await client.fetch(HTTPRequest(url: spaced.absoluteString)).body == Self.feed)
+        #expect(LocalFile.problem(atPath: spaced.path) == nil)
+    }
+
     @Test func connectionRefusedIsATypedError() async throws {
         // Bind and close a port so nothing listens there.
         let port = try { let s = try TestServer(handler: Self.routes); let p = s.port; s.stop(); return p }()
