@@ -1,4 +1,5 @@
 import Classifier
+import Curl
 import Foundation
 import Store
 
@@ -33,6 +34,8 @@ public struct CorpusStore: Sendable {
             warn(CorpusWarning(file: path, message: "skipped: \(reason)"))
             return nil
         }
+        // A named pipe would block the load (every command's start) until something wrote to it.
+        if let problem = LocalFile.problem(atPath: path) { return skip(problem) }
         guard let (bytes, size) = Self.head(of: path, limit: Self.maxDocumentBytes) else { return skip("it cannot be read") }
         if size > Self.maxDocumentBytes {
             warn(CorpusWarning(file: path, message: "only its first \(Self.mebibytes(Self.maxDocumentBytes)) is read (the file has "

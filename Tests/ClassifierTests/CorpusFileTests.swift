@@ -4,12 +4,14 @@ import Testing
 
 /// Corpus files that are not what a corpus document should be: too large, empty, binary.
 @Suite struct CorpusFiles {
-    /// Loads a fresh corpus folder holding `files`; returns the documents' ids and the warnings.
-    func load(_ files: [String: [UInt8]]) throws -> (ids: [String], bodies: [String], warnings: [String]) {
+    /// Loads a fresh corpus folder holding `files` (and what `prepare` puts there); returns the
+    /// documents' ids and the warnings.
+    func load(_ files: [String: [UInt8]], prepare: (URL) throws -> Void = { _ in }) throws -> (ids: [String], bodies: [String], warnings: [String]) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-corpus-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         for (name, bytes) in files { try Data(bytes).write(to: folder.appendingPathComponent(name)) }
+        try prepare(folder)
         var warnings: [String] = []
         let documents = try CorpusStore(folder: folder).load { warnings.append("\($0)".replacingOccurrences(of: folder.path + "/", with: "")) }
         return (documents.map(\.id), documents.map(\.body), warnings)
@@ -40,5 +42,16 @@ import Testing
             "image.md: warning: skipped: it is not text (NUL bytes or not UTF-8); save it as UTF-8 text or remove it",
             "latin1.txt: warning: skipped: it is not text (NUL bytes or not UTF-8); save it as UTF-8 text or remove it",
         ])
+    }
+
+    /// A named pipe or a folder with a document's name: opening the pipe blocked every command's
+    /// start until something wrote to it. Each is skipped with what it is.
+    @Test func aPipeOrAFolderIsSkippedWithAWarning() throws {
+        let (ids, _, warnings) = try load(["article.md": Array("China and Russia began a joint naval drill.\n".utf8)]) { folder in
+            #expect(mkfifo(folder.appendingPathComponent("pipe.md").path, 0o600) == 0)
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("notes.txt"), withIntermediateDirectories: false)
+        }
+        #expect(ids == ["article"])
+        #expect(warnings == ["notes.txt: warning: skipped: a folder, not a file", "pipe.md: warning: skipped: a named pipe, not a file"])
     }
 }
