@@ -69,6 +69,21 @@ public struct LabelledItem: Sendable {
 public struct ItemReader: Sendable {
     public init() {}
 
+    /// The labelled items of several inputs, each id once (the first kept), and how many were
+    /// left out as repeats. `data/labelled/*.jsonl` names the split files beside the files they
+    /// were split from: read twice, every item would be trained on and tested against itself.
+    public func readLabelled(_ inputs: [String]) async throws(PipelineError) -> (items: [LabelledItem], repeated: Int) {
+        var items: [LabelledItem] = []
+        var seen = Set<String>()
+        var repeated = 0
+        for input in inputs {
+            for item in try await read(input) {
+                if seen.insert(item.item.id).inserted { items.append(item) } else { repeated += 1 }
+            }
+        }
+        return (items, repeated)
+    }
+
     public func read(_ input: String, standardInput: @Sendable () -> Data = { FileHandle.standardInput.readDataToEndOfFile() }) async throws(PipelineError) -> [LabelledItem] {
         if input == "-" {
             return try jsonLines(standardInput(), source: "stdin")

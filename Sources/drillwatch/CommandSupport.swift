@@ -123,3 +123,12 @@ func wrapAsync<T>(_ body: () async throws -> T) async throws(CLIError) -> T {
 func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
+
+/// What `eval` and `train` say of labelled input.
+enum LabelledInput {
+    /// Items read once though given again (the same id in several files).
+    static func repeatedWarning(_ count: Int) -> String {
+        "warning: \(count) item\(count == 1 ? "" : "s") repeated an earlier one's id and \(count == 1 ? "was" : "were") read once "
+            + "(a file given twice, or a split beside the files it was split from)"
+    }
+}

@@ -18,7 +18,7 @@ struct Eval: DrillwatchCommand {
 
             Examples:
               drillwatch eval ../shared/eval/dev.jsonl
-              drillwatch eval --cv 10 data/labelled/*.jsonl
+              drillwatch eval --cv 10 data/labelled/en.jsonl data/labelled/ru.jsonl data/labelled/zh.jsonl
               drillwatch eval --headline-only data/labelled/test.jsonl
             """)
 
@@ -51,8 +51,8 @@ struct Eval: DrillwatchCommand {
 
     func execute() async throws {
         let settings = try configuration.settings()
-        var items: [LabelledItem] = []
-        for file in files { items += try await wrapAsync { try await ItemReader().read(file) } }
+        let (items, repeated) = try await wrapAsync { try await ItemReader().readLabelled(files) }
+        if repeated > 0 { printError(LabelledInput.repeatedWarning(repeated)) }
         guard items.contains(where: { $0.label != nil }) else { throw CLIError("\(files.joined(separator: ", ")): no item has a label") }
         let evaluation: Evaluation
         if let cv {

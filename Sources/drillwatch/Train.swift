@@ -18,7 +18,7 @@ struct Train: DrillwatchCommand {
             point the configuration at it with [classifier] weights = "FILE".
 
             Example:
-              drillwatch train data/labelled/train-*.jsonl --out config/weights.toml
+              drillwatch train data/labelled/train.jsonl --out config/weights.toml
             """)
 
     @OptionGroup var configuration: ConfigOption
@@ -44,8 +44,8 @@ struct Train: DrillwatchCommand {
 
     func execute() async throws {
         let settings = try configuration.settings()
-        var items: [LabelledItem] = []
-        for file in files { items += try await wrapAsync { try await ItemReader().read(file) } }
+        let (items, repeated) = try await wrapAsync { try await ItemReader().readLabelled(files) }
+        if repeated > 0 { printError(LabelledInput.repeatedWarning(repeated)) }
         let labelled = items.filter { $0.label != nil }
         guard labelled.contains(where: \.isDrill), labelled.contains(where: { !$0.isDrill }) else {
             throw CLIError("training needs items labelled drill and items labelled other")

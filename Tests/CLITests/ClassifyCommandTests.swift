@@ -92,6 +92,13 @@ import Testing
         #expect(run.stdout.contains("precision  1.000"))
         #expect(run.stdout.contains("recall     1.000"))
         #expect(run.stdout.contains("cn-ru-drill                2/2"))
+
+        // The same items named twice (as `data/labelled/*.jsonl` names a split beside its
+        // sources) are read once, and the user is told.
+        let twice = try Self.run(["eval", "--config", Self.config, path, path])
+        #expect(twice.status == 0, "\(twice.stderr)")
+        #expect(twice.stdout.contains("cn-ru-drill                2/2"))
+        #expect(twice.stderr.contains("warning: 3 items repeated an earlier one's id and were read once"), "\(twice.stderr)")
     }
 
     @Test func brokenConfigurationStopsWithItsLine() throws {
