@@ -10,7 +10,7 @@ import Store
 /// 1. `record` — the fetch result into the feed's state: health, validators, redirects
 ///    (pure);
 /// 2. `parsed` — the parsed document's hints and validators (pure), or `parseFailed`;
-/// 3. `FeedScanner.newItems` — the entries not seen before, capped (reads the store);
+/// 3. `FeedScanner.select` — the entries not seen before, capped (reads the store);
 /// 4. `judged` — each new item classified and turned into a `Judgement`; alerts held back
 ///    for old items on a first fetch (pure given the verdicts);
 /// 5. `FeedScanner.commit` — state, judgements and alerts in one transaction;
