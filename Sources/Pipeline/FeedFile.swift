@@ -36,10 +36,19 @@ public struct FeedFile {
     /// A new `[[feeds]]` block at the end of the file.
     public mutating func add(name: String, url: String, intervalMinutes: Double? = nil, tags: [String] = []) {
         var block = ["", "[[feeds]]", "name = \(Self.quoted(name))", "url = \(Self.quoted(url))"]
-        if let intervalMinutes { block.append("interval_minutes = \(Int(intervalMinutes))") }
+        if let intervalMinutes { block.append("interval_minutes = \(Self.number(intervalMinutes))") }
         if !tags.isEmpty { block.append("tags = [\(tags.map(Self.quoted).joined(separator: ", "))]") }
         text = text.hasSuffix("\n") || text.isEmpty ? text : text + "\n"
         text += block.joined(separator: "\n") + "\n"
+    }
+
+    /// A number as TOML writes it, whatever it is: 30, 7.5, nan, inf. The file is loaded before
+    /// it is written, and the loader refuses what is out of range with its line; converting
+    /// NaN or infinity to an integer here trapped instead, and 7.5 became 7.
+    static func number(_ value: Double) -> String {
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value < 0 ? "-inf" : "inf" }
+        return value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 
     /// Removes the block of the feed named `name`.

@@ -106,6 +106,8 @@ struct TableReader {
 
     mutating func double(_ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<Double>? = nil) -> Double? {
         // TOML allows inf and nan; no setting means them, and a NaN weight would poison every score.
+        // The key is asked for all the same: a refused value is not also an unknown setting.
+        asked[path, default: []].insert(key)
         if let value = table[key]?.double, !value.isFinite {
             problem(join(path, key), "must be a finite number (got \(value))")
             return nil

@@ -81,6 +81,21 @@ import Testing
         #expect(throws: FeedFile.EditError.self) { try file.remove(name: "nope") }
     }
 
+    /// An interval is written as given and checked by the loader: NaN and infinity trapped when
+    /// converted to an integer for the file, and 7.5 minutes became 7.
+    @Test func intervalsAreWrittenAsGivenAndCheckedOnLoad() throws {
+        let url = try Self.file()
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        for bad in [Double.nan, .infinity, 0.5] {
+            var file = try FeedFile(file: url)
+            file.add(name: "odd", url: "https://odd.example/feed.xml", intervalMinutes: bad)
+            #expect(throws: FeedFile.EditError.self) { try file.save(checkingRules: nil) }
+        }
+        var file = try FeedFile(file: url)
+        file.add(name: "odd", url: "https://odd.example/feed.xml", intervalMinutes: 7.5)
+        #expect(try file.save(checkingRules: nil).feeds.last?.intervalMinutes == 7.5)
+    }
+
     @Test func opmlRoundTrip() throws {
         var feeds = [FeedSettings(name: "wire & co", url: "https://news.example/wire.xml?x=1&y=2"),
                      FeedSettings(name: "desk", url: "https://news.example/desk.xml")]

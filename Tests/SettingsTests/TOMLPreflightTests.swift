@@ -32,4 +32,14 @@ import Testing
             "\(error)".contains("finite number") || "\(error)".contains("between")
         }
     }
+
+    /// One problem for one bad value: a refused number is not also an "unknown setting".
+    @Test func aNonFiniteNumberIsOneProblem() {
+        #expect {
+            try Settings.parse("[classifier]\nalert_threshold = nan\n", file: URL(fileURLWithPath: "/tmp/x.toml"))
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            return error.problems.map(\.message) == ["must be a finite number (got nan)"]
+        }
+    }
 }
