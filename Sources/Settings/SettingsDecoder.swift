@@ -245,6 +245,12 @@ struct SettingsDecoder {
             reader.rejectUnasked(table, at: path)
             guard let name, let url else { continue }
             if !names.insert(name).inserted { reader.problem("\(path).name", "feed '\(name)' is defined twice") }
+            // A name is what `--feed`, the tables, the logs and the digest show and match: a
+            // line break or another control character in one is a mistake (shown escaped, it
+            // matches nothing a user types).
+            if name.isEmpty || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                reader.problem("\(path).name", "must be a non-empty name without control characters (got \"\(Display.line(name))\")")
+            }
             var feed = FeedSettings(name: name, url: url)
             if url.hasPrefix("http://") || url.hasPrefix("https://") {
                 if URL(string: url)?.host == nil { reader.problem("\(path).url", "'\(Redaction.url(url))' is not a valid URL") }

@@ -198,6 +198,23 @@ import Testing
         #expect(found.map(\.message) == ["rule 'a' is defined twice"])
     }
 
+    /// A feed's name is what `--feed`, the tables and the logs match and show.
+    @Test func feedNamesHaveNoControlCharacters() {
+        let found = problems("""
+            [[feeds]]
+            name = "wire\\nnews"
+            url = "https://news.example/wire.xml"
+            [[feeds]]
+            name = ""
+            url = "https://news.example/desk.xml"
+            [[feeds]]
+            name = "Новости — desk 2"
+            url = "https://news.example/ru.xml"
+            """)
+        #expect(found.map(\.keyPath) == ["feeds[0].name", "feeds[1].name"])
+        #expect(found.first?.message == "must be a non-empty name without control characters (got \"wire\\nnews\")")
+    }
+
     @Test func thresholdsMustBeOrdered() {
         let found = problems("""
             [classifier]
