@@ -252,8 +252,13 @@ struct SettingsDecoder {
                 reader.problem("\(path).name", "must be a non-empty name without control characters (got \"\(Display.line(name))\")")
             }
             var feed = FeedSettings(name: name, url: url)
-            if url.hasPrefix("http://") || url.hasPrefix("https://") {
+            let lowered = url.lowercased()
+            if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
                 if URL(string: url)?.host == nil { reader.problem("\(path).url", "'\(Redaction.url(url))' is not a valid URL") }
+                // A scheme is case-insensitive ("HTTP://", as some lists write it); the rest of
+                // drillwatch compares it in lower case.
+                let colon = url.firstIndex(of: ":")!
+                feed.url = url[..<colon].lowercased() + url[colon...]
             } else if url.contains("://") {
                 reader.problem("\(path).url", "only http://, https:// or a local file path (got '\(Redaction.url(url))')")
             } else {

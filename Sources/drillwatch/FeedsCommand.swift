@@ -125,6 +125,13 @@ struct FeedsCommand: AsyncParsableCommand {
             var names = Set(existing.map(\.name)), urls = Set(existing.map(\.url))
             var added = 0
             for outline in OPML.outlines(Array(data)) where !urls.contains(outline.url) {
+                // A feed reader's list holds web feeds. Another kind of address (a local path,
+                // file:, javascript:) would make the whole import fail to load, or have a list
+                // someone shared point drillwatch at this machine's files: left out, and said.
+                guard let scheme = URL(string: outline.url)?.scheme?.lowercased(), ["http", "https"].contains(scheme) else {
+                    printError("warning: \(opml): '\(outline.title)' left out: \(Redaction.url(outline.url)) is not an http(s) URL")
+                    continue
+                }
                 var name = CorpusStore.slug(outline.title)
                 var counter = 2
                 while names.contains(name) { name = "\(CorpusStore.slug(outline.title))-\(counter)"; counter += 1 }

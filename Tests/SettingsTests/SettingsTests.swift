@@ -198,6 +198,13 @@ import Testing
         #expect(found.map(\.message) == ["rule 'a' is defined twice"])
     }
 
+    /// A URL's scheme is case-insensitive: "HTTPS://" (as some feed lists write it) loads, in
+    /// lower case; the rest of the address is kept as written.
+    @Test func aFeedURLSchemeIsCaseInsensitive() throws {
+        let settings = try Settings.parse("[[feeds]]\nname = \"wire\"\nurl = \"HTTPS://News.example/Wire.xml\"\n", file: file)
+        #expect(settings.feeds.map(\.url) == ["https://News.example/Wire.xml"])
+    }
+
     /// A feed's name is what `--feed`, the tables and the logs match and show.
     @Test func feedNamesHaveNoControlCharacters() {
         let found = problems("""

@@ -1,0 +1,36 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `drillwatch feeds`, run as a user runs it, on a configuration of its own.
+@Suite struct FeedsCommands {
+    /// An OPML list holds web feeds; an outline with another kind of address is left out with a
+    /// warning and the rest imported. A local path or a file: URL in a shared list would have
+    /// pointed drillwatch at this machine's files (a local path was imported as a local feed),
+    /// and a file: URL made the whole import fail.
+    @Test func importTakesWebFeedsAndSaysWhatItLeftOut() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-feeds-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = try ClassifyCommands.writeDemoConfig(in: folder)
+        let opml = folder.appendingPathComponent("reader.opml")
+        try """
+            <?xml version="1.0"?>
+            <opml version="2.0"><body>
+            <outline text="Wire" xmlUrl="https://news.example/wire.xml"/>
+            <outline text="Desk" xmlUrl="HTTP://desk.example/feed"/>
+            <outline text="Passwords" xmlUrl="/etc/passwd"/>
+            <outline text="File" xmlUrl="file:///etc/passwd"/>
+            <outline text="Script" xmlUrl="javascript:alert(1)"/>
+            </body></opml>
+            """.write(to: opml, atomically: true, encoding: .utf8)
+        let run = try CLIRunner.run(["feeds", "import", opml.path, "--config", config.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("2 feeds imported"), "\(run.stdout)")
+        for left in ["'Passwords' left out: /etc/passwd", "'File' left out: file:///etc/passwd", "'Script' left out: javascript:alert(1)"] {
+            #expect(run.stderr.contains(left), "\(run.stderr)")
+        }
+        let list = try CLIRunner.run(["feeds", "list", "--config", config.path])
+        #expect(list.stdout.contains("wire") && list.stdout.contains("desk") && !list.stdout.contains("/etc/passwd"), "\(list.stdout)")
+    }
+}
