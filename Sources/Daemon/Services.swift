@@ -96,9 +96,21 @@ public struct PollingService: Service {
             }
             heartbeat.beat()
             let wait = failures > 0 ? Self.backoff(failures) : await nextWait(settings)
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+            await sleep(wait, unlessReloadedFrom: current)
         }
         logger.info("polling stopped")
+    }
+
+    /// Sleeps for `wait`, or until a reload replaces configuration `generation`: a feed just
+    /// added is fetched at once, not when the next feed is due (up to five minutes away).
+    /// `generation` is the one this pass read, whether or not its classifier could be built:
+    /// a configuration that keeps failing is not retried in a tight loop.
+    private func sleep(_ wait: Duration, unlessReloadedFrom generation: Int) async {
+        let clock = ContinuousClock()
+        let end = clock.now + wait
+        while clock.now < end, config.current.generation == generation, !Task.isShuttingDownGracefully, !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(.seconds(1), end - clock.now)) }
+        }
     }
 
     /// A pass in the log (a summary, each feed, each alert, each file not written), in the
@@ -161,8 +173,8 @@ public struct PollingService: Service {
         .seconds(min(60, 1 << min(failures, 6)))
     }
 
-    /// Until the earliest feed is due: at least 5 s, at most 5 min (so a reload or a clock
-    /// jump is noticed soon).
+    /// Until the earliest feed is due: at least 5 s, at most 5 min (so a clock jump is noticed
+    /// soon; a reload ends the wait at once, see `sleep`).
     private func nextWait(_ settings: Settings) async -> Duration {
         let names = Set(settings.feeds.map(\.name))
         let states = (try? await store.feedStates()) ?? []

@@ -152,10 +152,20 @@ import Glibc
         }
         #expect(((try? FileManager.default.subpathsOfDirectory(atPath: alertsFolder.path)) ?? []).contains { $0.hasSuffix(".json") })
 
+        // A feed added and the configuration reloaded: fetched at once, not when the first
+        // feed is next due (its <ttl> of 15 minutes held the poller for five).
+        let desk = ClassifyCommands.checkout.appendingPathComponent("config/demo/feeds/asia-desk.xml").path
+        try (try String(contentsOf: config, encoding: .utf8) + "\n[[feeds]]\nname = \"desk\"\nurl = \"\(desk)\"\n")
+            .write(to: config, atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
         let reloaded = notify.wait(seconds: 10) { $0.contains("READY=1") }
         #expect(reloaded.contains { $0.contains("RELOADING=1") })
         #expect(reloaded.contains { $0.contains("READY=1") })
+        let fetched = Date().addingTimeInterval(15)
+        while Date() < fetched, !((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").contains("feed.name=desk") {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(try String(contentsOf: logFile, encoding: .utf8).contains("feed.name=desk"), "the added feed was not fetched after the reload")
 
         let stopAt = Date()
         process.terminate()  // SIGTERM
