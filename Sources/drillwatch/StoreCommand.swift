@@ -1,4 +1,5 @@
 import ArgumentParser
+import Curl
 import Foundation
 import Pipeline
 import PostgresStore
@@ -65,6 +66,11 @@ struct StoreCommand: AsyncParsableCommand {
             // the state folder's lock.
             do { try StateLock.acquire(stateFolder: URL(fileURLWithPath: source).deletingLastPathComponent()) } catch let held as StateLock.Held {
                 throw CLIError(.busy, "\(held)")
+            }
+            // A pipe given as the source would block SQLite's first read for ever (a missing
+            // file has the store's own message).
+            if FileManager.default.fileExists(atPath: source), let problem = LocalFile.problem(atPath: source) {
+                throw CLIError("\(source): \(problem)")
             }
             let sqlite = try wrap { try SQLiteStore.open(at: source, access: .readOnly) }
             let postgres: PostgresStore

@@ -188,7 +188,8 @@ import Glibc
         #expect(scan.stdout.contains("1 fetched") && scan.stdout.contains("1 failed"), "\(scan.stdout)")
         #expect(scan.stderr.contains("1 of 2 feeds failed"), "\(scan.stderr)")
         for arguments in [["extract", pipe], ["inspect", pipe], ["classify", pipe, "--config", config.path],
-                          ["feeds", "import", pipe, "--config", config.path]] {
+                          ["feeds", "import", pipe, "--config", config.path],
+                          ["store", "copy", "--from", pipe, "--to", "postgresql://drillwatch@127.0.0.1:1/none", "--config", config.path]] {
             let run = try CLIRunner.run(arguments, timeout: 60)
             #expect(run.status == 1 && run.stderr.contains("a named pipe, not a file"), "\(arguments[0]): \(run.stderr)")
         }
