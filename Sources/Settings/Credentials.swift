@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// Where secrets live: never in the configuration, which is world-readable, but one file per
 /// secret in a credentials folder — systemd's `$CREDENTIALS_DIRECTORY` (`LoadCredential=` in
@@ -39,11 +40,18 @@ public struct Credentials: Sendable {
             return .failure(Problem(description: "credential name '\(name)' must be a file name of letters, digits, '.', '_' and '-'"))
         }
         let file = folder.appendingPathComponent(name)
-        guard let handle = FileHandle(forReadingAtPath: file.path) else {
+        // Opened without blocking, then checked: a named pipe in the credentials folder blocked
+        // the configuration's load (every command, the daemon's start and reload) in open().
+        let descriptor = open(file.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
             return .failure(Problem(description: "credential '\(name)' not found: no readable file \(file.path) "
                 + "(under systemd, LoadCredential=\(name):/path/to/file in the unit)"))
         }
-        defer { try? handle.close() }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            return .failure(Problem(description: "credential '\(name)' (\(file.path)) is not a regular file"))
+        }
         let data = (try? handle.read(upToCount: 64 * 1024)) ?? Data()
         guard let text = String(data: data, encoding: .utf8) else {
             return .failure(Problem(description: "credential '\(name)' (\(file.path)) is not UTF-8 text"))

@@ -297,6 +297,13 @@ import Testing
         #expect(notPostgres.count == 1 && notPostgres[0].contains("must be a PostgreSQL URL"))
         #expect(problems("[store]\npassword = \"credential:postgres\"").first?.contains("only for a PostgreSQL state") == true)
         #expect(problems("[store]\nurl = \"postgresql://db.example/dw\"\npassword = \"credential:absent\"").first?.contains("not found") == true)
+        // A named pipe blocked the load in open(); a folder is no credential either.
+        #expect(mkfifo(folder.appendingPathComponent("credentials/piped").path, 0o600) == 0)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("credentials/folder"), withIntermediateDirectories: false)
+        for name in ["piped", "folder"] {
+            let found = problems("[store]\nurl = \"postgresql://db.example/dw\"\npassword = \"credential:\(name)\"")
+            #expect(found.first?.contains("credential '\(name)' (\(folder.path)/credentials/\(name)) is not a regular file") == true, "\(found)")
+        }
         #expect(problems("[store]\nhost = \"db\"").first?.contains("host") == true)
     }
 }
