@@ -246,7 +246,7 @@ public final class FeedScanner {
         // documents, not the whole scan's, and one slow server holds back no other fetch
         // until the backlog is full.
         var backlog = Backlog(inFlightLimit: max(1, settings.scan.maxConcurrent))
-        let fetcher = Fetcher(settings: settings, store: store, reader: classifier.concurrentReader, articles: articles)
+        let fetcher = Fetcher(settings: settings, store: store, reader: classifier.concurrentReader, articles: articles, now: now)
         var failure: PipelineError?
         var commits = CommitChain(store: store)
         await withTaskGroup(of: (Int, Fetched).self) { group in
@@ -502,9 +502,12 @@ struct Fetcher: Sendable {
     private let reader: Classifier.Reader?
     private let articles: ArticleReader
     private let defaultCap: Int
+    /// The scan's clock: what a feed's dates are checked against (`Item.plausibleDate`).
+    private let now: @Sendable () -> Date
 
-    init(settings: Settings, store: any StateStore, reader: Classifier.Reader?, articles: ArticleReader) {
+    init(settings: Settings, store: any StateStore, reader: Classifier.Reader?, articles: ArticleReader, now: @escaping @Sendable () -> Date) {
         self.store = store
+        self.now = now
         self.reader = reader
         self.articles = articles
         defaultCap = settings.scan.maxNewItemsPerFetch
@@ -580,8 +583,13 @@ struct Fetcher: Sendable {
     private func select(_ document: FeedDocument, feed: FeedSettings) async throws(StoreError) -> Selection {
         let known = try await store.knownKeys(feed: feed.name, among: document.entries.map(\.key))
         var seenNow = Set<String>()
+        let fetched = now()
         var items = document.entries.filter { !known.contains($0.key) && seenNow.insert($0.key).inserted }
-            .map { Item(entry: $0, source: feed.name) }
+            .map { entry in
+                var item = Item(entry: entry, source: feed.name)
+                item.published = Item.plausibleDate(item.published, fetchedAt: fetched)
+                return item
+            }
         // A feed that invents thousands of items per fetch must not fill the disk: the rest
         // waits for the next fetches (feeds list newest first).
         let cap = feed.maxNewItems ?? defaultCap

@@ -16,6 +16,19 @@ extension Item {
                   link: entry.link.map { Self.cut($0, Self.maxLinkCharacters) }, published: entry.published ?? entry.updated, source: source)
     }
 
+    /// A feed's date as drillwatch keeps it. One more than a day ahead of the fetch (time zones
+    /// and clocks differ by less) is the fetch's time, as Miniflux does: a date in year 9999
+    /// made the story memory, when it pruned, forget every story older than the window before
+    /// it, so later copies alerted again. One before 1990 (a CMS's "0001-01-01") is no date:
+    /// taken at its word it fell before the retention horizon, and the item never alerted.
+    public static func plausibleDate(_ date: Date?, fetchedAt fetched: Date) -> Date? {
+        guard let date, date >= earliestPlausible else { return nil }
+        return date > fetched.addingTimeInterval(86_400) ? fetched : date
+    }
+
+    /// 1990-01-01T00:00:00Z: before web feeds, and before anything drillwatch watches.
+    static let earliestPlausible = Date(timeIntervalSince1970: 631_152_000)
+
     static let maxTitleCharacters = 1_000
     static let maxTextCharacters = 100_000
     static let maxLinkCharacters = 4_000

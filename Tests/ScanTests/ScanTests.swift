@@ -260,6 +260,35 @@ import Testing
         #expect(Self.alertFiles(folder).count == 1)
     }
 
+    /// A feed's dates that cannot be true: year 9999 is taken as the fetch's time (in the story
+    /// memory it made every other story look older than the window, to be forgotten), and year
+    /// 1 as no date (before the retention horizon, the item would never have alerted).
+    @Test func implausibleDatesAreNotTakenAtTheirWord() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-scan-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let feeds = Feeds()
+        let items = [("Fri, 31 Dec 9999 23:59:59 GMT", Self.drill),
+                     ("Mon, 01 Jan 0001 00:00:00 GMT", (id: "p1", title: "Chinese and Russian bombers fly a joint air patrol over the East China Sea",
+                                                        body: "Two Chinese and two Russian strategic bombers flew a joint patrol over the East China Sea, Japan's defence ministry said."))]
+        let entries = items.map { "<item><title>\($1.title)</title><link>https://news.example/\($1.id)</link><guid>\($1.id)</guid><pubDate>\($0)</pubDate><description>\($1.body)</description></item>" }
+        feeds.set("/wire.xml", "<rss version=\"2.0\"><channel><title>Test</title>\(entries.joined())</channel></rss>")
+        feeds.set("/desk.xml", Self.rss([]))
+        let server = try Self.server(feeds)
+        defer { server.stop() }
+        var settings = try Self.settings(server, folder: folder)
+        settings.scan.retentionDays = 30
+        let store = try Self.store(settings)
+        let now = Date(timeIntervalSince1970: 1_937_000_000)
+        let summary = try await Self.scan(settings, store, now: { now })
+        #expect(summary.outcomes.first?.alerts == 2)
+        let published = try Self.alertFiles(folder).filter { $0.pathExtension == "json" }.map { file in
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
+            return (object?["title"] as? String ?? "", object?["published"] as? String)
+        }
+        #expect(Set(published.map(\.1)) == [ISO8601DateFormatter().string(from: now), nil], "\(published)")
+        #expect(Item.plausibleDate(now.addingTimeInterval(3600), fetchedAt: now) == now.addingTimeInterval(3600))
+    }
+
     @Test func alertIdsCannotEscapeTheFolder() {
         let id = Judgement.id(feed: "wire", itemKey: "id:../../etc/passwd")
         #expect(id.count == 16 && id.allSatisfy(\.isHexDigit))
