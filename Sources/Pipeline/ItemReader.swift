@@ -1,3 +1,4 @@
+import Article
 import Curl
 import Feeds
 import Foundation
@@ -126,7 +127,13 @@ public struct ItemReader: Sendable {
             if let document = try? FeedParser.parse(Array(data)) { return items(of: document) }
             return try jsonLines(data, source: input)
         }
-        return [LabelledItem(item: article(String(decoding: data, as: UTF8.self), id: (input as NSString).lastPathComponent))]
+        // What is left is read as a plain-text article: a binary file (a .gz page, an image)
+        // would be read as a screenful of replacement characters and judged.
+        guard !data.contains(0), let text = String(validating: data, as: UTF8.self) else {
+            throw PipelineError.invalidInput(input, line: nil, "not text (binary data or not UTF-8): give a feed, a JSONL file, "
+                + "a web page or a plain-text article")
+        }
+        return [LabelledItem(item: article(text, id: (input as NSString).lastPathComponent))]
     }
 
     /// A plain-text article: the first non-empty line is the title, the rest the body.
@@ -143,9 +150,29 @@ public struct ItemReader: Sendable {
         do {
             document = try FeedParser.parse(bytes, source: source)
         } catch {
+            // A news page rather than a feed (`classify https://…/article.html`): its article,
+            // read as `extract` reads it, is the one item.
+            if case .notAFeed = error, Self.isHTMLPage(bytes) { return [LabelledItem(item: try page(bytes, source: source, name: name))] }
             throw PipelineError.invalidInput(name, line: nil, error.description)
         }
         return items(of: document)
+    }
+
+    /// The article of a web page as an item: its title, text, date and canonical address.
+    func page(_ bytes: [UInt8], source: FeedSource, name: String) throws(PipelineError) -> Item {
+        let article = ArticleExtractor.extract(bytes, url: source.url, contentType: source.headers["content-type"])
+        guard !article.text.trimmedWhitespace.isEmpty else {
+            throw PipelineError.invalidInput(name, line: nil, "a web page with no article text to read (not a feed either)")
+        }
+        return Item(id: article.canonical ?? source.url ?? name, title: article.title ?? "", text: article.text,
+                    link: article.canonical ?? source.url, published: article.published)
+    }
+
+    /// Whether a document that is no feed is an HTML page: its first tag is `<html>` or an
+    /// HTML doctype (after any BOM, space and comments).
+    static func isHTMLPage(_ bytes: [UInt8]) -> Bool {
+        let head = String(decoding: bytes.prefix(4096), as: UTF8.self).lowercased()
+        return head.contains("<!doctype html") || head.contains("<html")
     }
 
     func items(of document: FeedDocument) -> [LabelledItem] {

@@ -10,14 +10,16 @@ struct Classify: DrillwatchCommand {
         abstract: "Classify items against the drill corpus, writing no state.",
         discussion: """
             INPUT is a JSONL file of items ({"id","title","summary","content"?,"link"?,"published"?}), \
-            '-' for JSONL on standard input, a plain-text article (first line is the title), or a \
-            feed file or URL. Items are judged in input order, as if they arrived one after \
-            another, so a later copy of a story is reported as a duplicate.
+            '-' for JSONL on standard input, a plain-text article (first line is the title), a \
+            feed file or URL, or a web page file or URL (its article, as `extract` reads it). \
+            Items are judged in input order, as if they arrived one after another, so a later \
+            copy of a story is reported as a duplicate.
 
             Examples:
               drillwatch classify --explain article.txt
               drillwatch classify --jsonl items.jsonl
               drillwatch classify https://tass.com/rss/v2.xml
+              drillwatch classify --explain https://news.example/2025/06/joint-sea.html
             """)
 
     @OptionGroup var configuration: ConfigOption

@@ -81,6 +81,35 @@ import Testing
         #expect(run.stdout.contains("for      +"))
     }
 
+    /// A web page is judged by its article, as `extract` reads it (a news page's URL is what a
+    /// user has at hand as often as a feed's); a binary file is refused, not judged as a
+    /// screenful of replacement characters.
+    @Test func aWebPageIsJudgedByItsArticleAndBinaryIsRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-page-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let page = folder.appendingPathComponent("joint-sea.html")
+        try """
+            <!DOCTYPE html><html><head><title>China and Russia begin Joint Sea-2031 naval drills | Example News</title>
+            <link rel="canonical" href="https://news.example/2031/07/joint-sea.html"></head>
+            <body><nav>Home · World · Asia</nav><article><h1>China and Russia begin Joint Sea-2031 naval drills</h1>
+            <p>Destroyers and frigates of the Chinese and Russian navies began the Joint Sea-2031 exercise in the Sea of Japan on Monday, the two defence ministries said.</p>
+            <p>The drills include anti-submarine warfare and air defence and will last five days, the Chinese ministry said in a statement.</p>
+            </article><footer>© Example News</footer></body></html>
+            """.write(to: page, atomically: true, encoding: .utf8)
+        let run = try Self.run(["classify", "--config", Self.config, "--jsonl", page.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let verdict = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(verdict["verdict"] as? String == "alert")
+        #expect(verdict["id"] as? String == "https://news.example/2031/07/joint-sea.html")
+        #expect(verdict["exercise"] as? String == "Joint Sea-2031")
+
+        let binary = folder.appendingPathComponent("page.html.gz")
+        try Data([0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xFF, 0xFE]).write(to: binary)
+        let refused = try Self.run(["classify", "--config", Self.config, binary.path])
+        #expect(refused.status == 1 && refused.stderr.contains("not text (binary data or not UTF-8)"), "\(refused.stderr)")
+    }
+
     @Test func evalPrintsTheFigures() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-eval-\(UUID()).jsonl").path
         let labelled = Self.items.replacingOccurrences(of: "\"published\": \"2031-07-01\"}", with: "\"published\": \"2031-07-01\", \"label\": \"drill\", \"category\": \"cn-ru-drill\"}")
