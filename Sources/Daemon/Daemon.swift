@@ -25,6 +25,10 @@ public enum Daemon {
         do {
             settings = try ClassifierLoader.settings(configPath)
             _ = try ClassifierLoader.classifier(settings)
+            if let listen = settings.metrics.listen, let problem = MetricsService.problem(listening: listen.host, port: listen.port) {
+                FileHandle.standardError.write(Data("Error: [metrics] listen \(listen.host):\(listen.port): \(problem)\n".utf8))
+                return 2
+            }
             try StateLock.acquire(stateFolder: settings.stateFolder)
             store = try await StateStores.open(settings, for: .write)
         } catch {

@@ -185,10 +185,13 @@ struct SettingsDecoder {
         if let path = reader.string(table, "textfile", at: "metrics") { metrics.textfile = resolve(path) }
         if let address = reader.string(table, "listen", at: "metrics") {
             let parts = address.split(separator: ":", omittingEmptySubsequences: false)
-            if parts.count == 2, let port = UInt16(parts[1]), port > 0, !parts[0].isEmpty {
+            // The server listens on an IPv4 address as written: a host name ("localhost") is
+            // not looked up, and the daemon stopped at start on it.
+            var ip = in_addr()
+            if parts.count == 2, let port = UInt16(parts[1]), port > 0, inet_pton(AF_INET, String(parts[0]), &ip) == 1 {
                 metrics.listen = (String(parts[0]), port)
             } else {
-                reader.problem("metrics.listen", "must be host:port, e.g. 127.0.0.1:9464 (got \"\(address)\")")
+                reader.problem("metrics.listen", "must be an IPv4 address and a port, e.g. 127.0.0.1:9464 (got \"\(address)\")")
             }
         }
         reader.rejectUnasked(table, at: "metrics")

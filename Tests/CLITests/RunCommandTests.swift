@@ -217,6 +217,28 @@ import Glibc
         #expect(log.split(separator: "\n").count < 50)
     }
 
+    /// A metrics address another program holds, or that is not this machine's: one line saying
+    /// so and exit 2, before anything starts. Once the services ran, the listener's failure
+    /// stopped them all, each logging its own cancellation, then a raw "failed(type: Bind …)".
+    @Test func aMetricsAddressInUseIsRefusedBeforeAnythingStarts() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-metrics-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let holder = try TestServer { _ in .response(status: 200, headers: [], body: []) }
+        defer { holder.stop() }
+        let config = try ClassifyCommands.writeDemoConfig(in: folder, "[metrics]\nlisten = \"127.0.0.1:\(holder.port)\"\n")
+        let run = try CLIRunner.run(["run", "--config", config.path], timeout: 60)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("[metrics] listen 127.0.0.1:\(holder.port): address already in use: another program listens there"),
+                "\(run.stderr)")
+        #expect(!run.stderr.contains("CancellationError") && !run.stderr.contains("drillwatch started"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("output/alerts").path))
+        // A host name is not an address the server can listen on: refused with its line.
+        let named = try ClassifyCommands.writeDemoConfig(in: folder, "[metrics]\nlisten = \"localhost:9464\"\n")
+        let check = try CLIRunner.run(["check-config", "--config", named.path])
+        #expect(check.status == 2 && check.stderr.contains("metrics.listen: must be an IPv4 address and a port"), "\(check.stderr)")
+    }
+
     /// A port nothing listens on now (the kernel's pick, released).
     static func freePort() throws -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
