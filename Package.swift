@@ -48,18 +48,19 @@ let package = Package(
         // MARK: Engine
         .target(name: "Locking"),
         .target(name: "SafeText"),
-        .target(name: "Curl", dependencies: ["CCurl", "Locking", "SafeText"]),
+        .target(name: "LocalFiles"),
+        .target(name: "Curl", dependencies: ["CCurl", "Locking", "SafeText", "LocalFiles"]),
         .target(name: "XML", dependencies: ["CLibXML2"]),
         .target(name: "Model"),
         .target(name: "Feeds", dependencies: ["XML"]),
         .target(name: "Article", dependencies: ["CLibXML2", "XML", "Feeds"]),
         .target(name: "Classifier", dependencies: ["Model", "CStemmer", "COpenCC", "CMinHash", "Locking"]),
-        .target(name: "Settings", dependencies: ["Classifier", "SafeText", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Settings", dependencies: ["Classifier", "SafeText", "LocalFiles", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "PostgresStore", dependencies: ["CLibPQ", "Model", "Store", "Locking"]),
         .target(name: "Reports", dependencies: ["Model", "SafeText"]),
         .target(name: "Pipeline", dependencies: [
-            "Model", "SafeText", "CSpawn", "Curl", "Feeds", "Article", "XML", "Classifier", "Settings", "Store", "PostgresStore", "Reports",
+            "Model", "SafeText", "CSpawn", "Curl", "LocalFiles", "Feeds", "Article", "XML", "Classifier", "Settings", "Store", "PostgresStore", "Reports",
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "Daemon", dependencies: [
@@ -74,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "drillwatch",
             dependencies: [
-                "Article", "Curl", "Feeds", "Model", "Classifier", "Settings", "Pipeline", "Store", "Daemon", "SafeText", "Reports",
+                "Article", "Curl", "LocalFiles", "Feeds", "Model", "Classifier", "Settings", "Pipeline", "Store", "Daemon", "SafeText", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -85,7 +86,7 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["Locking", "CSpawn"], path: "Tests/TestSupport"),
-        .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CurlTests", dependencies: ["Curl", "LocalFiles", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XMLTests", dependencies: ["XML"]),
         .testTarget(name: "ArticleTests", dependencies: ["Article", "Feeds", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),

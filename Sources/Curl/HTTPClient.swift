@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import LocalFiles
 
 /// An async HTTP client for feeds on libcurl's multi interface.
 ///

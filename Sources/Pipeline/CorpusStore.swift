@@ -1,5 +1,5 @@
 import Classifier
-import Curl
+import LocalFiles
 import Foundation
 import Store
 
@@ -34,9 +34,11 @@ public struct CorpusStore: Sendable {
             warn(CorpusWarning(file: path, message: "skipped: \(reason)"))
             return nil
         }
-        // A named pipe would block the load (every command's start) until something wrote to it.
-        if let problem = LocalFile.problem(atPath: path) { return skip(problem) }
-        guard let (bytes, size) = Self.head(of: path, limit: Self.maxDocumentBytes) else { return skip("it cannot be read") }
+        // `LocalFile` refuses a named pipe without waiting on it: it blocked the load (every
+        // command's start) until something wrote to it.
+        let handle: FileHandle
+        do { handle = try LocalFile.open(atPath: path) } catch { return skip(error.reason) }
+        guard let (bytes, size) = Self.head(of: handle, limit: Self.maxDocumentBytes) else { return skip("it cannot be read") }
         if size > Self.maxDocumentBytes {
             warn(CorpusWarning(file: path, message: "only its first \(Self.mebibytes(Self.maxDocumentBytes)) is read (the file has "
                 + "\(Self.mebibytes(size))); a corpus document should be one article"))
@@ -49,10 +51,9 @@ public struct CorpusStore: Sendable {
         return document
     }
 
-    /// The file's first bytes, at most `limit`, cut where a UTF-8 character starts; and the
-    /// file's size. Never reads the rest of the file.
-    static func head(of path: String, limit: Int) -> (bytes: [UInt8], size: Int)? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    /// The open file's first bytes, at most `limit`, cut where a UTF-8 character starts; and
+    /// the file's size. Never reads the rest of the file; closes it.
+    static func head(of handle: FileHandle, limit: Int) -> (bytes: [UInt8], size: Int)? {
         defer { try? handle.close() }
         let size: UInt64, data: Data?
         do {

@@ -2,6 +2,7 @@ import Article
 import Curl
 import Feeds
 import Foundation
+import LocalFiles
 import Model
 import XML
 
@@ -113,8 +114,8 @@ public struct ItemReader: Sendable {
             let headers = Dictionary(response.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
             return try feed(response.body, source: FeedSource(url: response.finalURL, headers: headers), name: input)
         }
-        if let problem = LocalFile.problem(atPath: input) { throw PipelineError.cannotRead(input, problem) }
-        guard let data = FileManager.default.contents(atPath: input) else { throw PipelineError.cannotRead(input, "permission denied") }
+        let data: Data
+        do { data = try LocalFile.read(atPath: input) } catch { throw PipelineError.cannotRead(input, error.reason) }
         let first = data.first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF) }
         if input.hasSuffix(".jsonl") || input.hasSuffix(".ndjson") {
             return try jsonLines(data, source: input)
@@ -168,8 +169,8 @@ public struct ItemReader: Sendable {
                     link: article.canonical ?? source.url, published: article.published)
     }
 
-    /// Whether a document that is no feed is an HTML page: its first tag is `<html>` or an
-    /// HTML doctype (after any BOM, space and comments).
+    /// Whether a document that is no feed is an HTML page: an HTML doctype or an `<html>` tag
+    /// in its first 4 KiB.
     static func isHTMLPage(_ bytes: [UInt8]) -> Bool {
         let head = String(decoding: bytes.prefix(4096), as: UTF8.self).lowercased()
         return head.contains("<!doctype html") || head.contains("<html")

@@ -1,5 +1,5 @@
 import Foundation
-import Glibc
+import LocalFiles
 
 /// Where secrets live: never in the configuration, which is world-readable, but one file per
 /// secret in a credentials folder — systemd's `$CREDENTIALS_DIRECTORY` (`LoadCredential=` in
@@ -40,19 +40,20 @@ public struct Credentials: Sendable {
             return .failure(Problem(description: "credential name '\(name)' must be a file name of letters, digits, '.', '_' and '-'"))
         }
         let file = folder.appendingPathComponent(name)
-        // Opened without blocking, then checked: a named pipe in the credentials folder blocked
+        // `LocalFile` opens it without blocking: a named pipe in the credentials folder blocked
         // the configuration's load (every command, the daemon's start and reload) in open().
-        let descriptor = open(file.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            return .failure(Problem(description: "credential '\(name)' not found: no readable file \(file.path) "
-                + "(under systemd, LoadCredential=\(name):/path/to/file in the unit)"))
+        let data: Data
+        do { data = try LocalFile.read(atPath: file.path, limit: 64 * 1024) } catch {
+            switch error.kind {
+            case .missing:
+                return .failure(Problem(description: "credential '\(name)' not found: no readable file \(file.path) "
+                    + "(under systemd, LoadCredential=\(name):/path/to/file in the unit)"))
+            case .notAFile:
+                return .failure(Problem(description: "credential '\(name)' (\(file.path)) is not a regular file (\(error.reason))"))
+            case .unreadable:
+                return .failure(Problem(description: "credential '\(name)' (\(file.path)) cannot be read (\(error.reason))"))
+            }
         }
-        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
-            return .failure(Problem(description: "credential '\(name)' (\(file.path)) is not a regular file"))
-        }
-        let data = (try? handle.read(upToCount: 64 * 1024)) ?? Data()
         guard let text = String(data: data, encoding: .utf8) else {
             return .failure(Problem(description: "credential '\(name)' (\(file.path)) is not UTF-8 text"))
         }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Classifier
-import Curl
+import LocalFiles
 import Foundation
 import Pipeline
 import Settings

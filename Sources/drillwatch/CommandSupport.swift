@@ -1,6 +1,6 @@
 import ArgumentParser
 import Classifier
-import Curl
+import LocalFiles
 import Foundation
 import Pipeline
 import SafeText
@@ -85,11 +85,9 @@ struct CLIError: Error, CustomStringConvertible {
 
     /// The bytes of the file a command was given, or why it has none: "no such file", "a
     /// folder, not a file", "a named pipe, not a file" (which would block the command), or
-    /// that it cannot be opened.
+    /// why it cannot be opened ("permission denied").
     static func readFile(_ path: String) throws(CLIError) -> Data {
-        if let problem = LocalFile.problem(atPath: path) { throw CLIError("\(path): \(problem)") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot be read (permission denied)") }
-        return data
+        do { return try LocalFile.read(atPath: path) } catch { throw CLIError("\(path): \(error.reason)") }
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Curl
 import Foundation
+import LocalFiles
 
 /// Where `inspect` and `extract` read their one document from: a file, or a URL fetched with
 /// drillwatch's own fetcher; and what to take it as (its address, its response headers).

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Curl
 import Foundation
+import LocalFiles
 import Pipeline
 import PostgresStore
 import Reports

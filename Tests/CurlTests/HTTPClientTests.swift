@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Curl
+import LocalFiles
 
 /// The fetcher against a local server on 127.0.0.1: conditional GET, compression, redirects,
 /// refusals, back-off signals, stalls and size caps.
