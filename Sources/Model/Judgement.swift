@@ -30,6 +30,10 @@ public struct Judgement: Sendable, Codable, Equatable {
     /// alerts only (in the outbox); an item read back from the item table has none.
     public var rules: [RuleHit]
     public var similar: [SimilarDocument]
+    /// How the score came about (the features for and against, the threshold). Kept with
+    /// alerts, as the rules are; absent for an item read back from the item table, and in
+    /// alerts written before it was kept.
+    public var explanation: ScoreExplanation?
     /// True when the item was judged on the article behind its link (its lede is the
     /// summary); absent when it was judged on what its feed gave.
     public var fromArticle: Bool?
@@ -58,6 +62,7 @@ public struct Judgement: Sendable, Codable, Equatable {
         countries = verdict.facts.countries
         rules = verdict.rules
         similar = verdict.similar
+        explanation = verdict.explanation
     }
 
     /// A judgement as the state's item table keeps it (no rules or similar documents).
@@ -96,7 +101,7 @@ public struct Judgement: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, id, feed, title, link, summary, published, verdict, score, story, exercise, places, countries, rules, similar
+        case schema, id, feed, title, link, summary, published, verdict, score, story, exercise, places, countries, rules, similar, explanation
         case itemKey = "item_key", firstSeen = "first_seen", duplicateOf = "duplicate_of", fromArticle = "from_article"
     }
 }

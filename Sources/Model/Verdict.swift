@@ -41,7 +41,8 @@ public struct Verdict: Sendable, Equatable {
     public var alertThreshold: Double = 0
 
     /// One feature's share of the score's log-odds.
-    public struct Contribution: Sendable, Equatable {
+    public struct Contribution: Sendable, Equatable, Codable {
+        /// The feature's name as the weights file has it (`rule:joint-patrol`, `fact:exercise`).
         public var feature: String
         public var logOdds: Double
 
@@ -49,6 +50,16 @@ public struct Verdict: Sendable, Equatable {
             self.feature = feature
             self.logOdds = logOdds
         }
+
+        enum CodingKeys: String, CodingKey {
+            case feature, logOdds = "log_odds"
+        }
+    }
+
+    /// How the score came about, for a record that outlives the verdict; nil when the
+    /// reasons were not worked out (an item surely ignored).
+    public var explanation: ScoreExplanation? {
+        contributions.isEmpty ? nil : ScoreExplanation(bias: bias, alertThreshold: alertThreshold, contributions: contributions)
     }
 
     public init(kind: Kind, score: Double, rules: [RuleHit] = [], similar: [SimilarDocument] = [],
@@ -62,6 +73,24 @@ public struct Verdict: Sendable, Equatable {
         self.duplicateOf = duplicateOf
         self.storySimilarity = storySimilarity
         self.facts = facts
+    }
+}
+
+/// How a score came about, as `classify --explain` shows it: the log-odds before any feature,
+/// the features that moved them most (largest first), and the score from which an item alerts.
+public struct ScoreExplanation: Sendable, Equatable, Codable {
+    public var bias: Double
+    public var alertThreshold: Double
+    public var contributions: [Verdict.Contribution]
+
+    public init(bias: Double, alertThreshold: Double, contributions: [Verdict.Contribution]) {
+        self.bias = bias
+        self.alertThreshold = alertThreshold
+        self.contributions = contributions
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case bias, contributions, alertThreshold = "alert_threshold"
     }
 }
 

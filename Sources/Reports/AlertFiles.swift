@@ -47,15 +47,50 @@ public struct AlertFiles: Sendable {
         lines.append(Markup.markdown(alert.summary))
         lines.append("")
         lines.append("## Why")
-        for rule in alert.rules {
-            let sign = rule.effect == .veto ? "veto" : String(format: "%+.1f", rule.weight)
-            lines.append("- rule `\(rule.name)` (\(sign)): \(Markup.markdown(rule.matched.joined(separator: ", ")))")
-        }
-        for document in alert.similar {
-            lines.append("- similar to corpus document `\(document.document)` (\(String(format: "%.2f", document.score)))")
-        }
-        if let story = alert.story { lines.append("- story `\(story)`") }
+        lines += why(alert)
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The reasons as `classify --explain` gives them: the score against its threshold and
+    /// what moved it, the rules with the words they found, the closest corpus articles by
+    /// their headlines with the words they share, the story.
+    static func why(_ alert: Judgement) -> [String] {
+        var lines: [String] = []
+        func number(_ value: Double, _ format: String) -> String {
+            // "-0.0" says nothing a reader can use; a share that small reads as 0.
+            let text = String(format: format, value)
+            return Double(text) == 0 ? String(format: format.replacingOccurrences(of: "+", with: ""), 0.0) : text
+        }
+        if let explanation = alert.explanation {
+            lines.append("Score \(String(format: "%.2f", alert.score)), alert from \(String(format: "%.2f", explanation.alertThreshold)): "
+                + "log-odds \(number(explanation.bias, "%+.2f")) before any feature, then:")
+            for (label, side) in [("for", explanation.contributions.filter { $0.logOdds > 0 }),
+                                  ("against", explanation.contributions.filter { $0.logOdds < 0 })] where !side.isEmpty {
+                lines.append("- \(label): " + side.map { "`\($0.feature)` \(number($0.logOdds, "%+.2f"))" }.joined(separator: ", "))
+            }
+            lines.append("")
+        }
+        if !alert.rules.isEmpty {
+            lines.append("Rules that matched, with the words they found:")
+            for rule in alert.rules {
+                let sign = rule.effect == .veto ? "veto" : number(rule.weight, "%+.1f")
+                lines.append("- rule `\(rule.name)` (\(sign)): \(Markup.markdown(rule.matched.joined(separator: ", ")))")
+            }
+            lines.append("")
+        }
+        if !alert.similar.isEmpty {
+            lines.append("Closest corpus articles, with the words they share:")
+            for document in alert.similar {
+                let name = document.title.map { "“\(Markup.markdown($0))” (`\(document.document)`" } ?? "`\(document.document)` ("
+                let separator = document.title == nil ? "" : ", "
+                let shared = document.terms.isEmpty ? "" : ": " + Markup.markdown(document.terms.joined(separator: ", "))
+                lines.append("- \(name)\(separator)\(String(format: "%.2f", document.score)))\(shared)")
+            }
+            lines.append("")
+        }
+        if let story = alert.story { lines.append("Story `\(story)`.") }
+        while lines.last == "" { lines.removeLast() }
+        return lines
     }
 
     static func iso(_ date: Date) -> String {

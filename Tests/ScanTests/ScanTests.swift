@@ -296,6 +296,40 @@ import Testing
         #expect(Judgement.id(feed: "wire", itemKey: "x") != Judgement.id(feed: "desk", itemKey: "x"))
     }
 
+    /// An analyst reads why an item alerted in its file, as `classify --explain` shows it: the
+    /// score against its threshold, the features for and against, the corpus articles by their
+    /// headlines. The explanation survives the outbox's JSON; an alert stored before it was
+    /// kept still reads.
+    @Test func alertFilesExplainTheScore() throws {
+        var verdict = Verdict(kind: .alert, score: 0.93,
+                              rules: [RuleHit(name: "joint-patrol", effect: .raise, weight: 0.61, matched: ["joint", "patrol"]),
+                                      RuleHit(name: "headline-drill", effect: .raise, weight: -0.02, matched: ["drills"])],
+                              similar: [SimilarDocument(document: "004_a871", title: "China to hold *Joint Sea* 2025", score: 0.2, terms: ["Vladivostok"])],
+                              story: "story-1")
+        verdict.bias = -2.98
+        verdict.alertThreshold = 0.6
+        verdict.contributions = [Verdict.Contribution(feature: "fact:exercise", logOdds: 3.17),
+                                 Verdict.Contribution(feature: "rule:no-china", logOdds: -1.43)]
+        let item = Item(id: "id:1", title: "Chinese and Russian bombers patrol", text: "A joint patrol.")
+        let alert = Judgement(feed: "wire", item: item, verdict: verdict, firstSeen: Date(timeIntervalSince1970: 1_900_000_000))
+        let markdown = AlertFiles.markdown(alert)
+        #expect(markdown.contains("Score 0.93, alert from 0.60: log-odds -2.98 before any feature, then:"), "\(markdown)")
+        #expect(markdown.contains("- for: `fact:exercise` +3.17\n- against: `rule:no-china` -1.43"))
+        #expect(markdown.contains("- rule `headline-drill` (0.0): drills"))
+        #expect(markdown.contains("- “China to hold \\*Joint Sea\\* 2025” (`004_a871`, 0.20): Vladivostok"), "\(markdown)")
+        #expect(markdown.hasSuffix("Story `story-1`.\n"))
+
+        let decoded = try JSONCoding.decoder().decode(Judgement.self, from: JSONCoding.encoder().encode(alert))
+        #expect(decoded == alert)
+        #expect(decoded.explanation?.contributions.first?.logOdds == 3.17)
+        var old = try #require(try JSONSerialization.jsonObject(with: JSONCoding.encoder().encode(alert)) as? [String: Any])
+        old["explanation"] = nil
+        let before = try JSONCoding.decoder().decode(Judgement.self, from: JSONSerialization.data(withJSONObject: old))
+        #expect(before.explanation == nil)
+        #expect(!AlertFiles.markdown(before).contains("Score 0.93"))
+        #expect(AlertFiles.markdown(before).contains("- rule `joint-patrol` (+0.6): joint, patrol"))
+    }
+
     @Test func markdownIsInert() {
         let text = Markup.markdown("<script>alert(1)</script> [click](javascript:x) ![img](http://x/y.png) **bold**")
         #expect(!text.contains("<script>"))
