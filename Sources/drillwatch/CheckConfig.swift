@@ -27,12 +27,24 @@ struct CheckConfig: DrillwatchCommand {
         // What `scan` and `run` would refuse, refused here too.
         if settings.feeds.isEmpty { throw CLIError(.configuration, "\(settings.file.lastPathComponent) configures no [[feeds]]") }
         for warning in settings.warnings { printError("\(warning)") }
-        for problem in Self.localFeedProblems(settings) { printError("\(problem)") }
+        for problem in Self.localFeedProblems(settings) + Self.hookProblems(settings) { printError("\(problem)") }
         if quiet { return }
         print("\(settings.file.path): OK")
         print("  \(settings.feeds.count) feeds, \(settings.rules.count) rules, \(classifier.corpus.count) corpus documents")
         let state = settings.store.postgresURL.map { "\($0) (PostgreSQL)" } ?? settings.stateFolder.path
         print("  state in \(state), output in \(settings.outputFolder.path)")
+    }
+
+    /// A hook program that cannot run now: a warning, as a local feed's (it may be installed
+    /// before the first alert), but every delivery would fail and be retried until it can.
+    static func hookProblems(_ settings: Settings) -> [ConfigProblem] {
+        guard let program = settings.hooks.command.first else { return [] }
+        let problem = LocalFile.problem(atPath: program) ?? (access(program, X_OK) == 0 ? nil : "not executable by this user")
+        return problem.map { problem in
+            [ConfigProblem(file: settings.file.path, line: nil, keyPath: "hooks.command",
+                           message: "\(program): \(problem); every alert's delivery to the hook would fail (and be retried) until it can run",
+                           severity: .warning)]
+        } ?? []
     }
 
     /// Local feeds whose path names no regular file now: a warning, not an error, as another

@@ -194,4 +194,37 @@ import Glibc
             #expect(run.status == 1 && run.stderr.contains("a named pipe, not a file"), "\(arguments[0]): \(run.stderr)")
         }
     }
+    /// A hook program that is missing or not executable passed `check-config`, and every
+    /// alert's delivery then failed and was retried for a day. It is now a warning with the
+    /// reason (not an error: it may be installed before the first alert).
+    @Test func checkConfigWarnsOfAHookThatCannotRun() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let script = folder.appendingPathComponent("notify.sh").path
+        #expect(FileManager.default.createFile(atPath: script, contents: Data("#!/bin/sh\ncat >/dev/null\n".utf8),
+                                               attributes: [.posixPermissions: 0o644]))
+        let feed = ClassifyCommands.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path
+        for (program, reason) in [(folder.appendingPathComponent("missing.sh").path, "no such file"), (script, "not executable by this user")] {
+            let config = try ClassifyCommands.writeConfig(in: folder, """
+                [hooks]
+                command = ["\(program)", "--desk"]
+                [[feeds]]
+                name = "demo"
+                url = "\(feed)"
+                """)
+            let check = try CLIRunner.run(["check-config", "--config", config.path])
+            #expect(check.status == 0 && check.stderr.contains("warning: hooks.command: \(program): \(reason); every alert's delivery"),
+                    "\(check.stderr)")
+        }
+        #expect(chmod(script, 0o755) == 0)
+        let config = try ClassifyCommands.writeConfig(in: folder, """
+            [hooks]
+            command = ["\(script)"]
+            [[feeds]]
+            name = "demo"
+            url = "\(feed)"
+            """)
+        let check = try CLIRunner.run(["check-config", "--config", config.path])
+        #expect(check.status == 0 && !check.stderr.contains("hooks.command"), "\(check.stderr)")
+    }
 }
