@@ -19,8 +19,8 @@ public enum MailMessage {
         html += "</body></html>"
         let headers = [
             "From: \(header(sender))",
-            "To: \(recipients.map(header).joined(separator: ", "))",
-            "Subject: \(encodedWord("Drill alert: " + Display.line(alert.title)))",
+            "To: \(addressList(recipients.map(header)))",
+            "Subject: \(subject("Drill alert: " + Display.line(alert.title)))",
             "Date: \(rfc5322(date))",
             "Message-ID: <\(alert.id).alert@drillwatch>",
             "MIME-Version: 1.0",
@@ -46,11 +46,35 @@ public enum MailMessage {
         }.joined(separator: "\r\n")
     }
 
+    /// The Subject header's value, its lines within RFC 5322's 78 characters: plain ASCII
+    /// folded at spaces; anything else (non-ASCII, or a word too long to fold, as a title of
+    /// 1,000 characters may hold) as encoded words, which may split anywhere. A title kept to
+    /// 1,000 characters on one line passed the 998 octets every server may refuse.
+    static func subject(_ text: String) -> String {
+        let limit = 78 - "Subject: ".count
+        guard !text.utf8.contains(where: { $0 >= 0x80 || $0 < 0x20 }),
+              !text.split(separator: " ").contains(where: { $0.utf8.count >= limit }) else { return encodedWord(text, always: true) }
+        var lines: [String] = []
+        var line: String?
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            guard let current = line else { line = String(word); continue }
+            if current.utf8.count + 1 + word.utf8.count > limit {
+                lines.append(current)
+                line = " " + word
+            } else {
+                line = current + " " + word
+            }
+        }
+        lines.append(line ?? "")
+        // Folding puts a line break before a space, which unfolding removes: the text is kept.
+        return lines.joined(separator: "\r\n")
+    }
+
     /// A header value as an RFC 2047 encoded word when it is not plain ASCII.
     /// An encoded word holds at most 75 characters, so a long text becomes several, each
     /// of whole characters, on folded lines.
-    static func encodedWord(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 >= 0x80 || $0 < 0x20 }) else { return text }
+    static func encodedWord(_ text: String, always: Bool = false) -> String {
+        guard always || text.utf8.contains(where: { $0 >= 0x80 || $0 < 0x20 }) else { return text }
         var words: [String] = []
         var chunk: [UInt8] = []
         func flush() {
@@ -64,6 +88,13 @@ public enum MailMessage {
         }
         flush()
         return words.joined(separator: "\r\n ")
+    }
+
+    /// Addresses on one line when it fits 78 characters, else one a line (folded after each
+    /// comma), so that a long list of recipients never makes a line a server may refuse.
+    static func addressList(_ addresses: [String]) -> String {
+        let line = addresses.joined(separator: ", ")
+        return "To: ".count + line.utf8.count <= 78 ? line : addresses.joined(separator: ",\r\n ")
     }
 
     /// An address for a header: control characters and line breaks cannot reach it.

@@ -75,6 +75,24 @@ import Testing
         #expect(subject.components(separatedBy: "\r\n ").allSatisfy { $0.count <= 75 })
     }
 
+    /// A title may be 1,000 characters; on one line the Subject passed the 998 octets a
+    /// server may refuse. Lines stay within 78 characters, and unfolding gives the text back.
+    @Test func aLongSubjectIsFolded() {
+        let words = (1...150).map { "word\($0)" }.joined(separator: " ")
+        let folded = MailMessage.subject("Drill alert: " + words)
+        let lines = folded.components(separatedBy: "\r\n")
+        #expect(lines.count > 10 && ("Subject: " + lines[0]).count <= 78 && lines.allSatisfy { $0.count <= 78 })
+        #expect(lines.dropFirst().allSatisfy { $0.hasPrefix(" ") })
+        #expect(folded.replacingOccurrences(of: "\r\n", with: "") == "Drill alert: " + words)
+        // One word too long to fold: encoded words, which may split anywhere.
+        let unbroken = MailMessage.subject("Drill alert: " + String(repeating: "x", count: 1000))
+        #expect(unbroken.hasPrefix("=?UTF-8?B?") && unbroken.components(separatedBy: "\r\n ").allSatisfy { $0.count <= 75 })
+        #expect(MailMessage.subject("Drill alert: Joint Sea-2031") == "Drill alert: Joint Sea-2031")
+        let desks = (1...40).map { "desk\($0)@newsroom.example" }
+        #expect(MailMessage.addressList(desks).components(separatedBy: "\r\n").count == 40)
+        #expect(MailMessage.addressList(["a@b.example", "c@d.example"]) == "a@b.example, c@d.example")
+    }
+
     @Test func thePasswordIsNeverInTheConfiguration() throws {
         let source = "[email]\nurl = \"smtps://mail.example:465\"\nfrom = \"a@b.example\"\nto = [\"c@d.example\"]\npassword = \"hunter2\"\n"
         #expect(throws: ConfigError.self) { try Settings.parse(source, file: URL(fileURLWithPath: "/tmp/x.toml")) }
