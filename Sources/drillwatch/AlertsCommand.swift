@@ -63,6 +63,11 @@ struct AlertsCommand: AsyncParsableCommand {
         @Option(help: "At most this many.")
         var limit = 50
 
+        func validate() throws {
+            if let since { try CalendarDayOption.validate(since) }
+            guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        }
+
         func execute() async throws {
             let start = try since.map { day throws(CLIError) in try wrap { try DigestCalendar(timeZone: "UTC").bounds(of: day).0 } }
             let alerts = try await options.alerts(since: start).filter { alert in
@@ -93,12 +98,26 @@ struct AlertsCommand: AsyncParsableCommand {
         @Argument(help: "Words to look for.")
         var words: [String]
 
+        func validate() throws {
+            // An empty word is in every text: `search ''` listed every alert as matching.
+            guard words.contains(where: { !$0.allSatisfy(\.isWhitespace) }) else { throw ValidationError("give at least one word to look for") }
+        }
+
         func execute() async throws {
-            let wanted = words.map { $0.lowercased() }
+            let wanted = words.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
             options.print(try await options.alerts().filter { alert in
                 let text = (alert.title + "\n" + alert.summary + "\n" + (alert.exercise ?? "") + "\n" + alert.places.joined(separator: " ")).lowercased()
                 return wanted.allSatisfy(text.contains)
             })
         }
+    }
+}
+
+/// A day given on the command line, `YYYY-MM-DD`: checked before anything runs, so a day
+/// that is not one (2026-13-01, "yesterday") is a command-line error (status 64, with the
+/// usage) like any other wrong option, not a failure of the work.
+enum CalendarDayOption {
+    static func validate(_ day: String) throws {
+        do { _ = try DigestCalendar(timeZone: "UTC").bounds(of: day) } catch { throw ValidationError(error.description) }
     }
 }

@@ -22,6 +22,10 @@ struct DigestCommand: DrillwatchCommand {
     @Option(name: .long, help: "The day, YYYY-MM-DD.")
     var date: String?
 
+    func validate() throws {
+        if let date { try CalendarDayOption.validate(date) }
+    }
+
     func execute() async throws {
         let settings = try configuration.settings()
         let calendar = DigestCalendar(timeZone: settings.digest.timeZone)

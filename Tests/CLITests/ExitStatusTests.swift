@@ -117,6 +117,16 @@ import Testing
         #expect(show.status == 0 && show.stdout.hasPrefix("# "))
         let missing = try CLIRunner.run(["alerts", "show", "0000000000000000", "--config", config.path])
         #expect(missing.status == 1 && missing.stderr.contains("alerts list"))
+
+        // A wrong value is a wrong command line (64, with the usage), as a wrong option is: an
+        // empty word listed every alert, a day that is none failed as if the work had.
+        for (arguments, message) in [(["alerts", "search", "", " "], "give at least one word"),
+                                     (["alerts", "list", "--since", "2026-13-01"], "not a day of the calendar"),
+                                     (["alerts", "list", "--limit", "0"], "at least 1"),
+                                     (["digest", "--date", "yesterday"], "not a day of the calendar")] {
+            let wrong = try CLIRunner.run(arguments + ["--config", config.path])
+            #expect(wrong.status == 64 && wrong.stderr.contains(message) && wrong.stderr.contains("Usage:"), "\(arguments): \(wrong.stderr)")
+        }
     }
 }
 
