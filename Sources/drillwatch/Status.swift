@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import Model
 import Pipeline
 import SafeText
+import Settings
 import Store
 
 /// `drillwatch status`: each feed's health, from the state database.
@@ -14,6 +16,9 @@ struct Status: DrillwatchCommand {
             """)
 
     @OptionGroup var configuration: ConfigOption
+
+    @Flag(help: "Print one JSON object (feeds, deliveries, latest alerts, instances) for scripts and monitoring.")
+    var json = false
 
     func execute() async throws {
         let settings = try configuration.settings()
@@ -28,8 +33,13 @@ struct Status: DrillwatchCommand {
         if let store {
             for state in try await wrapAsync({ try await store.feedStates() }) { states[state.name] = state }  // name is the key
         }
-        if let url = settings.store.postgresURL { print("state: \(url) (PostgreSQL)") }
         let holder = StateLock.holder(stateFolder: settings.stateFolder)
+        if json {
+            let report = await StatusReport.gather(settings, store: store, states: states, daemon: holder)
+            print(String(decoding: try wrap { () throws(CLIError) in try report.encoded() }, as: UTF8.self))
+            return
+        }
+        if let url = settings.store.postgresURL { print("state: \(url) (PostgreSQL)") }
         print(holder.map { "daemon: running (pid \($0)) on \(settings.stateFolder.path)" } ?? "daemon: not running on \(settings.stateFolder.path)")
         print(FeedStatusTable.render(settings.feeds.map(\.name), states: states, now: Date()))
         guard let store else {
@@ -110,5 +120,102 @@ enum FeedStatusTable {
             out += (notes[index] ?? []).map { "    " + $0 }
         }
         return out.joined(separator: "\n")
+    }
+}
+
+/// `status --json`: what `status` prints, as one object a script or a monitoring check reads
+/// (snake_case keys, ISO 8601 dates, as the alert files). Text from feeds and servers is
+/// given as it is (JSON escapes it); URLs and errors with their credentials masked, as
+/// everywhere drillwatch shows them.
+struct StatusReport: Encodable {
+    struct Daemon: Encodable {
+        var running: Bool
+        var pid: Int32?
+    }
+
+    struct Feed: Encodable {
+        var name: String
+        var url: String
+        var paused: Bool
+        var fetched: Bool
+        var lastFetch: Date?
+        var lastSuccess: Date?
+        var httpStatus: Int?
+        var items: Int?
+        var errors: Int?
+        var lastError: String?
+        var nextDue: Date?
+        var overdue: Bool
+        var capped: Int?
+    }
+
+    struct Deliveries: Encodable {
+        var pending: Int
+        var retrying: Int
+        var givenUp: Int
+        var lastError: String?
+    }
+
+    struct Alert: Encodable {
+        var id: String
+        var firstSeen: Date
+        var title: String
+        var judged: AnalystVerdict?
+    }
+
+    struct Instance: Encodable {
+        var id: String
+        var host: String
+        var pid: Int
+        var version: String
+        var started: Date
+        var heartbeat: Date
+        var stopped: Date?
+        var feedsHeld: Int
+    }
+
+    var state: String
+    /// False before the first scan: there is no state to read yet.
+    var stateExists: Bool
+    var daemon: Daemon
+    var feeds: [Feed]
+    var deliveries: Deliveries?
+    var latestAlerts: [Alert]
+    var instances: [Instance]
+
+    static func gather(_ settings: Settings, store: (any StateStore)?, states: [String: FeedState], daemon: Int32?) async -> StatusReport {
+        let now = Date()
+        let feeds = settings.feeds.map { feed in
+            let state = states[feed.name]
+            return Feed(name: feed.name, url: Redaction.url(feed.url), paused: feed.paused, fetched: state?.lastFetch != nil,
+                        lastFetch: state?.lastFetch, lastSuccess: state?.lastSuccess, httpStatus: state?.lastStatus,
+                        items: state?.itemsSeen, errors: state?.errorCount, lastError: state?.lastError.map(Redaction.urls(in:)),
+                        nextDue: state?.nextDue, overdue: state?.nextDue.map { $0 < now } ?? false, capped: state?.capped)
+        }
+        var report = StatusReport(state: settings.store.postgresURL.map(Redaction.url) ?? settings.stateFolder.path, stateExists: store != nil,
+                                  daemon: Daemon(running: daemon != nil, pid: daemon), feeds: feeds, deliveries: nil,
+                                  latestAlerts: [], instances: [])
+        guard let store else { return report }
+        if let counts = try? await store.deliveryCounts() {
+            report.deliveries = Deliveries(pending: counts.pending, retrying: counts.retrying, givenUp: counts.expired,
+                                            lastError: counts.lastError.map(Redaction.urls(in:)))
+        }
+        if let alerts = try? await store.latestAlerts(limit: 10) {
+            let judgements = (try? await store.feedback(for: alerts.map(\.id))) ?? [:]
+            report.latestAlerts = alerts.map { Alert(id: $0.id, firstSeen: $0.firstSeen, title: $0.title, judged: judgements[$0.id]?.verdict) }
+        }
+        report.instances = ((try? await store.instances(at: now)) ?? []).map { instance in
+            Instance(id: instance.id, host: instance.host, pid: instance.pid, version: instance.version, started: instance.started,
+                     heartbeat: instance.heartbeat, stopped: instance.stopped, feedsHeld: instance.leases)
+        }
+        return report
+    }
+
+    func encoded() throws(CLIError) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        do { return try encoder.encode(self) } catch { throw CLIError("cannot encode the status: \(error)") }
     }
 }

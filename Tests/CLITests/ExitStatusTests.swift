@@ -91,6 +91,9 @@ import Testing
         let before = try CLIRunner.run(["status", "--config", config.path], directory: FileManager.default.temporaryDirectory)
         #expect(before.status == 0, "\(before.stderr)")
         #expect(before.stdout.contains("never fetched") && before.stdout.contains("no state yet"))
+        let beforeJSON = try CLIRunner.run(["status", "--json", "--config", config.path])
+        let empty = try #require(try JSONSerialization.jsonObject(with: Data(beforeJSON.stdout.utf8)) as? [String: Any], "\(beforeJSON.stdout)")
+        #expect(empty["state_exists"] as? Bool == false && (empty["feeds"] as? [[String: Any]])?.first?["fetched"] as? Bool == false)
         #expect(!FileManager.default.fileExists(atPath: database.path))
         let digest = try CLIRunner.run(["digest", "--config", config.path])
         #expect(digest.status == 1 && digest.stderr.contains("drillwatch scan"), "\(digest.stderr)")
@@ -103,6 +106,13 @@ import Testing
         let after = try CLIRunner.run(["status", "--config", config.path], directory: URL(fileURLWithPath: "/"))
         #expect(after.stdout.contains("demo") && !after.stdout.contains("never fetched"), "\(after.stdout)")
         #expect(after.stdout.contains("daemon: not running"))
+        // The same for a script: one JSON object.
+        let json = try CLIRunner.run(["status", "--json", "--config", config.path])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stdout)")
+        let feeds = try #require(report["feeds"] as? [[String: Any]])
+        #expect(report["state_exists"] as? Bool == true && (report["daemon"] as? [String: Any])?["running"] as? Bool == false)
+        #expect(feeds.contains { $0["fetched"] as? Bool == true && $0["http_status"] as? Int == 200 && $0["last_fetch"] is String }, "\(feeds)")
+        #expect((report["latest_alerts"] as? [[String: Any]])?.isEmpty == false)
 
         // The alerts in the state: listed, searched, shown, as a table or JSON.
         let list = try CLIRunner.run(["alerts", "list", "--config", config.path, "--json"])

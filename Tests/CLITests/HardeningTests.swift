@@ -59,7 +59,9 @@ import Glibc
         let inspect = try CLIRunner.run(["inspect", "http://u:PASS123@127.0.0.1:\(server.port)/x?sig=SECRET456"])
         #expect(inspect.status != 0)
 
-        for run in [check, scan, status, digest, inspect] {
+        let statusJSON = try CLIRunner.run(["status", "--json", "--config", config])
+        #expect(statusJSON.stdout.contains("token=***"), "\(statusJSON.stdout)")
+        for run in [check, scan, status, statusJSON, digest, inspect] {
             for secret in secrets { #expect(!Self.everything(run).contains(secret), "\(secret) in \(Self.everything(run))") }
         }
         let outputs = Self.files(under: folder.appendingPathComponent("output"))
