@@ -95,8 +95,14 @@ public struct CorpusStore: Sendable {
     /// fewer than `minimumWords` words is refused, named by `source`.
     public func add(title: String?, url: String?, date: String?, exercise: String? = nil, body: String,
                     source: String) throws(PipelineError) -> String {
-        guard body.split(whereSeparator: { $0 == " " || $0 == "\n" }).count >= Self.minimumWords else {
+        guard Self.words(body).count >= Self.minimumWords else {
             throw PipelineError.invalidInput(source, line: nil, "too little text to be a corpus article (fewer than \(Self.minimumWords) words)")
+        }
+        // The same article twice (added again, or from its page and its saved file) would
+        // name one reference twice in every "similar to" list.
+        let words = Self.words(body)
+        if let same = ((try? load(warn: { _ in })) ?? []).first(where: { Self.words($0.body) == words }) {
+            throw PipelineError.invalidInput(source, line: nil, "the corpus has this article already, as \(same.id)")
         }
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let base = Self.slug(title ?? url ?? "document")
@@ -120,6 +126,12 @@ public struct CorpusStore: Sendable {
             throw PipelineError.cannotWrite(target.path, error.localizedDescription)
         }
         return id
+    }
+
+    /// A text's words, for telling two copies of one article apart from two articles: spacing
+    /// and line breaks are not the article.
+    static func words(_ text: String) -> [Substring] {
+        text.split(whereSeparator: \.isWhitespace)
     }
 
     /// "Joint Sea-2025" → "joint-sea-2025": lower case, runs of other characters as one

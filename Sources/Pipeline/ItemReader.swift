@@ -171,7 +171,7 @@ public struct ItemReader: Sendable {
 
     /// Whether a document that is no feed is an HTML page: an HTML doctype or an `<html>` tag
     /// in its first 4 KiB.
-    static func isHTMLPage(_ bytes: [UInt8]) -> Bool {
+    package static func isHTMLPage(_ bytes: [UInt8]) -> Bool {
         let head = String(decoding: bytes.prefix(4096), as: UTF8.self).lowercased()
         return head.contains("<!doctype html") || head.contains("<html")
     }

@@ -1,8 +1,10 @@
+import Article
 import ArgumentParser
 import Classifier
 import Curl
 import Feeds
 import Foundation
+import LocalFiles
 import Pipeline
 import SafeText
 import XML
@@ -78,32 +80,44 @@ struct Corpus: AsyncParsableCommand {
 
         func execute() async throws {
             let store = try options.store()
-            var title = self.title
-            var url: String?
-            var date: String?, exercise: String?
-            let body: String
+            let document: CorpusDocument
             if source.hasPrefix("http://") || source.hasPrefix("https://") {
                 let response: HTTPResponse
                 do { response = try await HTTPClient().fetch(HTTPRequest(url: source)) } catch { throw CLIError(error.description) }
                 guard response.isSuccess else { throw CLIError("\(source): server answered \(response.status)") }
-                let html = String(decoding: response.body, as: UTF8.self)
-                body = HTMLText.plainText(fromHTML: html)
-                url = response.finalURL
-                if title == nil, let start = html.range(of: "<title>", options: .caseInsensitive),
-                   let end = html.range(of: "</title>", options: .caseInsensitive, range: start.upperBound..<html.endIndex) {
-                    title = HTMLText.plainText(fromHTML: String(html[start.upperBound..<end.lowerBound]))
-                }
+                let contentType = response.headers.first { $0.name.lowercased() == "content-type" }?.value
+                document = contentType?.lowercased().hasPrefix("text/plain") == true
+                    ? CorpusDocument.parse(id: "new", text: String(decoding: response.body, as: UTF8.self))
+                    : Self.article(response.body, url: response.finalURL, contentType: contentType)
             } else {
-                let data = try CLIError.readFile(source)
-                let document = CorpusDocument.parse(id: "new", text: String(decoding: data, as: UTF8.self))
-                title = title ?? document.title
-                url = document.url
-                date = document.date
-                exercise = document.exercise
-                body = document.body
+                document = try Self.document(atPath: source)
             }
+            let (title, url, date, exercise, body) = (self.title ?? document.title, document.url, document.date, document.exercise, document.body)
             let id = try wrap { try store.add(title: title, url: url, date: date, exercise: exercise, body: body, source: source) }
             print("added \(id) to \(store.folder.path)")
+        }
+
+        /// The document in a file: a saved web page (`.gz` too, as `extract` reads it) is its
+        /// article; anything else must be UTF-8 text. A `.html.gz` page was added as its
+        /// compressed bytes, a file every later command then skipped with a warning.
+        static func document(atPath path: String) throws(CLIError) -> CorpusDocument {
+            if let problem = LocalFile.problem(atPath: path) { throw CLIError("\(path): \(problem)") }
+            let bytes: [UInt8]
+            do { bytes = try PageFile.read(path) } catch { throw CLIError(error.description) }
+            if ItemReader.isHTMLPage(bytes) { return article(bytes, url: nil, contentType: nil) }
+            guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else {
+                throw CLIError("\(path): not text (binary data or not UTF-8): give a text or Markdown file, or a web page")
+            }
+            return CorpusDocument.parse(id: "new", text: text)
+        }
+
+        /// A web page's article, as `extract` reads it: a page's menus, links and footer made
+        /// most of a corpus document's words when the whole page was taken as text, and a page
+        /// in another encoding than UTF-8 was read as UTF-8.
+        static func article(_ bytes: [UInt8], url: String?, contentType: String?) -> CorpusDocument {
+            let article = ArticleExtractor.extract(bytes, url: url, contentType: contentType)
+            return CorpusDocument(id: "new", title: article.title, date: article.published.map { String(FeedDate.format($0).prefix(10)) },
+                                  url: article.canonical ?? url, body: article.text)
         }
     }
 }

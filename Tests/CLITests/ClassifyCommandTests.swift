@@ -181,6 +181,37 @@ import Testing
         #expect(add.stdout.contains("added navies-of-china-and-russia-hold-joint-exercise"))
         let after = try Self.run(["corpus", "list", "--config", config])
         #expect(after.stdout.contains("6 documents"))
+        // The same article again would be one reference named twice in every "similar to".
+        let again = try Self.run(["corpus", "add", article, "--config", config])
+        #expect(again.status == 1 && again.stderr.contains("the corpus has this article already, as navies-of-china-and-russia-hold-joint-exercise"),
+                "\(again.stderr)")
+
+        // A saved page, compressed: its article (as `extract` reads it), not its menus, nor
+        // its gzip bytes (which were written as a document every later command skipped).
+        let page = folder.appendingPathComponent("page.html")
+        try """
+            <!DOCTYPE html><html><head><title>Bombers of China and Russia patrol together | Example News</title>
+            <meta property="article:published_time" content="2031-05-24T08:00:00Z"></head>
+            <body><nav>Home · World · Asia · Sport · Weather · Subscribe to our newsletter</nav><article>
+            <h1>Bombers of China and Russia patrol together</h1>
+            <p>Strategic bombers of the Chinese and Russian air forces flew a joint patrol over the Sea of Japan and the East China Sea on Tuesday, the defence ministries of both countries said.</p>
+            <p>Japan scrambled fighter jets as the aircraft flew near its islands, its defence ministry said in a statement.</p>
+            </article><footer>© Example News · Privacy · Cookies</footer></body></html>
+            """.write(to: page, atomically: true, encoding: .utf8)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = [page.path]
+        try gzip.run()
+        gzip.waitUntilExit()
+        let addPage = try Self.run(["corpus", "add", page.path + ".gz", "--config", config])
+        #expect(addPage.status == 0 && addPage.stdout.contains("added bombers-of-china-and-russia-patrol-together"), "\(addPage.stdout) \(addPage.stderr)")
+        let shown = try Self.run(["corpus", "show", "bombers-of-china", "--config", config])
+        #expect(shown.stdout.contains("Strategic bombers of the Chinese and Russian air forces") && !shown.stdout.contains("newsletter")
+                && !shown.stderr.contains("skipped"), "\(shown.stdout) \(shown.stderr)")
+        let binary = folder.appendingPathComponent("image.md")
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0xFF]).write(to: binary)
+        let refused = try Self.run(["corpus", "add", binary.path, "--config", config])
+        #expect(refused.status == 1 && refused.stderr.contains("not text"), "\(refused.stderr)")
 
         let missing = try Self.run(["corpus", "show", "nope", "--config", config])
         #expect(missing.status != 0)
