@@ -14,7 +14,7 @@ public struct LabelledRecord: Sendable, Equatable, Encodable {
     /// `YYYY-MM-DD` (UTC), or nil.
     public var published: String?
     /// `drill` for an alert judged right, `other` for one judged wrong.
-    public var label: String
+    public var label: DrillLabel
     /// `cn-ru-drill` or `cn-ru-patrol` for right, `feedback-wrong` for wrong.
     public var category: String
     /// The alert's exercise as a slug ("joint-sea-2025"), or nil.
@@ -34,10 +34,10 @@ public struct LabelledRecord: Sendable, Equatable, Encodable {
         published = alert.published.map(Self.day)
         switch feedback.verdict {
         case .right:
-            label = "drill"
+            label = .drill
             category = Self.isPatrol(alert) ? "cn-ru-patrol" : "cn-ru-drill"
         case .wrong:
-            label = "other"
+            label = .other
             category = "feedback-wrong"
         }
         event = alert.facts.exercise.map(CorpusStore.slug)

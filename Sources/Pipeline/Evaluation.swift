@@ -91,7 +91,7 @@ public struct Evaluation: Sendable {
     public mutating func record(_ item: LabelledItem, _ verdict: Verdict) {
         guard let label = item.label else { return }
         let outcome = Outcome(id: item.item.id, title: item.item.title, published: item.item.published,
-                              isDrill: label == "drill", kind: verdict.kind, category: item.category,
+                              isDrill: label == .drill, kind: verdict.kind, category: item.category,
                               language: item.language ?? Language.detect(title: item.item.title, body: item.item.text)?.rawValue,
                               story: verdict.story, labelledStory: item.story, event: item.event)
         outcomes.append(outcome)
@@ -177,6 +177,7 @@ public enum CrossValidation {
                                 headlineOnly: Bool = false, penalty: Double? = nil) throws(PipelineError) -> Evaluation {
         let trainer = try Trainer(settings: settings)
         let labelled = items.filter { $0.label != nil }
+        try Trainer.checkLearnable(labelled, folds: k)
         let rows = trainer.rows(labelled, headlines: true)
         let rowFolds = Trainer.folds(rows.groups, k: k)
         let itemFolds = Trainer.folds(labelled.map(\.group), k: k)

@@ -43,11 +43,18 @@ extension Item {
     }
 }
 
+/// What an evaluation file says of an item (the `label` of `shared/eval/README.md`).
+public enum DrillLabel: String, Sendable, CaseIterable, Encodable {
+    /// It reports a China–Russia joint exercise, drill or patrol.
+    case drill
+    case other
+}
+
 /// A labelled item from an evaluation file.
 public struct LabelledItem: Sendable {
     public var item: Item
-    /// `drill` or `other`.
-    public var label: String?
+    /// Nil for an item without one (`classify` reads those; `eval` and `train` leave them out).
+    public var label: DrillLabel?
     public var category: String?
     /// Near-duplicates (one wire story from several outlets) share a story key.
     public var story: String?
@@ -56,7 +63,7 @@ public struct LabelledItem: Sendable {
     /// `en`, `ru`, `zh`, as the record says.
     public var language: String?
 
-    public init(item: Item, label: String? = nil, category: String? = nil, story: String? = nil,
+    public init(item: Item, label: DrillLabel? = nil, category: String? = nil, story: String? = nil,
                 event: String? = nil, language: String? = nil) {
         self.item = item
         self.label = label
@@ -66,7 +73,7 @@ public struct LabelledItem: Sendable {
         self.language = language
     }
 
-    public var isDrill: Bool { label == "drill" }
+    public var isDrill: Bool { label == .drill }
 
     /// What keeps near-duplicates together when items are split: the story, else the link.
     public var group: String { story ?? item.link ?? item.id }
@@ -201,9 +208,17 @@ public struct ItemReader: Sendable {
             guard !title.isEmpty || !body.isEmpty else {
                 throw PipelineError.invalidInput(source, line: number + 1, "a record needs a title or a summary")
             }
+            // A label that is neither was read as `other`: "Drill" or "yes" turned a drill into
+            // a negative of the evaluation and of the training.
+            let label = try text("label").map { written throws(PipelineError) in
+                guard let label = DrillLabel(rawValue: written.lowercased()) else {
+                    throw PipelineError.invalidInput(source, line: number + 1, "label must be \"drill\" or \"other\" (got \"\(written)\")")
+                }
+                return label
+            }
             let item = Item(id: id, title: title, text: body, link: text("link"),
                             published: text("published").flatMap(FeedDate.parse), source: text("source"))
-            items.append(LabelledItem(item: item, label: text("label"), category: text("category"), story: text("story"),
+            items.append(LabelledItem(item: item, label: label, category: text("category"), story: text("story"),
                                       event: text("event"), language: text("language")))
         }
         return items

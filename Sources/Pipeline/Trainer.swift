@@ -70,6 +70,20 @@ public struct Trainer {
         return rows
     }
 
+    /// Refuses labelled items nothing can be learnt or cross-validated from: one label only
+    /// (the fit has nothing to tell apart), or fewer stories than folds (folds are whole
+    /// stories). `eval --cv 10` of one item printed an F1 of 1.000.
+    public static func checkLearnable(_ labelled: [LabelledItem], folds k: Int) throws(PipelineError) {
+        guard labelled.contains(where: \.isDrill), labelled.contains(where: { !$0.isDrill }) else {
+            throw PipelineError.invalidInput("the labelled items", line: nil, "learning needs items labelled drill and items labelled other")
+        }
+        let stories = Set(labelled.map(\.group)).count
+        guard stories >= k else {
+            throw PipelineError.invalidInput("the labelled items", line: nil,
+                                             "\(k) folds need at least \(k) stories (items of one story stay in one fold); these are \(stories)")
+        }
+    }
+
     /// The fold (0..<k) of each row, from a hash of its group: deterministic, and a group
     /// never straddles two folds.
     public static func folds(_ groups: [String], k: Int) -> [Int] {

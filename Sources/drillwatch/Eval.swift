@@ -113,7 +113,7 @@ enum EvaluationReport {
             lines.append("")
             lines.append("misses")
             for miss in evaluation.misses {
-                let kind = miss.item.label == "drill" ? "missed drill" : "false alarm"
+                let kind = miss.item.label == .drill ? "missed drill" : "false alarm"
                 lines.append("  \(kind) [\(miss.item.category ?? "-")] \(miss.item.item.id)")
                 lines.append(VerdictOutput.text(miss.item, miss.verdict, explain: true).split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
             }

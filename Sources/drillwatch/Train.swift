@@ -40,6 +40,7 @@ struct Train: DrillwatchCommand {
 
     func validate() throws {
         if let penalty, !(penalty > 0) { throw ValidationError("--penalty must be above 0") }
+        if folds < 2 { throw ValidationError("--folds needs at least 2") }
     }
 
     func execute() async throws {
@@ -47,9 +48,7 @@ struct Train: DrillwatchCommand {
         let (items, repeated) = try await wrapAsync { try await ItemReader().readLabelled(files) }
         if repeated > 0 { printError(LabelledInput.repeatedWarning(repeated)) }
         let labelled = items.filter { $0.label != nil }
-        guard labelled.contains(where: \.isDrill), labelled.contains(where: { !$0.isDrill }) else {
-            throw CLIError("training needs items labelled drill and items labelled other")
-        }
+        try wrap { try Trainer.checkLearnable(labelled, folds: folds) }
         let trainer = try wrap { try Trainer(settings: settings) }
         let rows = trainer.rows(labelled, headlines: !noHeadlines)
         let (weights, report) = trainer.train(rows, folds: folds, penalty: penalty)

@@ -130,6 +130,35 @@ import Testing
         #expect(twice.stderr.contains("warning: 3 items repeated an earlier one's id and were read once"), "\(twice.stderr)")
     }
 
+    /// A label that is neither `drill` nor `other` was read as `other`: a typo turned a drill
+    /// into a negative of the figures and of the training. And data nothing can be learnt
+    /// from (one label, fewer stories than folds) printed an F1 of 1.000 cross-validated.
+    @Test func evalAndTrainRefuseLabelsAndDataTheyCannotUse() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-labels-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let typo = folder.appendingPathComponent("typo.jsonl").path
+        try Self.items.replacingOccurrences(of: "\"published\": \"2031-07-01\"}", with: "\"published\": \"2031-07-01\", \"label\": \"Drill\"}")
+            .replacingOccurrences(of: "\"published\": \"2031-07-02\"}", with: "\"published\": \"2031-07-02\", \"label\": \"yes\"}")
+            .write(toFile: typo, atomically: true, encoding: .utf8)
+        for command in [["eval"], ["train", "--out", folder.appendingPathComponent("w.toml").path]] {
+            let run = try Self.run(command + ["--config", Self.config, typo])
+            #expect(run.status == 1 && run.stderr.contains("typo.jsonl:3: label must be \"drill\" or \"other\" (got \"yes\")"), "\(run.stderr)")
+        }
+        let drills = folder.appendingPathComponent("drills.jsonl").path
+        try Self.items.replacingOccurrences(of: "\"published\": \"2031-07-01\"}", with: "\"published\": \"2031-07-01\", \"label\": \"drill\"}")
+            .write(toFile: drills, atomically: true, encoding: .utf8)
+        let oneLabel = try Self.run(["eval", "--cv", "2", "--config", Self.config, drills])
+        #expect(oneLabel.status == 1 && oneLabel.stderr.contains("learning needs items labelled drill and items labelled other"), "\(oneLabel.stderr)")
+        let both = folder.appendingPathComponent("both.jsonl").path
+        try String(contentsOfFile: typo, encoding: .utf8).replacingOccurrences(of: "Drill", with: "drill").replacingOccurrences(of: "yes", with: "other")
+            .write(toFile: both, atomically: true, encoding: .utf8)
+        let fewStories = try Self.run(["eval", "--cv", "10", "--config", Self.config, both])
+        #expect(fewStories.status == 1 && fewStories.stderr.contains("10 folds need at least 10 stories"), "\(fewStories.stderr)")
+        let train = try Self.run(["train", "--folds", "10", "--out", folder.appendingPathComponent("w.toml").path, "--config", Self.config, both])
+        #expect(train.status == 1 && train.stderr.contains("10 folds need at least 10 stories"), "\(train.stderr)")
+    }
+
     @Test func brokenConfigurationStopsWithItsLine() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-bad-\(UUID()).toml").path
         try "[classifier]\nalert_threshold = 2\n".write(toFile: path, atomically: true, encoding: .utf8)

@@ -307,7 +307,7 @@ enum Rewording {
 @Suite struct StoryDisagreementReport {
     @Test func splitEventsAndMergedStoriesAreListed() {
         func record(_ evaluation: inout Evaluation, _ id: String, event: String, story: String?, kind: Verdict.Kind = .alert) {
-            let item = LabelledItem(item: Item(id: id, title: id, text: ""), label: "drill", category: "cn-ru-drill",
+            let item = LabelledItem(item: Item(id: id, title: id, text: ""), label: .drill, category: "cn-ru-drill",
                                     event: event, language: "en")
             evaluation.record(item, Verdict(kind: kind, score: 0.9, story: story))
         }
