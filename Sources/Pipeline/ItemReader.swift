@@ -89,7 +89,14 @@ public struct LabelledItem: Sendable {
 /// Reads the items `classify` and `eval` judge: JSONL records, a plain-text article, or a
 /// feed (a file or an http(s) URL).
 public struct ItemReader: Sendable {
-    public init() {}
+    /// Whether a `label` that is neither drill nor other stops the reading (eval, train), or
+    /// is left out (classify: the labels of other tools, such as the benchmark generator's
+    /// "joint" and "none", are none of its business).
+    private let checksLabels: Bool
+
+    public init() { checksLabels = false }
+
+    private init(checksLabels: Bool) { self.checksLabels = checksLabels }
 
     /// The labelled items of several inputs, each id once (the first kept), and how many were
     /// left out as repeats. `data/labelled/*.jsonl` names the split files beside the files they
@@ -98,8 +105,9 @@ public struct ItemReader: Sendable {
         var items: [LabelledItem] = []
         var seen = Set<String>()
         var repeated = 0
+        let reader = ItemReader(checksLabels: true)
         for input in inputs {
-            for item in try await read(input) {
+            for item in try await reader.read(input) {
                 if seen.insert(item.item.id).inserted { items.append(item) } else { repeated += 1 }
             }
         }
@@ -210,8 +218,9 @@ public struct ItemReader: Sendable {
             }
             // A label that is neither was read as `other`: "Drill" or "yes" turned a drill into
             // a negative of the evaluation and of the training.
-            let label = try text("label").map { written throws(PipelineError) in
+            let label = try text("label").flatMap { written throws(PipelineError) -> DrillLabel? in
                 guard let label = DrillLabel(rawValue: written.lowercased()) else {
+                    guard checksLabels else { return nil }
                     throw PipelineError.invalidInput(source, line: number + 1, "label must be \"drill\" or \"other\" (got \"\(written)\")")
                 }
                 return label

@@ -145,6 +145,10 @@ import Testing
             let run = try Self.run(command + ["--config", Self.config, typo])
             #expect(run.status == 1 && run.stderr.contains("typo.jsonl:3: label must be \"drill\" or \"other\" (got \"yes\")"), "\(run.stderr)")
         }
+        // `classify` judges items and leaves labels to others (the benchmark generator's are
+        // "joint" and "none").
+        let classify = try Self.run(["classify", "--config", Self.config, "--jsonl", typo])
+        #expect(classify.status == 0 && classify.stdout.split(separator: "\n").count == 3, "\(classify.stderr)")
         let drills = folder.appendingPathComponent("drills.jsonl").path
         try Self.items.replacingOccurrences(of: "\"published\": \"2031-07-01\"}", with: "\"published\": \"2031-07-01\", \"label\": \"drill\"}")
             .write(toFile: drills, atomically: true, encoding: .utf8)
