@@ -438,9 +438,10 @@ public final class Analyzer: @unchecked Sendable {
     }
 
     /// The positions between one sentence and the next: more than the widest NEAR of the
-    /// rules (20), so "close to" means within a sentence. A lead that names the two countries
-    /// in one sentence and someone else's exercise in the next is not a joint exercise.
-    static let sentenceGap = 32
+    /// rules (20) and the widest window of the facts (`FactExtractor.participantWindow`, 45), so
+    /// "close to" means within a sentence. A lead that names the two countries in one sentence
+    /// and someone else's exercise in the next is not a joint exercise.
+    static let sentenceGap = 64
 
     /// A full stop, question or exclamation mark before a space or a line's end, or a blank
     /// line (a paragraph's end), ends a sentence; a stop after an initial ("U.S.") or a usual

@@ -143,13 +143,14 @@ struct FactExtractor {
 
         let drillPositions = matcher.evaluate(drillWords).spans.map { text.tokens[$0.first].position }
         var countryHits: [(Int, String)] = []
+        let window = Self.participantWindow(text.language)
         for country in candidates.entries(2, of: countries) {
             let spans = country.spans(&matcher).filter { span in
                 // "Japan" inside "Sea of Japan" is a place, not a participant.
                 !placeSpans.contains { $0.first <= span.first && span.last <= $0.last }
             }
             let taking = spans.filter { span in
-                text.isTitle(span.first) || drillPositions.contains { abs($0 - text.tokens[span.first].position) <= 25 }
+                text.isTitle(span.first) || drillPositions.contains { abs($0 - text.tokens[span.first].position) <= window }
             }
             if let first = taking.map(\.first).min() { countryHits.append((first, country.entry.name)) }
         }
@@ -178,6 +179,13 @@ struct FactExtractor {
     /// are about 110 characters of a Chinese one (the exercise named in a Chinese lead's second
     /// sentence was past sixty).
     static func leadTokens(_ language: Language?) -> Int { language == .zh ? 110 : 60 }
+
+    /// How close (in positions) a country must be to a drill word to take part in it. Chinese
+    /// positions are character bigrams, nearly two to a word, as `leadTokens` counts them:
+    /// with the words' 25, the first countries of "中国、俄罗斯、哈萨克斯坦、吉尔吉斯斯坦、塔吉克斯坦
+    /// 五国军队参加的……联合反恐演习" were too far from 演习 to take part. Both stay within a
+    /// sentence (`Analyzer.sentenceGap`).
+    static func participantWindow(_ language: Language?) -> Int { language == .zh ? 45 : 25 }
 
     /// What the headline reports: an exercise or a patrol (nil: both, or neither). Navies
     /// often patrol together right after an exercise, in the same sea, in the same week; the

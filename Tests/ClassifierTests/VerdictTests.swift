@@ -126,6 +126,29 @@ import Testing
         #expect(everyday.facts.exercise == nil)
     }
 
+    /// Chinese positions are character bigrams, two to a word: the countries at the head of a
+    /// list of five take part in the exercise at its end as the last one does. Across a
+    /// sentence they still do not.
+    @Test func everyCountryOfAChineseListTakesPart() throws {
+        let classifier = try Shipped.classifier()
+        let listed = classifier.judge(Self.item("l", "上合组织联合军演首阶段落幕",
+            "中国、俄罗斯、哈萨克斯坦、吉尔吉斯斯坦、塔吉克斯坦五国军队参加的上合组织成员国联合反恐演习已进行到第三天。"))
+        #expect(listed.facts.countries == ["China", "Russia", "Kazakhstan", "Kyrgyzstan", "Tajikistan"], "\(listed.facts.countries)")
+        let apart = classifier.judge(Self.item("a", "边境地区天气晴朗",
+            "俄罗斯代表团抵达北京访问。印度与泰国军队在清迈举行联合反恐演习。"))
+        #expect(!apart.facts.countries.contains("Russia"), "\(apart.facts.countries)")
+    }
+
+    /// `headline-other-topic` reads глава (head: "Глава МИД"), not every word starting глав-:
+    /// a commander-in-chief (главком) on a joint flight is news of the flight.
+    @Test func aCommanderInChiefIsNotDiplomacy() throws {
+        let classifier = try Shipped.classifier()
+        let otherTopic = { Self.headline($0, fires: "headline-other-topic", in: classifier) }
+        #expect(!otherTopic("Главком ВКС: полет самолетов России и Китая не был направлен против других стран"))
+        #expect(otherTopic("Глава МИД России обсудил с коллегой из Китая торговлю"))
+        #expect(otherTopic("Главы России и Китая подписали заявление"))
+    }
+
     /// "Drills with … Chinese navies" after a Russian ship: one country's drill joined by the
     /// other, however far apart the headline names them; drills with a third partner are not.
     @Test func drillsWithTheOtherNavyAreJoined() throws {
