@@ -139,6 +139,16 @@ import Testing
         #expect(!apart.facts.countries.contains("Russia"), "\(apart.facts.countries)")
     }
 
+    /// Helicopters are the two countries' forces in Russian and Chinese as in English.
+    @Test func helicoptersOfBothAreTheirForces() throws {
+        let classifier = try Shipped.classifier()
+        let forces = { Self.headline($0, fires: "headline-chinese-and-russian-forces", in: classifier) }
+        #expect(forces("Из-за вертолетов России и Китая Япония подняла в воздух истребители"))
+        #expect(forces("中俄直升机编队飞越日本海"))
+        #expect(Self.headline("Из-за вертолетов России и Китая Япония подняла в воздух истребители",
+                              fires: "forces-intercepted-together", in: classifier))
+    }
+
     /// `headline-other-topic` reads глава (head: "Глава МИД"), not every word starting глав-:
     /// a commander-in-chief (главком) on a joint flight is news of the flight.
     @Test func aCommanderInChiefIsNotDiplomacy() throws {
