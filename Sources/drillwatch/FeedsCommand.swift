@@ -150,7 +150,16 @@ struct FeedsCommand: AsyncParsableCommand {
         @OptionGroup var configuration: ConfigOption
 
         func execute() async throws {
-            print(OPML.document(try configuration.settings().feeds, title: "drillwatch feeds"), terminator: "")
+            let feeds = try configuration.settings().feeds
+            print(OPML.document(feeds, title: "drillwatch feeds"), terminator: "")
+            // The list is for sharing: what it leaves out or masks is said, not silently lost.
+            for feed in feeds {
+                if feed.isLocalFile {
+                    printError("warning: feed '\(Display.line(feed.name))' left out: a local file is no URL another reader can fetch")
+                } else if Redaction.url(feed.url) != feed.url {
+                    printError("warning: feed '\(Display.line(feed.name))': its URL holds a credential, written as *** (give it to the reader that imports the list)")
+                }
+            }
         }
     }
 }
