@@ -257,9 +257,10 @@ extension Deliveries {
         // The backlog comes in later fetches, ten at a time.
         let second = try await Scans.scan(world.settings, store)
         let backlog = try #require(second.outcomes.first { $0.feed == "wire" })
-        #expect(backlog.newItems == 10 && backlog.capped == 10)
+        #expect(backlog.newItems == 10 && backlog.capped == 10, "\(backlog.status)")
         let third = try await Scans.scan(world.settings, store)
-        #expect(third.outcomes.first { $0.feed == "wire" }?.capped == 0)
+        let rest = try #require(third.outcomes.first { $0.feed == "wire" })
+        #expect(rest.newItems == 10 && rest.capped == 0, "\(rest.status)")
         await #expect(try store.feedState("wire")?.capped == 0)
         await #expect(try store.feedState("wire")?.itemsSeen == 30)
     }
