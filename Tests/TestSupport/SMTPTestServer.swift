@@ -27,7 +27,7 @@ public final class SMTPTestServer: Sendable {
     public var url: String { "smtp://127.0.0.1:\(port)" }
     public var messages: [Message] { received.withLock { $0 } }
 
-    public init(refusingFirst refused: Int = 0, lifetime: Duration = .seconds(300)) throws {
+    public init(refusingFirst refused: Int = 0, lifetime: Duration = .seconds(1800)) throws {
         (listener, port) = try LoopbackListener.open(backlog: 16)
         refusals.withLock { $0 = refused }
         Thread { [self] in

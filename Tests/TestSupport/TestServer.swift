@@ -38,9 +38,11 @@ public final class TestServer: Sendable {
     public var requests: [Request] { requestLog.withLock { $0 } }
 
     /// `lifetime` is a safety net for a test that forgets `stop()`, not a test's time limit:
-    /// under ThreadSanitizer (`scripts/sanitize`) the whole suite runs several times slower,
-    /// and servers that stopped after a minute made later requests fail to connect.
-    public init(lifetime: Duration = .seconds(300), handler: @escaping Handler) throws {
+    /// under the sanitizers (`scripts/sanitize`) the whole suite runs several times slower,
+    /// and a test waits its turn for minutes: servers that stopped after a minute, and later
+    /// after five (the suite under ThreadSanitizer now takes six), made the scans of tests
+    /// still waiting fail to connect. Half an hour is longer than any run of the suite.
+    public init(lifetime: Duration = .seconds(1800), handler: @escaping Handler) throws {
         (listener, port) = try LoopbackListener.open()
 
         let acceptThread = Thread { [self] in acceptLoop(handler) }
