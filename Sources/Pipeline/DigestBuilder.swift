@@ -67,7 +67,7 @@ public struct DigestBuilder {
         for index in stories.indices {
             guard let lead = groups[index].first(where: { $0.verdict == .alert }),
                   let alert = try? await store.alert(id: lead.id) else { continue }
-            stories[index].reasons = Self.reasons(alert)
+            stories[index].reasons = AlertFiles.strongestReasons(alert)
         }
         let related = items.filter { $0.verdict == .review }.map(source)
         let byName = Dictionary(states.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -87,17 +87,6 @@ public struct DigestBuilder {
         return digest
     }
 
-    /// An alert's strongest evidence for a person: its two heaviest rules that raised the
-    /// score, and its closest reference article.
-    static func reasons(_ alert: Judgement) -> [String] {
-        var reasons = alert.rules.filter { $0.effect == .raise && $0.weight > 0 }.sorted { $0.weight > $1.weight }.prefix(2).map { rule in
-            "\(rule.name): \(rule.matched.prefix(3).joined(separator: ", "))"
-        }
-        if let similar = alert.similar.first, similar.score >= 0.2 {
-            reasons.append("like “\(similar.title ?? similar.document)”, similarity \(String(format: "%.2f", similar.score))")
-        }
-        return reasons
-    }
 
     /// Relevant items grouped by story, in the order stories were first told.
     static func stories(_ relevant: [Judgement]) -> [[Judgement]] {

@@ -93,6 +93,18 @@ public struct AlertFiles: Sendable {
         return lines
     }
 
+    /// An alert's strongest evidence in a line, for a person reading a digest or an e-mail:
+    /// its two heaviest rules that raised the score, and its closest reference article.
+    public static func strongestReasons(_ alert: Judgement) -> [String] {
+        var reasons = alert.rules.filter { $0.effect == .raise && $0.weight > 0 }.sorted { $0.weight > $1.weight }.prefix(2).map { rule in
+            "\(rule.name): \(rule.matched.prefix(3).joined(separator: ", "))"
+        }
+        if let similar = alert.similar.first, similar.score >= 0.2 {
+            reasons.append("like “\(similar.title ?? similar.document)”, similarity \(String(format: "%.2f", similar.score))")
+        }
+        return reasons
+    }
+
     static func iso(_ date: Date) -> String {
         ISO8601DateFormatter().string(from: date)
     }

@@ -10,11 +10,15 @@ public enum MailMessage {
         let boundary = "drillwatch-" + alert.id
         var plain = ChatMessage.text(alert)
         if !alert.summary.isEmpty { plain += "\n\n" + Display.text(alert.summary) }
+        // What set it apart, as the digest says it: a message is read on its own.
+        let reasons = AlertFiles.strongestReasons(alert)
+        if !reasons.isEmpty { plain += "\n\nWhy: " + Display.line(reasons.joined(separator: "; ")) }
         var html = "<html><body><h2>\(Markup.html(alert.title))</h2>"
         let facts = alert.facts.headline
         html += "<p><b>\(Markup.html(facts.isEmpty ? "China–Russia joint drill" : facts))</b> · \(Markup.html(alert.feed))"
             + " · score \(String(format: "%.2f", alert.score))</p>"
         if !alert.summary.isEmpty { html += "<p>\(Markup.html(alert.summary))</p>" }
+        if !reasons.isEmpty { html += "<p><i>Why:</i> \(Markup.html(reasons.joined(separator: "; ")))</p>" }
         if let link = Markup.safeLink(alert.link) { html += "<p><a href=\"\(Markup.html(link))\">\(Markup.html(link))</a></p>" }
         html += "</body></html>"
         let headers = [

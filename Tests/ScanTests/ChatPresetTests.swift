@@ -24,7 +24,11 @@ import Testing
         let store = try SQLiteStore.inMemory()
         let item = Item(id: "d1", title: "Chinese & Russian warships <begin> Joint Sea-2031", text: "Destroyers of both navies.",
                         link: "https://news.example/d1")
-        let verdict = Verdict(kind: .alert, score: 0.97, story: "story-1",
+        let verdict = Verdict(kind: .alert, score: 0.97,
+                              rules: [RuleHit(name: "named-bilateral-exercise", effect: .raise, weight: 0.5, matched: ["Joint Sea"]),
+                                      RuleHit(name: "chinese-and-russian-forces", effect: .raise, weight: 1.3, matched: ["Chinese", "Russian", "<warships>"])],
+                              similar: [SimilarDocument(document: "004", title: "China to hold Joint Sea 2025", score: 0.31, terms: [])],
+                              story: "story-1",
                               facts: EventFacts(exercise: "Joint Sea-2031", places: ["Sea of Japan"], countries: ["China", "Russia"]))
         let alert = Judgement(feed: "wire", item: item, verdict: verdict, firstSeen: Date())
         try await store.commit(feed: FeedState(name: "wire", url: "https://news.example/wire.xml"), items: [alert], alerts: [alert])

@@ -49,6 +49,10 @@ import Testing
         let parts = Self.decodedParts(message.data)
         #expect(parts["text/plain"]?.contains("Joint Sea-2031 · Sea of Japan · wire · score 0.97") == true, "\(parts)")
         #expect(parts["text/html"]?.contains("&lt;begin&gt;") == true)
+        // Why it alerted, as the digest says it: a message is read on its own.
+        let why = "chinese-and-russian-forces: Chinese, Russian, <warships>; named-bilateral-exercise: Joint Sea; like “China to hold Joint Sea 2025”, similarity 0.31"
+        #expect(parts["text/plain"]?.contains("Why: " + why) == true, "\(parts)")
+        #expect(parts["text/html"]?.contains("<i>Why:</i> chinese-and-russian-forces: Chinese, Russian, &lt;warships&gt;;") == true, "\(parts)")
     }
 
     @Test func aRefusedMessageIsRetriedAndArrivesOnce() async throws {
