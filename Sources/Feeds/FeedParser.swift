@@ -76,6 +76,9 @@ public enum FeedParser {
         guard let first = bytes.first(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }) else {
             throw FeedError.empty
         }
+        // A saved `.xml.gz`, or a server sending a compressed file without saying so: libxml2
+        // reported "Document is empty".
+        if bytes.starts(with: [0x1F, 0x8B]) { throw FeedError.notAFeed("gzip-compressed data: decompress it first") }
         let mediaType = DocumentEncoding.parseContentType(source.contentType).0 ?? ""
         return try withoutControlCharacters(onEntry) { deliver throws(FeedError) in
             if first == UInt8(ascii: "{") || mediaType.hasSuffix("json") {
@@ -211,7 +214,9 @@ public enum FeedParser {
             }
             guard let reader else { throw FeedError.notAFeed("no root element") }
             if document.version.isEmpty {
-                throw FeedError.notAFeed("the document's root element is <\(root.name)>")
+                // A feed's address that now serves its site's page is the commonest case.
+                let page = root.name.lowercased() == "html" ? ": a web page, not a feed" : ""
+                throw FeedError.notAFeed("the document's root element is <\(root.name)>\(page)")
             }
             document.feed = reader.feedInfo(root: root, contentLanguage: source.headers["content-language"])
 

@@ -77,7 +77,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let run = try CLIRunner.run(["inspect", path])
         #expect(run.status != 0)
-        #expect(run.stderr.contains("not an RSS, Atom or JSON feed"))
+        #expect(run.stderr.contains("not an RSS, Atom or JSON feed (the document's root element is <html>: a web page, not a feed)"), "\(run.stderr)")
+        // A compressed feed read as it is was "Document is empty".
+        let compressed = FileManager.default.temporaryDirectory.appendingPathComponent("dw-\(UUID()).xml.gz").path
+        defer { try? FileManager.default.removeItem(atPath: compressed) }
+        try Data([0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x01, 0x00]).write(to: URL(fileURLWithPath: compressed))
+        let gzip = try CLIRunner.run(["inspect", compressed])
+        #expect(gzip.status != 0 && gzip.stderr.contains("gzip-compressed data: decompress it first"), "\(gzip.stderr)")
     }
 
     @Test func everyRealWorldFileInspectsWithoutCrashing() throws {
