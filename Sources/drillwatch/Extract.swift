@@ -26,11 +26,25 @@ struct Extract: DrillwatchCommand {
     @Flag(help: "Print one JSON object: title, text, published, language, canonical, site, encoding.")
     var json = false
 
+    /// What a document is when it is no web page to read an article from: a PDF or other
+    /// binary file was printed as a screenful of mis-decoded bytes, a feed as its title.
+    static func notAPage(_ bytes: [UInt8]) -> String? {
+        let head = Array(bytes.prefix(4096))
+        if head.starts(with: Array("%PDF-".utf8)) { return "a PDF document, not a web page" }
+        // UTF-16 text holds NUL bytes too; it starts with its byte-order mark.
+        let utf16 = head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF])
+        if head.contains(0) && !utf16 { return "binary data (an image, an archive…), not a web page" }
+        let text = String(decoding: head, as: UTF8.self).lowercased()
+        let feedRoot = ["<rss", "<feed", "<rdf:rdf"].contains { text.contains($0) } && !text.contains("<html") && !text.contains("<!doctype html")
+        return feedRoot ? "a feed, not a web page: `drillwatch inspect` reads its items" : nil
+    }
+
     func execute() async throws {
         let (bytes, pageURL, headers) = try await page.load { path in
             do { return try PageFile.read(path) } catch { throw CLIError("\(error)") }
         }
         let contentType = headers.first { $0.key.lowercased() == "content-type" }?.value
+        if let problem = Self.notAPage(bytes) { throw CLIError("\(page.location): \(problem)") }
         let article = ArticleExtractor.extract(bytes, url: pageURL, contentType: contentType)
         if json {
             print(article.json.serialised())

@@ -42,4 +42,16 @@ import Testing
         #expect(run.status == 1)
         #expect(run.stderr.contains("damaged .gz"), "\(run.stderr)")
     }
+
+    /// What is no web page is named: a PDF was printed as mis-decoded bytes, a feed as its
+    /// title and nothing else.
+    @Test func aDocumentThatIsNoPageIsNamed() throws {
+        let pdf = try CLIRunner.temporaryFile("%PDF-1.4\n%\u{E2}\u{E3}\n1 0 obj\n", suffix: ".pdf")
+        defer { try? FileManager.default.removeItem(atPath: pdf) }
+        let refused = try CLIRunner.run(["extract", pdf])
+        #expect(refused.status == 1 && refused.stderr.contains("a PDF document, not a web page"), "\(refused.stderr)")
+        let feed = ClassifyCommands.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path
+        let run = try CLIRunner.run(["extract", feed])
+        #expect(run.status == 1 && run.stderr.contains("a feed, not a web page: `drillwatch inspect` reads its items"), "\(run.stderr)")
+    }
 }
