@@ -27,7 +27,7 @@ public struct Token: Sendable, Equatable {
 /// 3. Chinese, Japanese and Korean runs become overlapping character bigrams (中俄联合 →
 ///    中俄 俄联 联合), the usual way to index text without word boundaries; a run holding a
 ///    traditional character is first folded to simplified by OpenCC (中俄聯合 → 中俄联合), so
-///    Taiwanese and Hong Kong news matches the simplified rules and corpus; two Chinese
+///    Taiwanese and Hong Kong news matches the simplified rules and corpus; Chinese
 ///    habits are read for what they mean (see `HanCompounds`);
 /// 4. Latin words are stemmed with Snowball's English stemmer, Cyrillic words with its Russian
 ///    one (учения and учений → учен); stop words are kept in position, but flagged.
@@ -518,7 +518,7 @@ enum SeaNames {
     }
 }
 
-/// Two ways Chinese names countries that plain bigrams misread.
+/// Where plain bigrams misread Chinese names: country lists, seas named with 中国, 白俄 and 海上合作.
 enum HanCompounds {
     /// Country lists are runs of one-character abbreviations in any order: 中伊俄 is "China,
     /// Iran and Russia", yet its bigrams 中伊 伊俄 hold no 中俄 and no word starting with 俄, so
@@ -553,6 +553,14 @@ enum HanCompounds {
             for index in 0..<(run.count - 3) where (run[index] == "南" || run[index] == "东")
                 && run[index + 1] == "中" && run[index + 2] == "国" && run[index + 3] == "海" {
                 readings[index + 1] = String(run[index]) + "中国海"
+            }
+        }
+        // 上合 is the Shanghai Cooperation Organisation's short name, but in 海上合作 ("maritime
+        // cooperation", the name of the PLA Navy's multinational search-and-rescue drills) it
+        // straddles 海上 ("at sea") and 合作: read there as the sea's, not the SCO's.
+        if run.count >= 3 {
+            for index in 0..<(run.count - 2) where run[index] == "海" && run[index + 1] == "上" && run[index + 2] == "合" {
+                readings[index + 1] = "海上合"
             }
         }
         guard namesRussia else { return readings }

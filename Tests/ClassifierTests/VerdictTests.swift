@@ -149,6 +149,27 @@ import Testing
                               fires: "forces-intercepted-together", in: classifier))
     }
 
+    /// 海上合作-2014, the PLA Navy's multinational search-and-rescue drill, was read as the SCO
+    /// (上合 straddles 海上 and 合作) holding the armed police's Cooperation-2014: an alert.
+    /// The SCO's short name still counts where it is one.
+    @Test func maritimeCooperationIsNeitherTheSCONorTheArmedPolice() throws {
+        let classifier = try Shipped.classifier()
+        let verdict = classifier.judge(Self.item("m", "“海上合作—2014”:中外参演舰艇在青岛集结完毕",
+            "此次多国联合演习代号“海上合作—2014”,将在青岛东南海域举行,内容以海上联合搜救为主。"))
+        #expect(verdict.facts.exercise == "Multinational Maritime Cooperation-2014", "\(verdict.facts)")
+        #expect(!verdict.rules.contains { $0.name == "sco-exercise" } && !verdict.kind.isRelevant, "\(verdict.rules.map(\.name))")
+        #expect(Self.headline("上合组织成员国举行联合反恐演习", fires: "sco-exercise", in: classifier))
+    }
+
+    /// A formation of aircraft (机队) is the two countries' forces, and Taiwan's word for an air
+    /// defence identification zone (航空識別區) is one.
+    @Test func anAircraftFormationEnteringAnIdentificationZoneIsAPatrol() throws {
+        let classifier = try Shipped.classifier()
+        let title = "中俄機隊聯手挑釁日韓 強行闖入航空識別區"
+        #expect(Self.headline(title, fires: "headline-chinese-and-russian-forces", in: classifier))
+        #expect(Self.headline(title, fires: "forces-intercepted-together", in: classifier))
+    }
+
     /// `headline-other-topic` reads глава (head: "Глава МИД"), not every word starting глав-:
     /// a commander-in-chief (главком) on a joint flight is news of the flight.
     @Test func aCommanderInChiefIsNotDiplomacy() throws {
