@@ -24,7 +24,7 @@ public final class HTTPClient: Sendable {
     /// (a 304 or a 429 is information for the caller, not a failure of the fetch); transport
     /// failures, refused redirects and oversized bodies throw `FetchError`.
     public func fetch(_ request: HTTPRequest) async throws(FetchError) -> HTTPResponse {
-        var url = request.url
+        var url = Self.wireForm(request.url)
         try checkScheme(of: url, original: url, isFirst: true)
         if let path = LocalFile.path(ofFileURL: url), let problem = LocalFile.problem(atPath: path) {
             throw .notAFile(url: url, reason: problem)
@@ -68,7 +68,7 @@ public final class HTTPClient: Sendable {
                 } else {
                     onlyPermanentSoFar = false
                 }
-                url = location
+                url = Self.wireForm(location)
                 continue
             }
 
@@ -118,6 +118,16 @@ public final class HTTPClient: Sendable {
         headers.append(contentsOf: request.headers)
         if Self.origin(of: url) == Self.origin(of: request.url) { headers.append(contentsOf: request.credentialHeaders) }
         return headers
+    }
+
+    /// The URL as it goes on the wire. A feed list may hold an address as a person writes it
+    /// ("…/a b.xml", "http://пример.рф/rss"); libcurl refuses the space and the host in another
+    /// script, so the scan failed a feed `check-config` passed. Foundation's parser (which the
+    /// configuration's check uses) percent-encodes the one and writes the other in punycode. A
+    /// URL of printable ASCII is sent exactly as given.
+    static func wireForm(_ url: String) -> String {
+        guard url.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else { return url }
+        return URL(string: url)?.absoluteString ?? url
     }
 
     /// Scheme, host and port, lower-cased: where a credential may go.

@@ -114,6 +114,21 @@ import LocalFiles
         }
     }
 
+    /// An address as a person writes it: libcurl refused the space ("not a valid URL") where
+    /// the configuration's check had passed it. It goes on the wire percent-encoded; a host in
+    /// another script goes in punycode.
+    @Test func anAddressWithASpaceOrAnotherScriptIsSentEncoded() async throws {
+        try await Self.withServer { server in
+            let spaced = try await HTTPClient().fetch(HTTPRequest(url: server.baseURL + "/news feed.xml"))
+            let cyrillic = try await HTTPClient().fetch(HTTPRequest(url: server.baseURL + "/новости.xml"))
+            #expect(spaced.status != 0 && cyrillic.status != 0)
+            let paths = server.requests.map(\.path)
+            #expect(paths.contains("/news%20feed.xml") && paths.contains("/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8.xml"), "\(paths)")
+        }
+        #expect(HTTPClient.wireForm("http://пример.рф/rss") == "http://xn--e1afmkfd.xn--p1ai/rss")
+        #expect(HTTPClient.wireForm("https://news.example/a%20b?q=1&x=%7E") == "https://news.example/a%20b?q=1&x=%7E")
+    }
+
     @Test func decodesGzip() async throws {
         try await Self.withServer { server in
             let response = try await HTTPClient().fetch(HTTPRequest(url: server.baseURL + "/gzip"))
