@@ -116,7 +116,7 @@ public final class HTTPClient: Sendable {
             headers.append(HTTPHeader(name: "If-Modified-Since", value: lastModified))
         }
         headers.append(contentsOf: request.headers)
-        if Self.origin(of: url) == Self.origin(of: request.url) { headers.append(contentsOf: request.credentialHeaders) }
+        if Self.isSameOrigin(url, as: request.url) { headers.append(contentsOf: request.credentialHeaders) }
         return headers
     }
 
@@ -128,6 +128,14 @@ public final class HTTPClient: Sendable {
     static func wireForm(_ url: String) -> String {
         guard url.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else { return url }
         return URL(string: url)?.absoluteString ?? url
+    }
+
+    /// Whether `url` (on the wire) is the origin of the configured `address`, compared in their
+    /// wire forms: a host written in another script is its punycode on the wire, and its
+    /// credential would otherwise never be sent.
+    static func isSameOrigin(_ url: String, as address: String) -> Bool {
+        guard let origin = origin(of: wireForm(url)) else { return false }
+        return origin == self.origin(of: wireForm(address))
     }
 
     /// Scheme, host and port, lower-cased: where a credential may go.

@@ -124,8 +124,15 @@ import LocalFiles
             #expect(spaced.status != 0 && cyrillic.status != 0)
             let paths = server.requests.map(\.path)
             #expect(paths.contains("/news%20feed.xml") && paths.contains("/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8.xml"), "\(paths)")
+            // Its credential still goes to its own origin.
+            var keyed = HTTPRequest(url: server.baseURL + "/keyed feed.xml")
+            keyed.credentialHeaders = [HTTPHeader(name: "X-Api-Key", value: "k1")]
+            _ = try await HTTPClient().fetch(keyed)
+            #expect(server.requests.last?.headers["x-api-key"] == "k1", "\(String(describing: server.requests.last?.headers))")
         }
         #expect(HTTPClient.wireForm("http://пример.рф/rss") == "http://xn--e1afmkfd.xn--p1ai/rss")
+        #expect(HTTPClient.isSameOrigin("http://xn--e1afmkfd.xn--p1ai/rss?page=2", as: "http://пример.рф/rss"))
+        #expect(!HTTPClient.isSameOrigin("http://evil.example/rss", as: "http://пример.рф/rss"))
         #expect(HTTPClient.wireForm("https://news.example/a%20b?q=1&x=%7E") == "https://news.example/a%20b?q=1&x=%7E")
     }
 
