@@ -135,6 +135,9 @@ public struct ItemReader: Sendable {
         if input.hasSuffix(".jsonl") || input.hasSuffix(".ndjson") {
             return try jsonLines(data, source: input)
         }
+        // An empty file was judged as an article with no words, shown by its file name. (An
+        // empty JSONL file holds no items, as an empty export of feedback does.)
+        guard first != nil else { throw PipelineError.invalidInput(input, line: nil, "empty: nothing to judge") }
         if first == UInt8(ascii: "<") {
             return try feed(Array(data), source: FeedSource(), name: input)
         }

@@ -104,6 +104,12 @@ import Testing
         #expect(verdict["id"] as? String == "https://news.example/2031/07/joint-sea.html")
         #expect(verdict["exercise"] as? String == "Joint Sea-2031")
 
+        // An empty file was judged as an article with no words; an empty JSONL file holds no items.
+        let empty = folder.appendingPathComponent("empty.txt")
+        try Data().write(to: empty)
+        let nothing = try Self.run(["classify", "--config", Self.config, empty.path])
+        #expect(nothing.status == 1 && nothing.stderr.contains("empty.txt: empty: nothing to judge"), "\(nothing.stderr)")
+
         let binary = folder.appendingPathComponent("page.html.gz")
         try Data([0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xFF, 0xFE]).write(to: binary)
         let refused = try Self.run(["classify", "--config", Self.config, binary.path])
