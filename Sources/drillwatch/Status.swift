@@ -35,7 +35,7 @@ struct Status: DrillwatchCommand {
         }
         let holder = StateLock.holder(stateFolder: settings.stateFolder)
         if json {
-            let report = await StatusReport.gather(settings, store: store, states: states, daemon: holder)
+            let report = try await StatusReport.gather(settings, store: store, states: states, daemon: holder)
             print(String(decoding: try wrap { () throws(CLIError) in try report.encoded() }, as: UTF8.self))
             return
         }
@@ -183,7 +183,7 @@ struct StatusReport: Encodable {
     var latestAlerts: [Alert]
     var instances: [Instance]
 
-    static func gather(_ settings: Settings, store: (any StateStore)?, states: [String: FeedState], daemon: Int32?) async -> StatusReport {
+    static func gather(_ settings: Settings, store: (any StateStore)?, states: [String: FeedState], daemon: Int32?) async throws(CLIError) -> StatusReport {
         let now = Date()
         let feeds = settings.feeds.map { feed in
             let state = states[feed.name]
@@ -196,10 +196,10 @@ struct StatusReport: Encodable {
                                   daemon: Daemon(running: daemon != nil, pid: daemon), feeds: feeds, deliveries: nil,
                                   latestAlerts: [], instances: [])
         guard let store else { return report }
-        if let counts = try? await store.deliveryCounts() {
-            report.deliveries = Deliveries(pending: counts.pending, retrying: counts.retrying, givenUp: counts.expired,
-                                            lastError: counts.lastError.map(Redaction.urls(in:)))
-        }
+        // As the text's: a state that cannot say what is pending is an error, not an empty list.
+        let counts = try await wrapAsync { try await store.deliveryCounts() }
+        report.deliveries = Deliveries(pending: counts.pending, retrying: counts.retrying, givenUp: counts.expired,
+                                       lastError: counts.lastError.map(Redaction.urls(in:)))
         if let alerts = try? await store.latestAlerts(limit: 10) {
             let judgements = (try? await store.feedback(for: alerts.map(\.id))) ?? [:]
             report.latestAlerts = alerts.map { Alert(id: $0.id, firstSeen: $0.firstSeen, title: $0.title, judged: judgements[$0.id]?.verdict) }
