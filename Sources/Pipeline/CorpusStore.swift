@@ -95,12 +95,12 @@ public struct CorpusStore: Sendable {
     /// fewer than `minimumWords` words is refused, named by `source`.
     public func add(title: String?, url: String?, date: String?, exercise: String? = nil, body: String,
                     source: String) throws(PipelineError) -> String {
-        guard Self.words(body).count >= Self.minimumWords else {
+        let words = Self.words(body)
+        guard words.count >= Self.minimumWords else {
             throw PipelineError.invalidInput(source, line: nil, "too little text to be a corpus article (fewer than \(Self.minimumWords) words)")
         }
         // The same article twice (added again, or from its page and its saved file) would
         // name one reference twice in every "similar to" list.
-        let words = Self.words(body)
         if let same = ((try? load(warn: { _ in })) ?? []).first(where: { Self.words($0.body) == words }) {
             throw PipelineError.invalidInput(source, line: nil, "the corpus has this article already, as \(same.id)")
         }

@@ -7,7 +7,6 @@ import Foundation
 import LocalFiles
 import Pipeline
 import SafeText
-import XML
 
 /// `drillwatch corpus`: the reference documents the classifier compares items with.
 struct Corpus: AsyncParsableCommand {
