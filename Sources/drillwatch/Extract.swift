@@ -3,6 +3,7 @@ import ArgumentParser
 import Curl
 import Feeds
 import Foundation
+import Pipeline
 import SafeText
 
 /// `drillwatch extract`: the article of one web page, as the scan reads it for headline-only
@@ -35,7 +36,7 @@ struct Extract: DrillwatchCommand {
         let utf16 = head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF])
         if head.contains(0) && !utf16 { return "binary data (an image, an archive…), not a web page" }
         let text = String(decoding: head, as: UTF8.self).lowercased()
-        let feedRoot = ["<rss", "<feed", "<rdf:rdf"].contains { text.contains($0) } && !text.contains("<html") && !text.contains("<!doctype html")
+        let feedRoot = ["<rss", "<feed", "<rdf:rdf"].contains { text.contains($0) } && !ItemReader.isHTMLPage(bytes)
         return feedRoot ? "a feed, not a web page: `drillwatch inspect` reads its items" : nil
     }
 

@@ -34,39 +34,39 @@ struct Status: DrillwatchCommand {
             for state in try await wrapAsync({ try await store.feedStates() }) { states[state.name] = state }  // name is the key
         }
         let holder = StateLock.holder(stateFolder: settings.stateFolder)
+        // One reading of the state for both forms: the text is a view of the report.
+        let report = try await StatusReport.gather(settings, store: store, states: states, daemon: holder)
         if json {
-            let report = try await StatusReport.gather(settings, store: store, states: states, daemon: holder)
             print(String(decoding: try wrap { () throws(CLIError) in try report.encoded() }, as: UTF8.self))
             return
         }
-        if let url = settings.store.postgresURL { print("state: \(url) (PostgreSQL)") }
+        if settings.store.postgresURL != nil { print("state: \(report.state) (PostgreSQL)") }
         print(holder.map { "daemon: running (pid \($0)) on \(settings.stateFolder.path)" } ?? "daemon: not running on \(settings.stateFolder.path)")
         print(FeedStatusTable.render(settings.feeds.map(\.name), states: states, now: Date()))
-        guard let store else {
+        guard report.stateExists else {
             print("\nno state yet in \(StateStores.name(settings)): nothing was scanned with this configuration (drillwatch scan)")
             return
         }
-        await printInstances(store)
-        await printLatestAlerts(store)
-        let deliveries = try await wrapAsync { try await store.deliveryCounts() }
-        if deliveries.pending + deliveries.expired > 0 {
-            print("\ndeliveries: \(deliveries.pending) pending (\(deliveries.retrying) retrying), \(deliveries.expired) given up")
+        printInstances(report.instances)
+        printLatestAlerts(report.latestAlerts)
+        if let deliveries = report.deliveries, deliveries.pending + deliveries.givenUp > 0 {
+            print("\ndeliveries: \(deliveries.pending) pending (\(deliveries.retrying) retrying), \(deliveries.givenUp) given up")
             if let error = deliveries.lastError { print("    last error: \(Display.line(error))") }
         }
     }
 
     /// The instances sharing a PostgreSQL state: which are alive (a heartbeat within two
     /// lease periods), and the feeds each holds.
-    private func printInstances(_ store: any StateStore) async {
+    private func printInstances(_ instances: [StatusReport.Instance]) {
         let now = Date()
-        guard let instances = try? await store.instances(at: now), !instances.isEmpty else { return }
+        guard !instances.isEmpty else { return }
         let formatter = ISO8601DateFormatter()
         print("\ninstances sharing the state")
         // Instances stopped over an hour ago are history (kept a week in the database).
         for instance in instances where instance.stopped.map({ now.timeIntervalSince($0) < 3600 }) ?? true {
             let state = if let stopped = instance.stopped { "stopped \(formatter.string(from: stopped))" }
                 else if now.timeIntervalSince(instance.heartbeat) > 300 { "silent since \(formatter.string(from: instance.heartbeat)) (dead?)" }
-                else { "alive, heartbeat \(Int(now.timeIntervalSince(instance.heartbeat))) s ago, \(instance.leases) feeds held" }
+                else { "alive, heartbeat \(Int(now.timeIntervalSince(instance.heartbeat))) s ago, \(instance.feedsHeld) feeds held" }
             print("  \(Display.line(instance.host)) pid \(instance.pid)  started \(formatter.string(from: instance.started))  \(state)"
                 + "  [\(instance.id.prefix(8)), \(Display.line(instance.version))]")
         }
@@ -74,13 +74,12 @@ struct Status: DrillwatchCommand {
 
     /// The newest alerts with their ids and any analyst judgement: what `drillwatch feedback`
     /// takes.
-    private func printLatestAlerts(_ store: any StateStore) async {
-        guard let alerts = try? await store.latestAlerts(limit: 10), !alerts.isEmpty else { return }
-        let judgements = (try? await store.feedback(for: alerts.map(\.id))) ?? [:]
+    private func printLatestAlerts(_ alerts: [StatusReport.Alert]) {
+        guard !alerts.isEmpty else { return }
         let formatter = ISO8601DateFormatter()
         print("\nlatest alerts (judge one: drillwatch feedback ID --right|--wrong)")
         for alert in alerts {
-            let judged = judgements[alert.id].map { "  [judged \($0.verdict.rawValue)]" } ?? ""
+            let judged = alert.judged.map { "  [judged \($0.rawValue)]" } ?? ""
             print("  \(alert.id)  \(formatter.string(from: alert.firstSeen))  \(Display.line(alert.title))\(judged)")
         }
     }
