@@ -81,10 +81,9 @@ public struct AlertFiles: Sendable {
         if !alert.similar.isEmpty {
             lines.append("Closest corpus articles, with the words they share:")
             for document in alert.similar {
-                let name = document.title.map { "“\(Markup.markdown($0))” (`\(document.document)`" } ?? "`\(document.document)` ("
-                let separator = document.title == nil ? "" : ", "
+                let name = document.title.map { "“\(Markup.markdown($0))” (`\(document.document)`, " } ?? "`\(document.document)` ("
                 let shared = document.terms.isEmpty ? "" : ": " + Markup.markdown(document.terms.joined(separator: ", "))
-                lines.append("- \(name)\(separator)\(String(format: "%.2f", document.score)))\(shared)")
+                lines.append("- \(name)\(String(format: "%.2f", document.score)))\(shared)")
             }
             lines.append("")
         }
