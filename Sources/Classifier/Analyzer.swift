@@ -98,20 +98,25 @@ public final class Analyzer: @unchecked Sendable {
         let start = tokens.count
         var stream = TokenStream(position: startPosition)
         swap(&stream.tokens, &tokens)
-        tokenize(text, into: &stream, counts: &counts, isDocument: isDocument)
-        swap(&stream.tokens, &tokens)
-        SeaNames.mark(&tokens, from: start)
-        resolve(&tokens, from: start)
+        wordCaches.withCache { cache in
+            tokenize(text, into: &stream, counts: &counts, isDocument: isDocument, cache: &cache)
+            swap(&stream.tokens, &tokens)
+            SeaNames.mark(&tokens, from: start)
+            resolve(&tokens, from: start, cache: &cache)
+        }
     }
 
     /// Each token's surface and term ids, stop-word flag and (for a word) stem, from the
     /// lexicon: known words under the lock for reading; new ones are stemmed holding no lock
     /// (stemmers are lent, see `StemmerPool`) and added under it for writing, which other
     /// threads wait for.
-    private func resolve(_ tokens: inout [Token], from start: Int) {
-        wordCaches.withCache { cache in
+    ///
+    /// Most ASCII words were resolved already, from their bytes, as they were read
+    /// (`flushWord`): those are passed over.
+    private func resolve(_ tokens: inout [Token], from start: Int, cache: inout WordCache) {
+        do {
             var unknown: [Int] = []
-            for index in start..<tokens.count {
+            for index in start..<tokens.count where tokens[index].surfaceID < 0 {
                 if let entry = cache.entry(tokens[index].surface) { Self.assign(entry, to: &tokens[index]) } else { unknown.append(index) }
             }
             guard !unknown.isEmpty else { return }
@@ -161,25 +166,38 @@ public final class Analyzer: @unchecked Sendable {
         }
     }
 
-    /// The tokens of `text`, their ids and stems not yet looked up: no lock is held.
-    private func tokenize(_ text: String, into stream: inout TokenStream, counts: inout ScriptCounts, isDocument: Bool) {
-        let normalized = Self.needsNormalization(text) ? text.precomposedStringWithCompatibilityMapping : text
-        let bytes = Array(normalized.utf8)
+    /// The tokens of `text`, their ids and stems not yet looked up (but for ASCII words found
+    /// in `cache`): no lock is held.
+    private func tokenize(_ text: String, into stream: inout TokenStream, counts: inout ScriptCounts, isDocument: Bool,
+                          cache: inout WordCache) {
+        var normalized = Self.needsNormalization(text) ? text.precomposedStringWithCompatibilityMapping : text
+        normalized.withUTF8 { tokenize($0, into: &stream, counts: &counts, isDocument: isDocument, cache: &cache) }
+    }
+
+    private func tokenize(_ bytes: UnsafeBufferPointer<UInt8>, into stream: inout TokenStream, counts: inout ScriptCounts,
+                          isDocument: Bool, cache: inout WordCache) {
         stream.tokens.reserveCapacity(stream.tokens.count + bytes.count / 5)
         var i = 0
         while i < bytes.count {
             let byte = bytes[i]
             if byte < 0x80 {
                 if !stream.cjk.isEmpty { flushCJK(&stream, counts: &counts, isDocument: isDocument) }
-                let isWord = (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A)
-                if isWord {
-                    counts.addASCII(byte)
+                if Self.isASCIIWordByte(byte) {
+                    // The rest of the run of ASCII letters and digits in one loop: most bytes
+                    // of most texts.
                     if stream.wordStart < 0 { stream.wordStart = i }
-                    stream.wordEnd = i + 1
+                    var letters = 0
+                    repeat {
+                        letters += bytes[i] >= 0x41 ? 1 : 0
+                        i += 1
+                    } while i < bytes.count && Self.isASCIIWordByte(bytes[i])
+                    counts.latin += letters
+                    stream.wordEnd = i
+                    continue
                 } else if byte == UInt8(ascii: "'") && stream.wordStart >= 0 {
                     // Kept only when a letter follows ("China's"); trailing ones are dropped.
                 } else {
-                    flushWord(&stream, bytes)
+                    flushWord(&stream, bytes, cache: &cache)
                     // Tested on the byte first: spaces are most of the bytes that get here.
                     if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "!") || byte == UInt8(ascii: "?"),
                        Self.endsSentence(byte, in: bytes, at: i, after: stream.tokens) {
@@ -192,7 +210,7 @@ public final class Analyzer: @unchecked Sendable {
             let (scalar, length) = Self.scalar(in: bytes, at: i)
             counts.add(scalar)
             if Self.isCJK(scalar) {
-                flushWord(&stream, bytes)
+                flushWord(&stream, bytes, cache: &cache)
                 stream.cjk.append(scalar)
             } else {
                 if scalar == "\u{3001}", HanCompounds.continuesList(stream.cjk, after: bytes, at: i + length) {
@@ -210,13 +228,18 @@ public final class Analyzer: @unchecked Sendable {
                     stream.wordEnd = i + length
                     stream.wordIsASCII = false
                 } else {
-                    flushWord(&stream, bytes)
+                    flushWord(&stream, bytes, cache: &cache)
                 }
             }
             i += length
         }
-        flushWord(&stream, bytes)
+        flushWord(&stream, bytes, cache: &cache)
         flushCJK(&stream, counts: &counts, isDocument: isDocument)
+    }
+
+    @inline(__always)
+    private static func isASCIIWordByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A)
     }
 
     /// What `analyze` carries from byte to byte: the tokens so far, the next position, the
@@ -233,10 +256,6 @@ public final class Analyzer: @unchecked Sendable {
     }
 
     /// One non-ASCII scalar decoded from its UTF-8 bytes at `index`, and their count.
-    private static func scalar(in bytes: [UInt8], at index: Int) -> (Unicode.Scalar, Int) {
-        bytes.withUnsafeBufferPointer { scalar(in: $0, at: index) }
-    }
-
     private static func scalar(in bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> (Unicode.Scalar, Int) {
         let byte = bytes[index]
         let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
@@ -246,27 +265,55 @@ public final class Analyzer: @unchecked Sendable {
     }
 
     /// The word being read becomes a token, folded (`resolve` stems it and flags stop words).
-    private func flushWord(_ stream: inout TokenStream, _ bytes: [UInt8]) {
+    ///
+    /// An ASCII word is looked up in `cache` by its bytes, lower-cased on the way: found
+    /// there (nearly always), it takes the cached strings and ids, and no string is made for
+    /// it but its written form when that has capitals. Making the strings of every word
+    /// and then hashing them again for the cache was a fifth of reading an item.
+    private func flushWord(_ stream: inout TokenStream, _ bytes: UnsafeBufferPointer<UInt8>, cache: inout WordCache) {
         guard stream.wordStart >= 0 else { return }
         if stream.wordEnd > stream.wordStart {
-            let slice = bytes[stream.wordStart..<stream.wordEnd]
-            let original = String(decoding: slice, as: UTF8.self)
-            let surface: String
+            let slice = UnsafeBufferPointer(rebasing: bytes[stream.wordStart..<stream.wordEnd])
             if stream.wordIsASCII {
-                // Lower-cased straight into the string (an array per word in between was a
-                // tenth of analysing a text).
-                surface = String(unsafeUninitializedCapacity: slice.count) { buffer in
-                    for (offset, byte) in slice.enumerated() { buffer[offset] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
-                    return slice.count
-                }
+                stream.tokens.append(Self.asciiToken(slice, position: stream.position, cache: cache))
             } else {
-                surface = Self.fold(original)
+                let original = String(decoding: slice, as: UTF8.self)
+                stream.tokens.append(Token(term: "", surface: Self.fold(original), original: original, position: stream.position, isStopWord: false))
             }
-            stream.tokens.append(Token(term: "", surface: surface, original: original, position: stream.position, isStopWord: false))
             stream.position += 1
         }
         stream.wordStart = -1
         stream.wordIsASCII = true
+    }
+
+    /// The token of an ASCII word: resolved from `cache` when the word is there (its ids set),
+    /// else with its folded form for `resolve` to look up.
+    private static func asciiToken(_ word: UnsafeBufferPointer<UInt8>, position: Int, cache: WordCache) -> Token {
+        var hash = WordCache.hashSeed
+        var key = WordCache.Key()
+        var hasCapitals = false
+        for byte in word {
+            let lower = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            hasCapitals = hasCapitals || lower != byte
+            hash = WordCache.hash(hash, lower)
+            key.append(lower)
+        }
+        // Lower-cased straight into the string (an array per word in between was a tenth of
+        // analysing a text).
+        func folded() -> String {
+            String(unsafeUninitializedCapacity: word.count) { buffer in
+                for (offset, byte) in word.enumerated() { buffer[offset] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+                return word.count
+            }
+        }
+        if let entry = cache.entry(key: key, hash: hash, word: folded) {
+            let original = hasCapitals ? String(decoding: word, as: UTF8.self) : entry.surface
+            return Token(term: entry.term, surface: entry.surface, original: original, position: position,
+                         isStopWord: entry.isStopWord, termID: entry.termID, surfaceID: entry.surfaceID)
+        }
+        let surface = folded()
+        let original = hasCapitals ? String(decoding: word, as: UTF8.self) : surface
+        return Token(term: "", surface: surface, original: original, position: position, isStopWord: false)
     }
 
     /// The CJK run being read becomes bigrams (a lone character a unigram), folded to
@@ -351,7 +398,15 @@ public final class Analyzer: @unchecked Sendable {
     private static func stem(_ surface: String, with stemmers: StemmerPool.Pair) -> String {
         var hasLatin = false, hasCyrillic = false
         for scalar in surface.unicodeScalars {
-            if (0x0400...0x04FF).contains(scalar.value) { hasCyrillic = true } else if scalar.properties.isAlphabetic { hasLatin = true }
+            let value = scalar.value
+            if value < 0x80 {
+                // ASCII letters told from their code (the property lookup was half of stemming a word).
+                if (value | 0x20) >= 0x61 && (value | 0x20) <= 0x7A { hasLatin = true }
+            } else if (0x0400...0x04FF).contains(value) {
+                hasCyrillic = true
+            } else if scalar.properties.isAlphabetic {
+                hasLatin = true
+            }
         }
         if hasCyrillic && !hasLatin { return russianStemOverrides[surface] ?? stemmers.russian.stem(surface) }
         if hasLatin && !hasCyrillic { return stemmers.english.stem(surface) }
@@ -447,7 +502,7 @@ public final class Analyzer: @unchecked Sendable {
     /// line (a paragraph's end), ends a sentence; a stop after an initial ("U.S.") or a usual
     /// abbreviation ("Gen.", "Aug.") does not, nor does a single line break: plain-text feeds
     /// and articles wrap lines in the middle of sentences.
-    private static func endsSentence(_ byte: UInt8, in bytes: [UInt8], at index: Int, after tokens: [Token]) -> Bool {
+    private static func endsSentence(_ byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, at index: Int, after tokens: [Token]) -> Bool {
         if byte == UInt8(ascii: "\n") {
             var next = index + 1
             if next < bytes.count && bytes[next] == UInt8(ascii: "\r") { next += 1 }
@@ -513,7 +568,13 @@ enum SeaNames {
             let named = english
                 ? (before.surface == "south" || before.surface == "east") && ["sea", "seas", "morning"].contains(after.surface)
                 : (before.surface == "южно" || before.surface == "восточно") && after.surface.utf8.starts(with: "мор".utf8)
-            if named { tokens[index].surface = before.surface + "-" + word }
+            if named {
+                // A word of its own now: `resolve` looks it up (the ids were the word's alone).
+                tokens[index].surface = before.surface + "-" + word
+                tokens[index].term = ""
+                tokens[index].surfaceID = -1
+                tokens[index].termID = -1
+            }
         }
     }
 }
@@ -531,7 +592,7 @@ enum HanCompounds {
     /// list, "中、俄、哈、吉、塔五国" (China, Russia, Kazakhstan, …): the run so far is such names
     /// and one follows. Then the comma is skipped and the list reads as 中俄哈吉塔, whose bigrams
     /// hold 中俄; "中国、俄罗斯" stays two runs (国 is no one-character name).
-    static func continuesList(_ run: [Unicode.Scalar], after bytes: [UInt8], at next: Int) -> Bool {
+    static func continuesList(_ run: [Unicode.Scalar], after bytes: UnsafeBufferPointer<UInt8>, at next: Int) -> Bool {
         guard !run.isEmpty, run.allSatisfy(abbreviations.contains),
               next + 2 < bytes.count, bytes[next] >= 0xE0, bytes[next] < 0xF0 else { return false }
         let value = (UInt32(bytes[next]) & 0x0F) << 12 | (UInt32(bytes[next + 1]) & 0x3F) << 6 | (UInt32(bytes[next + 2]) & 0x3F)

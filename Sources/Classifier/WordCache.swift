@@ -19,12 +19,47 @@ struct WordCache {
         var isStopWord = false
     }
 
+    /// A word of up to 16 bytes as two integers and its length: a word is compared with the
+    /// one in its slot in two comparisons, and no string is touched unless they are equal.
+    struct Key: Equatable {
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        var count = 0
+
+        /// Adds the next byte; past the sixteenth only the count grows.
+        @inline(__always)
+        mutating func append(_ byte: UInt8) {
+            if count < 8 {
+                low |= UInt64(byte) << (8 * UInt64(count))
+            } else if count < 16 {
+                high |= UInt64(byte) << (8 * UInt64(count - 8))
+            }
+            count += 1
+        }
+
+        init() {}
+
+        init(_ surface: String) {
+            for byte in surface.utf8 { append(byte) }
+        }
+
+        /// Whether the key holds its whole word.
+        var isWhole: Bool { count <= 16 }
+    }
+
     static let slotCount = 4096
     private var slots: [Entry]
+    private var keys: [Key]
 
-    init() { slots = Array(repeating: Entry(), count: Self.slotCount) }
+    init() {
+        slots = Array(repeating: Entry(), count: Self.slotCount)
+        keys = Array(repeating: Key(), count: Self.slotCount)
+    }
 
-    fileprivate init(slots: [Entry]) { self.slots = slots }
+    fileprivate init(slots: [Entry], keys: [Key]) {
+        self.slots = slots
+        self.keys = keys
+    }
 
     /// The entry of `surface`, if it is the word in its slot.
     func entry(_ surface: String) -> Entry? {
@@ -33,7 +68,19 @@ struct WordCache {
     }
 
     mutating func remember(_ entry: Entry) {
-        slots[Self.slot(entry.surface)] = entry
+        let slot = Self.slot(entry.surface)
+        slots[slot] = entry
+        keys[slot] = Key(entry.surface)
+    }
+
+    /// The entry of a folded word given by its key and the hash of its bytes (`hash(_:_:)`
+    /// from `hashSeed`), if it is the word in its slot: the analyzer's way, with no string
+    /// made for the word. `word` is the whole word, read only for one longer than a key holds.
+    func entry(key: Key, hash: UInt32, word: () -> String) -> Entry? {
+        let slot = Int(hash) & (Self.slotCount - 1)
+        guard keys[slot] == key else { return nil }
+        let entry = slots[slot]
+        return key.isWhole || entry.surface == word() ? entry : nil
     }
 
     /// FNV-1a over the word's bytes. Not for a table that chains (the lexicon's SipHash is):
@@ -45,10 +92,16 @@ struct WordCache {
         return Int(hash) & (slotCount - 1)
     }
 
+    static let hashSeed: UInt32 = 0x811C_9DC5
+
+    /// One byte more of FNV-1a.
+    @inline(__always)
+    static func hash(_ hash: UInt32, _ byte: UInt8) -> UInt32 { (hash ^ UInt32(byte)) &* 0x0100_0193 }
+
     private static func fnv(_ bytes: some Collection<UInt8>) -> UInt32 {
-        var hash: UInt32 = 0x811C_9DC5
-        for byte in bytes { hash = (hash ^ UInt32(byte)) &* 0x0100_0193 }
-        return hash
+        var value = hashSeed
+        for byte in bytes { value = hash(value, byte) }
+        return value
     }
 }
 
@@ -63,7 +116,7 @@ final class WordCachePool: Sendable {
             // Moved back, not copied: were this frame to keep a reference to the table, the
             // next borrower's first change would copy all of it.
             spare.withLock { pool in
-                var moved = WordCache(slots: [])
+                var moved = WordCache(slots: [], keys: [])
                 swap(&moved, &cache)
                 pool.append(moved)
             }
