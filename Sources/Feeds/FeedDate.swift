@@ -10,8 +10,10 @@ public enum FeedDate {
     public static func parse(_ input: String) -> Date? {
         let text = input.trimmedWhitespace
         // No date takes 100 characters (a UTF-8 byte count, as no character takes fewer bytes).
-        guard !text.isEmpty, text.utf8.count < 400, text.count < 100 else { return nil }
+        guard !text.isEmpty, text.utf8.count < 400 else { return nil }
         let isASCII = text.utf8.allSatisfy { $0 < 0x80 }
+        // Characters counted only when some take several bytes (counting walks graphemes).
+        guard (isASCII ? text.utf8.count : text.count) < 100 else { return nil }
         if !isASCII, let korean = parseKorean(text) { return korean }
         let translated = isASCII ? text : translateLocalNames(text)
         if let first = translated.utf8.first, (first >= 0x30 && first <= 0x39) || first == UInt8(ascii: "-"),
@@ -159,16 +161,23 @@ public enum FeedDate {
     }
 
     /// `Z`, `+08`, `+0800`, `-08:00` → seconds east of UTC; nil when malformed or out of range.
+    /// Read byte by byte, colons anywhere after the sign skipped: every item's date passes here.
     static func parseNumericOffset(_ text: String) -> Int? {
         if text == "Z" || text == "z" { return 0 }
-        guard let sign = text.first, sign == "+" || sign == "-" else { return nil }
-        let digits = text.dropFirst().filter { $0 != ":" }
-        guard digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber), digits.count == 2 || digits.count == 4,
-              let hours = Int(digits.prefix(2)), let minutes = Int(digits.count == 4 ? digits.suffix(2) : "0"),
-              hours <= 23, minutes <= 59
-        else { return nil }
+        let bytes = text.utf8
+        guard let sign = bytes.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") else { return nil }
+        var number = 0, count = 0
+        for byte in bytes.dropFirst() where byte != UInt8(ascii: ":") {
+            guard byte >= 0x30 && byte <= 0x39, count < 4 else { return nil }
+            number = number * 10 + Int(byte) - 0x30
+            count += 1
+        }
+        guard count == 2 || count == 4 else { return nil }
+        let hours = count == 4 ? number / 100 : number
+        let minutes = count == 4 ? number % 100 : 0
+        guard hours <= 23, minutes <= 59 else { return nil }
         let value = hours * 3600 + minutes * 60
-        return sign == "-" ? -value : value
+        return sign == UInt8(ascii: "-") ? -value : value
     }
 
     // MARK: - RFC 822 and relatives

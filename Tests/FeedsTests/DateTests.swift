@@ -22,6 +22,21 @@ import Testing
         #expect(FeedDate.parse(input) == nil)
     }
 
+    /// Numeric zone offsets, read byte by byte: colons anywhere after the sign, two or four
+    /// ASCII digits, hours to 23 and minutes to 59.
+    @Test(arguments: [
+        ("Z", 0), ("z", 0), ("+08", 28_800), ("+0800", 28_800), ("-08:00", -28_800), ("+05:30", 19_800),
+        ("-0:9:3:0", -34_200), ("+23:59", 86_340),
+    ] as [(String, Int)])
+    func readsNumericOffsets(text: String, seconds: Int) {
+        #expect(FeedDate.parseNumericOffset(text) == seconds)
+    }
+
+    @Test(arguments: ["", "+", "08:00", "+8", "+080", "+08:00:00", "+24:00", "+08:60", "+０８:00", "+08a0", "ZZ", "+-0800"])
+    func refusesMalformedOffsets(text: String) {
+        #expect(FeedDate.parseNumericOffset(text) == nil)
+    }
+
     @Test func formatsAnyYear() {
         #expect(FeedDate.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00Z")
         #expect(FeedDate.format(FeedDate.make(year: 99, month: 12, day: 31, hour: 23)!) == "0099-12-31T23:00:00Z")
