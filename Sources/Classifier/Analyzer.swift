@@ -289,15 +289,7 @@ public final class Analyzer: @unchecked Sendable {
     /// The token of an ASCII word: resolved from `cache` when the word is there (its ids set),
     /// else with its folded form for `resolve` to look up.
     private static func asciiToken(_ word: UnsafeBufferPointer<UInt8>, position: Int, cache: WordCache) -> Token {
-        var hash = WordCache.hashSeed
-        var key = WordCache.Key()
-        var hasCapitals = false
-        for byte in word {
-            let lower = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-            hasCapitals = hasCapitals || lower != byte
-            hash = WordCache.hash(hash, lower)
-            key.append(lower)
-        }
+        let (key, hasCapitals) = WordCache.Key.folding(asciiWord: word)
         // Lower-cased straight into the string (an array per word in between was a tenth of
         // analysing a text).
         func folded() -> String {
@@ -306,7 +298,7 @@ public final class Analyzer: @unchecked Sendable {
                 return word.count
             }
         }
-        if let entry = cache.entry(key: key, hash: hash, word: folded) {
+        if let entry = cache.entry(key: key, word: folded) {
             let original = hasCapitals ? String(decoding: word, as: UTF8.self) : entry.surface
             return Token(term: entry.term, surface: entry.surface, original: original, position: position,
                          isStopWord: entry.isStopWord, termID: entry.termID, surfaceID: entry.surfaceID)

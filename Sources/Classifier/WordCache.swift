@@ -19,32 +19,68 @@ struct WordCache {
         var isStopWord = false
     }
 
-    /// A word of up to 16 bytes as two integers and its length: a word is compared with the
-    /// one in its slot in two comparisons, and no string is touched unless they are equal.
+    /// A word's first 16 bytes as two integers, and its length: a word is compared with the
+    /// one in its slot in two comparisons, and its slot is a hash of the two, so no string is
+    /// touched unless they are equal.
     struct Key: Equatable {
         var low: UInt64 = 0
         var high: UInt64 = 0
         var count = 0
 
-        /// Adds the next byte; past the sixteenth only the count grows.
-        @inline(__always)
-        mutating func append(_ byte: UInt8) {
-            if count < 8 {
-                low |= UInt64(byte) << (8 * UInt64(count))
-            } else if count < 16 {
-                high |= UInt64(byte) << (8 * UInt64(count - 8))
-            }
-            count += 1
-        }
-
         init() {}
 
+        /// The key of a folded word.
         init(_ surface: String) {
-            for byte in surface.utf8 { append(byte) }
+            var surface = surface
+            self = surface.withUTF8 { Key(bytes: $0) }
+        }
+
+        /// The key of `bytes` as they are.
+        init(bytes: UnsafeBufferPointer<UInt8>) {
+            count = bytes.count
+            low = Self.load(bytes, from: 0)
+            high = Self.load(bytes, from: 8)
+        }
+
+        /// The key of an ASCII word as written, lower-cased (`Analyzer` words are letters,
+        /// digits and apostrophes), and whether it had capitals: eight bytes at a time, an
+        /// A–Z byte found by two additions that cannot carry (every byte is below 0x80).
+        static func folding(asciiWord word: UnsafeBufferPointer<UInt8>) -> (key: Key, hadCapitals: Bool) {
+            var key = Key(bytes: word)
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            func fold(_ value: inout UInt64) -> Bool {
+                let capitals = (value &+ 0x3F &* ones) & ~(value &+ 0x25 &* ones) & (0x80 &* ones)
+                value |= capitals >> 2
+                return capitals != 0
+            }
+            let low = fold(&key.low), high = fold(&key.high)
+            // Beyond the key, capitals are looked for byte by byte.
+            let rest = word.count > 16 && word[16...].contains { $0 >= 0x41 && $0 <= 0x5A }
+            return (key, low || high || rest)
+        }
+
+        /// Up to eight bytes from `start`, the first in the lowest place, zeros after the end.
+        @inline(__always)
+        private static func load(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> UInt64 {
+            var value: UInt64 = 0
+            var index = min(bytes.count, start + 8)
+            while index > start {
+                index -= 1
+                value = value << 8 | UInt64(bytes[index])
+            }
+            return value
         }
 
         /// Whether the key holds its whole word.
         var isWhole: Bool { count <= 16 }
+
+        /// The word's slot: a multiplicative hash of the key, its high bits.
+        var slot: Int {
+            var hash = (low ^ UInt64(truncatingIfNeeded: count) << 56) &* 0x9E37_79B9_7F4A_7C15
+            hash ^= high &* 0xC2B2_AE3D_27D4_EB4F
+            hash ^= hash >> 31
+            return Int(truncatingIfNeeded: hash >> 40) & (WordCache.slotCount - 1)
+        }
     }
 
     static let slotCount = 4096
@@ -63,45 +99,24 @@ struct WordCache {
 
     /// The entry of `surface`, if it is the word in its slot.
     func entry(_ surface: String) -> Entry? {
-        let entry = slots[Self.slot(surface)]
+        let entry = slots[Key(surface).slot]
         return entry.surface == surface ? entry : nil
     }
 
     mutating func remember(_ entry: Entry) {
-        let slot = Self.slot(entry.surface)
-        slots[slot] = entry
-        keys[slot] = Key(entry.surface)
+        let key = Key(entry.surface)
+        slots[key.slot] = entry
+        keys[key.slot] = key
     }
 
-    /// The entry of a folded word given by its key and the hash of its bytes (`hash(_:_:)`
-    /// from `hashSeed`), if it is the word in its slot: the analyzer's way, with no string
-    /// made for the word. `word` is the whole word, read only for one longer than a key holds.
-    func entry(key: Key, hash: UInt32, word: () -> String) -> Entry? {
-        let slot = Int(hash) & (Self.slotCount - 1)
+    /// The entry of a folded word given by its key, if it is the word in its slot: the
+    /// analyzer's way, with no string made for the word. `word` is the whole word, read only
+    /// for one longer than a key holds.
+    func entry(key: Key, word: () -> String) -> Entry? {
+        let slot = key.slot
         guard keys[slot] == key else { return nil }
         let entry = slots[slot]
         return key.isWhole || entry.surface == word() ? entry : nil
-    }
-
-    /// FNV-1a over the word's bytes. Not for a table that chains (the lexicon's SipHash is):
-    /// here a collision costs one lookup in the lexicon.
-    private static func slot(_ surface: String) -> Int {
-        // Through the bytes in place (a small string's on the stack): iterating the UTF-8
-        // view cost ten times as much.
-        let hash = surface.utf8.withContiguousStorageIfAvailable(fnv) ?? fnv(Array(surface.utf8))
-        return Int(hash) & (slotCount - 1)
-    }
-
-    static let hashSeed: UInt32 = 0x811C_9DC5
-
-    /// One byte more of FNV-1a.
-    @inline(__always)
-    static func hash(_ hash: UInt32, _ byte: UInt8) -> UInt32 { (hash ^ UInt32(byte)) &* 0x0100_0193 }
-
-    private static func fnv(_ bytes: some Collection<UInt8>) -> UInt32 {
-        var value = hashSeed
-        for byte in bytes { value = hash(value, byte) }
-        return value
     }
 }
 
