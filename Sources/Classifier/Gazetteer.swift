@@ -280,18 +280,20 @@ struct FactExtractor {
         for index in tokens.indices.dropFirst() {
             // Most words are not a year: told by their length before a string is touched.
             guard tokens[index].original.utf8.count == 4 else { continue }
-            let token = tokens[index]
+            // The fields read in place: a copy of the token (three strings) for every
+            // four-letter word was most of this loop.
+            let position = tokens[index].position
             // A word of one letter before a year is a sentence's preposition («В 2023 году»,
             // "A 2024 report"), not a codename.
-            guard let year = Self.year(token.original), let first = tokens[index - 1].original.first, first.isUppercase,
+            guard let year = Self.year(tokens[index].original), let first = tokens[index - 1].original.first, first.isUppercase,
                   tokens[index - 1].original.count > 1,
-                  tokens[index - 1].position + 1 == token.position,
+                  tokens[index - 1].position + 1 == position,
                   !Self.months.contains(tokens[index - 1].surface),
-                  positions.contains(where: { abs($0 - token.position) <= 10 })
+                  positions.contains(where: { abs($0 - position) <= 10 })
             else { continue }
             var words = [tokens[index - 1].original]
             if index >= 2, let initial = tokens[index - 2].original.first, initial.isUppercase,
-               tokens[index - 2].position + 2 == token.position, !Self.months.contains(tokens[index - 2].surface) {
+               tokens[index - 2].position + 2 == position, !Self.months.contains(tokens[index - 2].surface) {
                 words.insert(tokens[index - 2].original, at: 0)
             }
             return (words.joined(separator: " ") + "-\(year)", index)
