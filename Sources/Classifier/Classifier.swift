@@ -220,8 +220,9 @@ extension Classifier {
     /// What reading an item needs: the rules compiled into one program, the gazetteer, the
     /// corpus index and the analyzer.
     ///
-    /// `@unchecked Sendable`, proved here: every stored property is a `let`; the analyzer and the
-    /// program's prefix cache lock their own mutable state; the similarity index changes only
+    /// `@unchecked Sendable`, proved here: every stored property is a `let`; the analyzer locks
+    /// its own mutable state; the rules' program is only read once built (`QueryProgram`, its
+    /// prefixes a trie walked without a cache); the similarity index changes only
     /// while it is built (in `Classifier.init`, before any reading) and when a learning
     /// classifier adds an alert to it, and a learning classifier never reads concurrently
     /// (`Classifier.read(_:)`); the fact extractor's compiled entries are never mutated.
