@@ -463,13 +463,35 @@ struct QueryMatcher {
         var seen = Set<String>()
         var out: [String] = []
         for span in spans.sorted(by: { $0.first < $1.first }) {
-            let phrase = text.tokens[span.first...span.last].map(\.original).joined(separator: " ")
+            let phrase = Self.written(text.tokens[span.first...span.last])
             if seen.insert(phrase.lowercased()).inserted {
                 out.append(phrase)
                 if out.count == limit { break }
             }
         }
         return out
+    }
+
+    /// Consecutive tokens as the text writes them: words with a space between, and Chinese
+    /// bigrams that overlap (海上 上联 联合 → 海上联合) as the characters they cover.
+    static func written(_ tokens: ArraySlice<Token>) -> String {
+        var phrase = ""
+        var previous: Token?
+        for token in tokens {
+            defer { previous = token }
+            guard let before = previous else {
+                phrase = token.original
+                continue
+            }
+            let last = Array(before.original.unicodeScalars), next = Array(token.original.unicodeScalars)
+            if token.position == before.position + 1, last.count == 2, next.count == 2, last[1] == next[0],
+               Analyzer.isCJK(last[0]), Analyzer.isCJK(next[0]), Analyzer.isCJK(next[1]) {
+                phrase.unicodeScalars.append(next[1])
+            } else {
+                phrase += " " + token.original
+            }
+        }
+        return phrase
     }
 }
 

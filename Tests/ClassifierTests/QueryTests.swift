@@ -17,6 +17,21 @@ import Testing
         #expect(try !matches("drill", body: "The navies held exercises"))
     }
 
+    /// Matched words are shown as the text writes them: a Chinese phrase as its characters,
+    /// not as the overlapping bigrams it was matched by; words of other scripts spaced.
+    @Test func matchedWordsAreTheTextsCharacters() throws {
+        let text = AnalyzedText(title: "", body: "中俄海军举行“海上联合-2024”演习，Joint Sea 2024 began", analyzer: analyzer)
+        let matcher = QueryMatcher(text: text, analyzer: analyzer)
+        func words(_ query: String) throws -> [String] { matcher.words(matcher.evaluate(try parser.parse(query)).spans) }
+        #expect(try words("\"海上联合 20*\"") == ["海上联合 2024"])
+        #expect(try words("\"joint sea 20*\"") == ["Joint Sea 2024"])
+        #expect(try words("中俄 AND 演习") == ["中俄", "演习"])
+        // Bigrams of two runs (after a comma) follow each other without overlapping: apart.
+        let listed = AnalyzedText(title: "", body: "中国，海军", analyzer: analyzer)
+        let listedMatcher = QueryMatcher(text: listed, analyzer: analyzer)
+        #expect(listedMatcher.words(listedMatcher.evaluate(try parser.parse("\"中国 海军\"")).spans) == ["中国 海军"])
+    }
+
     @Test func booleanOperatorsAndImplicitAnd() throws {
         let body = "China and Russia began naval drills"
         #expect(try matches("china AND russia", body: body))
