@@ -114,37 +114,35 @@ public final class Analyzer: @unchecked Sendable {
     /// Most ASCII words were resolved already, from their bytes, as they were read
     /// (`flushWord`): those are passed over.
     private func resolve(_ tokens: inout [Token], from start: Int, cache: inout WordCache) {
-        do {
-            var unknown: [Int] = []
-            for index in start..<tokens.count where tokens[index].surfaceID < 0 {
-                if let entry = cache.entry(tokens[index].surface) { Self.assign(entry, to: &tokens[index]) } else { unknown.append(index) }
-            }
-            guard !unknown.isEmpty else { return }
-            var new: [Int] = []
-            lock.withReading {
-                // The tables read once each: a stored property of a class is checked for
-                // exclusive access at every read, three times a word otherwise. These copies
-                // share storage and end with the read lock, before any writer changes a table.
-                let lexicon = self.lexicon, termNames = self.termNames, stopSurfaces = self.stopSurfaces
-                for index in unknown {
-                    guard let ids = lexicon[tokens[index].surface] else {
-                        new.append(index)
-                        continue
-                    }
-                    let entry = Self.entry(tokens[index].surface, ids, termNames: termNames, stopSurfaces: stopSurfaces)
-                    Self.assign(entry, to: &tokens[index])
-                    cache.remember(entry)
+        var unknown: [Int] = []
+        for index in start..<tokens.count where tokens[index].surfaceID < 0 {
+            if let entry = cache.entry(tokens[index].surface) { Self.assign(entry, to: &tokens[index]) } else { unknown.append(index) }
+        }
+        guard !unknown.isEmpty else { return }
+        var new: [Int] = []
+        lock.withReading {
+            // The tables read once each: a stored property of a class is checked for
+            // exclusive access at every read, three times a word otherwise. These copies
+            // share storage and end with the read lock, before any writer changes a table.
+            let lexicon = self.lexicon, termNames = self.termNames, stopSurfaces = self.stopSurfaces
+            for index in unknown {
+                guard let ids = lexicon[tokens[index].surface] else {
+                    new.append(index)
+                    continue
                 }
+                let entry = Self.entry(tokens[index].surface, ids, termNames: termNames, stopSurfaces: stopSurfaces)
+                Self.assign(entry, to: &tokens[index])
+                cache.remember(entry)
             }
-            guard !new.isEmpty else { return }
-            let stems = stemmers.withPair { pair in new.map { Self.stem(tokens[$0].surface, with: pair) } }
-            lock.withWriting {
-                for (index, stem) in zip(new, stems) {
-                    let ids = lookup(tokens[index].surface, stem: stem)
-                    let entry = Self.entry(tokens[index].surface, ids, termNames: termNames, stopSurfaces: stopSurfaces)
-                    Self.assign(entry, to: &tokens[index])
-                    cache.remember(entry)
-                }
+        }
+        guard !new.isEmpty else { return }
+        let stems = stemmers.withPair { pair in new.map { Self.stem(tokens[$0].surface, with: pair) } }
+        lock.withWriting {
+            for (index, stem) in zip(new, stems) {
+                let ids = lookup(tokens[index].surface, stem: stem)
+                let entry = Self.entry(tokens[index].surface, ids, termNames: termNames, stopSurfaces: stopSurfaces)
+                Self.assign(entry, to: &tokens[index])
+                cache.remember(entry)
             }
         }
     }
