@@ -186,6 +186,7 @@ public final class Analyzer: @unchecked Sendable {
                     if stream.wordStart < 0 { stream.wordStart = i }
                     var letters = 0
                     repeat {
+                        // A letter, among letters and digits, is any byte from "A" up.
                         letters += bytes[i] >= 0x41 ? 1 : 0
                         i += 1
                     } while i < bytes.count && Self.isASCIIWordByte(bytes[i])

@@ -70,7 +70,8 @@ public struct ScriptCounts: Sendable, Equatable {
         }
     }
 
-    /// Counts an ASCII byte: the analyzer's fast path sees ASCII as bytes.
+    /// Counts an ASCII byte. (The analyzer counts a run of ASCII letters and digits itself,
+    /// in the loop that reads the run.)
     @inline(__always)
     mutating func addASCII(_ byte: UInt8) {
         if (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A { latin += 1 }
