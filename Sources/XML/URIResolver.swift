@@ -24,11 +24,24 @@ public enum URIResolver {
         return resolved.removingPercentEncoding ?? resolved
     }
 
-    /// True when `reference` starts with a scheme (`http:`, `mailto:`…).
+    /// True when `reference` starts with a scheme (`http:`, `mailto:`…): an ASCII letter, then
+    /// letters, digits, `+`, `-` or `.` up to a colon. Read on the UTF-8 bytes (a scheme is ASCII),
+    /// since every link of every entry is asked.
     public static func isAbsolute(_ reference: String) -> Bool {
-        guard let colon = reference.firstIndex(of: ":") else { return false }
-        let scheme = reference[..<colon]
-        guard let first = scheme.first, first.isASCII, first.isLetter else { return false }
-        return scheme.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == ".") }
+        var seenLetter = false
+        for byte in reference.utf8 {
+            let letter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+            if !seenLetter {
+                guard letter else { return false }
+                seenLetter = true
+                continue
+            }
+            if byte == UInt8(ascii: ":") { return true }
+            let digit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+            guard letter || digit || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") else {
+                return false
+            }
+        }
+        return false
     }
 }

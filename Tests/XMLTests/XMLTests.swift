@@ -220,3 +220,15 @@ import Testing
         #expect(Self.apply("<!-- a b c d e -->") == nil)
     }
 }
+
+@Suite struct References {
+    @Test(arguments: [
+        ("http://example.com/a", true), ("HTTPS://example.com", true), ("mailto:desk@example.com", true),
+        ("svn+ssh://host/x", true), ("x-y.z:rest", true), ("urn:isbn:1", true),
+        ("/news/1", false), ("news/1:2", false), ("1http://x", false), (":nothing", false), ("", false),
+        ("a b:c", false), ("é:x", false), ("?q=a:b", false), ("#top", false), ("no-colon", false),
+    ])
+    func aSchemeIsLettersThenLettersDigitsAndPlusMinusDotUpToAColon(reference: String, absolute: Bool) {
+        #expect(URIResolver.isAbsolute(reference) == absolute)
+    }
+}
