@@ -47,9 +47,9 @@ final class FeedTree {
     /// properties of a class each access paid a dynamic exclusivity check (a tenth of
     /// parsing). Safe: the pointer is this object's alone, allocated in `init` and freed in
     /// `deinit`, and a tree is used by one thread at a time (the parse that builds it).
-    private struct Storage {
+    private struct Storage: ~Copyable {
         var nodes: [Node] = []
-        var text: [UInt8] = []
+        var text = ByteBuffer(capacity: 16 * 1024)
         var attributes: [Attribute] = []
         /// Base URIs and languages, each kept once for the whole parse (never dropped with an
         /// entry: an open element's base may be inherited by a later entry).
@@ -71,7 +71,8 @@ final class FeedTree {
     }
 
     var nodes: [Node] { _read { yield storage.pointee.nodes } }
-    var text: [UInt8] { _read { yield storage.pointee.text } }
+    /// How many bytes of text the tree holds.
+    var textCount: Int { storage.pointee.text.count }
     var attributes: [Attribute] { _read { yield storage.pointee.attributes } }
     var strings: [String] { _read { yield storage.pointee.strings } }
     var names: Names { _read { yield storage.pointee.names } }
@@ -85,7 +86,7 @@ final class FeedTree {
     }
 
     var mark: Mark {
-        Mark(nodes: nodes.count, text: text.count, attributes: attributes.count, names: names.mark)
+        Mark(nodes: nodes.count, text: textCount, attributes: attributes.count, names: names.mark)
     }
 
     /// Forgets every node, byte, attribute and name added after `mark`. No node kept may
@@ -93,7 +94,7 @@ final class FeedTree {
     /// may name nothing after.
     func truncate(to mark: Mark) {
         storage.pointee.nodes.removeSubrange(mark.nodes...)
-        storage.pointee.text.removeSubrange(mark.text...)
+        storage.pointee.text.truncate(to: mark.text)
         storage.pointee.attributes.removeSubrange(mark.attributes...)
         storage.pointee.names.truncate(to: mark.names)
     }
@@ -138,13 +139,13 @@ final class FeedTree {
         let s = storage
         let last = s.pointee.nodes[Int(parent)].lastChild
         if last >= 0, s.pointee.nodes[Int(last)].isText, s.pointee.nodes[Int(last)].textEnd == Int32(s.pointee.text.count) {
-            s.pointee.text.append(contentsOf: bytes)
+            s.pointee.text.append(bytes)
             s.pointee.nodes[Int(last)].textEnd = Int32(s.pointee.text.count)
             return
         }
         let id = Int32(s.pointee.nodes.count)
         let start = Int32(s.pointee.text.count)
-        s.pointee.text.append(contentsOf: bytes)
+        s.pointee.text.append(bytes)
         s.pointee.nodes.append(Node(name: -1, family: .core, textStart: start, textEnd: Int32(s.pointee.text.count)))
         link(id, under: parent)
     }
@@ -159,7 +160,7 @@ final class FeedTree {
     // MARK: Reading
 
     func string(_ range: Range<Int>) -> String {
-        text.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+        storage.pointee.text.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
     }
 
     /// The first child element of `parent` with this name in one of these families: the
@@ -196,7 +197,7 @@ final class FeedTree {
 
     func textRange(of node: Int32) -> Range<Int> {
         let node = nodes[Int(node)]
-        return Int(node.textStart)..<(node.textEnd < 0 ? text.count : Int(node.textEnd))
+        return Int(node.textStart)..<(node.textEnd < 0 ? textCount : Int(node.textEnd))
     }
 }
 

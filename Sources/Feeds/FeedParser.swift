@@ -239,12 +239,12 @@ public enum FeedParser {
         _ input: some DocumentBytes, _ range: Range<Int>, repairing repair: inout XMLRepair, to parser: XMLStreamParser,
         chunkSize: Int, endsDocument: Bool
     ) {
-        var repaired: [UInt8] = []
+        var repaired = ByteBuffer(capacity: min(chunkSize, range.count) + 64)
         var start = range.lowerBound
         while true {
             var end = start + min(chunkSize, range.upperBound - start)
             var isLast = end == range.upperBound
-            repaired.removeAll(keepingCapacity: true)
+            repaired.removeAll()
             var used = input.withBytes(in: start..<end) { repair.process($0, isLast: isLast, into: &repaired) }
             // An unfinished construct at the end of a chunk (`&nbs`) is decided once
             // more input is there; `process` left it unconsumed.
@@ -255,7 +255,7 @@ public enum FeedParser {
             }
             // A halted libxml2 ignores input; the repair still runs, to mark the later entries.
             if !parser.hasStopped {
-                repaired.withUnsafeBytes { parser.parse($0, isLast: isLast && endsDocument) }
+                repaired.withUnsafeBufferPointer { parser.parse(UnsafeRawBufferPointer($0), isLast: isLast && endsDocument) }
             }
             start += used
             if isLast { break }

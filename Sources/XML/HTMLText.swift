@@ -192,7 +192,7 @@ private struct Tag {
 
 /// One pass over a fragment's bytes: markup is recognised where libxml2 would recognise it,
 /// text goes to the collector.
-private struct FragmentReader {
+private struct FragmentReader: ~Copyable {
     let s: UnsafeBufferPointer<UInt8>
     var i = 0
     var collector = TextCollector()
@@ -481,8 +481,8 @@ private func isXMLChar(_ value: UInt32) -> Bool {
 ///
 /// Paragraphs are written straight into the result (the separator before one is added when
 /// its first byte comes): every byte of text is copied once.
-private struct TextCollector {
-    private var output: [UInt8] = []
+private struct TextCollector: ~Copyable {
+    private var output = ByteBuffer(capacity: 1024)
     /// Where the paragraph being collected begins in `output`.
     private var paragraphStart = 0
     private var pendingSpace = false
@@ -523,7 +523,7 @@ private struct TextCollector {
                     }
                 }
                 beginRun()
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<end]))
+                output.append(UnsafeBufferPointer(rebasing: bytes[i..<end]))
                 i = end
             } else if byte == 0xC2 {
                 if i + 1 < n, bytes[i + 1] == 0xA0 {
@@ -577,7 +577,8 @@ private struct TextCollector {
     private mutating func beginRun() {
         if paragraphIsEmpty {
             if !output.isEmpty {
-                output.append(contentsOf: [0x0A, 0x0A])
+                output.append(0x0A)
+                output.append(0x0A)
                 paragraphStart = output.count
             }
         } else if pendingSpace, output.last != 0x0A {
@@ -594,6 +595,6 @@ private struct TextCollector {
 
     mutating func result() -> String {
         breakParagraph()
-        return String(decoding: output, as: UTF8.self)
+        return output.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
     }
 }

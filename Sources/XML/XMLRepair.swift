@@ -58,7 +58,7 @@ public struct XMLRepair {
 
     /// Processes `input`, appending repaired bytes to `output`; returns how many input bytes
     /// were consumed (all of them when `isLast`).
-    public mutating func process(_ input: UnsafeBufferPointer<UInt8>, isLast: Bool, into output: inout [UInt8]) -> Int {
+    public mutating func process(_ input: UnsafeBufferPointer<UInt8>, isLast: Bool, into output: inout ByteBuffer) -> Int {
         let outputStart = output.count
         let used = repair(input, isLast: isLast, into: &output)
         inputBefore += used
@@ -68,7 +68,7 @@ public struct XMLRepair {
 
     /// The repair, one state at a time; each step returns where it stopped, or nil when it
     /// needs more input than this call has (the rest waits for the next call).
-    private mutating func repair(_ input: UnsafeBufferPointer<UInt8>, isLast: Bool, into output: inout [UInt8]) -> Int {
+    private mutating func repair(_ input: UnsafeBufferPointer<UInt8>, isLast: Bool, into output: inout ByteBuffer) -> Int {
         // Offsets in `marks` are counted from the first call; this call's output starts here.
         let outputBase = outputBefore - output.count
         var i = 0
@@ -107,14 +107,14 @@ public struct XMLRepair {
     }
 
     /// Copies the ordinary bytes of text from `start`; returns where they end.
-    private func copyText(_ input: UnsafeBufferPointer<UInt8>, from start: Int, into output: inout [UInt8]) -> Int {
+    private func copyText(_ input: UnsafeBufferPointer<UInt8>, from start: Int, into output: inout ByteBuffer) -> Int {
         var i = Self.skipOrdinary(input, from: start, stoppingAt: UInt8(ascii: "&"), UInt8(ascii: "<"), 0xC2)
         while i < input.count {
             let byte = input[i]
             if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == 0xC2 || Self.isControl(byte) { break }
             i += 1
         }
-        if i > start { output.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<i])) }
+        if i > start { output.append(UnsafeBufferPointer(rebasing: input[start..<i])) }
         return i
     }
 
@@ -140,7 +140,7 @@ public struct XMLRepair {
 
     /// Copies the bytes of a tag that need no decision (names, white space, attribute values
     /// without `&`, `<` or quotes) in one go; returns where they end.
-    private func copyTagRun(_ input: UnsafeBufferPointer<UInt8>, from start: Int, into output: inout [UInt8]) -> Int {
+    private func copyTagRun(_ input: UnsafeBufferPointer<UInt8>, from start: Int, into output: inout ByteBuffer) -> Int {
         var i = start
         while i < input.count {
             let byte = input[i]
@@ -150,12 +150,12 @@ public struct XMLRepair {
             }
             i += 1
         }
-        if i > start { output.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<i])) }
+        if i > start { output.append(UnsafeBufferPointer(rebasing: input[start..<i])) }
         return i
     }
 
     /// The byte of text that is not ordinary (`&`, `<`, a C1 lead byte, a control), at `i`.
-    private mutating func textSpecial(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, into output: inout [UInt8],
+    private mutating func textSpecial(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, into output: inout ByteBuffer,
                                       outputBase: Int) -> Int? {
         let n = input.count
         let byte = input[i]
@@ -192,7 +192,7 @@ public struct XMLRepair {
 
     /// Inside a tag: quotes tracked, `<` and controls in attribute values made harmless.
     private mutating func tag(_ input: UnsafeBufferPointer<UInt8>, at i: Int, quote: UInt8, isLast: Bool,
-                              into output: inout [UInt8]) -> Int? {
+                              into output: inout ByteBuffer) -> Int? {
         let byte = input[i]
         if quote == 0 {
             if byte == UInt8(ascii: ">") {
@@ -256,7 +256,7 @@ public struct XMLRepair {
     /// character becomes a space, as in text: libxml2 rejects it in these constructs too.
     private mutating func copyUntil(
         _ delimiter: [UInt8], in construct: String, _ input: UnsafeBufferPointer<UInt8>, from start: Int,
-        into output: inout [UInt8]
+        into output: inout ByteBuffer
     ) -> Int {
         var i = start
         var copied = start
@@ -272,7 +272,7 @@ public struct XMLRepair {
             let byte = input[i]
             i += 1
             if Self.isControl(byte) {
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copied..<(i - 1)]))
+                output.append(UnsafeBufferPointer(rebasing: input[copied..<(i - 1)]))
                 output.append(0x20)
                 copied = i
                 note("control character \(byte) in \(construct)")
@@ -288,7 +288,7 @@ public struct XMLRepair {
                 closeMatched = byte == delimiter[0] ? 1 : 0
             }
         }
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copied..<i]))
+        output.append(UnsafeBufferPointer(rebasing: input[copied..<i]))
         return i
     }
 
@@ -316,7 +316,7 @@ public struct XMLRepair {
     }
 
     /// Handles `<` in text. Returns bytes consumed, or nil when more input is needed.
-    private mutating func markupStart(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, into output: inout [UInt8]) -> Int? {
+    private mutating func markupStart(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, into output: inout ByteBuffer) -> Int? {
         let rest = UnsafeBufferPointer(rebasing: input[i...])
         func hasPrefix(_ text: String, caseInsensitive: Bool = false) -> Bool? {
             let bytes = Array(text.utf8)
@@ -361,7 +361,7 @@ public struct XMLRepair {
     ///
     /// Feeds that escape their HTML hold a reference every few words (`&lt;p&gt;`), so the
     /// common ones are matched on the bytes in place: no array, string or number text made.
-    private mutating func reference(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, into output: inout [UInt8]) -> Int? {
+    private mutating func reference(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, into output: inout ByteBuffer) -> Int? {
         let maxLength = 40
         var j = i + 1
         var terminated = false
@@ -404,7 +404,7 @@ public struct XMLRepair {
             note("undeclared entity &\(text);")
         } else {
             output.append(contentsOf: Self.ampReference)
-            output.append(contentsOf: name)
+            output.append(name)
             output.append(UInt8(ascii: ";"))
             note("unknown entity &\(text);")
         }
@@ -430,7 +430,7 @@ public struct XMLRepair {
     }
 
     /// `&#N;` in decimal, written straight into the output.
-    private static func appendCharacterReference(_ value: UInt32, to output: inout [UInt8]) {
+    private static func appendCharacterReference(_ value: UInt32, to output: inout ByteBuffer) {
         output.append(UInt8(ascii: "&"))
         output.append(UInt8(ascii: "#"))
         var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0)  // up to 1114111

@@ -63,7 +63,7 @@ import Testing
 @Suite struct Repair {
     func repair(_ text: String, chunk: Int = .max) -> (String, Bool) {
         var repair = XMLRepair()
-        var output: [UInt8] = []
+        var output = ByteBuffer()
         let bytes = Array(text.utf8)
         bytes.withUnsafeBufferPointer { input in
             var start = 0
@@ -80,7 +80,7 @@ import Testing
                 if isLast { break }
             }
         }
-        return (String(decoding: output, as: UTF8.self), repair.repaired)
+        return (String(decoding: output.bytes, as: UTF8.self), repair.repaired)
     }
 
     @Test func referencesBecomeCharacterReferences() {
@@ -230,5 +230,42 @@ import Testing
     ])
     func aSchemeIsLettersThenLettersDigitsAndPlusMinusDotUpToAColon(reference: String, absolute: Bool) {
         #expect(URIResolver.isAbsolute(reference) == absolute)
+    }
+}
+
+@Suite struct ByteBuffers {
+    @Test func appendsGrowAndKeepEveryByte() {
+        var buffer = ByteBuffer(capacity: 1)
+        var expected: [UInt8] = []
+        var generator = 0x2545_F491_4F6C_DD1D as UInt64
+        for round in 0..<500 {
+            generator = generator &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let run = (0..<Int(generator >> 58)).map { UInt8(truncatingIfNeeded: round &+ $0) }
+            run.withUnsafeBufferPointer { buffer.append($0) }
+            expected += run
+            buffer.append(UInt8(truncatingIfNeeded: round))
+            expected.append(UInt8(truncatingIfNeeded: round))
+        }
+        let (count, bytes, last, seventh) = (buffer.count, buffer.bytes, buffer.last, buffer[7])
+        #expect(count == expected.count)
+        #expect(bytes == expected)
+        #expect(last == expected.last)
+        #expect(seventh == expected[7])
+    }
+
+    @Test func truncatingKeepsTheFrontAndAppendsAfterIt() {
+        var buffer = ByteBuffer()
+        buffer.append(contentsOf: Array("paragraph\n\n".utf8))
+        buffer.removeLast(2)
+        buffer.append(contentsOf: Array(" two".utf8))
+        #expect(String(decoding: buffer.bytes, as: UTF8.self) == "paragraph two")
+        buffer.truncate(to: 4)
+        #expect(String(decoding: buffer.bytes, as: UTF8.self) == "para")
+        buffer.removeAll()
+        let (empty, last) = (buffer.isEmpty, buffer.last)
+        #expect(empty && last == nil)
+        buffer.append(UnsafeBufferPointer(start: nil, count: 0))
+        let stillEmpty = buffer.isEmpty
+        #expect(stillEmpty)
     }
 }
