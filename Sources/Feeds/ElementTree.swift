@@ -227,7 +227,10 @@ struct Names {
     func isShared(_ id: Int32) -> Bool { id < shared }
 
     mutating func intern(_ pointer: UnsafePointer<UInt8>) -> Int32 {
-        let slot = Int(truncatingIfNeeded: UInt(bitPattern: pointer) >> 3) & (recent.count - 1)
+        // A multiplicative hash of the whole pointer: libxml2 packs its names a few bytes
+        // apart, so the low bits alone put neighbours ("item", "title") in one slot, where
+        // they pushed each other out (a third of lookups missed).
+        let slot = Int(truncatingIfNeeded: (UInt64(UInt(bitPattern: pointer)) &* 0x9E37_79B9_7F4A_7C15) >> 56)
         let (seen, id) = recent[slot]
         let length = strlen(pointer)
         if seen == pointer, id < strings.count, matches(pointer, length, bytes[Int(id)]) { return id }
