@@ -165,7 +165,8 @@ public struct XMLRepair {
             guard let marked = startsMarkedElement(input, at: i, isLast: isLast) else { return nil }
             let mark = Mark(input: inputBefore + i, output: outputBase + output.count)
             guard let used = markupStart(input, at: i, isLast: isLast, into: &output) else { return nil }
-            if marked, case .tag = state { marks.append(mark) }
+            // A marked name starts with a name character, so this `<` began a tag.
+            if marked { marks.append(mark) }
             return i + used
         } else if byte == 0xC2 {
             // U+0080–U+009F (UTF-8 C2 80–C2 9F) in text is windows-1252 punctuation that went
@@ -296,6 +297,8 @@ public struct XMLRepair {
     /// needed to tell.
     private func startsMarkedElement(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool) -> Bool? {
         guard !markedNames.isEmpty else { return false }
+        // An end tag (half of all tags) is never marked.
+        if i + 1 < input.count, input[i + 1] == UInt8(ascii: "/") { return false }
         // The qualified name ends at white space, `>` or `/`; its local name follows the last `:`.
         var end = i + 1
         var localStart = end
@@ -348,6 +351,10 @@ public struct XMLRepair {
             return 2
         } else if next == UInt8(ascii: "/") || next == UInt8(ascii: "_") || next == UInt8(ascii: ":")
             || next >= 0x80 || (next | 0x20 >= UInt8(ascii: "a") && next | 0x20 <= UInt8(ascii: "z")) {
+            if let end = Self.plainTagEnd(rest) {
+                output.append(UnsafeBufferPointer(rebasing: rest[...end]))
+                return end + 1
+            }
             state = .tag(quote: 0)
             output.append(UInt8(ascii: "<"))
             return 1
@@ -355,6 +362,44 @@ public struct XMLRepair {
         output.append(contentsOf: Self.ltReference)
         note("'<' that starts no markup")
         return 1
+    }
+
+    /// Where the `>` that ends the tag starting `rest` is, when the tag needs no repair: no
+    /// `&`, `<` or control character anywhere in it. Such a tag (nearly every one) is copied
+    /// whole; any other, or one that goes on past this chunk, is read byte by byte in the
+    /// `.tag` state, which gives the same bytes for a tag like this one.
+    private static func plainTagEnd(_ rest: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let base = rest.baseAddress else { return nil }
+        // One table load a byte, not five comparisons: a tag's bytes are short names,
+        // attributes and values, seldom more than a few dozen.
+        return tagByteKinds.withUnsafeBufferPointer { kinds -> Int? in
+            var quote: UInt8 = 0
+            var k = 1
+            while k < rest.count {
+                let byte = base[k]
+                switch kinds[Int(byte)] {
+                case TagByte.ordinary: break
+                case TagByte.end: if quote == 0 { return k }
+                case TagByte.quote: if quote == 0 { quote = byte } else if byte == quote { quote = 0 }
+                default: return nil
+                }
+                k += 1
+            }
+            return nil
+        }
+    }
+
+    /// What a byte does in a tag, for `plainTagEnd`.
+    private enum TagByte {
+        static let ordinary: UInt8 = 0, end: UInt8 = 1, quote: UInt8 = 2, needsRepair: UInt8 = 3
+    }
+
+    private static let tagByteKinds: [UInt8] = (0...255).map { (value: Int) -> UInt8 in
+        let byte = UInt8(value)
+        if byte == UInt8(ascii: ">") { return TagByte.end }
+        if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") { return TagByte.quote }
+        if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || isControl(byte) { return TagByte.needsRepair }
+        return TagByte.ordinary
     }
 
     /// Handles `&`. Returns bytes consumed, or nil when more input is needed to decide.

@@ -111,6 +111,45 @@ import Testing
         #expect(out == "<rss>&#38;x;</rss>")
     }
 
+    /// Tags copied whole (no repair needed) and tags read byte by byte (split by a chunk's end,
+    /// or holding `&`, `<` or a control) give the same bytes and the same marks.
+    @Test func wholeTagsAndTagsReadByteByByteAgree() {
+        let text = """
+            <rss xmlns:a="urn:x"><channel><item a:x='1 > 2' b="it's"><title t="a&amp;b">One</title></item>\
+            <a:entry><link href="http://x/?a=1&amp;b=2"/></a:entry><item\tc="<">x</item><items/><entry/>\
+            <item d="\u{01}"/></channel></rss>
+            """
+        func run(chunk: Int) -> (String, [XMLRepair.Mark]) {
+            var repair = XMLRepair(marking: ["item", "entry"])
+            var output = ByteBuffer()
+            let bytes = Array(text.utf8)
+            bytes.withUnsafeBufferPointer { input in
+                var start = 0
+                while start < input.count {
+                    var end = min(input.count, start + chunk)
+                    var used = repair.process(UnsafeBufferPointer(rebasing: input[start..<end]), isLast: end == input.count, into: &output)
+                    while used == 0 && end < input.count {
+                        end = min(input.count, end + chunk)
+                        used = repair.process(UnsafeBufferPointer(rebasing: input[start..<end]), isLast: end == input.count, into: &output)
+                    }
+                    start += used
+                }
+            }
+            return (String(decoding: output.bytes, as: UTF8.self), repair.marks)
+        }
+        let (whole, marks) = run(chunk: .max)
+        #expect(marks.count == 5)
+        #expect(whole.contains("<item a:x='1 > 2' b=\"it's\">"))
+        #expect(whole.contains("<link href=\"http://x/?a=1&#38;b=2\"/>"))
+        #expect(whole.contains("<item\tc=\"&#60;\">"))
+        #expect(whole.contains("<item d=\" \"/>"))
+        for size in 1...9 {
+            let (chunked, chunkedMarks) = run(chunk: size)
+            #expect(chunked == whole, "chunk \(size)")
+            #expect(chunkedMarks == marks, "chunk \(size)")
+        }
+    }
+
     @Test func chunkingGivesTheSameResult() {
         let text = "<rss><t a=\"&quot;q&quot;\">A &amp; B &nbsp; &unknown; & C < D <!-- x --> <![CDATA[&]]></t></rss>"
         let whole = repair(text)
