@@ -9,10 +9,15 @@
 ///
 /// Non-copyable: the storage has one owner, freed in `deinit`, so no copy can outlive it or
 /// write to it behind the owner's back.
+///
+/// The appends are `@inlinable`: they are called from the Feeds module's tree for every piece
+/// of text libxml2 hands over, and a call across modules cost as much as the copy.
 public struct ByteBuffer: ~Copyable {
-    private var base: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    public private(set) var count = 0
+    @usableFromInline var base: UnsafeMutablePointer<UInt8>
+    @usableFromInline var capacity: Int
+    @usableFromInline var storedCount = 0
+
+    public var count: Int { storedCount }
 
     public init(capacity: Int = 64) {
         self.capacity = max(16, capacity)
@@ -21,27 +26,27 @@ public struct ByteBuffer: ~Copyable {
 
     deinit { base.deallocate() }
 
-    public var isEmpty: Bool { count == 0 }
-    public var last: UInt8? { count == 0 ? nil : base[count - 1] }
+    public var isEmpty: Bool { storedCount == 0 }
+    public var last: UInt8? { storedCount == 0 ? nil : base[storedCount - 1] }
 
     public subscript(index: Int) -> UInt8 {
         precondition(index >= 0 && index < count, "ByteBuffer index out of range")
         return base[index]
     }
 
-    @inline(__always)
+    @inlinable
     public mutating func append(_ byte: UInt8) {
-        if count == capacity { grow(toHold: count + 1) }
-        base[count] = byte
-        count += 1
+        if storedCount == capacity { grow(toHold: storedCount + 1) }
+        base[storedCount] = byte
+        storedCount += 1
     }
 
-    @inline(__always)
+    @inlinable
     public mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
-        if capacity - count < bytes.count { grow(toHold: count + bytes.count) }
-        (base + count).update(from: source, count: bytes.count)
-        count += bytes.count
+        if capacity - storedCount < bytes.count { grow(toHold: storedCount + bytes.count) }
+        (base + storedCount).update(from: source, count: bytes.count)
+        storedCount += bytes.count
     }
 
     public mutating func append(contentsOf bytes: [UInt8]) {
@@ -52,18 +57,19 @@ public struct ByteBuffer: ~Copyable {
         if minimum > capacity { grow(toHold: minimum) }
     }
 
-    /// Forgets the bytes from `newCount` on (the storage is kept).
+    /// Forgets the last `k` bytes (the storage is kept).
     public mutating func removeLast(_ k: Int = 1) {
-        precondition(k >= 0 && k <= count, "ByteBuffer.removeLast beyond its start")
-        count -= k
+        precondition(k >= 0 && k <= storedCount, "ByteBuffer.removeLast beyond its start")
+        storedCount -= k
     }
 
+    /// Forgets the bytes from `newCount` on (the storage is kept).
     public mutating func truncate(to newCount: Int) {
-        precondition(newCount >= 0 && newCount <= count, "ByteBuffer.truncate beyond its end")
-        count = newCount
+        precondition(newCount >= 0 && newCount <= storedCount, "ByteBuffer.truncate beyond its end")
+        storedCount = newCount
     }
 
-    public mutating func removeAll() { count = 0 }
+    public mutating func removeAll() { storedCount = 0 }
 
     /// The bytes, valid only during `body`.
     public func withUnsafeBufferPointer<R, E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
@@ -74,7 +80,8 @@ public struct ByteBuffer: ~Copyable {
     public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
     /// Doubles the storage (at least to `needed`), keeping the bytes.
-    private mutating func grow(toHold needed: Int) {
+    @usableFromInline
+    mutating func grow(toHold needed: Int) {
         let newCapacity = max(needed, capacity * 2)
         let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         newBase.update(from: base, count: count)

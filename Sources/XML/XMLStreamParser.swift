@@ -190,7 +190,8 @@ public final class XMLStreamParser {
             lastEventOffset = Int(xmlByteConsumed(context))
         }
         assert(lastEventOffset == Int(xmlByteConsumed(context)), "xmlByteConsumed computed in place differs")
-        problemAfterLastEvent = nil
+        // Tested first: assigning nil releases the old value's string even when there was none.
+        if problemAfterLastEvent != nil { problemAfterLastEvent = nil }
     }
 
     // MARK: - SAX callbacks
