@@ -34,18 +34,18 @@ public struct ByteBuffer: ~Copyable {
         return base[index]
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func append(_ byte: UInt8) {
         if storedCount == capacity { grow(toHold: storedCount + 1) }
         base[storedCount] = byte
         storedCount += 1
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        guard let source = bytes.baseAddress else { return }
         if capacity - storedCount < bytes.count { grow(toHold: storedCount + bytes.count) }
-        (base + storedCount).update(from: source, count: bytes.count)
+        UnsafeMutableRawPointer(base + storedCount).copyMemory(from: source, byteCount: bytes.count)
         storedCount += bytes.count
     }
 

@@ -109,13 +109,18 @@ public struct XMLRepair {
     /// Copies the ordinary bytes of text from `start`; returns where they end.
     private func copyText(_ input: UnsafeBufferPointer<UInt8>, from start: Int, into output: inout ByteBuffer) -> Int {
         var i = Self.skipOrdinary(input, from: start, stoppingAt: UInt8(ascii: "&"), UInt8(ascii: "<"), 0xC2)
-        while i < input.count {
-            let byte = input[i]
-            if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == 0xC2 || Self.isControl(byte) { break }
-            i += 1
+        Self.textByteStops.withUnsafeBufferPointer { stops in
+            while i < input.count, stops[Int(input[i])] == 0 { i += 1 }
         }
         if i > start { output.append(UnsafeBufferPointer(rebasing: input[start..<i])) }
         return i
+    }
+
+    /// 1 for the bytes that end a run of ordinary text (`&`, `<`, 0xC2, controls): one load a
+    /// byte where four comparisons were.
+    private static let textByteStops: [UInt8] = (0...255).map { (value: Int) -> UInt8 in
+        let byte = UInt8(value)
+        return byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == 0xC2 || isControl(byte) ? 1 : 0
     }
 
     /// Where the first byte below 0x20 or equal to `a`, `b` or `c` may be, from `start`: words
