@@ -56,6 +56,16 @@ final class FeedTree {
         var strings: [String] = []
         var stringIDs: [String: Int32] = [:]
         var names = Names()
+        /// Counts the changes to the nodes (added, dropped): what `firstChild`'s index was
+        /// built from must still be there.
+        var generation = 0
+        /// `firstChild`'s index of one parent's children, built at `indexedGeneration`: the
+        /// first child element with each field name, or -1. A reader asks some thirty
+        /// questions of one entry in a row, and walking its children for each was the largest
+        /// part of reading an entry.
+        var indexedParent: Int32 = -1
+        var indexedGeneration = -1
+        var firstByField = [Int32](repeating: -1, count: FieldName.allCases.count)
     }
 
     private let storage: UnsafeMutablePointer<Storage>
@@ -93,6 +103,7 @@ final class FeedTree {
     /// refer to one forgotten (the caller unlinks those first), and a name id taken before
     /// may name nothing after.
     func truncate(to mark: Mark) {
+        storage.pointee.generation += 1
         storage.pointee.nodes.removeSubrange(mark.nodes...)
         storage.pointee.text.truncate(to: mark.text)
         storage.pointee.attributes.removeSubrange(mark.attributes...)
@@ -104,6 +115,7 @@ final class FeedTree {
     func addElement(name: Int32, family: Namespace.Family, namespace: Int32, attributes new: [Attribute],
                     base: Int32, language: Int32, parent: Int32?) -> Int32 {
         let s = storage
+        s.pointee.generation += 1
         let id = Int32(s.pointee.nodes.count)
         s.pointee.nodes.append(Node(name: name, family: family, namespace: namespace,
                                     firstAttribute: Int32(s.pointee.attributes.count), attributeCount: Int32(new.count),
@@ -143,6 +155,7 @@ final class FeedTree {
             s.pointee.nodes[Int(last)].textEnd = Int32(s.pointee.text.count)
             return
         }
+        s.pointee.generation += 1
         let id = Int32(s.pointee.nodes.count)
         let start = Int32(s.pointee.text.count)
         s.pointee.text.append(bytes)
@@ -168,14 +181,33 @@ final class FeedTree {
     /// reader asks for some twenty fields of every entry, most of them absent.
     func firstChild(of parent: Int32, named name: FieldName, _ families: Families) -> Int32? {
         let s = storage
+        if s.pointee.indexedParent != parent || s.pointee.indexedGeneration != s.pointee.generation { index(parent) }
         let code = name.code
-        var child = s.pointee.nodes[Int(parent)].firstChild
+        // The first child of that name; a later one only when its family is not among these.
+        var child = s.pointee.firstByField[Int(code)]
         while child >= 0 {
             let node = s.pointee.nodes[Int(child)]
             if !node.isText, families.contains(node.family), s.pointee.names.field(node.name) == code { return child }
             child = node.next
         }
         return nil
+    }
+
+    /// Builds `firstChild`'s index of `parent`'s children.
+    private func index(_ parent: Int32) {
+        let s = storage
+        for field in s.pointee.firstByField.indices { s.pointee.firstByField[field] = -1 }
+        var child = s.pointee.nodes[Int(parent)].firstChild
+        while child >= 0 {
+            let node = s.pointee.nodes[Int(child)]
+            if !node.isText {
+                let field = Int(s.pointee.names.field(node.name))
+                if field < s.pointee.firstByField.count, s.pointee.firstByField[field] < 0 { s.pointee.firstByField[field] = child }
+            }
+            child = node.next
+        }
+        s.pointee.indexedParent = parent
+        s.pointee.indexedGeneration = s.pointee.generation
     }
 
     /// An attribute of `element` by local name, in no namespace (or in the given family), read

@@ -3,6 +3,23 @@ import Testing
 @testable import Feeds
 
 @Suite struct Parsing {
+    /// A field is the first child of its name in the families asked, not the first of its name:
+    /// `dc:title` before `title` does not hide it, and each entry is read from its own children
+    /// (entries of the same shape follow one another at the same place in the tree).
+    @Test func fieldsAreFoundPastChildrenOfTheSameNameInAnotherFamily() throws {
+        let xml = """
+            <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Feed</title>
+            <item><dc:title>Dublin Core title</dc:title><title>First</title><dc:date>2024-07-14T00:00:00Z</dc:date></item>
+            <item><title>Second</title><link>https://example.com/2</link></item>
+            <item><dc:title>Only Dublin Core</dc:title><link>https://example.com/3</link></item>
+            </channel></rss>
+            """
+        let entries = try FeedParser.parse(Array(xml.utf8)).entries
+        #expect(entries.map(\.title) == ["First", "Second", "Only Dublin Core"])
+        #expect(entries.map(\.link) == [nil, "https://example.com/2", "https://example.com/3"])
+        #expect(entries.map { $0.updated.map(FeedDate.format) } == ["2024-07-14T00:00:00Z", nil, nil])
+    }
+
     @Test func rss20ItemFields() throws {
         let xml = """
             <?xml version="1.0"?>
