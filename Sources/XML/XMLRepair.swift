@@ -36,6 +36,14 @@ public struct XMLRepair {
     }
 
     private var state: State = .start
+    /// Set once a start tag was written: text from then on is an element's, where references
+    /// may be written as the characters they stand for, in a CDATA section (see `openSection`).
+    private var insideRoot = false
+    /// Set while the output is inside a CDATA section this repair opened in text.
+    private var inSection = false
+    /// How many `]` (up to two) the open section's content ends with: a `>` after two would
+    /// end it (`]]>`), so the section is split there.
+    private var sectionBrackets = 0
     /// How many bytes of a closing delimiter (`-->`, `]]>`, `?>`) were matched so far.
     private var closeMatched = 0
     /// Set when the document needed a repair (so it was not well-formed as delivered).
@@ -103,16 +111,17 @@ public struct XMLRepair {
                 i += 1
             }
         }
+        if isLast { closeSection(into: &output) }
         return n
     }
 
     /// Copies the ordinary bytes of text from `start`; returns where they end.
-    private func copyText(_ input: UnsafeBufferPointer<UInt8>, from start: Int, into output: inout ByteBuffer) -> Int {
+    private mutating func copyText(_ input: UnsafeBufferPointer<UInt8>, from start: Int, into output: inout ByteBuffer) -> Int {
         var i = Self.skipOrdinary(input, from: start, stoppingAt: UInt8(ascii: "&"), UInt8(ascii: "<"), 0xC2)
         Self.textByteStops.withUnsafeBufferPointer { stops in
             while i < input.count, stops[Int(input[i])] == 0 { i += 1 }
         }
-        if i > start { output.append(UnsafeBufferPointer(rebasing: input[start..<i])) }
+        if i > start { appendText(UnsafeBufferPointer(rebasing: input[start..<i]), into: &output) }
         return i
     }
 
@@ -165,9 +174,15 @@ public struct XMLRepair {
         let n = input.count
         let byte = input[i]
         if byte == UInt8(ascii: "&") {
-            return reference(input, at: i, isLast: isLast, into: &output).map { i + $0 }
+            return reference(input, at: i, isLast: isLast, asText: insideRoot, into: &output).map { i + $0 }
         } else if byte == UInt8(ascii: "<") {
             guard let marked = startsMarkedElement(input, at: i, isLast: isLast) else { return nil }
+            // Markup ends the section first, so that a mark's output begins as a fresh repair
+            // from there writes it (a resumed reading starts at a mark).
+            if inSection {
+                guard let kind = markup(at: i, in: input, isLast: isLast) else { return nil }
+                if kind != .literal { closeSection(into: &output) }
+            }
             let mark = Mark(input: inputBefore + i, output: outputBase + output.count)
             guard let used = markupStart(input, at: i, isLast: isLast, into: &output) else { return nil }
             // A marked name starts with a name character, so this `<` began a tag.
@@ -178,19 +193,19 @@ public struct XMLRepair {
             // through a Latin-1 decoder: restore the character meant.
             guard i + 1 < n else {
                 if !isLast { return nil }
-                output.append(byte)
+                appendText(byte, into: &output)
                 return i + 1
             }
             let next = input[i + 1]
             if let meant = Windows1252.c1Replacement(UInt32(next)), let scalar = Unicode.Scalar(meant) {
-                output.append(contentsOf: Array(String(Character(scalar)).utf8))
+                appendText(Array(String(Character(scalar)).utf8), into: &output)
             } else {
-                output.append(byte)
-                output.append(next)
+                appendText(byte, into: &output)
+                appendText(next, into: &output)
             }
             return i + 2
         } else {
-            output.append(0x20)
+            appendText(0x20, into: &output)
             note("control character \(byte) in text")
             return i + 1
         }
@@ -216,7 +231,7 @@ public struct XMLRepair {
             state = .tag(quote: 0)
             output.append(byte)
         } else if byte == UInt8(ascii: "&") {
-            return reference(input, at: i, isLast: isLast, into: &output).map { i + $0 }
+            return reference(input, at: i, isLast: isLast, asText: false, into: &output).map { i + $0 }
         } else if byte == UInt8(ascii: "<") {
             output.append(contentsOf: Self.ltReference)
             note("'<' in an attribute value")
@@ -323,11 +338,14 @@ public struct XMLRepair {
         }
     }
 
-    /// Handles `<` in text. Returns bytes consumed, or nil when more input is needed.
-    private mutating func markupStart(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, into output: inout ByteBuffer) -> Int? {
+    /// What a `<` in text begins.
+    private enum Markup { case literal, comment, cdata, doctype, pi, tag }
+
+    /// What the `<` at `i` begins; nil when more input is needed to tell.
+    private func markup(at i: Int, in input: UnsafeBufferPointer<UInt8>, isLast: Bool) -> Markup? {
         let rest = UnsafeBufferPointer(rebasing: input[i...])
-        func hasPrefix(_ text: String, caseInsensitive: Bool = false) -> Bool? {
-            let bytes = Array(text.utf8)
+        func hasPrefix(_ text: StaticString, caseInsensitive: Bool = false) -> Bool? {
+            let bytes = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
             for (k, expected) in bytes.enumerated() {
                 guard k < rest.count else { return isLast ? false : nil }
                 var actual = rest[k]
@@ -336,26 +354,51 @@ public struct XMLRepair {
             }
             return true
         }
-        guard rest.count >= 2 else {
-            if !isLast { return nil }
-            output.append(contentsOf: Self.ltReference)
-            note("'<' at the end of the document")
-            return 1
-        }
+        guard rest.count >= 2 else { return isLast ? .literal : nil }
         let next = rest[1]
         if next == UInt8(ascii: "!") {
             guard let comment = hasPrefix("<!--") else { return nil }
-            if comment { state = .comment; output.append(contentsOf: Array("<!--".utf8)); return 4 }
+            if comment { return .comment }
             guard let cdata = hasPrefix("<![CDATA[") else { return nil }
-            if cdata { state = .cdata; output.append(contentsOf: Array("<![CDATA[".utf8)); return 9 }
+            if cdata { return .cdata }
             guard let doctype = hasPrefix("<!DOCTYPE", caseInsensitive: true) else { return nil }
-            if doctype { state = .doctype(depth: 0, quote: 0); return 9 }
-        } else if next == UInt8(ascii: "?") {
-            state = .pi
-            output.append(contentsOf: [UInt8(ascii: "<"), next])
-            return 2
-        } else if next == UInt8(ascii: "/") || next == UInt8(ascii: "_") || next == UInt8(ascii: ":")
+            return doctype ? .doctype : .literal
+        }
+        if next == UInt8(ascii: "?") { return .pi }
+        if next == UInt8(ascii: "/") || next == UInt8(ascii: "_") || next == UInt8(ascii: ":")
             || next >= 0x80 || (next | 0x20 >= UInt8(ascii: "a") && next | 0x20 <= UInt8(ascii: "z")) {
+            return .tag
+        }
+        return .literal
+    }
+
+    /// Handles `<` in text. Returns bytes consumed, or nil when more input is needed.
+    private mutating func markupStart(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, into output: inout ByteBuffer) -> Int? {
+        guard let kind = markup(at: i, in: input, isLast: isLast) else { return nil }
+        let rest = UnsafeBufferPointer(rebasing: input[i...])
+        switch kind {
+        case .literal:
+            // Inside an open section a `<` is text as it is.
+            if inSection { appendText(UInt8(ascii: "<"), into: &output) } else { output.append(contentsOf: Self.ltReference) }
+            note(rest.count < 2 ? "'<' at the end of the document" : "'<' that starts no markup")
+            return 1
+        case .comment:
+            state = .comment
+            output.append(contentsOf: Array("<!--".utf8))
+            return 4
+        case .cdata:
+            state = .cdata
+            output.append(contentsOf: Array("<![CDATA[".utf8))
+            return 9
+        case .doctype:
+            state = .doctype(depth: 0, quote: 0)
+            return 9
+        case .pi:
+            state = .pi
+            output.append(contentsOf: [UInt8(ascii: "<"), rest[1]])
+            return 2
+        case .tag:
+            if rest[1] != UInt8(ascii: "/") { insideRoot = true }
             if let end = Self.plainTagEnd(rest) {
                 output.append(UnsafeBufferPointer(rebasing: rest[...end]))
                 return end + 1
@@ -364,9 +407,6 @@ public struct XMLRepair {
             output.append(UInt8(ascii: "<"))
             return 1
         }
-        output.append(contentsOf: Self.ltReference)
-        note("'<' that starts no markup")
-        return 1
     }
 
     /// Where the `>` that ends the tag starting `rest` is, when the tag needs no repair: no
@@ -411,7 +451,12 @@ public struct XMLRepair {
     ///
     /// Feeds that escape their HTML hold a reference every few words (`&lt;p&gt;`), so the
     /// common ones are matched on the bytes in place: no array, string or number text made.
-    private mutating func reference(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, into output: inout ByteBuffer) -> Int? {
+    ///
+    /// In an element's text (`asText`), the reference is written as the character it stands
+    /// for, inside a CDATA section (see `openSection`); in an attribute value, or before the
+    /// root element, as a numeric reference.
+    private mutating func reference(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, asText: Bool,
+                                    into output: inout ByteBuffer) -> Int? {
         let maxLength = 40
         var j = i + 1
         var terminated = false
@@ -429,7 +474,7 @@ public struct XMLRepair {
 
         let name = UnsafeBufferPointer(rebasing: input[(i + 1)..<j])
         guard terminated, !name.isEmpty else {
-            output.append(contentsOf: Self.ampReference)
+            if asText { appendCharacter(0x26, into: &output) } else { output.append(contentsOf: Self.ampReference) }
             note("bare '&'")
             return 1
         }
@@ -437,25 +482,33 @@ public struct XMLRepair {
         if name[0] == UInt8(ascii: "#") {
             if let scalar = Self.numericValue(name), Self.isXMLChar(scalar) {
                 // `&#146;` in feeds means windows-1252's ’, not a C1 control character.
-                Self.appendCharacterReference(Windows1252.c1Replacement(scalar) ?? scalar, to: &output)
+                let meant = Windows1252.c1Replacement(scalar) ?? scalar
+                if asText { appendCharacter(meant, into: &output) } else { Self.appendCharacterReference(meant, to: &output) }
             } else {
-                output.append(contentsOf: Self.replacementReference)
+                if asText { appendCharacter(0xFFFD, into: &output) } else { output.append(contentsOf: Self.replacementReference) }
                 note("invalid character reference &\(String(decoding: name, as: UTF8.self));")
             }
             return consumed
         }
         if let predefined = Self.predefinedReference(name) {
-            output.append(contentsOf: predefined)
+            if asText { appendCharacter(predefined.character, into: &output) } else { output.append(contentsOf: predefined.reference) }
             return consumed
         }
         let text = String(decoding: name, as: UTF8.self)
         if let entity = htmlEntityLookup(text) {
-            Self.appendCharacterReference(UInt32(entity.pointee.value), to: &output)
+            let value = UInt32(entity.pointee.value)
+            if asText { appendCharacter(value, into: &output) } else { Self.appendCharacterReference(value, to: &output) }
             note("undeclared entity &\(text);")
         } else {
-            output.append(contentsOf: Self.ampReference)
-            output.append(name)
-            output.append(UInt8(ascii: ";"))
+            if asText {
+                appendCharacter(0x26, into: &output)
+                appendText(name, into: &output)
+                appendText(UInt8(ascii: ";"), into: &output)
+            } else {
+                output.append(contentsOf: Self.ampReference)
+                output.append(name)
+                output.append(UInt8(ascii: ";"))
+            }
             note("unknown entity &\(text);")
         }
         return consumed
@@ -466,17 +519,112 @@ public struct XMLRepair {
     private static let aposReference = Array("&#39;".utf8)
     private static let replacementReference = Array("&#65533;".utf8)
 
-    /// The numeric reference for one of XML's five entities (`amp`, `lt`, `gt`, `quot`, `apos`).
-    private static func predefinedReference(_ name: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    /// One of XML's five entities (`amp`, `lt`, `gt`, `quot`, `apos`): its character and its
+    /// numeric reference.
+    private static func predefinedReference(_ name: UnsafeBufferPointer<UInt8>) -> (character: UInt32, reference: [UInt8])? {
         func isName(_ word: StaticString) -> Bool {
             word.utf8CodeUnitCount == name.count && memcmp(word.utf8Start, name.baseAddress!, name.count) == 0
         }
         switch name.count {
-        case 2: return isName("lt") ? ltReference : isName("gt") ? gtReference : nil
-        case 3: return isName("amp") ? ampReference : nil
-        case 4: return isName("quot") ? quotReference : isName("apos") ? aposReference : nil
+        case 2: return isName("lt") ? (0x3C, ltReference) : isName("gt") ? (0x3E, gtReference) : nil
+        case 3: return isName("amp") ? (0x26, ampReference) : nil
+        case 4: return isName("quot") ? (0x22, quotReference) : isName("apos") ? (0x27, aposReference) : nil
         default: return nil
         }
+    }
+
+    // MARK: - Text written as characters, in a CDATA section
+
+    /// Why a section: feeds escape their HTML (`&lt;p&gt;` every few words), and libxml2 hands
+    /// over the text between two references, and each reference's character, as events of
+    /// their own, each one more piece for the tree to join. Written as characters in a CDATA
+    /// section, a description is one event. The characters are the same either way, but a
+    /// carriage return, which a section would read as a line feed (XML's line ends), stays a
+    /// reference, outside the section.
+    private mutating func openSection(into output: inout ByteBuffer) {
+        guard !inSection else { return }
+        output.append(contentsOf: Self.sectionStart)
+        inSection = true
+        sectionBrackets = 0
+    }
+
+    private mutating func closeSection(into output: inout ByteBuffer) {
+        guard inSection else { return }
+        output.append(contentsOf: Self.cdataEnd)
+        inSection = false
+    }
+
+    private static let sectionStart = Array("<![CDATA[".utf8)
+    /// `]]>` inside a section: the section ends after `]]` and a new one holds the `>`.
+    private static let sectionSplit = Array("]]><![CDATA[".utf8)
+
+    /// A character of an element's text, in the section (opened for it).
+    private mutating func appendCharacter(_ value: UInt32, into output: inout ByteBuffer) {
+        if value == 0x0D {
+            closeSection(into: &output)
+            Self.appendCharacterReference(value, to: &output)
+            return
+        }
+        openSection(into: &output)
+        if value < 0x80 {
+            appendText(UInt8(value), into: &output)
+            return
+        }
+        // UTF-8 of a scalar the caller checked (an XML character); its bytes are never `]` or `>`.
+        if value < 0x800 {
+            output.append(UInt8(0xC0 | (value >> 6)))
+        } else if value < 0x10000 {
+            output.append(UInt8(0xE0 | (value >> 12)))
+            output.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
+        } else {
+            output.append(UInt8(0xF0 | (value >> 18)))
+            output.append(UInt8(0x80 | ((value >> 12) & 0x3F)))
+            output.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
+        }
+        output.append(UInt8(0x80 | (value & 0x3F)))
+        sectionBrackets = 0
+    }
+
+    /// Bytes of text: as they are, or, in an open section, with any `]]>` split.
+    private mutating func appendText(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout ByteBuffer) {
+        guard inSection else { output.append(bytes); return }
+        guard let base = bytes.baseAddress else { return }
+        var start = 0
+        while start < bytes.count, let found = memchr(base + start, Int32(UInt8(ascii: ">")), bytes.count - start) {
+            let k = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            let before = UnsafeBufferPointer(rebasing: bytes[start..<k])
+            output.append(before)
+            if Self.brackets(endingWith: before, after: sectionBrackets) >= 2 { output.append(contentsOf: Self.sectionSplit) }
+            output.append(UInt8(ascii: ">"))
+            sectionBrackets = 0
+            start = k + 1
+        }
+        let rest = UnsafeBufferPointer(rebasing: bytes[start...])
+        output.append(rest)
+        sectionBrackets = Self.brackets(endingWith: rest, after: sectionBrackets)
+    }
+
+    private mutating func appendText(_ byte: UInt8, into output: inout ByteBuffer) {
+        if inSection {
+            if byte == UInt8(ascii: ">") {
+                if sectionBrackets >= 2 { output.append(contentsOf: Self.sectionSplit) }
+                sectionBrackets = 0
+            } else {
+                sectionBrackets = byte == UInt8(ascii: "]") ? min(2, sectionBrackets + 1) : 0
+            }
+        }
+        output.append(byte)
+    }
+
+    private mutating func appendText(_ bytes: [UInt8], into output: inout ByteBuffer) {
+        bytes.withUnsafeBufferPointer { appendText($0, into: &output) }
+    }
+
+    /// How many `]` (up to two) end `bytes`, counting those before it when it is all `]`.
+    private static func brackets(endingWith bytes: UnsafeBufferPointer<UInt8>, after before: Int) -> Int {
+        var count = 0
+        while count < 2, count < bytes.count, bytes[bytes.count - 1 - count] == UInt8(ascii: "]") { count += 1 }
+        return count == bytes.count ? min(2, before + count) : count
     }
 
     /// `&#N;` in decimal, written straight into the output.

@@ -3,6 +3,29 @@ import Testing
 @testable import Feeds
 
 @Suite struct Parsing {
+    /// Text with references reaches libxml2 as characters in CDATA sections (`XMLRepair`): what
+    /// a section cannot hold as it is still comes out as it was written.
+    @Test func escapedTextReadsTheSameThroughSections() throws {
+        let xml = """
+            <rss version="2.0"><channel><title>Feed</title>
+            <item><title>A ]]&gt; B &amp; C &lt;tag&gt; ]]]&gt;&#93;]&gt;</title>
+            <description>&lt;p&gt;One &amp;amp; two&lt;/p&gt;&lt;p&gt;x ]]&gt; y&lt;/p&gt;</description>
+            <link>https://example.com/1?a=1&amp;b=2</link></item>
+            <item><title>line&#13;break &#8212; dash</title></item>
+            </channel></rss>
+            """
+        let document = try FeedParser.parse(Array(xml.utf8))
+        #expect(!document.bozo)
+        let entries = document.entries
+        #expect(entries.first?.title == "A ]]> B & C <tag> ]]]>]]>")
+        #expect(entries.first?.summary == "<p>One &amp; two</p><p>x ]]> y</p>")
+        #expect(entries.first?.text == "One & two\n\nx ]]> y")
+        #expect(entries.first?.link == "https://example.com/1?a=1&b=2")
+        // A carriage return from a reference is kept as one (then made a line feed, as every
+        // carriage return in an entry's text is).
+        #expect(entries.last?.title == "line\nbreak \u{2014} dash")
+    }
+
     /// A field is the first child of its name in the families asked, not the first of its name:
     /// `dc:title` before `title` does not hide it, and each entry is read from its own children
     /// (entries of the same shape follow one another at the same place in the tree).
