@@ -6,11 +6,14 @@ import Glibc
 ///
 /// Why it exists: libxml2 drops an undeclared entity (`&nbsp;`, `&mdash;` — common in feeds),
 /// and once a document is found not well-formed it also drops every later `&amp;`. So every
-/// reference is rewritten here to a numeric character reference, which libxml2 always honours:
+/// reference is resolved here: in an attribute value (or before the root element) to a numeric
+/// character reference, which libxml2 always honours; in an element's text to the character
+/// itself, inside a CDATA section this pass opens and closes at the next markup (see
+/// `openSection`):
 /// - the five XML entities → `&#38;` `&#60;` `&#62;` `&#34;` `&#39;` (not a repair);
 /// - an HTML named entity (HTML 4's table, from libxml2) → its code point (a repair);
 /// - any other name, or a bare `&` → a literal ampersand (a repair, text kept);
-/// - a `<` that cannot start markup → `&#60;`;
+/// - a `<` that cannot start markup → `&#60;` (a literal `<` inside an open section);
 /// - C0 control characters and NUL → a space, wherever they are: text, tags, attribute values,
 ///   CDATA sections, comments and processing instructions (libxml2 stops reading the whole
 ///   document at a control character inside CDATA, so every later entry would be lost);
