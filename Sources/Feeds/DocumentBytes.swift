@@ -99,14 +99,11 @@ struct FilePreflight {
             if buffer.count - carried < chunkSize {
                 // Room for a chunk behind the carried tag, which alone is kept (the rest was
                 // checked); nothing is zeroed, since every byte looked at is read in first.
-                let grown = [UInt8].uninitialized(count: carried + chunkSize)
-                buffer = buffer.withUnsafeBufferPointer { old in
-                    var grown = grown
-                    grown.withUnsafeMutableBufferPointer { new in
-                        new.baseAddress!.update(from: old.baseAddress!, count: carried)
-                    }
-                    return grown
+                var grown = [UInt8].uninitialized(count: carried + chunkSize)
+                grown.withUnsafeMutableBufferPointer { new in
+                    buffer.withUnsafeBufferPointer { new.baseAddress!.update(from: $0.baseAddress!, count: carried) }
                 }
+                buffer = grown
             }
             let read = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress! + carried, chunkSize) }
             if read < 0 && errno == EINTR { continue }

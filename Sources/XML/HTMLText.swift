@@ -215,28 +215,12 @@ private struct FragmentReader: ~Copyable {
             case UInt8(ascii: "&"): reference()
             default:
                 // Text up to the next `<` or `&` in one go, eight bytes at a time where neither is.
-                var end = Self.skipText(s, from: i + 1)
+                var end = ByteScan.skip(s, from: i + 1, until: UInt8(ascii: "<"), UInt8(ascii: "&"), UInt8(ascii: "&"), orBelowSpace: false)
                 while end < s.count, s[end] != UInt8(ascii: "<"), s[end] != UInt8(ascii: "&") { end += 1 }
                 text(i..<end)
                 i = end
             }
         }
-    }
-
-    /// Where the first `<` or `&` from `start` may be: words of eight bytes holding neither are
-    /// passed in one test each (the bytes after are for the caller to look at one by one).
-    @inline(__always)
-    private static func skipText(_ s: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        guard let base = s.baseAddress else { return start }
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        var end = start
-        while end + 8 <= s.count {
-            let word = UnsafeRawPointer(base + end).loadUnaligned(as: UInt64.self)
-            let lt = word ^ (ones &* 0x3C), amp = word ^ (ones &* 0x26)
-            if (((lt &- ones) & ~lt) | ((amp &- ones) & ~amp)) & highs != 0 { break }
-            end += 8
-        }
-        return end
     }
 
     private mutating func text(_ range: Range<Int>) {

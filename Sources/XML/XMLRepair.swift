@@ -120,7 +120,7 @@ public struct XMLRepair {
 
     /// Copies the ordinary bytes of text from `start`; returns where they end.
     private mutating func copyText(_ input: UnsafeBufferPointer<UInt8>, from start: Int, into output: inout ByteBuffer) -> Int {
-        var i = Self.skipOrdinary(input, from: start, stoppingAt: UInt8(ascii: "&"), UInt8(ascii: "<"), 0xC2)
+        var i = ByteScan.skip(input, from: start, until: UInt8(ascii: "&"), UInt8(ascii: "<"), 0xC2, orBelowSpace: true)
         Self.textByteStops.withUnsafeBufferPointer { stops in
             while i < input.count, stops[Int(input[i])] == 0 { i += 1 }
         }
@@ -133,26 +133,6 @@ public struct XMLRepair {
     private static let textByteStops: [UInt8] = (0...255).map { (value: Int) -> UInt8 in
         let byte = UInt8(value)
         return byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == 0xC2 || isControl(byte) ? 1 : 0
-    }
-
-    /// Where the first byte below 0x20 or equal to `a`, `b` or `c` may be, from `start`: words
-    /// of eight bytes holding none are passed in one test each (the bytes after are for the
-    /// caller to look at one by one).
-    @inline(__always)
-    private static func skipOrdinary(_ input: UnsafeBufferPointer<UInt8>, from start: Int, stoppingAt a: UInt8, _ b: UInt8, _ c: UInt8) -> Int {
-        guard let base = input.baseAddress else { return start }
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        let (pa, pb, pc) = (UInt64(a) &* ones, UInt64(b) &* ones, UInt64(c) &* ones)
-        var i = start
-        while i + 8 <= input.count {
-            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-            // A byte below 0x20, or a byte equal to a stop (a zero byte after the xor).
-            let (xa, xb, xc) = (word ^ pa, word ^ pb, word ^ pc)
-            let found = ((word &- 0x20 &* ones) & ~word) | ((xa &- ones) & ~xa) | ((xb &- ones) & ~xb) | ((xc &- ones) & ~xc)
-            if found & highs != 0 { break }
-            i += 8
-        }
-        return i
     }
 
     /// Copies the bytes of a tag that need no decision (names, white space, attribute values
@@ -289,7 +269,7 @@ public struct XMLRepair {
             if closeMatched == 0 {
                 // Most bytes neither begin the delimiter nor are controls: pass over them,
                 // eight at a time.
-                i = Self.skipOrdinary(input, from: i, stoppingAt: first, first, first)
+                i = ByteScan.skip(input, from: i, until: first, first, first, orBelowSpace: true)
                 while i < input.count, input[i] != first, input[i] >= 0x20 { i += 1 }
                 if i == input.count { break }
             }

@@ -1,0 +1,26 @@
+/// Passing over bytes eight at a time (SWAR): the parsing passes skip runs of ordinary text
+/// this way, and look at the bytes after a word that may hold a stop one by one.
+enum ByteScan {
+    /// Where the first byte equal to `a`, `b` or `c` (or, with `belowSpace`, below 0x20) may
+    /// be, from `start`: words of eight bytes holding none are passed in one test each. The
+    /// test may also stop at a word holding none (a borrow runs on past a byte that matched
+    /// exactly), never past one holding a stop: the caller's byte loop takes over from there.
+    @inline(__always)
+    static func skip(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, until a: UInt8, _ b: UInt8, _ c: UInt8,
+                     orBelowSpace belowSpace: Bool) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let (pa, pb, pc) = (UInt64(a) &* ones, UInt64(b) &* ones, UInt64(c) &* ones)
+        var i = start
+        while i + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            // A stop is a zero byte after the xor; a byte below 0x20 borrows from 0x20.
+            let (xa, xb, xc) = (word ^ pa, word ^ pb, word ^ pc)
+            var found = ((xa &- ones) & ~xa) | ((xb &- ones) & ~xb) | ((xc &- ones) & ~xc)
+            if belowSpace { found |= (word &- 0x20 &* ones) & ~word }
+            if found & highs != 0 { break }
+            i += 8
+        }
+        return i
+    }
+}
