@@ -180,8 +180,8 @@ public struct XMLRepair {
                 return i + 1
             }
             let next = input[i + 1]
-            if let meant = Windows1252.c1Replacement(UInt32(next)), let scalar = Unicode.Scalar(meant) {
-                appendText(Array(String(Character(scalar)).utf8), into: &output)
+            if let meant = Windows1252.c1Replacement(UInt32(next)) {
+                appendNonASCII(meant, into: &output)
             } else {
                 appendText(byte, into: &output)
                 appendText(next, into: &output)
@@ -551,9 +551,14 @@ public struct XMLRepair {
         openSection(into: &output)
         if value < 0x80 {
             appendText(UInt8(value), into: &output)
-            return
+        } else {
+            appendNonASCII(value, into: &output)
         }
-        // UTF-8 of a scalar the caller checked (an XML character); its bytes are never `]` or `>`.
+    }
+
+    /// A character from U+0080 up, as UTF-8: a scalar the caller checked (an XML character),
+    /// whose bytes are never `]` or `>`.
+    private mutating func appendNonASCII(_ value: UInt32, into output: inout ByteBuffer) {
         if value < 0x800 {
             output.append(UInt8(0xC0 | (value >> 6)))
         } else if value < 0x10000 {
@@ -597,10 +602,6 @@ public struct XMLRepair {
             }
         }
         output.append(byte)
-    }
-
-    private mutating func appendText(_ bytes: [UInt8], into output: inout ByteBuffer) {
-        bytes.withUnsafeBufferPointer { appendText($0, into: &output) }
     }
 
     /// How many `]` (up to two) end `bytes`, counting those before it when it is all `]`.
