@@ -42,6 +42,8 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]),
         // glibc's close-from spawn action, which Swift's Glibc module does not export.
         .target(name: "CSpawn"),
+        // glibc's allocator settings (`mallopt`), which it does not export either.
+        .systemLibrary(name: "CMalloc"),
         // MinHash's inner loop on eight 64-bit lanes where the processor has AVX-512.
         .target(name: "CMinHash"),
 
@@ -60,7 +62,7 @@ let package = Package(
         .target(name: "PostgresStore", dependencies: ["CLibPQ", "Model", "Store", "Locking"]),
         .target(name: "Reports", dependencies: ["Model", "SafeText"]),
         .target(name: "Pipeline", dependencies: [
-            "Model", "SafeText", "CSpawn", "Curl", "LocalFiles", "Feeds", "Article", "XML", "Classifier", "Settings", "Store", "PostgresStore", "Reports",
+            "Model", "SafeText", "CSpawn", "CMalloc", "Curl", "LocalFiles", "Feeds", "Article", "XML", "Classifier", "Settings", "Store", "PostgresStore", "Reports",
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "Daemon", dependencies: [

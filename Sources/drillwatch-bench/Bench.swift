@@ -26,6 +26,8 @@ import Glibc
 @main
 enum Bench {
     static func main() async {
+        // As `drillwatch` does: the allocator keeps what one feed frees for the next.
+        Allocator.configureForFeeds()
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let command = arguments.first else { usage() }
         arguments.removeFirst()

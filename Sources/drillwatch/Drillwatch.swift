@@ -1,5 +1,6 @@
 import ArgumentParser
 import Curl
+import Pipeline
 
 /// The `drillwatch` command line: each subcommand turns its arguments into one call.
 @main
@@ -16,4 +17,9 @@ struct Drillwatch: AsyncParsableCommand {
         version: DrillwatchVersion.string,
         subcommands: [Scan.self, Run.self, DigestCommand.self, Status.self, CheckConfig.self, Inspect.self, Extract.self, Classify.self, Eval.self,
                       Train.self, Corpus.self, FeedbackCommand.self, AlertsCommand.self, FeedsCommand.self, StoreCommand.self])
+
+    static func main() async {
+        Allocator.configureForFeeds()
+        await main(nil)
+    }
 }
