@@ -73,6 +73,10 @@ struct FilePreflight {
     private(set) var streamable = true
     private(set) var bomLength = 0
     private(set) var size = 0
+    /// The whole file, when one read gave all of it (a file smaller than a chunk: nearly every
+    /// feed), and where its bytes begin past the byte-order mark. Parsing reads these instead of
+    /// the file a second time.
+    private(set) var whole: (bytes: [UInt8], range: Range<Int>)?
 
     /// A start tag longer than this (carried from one chunk to the next) sends the file to
     /// the in-memory path, where `AttributeLimit` sees it whole.
@@ -124,6 +128,11 @@ struct FilePreflight {
                 return window.lowerBound + (bytes.lastIndex(of: UInt8(ascii: "<")) ?? bytes.count)
             }
             guard let lastTag else { streamable = false; return }
+            if end == fileSize && carried == 0 && Self.endsAt(fileSize, descriptor) {
+                if !validator.isComplete { streamable = false }
+                whole = (buffer, start..<end)
+                return
+            }
             carried = end - lastTag
             guard carried <= Self.maxCarriedTag else { streamable = false; return }
             if carried > 0 {
@@ -133,6 +142,12 @@ struct FilePreflight {
             }
         }
         if !validator.isComplete { streamable = false }
+    }
+
+    /// Whether the file ends at `offset` (it did not grow since `fstat`).
+    private static func endsAt(_ offset: Int, _ descriptor: Int32) -> Bool {
+        var probe: UInt8 = 0
+        return pread(descriptor, &probe, 1, off_t(offset)) == 0
     }
 
     /// The file's first bytes: JSON, a byte-order mark or a declaration that is not UTF-8

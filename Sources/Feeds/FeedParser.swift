@@ -109,7 +109,8 @@ public enum FeedParser {
 
     /// Parses the feed in a file, handing each entry to `onEntry` as it is read. A UTF-8 XML
     /// file is read twice a chunk at a time (once to check its encoding and tags, once to
-    /// parse), so memory is bounded by the largest entry however large the file; any other
+    /// parse), so memory is bounded by the largest entry however large the file; one that fits
+    /// in the check's first chunk (1 MiB) is read once and parsed from there; any other
     /// file (another encoding, JSON, a start tag `AttributeLimit` cuts) is read whole and
     /// parsed as `parse(_:source:onEntry:)` would. Either way the result is the same.
     public static func parse(
@@ -139,14 +140,24 @@ public enum FeedParser {
             guard lseek(descriptor, 0, SEEK_SET) == 0, let bytes = readWhole(descriptor) else { throw unreadable() }
             return try parse(bytes, source: source, chunkSize: chunkSize, onEntry: onEntry)
         }
-        let input = FileBytes(descriptor: descriptor, offset: preflight.bomLength, size: preflight.bomLength + preflight.size)
-        guard input.count > 0 else { throw FeedError.empty }
-        var document = try withoutControlCharacters(onEntry) { deliver throws(FeedError) in
-            try parseXML(input, source: source, chunkSize: chunkSize, onEntry: deliver)
-        }
-        if let failure = input.failure {
-            errno = failure
-            throw unreadable()
+        guard preflight.size > 0 else { throw FeedError.empty }
+        var document: FeedDocument
+        if let whole = preflight.whole {
+            document = try whole.bytes.withUnsafeBufferPointer { buffer throws(FeedError) in
+                let input = MemoryBytes(buffer: UnsafeBufferPointer(rebasing: buffer[whole.range]))
+                return try withoutControlCharacters(onEntry) { deliver throws(FeedError) in
+                    try parseXML(input, source: source, chunkSize: chunkSize, onEntry: deliver)
+                }
+            }
+        } else {
+            let input = FileBytes(descriptor: descriptor, offset: preflight.bomLength, size: preflight.bomLength + preflight.size)
+            document = try withoutControlCharacters(onEntry) { deliver throws(FeedError) in
+                try parseXML(input, source: source, chunkSize: chunkSize, onEntry: deliver)
+            }
+            if let failure = input.failure {
+                errno = failure
+                throw unreadable()
+            }
         }
         document.encoding = "utf-8"
         return document

@@ -107,6 +107,24 @@ import Testing
         let descriptor = open(file, O_RDONLY)
         defer { close(descriptor) }
         #expect(FilePreflight(descriptor: descriptor, fileSize: bytes.count, chunkSize: 16).streamable == streams, "\(name)")
+        // In one chunk the same, and a file that streams is kept whole for the parse.
+        lseek(descriptor, 0, SEEK_SET)
+        let whole = FilePreflight(descriptor: descriptor, fileSize: bytes.count, chunkSize: 1 << 20)
+        #expect(whole.streamable == streams, "\(name), one chunk")
+        #expect(whole.streamable ? whole.whole.map { Array($0.bytes[$0.range]) } == Array(bytes.drop { $0 == 0xEF || $0 == 0xBB || $0 == 0xBF }) : true, "\(name)")
+    }
+
+    /// A file that grew after `fstat` gave its size is read to its end, not kept as the size said.
+    @Test func aFileThatGrewIsReadToItsEnd() throws {
+        let item = "<rss><channel><item><title>Учения</title></item></channel></rss>"
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("dw-feed-\(UUID()).xml").path
+        try Data(item.utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let descriptor = open(file, O_RDONLY)
+        defer { close(descriptor) }
+        let preflight = FilePreflight(descriptor: descriptor, fileSize: item.utf8.count - 10, chunkSize: 1 << 20)
+        #expect(preflight.whole == nil)
+        #expect(preflight.size == item.utf8.count)
     }
 
     /// A pipe is read once, whole, from its start (a first pass would have used it up).
