@@ -221,6 +221,9 @@ public final class XMLStreamParser {
             }
         }
         sax.pointee.cdataBlock = sax.pointee.characters
+        // White space is text like any other (no DTD says otherwise); being the same callback,
+        // libxml2 also skips asking whether each run of it could be ignored.
+        sax.pointee.ignorableWhitespace = sax.pointee.characters
         // Entities are never declared: a document's own DTD cannot define text (billion laughs)
         // or pull in files (XXE). XMLRepair already turned every reference into a character.
         sax.pointee.getEntity = { _, _ in nil }

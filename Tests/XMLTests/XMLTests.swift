@@ -41,6 +41,7 @@ import Testing
         // References: HTML 4's names (case-sensitive), numbers, and what is not one.
         ("&Eacute;&eacute;&nbsp;x&mdash;&#x44;&#69;&#xfffe;&#0;", "Éé x—DE"),
         ("AT&T &amp;c &unknown; &amp", "AT&T &c &unknown; &amp"),
+        ("&lt;&gt;&quot;&apos;&nbsp;&AMP;&Lt;&ampx;", "<>\"' &AMP;&Lt;&ampx;"),
     ])
     func followsLibXML2(_ html: String, _ text: String) {
         #expect(HTMLText.plainText(fromHTML: html) == text)
