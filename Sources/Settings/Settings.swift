@@ -39,6 +39,27 @@ public struct FeedSettings: Sendable, Equatable {
         self.name = name
         self.url = url
     }
+
+    /// The minutes a feed's `interval_minutes` may be: a minute to a week.
+    public static let intervalRange: ClosedRange<Double> = 1...10_080
+
+    /// What is wrong with a feed's name, or nil. A name is what `--feed`, the tables, the
+    /// logs and the digest show and match: a line break or another control character in one
+    /// is a mistake (shown escaped, it matches nothing a user types).
+    public static func nameProblem(_ name: String) -> String? {
+        guard name.isEmpty || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return nil }
+        return "must be a non-empty name without control characters (got \"\(Display.line(name))\")"
+    }
+
+    /// What is wrong with a feed's address, or nil: an http(s) URL with a host, or a local
+    /// file path (any other scheme is refused).
+    public static func addressProblem(_ url: String) -> String? {
+        let lowered = url.lowercased()
+        if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
+            return URL(string: url)?.host == nil ? "'\(Redaction.url(url))' is not a valid URL" : nil
+        }
+        return url.contains("://") ? "only http://, https:// or a local file path (got '\(Redaction.url(url))')" : nil
+    }
 }
 
 /// What runs for each new alert, once its files are written.

@@ -238,7 +238,7 @@ struct SettingsDecoder {
             let path = "feeds[\(index)]"
             let name = reader.string(table, "name", at: path, required: true)
             let url = reader.secret(table, "url", at: path, credentials: credentials, required: true)
-            let minutes = reader.double(table, "interval_minutes", at: path, in: 1...10_080)
+            let minutes = reader.double(table, "interval_minutes", at: path, in: FeedSettings.intervalRange)
             let cap = reader.int(table, "max_new_items", at: path, in: 1...1_000_000)
             let tags = reader.strings(table, "tags", at: path)
             let paused = reader.bool(table, "paused", at: path) ?? false
@@ -248,22 +248,16 @@ struct SettingsDecoder {
             reader.rejectUnasked(table, at: path)
             guard let name, let url else { continue }
             if !names.insert(name).inserted { reader.problem("\(path).name", "feed '\(name)' is defined twice") }
-            // A name is what `--feed`, the tables, the logs and the digest show and match: a
-            // line break or another control character in one is a mistake (shown escaped, it
-            // matches nothing a user types).
-            if name.isEmpty || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-                reader.problem("\(path).name", "must be a non-empty name without control characters (got \"\(Display.line(name))\")")
-            }
+            if let problem = FeedSettings.nameProblem(name) { reader.problem("\(path).name", problem) }
             var feed = FeedSettings(name: name, url: url)
             let lowered = url.lowercased()
-            if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
-                if URL(string: url)?.host == nil { reader.problem("\(path).url", "'\(Redaction.url(url))' is not a valid URL") }
+            if let problem = FeedSettings.addressProblem(url) {
+                reader.problem("\(path).url", problem)
+            } else if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
                 // A scheme is case-insensitive ("HTTP://", as some lists write it); the rest of
                 // drillwatch compares it in lower case.
                 let colon = url.firstIndex(of: ":")!
                 feed.url = url[..<colon].lowercased() + url[colon...]
-            } else if url.contains("://") {
-                reader.problem("\(path).url", "only http://, https:// or a local file path (got '\(Redaction.url(url))')")
             } else {
                 // A local feed given by path: the one case where file:// is fetched.
                 feed.url = resolve(url).absoluteString

@@ -73,6 +73,19 @@ struct FeedsCommand: AsyncParsableCommand {
         @Option(help: "Free labels, comma-separated.")
         var tags: String?
 
+        /// A wrong argument is the command line's fault (exit 64, with the usage), said before
+        /// the configuration is read: the same checks the configuration's loader makes.
+        func validate() throws {
+            if let problem = FeedSettings.nameProblem(name) { throw ValidationError("<name> \(problem)") }
+            // A `credential:NAME` address is resolved, and checked, when the edited file loads.
+            if Credentials.reference(url) == nil, let problem = FeedSettings.addressProblem(url) {
+                throw ValidationError("<url>: \(problem)")
+            }
+            if let interval, !FeedSettings.intervalRange.contains(interval) {
+                throw ValidationError("--interval must be from 1 to 10080 minutes (a week), not \(String(format: "%g", interval))")
+            }
+        }
+
         func execute() async throws {
             var (file, feeds) = try FeedsCommand.file(configuration)
             if feeds.contains(where: { $0.name == name || $0.url == url }) {

@@ -34,6 +34,29 @@ import Testing
         #expect(list.stdout.contains("wire") && list.stdout.contains("desk") && !list.stdout.contains("/etc/passwd"), "\(list.stdout)")
     }
 
+    /// A wrong argument to `feeds add` is the command line's fault: exit 64 with what is wrong
+    /// and the usage, and the file untouched. It was exit 2, "the file would not load", as
+    /// if the configuration were broken.
+    @Test func addRefusesAWrongArgumentAsAUsageError() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-feeds-add-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = try ClassifyCommands.writeDemoConfig(in: folder)
+        let before = try String(contentsOf: config, encoding: .utf8)
+        for (arguments, said) in [
+            (["ftp-feed", "ftp://news.example/feed"], "<url>: only http://, https:// or a local file path (got 'ftp://news.example/feed')"),
+            (["no-host", "https://"], "<url>: 'https://' is not a valid URL"),
+            (["", "https://news.example/feed"], "<name> must be a non-empty name"),
+            (["often", "https://news.example/feed", "--interval", "0.5"], "--interval must be from 1 to 10080 minutes (a week), not 0.5"),
+        ] {
+            let run = try CLIRunner.run(["feeds", "add"] + arguments + ["--config", config.path])
+            #expect(run.status == 64 && run.stderr.contains(said) && run.stderr.contains("Usage: drillwatch feeds add"), "\(arguments): \(run.stderr)")
+        }
+        #expect(try String(contentsOf: config, encoding: .utf8) == before)
+        let added = try CLIRunner.run(["feeds", "add", "wire", "HTTPS://news.example/wire.xml", "--interval", "30", "--config", config.path])
+        #expect(added.status == 0 && added.stdout.contains("feed wire added"), "\(added.stderr)")
+    }
+
     /// An exported list is for sharing: a credential in a URL is masked and a local feed left
     /// out, and the user is told of each rather than finding the list incomplete later.
     @Test func exportSaysWhatItMaskedAndLeftOut() throws {
