@@ -572,6 +572,17 @@ private struct TextCollector: ~Copyable {
         /// The high bit of each byte of `x` that is zero, exactly (no borrow between bytes).
         func zeroBytes(_ x: UInt64) -> UInt64 { ~(((x & lows) &+ lows) | x | lows) }
         var end = start
+        // Sixteen bytes a test first: the block, and the block one byte on (what follows each
+        // space), compared whole.
+        let space = SIMD16<UInt8>(repeating: 0x20), c2 = SIMD16<UInt8>(repeating: 0xC2)
+        while end + 17 <= bytes.count {
+            let block = UnsafeRawPointer(base + end).loadUnaligned(as: SIMD16<UInt8>.self)
+            let next = UnsafeRawPointer(base + end + 1).loadUnaligned(as: SIMD16<UInt8>.self)
+            let stops = (block .< space) .| (block .== c2)
+                .| ((block .== space) .& ((next .<= space) .| (next .== c2)))
+            if any(stops) { break }
+            end += 16
+        }
         while end + 9 <= bytes.count {
             // Byte k of the text is byte k of the value (bit 8k), whatever the machine's order.
             let block = UInt64(littleEndian: UnsafeRawPointer(base + end).loadUnaligned(as: UInt64.self))
