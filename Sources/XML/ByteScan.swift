@@ -3,9 +3,11 @@
 /// one by one.
 enum ByteScan {
     /// Where the first byte equal to `a`, `b` or `c` (or, with `belowSpace`, below 0x20) may
-    /// be, from `start`: words of eight bytes holding none are passed in one test each. The
-    /// test may also stop at a word holding none (a borrow runs on past a byte that matched
-    /// exactly), never past one holding a stop: the caller's byte loop takes over from there.
+    /// be, from `start`: blocks of sixteen bytes holding none are passed in one test each, and
+    /// in the first that holds one the stop is found exactly; near the end, words of eight
+    /// bytes, whose test may stop at a word holding none (a borrow runs on past a byte that
+    /// matched exactly), never past one holding a stop. The caller's byte loop takes over from
+    /// there.
     @inline(__always)
     static func skip(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, until a: UInt8, _ b: UInt8, _ c: UInt8,
                      orBelowSpace belowSpace: Bool) -> Int {
@@ -19,7 +21,7 @@ enum ByteScan {
             let block = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<UInt8>.self)
             var found = (block .== va) .| (block .== vb) .| (block .== vc)
             if belowSpace { found = found .| (block .< space) }
-            if any(found) { return i }
+            if any(found) { return i + firstLane(found) }
             i += 16
         }
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
@@ -34,5 +36,13 @@ enum ByteScan {
             i += 8
         }
         return i
+    }
+
+    /// The first lane set in `mask` (one at least): the lowest set byte of the mask's two
+    /// halves, each read as a 64-bit integer (a bit scan).
+    @inline(__always)
+    static func firstLane(_ mask: SIMDMask<SIMD16<Int8>>) -> Int {
+        let lanes = unsafeBitCast(SIMD16<UInt8>(repeating: 0).replacing(with: 0xFF, where: mask), to: SIMD2<UInt64>.self)
+        return (lanes[0] != 0 ? lanes[0].trailingZeroBitCount : 64 + lanes[1].trailingZeroBitCount) / 8
     }
 }

@@ -92,9 +92,12 @@ public struct XMLRepair {
                 let byte = input[i]
                 if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { i += 1 } else { state = .text }
             case .text:
-                // A run of ordinary bytes in one go; then, on the next turn, the byte that ended it.
-                let runEnd = copyText(input, from: i, into: &output)
-                if runEnd > i { i = runEnd; continue }
+                // A run of ordinary bytes in one go; then, on the next turn, the byte that ended
+                // it (the commonest case: text ends at a tag, and a tag is followed by one).
+                if Self.textByteStops[Int(input[i])] == 0 {
+                    i = copyText(input, from: i, into: &output)
+                    continue
+                }
                 guard let next = textSpecial(input, at: i, isLast: isLast, into: &output, outputBase: outputBase) else { return i }
                 i = next
             case .tag(let quote):
