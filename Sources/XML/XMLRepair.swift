@@ -402,11 +402,22 @@ public struct XMLRepair {
     private static func plainTagEnd(_ rest: UnsafeBufferPointer<UInt8>) -> Int? {
         guard let base = rest.baseAddress else { return nil }
         // One table load a byte, not five comparisons: a tag's bytes are short names,
-        // attributes and values, seldom more than a few dozen.
+        // attributes and values, seldom more than a few dozen. Sixteen bytes that hold none
+        // of the bytes the table marks are passed in one test.
+        let end = SIMD16<UInt8>(repeating: UInt8(ascii: ">")), double = SIMD16<UInt8>(repeating: UInt8(ascii: "\""))
+        let single = SIMD16<UInt8>(repeating: UInt8(ascii: "'")), ampersand = SIMD16<UInt8>(repeating: UInt8(ascii: "&"))
+        let less = SIMD16<UInt8>(repeating: UInt8(ascii: "<")), space = SIMD16<UInt8>(repeating: 0x20)
         return tagByteKinds.withUnsafeBufferPointer { kinds -> Int? in
             var quote: UInt8 = 0
             var k = 1
             while k < rest.count {
+                if k + 16 <= rest.count {
+                    let block = UnsafeRawPointer(base + k).loadUnaligned(as: SIMD16<UInt8>.self)
+                    let marked = (block .== end) .| (block .== double) .| (block .== single) .| (block .== ampersand)
+                        .| (block .== less) .| (block .< space)
+                    guard any(marked) else { k += 16; continue }
+                    k += ByteScan.firstLane(marked)
+                }
                 let byte = base[k]
                 switch kinds[Int(byte)] {
                 case TagByte.ordinary: break
