@@ -488,7 +488,7 @@ public struct XMLRepair {
             return consumed
         }
         if let predefined = Self.predefinedReference(name) {
-            if asText { appendCharacter(predefined.character, into: &output) } else { output.append(contentsOf: predefined.reference) }
+            if asText { appendCharacter(predefined, into: &output) } else { output.append(contentsOf: Self.numericReference(ofPredefined: predefined)) }
             return consumed
         }
         let text = String(decoding: name, as: UTF8.self)
@@ -518,15 +518,28 @@ public struct XMLRepair {
 
     /// One of XML's five entities (`amp`, `lt`, `gt`, `quot`, `apos`): its character and its
     /// numeric reference.
-    private static func predefinedReference(_ name: UnsafeBufferPointer<UInt8>) -> (character: UInt32, reference: [UInt8])? {
+    private static func predefinedReference(_ name: UnsafeBufferPointer<UInt8>) -> UInt32? {
         func isName(_ word: StaticString) -> Bool {
             word.utf8CodeUnitCount == name.count && memcmp(word.utf8Start, name.baseAddress!, name.count) == 0
         }
         switch name.count {
-        case 2: return isName("lt") ? (0x3C, ltReference) : isName("gt") ? (0x3E, gtReference) : nil
-        case 3: return isName("amp") ? (0x26, ampReference) : nil
-        case 4: return isName("quot") ? (0x22, quotReference) : isName("apos") ? (0x27, aposReference) : nil
+        case 2: return isName("lt") ? 0x3C : isName("gt") ? 0x3E : nil
+        case 3: return isName("amp") ? 0x26 : nil
+        case 4: return isName("quot") ? 0x22 : isName("apos") ? 0x27 : nil
         default: return nil
+        }
+    }
+
+    /// The numeric reference written for a predefined entity's character in an attribute
+    /// value (an array only there: in text, where nearly all references are, the character
+    /// is written, and returning the array with it was a retain and a release each).
+    private static func numericReference(ofPredefined character: UInt32) -> [UInt8] {
+        switch character {
+        case 0x3C: ltReference
+        case 0x3E: gtReference
+        case 0x26: ampReference
+        case 0x22: quotReference
+        default: aposReference
         }
     }
 
