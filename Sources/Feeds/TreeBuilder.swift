@@ -102,7 +102,9 @@ final class TreeBuilder: XMLEventHandler {
     /// The tag's attributes into `newAttributes`; `xml:base` and `xml:lang` among them change
     /// the base and language in force.
     private func readAttributes(of tag: XMLStartTag, base: inout Int32, language: inout Int32) {
-        newAttributes.removeAll(keepingCapacity: true)
+        // Only when there is something to remove: emptying an empty array of values that hold
+        // strings still went through a generic replacement, 100 instructions an element.
+        if !newAttributes.isEmpty { newAttributes.removeAll(keepingCapacity: true) }
         for index in 0..<tag.attributeCount {
             guard let raw = tag.attribute(at: index) else { continue }
             let value = XMLStartTag.value(raw.value)

@@ -287,7 +287,8 @@ private struct FragmentReader: ~Copyable {
             if c == UInt8(ascii: ">") { break }
             if c == UInt8(ascii: "/"), byte(at: j + 1) == UInt8(ascii: ">") { selfClosing = true; j += 1; break }
             if afterEquals, c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
-                var k = j + 1
+                // A value (a link's address, most often) to its closing quote in one go.
+                var k = ByteScan.skip(s, from: j + 1, until: c, c, c, orBelowSpace: false)
                 while k < s.count, s[k] != c { k += 1 }
                 // An unterminated value takes the rest of the fragment, as in libxml2.
                 guard k < s.count else { i = s.count; return }
