@@ -333,6 +333,7 @@ private struct Candidates {
 
     init(_ text: AnalyzedText, _ entriesByAnchor: ListsByKey<Int>, _ unanchored: [Int]) {
         var numbers = unanchored
+        numbers.reserveCapacity(unanchored.count + 64)
         for index in text.tokens.indices { entriesByAnchor.forEach(of: Int(text.tokens[index].termID)) { numbers.append($0) } }
         numbers.sort()
         var previous = -1

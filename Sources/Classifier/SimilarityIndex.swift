@@ -113,6 +113,7 @@ public final class SimilarityIndex {
         // Counted in an array by term, not a dictionary; the terms met, sorted, give the
         // entries in the order `vector(_:)` sorts them into, so the sums are the same.
         var met: [Int32] = []
+        met.reserveCapacity(tokens.count)
         scratch.termCounts.withUnsafeMutableBufferPointer { counts in
             for index in tokens.indices where !tokens[index].isStopWord {
                 let analyzerTerm = Int(tokens[index].termID)
