@@ -229,19 +229,22 @@ struct QueryEvaluator {
         let termNodes = program.termNodes
         let prefixes = program.prefixes
         let hasPrefixes = !prefixes.isEmpty
-        for index in text.tokens.indices {
-            reached.removeAll(keepingCapacity: true)
-            termNodes.forEach(of: Int(text.tokens[index].termID)) { reached.append(Int($0)) }
-            if hasPrefixes { prefixes.forEachMatch(text.tokens[index].surface) { reached.append($0) } }
-            for node in reached {
-                if hitSlots[node] < 0 {
-                    hitSlots[node] = Int32(hitNodes.count)
-                    hitNodes.append(Int32(node))
-                    hitCounts.append(0)
+        // The node table through its buffer: as an array, each write checked its uniqueness.
+        hitSlots.withUnsafeMutableBufferPointer { hitSlots in
+            for index in text.tokens.indices {
+                if !reached.isEmpty { reached.removeAll(keepingCapacity: true) }
+                termNodes.forEach(of: Int(text.tokens[index].termID)) { reached.append(Int($0)) }
+                if hasPrefixes { prefixes.forEachMatch(text.tokens[index].surface) { reached.append($0) } }
+                for node in reached {
+                    if hitSlots[node] < 0 {
+                        hitSlots[node] = Int32(hitNodes.count)
+                        hitNodes.append(Int32(node))
+                        hitCounts.append(0)
+                    }
+                    let slot = hitSlots[node]
+                    hitCounts[Int(slot)] += 1
+                    hits.append((slot, index))
                 }
-                let slot = hitSlots[node]
-                hitCounts[Int(slot)] += 1
-                hits.append((slot, index))
             }
         }
         // Grouped by node, each node's indices in token order.
@@ -271,15 +274,20 @@ struct QueryEvaluator {
         var remaining = program.childrenNeeded
         let parents = program.parents
         var pending = hits + program.alwaysPossible
-        for node in pending { possible[Int(node)] = true }
-        while let node = pending.popLast() {
-            parents.forEach(of: Int(node)) { parent in
-                let parent = Int(parent)
-                guard !possible[parent] else { return }
-                remaining[parent] -= 1
-                if remaining[parent] == 0 {
-                    possible[parent] = true
-                    pending.append(Int32(parent))
+        // Both tables through their buffers: as arrays, each write checked its uniqueness.
+        possible.withUnsafeMutableBufferPointer { possible in
+            remaining.withUnsafeMutableBufferPointer { remaining in
+                for node in pending { possible[Int(node)] = true }
+                while let node = pending.popLast() {
+                    parents.forEach(of: Int(node)) { parent in
+                        let parent = Int(parent)
+                        guard !possible[parent] else { return }
+                        remaining[parent] -= 1
+                        if remaining[parent] == 0 {
+                            possible[parent] = true
+                            pending.append(Int32(parent))
+                        }
+                    }
                 }
             }
         }
