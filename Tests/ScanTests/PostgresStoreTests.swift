@@ -327,8 +327,13 @@ import Testing
             claimed.formUnion(try await survivor.claimFeeds(feeds, dueOnly: true, at: Date()) ?? [])
         }
         #expect(claimed.count == 20)
-        // One lease from the last renewal, and the survivor's next look (generous: sanitizer runs are slow).
-        #expect(Date().timeIntervalSince(died) < lease + 5)
+        // One lease from the last renewal, and the survivor's next look. Generous, and more so
+        // under a sanitizer (`scripts/sanitize` sets its options): the whole suite under
+        // AddressSanitizer on two cores took 11 to 13 s here, the survivor's looks and the
+        // database both slowed several times over.
+        let environment = ProcessInfo.processInfo.environment
+        let sanitized = environment["ASAN_OPTIONS"] != nil || environment["TSAN_OPTIONS"] != nil
+        #expect(Date().timeIntervalSince(died) < lease + (sanitized ? 15 : 5))
     }
 
     /// Two instances, each with a feed carrying a copy of one story, scanning at the same moment.
