@@ -141,25 +141,24 @@ public enum FeedParser {
             return try parse(bytes, source: source, chunkSize: chunkSize, onEntry: onEntry)
         }
         guard preflight.size > 0 else { throw FeedError.empty }
-        var document: FeedDocument
-        if let whole = preflight.whole {
-            document = try whole.bytes.withUnsafeBufferPointer { buffer throws(FeedError) in
-                let input = MemoryBytes(buffer: UnsafeBufferPointer(rebasing: buffer[whole.range]))
-                return try withoutControlCharacters(onEntry) { deliver throws(FeedError) in
-                    try parseXML(input, source: source, chunkSize: chunkSize, onEntry: deliver)
-                }
-            }
-        } else {
-            let input = FileBytes(descriptor: descriptor, offset: preflight.bomLength, size: preflight.bomLength + preflight.size)
-            document = try withoutControlCharacters(onEntry) { deliver throws(FeedError) in
+        func read(_ input: some DocumentBytes) throws(FeedError) -> FeedDocument {
+            var document = try withoutControlCharacters(onEntry) { deliver throws(FeedError) in
                 try parseXML(input, source: source, chunkSize: chunkSize, onEntry: deliver)
             }
-            if let failure = input.failure {
-                errno = failure
-                throw unreadable()
+            document.encoding = "utf-8"
+            return document
+        }
+        if let whole = preflight.whole {
+            return try whole.bytes.withUnsafeBufferPointer { buffer throws(FeedError) in
+                try read(MemoryBytes(buffer: UnsafeBufferPointer(rebasing: buffer[whole.range])))
             }
         }
-        document.encoding = "utf-8"
+        let input = FileBytes(descriptor: descriptor, offset: preflight.bomLength, size: preflight.bomLength + preflight.size)
+        let document = try read(input)
+        if let failure = input.failure {
+            errno = failure
+            throw unreadable()
+        }
         return document
     }
 

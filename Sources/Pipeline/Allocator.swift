@@ -15,7 +15,9 @@ import CMalloc
 /// Process-wide, so the executables call it first thing; the library modules never do.
 public enum Allocator {
     public static func configureForFeeds() {
+        #if os(Linux)
         _ = mallopt(M_MMAP_THRESHOLD, 1 << 20)
         _ = mallopt(M_TRIM_THRESHOLD, 4 << 20)
+        #endif
     }
 }
