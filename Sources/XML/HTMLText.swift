@@ -217,7 +217,7 @@ private struct FragmentReader: ~Copyable {
             case UInt8(ascii: "<"): markup()
             case UInt8(ascii: "&"): reference()
             default:
-                // Text up to the next `<` or `&` in one go, eight bytes at a time where neither is.
+                // Text up to the next `<` or `&` in one go, sixteen bytes at a time where neither is.
                 var end = ByteScan.skip(s, from: i + 1, until: UInt8(ascii: "<"), UInt8(ascii: "&"), UInt8(ascii: "&"), orBelowSpace: false)
                 while end < s.count, s[end] != UInt8(ascii: "<"), s[end] != UInt8(ascii: "&") { end += 1 }
                 text(i..<end)
@@ -370,7 +370,8 @@ private struct FragmentReader: ~Copyable {
         var j = i + 1
         while j < s.count, j - i <= 32, isASCIIAlphanumeric(s[j]) { j += 1 }
         if j > i + 1, byte(at: j) == UInt8(ascii: ";") {
-            if let value = commonEntity(i + 1..<j) ?? htmlEntityLookup(string(i + 1..<j)).map({ UInt32($0.pointee.value) }), value > 0 {
+            let name = UnsafeBufferPointer(rebasing: s[(i + 1)..<j])
+            if let value = commonEntity(name) ?? htmlEntityLookup(string(i + 1..<j)).map({ UInt32($0.pointee.value) }), value > 0 {
                 emit(value)
                 i = j + 1
                 return
@@ -385,16 +386,9 @@ private struct FragmentReader: ~Copyable {
     /// named reference in feeds' HTML, read in place: libxml2's lookup compares the name with
     /// each entry of its table in turn (3,000 instructions for `&amp;`). The values are the
     /// table's own.
-    private func commonEntity(_ range: Range<Int>) -> UInt32? {
-        func isName(_ word: StaticString) -> Bool {
-            word.utf8CodeUnitCount == range.count && memcmp(word.utf8Start, s.baseAddress! + range.lowerBound, range.count) == 0
-        }
-        switch range.count {
-        case 2: return isName("lt") ? 0x3C : isName("gt") ? 0x3E : nil
-        case 3: return isName("amp") ? 0x26 : nil
-        case 4: return isName("quot") ? 0x22 : isName("apos") ? 0x27 : isName("nbsp") ? 0xA0 : nil
-        default: return nil
-        }
+    private func commonEntity(_ name: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        if let predefined = XMLRepair.predefinedCharacter(named: name) { return predefined }
+        return name.count == 4 && memcmp("nbsp", name.baseAddress!, 4) == 0 ? 0xA0 : nil
     }
 
     private mutating func numericReference() {

@@ -271,7 +271,7 @@ public struct XMLRepair {
         while i < input.count {
             if closeMatched == 0 {
                 // Most bytes neither begin the delimiter nor are controls: pass over them,
-                // eight at a time.
+                // sixteen at a time.
                 i = ByteScan.skip(input, from: i, until: first, first, first, orBelowSpace: true)
                 while i < input.count, input[i] != first, input[i] >= 0x20 { i += 1 }
                 if i == input.count { break }
@@ -487,7 +487,7 @@ public struct XMLRepair {
             }
             return consumed
         }
-        if let predefined = Self.predefinedReference(name) {
+        if let predefined = Self.predefinedCharacter(named: name) {
             if asText { appendCharacter(predefined, into: &output) } else { output.append(contentsOf: Self.numericReference(ofPredefined: predefined)) }
             return consumed
         }
@@ -516,9 +516,9 @@ public struct XMLRepair {
     private static let aposReference = Array("&#39;".utf8)
     private static let replacementReference = Array("&#65533;".utf8)
 
-    /// One of XML's five entities (`amp`, `lt`, `gt`, `quot`, `apos`): its character and its
-    /// numeric reference.
-    private static func predefinedReference(_ name: UnsafeBufferPointer<UInt8>) -> UInt32? {
+    /// The character of one of XML's five entities (`amp`, `lt`, `gt`, `quot`, `apos`), read
+    /// from its name in place; HTML-to-text reads them the same way.
+    static func predefinedCharacter(named name: UnsafeBufferPointer<UInt8>) -> UInt32? {
         func isName(_ word: StaticString) -> Bool {
             word.utf8CodeUnitCount == name.count && memcmp(word.utf8Start, name.baseAddress!, name.count) == 0
         }
