@@ -1,3 +1,5 @@
+import Locking
+
 /// An item's title and body, analysed once and indexed for rule matching and similarity.
 public struct AnalyzedText: Sendable {
     /// Title tokens first, then body tokens; a token's index in this array is its identity.
@@ -73,8 +75,12 @@ final class QueryProgram {
     private(set) var termNodes = ListsByKey<Int32>()
     let analyzer: Analyzer
     /// The prefix nodes by their bytes: a word finds those it starts with by walking its own
-    /// bytes, with no lock and no cache (a cache by word, behind a lock, cost a lookup per word).
+    /// bytes.
     private(set) var prefixes = PrefixTrie()
+    /// The same answers by the word's surface id, each word walked once: an item's words are
+    /// nearly all words read before, and the walk (with a copy of the word's string) was a
+    /// twentieth of classifying an item.
+    let prefixesBySurface = SurfacePrefixes()
 
     init(analyzer: Analyzer) {
         self.analyzer = analyzer
@@ -88,7 +94,10 @@ final class QueryProgram {
         case .prefix(let prefix, let field):
             let count = nodes.count
             let id = intern(.prefix(Array(prefix.utf8), field))
-            if id == count { prefixes.insert(Array(prefix.utf8), node: id) }
+            if id == count {
+                prefixes.insert(Array(prefix.utf8), node: id)
+                prefixesBySurface.forgetAll()
+            }
             return id
         case .phrase(let parts, let field):
             let children = parts.map(add)
@@ -212,55 +221,61 @@ struct QueryEvaluator {
         self.budget = budget
         nodes = program.nodes
         slots = Array(repeating: -1, count: program.nodes.count)
-        // Collected in one loop over the tokens with no nested function: a local `var` a
-        // nested function captures lives in a heap box whose every access is checked for
-        // exclusivity at run time, and those checks were a fifth of this set-up.
-        var hitSlots = [Int32](repeating: -1, count: program.nodes.count)
-        var hitNodes: [Int32] = []
-        var hitCounts: [Int] = []
-        var hits: [(slot: Int32, index: Int)] = []
-        var reached: [Int] = []
-        // Room from the start: grown by appending from empty, these arrays were reallocated
-        // and copied a dozen times an item (3% of classifying one).
-        hitNodes.reserveCapacity(64)
-        hitCounts.reserveCapacity(64)
-        hits.reserveCapacity(text.tokens.count)
-        reached.reserveCapacity(16)
+        // Term nodes in one pass over the tokens, prefix nodes in another: a node is one or
+        // the other, so each node's hits still come in token order.
+        var hits = Hits(nodeCount: program.nodes.count, tokenCount: text.tokens.count)
         let termNodes = program.termNodes
-        let prefixes = program.prefixes
-        let hasPrefixes = !prefixes.isEmpty
-        // The node table through its buffer: as an array, each write checked its uniqueness.
-        hitSlots.withUnsafeMutableBufferPointer { hitSlots in
-            for index in text.tokens.indices {
-                if !reached.isEmpty { reached.removeAll(keepingCapacity: true) }
-                termNodes.forEach(of: Int(text.tokens[index].termID)) { reached.append(Int($0)) }
-                if hasPrefixes { prefixes.forEachMatch(text.tokens[index].surface) { reached.append($0) } }
-                for node in reached {
-                    if hitSlots[node] < 0 {
-                        hitSlots[node] = Int32(hitNodes.count)
-                        hitNodes.append(Int32(node))
-                        hitCounts.append(0)
-                    }
-                    let slot = hitSlots[node]
-                    hitCounts[Int(slot)] += 1
-                    hits.append((slot, index))
-                }
-            }
+        for index in text.tokens.indices {
+            termNodes.forEach(of: Int(text.tokens[index].termID)) { hits.add(node: Int($0), token: index) }
+        }
+        if !program.prefixes.isEmpty {
+            program.prefixesBySurface.forEachMatch(in: text.tokens, trie: program.prefixes) { hits.add(node: $1, token: $0) }
         }
         // Grouped by node, each node's indices in token order.
         var starts = [0]
-        starts.reserveCapacity(hitCounts.count + 1)
-        for count in hitCounts { starts.append(starts[starts.count - 1] + count) }
+        starts.reserveCapacity(hits.counts.count + 1)
+        for count in hits.counts { starts.append(starts[starts.count - 1] + count) }
         var next = starts
-        var indices = [Int](repeating: 0, count: hits.count)
-        for hit in hits {
+        var indices = [Int](repeating: 0, count: hits.list.count)
+        for hit in hits.list {
             indices[next[Int(hit.slot)]] = hit.index
             next[Int(hit.slot)] += 1
         }
-        self.hitSlots = hitSlots
+        hitSlots = hits.slots
         hitStarts = starts
         hitIndices = indices
-        possible = Self.possibleNodes(program, from: hitNodes)
+        possible = Self.possibleNodes(program, from: hits.nodes)
+    }
+
+    /// The term and prefix nodes a text's tokens hit, as they are found.
+    private struct Hits {
+        /// Per node, its place in `nodes` (-1: not hit).
+        var slots: [Int32]
+        /// The nodes hit, in the order first hit, and how many tokens hit each.
+        var nodes: [Int32] = []
+        var counts: [Int] = []
+        /// Every hit: the node's slot and the token's index.
+        var list: [(slot: Int32, index: Int)] = []
+
+        init(nodeCount: Int, tokenCount: Int) {
+            slots = [Int32](repeating: -1, count: nodeCount)
+            // Room from the start: grown by appending from empty, these arrays were
+            // reallocated and copied a dozen times an item (3% of classifying one).
+            nodes.reserveCapacity(64)
+            counts.reserveCapacity(64)
+            list.reserveCapacity(tokenCount)
+        }
+
+        mutating func add(node: Int, token: Int) {
+            if slots[node] < 0 {
+                slots[node] = Int32(nodes.count)
+                nodes.append(Int32(node))
+                counts.append(0)
+            }
+            let slot = slots[node]
+            counts[Int(slot)] += 1
+            list.append((slot, token))
+        }
     }
 
     /// Which nodes can match this text at all, from the term and prefix nodes its tokens hit:
@@ -506,6 +521,74 @@ struct QueryMatcher {
             }
         }
         return phrase
+    }
+}
+
+/// Which prefix nodes of a program each word starts with, by the word's surface id (see
+/// `Analyzer`), remembered from the first time the word is read: a word's surface id never
+/// changes, nor, once the program is built, its prefixes.
+///
+/// `@unchecked Sendable`: the tables are read only holding `lock` for reading and changed only
+/// holding it for writing; `forgetAll` runs while the program is built, before any reading.
+final class SurfacePrefixes: @unchecked Sendable {
+    private let lock = ReadWriteLock()
+    /// Per surface id: 0 not known yet, 1 no prefix, k + 2 the nodes of list k.
+    private var entries: [Int32] = []
+    /// List k is `listNodes[listStarts[k]..<listStarts[k + 1]]`.
+    private var listStarts: [Int32] = [0]
+    private var listNodes: [Int32] = []
+
+    /// Calls `body(token index, node)` for every token and every prefix node its word starts
+    /// with, in token order. A word not known yet is walked through `trie` (which must be
+    /// the one these answers are for) and remembered.
+    func forEachMatch(in tokens: [Token], trie: PrefixTrie, _ body: (Int, Int) -> Void) {
+        var learned: [(surface: Int32, nodes: [Int32])] = []
+        lock.withReading {
+            entries.withUnsafeBufferPointer { entries in
+                listStarts.withUnsafeBufferPointer { starts in
+                    listNodes.withUnsafeBufferPointer { nodes in
+                        for index in tokens.indices {
+                            let surface = Int(tokens[index].surfaceID)
+                            let entry = surface >= 0 && surface < entries.count ? entries[surface] : 0
+                            if entry == 1 { continue }
+                            if entry >= 2 {
+                                let list = Int(entry) - 2
+                                for node in nodes[Int(starts[list])..<Int(starts[list + 1])] { body(index, Int(node)) }
+                                continue
+                            }
+                            var found: [Int32] = []
+                            trie.forEachMatch(tokens[index].surface) { found.append(Int32($0)) }
+                            for node in found { body(index, Int(node)) }
+                            if surface >= 0 { learned.append((Int32(surface), found)) }
+                        }
+                    }
+                }
+            }
+        }
+        guard !learned.isEmpty else { return }
+        lock.withWriting {
+            for (surface, found) in learned {
+                let surface = Int(surface)
+                if surface >= entries.count { entries += Array(repeating: 0, count: max(surface + 1 - entries.count, 1024)) }
+                guard entries[surface] == 0 else { continue }
+                if found.isEmpty {
+                    entries[surface] = 1
+                } else {
+                    entries[surface] = Int32(listStarts.count - 1 + 2)
+                    listNodes += found
+                    listStarts.append(Int32(listNodes.count))
+                }
+            }
+        }
+    }
+
+    /// Forgets every answer: the trie changed.
+    func forgetAll() {
+        lock.withWriting {
+            entries = []
+            listStarts = [0]
+            listNodes = []
+        }
     }
 }
 

@@ -83,7 +83,7 @@ struct WordCache {
         }
     }
 
-    static let slotCount = 4096
+    static let slotCount = 16384
     private var slots: [Entry]
     private var keys: [Key]
 

@@ -253,4 +253,22 @@ import Testing
             #expect(found.sorted() == expected, "\(word)")
         }
     }
+
+    /// Answers remembered by word give what walking the trie gives: the first time a word is
+    /// read, again from memory, and for the same word twice in one text.
+    @Test func prefixesRememberedByWordAreTheTriesAnswers() {
+        var trie = PrefixTrie()
+        let prefixes = ["exercis", "exer", "ex", "учени", "учен", "演习", "x"]
+        for (node, prefix) in prefixes.enumerated() { trie.insert(Array(prefix.utf8), node: node) }
+        let remembered = SurfacePrefixes()
+        for text in ["Exercises exert ex e учения fox exercises", "fox учения Exercises 演习开始 xylophone exert"] {
+            for _ in 0..<2 {
+                let tokens = analyzer.analyze(text)
+                var found = [[Int]](repeating: [], count: tokens.count)
+                remembered.forEachMatch(in: tokens, trie: trie) { found[$0].append($1) }
+                let expected = tokens.map { token in prefixes.indices.filter { token.surface.utf8.starts(with: prefixes[$0].utf8) } }
+                #expect(found.map { $0.sorted() } == expected, "\(text)")
+            }
+        }
+    }
 }
