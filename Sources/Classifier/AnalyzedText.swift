@@ -175,10 +175,86 @@ final class QueryProgram {
     private(set) var childrenNeeded: [Int32] = []
     /// Nodes that may match whatever the text: a NOT, an empty AND.
     private(set) var alwaysPossible: [Int32] = []
+
+    /// Node tables left clean by evaluators that finished, for the next ones.
+    private let spareTables = Locked<[NodeTables]>([])
+
+    /// Clean tables for an evaluation of this program: a spare one, or new.
+    func borrowTables() -> NodeTables {
+        if let spare = spareTables.withLock({ $0.popLast() }), spare.count == nodes.count { return spare }
+        return NodeTables(childrenNeeded: childrenNeeded)
+    }
+
+    /// Takes back tables an evaluator is done with, cleaned.
+    func giveBack(_ tables: NodeTables) {
+        guard tables.count == nodes.count else { return }
+        tables.clean(childrenNeeded: childrenNeeded)
+        spareTables.withLock { $0.append(tables) }
+    }
+}
+
+/// An evaluation's tables with an entry per node of its program, kept between evaluations
+/// rather than made for each: a program has some two thousand nodes, and allocating, filling
+/// and freeing four such tables for every item was a tenth of classifying it. A text touches
+/// a few dozen entries; those are noted and put back (`clean`).
+///
+/// `@unchecked Sendable`: a table set is used by one evaluator at a time. The program hands
+/// it out from its spares under a lock and takes it back under the lock; an evaluator
+/// (a struct, never copied while it evaluates) is its only user in between.
+final class NodeTables: @unchecked Sendable {
+    let count: Int
+    /// Per node, where its result is in the evaluator's results (-1: not evaluated yet).
+    let slots: UnsafeMutablePointer<Int32>
+    /// Per node, its place among the term and prefix nodes the text hits (-1: none).
+    let hitSlots: UnsafeMutablePointer<Int32>
+    /// Per node, whether the text holds the words it needs.
+    let possible: UnsafeMutablePointer<Bool>
+    /// Per node, how many more children must turn out possible before it is.
+    let remaining: UnsafeMutablePointer<Int32>
+    /// The entries changed, to put back: nodes evaluated, hit, found possible, counted down.
+    var evaluated: [Int32] = []
+    var hit: [Int32] = []
+    var madePossible: [Int32] = []
+    var countedDown: [Int32] = []
+
+    init(childrenNeeded: [Int32]) {
+        count = childrenNeeded.count
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: -1, count: count)
+        hitSlots = .allocate(capacity: count)
+        hitSlots.initialize(repeating: -1, count: count)
+        possible = .allocate(capacity: count)
+        possible.initialize(repeating: false, count: count)
+        remaining = .allocate(capacity: count)
+        childrenNeeded.withUnsafeBufferPointer { remaining.initialize(from: $0.baseAddress!, count: count) }
+    }
+
+    deinit {
+        slots.deallocate()
+        hitSlots.deallocate()
+        possible.deallocate()
+        remaining.deallocate()
+    }
+
+    /// Puts back every entry an evaluation changed.
+    func clean(childrenNeeded: [Int32]) {
+        for node in evaluated { slots[Int(node)] = -1 }
+        for node in hit { hitSlots[Int(node)] = -1 }
+        for node in madePossible { possible[Int(node)] = false }
+        for node in countedDown { remaining[Int(node)] = childrenNeeded[Int(node)] }
+        evaluated.removeAll(keepingCapacity: true)
+        hit.removeAll(keepingCapacity: true)
+        madePossible.removeAll(keepingCapacity: true)
+        countedDown.removeAll(keepingCapacity: true)
+    }
 }
 
 /// Evaluates a program's nodes against one text, each node at most once, within a work
 /// budget per rule.
+///
+/// Its node tables are the program's (`NodeTables`): `finish` hands them back for the next
+/// evaluator. An evaluator dropped without `finish` frees them instead. Not to be copied: a
+/// copy would share the tables.
 struct QueryEvaluator {
     typealias Result = (matched: Bool, spans: [Span])
 
@@ -194,23 +270,19 @@ struct QueryEvaluator {
     /// The program's nodes, held here: read through the class for every node, each access
     /// was an exclusivity check and a retain.
     private let nodes: [QueryProgram.Node]
-    /// Per node, where its result is in `results` (-1: not evaluated yet). Two flat arrays
+    /// Per node: where its result is in `results` (`slots`, -1: not evaluated yet); its place
+    /// among the term and prefix nodes hit (`hitSlots`, -1: no token matches it, the case of
+    /// most nodes for any item), the indices of hit `k` being
+    /// `hitIndices[hitStarts[k]..<hitStarts[k + 1]]`; and whether the text holds the words it
+    /// needs (`possible`, see `possibleNodes`). Most of a rule's words are missing from any
+    /// one text: a node without them is answered from this, not evaluated. Flat tables
     /// rather than one `[Result?]`: thousands of nodes, most never evaluated for an item, and
     /// an array of optionals holding arrays is created and destroyed element by element
     /// through generic value witnesses (half of all classification time, measured).
-    private var slots: [Int32]
+    private let tables: NodeTables
     private var results: [Result] = []
-    /// Token indices by term or prefix node, found in one pass over the tokens: per node, its
-    /// place among the nodes hit (-1: no token matches it, the case of most nodes for any
-    /// item); the indices of hit `k` are `hitIndices[hitStarts[k]..<hitStarts[k + 1]]`, all
-    /// in two arrays rather than an array per node.
-    private let hitSlots: [Int32]
     private let hitStarts: [Int]
     private let hitIndices: [Int]
-    /// Per node, whether the text holds the words it needs (see `possibleNodes`). Most of a
-    /// rule's words are missing from any one text: a node without them is answered from
-    /// this, not evaluated.
-    private let possible: [Bool]
     private var spent = 0
     /// The current rule ran out of budget: what is evaluated from then on is incomplete.
     private(set) var exhausted = false
@@ -220,10 +292,10 @@ struct QueryEvaluator {
         self.text = text
         self.budget = budget
         nodes = program.nodes
-        slots = Array(repeating: -1, count: program.nodes.count)
+        tables = program.borrowTables()
         // Term nodes in one pass over the tokens, prefix nodes in another: a node is one or
         // the other, so each node's hits still come in token order.
-        var hits = Hits(nodeCount: program.nodes.count, tokenCount: text.tokens.count)
+        var hits = Hits(slots: tables.hitSlots, tokenCount: text.tokens.count)
         let termNodes = program.termNodes
         for index in text.tokens.indices {
             termNodes.forEach(of: Int(text.tokens[index].termID)) { hits.add(node: Int($0), token: index) }
@@ -241,24 +313,30 @@ struct QueryEvaluator {
             indices[next[Int(hit.slot)]] = hit.index
             next[Int(hit.slot)] += 1
         }
-        hitSlots = hits.slots
         hitStarts = starts
         hitIndices = indices
-        possible = Self.possibleNodes(program, from: hits.nodes)
+        tables.hit = hits.nodes
+        Self.findPossibleNodes(program, from: hits.nodes, in: tables)
+    }
+
+    /// Hands the node tables back to the program, cleaned, for the next evaluator; this one
+    /// must not evaluate again.
+    func finish() {
+        program.giveBack(tables)
     }
 
     /// The term and prefix nodes a text's tokens hit, as they are found.
     private struct Hits {
         /// Per node, its place in `nodes` (-1: not hit).
-        var slots: [Int32]
+        let slots: UnsafeMutablePointer<Int32>
         /// The nodes hit, in the order first hit, and how many tokens hit each.
         var nodes: [Int32] = []
         var counts: [Int] = []
         /// Every hit: the node's slot and the token's index.
         var list: [(slot: Int32, index: Int)] = []
 
-        init(nodeCount: Int, tokenCount: Int) {
-            slots = [Int32](repeating: -1, count: nodeCount)
+        init(slots: UnsafeMutablePointer<Int32>, tokenCount: Int) {
+            self.slots = slots
             // Room from the start: grown by appending from empty, these arrays were
             // reallocated and copied a dozen times an item (3% of classifying one).
             nodes.reserveCapacity(64)
@@ -278,35 +356,37 @@ struct QueryEvaluator {
         }
     }
 
-    /// Which nodes can match this text at all, from the term and prefix nodes its tokens hit:
-    /// not a term no token has, nor an AND, phrase or NEAR missing one of its parts, nor an
-    /// OR missing all of them (a NOT may always match). Found upwards from the hits and the
-    /// NOTs, each node counting its children as they turn out possible, so the work follows
-    /// the few words a text shares with the rules, not the size of the rules. The answer is
-    /// exact for "cannot": such a node evaluates to no match and no spans.
-    private static func possibleNodes(_ program: QueryProgram, from hits: [Int32]) -> [Bool] {
-        var possible = [Bool](repeating: false, count: program.nodes.count)
-        var remaining = program.childrenNeeded
+    /// Which nodes can match this text at all (`tables.possible`), from the term and prefix
+    /// nodes its tokens hit: not a term no token has, nor an AND, phrase or NEAR missing one
+    /// of its parts, nor an OR missing all of them (a NOT may always match). Found upwards
+    /// from the hits and the NOTs, each node counting its children as they turn out
+    /// possible, so the work follows the few words a text shares with the rules, not the
+    /// size of the rules. The answer is exact for "cannot": such a node evaluates to no match
+    /// and no spans. The entries changed are noted in `tables`, to be put back.
+    private static func findPossibleNodes(_ program: QueryProgram, from hits: [Int32], in tables: NodeTables) {
+        let possible = tables.possible, remaining = tables.remaining
         let parents = program.parents
         var pending = hits + program.alwaysPossible
-        // Both tables through their buffers: as arrays, each write checked its uniqueness.
-        possible.withUnsafeMutableBufferPointer { possible in
-            remaining.withUnsafeMutableBufferPointer { remaining in
-                for node in pending { possible[Int(node)] = true }
-                while let node = pending.popLast() {
-                    parents.forEach(of: Int(node)) { parent in
-                        let parent = Int(parent)
-                        guard !possible[parent] else { return }
-                        remaining[parent] -= 1
-                        if remaining[parent] == 0 {
-                            possible[parent] = true
-                            pending.append(Int32(parent))
-                        }
+        var madePossible = pending
+        var countedDown: [Int32] = []
+        program.childrenNeeded.withUnsafeBufferPointer { needed in
+            for node in pending { possible[Int(node)] = true }
+            while let node = pending.popLast() {
+                parents.forEach(of: Int(node)) { parent in
+                    let parent = Int(parent)
+                    guard !possible[parent] else { return }
+                    if remaining[parent] == needed[parent] { countedDown.append(Int32(parent)) }
+                    remaining[parent] -= 1
+                    if remaining[parent] == 0 {
+                        possible[parent] = true
+                        pending.append(Int32(parent))
+                        madePossible.append(Int32(parent))
                     }
                 }
             }
         }
-        return possible
+        tables.madePossible = madePossible
+        tables.countedDown = countedDown
     }
 
     /// Evaluates one rule's root with a fresh budget; nil when the budget ran out, and the
@@ -331,15 +411,16 @@ struct QueryEvaluator {
     }
 
     mutating func evaluate(_ id: Int) -> Result {
-        let slot = slots[id]
+        let slot = tables.slots[id]
         if slot >= 0 { return results[Int(slot)] }
         guard !exhausted else { return (false, []) }
-        guard possible[id] else { return (false, []) }
+        guard tables.possible[id] else { return (false, []) }
         let result = compute(nodes[id], id: id)
         // A result cut short by the budget is not the node's answer: another rule sharing
         // the node computes it again under its own budget.
         if charge(result.spans.count + 1) {
-            slots[id] = Int32(results.count)
+            tables.slots[id] = Int32(results.count)
+            tables.evaluated.append(Int32(id))
             results.append(result)
         }
         return result
@@ -348,7 +429,7 @@ struct QueryEvaluator {
     private mutating func compute(_ node: QueryProgram.Node, id: Int) -> Result {
         switch node {
         case .term(_, let field), .prefix(_, let field):
-            let slot = Int(hitSlots[id])
+            let slot = Int(tables.hitSlots[id])
             return slot < 0 ? (false, []) : single(hitIndices[hitStarts[slot]..<hitStarts[slot + 1]], field)
         case .phrase(let parts, let field):
             return phrase(parts, field)
@@ -484,6 +565,7 @@ struct QueryMatcher {
         let program = QueryProgram(analyzer: analyzer)
         let root = program.add(query)
         var evaluator = QueryEvaluator(program: program, text: text)
+        defer { evaluator.finish() }
         return evaluator.evaluate(root)
     }
 

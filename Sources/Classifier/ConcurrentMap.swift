@@ -18,14 +18,20 @@ package func concurrentMap<Element: Sendable, Result>(
     let next = Atomic<Int>(0)
     withoutActuallyEscaping(first) { first in
         let prelude = Prelude(run: first)
-        results.withUnsafeMutableBufferPointer { buffer in
-            let slots = DisjointSlots(buffer: buffer)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                if worker == 0 { prelude.run() }
-                while true {
-                    let index = next.add(1, ordering: .relaxed).oldValue
-                    guard index < elements.count else { return }
-                    slots.buffer[index] = transform(elements[index])
+        // Elements lent through the array's buffer: subscripting the array copied each one
+        // (an item's six strings retained and released, their counts on lines no other
+        // work touches).
+        elements.withUnsafeBufferPointer { elements in
+            results.withUnsafeMutableBufferPointer { buffer in
+                let slots = DisjointSlots(buffer: buffer)
+                let elements = SharedElements(buffer: elements)
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    if worker == 0 { prelude.run() }
+                    while true {
+                        let index = next.add(1, ordering: .relaxed).oldValue
+                        guard index < elements.buffer.count else { return }
+                        slots.buffer[index] = transform(elements.buffer[index])
+                    }
                 }
             }
         }
@@ -38,6 +44,12 @@ package func concurrentMap<Element: Sendable, Result>(
 /// `concurrentPerform` returns, which waits for every worker.
 private struct DisjointSlots<Element>: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<Element>
+}
+
+/// The elements `concurrentMap` reads. `@unchecked Sendable`: the elements are `Sendable` and
+/// only read, and the buffer outlives `concurrentPerform`, which waits for every worker.
+private struct SharedElements<Element: Sendable>: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<Element>
 }
 
 /// The work `concurrentMap` runs first. `@unchecked Sendable`: it is run once, by worker 0,
