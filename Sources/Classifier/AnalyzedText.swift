@@ -367,8 +367,17 @@ struct QueryEvaluator {
         let possible = tables.possible, remaining = tables.remaining
         let parents = program.parents
         var pending = hits + program.alwaysPossible
-        var madePossible = pending
-        var countedDown: [Int32] = []
+        pending.reserveCapacity(64)
+        // The tables' own lists, moved here and back: they keep their room from item to item
+        // (grown from empty, they were reallocated nine times an item).
+        var madePossible: [Int32] = [], countedDown: [Int32] = []
+        swap(&madePossible, &tables.madePossible)
+        swap(&countedDown, &tables.countedDown)
+        defer {
+            swap(&madePossible, &tables.madePossible)
+            swap(&countedDown, &tables.countedDown)
+        }
+        madePossible += pending
         program.childrenNeeded.withUnsafeBufferPointer { needed in
             for node in pending { possible[Int(node)] = true }
             while let node = pending.popLast() {
@@ -385,8 +394,6 @@ struct QueryEvaluator {
                 }
             }
         }
-        tables.madePossible = madePossible
-        tables.countedDown = countedDown
     }
 
     /// Evaluates one rule's root with a fresh budget; nil when the budget ran out, and the

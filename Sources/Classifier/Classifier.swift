@@ -31,6 +31,9 @@ public final class Classifier {
     public let featureNames: [String]
     /// The weights in force: trained, or the configuration's, with pinned rules applied.
     public let weights: ScoreWeights
+    /// Each rule's weight in `weights`, by the rule's name: a verdict names its rules' weights,
+    /// and making each one's feature name ("rule:" + name) to look it up cost a string a hit.
+    private let ruleWeights: [String: Double]
     public let alertThreshold: Double
     public let reviewThreshold: Double
 
@@ -49,6 +52,7 @@ public final class Classifier {
         featureNames = ScoreWeights.featureNames(rules: rules)
         let weights = (settings.weights ?? ScoreWeights.handSet(settings, rules: rules)).applying(pins: rules)
         self.weights = weights
+        ruleWeights = Dictionary(rules.map { ($0.name, weights.weights[ScoreWeights.rule($0.name)] ?? 0) }, uniquingKeysWith: { first, _ in first })
         stories = StoryTracker(window: settings.storyWindowDays * 86400)
         reader = Reader(settings: settings, analyzer: analyzer, rules: compiled, program: program, ruleRoots: ruleRoots,
                         index: index, facts: FactExtractor(gazetteer: gazetteer, parser: parser, program: program),
@@ -125,7 +129,7 @@ public final class Classifier {
         let score = reading.score
         let hits = assessment.hits.map { hit in
             RuleHit(name: hit.definition.name, effect: hit.definition.effect,
-                    weight: hit.definition.effect == .veto ? 0 : weights.weights[ScoreWeights.rule(hit.definition.name)] ?? 0,
+                    weight: hit.definition.effect == .veto ? 0 : ruleWeights[hit.definition.name] ?? 0,
                     matched: hit.matched)
         }
         let eventFacts = assessment.facts
