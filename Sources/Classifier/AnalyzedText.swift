@@ -658,7 +658,10 @@ final class SurfacePrefixes: @unchecked Sendable {
         lock.withWriting {
             for (surface, found) in learned {
                 let surface = Int(surface)
-                if surface >= entries.count { entries += Array(repeating: 0, count: max(surface + 1 - entries.count, 1024)) }
+                // Grown by half at least: the lexicon grows by a word at a time.
+                if surface >= entries.count {
+                    entries += Array(repeating: 0, count: max(surface + 1 - entries.count, 1024, entries.count / 2))
+                }
                 guard entries[surface] == 0 else { continue }
                 if found.isEmpty {
                     entries[surface] = 1
