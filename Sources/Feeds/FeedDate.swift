@@ -94,33 +94,36 @@ public enum FeedDate {
         (#"^(\d{2})(\d{3})$"#, "yyddd"),
     ].map { (try! NSRegularExpression(pattern: $0.0), $0.1) }
 
-    /// The common RFC 3339 shape, `2024-07-15T06:00:00(.123)?(Z|+03:00)`, read without a
-    /// regular expression (Atom feeds carry several per entry).
+    /// The common RFC 3339 shape, `2024-07-15T06:00:00(.123)?(Z|+03:00)`, read from the
+    /// string's bytes in place, without a regular expression (Atom feeds carry several per
+    /// entry; a copy of the bytes and a string for the offset were most of reading one).
     static func parseRFC3339(_ text: String) -> Date? {
-        let b = Array(text.utf8)
-        guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-              b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == 0x20,
-              b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":")
-        else { return nil }
-        func number(_ from: Int, _ count: Int) -> Int? {
-            var value = 0
-            for index in from..<(from + count) {
-                let digit = Int(b[index]) - 48
-                guard digit >= 0 && digit <= 9 else { return nil }
-                value = value * 10 + digit
+        var text = text
+        return text.withUTF8 { b -> Date? in
+            guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+                  b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == 0x20,
+                  b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":")
+            else { return nil }
+            func number(_ from: Int, _ count: Int) -> Int? {
+                var value = 0
+                for index in from..<(from + count) {
+                    let digit = Int(b[index]) - 48
+                    guard digit >= 0 && digit <= 9 else { return nil }
+                    value = value * 10 + digit
+                }
+                return value
             }
-            return value
+            guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+                  let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2)
+            else { return nil }
+            var i = 19
+            if i < b.count, b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: ",") {
+                i += 1
+                while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+            }
+            guard i < b.count, let offset = numericOffset(UnsafeBufferPointer(rebasing: b[i...])) else { return nil }
+            return make(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offset: offset)
         }
-        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
-              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2)
-        else { return nil }
-        var i = 19
-        if i < b.count, b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: ",") {
-            i += 1
-            while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
-        }
-        guard i < b.count, let offset = parseNumericOffset(String(decoding: b[i...], as: UTF8.self)) else { return nil }
-        return make(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offset: offset)
     }
 
     static func parseISO8601(_ text: String) -> Date? {
@@ -163,10 +166,15 @@ public enum FeedDate {
     }
 
     /// `Z`, `+08`, `+0800`, `-08:00` → seconds east of UTC; nil when malformed or out of range.
-    /// Read byte by byte, colons anywhere after the sign skipped: every item's date passes here.
     static func parseNumericOffset(_ text: String) -> Int? {
-        if text == "Z" || text == "z" { return 0 }
-        let bytes = text.utf8
+        var text = text
+        return text.withUTF8(numericOffset)
+    }
+
+    /// The same from UTF-8 bytes, read byte by byte, colons anywhere after the sign skipped:
+    /// every item's date passes here.
+    private static func numericOffset(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        if bytes.count == 1, bytes[0] == UInt8(ascii: "Z") || bytes[0] == UInt8(ascii: "z") { return 0 }
         guard let sign = bytes.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") else { return nil }
         var number = 0, count = 0
         for byte in bytes.dropFirst() where byte != UInt8(ascii: ":") {
