@@ -252,10 +252,9 @@ final class NodeTables: @unchecked Sendable {
 /// Evaluates a program's nodes against one text, each node at most once, within a work
 /// budget per rule.
 ///
-/// Its node tables are the program's (`NodeTables`): `finish` hands them back for the next
-/// evaluator. An evaluator dropped without `finish` frees them instead. Not to be copied: a
-/// copy would share the tables.
-struct QueryEvaluator {
+/// Its node tables are the program's (`NodeTables`), handed back for the next evaluator when
+/// it ends. Noncopyable: a copy would share the tables, and each would hand them back.
+struct QueryEvaluator: ~Copyable {
     typealias Result = (matched: Bool, spans: [Span])
 
     /// The work one rule may do on one item, counted in spans handled and position
@@ -319,9 +318,7 @@ struct QueryEvaluator {
         Self.findPossibleNodes(program, from: hits.nodes, in: tables)
     }
 
-    /// Hands the node tables back to the program, cleaned, for the next evaluator; this one
-    /// must not evaluate again.
-    func finish() {
+    deinit {
         program.giveBack(tables)
     }
 
@@ -572,7 +569,6 @@ struct QueryMatcher {
         let program = QueryProgram(analyzer: analyzer)
         let root = program.add(query)
         var evaluator = QueryEvaluator(program: program, text: text)
-        defer { evaluator.finish() }
         return evaluator.evaluate(root)
     }
 
