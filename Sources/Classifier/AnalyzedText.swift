@@ -437,12 +437,14 @@ struct QueryEvaluator: ~Copyable {
             return slot < 0 ? (false, []) : single(hitIndices[hitStarts[slot]..<hitStarts[slot + 1]], field)
         case .phrase(let parts, let field):
             return phrase(parts, field)
+        // The first part's spans are taken as they are (the array shared, not copied): an OR
+        // is mostly matched by one of its parts.
         case .and(let parts):
             var spans: [Span] = []
-            for part in parts {
+            for (number, part) in parts.enumerated() {
                 let partial = evaluate(part)
                 guard partial.matched, charge(partial.spans.count) else { return (false, []) }
-                spans += partial.spans
+                if number == 0 { spans = partial.spans } else { spans += partial.spans }
             }
             return (true, spans)
         case .or(let parts):
@@ -451,7 +453,9 @@ struct QueryEvaluator: ~Copyable {
             for part in parts {
                 let partial = evaluate(part)
                 guard charge(partial.spans.count) else { return (false, []) }
-                if partial.matched { matched = true; spans += partial.spans }
+                guard partial.matched else { continue }
+                if matched { spans += partial.spans } else { spans = partial.spans }
+                matched = true
             }
             return (matched, spans)
         case .not(let inner):
@@ -465,7 +469,10 @@ struct QueryEvaluator: ~Copyable {
 
     /// One-token spans at `indices`, in `field`.
     private func single(_ indices: ArraySlice<Int>, _ field: Query.Field?) -> Result {
-        let spans = indices.filter { text.inField($0, field) }.map { Span(first: $0, last: $0) }
+        // One array, made to size (a filter then a map made two).
+        var spans: [Span] = []
+        spans.reserveCapacity(indices.count)
+        for index in indices where text.inField(index, field) { spans.append(Span(first: index, last: index)) }
         return (!spans.isEmpty, spans)
     }
 
