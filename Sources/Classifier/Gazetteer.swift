@@ -134,7 +134,7 @@ struct FactExtractor {
         var placeHits: [(Int, String)] = []
         for place in candidates.entries(1, of: places) {
             let spans = place.spans(&matcher)
-            if let first = spans.map(\.first).min() {
+            if let first = spans.lazy.map(\.first).min() {
                 placeHits.append((first, place.entry.name))
                 placeSpans += spans
             }
@@ -145,14 +145,20 @@ struct FactExtractor {
         var countryHits: [(Int, String)] = []
         let window = Self.participantWindow(text.language)
         for country in candidates.entries(2, of: countries) {
-            let spans = country.spans(&matcher).filter { span in
-                // "Japan" inside "Sea of Japan" is a place, not a participant.
-                !placeSpans.contains { $0.first <= span.first && span.last <= $0.last }
+            // Where the country takes part: its first mention in the headline or near a drill
+            // word. Read span by span, with no list of spans made for it (this runs for every
+            // country a text names).
+            var first: Int?
+            for query in country.queries {
+                for span in matcher.evaluate(query).spans {
+                    // "Japan" inside "Sea of Japan" is a place, not a participant.
+                    guard !placeSpans.contains(where: { $0.first <= span.first && span.last <= $0.last }) else { continue }
+                    let position = text.tokens[span.first].position
+                    guard text.isTitle(span.first) || drillPositions.contains(where: { abs($0 - position) <= window }) else { continue }
+                    first = min(first ?? span.first, span.first)
+                }
             }
-            let taking = spans.filter { span in
-                text.isTitle(span.first) || drillPositions.contains { abs($0 - text.tokens[span.first].position) <= window }
-            }
-            if let first = taking.map(\.first).min() { countryHits.append((first, country.entry.name)) }
+            if let first { countryHits.append((first, country.entry.name)) }
         }
         facts.countries = countryHits.sorted { $0.0 < $1.0 }.map(\.1)
         let exerciseInLead = exercise.map {
