@@ -303,8 +303,9 @@ struct QueryEvaluator: ~Copyable {
             program.prefixesBySurface.forEachMatch(in: text.tokens, trie: program.prefixes) { hits.add(node: $1, token: $0) }
         }
         // Grouped by node, each node's indices in token order.
-        var starts = [0]
+        var starts: [Int] = []
         starts.reserveCapacity(hits.counts.count + 1)
+        starts.append(0)
         for count in hits.counts { starts.append(starts[starts.count - 1] + count) }
         var next = starts
         var indices = [Int](repeating: 0, count: hits.list.count)

@@ -116,7 +116,14 @@ public final class Analyzer: @unchecked Sendable {
     private func resolve(_ tokens: inout [Token], from start: Int, cache: inout WordCache) {
         var unknown: [Int] = []
         for index in start..<tokens.count where tokens[index].surfaceID < 0 {
-            if let entry = cache.entry(tokens[index].surface) { Self.assign(entry, to: &tokens[index]) } else { unknown.append(index) }
+            if let entry = cache.entry(tokens[index].surface) {
+                Self.assign(entry, to: &tokens[index])
+            } else {
+                // Room for the rest at the first: grown from one, the list was reallocated
+                // three times a text.
+                if unknown.isEmpty { unknown.reserveCapacity(tokens.count - index) }
+                unknown.append(index)
+            }
         }
         guard !unknown.isEmpty else { return }
         var new: [Int] = []
