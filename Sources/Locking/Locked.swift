@@ -15,7 +15,11 @@ import Glibc
 /// so what leaves the lock may cross threads.
 public final class Locked<Value: Sendable>: @unchecked Sendable {
     private let lock = Lock()
-    private var value: Value
+    /// Exempt from the run-time exclusivity check (`@exclusivity(unchecked)`): the mutex
+    /// already keeps any two accesses apart (a `body` that called `withLock` again would
+    /// wait on the mutex forever, not overlap), and the classifier's pools take such a lock a
+    /// dozen times an item.
+    @exclusivity(unchecked) private var value: Value
 
     public init(_ value: Value) {
         self.value = value
