@@ -176,7 +176,7 @@ final class QueryProgram {
     /// Nodes that may match whatever the text: a NOT, an empty AND.
     private(set) var alwaysPossible: [Int32] = []
 
-    /// Node tables left clean by evaluators that ended, for the next ones.
+    /// Node tables left clean by evaluators that finished, for the next ones.
     private let spareTables = Locked<[NodeTables]>([])
 
     /// Clean tables for an evaluation of this program: a spare one, or new.
@@ -200,7 +200,7 @@ final class QueryProgram {
 ///
 /// `@unchecked Sendable`: a table set is used by one evaluator at a time. The program hands
 /// it out from its spares under a lock and takes it back under the lock; an evaluator
-/// (noncopyable, it gives the tables back in its deinit) is its only user in between.
+/// (a struct, never copied while it evaluates) is its only user in between.
 final class NodeTables: @unchecked Sendable {
     let count: Int
     /// Per node, where its result is in the evaluator's results (-1: not evaluated yet).
