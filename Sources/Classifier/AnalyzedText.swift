@@ -254,9 +254,10 @@ final class NodeTables: @unchecked Sendable {
 /// Evaluates a program's nodes against one text, each node at most once, within a work
 /// budget per rule.
 ///
-/// Its node tables are the program's (`NodeTables`), handed back for the next evaluator when
-/// it ends. Noncopyable: a copy would share the tables, and each would hand them back.
-struct QueryEvaluator: ~Copyable {
+/// Its node tables are the program's (`NodeTables`): `finish` hands them back for the next
+/// evaluator. An evaluator dropped without `finish` frees them instead. Not to be copied: a
+/// copy would share the tables.
+struct QueryEvaluator {
     typealias Result = (matched: Bool, spans: [Span])
 
     /// The work one rule may do on one item, counted in spans handled and position
@@ -321,7 +322,9 @@ struct QueryEvaluator: ~Copyable {
         Self.findPossibleNodes(program, from: hits.nodes, in: tables)
     }
 
-    deinit {
+    /// Hands the node tables back to the program, cleaned, for the next evaluator; this one
+    /// must not evaluate again.
+    func finish() {
         program.giveBack(tables)
     }
 
@@ -579,6 +582,7 @@ struct QueryMatcher {
         let program = QueryProgram(analyzer: analyzer)
         let root = program.add(query)
         var evaluator = QueryEvaluator(program: program, text: text)
+        defer { evaluator.finish() }
         return evaluator.evaluate(root)
     }
 

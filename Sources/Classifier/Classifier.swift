@@ -396,6 +396,7 @@ extension Classifier {
                                 score: ($0.score * 1000).rounded() / 1000, terms: [])
             }
             let (eventFacts, headline) = facts.extract(from: text, &evaluator)
+            evaluator.finish()
             let joint = eventFacts.exercise.flatMap(facts.isJoint)
             values[feature] = similar.first?.score ?? 0
             values[feature + 1] = joint == true ? 1 : 0

@@ -118,6 +118,7 @@ struct FactExtractor {
     /// The facts of `text`, and what its headline reports.
     func extract(from text: AnalyzedText) -> (facts: EventFacts, headline: StoryTracker.Headline) {
         var matcher = QueryEvaluator(program: program, text: text)
+        defer { matcher.finish() }
         return extract(from: text, &matcher)
     }
 
