@@ -64,7 +64,12 @@ final class QueryProgram {
         case near(Int, Int, Int)
     }
 
-    private(set) var nodes: [Node] = []
+    // The tables below are read for every item and written only while queries are added,
+    // before any reading: checked for exclusivity statically only (`@exclusivity(unchecked)`).
+    // The run-time check sees overlapping accesses within one thread, and nothing here is
+    // touched re-entrantly; between threads, the order above (built, then only read) is what
+    // keeps them apart.
+    @exclusivity(unchecked) private(set) var nodes: [Node] = []
     /// Each node's id, so that an identical sub-query is one node. Keyed by the node itself:
     /// `add` recurses once per level of a query (a 999-link NEAR chain is 999 deep), and keys
     /// built by string interpolation made each level's stack frame several times larger.
@@ -72,11 +77,11 @@ final class QueryProgram {
     /// The term nodes of each term id: an item's words find the nodes they match by their
     /// ids, with no hashing, rather than every term node of every rule looking itself up in
     /// the item.
-    private(set) var termNodes = ListsByKey<Int32>()
+    @exclusivity(unchecked) private(set) var termNodes = ListsByKey<Int32>()
     let analyzer: Analyzer
     /// The prefix nodes by their bytes: a word finds those it starts with by walking its own
     /// bytes.
-    private(set) var prefixes = PrefixTrie()
+    @exclusivity(unchecked) private(set) var prefixes = PrefixTrie()
     /// The same answers by the word's surface id, each word walked once: an item's words are
     /// nearly all words read before, and the walk (with a copy of the word's string) was a
     /// twentieth of classifying an item.
@@ -168,13 +173,13 @@ final class QueryProgram {
     }
 
     /// The nodes each node is a child of (once per occurrence).
-    private(set) var parents = ListsByKey<Int32>()
+    @exclusivity(unchecked) private(set) var parents = ListsByKey<Int32>()
     /// How many of a node's children must be possible before it is: all of an AND's,
     /// phrase's or NEAR's (an edge per occurrence), one of an OR's; a term or prefix node
     /// needs a token instead.
-    private(set) var childrenNeeded: [Int32] = []
+    @exclusivity(unchecked) private(set) var childrenNeeded: [Int32] = []
     /// Nodes that may match whatever the text: a NOT, an empty AND.
-    private(set) var alwaysPossible: [Int32] = []
+    @exclusivity(unchecked) private(set) var alwaysPossible: [Int32] = []
 
     /// Node tables left clean by evaluators that finished, for the next ones.
     private let spareTables = Locked<[NodeTables]>([])
@@ -631,11 +636,12 @@ struct QueryMatcher {
 /// holding it for writing; `forgetAll` runs while the program is built, before any reading.
 final class SurfacePrefixes: @unchecked Sendable {
     private let lock = ReadWriteLock()
-    /// Per surface id: 0 not known yet, 1 no prefix, k + 2 the nodes of list k.
-    private var entries: [Int32] = []
+    /// Per surface id: 0 not known yet, 1 no prefix, k + 2 the nodes of list k. (Checked for
+    /// exclusivity statically only: the lock keeps threads apart, and no access is re-entrant.)
+    @exclusivity(unchecked) private var entries: [Int32] = []
     /// List k is `listNodes[listStarts[k]..<listStarts[k + 1]]`.
-    private var listStarts: [Int32] = [0]
-    private var listNodes: [Int32] = []
+    @exclusivity(unchecked) private var listStarts: [Int32] = [0]
+    @exclusivity(unchecked) private var listNodes: [Int32] = []
 
     /// Calls `body(token index, node)` for every token and every prefix node its word starts
     /// with, in token order. A word not known yet is walked through `trie` (which must be

@@ -56,11 +56,13 @@ public final class Analyzer: @unchecked Sendable {
     private let simplified: SimplifiedConverter
     private let traditional = TraditionalCharacters.shared
     /// Every folded word seen, with its stem: (surface id, term id).
-    private var lexicon: [String: (surface: Int32, term: Int32)] = [:]
+    /// (These four are checked for exclusivity statically only: `lock` keeps threads apart,
+    /// and no access is re-entrant; the run-time check sees only one thread's overlaps.)
+    @exclusivity(unchecked) private var lexicon: [String: (surface: Int32, term: Int32)] = [:]
     /// Stop-word flags by surface id.
-    private var stopSurfaces: [Bool] = []
-    private var termIDs: [String: Int32] = [:]
-    private var termNames: [String] = []
+    @exclusivity(unchecked) private var stopSurfaces: [Bool] = []
+    @exclusivity(unchecked) private var termIDs: [String: Int32] = [:]
+    @exclusivity(unchecked) private var termNames: [String] = []
 
     public init() {
         stemmers = StemmerPool()

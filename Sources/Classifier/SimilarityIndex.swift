@@ -33,15 +33,19 @@ public struct TermVector: Sendable {
 /// Documents added later (`learn = true`) are weighted with the idf of the time; `rebuild`
 /// recomputes every weight when the corpus has grown enough for that to matter.
 public final class SimilarityIndex {
-    public private(set) var documents: [CorpusDocument] = []
+    // Read for every item, written only while the index is built or a learning classifier
+    // adds a document (which then reads one item at a time): checked for exclusivity
+    // statically only. The run-time check sees overlaps within one thread, and none is
+    // re-entrant.
+    @exclusivity(unchecked) public private(set) var documents: [CorpusDocument] = []
     /// Index term id by analyzer term id (-1: not in the corpus). A dense array: the
     /// analyzer numbers its terms from 0.
-    private var vocabulary: [Int32] = []
-    private var termNames: [String] = []
-    private var documentFrequency: [Int32] = []
-    private var postings: [[(document: Int32, weight: Float)]] = []
-    private var vectors: [TermVector] = []
-    private var idfDocumentCount = 0
+    @exclusivity(unchecked) private var vocabulary: [Int32] = []
+    @exclusivity(unchecked) private var termNames: [String] = []
+    @exclusivity(unchecked) private var documentFrequency: [Int32] = []
+    @exclusivity(unchecked) private var postings: [[(document: Int32, weight: Float)]] = []
+    @exclusivity(unchecked) private var vectors: [TermVector] = []
+    @exclusivity(unchecked) private var idfDocumentCount = 0
     /// A query's working arrays, reused between queries so that scoring allocates nothing
     /// per item; kept in a pool, so that queries on several threads each work on their own.
     fileprivate struct Scratch {
