@@ -200,7 +200,7 @@ final class QueryProgram {
 
 /// An evaluation's tables with an entry per node of its program, kept between evaluations
 /// rather than made for each: a program has some two thousand nodes, and allocating, filling
-/// and freeing four such tables for every item was a tenth of classifying it. A text touches
+/// and freeing four such tables for every item was 4% of classifying it. A text touches
 /// a few dozen entries; those are noted and put back (`clean`).
 ///
 /// `@unchecked Sendable`: a table set is used by one evaluator at a time. The program hands
