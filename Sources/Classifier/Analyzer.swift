@@ -130,10 +130,9 @@ public final class Analyzer: @unchecked Sendable {
         guard !unknown.isEmpty else { return }
         var new: [Int] = []
         lock.withReading {
-            // The tables read once each: a stored property of a class is checked for
-            // exclusive access at every read, three times a word otherwise. These copies
-            // share storage and end with the read lock, before any writer changes a table.
-            let lexicon = self.lexicon, termNames = self.termNames, stopSurfaces = self.stopSurfaces
+            // The tables read in place (they are exempt from the run-time exclusivity check,
+            // above); copies of them had cost a retain and a release each on storage that
+            // every reading thread shares.
             for index in unknown {
                 guard let ids = lexicon[tokens[index].surface] else {
                     new.append(index)
