@@ -35,9 +35,9 @@ public struct FeedFile {
 
     /// A new `[[feeds]]` block at the end of the file.
     public mutating func add(name: String, url: String, intervalMinutes: Double? = nil, tags: [String] = []) {
-        var block = ["", "[[feeds]]", "name = \(Self.quoted(name))", "url = \(Self.quoted(url))"]
+        var block = ["", "[[feeds]]", "name = \(TOMLText.quoted(name))", "url = \(TOMLText.quoted(url))"]
         if let intervalMinutes { block.append("interval_minutes = \(Self.number(intervalMinutes))") }
-        if !tags.isEmpty { block.append("tags = [\(tags.map(Self.quoted).joined(separator: ", "))]") }
+        if !tags.isEmpty { block.append("tags = [\(tags.map(TOMLText.quoted).joined(separator: ", "))]") }
         text = text.hasSuffix("\n") || text.isEmpty ? text : text + "\n"
         text += block.joined(separator: "\n") + "\n"
     }
@@ -121,20 +121,6 @@ public struct FeedFile {
         let raw = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
         guard raw.count >= 2, let quote = raw.first, quote == "\"" || quote == "'", let close = raw.dropFirst().firstIndex(of: quote) else { return nil }
         return String(raw[raw.index(after: raw.startIndex)..<close]).replacingOccurrences(of: "\\\"", with: "\"")
-    }
-
-    /// A TOML basic string.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += String(format: "\\u%04X", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 
