@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(
             name: "ClassifierTests", dependencies: ["Classifier", "CMinHash", "Locking", "Model", "Settings", "Pipeline", "TestSupport"],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "SettingsTests", dependencies: ["Settings", "Classifier"]),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings", "Classifier", "Model"]),
         .testTarget(name: "ScanTests", dependencies: [
             "Pipeline", "Store", "PostgresStore", "Reports", "Settings", "Model", "Daemon", "TestSupport", "Locking",
             .product(name: "GRDB", package: "GRDB.swift"),

@@ -13,6 +13,11 @@ public struct Assessment: Sendable {
     public var facts: EventFacts
     /// What the headline reports, for telling stories apart.
     var headline: StoryTracker.Headline
+    /// `Verdict.words` (filled in by `explain`).
+    public var words: [Verdict.Contribution] = []
+    /// Whether the learnt words (`text:words`) count: a raise rule fired, and the item names
+    /// China and Russia both taking part, or a series they hold together (see `TextWeights`).
+    public var wordsApply: Bool
 }
 
 /// Decides, item by item, whether news reports a China–Russia joint drill: keyword rules and
@@ -83,6 +88,13 @@ public final class Classifier {
         return explained ? reader.assess(text) : reader.measure(text).assessment
     }
 
+    /// What training reads of one item: its features, unexplained, and its terms for the
+    /// learnt words.
+    public func assessForTraining(_ item: Item) -> (assessment: Assessment, terms: TermCounts) {
+        let text = reader.text(of: item).text
+        return (reader.measure(text).assessment, TermCounts(text))
+    }
+
     /// Each feature's share of the log-odds, the largest (for or against) first; at most `limit`.
     func contributions(_ assessment: Assessment, limit: Int = 8) -> [Verdict.Contribution] {
         zip(featureNames.indices, assessment.features).compactMap { index, value -> Verdict.Contribution? in
@@ -135,7 +147,10 @@ public final class Classifier {
         let eventFacts = assessment.facts
         var verdict = Verdict(kind: .ignore, score: score, rules: hits, similar: assessment.similar, facts: eventFacts)
         verdict.unfinishedRules = assessment.unfinishedRules
-        if reading.explained { verdict.contributions = contributions(assessment) }
+        if reading.explained {
+            verdict.contributions = contributions(assessment)
+            verdict.words = assessment.words
+        }
         verdict.bias = weights.bias
         verdict.alertThreshold = alertThreshold
         guard !assessment.vetoed else { return verdict }
@@ -272,6 +287,8 @@ extension Classifier {
             var spans: [[Span]] = []
             var vector = TermVector()
             var documents: [Int] = []
+            /// The item's terms and pairs by key, when the learnt words read them.
+            var terms: [UInt64: Int]?
         }
 
         /// The parts of a story fingerprint that come from the text.
@@ -286,6 +303,7 @@ extension Classifier {
         let rules: [CompiledRule]
         /// Per rule, whether it is a veto (no feature of its own).
         let ruleIsVeto: [Bool]
+        let ruleIsRaise: [Bool]
         let program: QueryProgram
         let ruleRoots: [Int]
         let index: SimilarityIndex
@@ -295,6 +313,10 @@ extension Classifier {
         /// `weights` in the order of `featureNames`: the score and every verdict's explanation
         /// read them all, and looking each up by name hashed some eighty strings an item.
         let featureWeights: [Double]
+        /// The learnt words of `weights`, by term id.
+        let words: CompiledWords?
+        /// Where `text:words` and its `headline:` copy are in `featureNames`.
+        let wordsColumns: (whole: Int?, headline: Int?)
         let hasher: MinHasher
         var featureCount: Int { featureNames.count }
 
@@ -304,6 +326,7 @@ extension Classifier {
             self.analyzer = analyzer
             self.rules = rules
             ruleIsVeto = rules.map { $0.definition.effect == .veto }
+            ruleIsRaise = rules.map { $0.definition.effect == .raise }
             self.program = program
             self.ruleRoots = ruleRoots
             self.index = index
@@ -311,6 +334,9 @@ extension Classifier {
             self.featureNames = featureNames
             self.weights = weights
             featureWeights = weights.values(of: featureNames)
+            words = weights.text.map { CompiledWords($0, analyzer: analyzer) }
+            wordsColumns = (featureNames.firstIndex(of: ScoreWeights.textWords),
+                            featureNames.firstIndex(of: ScoreWeights.headline(ScoreWeights.textWords)))
             self.hasher = hasher
             plausibleScore = min(Self.plausibleScore, Self.thresholds(settings, weights).review)
         }
@@ -372,6 +398,7 @@ extension Classifier {
             var values = [Double](repeating: 0, count: featureCount)
             var hits: [(definition: RuleDefinition, matched: [String])] = []
             var vetoed = false
+            var raised = false
             var unfinished: [String] = []
             var feature = 0
             // By index, a rule's definition copied only when it matched or ran out of budget:
@@ -385,6 +412,7 @@ extension Classifier {
                 }
                 guard matched else { continue }
                 if isVeto { vetoed = true } else { values[feature] = 1 }
+                if ruleIsRaise[index] { raised = true }
                 hits.append((rules[index].definition, []))
                 grounds.spans.append(spans)
             }
@@ -406,14 +434,21 @@ extension Classifier {
             values[feature + 5] = text.language == .ru ? 1 : 0
             values[feature + 6] = text.language == .zh ? 1 : 0
             values[feature + 7] = facts.isVisiting(eventFacts) ? 1 : 0
+            let wordsApply = raised && (values[feature + 1] == 1 || values[feature + 3] == 1)
+            if wordsApply, let words {
+                let terms = words.counts(text)
+                values[feature + 8] = words.logOdds(terms)
+                grounds.terms = terms
+            }
             // Then text:headline-only, and every base feature again for a headline alone.
-            let base = feature + 8
+            let base = feature + 9
             if text.isHeadlineOnly {
                 values[base] = 1
                 for index in 0..<base { values[base + 1 + index] = values[index] }
             }
             let assessment = Assessment(features: values, hits: hits, vetoed: vetoed, unfinishedRules: unfinished,
-                                        similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts, headline: headline)
+                                        similar: Array(similar.prefix(settings.similarLimit)), facts: eventFacts, headline: headline,
+                                        wordsApply: wordsApply)
             return (assessment, grounds)
         }
 
@@ -425,7 +460,20 @@ extension Classifier {
             for (hit, spans) in zip(assessment.hits.indices, grounds.spans) { assessment.hits[hit].matched = matcher.words(spans) }
             let terms = index.sharedTerms(grounds.vector, with: grounds.documents, writtenIn: text.tokens)
             for (document, shared) in zip(assessment.similar.indices, terms) { assessment.similar[document].terms = shared }
+            if let terms = grounds.terms, let words, let column = wordsColumns.whole {
+                // A term's share of the score: its share of the words' log-odds (before their
+                // clip) times the weight the words have, and their headline copy's for a headline.
+                var weight = featureWeights[column]
+                if text.isHeadlineOnly, let headline = wordsColumns.headline { weight += featureWeights[headline] }
+                assessment.words = words.strongest(terms, in: text, limit: Self.explainedWords).compactMap { written, share in
+                    let logOdds = (weight * share * 100).rounded() / 100
+                    return logOdds == 0 ? nil : Verdict.Contribution(feature: written, logOdds: logOdds)
+                }
+            }
         }
+
+        /// How many of the learnt words a verdict names.
+        static let explainedWords = 6
     }
 }
 

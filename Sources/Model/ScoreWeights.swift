@@ -11,6 +11,7 @@
 /// | `fact:both-countries` | 1 when China and Russia are both named as taking part |
 /// | `fact:place` | 1 when a known place is named |
 /// | `fact:visiting-forces` | 1 when one of China and Russia is named at a place of the other ("Chinese warships reach Vladivostok") |
+/// | `text:words` | the learnt words' log-odds (`TextWeights`) for an item naming both countries taking part or a joint series, when the weights have words; 0 otherwise |
 /// | `text:headline-only` | 1 when the item is (almost) only a headline |
 /// | `lang:ru`, `lang:zh` | 1 for an item in Russian, in Chinese |
 /// | `headline:F` | F's value again when the item is only a headline, 0 otherwise |
@@ -27,12 +28,16 @@ public struct ScoreWeights: Sendable, Equatable {
     /// Thresholds chosen with the weights (a trained file carries them); nil: the configuration's.
     public var alertThreshold: Double?
     public var reviewThreshold: Double?
+    /// The learnt words behind `text:words`; nil: the feature is 0.
+    public var text: TextWeights?
 
-    public init(bias: Double, weights: [String: Double], alertThreshold: Double? = nil, reviewThreshold: Double? = nil) {
+    public init(bias: Double, weights: [String: Double], alertThreshold: Double? = nil, reviewThreshold: Double? = nil,
+                text: TextWeights? = nil) {
         self.bias = bias
         self.weights = weights
         self.alertThreshold = alertThreshold
         self.reviewThreshold = reviewThreshold
+        self.text = text
     }
 
     public static let similarity = "similarity"
@@ -44,6 +49,7 @@ public struct ScoreWeights: Sendable, Equatable {
     public static let headlineOnly = "text:headline-only"
     public static let russian = "lang:ru"
     public static let chinese = "lang:zh"
+    public static let textWords = "text:words"
 
     public static func rule(_ name: String) -> String { "rule:" + name }
 
@@ -56,7 +62,7 @@ public struct ScoreWeights: Sendable, Equatable {
 
     public static func baseFeatureNames(rules: [RuleDefinition]) -> [String] {
         rules.filter { $0.effect != .veto }.map { rule($0.name) }
-            + [similarity, exercise, otherExercise, bothCountries, place, russian, chinese, visitingForces]
+            + [similarity, exercise, otherExercise, bothCountries, place, russian, chinese, visitingForces, textWords]
     }
 
     public static func headline(_ feature: String) -> String { "headline:" + feature }

@@ -36,6 +36,9 @@ public struct Verdict: Sendable, Equatable {
     /// What moved the score most, largest first: each feature's share of the log-odds
     /// (positive for, negative against), after the bias.
     public var contributions: [Contribution] = []
+    /// The learnt words that moved `text:words` most, as the item writes them ("joint sea",
+    /// "scrambled jets"), each with its share of the log-odds; empty when they did not count.
+    public var words: [Contribution] = []
     /// The log-odds before any feature, and the score from which the item alerts.
     public var bias: Double = 0
     public var alertThreshold: Double = 0
@@ -59,7 +62,7 @@ public struct Verdict: Sendable, Equatable {
     /// How the score came about, for a record that outlives the verdict; nil when the
     /// reasons were not worked out (an item surely ignored).
     public var explanation: ScoreExplanation? {
-        contributions.isEmpty ? nil : ScoreExplanation(bias: bias, alertThreshold: alertThreshold, contributions: contributions)
+        contributions.isEmpty ? nil : ScoreExplanation(bias: bias, alertThreshold: alertThreshold, contributions: contributions, words: words)
     }
 
     public init(kind: Kind, score: Double, rules: [RuleHit] = [], similar: [SimilarDocument] = [],
@@ -82,15 +85,27 @@ public struct ScoreExplanation: Sendable, Equatable, Codable {
     public var bias: Double
     public var alertThreshold: Double
     public var contributions: [Verdict.Contribution]
+    /// `Verdict.words`.
+    public var words: [Verdict.Contribution]
 
-    public init(bias: Double, alertThreshold: Double, contributions: [Verdict.Contribution]) {
+    public init(bias: Double, alertThreshold: Double, contributions: [Verdict.Contribution], words: [Verdict.Contribution] = []) {
         self.bias = bias
         self.alertThreshold = alertThreshold
         self.contributions = contributions
+        self.words = words
     }
 
     enum CodingKeys: String, CodingKey {
-        case bias, contributions, alertThreshold = "alert_threshold"
+        case bias, contributions, words, alertThreshold = "alert_threshold"
+    }
+
+    /// Explanations stored before the learnt words existed have none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        bias = try container.decode(Double.self, forKey: .bias)
+        alertThreshold = try container.decode(Double.self, forKey: .alertThreshold)
+        contributions = try container.decode([Verdict.Contribution].self, forKey: .contributions)
+        words = try container.decodeIfPresent([Verdict.Contribution].self, forKey: .words) ?? []
     }
 }
 

@@ -19,11 +19,17 @@ public struct Trainer {
         /// Items a veto rule rejects: their score is 0 whatever the weights, so they are not fitted.
         public var vetoed: [Bool]
         public var groups: [String]
+        /// Each row's terms and pairs (`TermCounts`) over `vocabulary`, divided by their length.
+        public var terms: [LogisticRegression.SparseRow] = []
+        public var vocabulary: [String] = []
+        /// Whether `text:words` counts for the row (`Assessment.wordsApply`).
+        public var wordsApply: [Bool] = []
 
         func subset(_ keep: (Int) -> Bool) -> Rows {
             let indices = values.indices.filter { keep($0) && !vetoed[$0] }
             return Rows(names: names, values: indices.map { values[$0] }, labels: indices.map { labels[$0] },
-                        offsets: indices.map { offsets[$0] }, vetoed: indices.map { _ in false }, groups: indices.map { groups[$0] })
+                        offsets: indices.map { offsets[$0] }, vetoed: indices.map { _ in false }, groups: indices.map { groups[$0] },
+                        terms: indices.map { terms[$0] }, vocabulary: vocabulary, wordsApply: indices.map { wordsApply[$0] })
         }
     }
 
@@ -57,17 +63,107 @@ public struct Trainer {
         let free = all.indices.filter { !pinned.contains(all[$0]) }
         let fixed = all.indices.filter { pinned.contains(all[$0]) }.map { ($0, classifier.weights.weights[all[$0]] ?? 0) }
         var rows = Rows(names: free.map { all[$0] }, values: [], labels: [], offsets: [], vetoed: [], groups: [])
+        var ids: [String: Int32] = [:]
         for labelled in items where labelled.label != nil {
             for variant in headlines && !labelled.item.text.isEmpty ? [labelled, labelled.headlineOnly] : [labelled] {
-                let assessment = classifier.assess(variant.item, explained: false)
+                let (assessment, terms) = classifier.assessForTraining(variant.item)
                 rows.values.append(free.map { assessment.features[$0] })
                 rows.offsets.append(fixed.reduce(0) { $0 + assessment.features[$1.0] * $1.1 })
                 rows.labels.append(variant.isDrill)
                 rows.vetoed.append(assessment.vetoed)
                 rows.groups.append(variant.group)
+                rows.wordsApply.append(assessment.wordsApply)
+                let length = terms.length
+                let entries = terms.counts.map { term, count -> (Int32, Double) in
+                    let id = ids[term] ?? {
+                        let id = Int32(rows.vocabulary.count)
+                        ids[term] = id
+                        rows.vocabulary.append(term)
+                        return id
+                    }()
+                    return (id, Double(count) / length)
+                }.sorted { $0.0 < $1.0 }
+                rows.terms.append(LogisticRegression.SparseRow(indices: entries.map(\.0), values: entries.map(\.1)))
             }
         }
         return rows
+    }
+
+    /// The learnt words' penalty. Fixed, not chosen per run: a prototype on the labelled data
+    /// (scikit-learn, folds by story) scored the same at 1/16, 1/4 and 1 (cross-validated F1
+    /// 0.971, 0.970, 0.969), and choosing it too would multiply the fits by seven.
+    public static let wordsPenalty = 0.25
+    /// A term or pair in fewer training rows than this is not learnt: one report's wording
+    /// (a ship's name, a reporter's phrase) says nothing about the next. With 2, 3 and 5 the
+    /// cross-validated F1 of the labelled data was 0.971 each time, and the shipped weights
+    /// file 1.7 MB, 0.9 MB and 0.5 MB.
+    public static let wordsMinimumRows = 5
+
+    /// The learnt words fitted to `rows` (vetoed rows left out), and the same weights by
+    /// vocabulary id for scoring the rows. Fitted to every row, not only those the words
+    /// apply to: fitted to those alone, they scored lower in cross-validation (F1 0.968
+    /// against 0.971) and on the later labelled batches (0.938 against 0.945), and alerted
+    /// on a generated hard negative.
+    func fitWords(_ rows: Rows) -> (words: TextWeights, byID: [Double]) {
+        let usable = rows.subset { _ in true }
+        var seen = [Int](repeating: 0, count: rows.vocabulary.count)
+        for row in usable.terms { for id in row.indices { seen[Int(id)] += 1 } }
+        var compact = [Int32](repeating: -1, count: rows.vocabulary.count)
+        var kept: [Int] = []
+        for (id, count) in seen.enumerated() where count >= Self.wordsMinimumRows {
+            compact[id] = Int32(kept.count)
+            kept.append(id)
+        }
+        let sparse = usable.terms.map { row in
+            let keep = row.indices.indices.filter { compact[Int(row.indices[$0])] >= 0 }
+            return LogisticRegression.SparseRow(indices: keep.map { compact[Int(row.indices[$0])] }, values: keep.map { row.values[$0] })
+        }
+        let model = LogisticRegression.fit(sparse: sparse, usable.labels, dimension: kept.count, lambda: Self.wordsPenalty)
+        var byID = [Double](repeating: 0, count: rows.vocabulary.count)
+        var terms: [String: Double] = [:]
+        for (index, id) in kept.enumerated() {
+            byID[id] = model.weights[index]
+            terms[rows.vocabulary[id]] = model.weights[index]
+        }
+        return (TextWeights(bias: model.bias, terms: terms), byID)
+    }
+
+    /// `rows` with `text:words` (and its `headline:` copy) as the learnt words would give it
+    /// to news they were not fitted on: each fold's from words fitted on the other folds.
+    /// The score's weights are then fitted to these values. Fitted to values the words give
+    /// their own training rows, the score would trust the words far more than new news
+    /// deserves (stacking; Wolpert 1992).
+    func withWordsOutOfFold(_ rows: Rows, folds k: Int) -> Rows {
+        guard let column = rows.names.firstIndex(of: ScoreWeights.textWords) else { return rows }
+        let headlineColumn = rows.names.firstIndex(of: ScoreWeights.headline(ScoreWeights.textWords))
+        let headlineOnly = rows.names.firstIndex(of: ScoreWeights.headlineOnly)
+        // The values the configured weights' words gave are not the ones to fit to: cleared
+        // first, so that a fold with nothing to learn from leaves 0, not those.
+        var rows = rows
+        for index in rows.values.indices {
+            rows.values[index][column] = 0
+            if let headlineColumn { rows.values[index][headlineColumn] = 0 }
+        }
+        let fold = Self.folds(rows.groups, k: k)
+        var result = rows
+        for f in 0..<k {
+            guard fold.contains(f), fold.contains(where: { $0 != f }) else { continue }
+            let (words, byID) = fitWords(rows.subset { fold[$0] != f })
+            for index in rows.values.indices where fold[index] == f {
+                var value = 0.0
+                if rows.wordsApply[index] {
+                    let row = rows.terms[index]
+                    var sum = words.bias
+                    for k in row.indices.indices { sum += byID[Int(row.indices[k])] * row.values[k] }
+                    value = max(-TextWeights.limit, min(TextWeights.limit, sum))
+                }
+                result.values[index][column] = value
+                if let headlineColumn, let headlineOnly, rows.values[index][headlineOnly] == 1 {
+                    result.values[index][headlineColumn] = value
+                }
+            }
+        }
+        return result
     }
 
     /// Refuses labelled items nothing can be learnt or cross-validated from: one label only
@@ -90,11 +186,18 @@ public struct Trainer {
         groups.map { Int(MinHasher.fnv1a($0) % UInt64(k)) }
     }
 
-    /// Weights fitted on `rows` with penalty `lambda`, pinned rules kept as configured.
-    public func fit(_ rows: Rows, lambda: Double) -> ScoreWeights {
+    /// Weights fitted on `rows` with penalty `lambda`, pinned rules kept as configured, with
+    /// the learnt words fitted on all of them.
+    public func fit(_ rows: Rows, lambda: Double, folds k: Int = 10) -> ScoreWeights {
+        fitScore(withWordsOutOfFold(rows, folds: k), lambda: lambda, words: fitWords(rows).words)
+    }
+
+    /// The score's weights fitted on rows whose `text:words` are out of fold.
+    func fitScore(_ rows: Rows, lambda: Double, words: TextWeights) -> ScoreWeights {
         let usable = rows.subset { _ in true }
         let model = LogisticRegression.fit(usable.values, usable.labels, lambda: lambda, offsets: usable.offsets)
-        var weights = ScoreWeights(bias: model.bias, weights: Dictionary(uniqueKeysWithValues: zip(rows.names, model.weights)))
+        var weights = ScoreWeights(bias: model.bias, weights: Dictionary(uniqueKeysWithValues: zip(rows.names, model.weights)),
+                                   text: words)
         weights.alertThreshold = settings.classifier.weights?.alertThreshold
         weights.reviewThreshold = settings.classifier.weights?.reviewThreshold
         return weights.applying(pins: settings.rules)
@@ -105,7 +208,8 @@ public struct Trainer {
     /// rule"). A few hundred items cannot tell neighbouring penalties apart; among those it
     /// cannot, the smoother weights carry over better to news the training never saw.
     /// `penalty`, when given, is used instead (the losses are still reported).
-    public func train(_ rows: Rows, folds k: Int = 10, penalty: Double? = nil) -> (ScoreWeights, Report) {
+    public func train(_ all: Rows, folds k: Int = 10, penalty: Double? = nil) -> (ScoreWeights, Report) {
+        let rows = withWordsOutOfFold(all, folds: k)
         let fold = Self.folds(rows.groups, k: k)
         var losses: [(lambda: Double, loss: Double)] = []
         var errors: [Double] = []
@@ -137,7 +241,7 @@ public struct Trainer {
         let chosen = penalty ?? best
         let report = Report(lambda: chosen, oneStandardError: best, logLoss: losses, items: rows.values.count,
                             vetoed: rows.vetoed.filter { $0 }.count)
-        return (fit(rows, lambda: chosen), report)
+        return (fitScore(rows, lambda: chosen, words: fitWords(all).words), report)
     }
 
     /// The standard error of the mean of `values` (0 for fewer than two).

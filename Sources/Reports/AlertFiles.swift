@@ -68,6 +68,10 @@ public struct AlertFiles: Sendable {
                                   ("against", explanation.contributions.filter { $0.logOdds < 0 })] where !side.isEmpty {
                 lines.append("- \(label): " + side.map { "`\($0.feature)` \(number($0.logOdds, "%+.2f"))" }.joined(separator: ", "))
             }
+            if !explanation.words.isEmpty {
+                lines.append("- learnt words (`text:words`): "
+                    + explanation.words.map { "\(Markup.markdown($0.feature)) \(number($0.logOdds, "%+.2f"))" }.joined(separator: ", "))
+            }
             lines.append("")
         }
         if !alert.rules.isEmpty {

@@ -13,6 +13,12 @@ import TOMLKit
 /// [weights]
 /// "rule:drill-with-china-and-russia" = 2.71
 /// similarity = 3.05
+/// "text:words" = 0.61
+/// [text]
+/// bias = -0.87
+/// [text.terms]
+/// "joint sea" = 1.92
+/// "warn shot" = -0.74
 /// ```
 ///
 /// Plain text on purpose: a reviewer reads what the training did, and a person can change a
@@ -35,6 +41,16 @@ public enum WeightsFile {
                 if let value = reader.double(table, key, at: "weights", in: -100...100) { weights.weights[key] = value }
             }
         }
+        if let text = reader.table(root, "text", at: "") {
+            var words = TextWeights(bias: reader.double(text, "bias", at: "text", in: -100...100) ?? 0, terms: [:])
+            if let terms = reader.table(text, "terms", at: "text") {
+                for key in terms.keys {
+                    if let value = reader.double(terms, key, at: "text.terms", in: -100...100) { words.terms[key] = value }
+                }
+            }
+            reader.rejectUnasked(text, at: "text")
+            weights.text = words
+        }
         reader.rejectUnasked(root, at: "")
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
         return weights
@@ -50,6 +66,18 @@ public enum WeightsFile {
         lines.append("[weights]")
         for key in weights.weights.keys.sorted() {
             lines.append("\"\(key)\" = " + String(format: "%.6f", weights.weights[key]!))
+        }
+        if let words = weights.text {
+            // Four decimals: a term's value is its count over the item's length (some 0.05),
+            // so a weight's fifth decimal moves the log-odds by less than 1e-5.
+            lines.append("")
+            lines.append("[text]")
+            lines.append(String(format: "bias = %.6f", words.bias))
+            lines.append("")
+            lines.append("[text.terms]")
+            for key in words.terms.keys.sorted() where abs(words.terms[key]!) >= 0.00005 {
+                lines.append(TOMLText.quoted(key) + " = " + String(format: "%.4f", words.terms[key]!))
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -10,7 +10,10 @@ struct Train: DrillwatchCommand {
         abstract: "Fit the score's weights to labelled items and write a weights file.",
         discussion: """
             L2-regularised logistic regression over the classifier's features (each rule, the \
-            corpus similarity, facts, headline-only and language indicators); the penalty is \
+            corpus similarity, facts, headline-only and language indicators, and the learnt \
+            words: a logistic model of the item's terms and term pairs, fitted first and \
+            entered as one feature, for items naming China and Russia both taking part or a series \
+            they hold together); the penalty is \
             chosen by cross-validation with folds by story (the largest within one standard \
             error of the best). Rules marked `pinned = true` in the \
             configuration keep their weight. Each item is also learnt as its headline alone, \
@@ -77,6 +80,12 @@ struct Train: DrillwatchCommand {
         print(String(format: "\nbias %+.3f", weights.bias))
         for (name, weight) in weights.weights.sorted(by: { abs($0.value) > abs($1.value) }) {
             print(String(format: "%+8.3f  ", weight) + name)
+        }
+        if let words = weights.text {
+            let ranked = words.terms.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            print(String(format: "\nlearnt words (text:words): %d terms and pairs, bias %+.3f", words.terms.count, words.bias))
+            print("  most for a drill:     " + ranked.prefix(12).map { String(format: "%@ %+.2f", $0.key, $0.value) }.joined(separator: ", "))
+            print("  most against a drill: " + ranked.suffix(12).reversed().map { String(format: "%@ %+.2f", $0.key, $0.value) }.joined(separator: ", "))
         }
         print("\nwritten to \(out)")
     }

@@ -17,6 +17,9 @@ enum VerdictOutput {
             ("contributions", .array(verdict.contributions.map { part in
                 .object([("feature", .string(part.feature)), ("log_odds", .number(part.logOdds))])
             })),
+            ("words", .array(verdict.words.map { part in
+                .object([("words", .string(part.feature)), ("log_odds", .number(part.logOdds))])
+            })),
             ("bias", .number((verdict.bias * 100).rounded() / 100)),
             ("alert_threshold", .number(verdict.alertThreshold)),
             ("similar", .array(verdict.similar.map { doc in
@@ -57,6 +60,9 @@ enum VerdictOutput {
             }
             if !against.isEmpty {
                 lines.append("           against  " + against.map { String(format: "%+.2f ", $0.logOdds) + $0.feature }.joined(separator: ", "))
+            }
+            if !verdict.words.isEmpty {
+                lines.append("           learnt words: " + verdict.words.map { "\($0.feature) " + String(format: "%+.2f", $0.logOdds) }.joined(separator: ", "))
             }
             for hit in verdict.rules {
                 let sign = hit.effect == .veto ? "veto" : String(format: "%+.1f", hit.weight)

@@ -1,5 +1,6 @@
 import Classifier
 import Foundation
+import Model
 import Testing
 @testable import Settings
 
@@ -305,5 +306,44 @@ import Testing
             #expect(found.first?.contains("credential '\(name)' (\(folder.path)/credentials/\(name)) is not a regular file") == true, "\(found)")
         }
         #expect(problems("[store]\nhost = \"db\"").first?.contains("host") == true)
+    }
+}
+
+/// A weights file with learnt words reads back as it was written, to the four decimals a
+/// term's weight is written with, and a term that needs escaping stays one key.
+@Suite struct WeightsFileWords {
+    @Test func learntWordsRoundTrip() throws {
+        let words = TextWeights(bias: -0.75, terms: ["joint sea": 1.23456, "warn shot": -0.5, "say \"no\" \\ 1": 0.25, "tiny": 0.00001])
+        let weights = ScoreWeights(bias: -2.5, weights: ["rule:drill": 1.5, ScoreWeights.textWords: 0.8], text: words)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("weights-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("weights.toml")
+        try WeightsFile.render(weights, header: ["a test"]).write(to: file, atomically: true, encoding: .utf8)
+
+        let read = try WeightsFile.load(file)
+        #expect(read.bias == -2.5 && read.weights == weights.weights)
+        let terms = try #require(read.text).terms
+        #expect(read.text?.bias == -0.75)
+        #expect(terms == ["joint sea": 1.2346, "warn shot": -0.5, "say \"no\" \\ 1": 0.25])  // "tiny" rounds to 0 and is left out
+    }
+
+    @Test func aWeightsFileWithoutWordsHasNone() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("weights-\(UUID().uuidString).toml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "bias = -1\n[weights]\n\"rule:drill\" = 2\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(try WeightsFile.load(file).text == nil)
+    }
+
+    @Test func anUnknownKeyInTheWordsIsReportedWithItsPlace() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("weights-\(UUID().uuidString).toml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "bias = -1\n[text]\nbias = 0\nbais = 1\n[text.terms]\nsea = \"high\"\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try WeightsFile.load(file)
+        } throws: { error in
+            let text = (error as? ConfigError)?.problems.map(\.description).joined(separator: "\n") ?? ""
+            return text.contains("bais") && text.contains("sea")
+        }
     }
 }

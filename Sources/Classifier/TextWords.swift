@@ -1,0 +1,134 @@
+import Model
+
+/// An item's terms and pairs of terms with their counts, as `TextWeights` reads them: every
+/// token's term (stop words too: "sail *with*", "joint *in*"), and each two tokens that follow
+/// one another within the headline or within the body, joined by a space.
+public struct TermCounts: Sendable, Equatable {
+    public private(set) var counts: [String: Int] = [:]
+
+    public init(_ text: AnalyzedText) {
+        let tokens = text.tokens
+        counts.reserveCapacity(tokens.count * 2)
+        for index in tokens.indices {
+            counts[tokens[index].term, default: 0] += 1
+            if index + 1 < tokens.count, index + 1 != text.titleCount {
+                counts[tokens[index].term + " " + tokens[index + 1].term, default: 0] += 1
+            }
+        }
+    }
+
+    /// The Euclidean length of the counts: each term's value is its count over this.
+    public var length: Double {
+        counts.values.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
+    }
+}
+
+extension TextWeights {
+    /// The log-odds of `terms`, clipped to ±`limit`: the definition `CompiledWords` computes
+    /// by term id when reading items.
+    public func logOdds(_ terms: TermCounts) -> Double {
+        let length = terms.length
+        guard length > 0 else { return max(-Self.limit, min(Self.limit, bias)) }
+        var sum = 0.0
+        for (term, count) in terms.counts {
+            if let weight = self.terms[term] { sum += weight * Double(count) }
+        }
+        return max(-Self.limit, min(Self.limit, bias + sum / length))
+    }
+}
+
+/// `TextWeights` by the analyser's term ids, for reading items: counting an item's terms and
+/// pairs then hashes integers, not strings made for each pair (that was most of the words'
+/// cost). The values are `TermCounts`' exactly: one key per term, one per pair, the same
+/// pairs (a term holds no space, so "a b" is one pair and only one).
+///
+/// Immutable once built, so shared by the reading threads.
+struct CompiledWords: Sendable {
+    let bias: Double
+    private let weights: [UInt64: Double]
+
+    /// Interns every term of `words` in `analyzer`'s lexicon (a term no text has met yet gets
+    /// the id it will have when one does).
+    init(_ words: TextWeights, analyzer: Analyzer) {
+        bias = words.bias
+        var weights: [UInt64: Double] = [:]
+        weights.reserveCapacity(words.terms.count)
+        for (term, weight) in words.terms {
+            let parts = term.split(separator: " ", omittingEmptySubsequences: false)
+            switch parts.count {
+            case 1: weights[Self.key(analyzer.termID(term))] = weight
+            case 2: weights[Self.key(analyzer.termID(String(parts[0])), analyzer.termID(String(parts[1])))] = weight
+            default: continue  // not a term a text can have
+            }
+        }
+        self.weights = weights
+    }
+
+    /// A pair's key holds both ids (the first's sign bit is 0: ids are not negative); a
+    /// term's has that bit set.
+    static func key(_ term: Int32) -> UInt64 { 1 << 63 | UInt64(UInt32(bitPattern: term)) }
+    static func key(_ first: Int32, _ second: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: first)) << 32 | UInt64(UInt32(bitPattern: second))
+    }
+
+    /// Each term's and pair's count in `text`, by key, as `TermCounts` counts them.
+    func counts(_ text: AnalyzedText) -> [UInt64: Int] {
+        let tokens = text.tokens
+        var counts: [UInt64: Int] = [:]
+        counts.reserveCapacity(tokens.count * 2)
+        for index in tokens.indices {
+            counts[Self.key(tokens[index].termID), default: 0] += 1
+            if index + 1 < tokens.count, index + 1 != text.titleCount {
+                counts[Self.key(tokens[index].termID, tokens[index + 1].termID), default: 0] += 1
+            }
+        }
+        return counts
+    }
+
+    static func length(_ counts: [UInt64: Int]) -> Double {
+        counts.values.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
+    }
+
+    /// `TextWeights.logOdds` of the same text.
+    func logOdds(_ counts: [UInt64: Int]) -> Double {
+        let length = Self.length(counts)
+        var sum = 0.0
+        if length > 0 {
+            for (key, count) in counts {
+                if let weight = weights[key] { sum += weight * Double(count) }
+            }
+            sum /= length
+        }
+        return max(-TextWeights.limit, min(TextWeights.limit, bias + sum))
+    }
+
+    /// The `limit` terms and pairs of `text` that moved the log-odds most, for and against,
+    /// as the text first writes them ("Joint Sea", "Japan's"), with their shares.
+    func strongest(_ counts: [UInt64: Int], in text: AnalyzedText, limit: Int) -> [(written: String, logOdds: Double)] {
+        let length = Self.length(counts)
+        guard length > 0, limit > 0 else { return [] }
+        // The largest shares, kept in order as they are found: a handful among hundreds.
+        var best: [(key: UInt64, share: Double)] = []
+        for (key, count) in counts {
+            guard let weight = weights[key], weight != 0 else { continue }
+            let share = weight * Double(count) / length
+            guard best.count < limit || abs(share) > abs(best[best.count - 1].share)
+                    || (abs(share) == abs(best[best.count - 1].share) && key < best[best.count - 1].key) else { continue }
+            let at = best.firstIndex { abs(share) > abs($0.share) || (abs(share) == abs($0.share) && key < $0.key) } ?? best.count
+            best.insert((key, share), at: at)
+            if best.count > limit { best.removeLast() }
+        }
+        var written: [UInt64: String] = [:]
+        let wanted = Set(best.map(\.key))
+        let tokens = text.tokens
+        for index in tokens.indices where written.count < wanted.count {
+            let term = Self.key(tokens[index].termID)
+            if wanted.contains(term), written[term] == nil { written[term] = tokens[index].original }
+            if index + 1 < tokens.count, index + 1 != text.titleCount {
+                let pair = Self.key(tokens[index].termID, tokens[index + 1].termID)
+                if wanted.contains(pair), written[pair] == nil { written[pair] = tokens[index].original + " " + tokens[index + 1].original }
+            }
+        }
+        return best.map { (written[$0.key] ?? "?", $0.share) }
+    }
+}
