@@ -303,6 +303,7 @@ extension Classifier {
         let rules: [CompiledRule]
         /// Per rule, whether it is a veto (no feature of its own).
         let ruleIsVeto: [Bool]
+        /// Per rule, whether it raises the score: the learnt words count only once one fired.
         let ruleIsRaise: [Bool]
         let program: QueryProgram
         let ruleRoots: [Int]
@@ -617,13 +618,17 @@ struct StoryTracker {
     /// sharing little wording) while another, in a second language and naming the same
     /// exercise, qualifies; the item belongs to that one's story, not to a new one.
     func bestMatch(for item: Fingerprint, threshold: (Evidence) -> Double) -> Match? {
-        var candidates = Set(lsh.candidates(item.signature))
-        for index in max(0, members.count - 500)..<members.count { candidates.insert(index) }
+        // The near-duplicates the LSH buckets find among the older members, then every one of
+        // the last 500: in the order the members came, each once, so that a tie goes to the
+        // earliest (stories must not depend on the order a set hands them out in). The
+        // buckets' list is sorted already; a set of the 500 and a sort cost a third of this.
+        let recent = max(0, members.count - 500)
+        var candidates = lsh.candidates(item.signature)
+        candidates.removeSubrange((candidates.firstIndex { $0 >= recent } ?? candidates.count)...)
+        candidates.append(contentsOf: recent..<members.count)
         var best: Match?
         var bestRank = 0.0
-        // In the order the members came: a tie goes to the earliest, whatever order the set
-        // (seeded per instance) would hand them out in. Stories must not depend on that.
-        for index in candidates.sorted() {
+        for index in candidates {
             let member = members[index].fingerprint
             // Dates further apart than any window rule a pair out before its facts are read.
             let apart = item.date.flatMap { a in member.date.map { b in abs(a.timeIntervalSince(b)) } }

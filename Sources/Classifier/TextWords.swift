@@ -46,22 +46,33 @@ extension TextWeights {
 struct CompiledWords: Sendable {
     let bias: Double
     private let weights: [UInt64: Double]
+    /// Each key's term as the weights file writes it: ties between equal shares are broken by
+    /// it, so an explanation names the same words in every process (ids are not: they follow
+    /// the order texts first brought words to the lexicon).
+    private let names: [UInt64: String]
 
     /// Interns every term of `words` in `analyzer`'s lexicon (a term no text has met yet gets
-    /// the id it will have when one does).
+    /// the id it will have when one does), in sorted order, so that the ids do not follow the
+    /// dictionary's per-process hashing.
     init(_ words: TextWeights, analyzer: Analyzer) {
         bias = words.bias
         var weights: [UInt64: Double] = [:]
+        var names: [UInt64: String] = [:]
         weights.reserveCapacity(words.terms.count)
-        for (term, weight) in words.terms {
+        names.reserveCapacity(words.terms.count)
+        for term in words.terms.keys.sorted() {
             let parts = term.split(separator: " ", omittingEmptySubsequences: false)
+            let key: UInt64
             switch parts.count {
-            case 1: weights[Self.key(analyzer.termID(term))] = weight
-            case 2: weights[Self.key(analyzer.termID(String(parts[0])), analyzer.termID(String(parts[1])))] = weight
+            case 1: key = Self.key(analyzer.termID(term))
+            case 2: key = Self.key(analyzer.termID(String(parts[0])), analyzer.termID(String(parts[1])))
             default: continue  // not a term a text can have
             }
+            weights[key] = words.terms[term]
+            names[key] = term
         }
         self.weights = weights
+        self.names = names
     }
 
     /// A pair's key holds both ids (the first's sign bit is 0: ids are not negative); a
@@ -109,13 +120,14 @@ struct CompiledWords: Sendable {
         guard length > 0, limit > 0 else { return [] }
         // The largest shares, kept in order as they are found: a handful among hundreds.
         var best: [(key: UInt64, share: Double)] = []
+        func isAhead(_ key: UInt64, _ share: Double, of other: (key: UInt64, share: Double)) -> Bool {
+            abs(share) != abs(other.share) ? abs(share) > abs(other.share) : names[key] ?? "" < names[other.key] ?? ""
+        }
         for (key, count) in counts {
             guard let weight = weights[key], weight != 0 else { continue }
             let share = weight * Double(count) / length
-            guard best.count < limit || abs(share) > abs(best[best.count - 1].share)
-                    || (abs(share) == abs(best[best.count - 1].share) && key < best[best.count - 1].key) else { continue }
-            let at = best.firstIndex { abs(share) > abs($0.share) || (abs(share) == abs($0.share) && key < $0.key) } ?? best.count
-            best.insert((key, share), at: at)
+            guard best.count < limit || isAhead(key, share, of: best[best.count - 1]) else { continue }
+            best.insert((key, share), at: best.firstIndex { isAhead(key, share, of: $0) } ?? best.count)
             if best.count > limit { best.removeLast() }
         }
         var written: [UInt64: String] = [:]

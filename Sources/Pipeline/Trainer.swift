@@ -154,7 +154,7 @@ public struct Trainer {
                 if rows.wordsApply[index] {
                     let row = rows.terms[index]
                     var sum = words.bias
-                    for k in row.indices.indices { sum += byID[Int(row.indices[k])] * row.values[k] }
+                    for j in row.indices.indices { sum += byID[Int(row.indices[j])] * row.values[j] }
                     value = max(-TextWeights.limit, min(TextWeights.limit, sum))
                 }
                 result.values[index][column] = value
