@@ -64,7 +64,7 @@ struct Train: DrillwatchCommand {
                          report.lambda, folds, loss)
                 : String(format: "L2 penalty %.2f, as asked (--penalty; %d-fold cross-validated log-loss %.4f; the one-standard-error rule chooses %.2f)",
                          report.lambda, folds, loss, report.oneStandardError),
-            "features: see Sources/Classifier/ScoreWeights.swift; pinned rules keep the configuration's weight",
+            "features: see Sources/Model/ScoreWeights.swift (and TextWeights.swift for [text]); pinned rules keep the configuration's weight",
         ]
         do {
             try WeightsFile.render(weights, header: header).write(toFile: out, atomically: true, encoding: .utf8)
