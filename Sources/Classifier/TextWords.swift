@@ -23,20 +23,6 @@ public struct TermCounts: Sendable, Equatable {
     }
 }
 
-extension TextWeights {
-    /// The log-odds of `terms`, clipped to ±`limit`: the definition `CompiledWords` computes
-    /// by term id when reading items.
-    public func logOdds(_ terms: TermCounts) -> Double {
-        let length = terms.length
-        guard length > 0 else { return max(-Self.limit, min(Self.limit, bias)) }
-        var sum = 0.0
-        for (term, count) in terms.counts {
-            if let weight = self.terms[term] { sum += weight * Double(count) }
-        }
-        return max(-Self.limit, min(Self.limit, bias + sum / length))
-    }
-}
-
 /// `TextWeights` by the analyser's term ids, for reading items: counting an item's terms and
 /// pairs then hashes integers, not strings made for each pair (that was most of the words'
 /// cost). The values are `TermCounts`' exactly: one key per term, one per pair, the same
@@ -100,7 +86,8 @@ struct CompiledWords: Sendable {
         counts.values.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
     }
 
-    /// `TextWeights.logOdds` of the same text.
+    /// The words' log-odds for a text: the bias, and each known term's and pair's weight times
+    /// its count over the text's length (`TermCounts.length`), clipped to ±`TextWeights.limit`.
     func logOdds(_ counts: [UInt64: Int]) -> Double {
         let length = Self.length(counts)
         var sum = 0.0
@@ -110,7 +97,7 @@ struct CompiledWords: Sendable {
             }
             sum /= length
         }
-        return max(-TextWeights.limit, min(TextWeights.limit, bias + sum))
+        return TextWeights.clipped(bias + sum)
     }
 
     /// The `limit` terms and pairs of `text` that moved the log-odds most, for and against,

@@ -28,4 +28,7 @@ public struct TextWeights: Sendable, Equatable {
     /// The model's log-odds are clipped to ±`limit` before they enter the score: one item
     /// whose every word the training saw only in drill reports must not outweigh the rules.
     public static let limit = 8.0
+
+    /// `logOdds` within ±`limit`.
+    public static func clipped(_ logOdds: Double) -> Double { max(-limit, min(limit, logOdds)) }
 }

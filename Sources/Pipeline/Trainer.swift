@@ -155,7 +155,7 @@ public struct Trainer {
                     let row = rows.terms[index]
                     var sum = words.bias
                     for j in row.indices.indices { sum += byID[Int(row.indices[j])] * row.values[j] }
-                    value = max(-TextWeights.limit, min(TextWeights.limit, sum))
+                    value = TextWeights.clipped(sum)
                 }
                 result.values[index][column] = value
                 if let headlineColumn, let headlineOnly, rows.values[index][headlineOnly] == 1 {
