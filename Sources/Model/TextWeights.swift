@@ -5,12 +5,13 @@
 /// Why beside the rules: the rules say what a China–Russia drill report must contain, and
 /// stop there; wording they do not name still tells the kinds apart ("warning shots",
 /// "tracked", "white paper", "agreed to hold"). The model's log-odds enter the score as one
-/// feature, `text:words`, with a weight fitted like any rule's, and only for an item that
-/// names China and Russia both taking part, or a series the two hold together: the words
-/// tell a drill from the other news about the two (visits, sightings, agreements, other
-/// countries' answers), which is what they are fitted on. General news never meets them: a
-/// headline with "patrol boat" in it is not news of China and Russia, however much the words
-/// like "patrol".
+/// feature, `text:words`, with a weight fitted like any rule's, and only for an item where a
+/// raise rule fired and that names China and Russia both taking part, or a series the two
+/// hold together: there the words tell a drill from the other news about the two (visits,
+/// sightings, agreements, other countries' answers). General news never meets them. Fitted
+/// to every labelled item, they learnt that the two countries named together mostly mean a
+/// drill ("中俄", "Chinese and"): without the gate, "China and Russia clash over power cut"
+/// alerted, and without the countries in it a headline with "patrol boat" reached review.
 ///
 /// A term's value is its count in the item divided by the item's Euclidean length (the square
 /// root of the sum of every term's and pair's count squared, known or not), so a long report
