@@ -9,18 +9,30 @@ public struct TermCounts: Sendable, Equatable {
     public init(_ text: AnalyzedText) {
         let tokens = text.tokens
         counts.reserveCapacity(tokens.count * 2)
-        for index in tokens.indices {
-            counts[tokens[index].term, default: 0] += 1
-            if index + 1 < tokens.count, index + 1 != text.titleCount {
-                counts[tokens[index].term + " " + tokens[index + 1].term, default: 0] += 1
-            }
+        text.forEachTermAndPair { first, second in
+            counts[second.map { tokens[first].term + " " + tokens[$0].term } ?? tokens[first].term, default: 0] += 1
         }
     }
 
     /// The Euclidean length of the counts: each term's value is its count over this.
-    public var length: Double {
-        counts.values.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
+    public var length: Double { euclideanLength(counts.values) }
+}
+
+extension AnalyzedText {
+    /// Calls `body(index, nil)` for every token, and `body(index, index + 1)` for every two
+    /// tokens that follow one another within the headline or within the body: the terms and
+    /// pairs the learnt words read, by string when training and by id when reading items.
+    func forEachTermAndPair(_ body: (Int, Int?) -> Void) {
+        for index in tokens.indices {
+            body(index, nil)
+            if index + 1 < tokens.count, index + 1 != titleCount { body(index, index + 1) }
+        }
     }
+}
+
+/// The square root of the sum of the counts squared.
+func euclideanLength(_ counts: some Sequence<Int>) -> Double {
+    counts.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
 }
 
 /// `TextWeights` by the analyser's term ids, for reading items: counting an item's terms and
@@ -70,26 +82,21 @@ struct CompiledWords: Sendable {
 
     /// Each term's and pair's count in `text`, by key, as `TermCounts` counts them.
     func counts(_ text: AnalyzedText) -> [UInt64: Int] {
-        let tokens = text.tokens
         var counts: [UInt64: Int] = [:]
-        counts.reserveCapacity(tokens.count * 2)
-        for index in tokens.indices {
-            counts[Self.key(tokens[index].termID), default: 0] += 1
-            if index + 1 < tokens.count, index + 1 != text.titleCount {
-                counts[Self.key(tokens[index].termID, tokens[index + 1].termID), default: 0] += 1
-            }
-        }
+        counts.reserveCapacity(text.tokens.count * 2)
+        text.forEachTermAndPair { counts[key(text, $0, $1), default: 0] += 1 }
         return counts
     }
 
-    static func length(_ counts: [UInt64: Int]) -> Double {
-        counts.values.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
+    /// The key of a token's term, or of a pair of tokens' terms.
+    private func key(_ text: AnalyzedText, _ first: Int, _ second: Int?) -> UInt64 {
+        second.map { Self.key(text.tokens[first].termID, text.tokens[$0].termID) } ?? Self.key(text.tokens[first].termID)
     }
 
     /// The words' log-odds for a text: the bias, and each known term's and pair's weight times
     /// its count over the text's length (`TermCounts.length`), clipped to ±`TextWeights.limit`.
     func logOdds(_ counts: [UInt64: Int]) -> Double {
-        let length = Self.length(counts)
+        let length = euclideanLength(counts.values)
         var sum = 0.0
         if length > 0 {
             for (key, count) in counts {
@@ -103,7 +110,7 @@ struct CompiledWords: Sendable {
     /// The `limit` terms and pairs of `text` that moved the log-odds most, for and against,
     /// as the text first writes them ("Joint Sea", "Japan's"), with their shares.
     func strongest(_ counts: [UInt64: Int], in text: AnalyzedText, limit: Int) -> [(written: String, logOdds: Double)] {
-        let length = Self.length(counts)
+        let length = euclideanLength(counts.values)
         guard length > 0, limit > 0 else { return [] }
         // The largest shares, kept in order as they are found: a handful among hundreds.
         var best: [(key: UInt64, share: Double)] = []
@@ -119,14 +126,10 @@ struct CompiledWords: Sendable {
         }
         var written: [UInt64: String] = [:]
         let wanted = Set(best.map(\.key))
-        let tokens = text.tokens
-        for index in tokens.indices where written.count < wanted.count {
-            let term = Self.key(tokens[index].termID)
-            if wanted.contains(term), written[term] == nil { written[term] = tokens[index].original }
-            if index + 1 < tokens.count, index + 1 != text.titleCount {
-                let pair = Self.key(tokens[index].termID, tokens[index + 1].termID)
-                if wanted.contains(pair), written[pair] == nil { written[pair] = tokens[index].original + " " + tokens[index + 1].original }
-            }
+        text.forEachTermAndPair { first, second in
+            let key = key(text, first, second)
+            guard wanted.contains(key), written[key] == nil else { return }
+            written[key] = second.map { text.tokens[first].original + " " + text.tokens[$0].original } ?? text.tokens[first].original
         }
         return best.map { (written[$0.key] ?? "?", $0.share) }
     }
