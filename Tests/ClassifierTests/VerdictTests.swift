@@ -139,6 +139,21 @@ import Testing
         #expect(!apart.facts.countries.contains("Russia"), "\(apart.facts.countries)")
     }
 
+
+    /// A country next to a patrol word takes part in every language, as next to a drill word:
+    /// Russian bombers that «патрулировали» beside Chinese aircraft, a Chinese body's 军演 or
+    /// 巡航. Invented texts whose headlines name neither country.
+    @Test func aPatrolWordMakesACountryTakePartInEveryLanguage() throws {
+        let classifier = try Shipped.classifier()
+        for (title, body) in [
+            ("Ночной полет над морем", "По данным Минобороны Японии, два российских стратегических бомбардировщика в течение восьми часов патрулировали небо вместе с китайскими самолетами."),
+            ("东海上空的一天", "两架俄罗斯轰炸机与中国轰炸机在东海上空进行联合巡航，历时八小时。"),
+            ("远东的一周", "俄罗斯军队与中国军队本周在远东举行军演，双方共出动兵力三千人。"),
+        ] {
+            let countries = classifier.judge(Self.item("p", title, body)).facts.countries
+            #expect(countries.contains("Russia") && countries.contains("China"), "\(title): \(countries)")
+        }
+    }
     /// Helicopters are the two countries' forces in Russian and Chinese as in English.
     @Test func helicoptersOfBothAreTheirForces() throws {
         let classifier = try Shipped.classifier()
