@@ -205,6 +205,11 @@ import Testing
         #expect(trains.rules.contains { $0.name == "joined-by-the-other" })
         let other = classifier.judge(Self.item("m", "Chinese navy ships head out for joint exercise with Malaysia", ""))
         #expect(!other.rules.contains { $0.name == "joined-by-the-other" } && other.kind == .ignore)
+        // In Russian: the other sends its forces, or holds drills "with" the other.
+        for title in ["Пекин направит военных в Россию на учения", "Россия проведет учения с Китаем в Приморье"] {
+            #expect(Self.headline(title, fires: "joined-by-the-other", in: classifier), "\(title)")
+        }
+        #expect(!Self.headline("Россия проведет учения с Индией в Приморье", fires: "joined-by-the-other", in: classifier))
     }
 
     /// Every rule names China with the same words (`$china`): the PLA written out in full is
