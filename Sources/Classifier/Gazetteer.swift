@@ -138,11 +138,15 @@ struct FactExtractor {
 
         var placeSpans: [Span] = []
         var placeHits: [(Int, String)] = []
+        var jointPlaceSpans: [(country: String, span: Span)] = []
         for place in candidates.entries(1, of: places) {
             let spans = place.spans(&matcher)
             if let first = spans.lazy.map(\.first).min() {
                 placeHits.append((first, place.entry.name))
                 placeSpans += spans
+                if let country = place.entry.country, country == "China" || country == "Russia" {
+                    jointPlaceSpans += spans.map { (country, $0) }
+                }
             }
         }
         facts.places = placeHits.sorted { $0.0 < $1.0 }.map(\.1)
@@ -165,6 +169,13 @@ struct FactExtractor {
                 }
             }
             if let first { countryHits.append((first, country.entry.name)) }
+        }
+        // A place of China or Russia near a drill word is its country taking part when the
+        // text does not name that country itself («во Владивостоке начались совместные учения с
+        // китайскими моряками»): reports from a region name its forces by the region.
+        for (country, span) in jointPlaceSpans where !countryHits.contains(where: { $0.1 == country }) {
+            let position = text.tokens[span.first].position
+            if drillPositions.contains(where: { abs($0 - position) <= window }) { countryHits.append((span.first, country)) }
         }
         facts.countries = countryHits.sorted { $0.0 < $1.0 }.map(\.1)
         let exerciseInLead = exercise.map {

@@ -154,6 +154,20 @@ import Testing
             #expect(countries.contains("Russia") && countries.contains("China"), "\(title): \(countries)")
         }
     }
+    /// A place of China or Russia near a drill word is its country taking part, when the text
+    /// does not name that country itself: the forces of a region are its country's. Far from
+    /// any drill word, a place is only where something happened.
+    @Test func aPlaceOfOneCountryNearADrillMakesItTakePart() throws {
+        let classifier = try Shipped.classifier()
+        let drill = classifier.judge(Self.item("v", "Учения у причала",
+            "Во Владивостоке начались совместные учения с китайскими военными моряками, они продлятся три дня."))
+        #expect(drill.facts.countries.contains("Russia") && drill.facts.countries.contains("China"), "\(drill.facts.countries)")
+        let apart = classifier.judge(Self.item("t", "Туристы и погода",
+            "Китайские туристы всё чаще приезжают во Владивосток летом, говорят в мэрии. " + String(repeating: "Погода стоит тёплая и ясная. ", count: 8)
+            + "Китайские военные провели учения на своём полигоне."))
+        #expect(!apart.facts.countries.contains("Russia"), "\(apart.facts.countries)")
+    }
+
     /// Helicopters are the two countries' forces in Russian and Chinese as in English.
     @Test func helicoptersOfBothAreTheirForces() throws {
         let classifier = try Shipped.classifier()
