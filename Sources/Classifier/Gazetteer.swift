@@ -90,15 +90,15 @@ struct FactExtractor {
         }
         self.entriesByAnchor = entriesByAnchor
         self.unanchored = unanchored
-        // Where a country takes part, and whether a codename is an exercise's (the rules carry
-        // the full vocabulary). The same words in each language: with patrols in English only,
-        // «российских бомбардировщиков … патрулировали вместе с китайскими» named no Russia.
-        drillWords = program.add((try? parser.parse("""
-            drill* OR exercis* OR manoeuv* OR maneuv* OR patrol* OR wargam* OR (war NEAR/0 game*)
-            OR учени* OR маневр* OR патрул* OR 演习 OR 演练 OR 军演 OR 联演 OR 巡航 OR 巡逻
-            """)) ?? .or([]))
-        exerciseWords = program.add((try? parser.parse("drill* OR exercis* OR manoeuv* OR maneuv* OR wargam* OR (war NEAR/0 game*) OR учени* OR маневр* OR 演习 OR 演练 OR 军演 OR 联演")) ?? .or([]))
-        patrolWords = program.add((try? parser.parse("patrol* OR патрул* OR 巡航 OR 巡逻")) ?? .or([]))
+        // The rules carry the full vocabulary; these words tell what a headline reports, where
+        // a country takes part and whether a codename is an exercise's.
+        let exercise = "drill* OR exercis* OR manoeuv* OR maneuv* OR wargam* OR (war NEAR/0 game*) OR учени* OR маневр* OR 演习 OR 演练 OR 军演 OR 联演"
+        let patrol = "patrol* OR патрул* OR 巡航 OR 巡逻"
+        exerciseWords = program.add((try? parser.parse(exercise)) ?? .or([]))
+        patrolWords = program.add((try? parser.parse(patrol)) ?? .or([]))
+        // Both, in each language alike: with patrols in English only, «российских
+        // бомбардировщиков … патрулировали вместе с китайскими» named no Russia.
+        drillWords = program.add((try? parser.parse(exercise + " OR " + patrol)) ?? .or([]))
         // The forces a headline names, for `Domain` (the vocabulary is the rules', the words
         // for the forces alone).
         airWords = program.add((try? parser.parse("""

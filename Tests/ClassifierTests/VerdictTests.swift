@@ -139,7 +139,6 @@ import Testing
         #expect(!apart.facts.countries.contains("Russia"), "\(apart.facts.countries)")
     }
 
-
     /// A country next to a patrol word takes part in every language, as next to a drill word:
     /// Russian bombers that «патрулировали» beside Chinese aircraft, a Chinese body's 军演 or
     /// 巡航. Invented texts whose headlines name neither country.
@@ -154,6 +153,7 @@ import Testing
             #expect(countries.contains("Russia") && countries.contains("China"), "\(title): \(countries)")
         }
     }
+
     /// A place of China or Russia near a drill word is its country taking part, when the text
     /// does not name that country itself: the forces of a region are its country's. Far from
     /// any drill word, a place is only where something happened.
