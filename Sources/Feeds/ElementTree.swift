@@ -173,7 +173,11 @@ final class FeedTree {
     // MARK: Reading
 
     func string(_ range: Range<Int>) -> String {
-        storage.pointee.text.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+        withBytes(range) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        storage.pointee.text.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
     }
 
     /// The first child element of `parent` with this name in one of these families: the
@@ -380,6 +384,9 @@ struct Element {
 
     /// All text inside, markup ignored.
     var textContent: String { tree.string(tree.textRange(of: id)) }
+
+    /// Calls `body` with the UTF-8 bytes of `textContent`, in place.
+    func withText<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R { tree.withBytes(tree.textRange(of: id), body) }
 
     var hasElementChildren: Bool {
         var children = elementChildren.makeIterator()

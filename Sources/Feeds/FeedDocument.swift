@@ -71,31 +71,50 @@ public struct FeedEntry: Sendable, Equatable {
 /// A field's text whose costly part waits until it is read: HTML is normalised (links
 /// resolved, attributes sorted, a full copy of the markup) only for whoever shows it.
 struct DeferredText: Sendable {
-    private(set) var raw: String
-    /// Set when `raw` is HTML still to be normalised against `base`.
-    private var isHTML: Bool
-    private var base: String?
+    private enum Text: Sendable {
+        case final(String)
+        /// HTML still to be normalised against its base URI, as UTF-8 bytes.
+        case html([UInt8], base: String?)
+    }
+
+    private var text: Text
     private var withoutControls = false
 
     init(final value: String) {
-        raw = value
-        isHTML = false
+        text = .final(value)
     }
 
-    init(html: String, base: String?) {
-        raw = html
-        isHTML = true
-        self.base = base
+    init(html: [UInt8], base: String?) {
+        text = .html(html, base: base)
+    }
+
+    /// The text as it came: HTML not normalised yet, control characters not removed.
+    var raw: String {
+        switch text {
+        case .final(let value): return value
+        case .html(let html, _): return String(decoding: html, as: UTF8.self)
+        }
     }
 
     var value: String {
-        let value = isHTML ? HTMLNormalizer.normalise(raw, base: base) : raw
-        return withoutControls ? value.withoutControlCharacters : value
+        switch text {
+        case .final(let value):
+            return value
+        case .html(let html, let base):
+            let value = HTMLNormalizer.normalise(html, base: base)
+            return withoutControls ? value.withoutControlCharacters : value
+        }
     }
 
     /// Control characters removed: now from plain text, when read from HTML (after it is
     /// normalised, as before).
     mutating func removeControlCharacters() {
-        if isHTML { withoutControls = true } else { raw.removeControlCharacters() }
+        switch text {
+        case .final(var value):
+            value.removeControlCharacters()
+            text = .final(value)
+        case .html:
+            withoutControls = true
+        }
     }
 }

@@ -21,16 +21,23 @@ package enum HTMLNormalizer {
     /// read from this but from the HTML as it came (`TextValue.plainText`).
     package static func normalise(_ html: String, base: String?) -> String {
         var html = html
-        return html.withUTF8 { bytes in
-            guard bytes.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == 0 }) else {
-                return String(decoding: bytes, as: UTF8.self)
-            }
-            // NUL is never content (a JSON feed can carry one as \u0000); it is dropped here.
-            let out = bytes.contains(0)
-                ? bytes.filter { $0 != 0 }.withUnsafeBufferPointer { normalise($0, base: base) }
-                : normalise(bytes, base: base)
-            return String(decoding: out, as: UTF8.self)
+        return html.withUTF8 { normalisedString($0, base: base) }
+    }
+
+    /// The same for UTF-8 bytes.
+    static func normalise(_ html: [UInt8], base: String?) -> String {
+        html.withUnsafeBufferPointer { normalisedString($0, base: base) }
+    }
+
+    private static func normalisedString(_ bytes: UnsafeBufferPointer<UInt8>, base: String?) -> String {
+        guard bytes.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == 0 }) else {
+            return String(decoding: bytes, as: UTF8.self)
         }
+        // NUL is never content (a JSON feed can carry one as \u0000); it is dropped here.
+        let out = bytes.contains(0)
+            ? bytes.filter { $0 != 0 }.withUnsafeBufferPointer { normalise($0, base: base) }
+            : normalise(bytes, base: base)
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static func normalise(_ s: UnsafeBufferPointer<UInt8>, base: String?) -> [UInt8] {

@@ -3,14 +3,19 @@ import XML
 
 /// The value of a text-bearing element, and whether it is HTML.
 struct TextValue {
-    /// Trimmed; HTML not normalised yet.
-    var raw: String
+    /// Trimmed UTF-8; HTML not normalised yet. Bytes, not a `String`: an entry's body is read
+    /// as plain text from them and becomes a `String` only if its HTML is shown, and every
+    /// `String` made from bytes checks them again as UTF-8 (these are libxml2's text of a
+    /// checked document), a few instructions a byte.
+    var raw: [UInt8]
     var isHTML: Bool
     /// The base URI in force, for relative links in HTML.
     var base: String?
 
     /// `value`, made only when read.
-    var deferred: DeferredText { isHTML ? DeferredText(html: raw, base: base) : DeferredText(final: raw) }
+    var deferred: DeferredText {
+        isHTML ? DeferredText(html: raw, base: base) : DeferredText(final: String(decoding: raw, as: UTF8.self))
+    }
 
     /// As shown: HTML normalised (`HTMLNormalizer`).
     var value: String { deferred.value }
@@ -21,8 +26,12 @@ struct TextValue {
     /// pages differ, the normaliser is the one losing text) without a normalised copy made
     /// first, which was a fifth of parsing a feed.
     var plainText: String {
-        guard isHTML else { return HTMLText.plainText(fromHTML: TextConstruct.escape(raw, quotes: false)) }
-        return HTMLText.plainText(fromHTML: raw)
+        raw.withUnsafeBufferPointer { bytes in
+            guard !isHTML, let escaped = TextConstruct.escape(bytes, quotes: false) else {
+                return HTMLText.plainText(fromHTMLBytes: bytes)
+            }
+            return escaped.withUnsafeBufferPointer(HTMLText.plainText(fromHTMLBytes:))
+        }
     }
 }
 
@@ -38,42 +47,42 @@ enum TextConstruct {
     /// The value of `element`. `htmlByDefault` is true for RSS descriptions and contents,
     /// which are HTML by convention.
     static func read(_ element: Element, htmlByDefault: Bool = false) -> TextValue {
-        // The element's text is made at most once: deciding the kind may need it already.
-        var text: String?
-        func content() -> String {
-            if let text { return text }
-            let made = element.textContent
-            text = made
-            return made
+        let kind = self.kind(of: element, htmlByDefault: htmlByDefault)
+        func value(_ text: String, isHTML: Bool) -> TextValue {
+            TextValue(raw: Array(text.trimmedWhitespace.utf8), isHTML: isHTML, base: element.base)
         }
-        let kind = self.kind(of: element, htmlByDefault: htmlByDefault, text: content)
-        var value: String
-        var isHTML: Bool
         switch kind {
         case .base64:
-            let raw = content().trimmedWhitespace
+            let raw = element.textContent.trimmedWhitespace
             let data = Data(base64Encoded: raw, options: .ignoreUnknownCharacters) ?? Data()
-            value = String(decoding: data, as: UTF8.self)
-            isHTML = looksLikeHTML(value) || htmlByDefault || declaredHTML(element)
+            let decoded = String(decoding: data, as: UTF8.self)
+            return value(decoded, isHTML: looksLikeHTML(decoded) || htmlByDefault || declaredHTML(element))
         case .xhtml:
-            value = serialise(xhtmlBody(of: element))
-            isHTML = true
+            return value(serialise(xhtmlBody(of: element)), isHTML: true)
         case .html:
             // Atom: escaped HTML wrapped in an element (`<div>&lt;b&gt;…</div>`) — the markup is
             // the text. RSS: naked child elements are the markup.
-            value = element.family == .atom ? content()
-                : (element.hasElementChildren ? serialise(element.children) : content())
-            isHTML = true
+            if element.family != .atom && element.hasElementChildren { return value(serialise(element.children), isHTML: true) }
+            return TextValue(raw: element.withText(trimmedWhitespace), isHTML: true, base: element.base)
         case .plain:
-            if element.hasElementChildren {
-                value = serialise(element.children)
-                isHTML = true
-            } else {
-                value = content()
-                isHTML = false
-            }
+            if element.hasElementChildren { return value(serialise(element.children), isHTML: true) }
+            return TextValue(raw: element.withText(trimmedWhitespace), isHTML: false, base: element.base)
         }
-        return TextValue(raw: value.trimmedWhitespace, isHTML: isHTML, base: element.base)
+    }
+
+    /// `bytes` without leading and trailing white space, as `String.trimmedWhitespace` trims
+    /// it: ASCII white space here, and the string's own trimming where a non-ASCII byte (a
+    /// no-break space, an ideographic space) stands at either end.
+    static func trimmedWhitespace(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
+        var start = 0
+        var end = bytes.count
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        if start < end, bytes[start] >= 0x80 || bytes[end - 1] >= 0x80 {
+            return Array(String(decoding: bytes, as: UTF8.self).trimmedWhitespace.utf8)
+        }
+        return Array(bytes[start..<end])
     }
 
     private static func declaredHTML(_ element: Element) -> Bool {
@@ -81,8 +90,8 @@ enum TextConstruct {
         return type.contains("html")
     }
 
-    /// `text` gives the element's text content (asked for only when the kind depends on it).
-    static func kind(of element: Element, htmlByDefault: Bool, text: () -> String) -> Kind {
+    /// How `element`'s value is to be read.
+    static func kind(of element: Element, htmlByDefault: Bool) -> Kind {
         let mode = element.attribute("mode")?.lowercased()
         let type = element.attribute("type")?.lowercased().trimmedWhitespace
         if mode == "base64" { return .base64 }
@@ -91,7 +100,7 @@ enum TextConstruct {
         case nil, "":
             if mode == "xml" { return .xhtml }
             if element.family == .atom { return element.hasElementChildren ? .xhtml : .plain }
-            return htmlByDefault || looksLikeHTML(text()) ? .html : .plain
+            return htmlByDefault || element.withText(looksLikeHTML) ? .html : .plain
         case "text", "text/plain":
             return mode == "xml" && element.hasElementChildren ? .xhtml : .plain
         case "html", "text/html":
@@ -152,46 +161,52 @@ enum TextConstruct {
     /// it is, which is most text.
     static func escape(_ text: String, quotes: Bool) -> String {
         var text = text
-        return text.withUTF8 { bytes in
-            func special(_ byte: UInt8) -> Bool {
-                byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
-                    || (quotes && byte == UInt8(ascii: "\""))
+        return text.withUTF8 { escape($0, quotes: quotes) }.map { String(decoding: $0, as: UTF8.self) } ?? text
+    }
+
+    /// The same for UTF-8 bytes; nil when there is nothing to escape.
+    static func escape(_ bytes: UnsafeBufferPointer<UInt8>, quotes: Bool) -> [UInt8]? {
+        func special(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
+                || (quotes && byte == UInt8(ascii: "\""))
+        }
+        guard let first = bytes.firstIndex(where: special) else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 16)
+        out.append(contentsOf: bytes[..<first])
+        for byte in bytes[first...] {
+            switch byte {
+            case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
+            case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
+            case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
+            case UInt8(ascii: "\"") where quotes: out.append(contentsOf: "&quot;".utf8)
+            default: out.append(byte)
             }
-            guard let first = bytes.firstIndex(where: special) else { return nil }
-            var out: [UInt8] = []
-            out.reserveCapacity(bytes.count + 16)
-            out.append(contentsOf: bytes[..<first])
-            for byte in bytes[first...] {
-                switch byte {
-                case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
-                case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
-                case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
-                case UInt8(ascii: "\"") where quotes: out.append(contentsOf: "&quot;".utf8)
-                default: out.append(byte)
-                }
-            }
-            return String(decoding: out, as: UTF8.self)
-        } ?? text
+        }
+        return out
     }
 
     /// True when a string holds HTML markup (a closing tag or a self-closed one), not just a
     /// stray `<` or an ampersand: "Tom & Jerry" in a title is text.
     static func looksLikeHTML(_ text: String) -> Bool {
         var text = text
-        return text.withUTF8 { bytes in
-            func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") }
-            var i = 0
-            while i + 2 < bytes.count {
-                defer { i += 1 }
-                guard bytes[i] == UInt8(ascii: "<") else { continue }
-                if bytes[i + 1] == UInt8(ascii: "/") && isLetter(bytes[i + 2]) { return true }  // </p>
-                guard isLetter(bytes[i + 1]) else { continue }
-                // <br/> or <img src="…" />
-                var j = i + 1
-                while j < bytes.count, bytes[j] != UInt8(ascii: ">"), bytes[j] != UInt8(ascii: "<") { j += 1 }
-                if j < bytes.count, bytes[j] == UInt8(ascii: ">"), bytes[j - 1] == UInt8(ascii: "/") { return true }
-            }
-            return false
+        return text.withUTF8(looksLikeHTML)
+    }
+
+    /// The same for UTF-8 bytes.
+    static func looksLikeHTML(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") }
+        var i = 0
+        while i + 2 < bytes.count {
+            defer { i += 1 }
+            guard bytes[i] == UInt8(ascii: "<") else { continue }
+            if bytes[i + 1] == UInt8(ascii: "/") && isLetter(bytes[i + 2]) { return true }  // </p>
+            guard isLetter(bytes[i + 1]) else { continue }
+            // <br/> or <img src="…" />
+            var j = i + 1
+            while j < bytes.count, bytes[j] != UInt8(ascii: ">"), bytes[j] != UInt8(ascii: "<") { j += 1 }
+            if j < bytes.count, bytes[j] == UInt8(ascii: ">"), bytes[j - 1] == UInt8(ascii: "/") { return true }
         }
+        return false
     }
 }

@@ -157,8 +157,10 @@ final class TreeBuilder: XMLEventHandler {
 
     func characters(_ text: UnsafeBufferPointer<UInt8>) {
         guard let top = stack.last?.id, top != Self.dead else { return }
-        // Text between entries at feed level is only white space; keep it out of the tree.
-        if entryStart == nil && stack.count <= 2 && Self.isBlank(text) { return }
+        // White space between entries at feed level, or between an entry's fields, is not
+        // text anyone reads (an entry is read field by field); keep it out of the tree. It was
+        // a text node an item.
+        if stack.count <= (entryStart.map { $0 + 1 } ?? 2) && Self.isBlank(text) { return }
         tree.addText(text, to: top)
     }
 
