@@ -6,7 +6,7 @@ import Glibc
 /// Turns an HTML fragment into the plain text a reader (and the classifier) sees: scripts,
 /// styles and other non-content elements are dropped, character references decoded, and block
 /// boundaries kept as paragraph breaks ("\n\n") while runs of white space inside a paragraph
-/// collapse to one space.
+/// collapse to one space. The text holds no control character (C0 or C1) but those line feeds.
 ///
 /// Why not libxml2's HTML parser (as before): a parser context per item was a quarter of
 /// parsing a feed, for fragments of a few hundred bytes. This is one pass over the bytes that
@@ -490,7 +490,8 @@ private func isXMLChar(_ value: UInt32) -> Bool {
 }
 
 /// Accumulates text as UTF-8, collapsing white space as it goes and keeping paragraph
-/// boundaries; control characters other than white space are dropped (they are not text).
+/// boundaries; control characters other than white space (C0 and C1) are dropped: they are
+/// not text, and the result holds none (feed readers rely on it).
 ///
 /// Paragraphs are written straight into the result (the separator before one is added when
 /// its first byte comes): every byte of text is copied once.
@@ -542,6 +543,8 @@ private struct TextCollector: ~Copyable {
                 if i + 1 < n, bytes[i + 1] == 0xA0 {
                     pendingSpace = true  // no-break space
                     i += 2
+                } else if i + 1 < n, bytes[i + 1] < 0xA0 {
+                    i += 2  // a C1 control (U+0080–U+009F): not text, as C0 controls are not
                 } else {
                     beginRun()
                     output.append(byte)

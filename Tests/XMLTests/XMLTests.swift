@@ -55,6 +55,23 @@ import Testing
         #expect(HTMLText.plainText(fromHTML: "R&") == "R&")
     }
 
+    /// C1 controls (U+0080–U+009F) are dropped like C0 ones, written or referenced, wherever
+    /// they stand (`&#129;` names no windows-1252 character): feed readers rely on the text
+    /// holding no control character but the line feeds between paragraphs.
+    @Test func textHoldsNoControlCharacter() {
+        #expect(HTMLText.plainText(fromHTML: "a\u{85}b <p>\u{9B}31m</p>&#129;c\u{80}") == "ab\n\n31m\n\nc")
+        #expect(HTMLText.plainText(fromHTML: "&#150; dash\u{A0}and «кавычки»") == "\u{2013} dash and «кавычки»")
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["<p>", "</p>", "<br>", " ", "\t", "\r\n", "x", "й", "\u{85}", "\u{9F}", "\u{1B}[0m", "&#133;", "&#x9b;",
+                      "&#129;", "\u{A0}", "<script>", "</script>", "&amp;", "\u{7F}"]
+        for _ in 0..<500 {
+            let html = (0..<40).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            let text = HTMLText.plainText(fromHTML: html)
+            let control = text.unicodeScalars.first { ($0.value < 0x20 && $0 != "\n") || (0x80...0x9F).contains($0.value) }
+            #expect(control == nil, "\(html.debugDescription) gave \(text.debugDescription)")
+        }
+    }
+
     @Test func deepNestingKeepsItsText() {
         let html = String(repeating: "<div><span>", count: 5_000) + "deep" + String(repeating: "</span></div>", count: 5_000) + "after"
         #expect(HTMLText.plainText(fromHTML: html) == "deep\n\nafter")
