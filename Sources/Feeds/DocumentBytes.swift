@@ -67,7 +67,8 @@ extension Array where Element == UInt8 {
 }
 
 /// What one pass over a file tells before it is parsed a chunk at a time: whether it can be
-/// (UTF-8, no start tag that `AttributeLimit` would cut, not JSON), and where its bytes begin.
+/// (UTF-8 throughout, not JSON), and where its bytes begin. Only the encoding needs the whole
+/// file seen first: invalid UTF-8 makes the document decoded another way from its start.
 struct FilePreflight {
     /// Set when the file can be parsed from the file, chunk by chunk.
     private(set) var streamable = true
@@ -77,10 +78,6 @@ struct FilePreflight {
     /// feed), and where its bytes begin past the byte-order mark. Parsing reads these instead of
     /// the file a second time.
     private(set) var whole: (bytes: [UInt8], range: Range<Int>)?
-
-    /// A start tag longer than this (carried from one chunk to the next) sends the file to
-    /// the in-memory path, where `AttributeLimit` sees it whole.
-    static let maxCarriedTag = 4 << 20
 
     /// Reads the file from its start, `chunkSize` bytes at a time (no more than the file holds:
     /// `fileSize` as `fstat` gave it, so a small file does not cost a large buffer).
@@ -94,52 +91,24 @@ struct FilePreflight {
             return
         }
         var validator = UTF8Validation.Stream()
-        // One buffer: the start tag carried over from the last chunk at its front, the next
-        // chunk read in right behind it, so no byte is copied to be checked.
         var buffer = [UInt8].uninitialized(count: chunkSize)
-        var carried = 0
         var first = true
         while true {
-            if buffer.count - carried < chunkSize {
-                // Room for a chunk behind the carried tag, which alone is kept (the rest was
-                // checked); nothing is zeroed, since every byte looked at is read in first.
-                var grown = [UInt8].uninitialized(count: carried + chunkSize)
-                grown.withUnsafeMutableBufferPointer { new in
-                    buffer.withUnsafeBufferPointer { new.baseAddress!.update(from: $0.baseAddress!, count: carried) }
-                }
-                buffer = grown
-            }
-            let read = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress! + carried, chunkSize) }
+            let read = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress!, chunkSize) }
             if read < 0 && errno == EINTR { continue }
             guard read > 0 else {
                 if read < 0 { streamable = false }
                 break
             }
-            let end = carried + read
-            let start = first ? min(bomLength, end) : carried
-            first = false
-            size += end - start
-            guard validator.feed(buffer[start..<end]) else { streamable = false; return }
-            // A start tag may run on into the next chunk: the bytes from the last `<` go with it.
-            let window = (carried > 0 ? 0 : start)..<end
-            let lastTag = buffer.withUnsafeBufferPointer { whole -> Int? in
-                let bytes = UnsafeBufferPointer(rebasing: whole[window])
-                guard !AttributeLimit.wouldCut(bytes) else { return nil }
-                return window.lowerBound + (bytes.lastIndex(of: UInt8(ascii: "<")) ?? bytes.count)
-            }
-            guard let lastTag else { streamable = false; return }
-            if end == fileSize && carried == 0 && Self.endsAt(fileSize, descriptor) {
+            let start = first ? min(bomLength, read) : 0
+            size += read - start
+            guard validator.feed(buffer[start..<read]) else { streamable = false; return }
+            if first && read == fileSize && Self.endsAt(fileSize, descriptor) {
                 if !validator.isComplete { streamable = false }
-                whole = (buffer, start..<end)
+                whole = (buffer, start..<read)
                 return
             }
-            carried = end - lastTag
-            guard carried <= Self.maxCarriedTag else { streamable = false; return }
-            if carried > 0 {
-                buffer.withUnsafeMutableBytes { raw in
-                    _ = memmove(raw.baseAddress!, raw.baseAddress! + lastTag, carried)
-                }
-            }
+            first = false
         }
         if !validator.isComplete { streamable = false }
     }

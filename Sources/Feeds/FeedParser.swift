@@ -108,11 +108,11 @@ public enum FeedParser {
     }
 
     /// Parses the feed in a file, handing each entry to `onEntry` as it is read. A UTF-8 XML
-    /// file is read twice a chunk at a time (once to check its encoding and tags, once to
-    /// parse), so memory is bounded by the largest entry however large the file; one that fits
-    /// in the check's first chunk (1 MiB) is read once and parsed from there; any other
-    /// file (another encoding, JSON, a start tag `AttributeLimit` cuts) is read whole and
-    /// parsed as `parse(_:source:onEntry:)` would. Either way the result is the same.
+    /// file is read twice a chunk at a time (once to check that it is UTF-8, once to parse),
+    /// so memory is bounded by the largest entry however large the file; one that fits in the
+    /// check's first chunk (1 MiB) is read once and parsed from there; any other file
+    /// (another encoding, invalid UTF-8, JSON) is read whole and parsed as
+    /// `parse(_:source:onEntry:)` would. Either way the result is the same.
     public static func parse(
         contentsOfFile path: String, source: FeedSource = FeedSource(), onEntry: (FeedEntry) -> Void
     ) throws(FeedError) -> FeedDocument {
@@ -179,16 +179,14 @@ public enum FeedParser {
         _ bytes: [UInt8], source: FeedSource, chunkSize: Int, onEntry: (FeedEntry) -> Void
     ) throws(FeedError) -> FeedDocument {
         let decoded = DocumentEncoding.decode(bytes, contentType: source.contentType, hasHTTPHeaders: !source.headers.isEmpty)
-        let bounded = AttributeLimit.apply(decoded.bytes)
-        let problems = [decoded.problem, bounded == nil ? nil : "start tags with more than \(AttributeLimit.maxPerTag) attributes were cut"]
-        var document = try (bounded ?? decoded.bytes).withUnsafeBufferPointer { buffer throws(FeedError) in
-            try parseXML(MemoryBytes(buffer: buffer), source: source, chunkSize: chunkSize, inputProblems: problems, onEntry: onEntry)
+        var document = try decoded.bytes.withUnsafeBufferPointer { buffer throws(FeedError) in
+            try parseXML(MemoryBytes(buffer: buffer), source: source, chunkSize: chunkSize, inputProblems: [decoded.problem], onEntry: onEntry)
         }
         document.encoding = decoded.encoding
         return document
     }
 
-    /// Reads UTF-8 `input` (repaired here, bounded already) as RSS or Atom. `inputProblems`
+    /// Reads UTF-8 `input` (repaired here, attributes bounded by the repair) as RSS or Atom. `inputProblems`
     /// are what decoding and bounding it found, for `bozoReason`.
     private static func parseXML(
         _ input: some DocumentBytes, source: FeedSource, chunkSize: Int, inputProblems: [String?] = [],

@@ -18,7 +18,12 @@ import Glibc
 ///   CDATA sections, comments and processing instructions (libxml2 stops reading the whole
 ///   document at a control character inside CDATA, so every later entry would be lost);
 /// - the DOCTYPE declaration is removed, so no entity is ever declared (billion laughs and
-///   external entities become inert text, not expansions or file reads).
+///   external entities become inert text, not expansions or file reads);
+/// - a tag's attributes past `maxAttributes` are dropped: libxml2 (2.9) checks each attribute
+///   of a tag against every earlier one, so a tag of n attributes costs n²/2 comparisons (a
+///   feed of 200,000 attributes on one item took 7 s). Attributes are counted by their `=`
+///   outside quoted values, as libxml2 reads one attribute per `=`; the one whose `=` passes
+///   the limit keeps an empty value, and the tag ends there (`/>` or `>`, as it ended).
 /// CDATA sections, comments and processing instructions are otherwise copied as they are.
 ///
 /// It also records where the start tags of chosen elements begin (`item`, `entry`), so that a
@@ -36,7 +41,15 @@ public struct XMLRepair {
 
     private enum State {
         case start, text, tag(quote: UInt8), comment, cdata, pi, doctype(depth: Int, quote: UInt8)
+        /// The rest of a tag whose attributes passed the limit, dropped up to its `>`; `slash`
+        /// when the last byte outside a quoted value was `/` (the tag is empty: `/>`).
+        case cutTag(quote: UInt8, slash: Bool)
     }
+
+    /// The most attributes a tag keeps (see the list above); as `AttributeLimit`'s bound.
+    public static let maxAttributes = AttributeLimit.maxPerTag
+    /// The `=` outside quoted values met so far in the tag being read byte by byte.
+    private var tagAttributes = 0
 
     private var state: State = .start
     /// Set once a start tag was written: text from then on is an element's, where references
@@ -100,6 +113,9 @@ public struct XMLRepair {
                 }
                 guard let next = textSpecial(input, at: i, isLast: isLast, into: &output, outputBase: outputBase) else { return i }
                 i = next
+            case .cutTag(let quote, let slash):
+                state = Self.cutTag(after: input[i], quote: quote, slash: slash, into: &output)
+                i += 1
             case .tag(let quote):
                 let runEnd = copyTagRun(input, from: i, into: &output)
                 if runEnd > i { i = runEnd; continue }
@@ -145,7 +161,7 @@ public struct XMLRepair {
         while i < input.count {
             let byte = input[i]
             if byte == UInt8(ascii: ">") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") || byte == UInt8(ascii: "&")
-                || byte == UInt8(ascii: "<") || byte < 0x20 {
+                || byte == UInt8(ascii: "<") || byte == UInt8(ascii: "=") || byte < 0x20 {
                 break
             }
             i += 1
@@ -206,6 +222,14 @@ public struct XMLRepair {
                 state = .text
             } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
                 state = .tag(quote: byte)
+            } else if byte == UInt8(ascii: "=") {
+                tagAttributes += 1
+                if tagAttributes > Self.maxAttributes {
+                    output.append(contentsOf: Self.emptyValue)
+                    state = .cutTag(quote: 0, slash: false)
+                    note("start tags with more than \(Self.maxAttributes) attributes were cut")
+                    return i + 1
+                }
             }
             if Self.isControl(byte) {
                 output.append(0x20)
@@ -230,6 +254,22 @@ public struct XMLRepair {
         return i + 1
     }
 
+    /// The state after one more byte of a tag being cut: quoted values followed, so that a
+    /// `>` inside one does not end the tag; at its end, the tag is closed as it was.
+    private static func cutTag(after byte: UInt8, quote: UInt8, slash: Bool, into output: inout ByteBuffer) -> State {
+        if quote != 0 { return .cutTag(quote: byte == quote ? 0 : quote, slash: false) }
+        switch byte {
+        case UInt8(ascii: ">"):
+            if slash { output.append(UInt8(ascii: "/")) }
+            output.append(byte)
+            return .text
+        case UInt8(ascii: "\""), UInt8(ascii: "'"): return .cutTag(quote: byte, slash: false)
+        case UInt8(ascii: "/"): return .cutTag(quote: 0, slash: true)
+        case 0x20, 0x09, 0x0A, 0x0D: return .cutTag(quote: 0, slash: slash)
+        default: return .cutTag(quote: 0, slash: false)
+        }
+    }
+
     /// The DOCTYPE's state after one more byte: quotes and the internal subset's brackets
     /// followed, until its closing `>`.
     private static func doctype(after byte: UInt8, depth: Int, quote: UInt8) -> State {
@@ -248,6 +288,7 @@ public struct XMLRepair {
     private static let piEnd = Array("?>".utf8)
     private static let ltReference = Array("&#60;".utf8)
     private static let ampReference = Array("&#38;".utf8)
+    private static let emptyValue = Array("=\"\"".utf8)
 
     /// C0 controls and NUL; tab, line feed and carriage return are XML characters.
     private static func isControl(_ byte: UInt8) -> Bool {
@@ -385,6 +426,7 @@ public struct XMLRepair {
             return 2
         case .tag:
             if rest[1] != UInt8(ascii: "/") { insideRoot = true }
+            tagAttributes = 0
             if let end = Self.plainTagEnd(rest) {
                 output.append(UnsafeBufferPointer(rebasing: rest[...end]))
                 return end + 1
@@ -396,7 +438,7 @@ public struct XMLRepair {
     }
 
     /// Where the `>` that ends the tag starting `rest` is, when the tag needs no repair: no
-    /// `&`, `<` or control character anywhere in it. Such a tag (nearly every one) is copied
+    /// `&`, `<` or control character anywhere in it, and no more than `maxAttributes`. Such a tag (nearly every one) is copied
     /// whole; any other, or one that goes on past this chunk, is read byte by byte in the
     /// `.tag` state, which gives the same bytes for a tag like this one.
     private static func plainTagEnd(_ rest: UnsafeBufferPointer<UInt8>) -> Int? {
@@ -407,14 +449,16 @@ public struct XMLRepair {
         let end = SIMD16<UInt8>(repeating: UInt8(ascii: ">")), double = SIMD16<UInt8>(repeating: UInt8(ascii: "\""))
         let single = SIMD16<UInt8>(repeating: UInt8(ascii: "'")), ampersand = SIMD16<UInt8>(repeating: UInt8(ascii: "&"))
         let less = SIMD16<UInt8>(repeating: UInt8(ascii: "<")), space = SIMD16<UInt8>(repeating: 0x20)
+        let equals = SIMD16<UInt8>(repeating: UInt8(ascii: "="))
         return tagByteKinds.withUnsafeBufferPointer { kinds -> Int? in
             var quote: UInt8 = 0
+            var attributes = 0
             var k = 1
             while k < rest.count {
                 if k + 16 <= rest.count {
                     let block = UnsafeRawPointer(base + k).loadUnaligned(as: SIMD16<UInt8>.self)
                     let marked = (block .== end) .| (block .== double) .| (block .== single) .| (block .== ampersand)
-                        .| (block .== less) .| (block .< space)
+                        .| (block .== less) .| (block .< space) .| (block .== equals)
                     guard any(marked) else { k += 16; continue }
                     k += ByteScan.firstLane(marked)
                 }
@@ -423,6 +467,9 @@ public struct XMLRepair {
                 case TagByte.ordinary: break
                 case TagByte.end: if quote == 0 { return k }
                 case TagByte.quote: if quote == 0 { quote = byte } else if byte == quote { quote = 0 }
+                case TagByte.equals:
+                    if quote == 0 { attributes += 1 }
+                    if attributes > maxAttributes { return nil }
                 default: return nil
                 }
                 k += 1
@@ -433,13 +480,14 @@ public struct XMLRepair {
 
     /// What a byte does in a tag, for `plainTagEnd`.
     private enum TagByte {
-        static let ordinary: UInt8 = 0, end: UInt8 = 1, quote: UInt8 = 2, needsRepair: UInt8 = 3
+        static let ordinary: UInt8 = 0, end: UInt8 = 1, quote: UInt8 = 2, needsRepair: UInt8 = 3, equals: UInt8 = 4
     }
 
     private static let tagByteKinds: [UInt8] = (0...255).map { (value: Int) -> UInt8 in
         let byte = UInt8(value)
         if byte == UInt8(ascii: ">") { return TagByte.end }
         if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") { return TagByte.quote }
+        if byte == UInt8(ascii: "=") { return TagByte.equals }
         if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || isControl(byte) { return TagByte.needsRepair }
         return TagByte.ordinary
     }

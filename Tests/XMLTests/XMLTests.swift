@@ -101,6 +101,22 @@ import Testing
         return (String(decoding: output.bytes, as: UTF8.self), repair.repaired)
     }
 
+    /// A tag keeps its first `maxAttributes` attributes (counted by `=` outside quoted values);
+    /// the one whose `=` passes the limit keeps an empty value and the tag ends there, as it
+    /// ended. Whole or a byte at a time, a `>` or `=` in a quoted value counts for nothing.
+    @Test(arguments: [Int.max, 7, 1])
+    func attributesPastTheLimitAreDropped(chunk: Int) {
+        let limit = XMLRepair.maxAttributes
+        let kept = (0..<limit).map { " a\($0)=\"v>=\"" }.joined()
+        let (out, repaired) = repair("<rss><x\(kept) z='1' q=\"2>\" / ><y\(kept) z=a b=c>t</y></rss>", chunk: chunk)
+        #expect(out == "<rss><x\(kept) z=\"\"/><y\(kept) z=\"\">t</y></rss>")
+        #expect(repaired)
+        // At the limit, nothing is cut.
+        let (whole, untouched) = repair("<rss><x\(kept)/></rss>", chunk: chunk)
+        #expect(whole == "<rss><x\(kept)/></rss>")
+        #expect(!untouched)
+    }
+
     /// In an attribute value a reference becomes a numeric one; in an element's text, the
     /// character itself, in a CDATA section that the next markup closes.
     @Test func referencesBecomeCharacterReferences() {
