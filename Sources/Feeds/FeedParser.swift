@@ -92,12 +92,14 @@ public enum FeedParser {
     /// Every reader's entries and feed facts pass here: control characters (ESC, CSI, C1)
     /// leave them once, whatever the format (CDATA, JSON strings, base64 content) or the input.
     private static func withoutControlCharacters(
-        _ onEntry: (FeedEntry) -> Void, _ read: ((FeedEntry) -> Void) throws(FeedError) -> FeedDocument
+        _ onEntry: (FeedEntry) -> Void, _ read: ((consuming FeedEntry) -> Void) throws(FeedError) -> FeedDocument
     ) throws(FeedError) -> FeedDocument {
         // Handed to `read` inside a closure, which the compiler allows only for an escaping
         // callback; it never outlives this call.
         var document = try withoutActuallyEscaping(onEntry) { onEntry throws(FeedError) in
-            try read { entry in
+            // The entry is handed over, not borrowed: made a `var` here it is moved, not
+            // copied (a copy retained and released every string of every entry).
+            try read { (entry: consuming FeedEntry) in
                 var entry = entry
                 entry.removeControlCharacters()
                 onEntry(entry)
@@ -176,7 +178,7 @@ public enum FeedParser {
     }
 
     private static func parseXML(
-        _ bytes: [UInt8], source: FeedSource, chunkSize: Int, onEntry: (FeedEntry) -> Void
+        _ bytes: [UInt8], source: FeedSource, chunkSize: Int, onEntry: (consuming FeedEntry) -> Void
     ) throws(FeedError) -> FeedDocument {
         let decoded = DocumentEncoding.decode(bytes, contentType: source.contentType, hasHTTPHeaders: !source.headers.isEmpty)
         var document = try decoded.bytes.withUnsafeBufferPointer { buffer throws(FeedError) in
@@ -190,7 +192,7 @@ public enum FeedParser {
     /// are what decoding and bounding it found, for `bozoReason`.
     private static func parseXML(
         _ input: some DocumentBytes, source: FeedSource, chunkSize: Int, inputProblems: [String?] = [],
-        onEntry: (FeedEntry) -> Void
+        onEntry: (consuming FeedEntry) -> Void
     ) throws(FeedError) -> FeedDocument {
         var document = FeedDocument()
 

@@ -4,7 +4,7 @@ import XML
 /// JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1), and RSS 2.0 written as JSON
 /// (`{"rss": {"channel": {...}}}`, as rss.js and some blog engines publish it).
 enum JSONFeedReader {
-    static func parse(_ bytes: [UInt8], source: FeedSource, onEntry: (FeedEntry) -> Void) throws(FeedError) -> FeedDocument {
+    static func parse(_ bytes: [UInt8], source: FeedSource, onEntry: (consuming FeedEntry) -> Void) throws(FeedError) -> FeedDocument {
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
@@ -55,7 +55,7 @@ enum JSONFeedReader {
         return document
     }
 
-    private static func parseRSS(channel: [String: Any], source: FeedSource, onEntry: (FeedEntry) -> Void) -> FeedDocument {
+    private static func parseRSS(channel: [String: Any], source: FeedSource, onEntry: (consuming FeedEntry) -> Void) -> FeedDocument {
         let base = source.documentBase
         var document = FeedDocument()
         document.version = "rss20-json"

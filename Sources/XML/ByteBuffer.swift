@@ -53,6 +53,12 @@ public struct ByteBuffer: ~Copyable {
         bytes.withUnsafeBufferPointer { append($0) }
     }
 
+    /// A literal's UTF-8, from where the binary holds it: no array made.
+    @inlinable
+    public mutating func append(_ text: StaticString) {
+        append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
     public mutating func reserveCapacity(_ minimum: Int) {
         if minimum > capacity { grow(toHold: minimum) }
     }

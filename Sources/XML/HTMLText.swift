@@ -209,7 +209,12 @@ private struct FragmentReader: ~Copyable {
     /// keeps the text.
     static let maxOpen = 256
 
-    init(_ s: UnsafeBufferPointer<UInt8>) { self.s = s }
+    init(_ s: UnsafeBufferPointer<UInt8>) {
+        self.s = s
+        // Room for the nesting of a feed's HTML at once: grown from empty, the list was
+        // reallocated twice a fragment.
+        open.reserveCapacity(8)
+    }
 
     mutating func read() {
         while i < s.count {

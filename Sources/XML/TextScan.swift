@@ -3,10 +3,11 @@ extension String {
     /// includes the no-break space). Only the ends are inspected, so it costs nothing on long
     /// text — unlike Foundation's `trimmingCharacters(in:)`, which copies through NSString.
     public var trimmedWhitespace: String {
-        // Most values start and end with a printable ASCII character: nothing to trim.
-        if let first = utf8.first, let last = utf8.last, first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F {
-            return self
-        }
+        // Most values start and end with a printable ASCII character: nothing to trim. Read
+        // from the bytes in place where the string has them (`utf8.last` walked an index back).
+        func printable(_ byte: UInt8?) -> Bool { byte.map { $0 > 0x20 && $0 < 0x7F } ?? false }
+        let ends = utf8.withContiguousStorageIfAvailable { printable($0.first) && printable($0.last) }
+        if ends ?? (printable(utf8.first) && printable(utf8.last)) { return self }
         let scalars = unicodeScalars
         var start = scalars.startIndex
         var end = scalars.endIndex

@@ -411,11 +411,11 @@ public struct XMLRepair {
             return 1
         case .comment:
             state = .comment
-            output.append(contentsOf: Array("<!--".utf8))
+            output.append("<!--")
             return 4
         case .cdata:
             state = .cdata
-            output.append(contentsOf: Array("<![CDATA[".utf8))
+            output.append("<![CDATA[")
             return 9
         case .doctype:
             state = .doctype(depth: 0, quote: 0)
