@@ -325,57 +325,92 @@ enum FieldName: UInt8, CaseIterable {
 
 /// One element of a `FeedTree`, read by name: enough to read fields and to serialise inline
 /// XHTML. A value that refers to its tree; it is read while the entry is delivered and never kept.
+///
+/// The tree is held unretained (`Unmanaged`) and reached through `withTree`: a strong reference
+/// was retained and released by every `Element` made, copied and read (a reader makes some
+/// forty per entry), a tenth of reading an entry. Safe because every `Element` lives inside
+/// a call that its `TreeBuilder` makes or outlives: entries are read in the builder's
+/// `onEntry`, the root while `FeedParser` still holds the builder (`withExtendedLifetime`),
+/// and the builder owns the tree.
 struct Element {
-    let tree: FeedTree
+    private let handle: Unmanaged<FeedTree>
     let id: Int32
+
+    init(tree: FeedTree, id: Int32) {
+        handle = .passUnretained(tree)
+        self.id = id
+    }
 
     enum Node {
         case element(Element)
         case text(String)
     }
 
-    private var node: FeedTree.Node { tree.nodes[Int(id)] }
+    /// Calls `body` with the tree, not retained for the call (see above).
+    @inline(__always)
+    private func withTree<R>(_ body: (FeedTree) -> R) -> R { handle._withUnsafeGuaranteedRef(body) }
 
-    var name: String { tree.names[node.name] }
+    private var node: FeedTree.Node { withTree { $0.nodes[Int(id)] } }
+
+    var name: String { withTree { $0.names[$0.nodes[Int(id)].name] } }
     /// Whether this element's local name is `field`: one byte compared, no string.
-    func isNamed(_ field: FieldName) -> Bool { tree.names.field(node.name) == field.code }
+    func isNamed(_ field: FieldName) -> Bool { withTree { $0.names.field($0.nodes[Int(id)].name) == field.code } }
     var family: Namespace.Family { node.family }
-    var namespaceURI: String? { node.namespace < 0 ? nil : tree.names[node.namespace] }
+    var namespaceURI: String? {
+        withTree { tree in
+            let namespace = tree.nodes[Int(id)].namespace
+            return namespace < 0 ? nil : tree.names[namespace]
+        }
+    }
     /// The base URI in force for this element (xml:base resolved against its parent's).
-    var base: String? { node.base < 0 ? nil : tree.strings[Int(node.base)] }
+    var base: String? {
+        withTree { tree in
+            let base = tree.nodes[Int(id)].base
+            return base < 0 ? nil : tree.strings[Int(base)]
+        }
+    }
     /// The xml:lang in force for this element.
-    var language: String? { node.language < 0 ? nil : tree.strings[Int(node.language)] }
+    var language: String? {
+        withTree { tree in
+            let language = tree.nodes[Int(id)].language
+            return language < 0 ? nil : tree.strings[Int(language)]
+        }
+    }
 
     var attributes: [XMLAttribute] {
-        let node = node
-        return tree.attributes[Int(node.firstAttribute)..<Int(node.firstAttribute + node.attributeCount)].map { attribute in
-            XMLAttribute(localName: tree.names[attribute.name], prefix: attribute.prefix < 0 ? nil : tree.names[attribute.prefix],
-                         namespaceURI: attribute.namespace < 0 ? nil : tree.names[attribute.namespace], value: attribute.value)
+        withTree { tree in
+            let node = tree.nodes[Int(id)]
+            return tree.attributes[Int(node.firstAttribute)..<Int(node.firstAttribute + node.attributeCount)].map { attribute in
+                XMLAttribute(localName: tree.names[attribute.name], prefix: attribute.prefix < 0 ? nil : tree.names[attribute.prefix],
+                             namespaceURI: attribute.namespace < 0 ? nil : tree.names[attribute.namespace], value: attribute.value)
+            }
         }
     }
 
     /// An attribute by local name, in no namespace (or the given one).
     func attribute(_ name: String, family: Namespace.Family? = nil) -> String? {
-        tree.attribute(of: id, named: name, family: family)
+        withTree { $0.attribute(of: id, named: name, family: family) }
     }
 
     /// The children in order, text as strings.
     var children: [Node] {
-        var out: [Node] = []
-        var child = node.firstChild
-        while child >= 0 {
-            let node = tree.nodes[Int(child)]
-            out.append(node.isText ? .text(tree.string(tree.textRange(of: child))) : .element(Element(tree: tree, id: child)))
-            child = node.next
+        withTree { tree in
+            var out: [Node] = []
+            var child = tree.nodes[Int(id)].firstChild
+            while child >= 0 {
+                let node = tree.nodes[Int(child)]
+                out.append(node.isText ? .text(tree.string(tree.textRange(of: child))) : .element(Element(tree: tree, id: child)))
+                child = node.next
+            }
+            return out
         }
-        return out
     }
 
-    var elementChildren: ElementChildren { ElementChildren(tree: tree, first: node.firstChild) }
+    var elementChildren: ElementChildren { ElementChildren(handle: handle, first: node.firstChild) }
 
     /// The first child element with this name in one of these families.
     func child(_ name: FieldName, _ families: Families) -> Element? {
-        tree.firstChild(of: id, named: name, families).map { Element(tree: tree, id: $0) }
+        withTree { tree in tree.firstChild(of: id, named: name, families).map { Element(tree: tree, id: $0) } }
     }
 
     func children(_ name: FieldName, _ families: Families) -> [Element] {
@@ -383,10 +418,12 @@ struct Element {
     }
 
     /// All text inside, markup ignored.
-    var textContent: String { tree.string(tree.textRange(of: id)) }
+    var textContent: String { withTree { $0.string($0.textRange(of: id)) } }
 
     /// Calls `body` with the UTF-8 bytes of `textContent`, in place.
-    func withText<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R { tree.withBytes(tree.textRange(of: id), body) }
+    func withText<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        withTree { $0.withBytes($0.textRange(of: id), body) }
+    }
 
     var hasElementChildren: Bool {
         var children = elementChildren.makeIterator()
@@ -394,24 +431,27 @@ struct Element {
     }
 }
 
-/// The child elements of one element, in order, without making an array.
+/// The child elements of one element, in order, without making an array. Its tree is held
+/// as `Element`'s is, and safe for the same reason.
 struct ElementChildren: Sequence {
-    let tree: FeedTree
+    fileprivate let handle: Unmanaged<FeedTree>
     let first: Int32
 
     struct Iterator: IteratorProtocol {
-        let tree: FeedTree
+        fileprivate let handle: Unmanaged<FeedTree>
         var cursor: Int32
         mutating func next() -> Feeds.Element? {
-            while cursor >= 0 {
-                let id = cursor
-                let node = tree.nodes[Int(id)]
-                cursor = node.next
-                if !node.isText { return Feeds.Element(tree: tree, id: id) }
+            handle._withUnsafeGuaranteedRef { tree in
+                while cursor >= 0 {
+                    let id = cursor
+                    let node = tree.nodes[Int(id)]
+                    cursor = node.next
+                    if !node.isText { return Feeds.Element(tree: tree, id: id) }
+                }
+                return nil
             }
-            return nil
         }
     }
 
-    func makeIterator() -> Iterator { Iterator(tree: tree, cursor: first) }
+    func makeIterator() -> Iterator { Iterator(handle: handle, cursor: first) }
 }

@@ -213,6 +213,9 @@ public enum FeedParser {
                 return builder
             }
             let builder = makeBuilder()
+            // The root `Element` refers to the builder's tree without owning it: the builder
+            // must live until the root is read.
+            defer { withExtendedLifetime(builder) {} }
             let parser = XMLStreamParser(handler: builder)
             var repair = XMLRepair(marking: entryNames)
             push(input, 0..<input.count, repairing: &repair, to: parser, chunkSize: chunkSize, endsDocument: true)
