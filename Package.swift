@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "SafeText"),
         .target(name: "LocalFiles"),
         .target(name: "Curl", dependencies: ["CCurl", "Locking", "SafeText", "LocalFiles"]),
-        .target(name: "XML", dependencies: ["CLibXML2"]),
+        .target(name: "XML", dependencies: ["CLibXML2", "Locking"]),
         .target(name: "Model"),
         .target(name: "Feeds", dependencies: ["XML"]),
         .target(name: "Article", dependencies: ["CLibXML2", "XML", "Feeds"]),

@@ -376,7 +376,7 @@ private struct FragmentReader: ~Copyable {
         while j < s.count, j - i <= 32, isASCIIAlphanumeric(s[j]) { j += 1 }
         if j > i + 1, byte(at: j) == UInt8(ascii: ";") {
             let name = UnsafeBufferPointer(rebasing: s[(i + 1)..<j])
-            if let value = commonEntity(name) ?? htmlEntityLookup(string(i + 1..<j)).map({ UInt32($0.pointee.value) }), value > 0 {
+            if let value = commonEntity(name) ?? LibXML2.htmlEntity(named: string(i + 1..<j)), value > 0 {
                 emit(value)
                 i = j + 1
                 return

@@ -540,8 +540,7 @@ public struct XMLRepair {
             return consumed
         }
         let text = String(decoding: name, as: UTF8.self)
-        if let entity = htmlEntityLookup(text) {
-            let value = UInt32(entity.pointee.value)
+        if let value = LibXML2.htmlEntity(named: text) {
             if asText { appendCharacter(value, into: &output) } else { Self.appendCharacterReference(value, to: &output) }
             note("undeclared entity &\(text);")
         } else {

@@ -72,6 +72,19 @@ import Testing
         }
     }
 
+    /// HTML's named references are libxml2's, remembered once found: the same value the first
+    /// time and the next, case counted, and nothing for a made-up name.
+    @Test func namedReferencesAreLibXML2s() {
+        for _ in 0..<2 {
+            #expect(LibXML2.htmlEntity(named: "hellip") == 0x2026)
+            #expect(LibXML2.htmlEntity(named: "Eacute") == 0xC9)
+            #expect(LibXML2.htmlEntity(named: "eacute") == 0xE9)
+            #expect(LibXML2.htmlEntity(named: "diams") == 0x2666)
+            #expect(LibXML2.htmlEntity(named: "hellipsis") == nil)
+        }
+        #expect(HTMLText.plainText(fromHTML: "a&hellip;b&Eacute;&eacute;&notanentity;") == "a\u{2026}b\u{C9}\u{E9}&notanentity;")
+    }
+
     @Test func deepNestingKeepsItsText() {
         let html = String(repeating: "<div><span>", count: 5_000) + "deep" + String(repeating: "</span></div>", count: 5_000) + "after"
         #expect(HTMLText.plainText(fromHTML: html) == "deep\n\nafter")
