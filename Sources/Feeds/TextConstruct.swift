@@ -3,18 +3,31 @@ import XML
 
 /// The value of a text-bearing element, and whether it is HTML.
 struct TextValue {
-    /// Trimmed UTF-8; HTML not normalised yet. Bytes, not a `String`: an entry's body is read
-    /// as plain text from them and becomes a `String` only if its HTML is shown, and every
-    /// `String` made from bytes checks them again as UTF-8 (these are libxml2's text of a
-    /// checked document), a few instructions a byte.
-    var raw: [UInt8]
-    var isHTML: Bool
+    /// Trimmed; HTML not normalised yet.
+    enum Raw {
+        case text(String)
+        /// UTF-8 bytes, not a `String`: an entry's body is read as plain text from them and
+        /// becomes a `String` only if its HTML is shown, and every `String` made from bytes
+        /// checks them again as UTF-8 (these are libxml2's text of a checked document), a few
+        /// instructions a byte.
+        case html([UInt8])
+    }
+
+    var raw: Raw
     /// The base URI in force, for relative links in HTML.
     var base: String?
 
+    var isHTML: Bool {
+        if case .html = raw { return true }
+        return false
+    }
+
     /// `value`, made only when read.
     var deferred: DeferredText {
-        isHTML ? DeferredText(html: raw, base: base) : DeferredText(final: String(decoding: raw, as: UTF8.self))
+        switch raw {
+        case .text(let text): DeferredText(final: text)
+        case .html(let html): DeferredText(html: html, base: base)
+        }
     }
 
     /// As shown: HTML normalised (`HTMLNormalizer`).
@@ -26,11 +39,9 @@ struct TextValue {
     /// pages differ, the normaliser is the one losing text) without a normalised copy made
     /// first, which was a fifth of parsing a feed.
     var plainText: String {
-        raw.withUnsafeBufferPointer { bytes in
-            guard !isHTML, let escaped = TextConstruct.escape(bytes, quotes: false) else {
-                return HTMLText.plainText(fromHTMLBytes: bytes)
-            }
-            return escaped.withUnsafeBufferPointer(HTMLText.plainText(fromHTMLBytes:))
+        switch raw {
+        case .text(let text): HTMLText.plainText(fromHTML: TextConstruct.escape(text, quotes: false))
+        case .html(let html): html.withUnsafeBufferPointer(HTMLText.plainText(fromHTMLBytes:))
         }
     }
 }
@@ -49,7 +60,8 @@ enum TextConstruct {
     static func read(_ element: Element, htmlByDefault: Bool = false) -> TextValue {
         let kind = self.kind(of: element, htmlByDefault: htmlByDefault)
         func value(_ text: String, isHTML: Bool) -> TextValue {
-            TextValue(raw: Array(text.trimmedWhitespace.utf8), isHTML: isHTML, base: element.base)
+            let trimmed = text.trimmedWhitespace
+            return TextValue(raw: isHTML ? .html(Array(trimmed.utf8)) : .text(trimmed), base: element.base)
         }
         switch kind {
         case .base64:
@@ -63,10 +75,10 @@ enum TextConstruct {
             // Atom: escaped HTML wrapped in an element (`<div>&lt;b&gt;…</div>`) — the markup is
             // the text. RSS: naked child elements are the markup.
             if element.family != .atom && element.hasElementChildren { return value(serialise(element.children), isHTML: true) }
-            return TextValue(raw: element.withText(trimmedWhitespace), isHTML: true, base: element.base)
+            return TextValue(raw: .html(element.withText(trimmedWhitespace)), base: element.base)
         case .plain:
             if element.hasElementChildren { return value(serialise(element.children), isHTML: true) }
-            return TextValue(raw: element.withText(trimmedWhitespace), isHTML: false, base: element.base)
+            return value(element.textContent, isHTML: false)
         }
     }
 
