@@ -39,8 +39,10 @@ final class FeedTree {
         /// Index into `names`, or -1.
         var prefix: Int32
         var namespace: Int32
-        /// The value, decoded (`&#38;` → `&`).
-        var value: String
+        /// Where the value's bytes are in `FeedTree`'s attribute text, as libxml2 gave them: a
+        /// string is made (and `&#38;` read as `&`) only for a value someone reads, and few are.
+        var valueStart: Int32
+        var valueEnd: Int32
     }
 
     /// The arrays, behind a pointer: every event reads and writes them, and as stored
@@ -51,6 +53,7 @@ final class FeedTree {
         var nodes: [Node] = []
         var text = ByteBuffer(capacity: 16 * 1024)
         var attributes: [Attribute] = []
+        var attributeText = ByteBuffer(capacity: 1024)
         /// Base URIs and languages, each kept once for the whole parse (never dropped with an
         /// entry: an open element's base may be inherited by a later entry).
         var strings: [String] = []
@@ -92,11 +95,13 @@ final class FeedTree {
         fileprivate var nodes: Int
         fileprivate var text: Int
         fileprivate var attributes: Int
+        fileprivate var attributeText: Int
         fileprivate var names: Names.Mark
     }
 
     var mark: Mark {
-        Mark(nodes: nodes.count, text: textCount, attributes: attributes.count, names: names.mark)
+        Mark(nodes: nodes.count, text: textCount, attributes: attributes.count, attributeText: storage.pointee.attributeText.count,
+             names: names.mark)
     }
 
     /// Forgets every node, byte, attribute and name added after `mark`. No node kept may
@@ -107,6 +112,7 @@ final class FeedTree {
         storage.pointee.nodes.removeSubrange(mark.nodes...)
         storage.pointee.text.truncate(to: mark.text)
         storage.pointee.attributes.removeSubrange(mark.attributes...)
+        storage.pointee.attributeText.truncate(to: mark.attributeText)
         storage.pointee.names.truncate(to: mark.names)
     }
 
@@ -144,6 +150,20 @@ final class FeedTree {
     }
 
     func intern(_ name: UnsafePointer<UInt8>) -> Int32 { storage.pointee.names.intern(name) }
+
+    /// Keeps an attribute value's bytes; returns where they are, for `Attribute`.
+    func addAttributeValue(_ bytes: UnsafeBufferPointer<UInt8>) -> (start: Int32, end: Int32) {
+        let start = Int32(storage.pointee.attributeText.count)
+        storage.pointee.attributeText.append(bytes)
+        return (start, Int32(storage.pointee.attributeText.count))
+    }
+
+    /// An attribute's value as text (`XMLStartTag.value`).
+    func value(of attribute: Attribute) -> String {
+        storage.pointee.attributeText.withUnsafeBufferPointer {
+            XMLStartTag.value(UnsafeBufferPointer(rebasing: $0[Int(attribute.valueStart)..<Int(attribute.valueEnd)]))
+        }
+    }
 
     /// Appends text to `parent`, extending its last child when that is text (libxml2 delivers
     /// long text in many pieces).
@@ -226,7 +246,7 @@ final class FeedTree {
             index += 1
             guard s.pointee.names[attribute.name] == name else { continue }
             let namespace = attribute.namespace < 0 ? nil : s.pointee.names[attribute.namespace]
-            if family == nil ? namespace == nil : Namespace.family(of: namespace) == family { return attribute.value }
+            if family == nil ? namespace == nil : Namespace.family(of: namespace) == family { return value(of: attribute) }
         }
         return nil
     }
@@ -382,7 +402,7 @@ struct Element {
             let node = tree.nodes[Int(id)]
             return tree.attributes[Int(node.firstAttribute)..<Int(node.firstAttribute + node.attributeCount)].map { attribute in
                 XMLAttribute(localName: tree.names[attribute.name], prefix: attribute.prefix < 0 ? nil : tree.names[attribute.prefix],
-                             namespaceURI: attribute.namespace < 0 ? nil : tree.names[attribute.namespace], value: attribute.value)
+                             namespaceURI: attribute.namespace < 0 ? nil : tree.names[attribute.namespace], value: tree.value(of: attribute))
             }
         }
     }
