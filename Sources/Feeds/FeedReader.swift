@@ -109,16 +109,17 @@ struct FeedReader {
         // RSS items sometimes carry both <description> and <summary>: the first is the
         // summary, the second the fuller text. Each is read once (an RSS description is most
         // of an entry's text).
-        let descriptions = item.elementChildren.filter {
+        var descriptions = item.elementChildren.lazy.filter {
             $0.family == .core && ($0.isNamed(.description) || $0.isNamed(.summary))
-        }
-        var summary = descriptions.first.map { TextConstruct.read($0, htmlByDefault: true) }
+        }.makeIterator()
+        let (firstDescription, secondDescription) = (descriptions.next(), descriptions.next())
+        var summary = firstDescription.map { TextConstruct.read($0, htmlByDefault: true) }
             ?? firstValue(item, [(.summary, .atom), (.description, .dc)], htmlByDefault: true)
         var content = firstValue(item, [
             (.encoded, [.content]), (.body, [.xhtml]), (.body, .core), (.fullitem, .core),
             (.content, .atom),
         ], htmlByDefault: true)
-        if content == nil, descriptions.count >= 2 { content = TextConstruct.read(descriptions[1], htmlByDefault: true) }
+        if content == nil, let secondDescription { content = TextConstruct.read(secondDescription, htmlByDefault: true) }
         if summary == nil {
             summary = mediaValue(item, .description)
         }
@@ -132,15 +133,19 @@ struct FeedReader {
         entry.updated = firstDate(item, [(.updated, .atom), (.modified, .atom), (.date, .dc), (.modified, .dcterms)])
         entry.author = author(of: item)
         entry.enclosures = enclosures(of: item)
-        entry.categories = item.elementChildren.compactMap { element in
-            switch element.family {
+        for element in item.elementChildren {
+            let category: String? = switch element.family {
             case .core where element.isNamed(.category), .dc where element.isNamed(.subject):
-                return nonEmpty(element.textContent)
+                nonEmpty(element.textContent)
             case .atom where element.isNamed(.category):
-                return element.attribute("term").flatMap(nonEmpty) ?? nonEmpty(element.textContent)
+                element.attribute("term").flatMap(nonEmpty) ?? nonEmpty(element.textContent)
             default:
-                return nil
+                nil
             }
+            guard let category else { continue }
+            // Room for a few at once: grown from empty, the list was made three times an item.
+            if entry.categories.isEmpty { entry.categories.reserveCapacity(4) }
+            entry.categories.append(category)
         }
 
         let body = content ?? summary
