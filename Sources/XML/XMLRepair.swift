@@ -502,6 +502,12 @@ public struct XMLRepair {
     /// root element, as a numeric reference.
     private mutating func reference(_ input: UnsafeBufferPointer<UInt8>, at i: Int, isLast: Bool, asText: Bool,
                                     into output: inout ByteBuffer) -> Int? {
+        // `&lt;`, `&gt;` and `&amp;` in text, read in place first: a feed that escapes its HTML
+        // holds one every few words.
+        if asText, let (character, length) = Self.escapedMarkup(input, at: i) {
+            appendCharacter(character, into: &output)
+            return length
+        }
         let maxLength = 40
         var j = i + 1
         var terminated = false
@@ -565,6 +571,19 @@ public struct XMLRepair {
 
     /// The character of one of XML's five entities (`amp`, `lt`, `gt`, `quot`, `apos`), read
     /// from its name in place; HTML-to-text reads them the same way.
+    /// The character and length of `&lt;`, `&gt;` or `&amp;` at `i`, compared as a word.
+    @inline(__always)
+    private static func escapedMarkup(_ input: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt32, Int)? {
+        guard i + 5 <= input.count, let base = input.baseAddress else { return nil }
+        // Bytes 1 to 4 after the `&`, the first in the low byte.
+        let word = UInt32(littleEndian: UnsafeRawPointer(base + i + 1).loadUnaligned(as: UInt32.self))
+        switch word & 0x00FF_FFFF {
+        case 0x3B_74_6C: return (0x3C, 4)  // "lt;"
+        case 0x3B_74_67: return (0x3E, 4)  // "gt;"
+        default: return word == 0x3B_70_6D_61 ? (0x26, 5) : nil  // "amp;"
+        }
+    }
+
     static func predefinedCharacter(named name: UnsafeBufferPointer<UInt8>) -> UInt32? {
         func isName(_ word: StaticString) -> Bool {
             word.utf8CodeUnitCount == name.count && memcmp(word.utf8Start, name.baseAddress!, name.count) == 0
