@@ -25,6 +25,22 @@ public enum FeedDate {
         return parseRFC822(translated)
     }
 
+    /// The same for UTF-8 bytes: the forms nearly every feed writes (RFC 3339, RFC 822 as
+    /// `Sat, 01 Jun 2024 11:20:47 GMT`) read in place, as `parse` would read them first; any
+    /// other text is read as a string. An entry's dates were a string each before.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
+        var start = 0, end = bytes.count
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        let text = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        if text.count < 100, let first = text.first, !text.contains(where: { $0 >= 0x80 }) {
+            let isoFirst = (first >= 0x30 && first <= 0x39) || first == UInt8(ascii: "-")
+            if let date = isoFirst ? parseRFC3339(text) : parseCanonicalRFC822(text) { return date }
+        }
+        return parse(String(decoding: bytes, as: UTF8.self))
+    }
+
     /// `YYYY-MM-DDTHH:MM:SSZ`, the form drillwatch writes everywhere.
     public static func format(_ date: Date) -> String {
         let seconds = Int(floor(date.timeIntervalSince1970))
@@ -99,7 +115,11 @@ public enum FeedDate {
     /// entry; a copy of the bytes and a string for the offset were most of reading one).
     static func parseRFC3339(_ text: String) -> Date? {
         var text = text
-        return text.withUTF8 { b -> Date? in
+        return text.withUTF8(parseRFC3339)
+    }
+
+    private static func parseRFC3339(_ b: UnsafeBufferPointer<UInt8>) -> Date? {
+        do {
             guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
                   b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == 0x20,
                   b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":")
@@ -287,7 +307,11 @@ public enum FeedDate {
     /// above, which gives the same date for this form.
     private static func parseCanonicalRFC822(_ text: String) -> Date? {
         var text = text
-        return text.withUTF8 { b -> Date? in
+        return text.withUTF8(parseCanonicalRFC822)
+    }
+
+    private static func parseCanonicalRFC822(_ b: UnsafeBufferPointer<UInt8>) -> Date? {
+        do {
             guard b.count == 29 || b.count == 31, b[3] == UInt8(ascii: ","), b[4] == 0x20, b[7] == 0x20, b[11] == 0x20,
                   b[16] == 0x20, b[19] == UInt8(ascii: ":"), b[22] == UInt8(ascii: ":"), b[25] == 0x20
             else { return nil }

@@ -181,7 +181,7 @@ struct FeedReader {
 
     private func firstDate(_ parent: Element, _ candidates: [(FieldName, Families)]) -> Date? {
         for (name, families) in candidates {
-            if let element = parent.child(name, families), let date = FeedDate.parse(element.textContent) {
+            if let element = parent.child(name, families), let date = element.withText(FeedDate.parse) {
                 return date
             }
         }

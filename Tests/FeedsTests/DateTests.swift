@@ -22,6 +22,20 @@ import Testing
         #expect(FeedDate.parse(input) == nil)
     }
 
+    /// Read from an element's bytes, a date is the one its string gives: the canonical forms in
+    /// place, the rest through the string (padding, other forms, non-ASCII, a wrong day).
+    @Test(arguments: [
+        "Sat, 01 Jun 2024 11:20:47 GMT", " Sat, 01 Jun 2024 11:20:47 +0300\n", "Sat, 01 Jun 2024 11:20:47 -0000",
+        "Fri, 01 Jun 2024 11:20:47 GMT", "Sat, 01 Jun 2024 25:20:47 GMT", "Sat, 01 Jun 2024 11:20:47 EST",
+        "2024-07-15T06:00:00Z", "\t2024-07-15T06:00:00.123+08:00 ", "2024-07-15T06:00:00", "2024-07-15",
+        "\u{A0}2024-07-15T06:00:00Z", "2024年7月15日", "15 июля 2024", "Τρι, 16 Ιούλ 2024 09:05:01 +0300", "", "  ",
+        "Mon, 15 Jul 2024 06:00:00 +0300", "20240715T060000Z", "Tue, 16 Jul 2024 9:05:01 PM EDT",
+    ])
+    func bytesGiveTheStringsDate(input: String) {
+        let fromBytes = Array(input.utf8).withUnsafeBufferPointer(FeedDate.parse)
+        #expect(fromBytes == FeedDate.parse(input), "\(input)")
+    }
+
     /// Numeric zone offsets, read byte by byte: colons anywhere after the sign, two or four
     /// ASCII digits, hours to 23 and minutes to 59.
     @Test(arguments: [
