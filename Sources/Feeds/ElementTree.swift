@@ -237,6 +237,27 @@ final class FeedTree {
     /// An attribute of `element` by local name, in no namespace (or in the given family), read
     /// in place like `firstChild`.
     func attribute(of element: Int32, named name: String, family: Namespace.Family?) -> String? {
+        findAttribute(of: element, named: name, family: family).map(value(of:))
+    }
+
+    /// Whether the attribute (in no namespace) lower-cased is `value`, an ASCII literal; nil
+    /// when the element has none. Compared on the bytes, no string made; a value holding a
+    /// non-ASCII byte or a reference is lower-cased as a string.
+    func attribute(of element: Int32, named name: String, lowercasedIs value: StaticString) -> Bool? {
+        guard let attribute = findAttribute(of: element, named: name, family: nil) else { return nil }
+        let expected = UnsafeBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount)
+        return storage.pointee.attributeText.withUnsafeBufferPointer { text in
+            let bytes = UnsafeBufferPointer(rebasing: text[Int(attribute.valueStart)..<Int(attribute.valueEnd)])
+            if bytes.contains(where: { $0 >= 0x80 || $0 == UInt8(ascii: "&") }) {
+                return XMLStartTag.value(bytes).lowercased() == String(decoding: expected, as: UTF8.self)
+            }
+            return bytes.count == expected.count && zip(bytes, expected).allSatisfy { byte, wanted in
+                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == wanted
+            }
+        }
+    }
+
+    private func findAttribute(of element: Int32, named name: String, family: Namespace.Family?) -> Attribute? {
         let s = storage
         let node = s.pointee.nodes[Int(element)]
         var index = Int(node.firstAttribute)
@@ -246,7 +267,7 @@ final class FeedTree {
             index += 1
             guard s.pointee.names[attribute.name] == name else { continue }
             let namespace = attribute.namespace < 0 ? nil : s.pointee.names[attribute.namespace]
-            if family == nil ? namespace == nil : Namespace.family(of: namespace) == family { return value(of: attribute) }
+            if family == nil ? namespace == nil : Namespace.family(of: namespace) == family { return attribute }
         }
         return nil
     }
@@ -412,6 +433,11 @@ struct Element {
         withTree { $0.attribute(of: id, named: name, family: family) }
     }
 
+    /// `attribute(name)?.lowercased() == value`, without a string made for the value.
+    func attribute(_ name: String, lowercasedIs value: StaticString) -> Bool? {
+        withTree { $0.attribute(of: id, named: name, lowercasedIs: value) }
+    }
+
     /// The children in order, text as strings.
     var children: [Node] {
         withTree { tree in
@@ -431,10 +457,6 @@ struct Element {
     /// The first child element with this name in one of these families.
     func child(_ name: FieldName, _ families: Families) -> Element? {
         withTree { tree in tree.firstChild(of: id, named: name, families).map { Element(tree: tree, id: $0) } }
-    }
-
-    func children(_ name: FieldName, _ families: Families) -> [Element] {
-        elementChildren.filter { families.contains($0.family) && $0.isNamed(name) }
     }
 
     /// All text inside, markup ignored.

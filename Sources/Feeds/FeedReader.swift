@@ -194,15 +194,16 @@ struct FeedReader {
         if format != .atom, let link = parent.child(.link, .core), let text = nonEmpty(link.textContent) {
             return URIResolver.resolve(text, against: link.base)
         }
-        let links = parent.children(.link, .atom)
         var fallback: String?
-        for link in links {
-            guard let href = link.attribute("href"), !href.trimmedWhitespace.isEmpty else { continue }
-            let rel = link.attribute("rel")?.lowercased() ?? "alternate"
-            guard rel == "alternate" else { continue }
+        for link in parent.elementChildren where link.family == .atom && link.isNamed(.link) {
+            // `rel` and `type` compared on their bytes (a link's rel="alternate" type="text/html").
+            guard link.attribute("rel", lowercasedIs: "alternate") ?? true,
+                  let href = link.attribute("href"), !href.trimmedWhitespace.isEmpty
+            else { continue }
             let resolved = URIResolver.resolve(href, against: link.base)
-            let type = link.attribute("type")?.lowercased() ?? "text/html"
-            if type == "text/html" || type == "application/xhtml+xml" { return resolved }
+            if link.attribute("type", lowercasedIs: "text/html") ?? true || link.attribute("type", lowercasedIs: "application/xhtml+xml") == true {
+                return resolved
+            }
             if fallback == nil { fallback = resolved }
         }
         if format == .atom, fallback == nil, let link = parent.child(.link, .core), let text = nonEmpty(link.textContent) {

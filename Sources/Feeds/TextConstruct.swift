@@ -208,10 +208,13 @@ enum TextConstruct {
     /// The same for UTF-8 bytes.
     static func looksLikeHTML(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") }
+        guard let base = bytes.baseAddress else { return false }
         var i = 0
         while i + 2 < bytes.count {
             defer { i += 1 }
-            guard bytes[i] == UInt8(ascii: "<") else { continue }
+            // To the next `<` in one call (a title has none): not a byte at a time.
+            guard let found = memchr(base + i, Int32(UInt8(ascii: "<")), bytes.count - 2 - i) else { return false }
+            i = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
             if bytes[i + 1] == UInt8(ascii: "/") && isLetter(bytes[i + 2]) { return true }  // </p>
             guard isLetter(bytes[i + 1]) else { continue }
             // <br/> or <img src="…" />
