@@ -75,6 +75,12 @@ public struct XMLRepair {
     /// A start tag's qualified name longer than this is never a marked element.
     private static let maxMarkedName = 64
 
+    /// The byte tables, held by each repair: read through the type's `static let` at every
+    /// byte of text and every tag, each access asked whether it was initialised (`swift_once`),
+    /// a million calls a large feed.
+    private let textStops = XMLRepair.textByteStops
+    private let tagKinds = XMLRepair.tagByteKinds
+
     /// `marking` names the elements (local names, any prefix) whose start tags are recorded.
     public init(marking names: [String] = []) {
         markedNames = names.map { Array($0.utf8) }
@@ -107,7 +113,7 @@ public struct XMLRepair {
             case .text:
                 // A run of ordinary bytes in one go; then, on the next turn, the byte that ended
                 // it (the commonest case: text ends at a tag, and a tag is followed by one).
-                if Self.textByteStops[Int(input[i])] == 0 {
+                if textStops[Int(input[i])] == 0 {
                     i = copyText(input, from: i, into: &output)
                     continue
                 }
@@ -140,7 +146,7 @@ public struct XMLRepair {
     /// Copies the ordinary bytes of text from `start`; returns where they end.
     private mutating func copyText(_ input: UnsafeBufferPointer<UInt8>, from start: Int, into output: inout ByteBuffer) -> Int {
         var i = ByteScan.skip(input, from: start, until: UInt8(ascii: "&"), UInt8(ascii: "<"), 0xC2, orBelowSpace: true)
-        Self.textByteStops.withUnsafeBufferPointer { stops in
+        textStops.withUnsafeBufferPointer { stops in
             while i < input.count, stops[Int(input[i])] == 0 { i += 1 }
         }
         if i > start { appendText(UnsafeBufferPointer(rebasing: input[start..<i]), into: &output) }
@@ -427,7 +433,7 @@ public struct XMLRepair {
         case .tag:
             if rest[1] != UInt8(ascii: "/") { insideRoot = true }
             tagAttributes = 0
-            if let end = Self.plainTagEnd(rest) {
+            if let end = plainTagEnd(rest) {
                 output.append(UnsafeBufferPointer(rebasing: rest[...end]))
                 return end + 1
             }
@@ -441,7 +447,7 @@ public struct XMLRepair {
     /// `&`, `<` or control character anywhere in it, and no more than `maxAttributes`. Such a tag (nearly every one) is copied
     /// whole; any other, or one that goes on past this chunk, is read byte by byte in the
     /// `.tag` state, which gives the same bytes for a tag like this one.
-    private static func plainTagEnd(_ rest: UnsafeBufferPointer<UInt8>) -> Int? {
+    private func plainTagEnd(_ rest: UnsafeBufferPointer<UInt8>) -> Int? {
         guard let base = rest.baseAddress else { return nil }
         // One table load a byte, not five comparisons: a tag's bytes are short names,
         // attributes and values, seldom more than a few dozen. Sixteen bytes that hold none
@@ -450,7 +456,7 @@ public struct XMLRepair {
         let single = SIMD16<UInt8>(repeating: UInt8(ascii: "'")), ampersand = SIMD16<UInt8>(repeating: UInt8(ascii: "&"))
         let less = SIMD16<UInt8>(repeating: UInt8(ascii: "<")), space = SIMD16<UInt8>(repeating: 0x20)
         let equals = SIMD16<UInt8>(repeating: UInt8(ascii: "="))
-        return tagByteKinds.withUnsafeBufferPointer { kinds -> Int? in
+        return tagKinds.withUnsafeBufferPointer { kinds -> Int? in
             var quote: UInt8 = 0
             var attributes = 0
             var k = 1
@@ -469,7 +475,7 @@ public struct XMLRepair {
                 case TagByte.quote: if quote == 0 { quote = byte } else if byte == quote { quote = 0 }
                 case TagByte.equals:
                     if quote == 0 { attributes += 1 }
-                    if attributes > maxAttributes { return nil }
+                    if attributes > Self.maxAttributes { return nil }
                 default: return nil
                 }
                 k += 1
