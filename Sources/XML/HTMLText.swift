@@ -90,8 +90,10 @@ private struct Tag {
     /// tag closes the open element on top while it is one of these (by `index`, as bits).
     let closes: (UInt64, UInt64)
 
-    init(_ name: TagName) {
-        self = Tag.lookup(name) ?? Tag(name: name, index: -1, role: [], priority: 100, closes: (0, 0))
+    /// The tag named `name`, found in `known` (`Tag.known`, which a reader holds: read through
+    /// the static at every tag, each access was a `swift_once` call).
+    init(_ name: TagName, in known: [Tag?]) {
+        self = Tag.lookup(name, in: known) ?? Tag(name: name, index: -1, role: [], priority: 100, closes: (0, 0))
     }
 
     private init(name: TagName, index: Int, role: TagRole, priority: Int, closes: (UInt64, UInt64)) {
@@ -111,7 +113,7 @@ private struct Tag {
 
     /// The known names in an open-addressed table of packed names: one multiply and a compare
     /// or two per tag (a dictionary of strings hashed every name: 5% of reading a feed).
-    private static func lookup(_ name: TagName) -> Tag? {
+    private static func lookup(_ name: TagName, in table: [Tag?]) -> Tag? {
         guard name.count <= 16 else { return nil }
         var slot = Self.slot(name)
         while let tag = table[slot] {
@@ -126,7 +128,7 @@ private struct Tag {
     }
 
     /// Every name with a role, a priority, elements it closes or that another closes.
-    private static let table: [Tag?] = {
+    static let known: [Tag?] = {
         var roles: [String: TagRole] = [:]
         for name in ["noscript", "template", "title", "iframe", "object", "svg", "math"] { roles[name] = .skipped }
         for name in ["script", "style"] { roles[name] = [.skipped, .rawText] }
@@ -209,6 +211,8 @@ private struct FragmentReader: ~Copyable {
     /// keeps the text.
     static let maxOpen = 256
 
+    private let knownTags = Tag.known
+
     init(_ s: UnsafeBufferPointer<UInt8>) {
         self.s = s
         // Room for the nesting of a feed's HTML at once: grown from empty, the list was
@@ -283,7 +287,7 @@ private struct FragmentReader: ~Copyable {
         let nameStart = i + 1
         var j = nameStart
         while j < s.count, isNameByte(s[j]), j - nameStart < 100 { j += 1 }
-        let tag = Tag(tagName(nameStart..<j))
+        let tag = Tag(tagName(nameStart..<j), in: knownTags)
         // Attributes: a `>` inside a quoted value does not end the tag.
         var selfClosing = false
         var afterEquals = false
@@ -358,7 +362,7 @@ private struct FragmentReader: ~Copyable {
             return
         }
         while j < s.count, isNameByte(s[j]), j - nameStart < 100 { j += 1 }
-        let tag = Tag(tagName(nameStart..<j))
+        let tag = Tag(tagName(nameStart..<j), in: knownTags)
         i = j
         skip(to: UInt8(ascii: ">"))
         guard !tag.role.contains(.ignored) else { return }
