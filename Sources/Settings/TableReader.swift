@@ -115,6 +115,32 @@ struct TableReader {
         return number(table, key, at: path, in: range, kind: "a number", read: { $0.double ?? $0.int.map(Double.init) }, format: Self.format)
     }
 
+    /// Every entry of a table of numbers (the learnt words' twenty thousand terms), each
+    /// checked as `double` checks one. Read as the table's keys and values, two calls, not a
+    /// lookup of each key by name: that was a third of starting any command. The whole table
+    /// is read, so no key of it is left to reject.
+    mutating func doubles(_ table: TOMLTable, at path: String, in range: ClosedRange<Double>) -> [String: Double] {
+        var numbers: [String: Double] = [:]
+        let keys = table.keys
+        numbers.reserveCapacity(keys.count)
+        for (key, value) in zip(keys, table.values) {
+            guard let number = value.double ?? value.int.map(Double.init) else {
+                problem(join(path, key), "must be a number (got \(Self.describe(value)))")
+                continue
+            }
+            guard number.isFinite else {
+                problem(join(path, key), "must be a finite number (got \(number))")
+                continue
+            }
+            guard range.contains(number) else {
+                problem(join(path, key), "must be between \(Self.format(range.lowerBound)) and \(Self.format(range.upperBound)) (got \(Self.format(number)))")
+                continue
+            }
+            numbers[key] = number
+        }
+        return numbers
+    }
+
     mutating func int(_ table: TOMLTable, _ key: String, at path: String, in range: ClosedRange<Int>? = nil) -> Int? {
         number(table, key, at: path, in: range, kind: "a whole number", read: { $0.int }, format: { String($0) })
     }

@@ -44,9 +44,7 @@ public enum WeightsFile {
         if let text = reader.table(root, "text", at: "") {
             var words = TextWeights(bias: reader.double(text, "bias", at: "text", in: -100...100) ?? 0, terms: [:])
             if let terms = reader.table(text, "terms", at: "text") {
-                for key in terms.keys {
-                    if let value = reader.double(terms, key, at: "text.terms", in: -100...100) { words.terms[key] = value }
-                }
+                words.terms = reader.doubles(terms, at: "text.terms", in: -100...100)
             }
             reader.rejectUnasked(text, at: "text")
             weights.text = words
