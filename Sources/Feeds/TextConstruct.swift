@@ -17,11 +17,6 @@ struct TextValue {
     /// The base URI in force, for relative links in HTML.
     var base: String?
 
-    var isHTML: Bool {
-        if case .html = raw { return true }
-        return false
-    }
-
     /// `value`, made only when read.
     var deferred: DeferredText {
         switch raw {
@@ -173,29 +168,26 @@ enum TextConstruct {
     /// it is, which is most text.
     static func escape(_ text: String, quotes: Bool) -> String {
         var text = text
-        return text.withUTF8 { escape($0, quotes: quotes) }.map { String(decoding: $0, as: UTF8.self) } ?? text
-    }
-
-    /// The same for UTF-8 bytes; nil when there is nothing to escape.
-    static func escape(_ bytes: UnsafeBufferPointer<UInt8>, quotes: Bool) -> [UInt8]? {
-        func special(_ byte: UInt8) -> Bool {
-            byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
-                || (quotes && byte == UInt8(ascii: "\""))
-        }
-        guard let first = bytes.firstIndex(where: special) else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + 16)
-        out.append(contentsOf: bytes[..<first])
-        for byte in bytes[first...] {
-            switch byte {
-            case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
-            case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
-            case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
-            case UInt8(ascii: "\"") where quotes: out.append(contentsOf: "&quot;".utf8)
-            default: out.append(byte)
+        return text.withUTF8 { bytes in
+            func special(_ byte: UInt8) -> Bool {
+                byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
+                    || (quotes && byte == UInt8(ascii: "\""))
             }
-        }
-        return out
+            guard let first = bytes.firstIndex(where: special) else { return nil }
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + 16)
+            out.append(contentsOf: bytes[..<first])
+            for byte in bytes[first...] {
+                switch byte {
+                case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
+                case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
+                case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
+                case UInt8(ascii: "\"") where quotes: out.append(contentsOf: "&quot;".utf8)
+                default: out.append(byte)
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        } ?? text
     }
 
     /// True when a string holds HTML markup (a closing tag or a self-closed one), not just a
