@@ -159,9 +159,12 @@ final class FeedTree {
     }
 
     /// An attribute's value as text (`XMLStartTag.value`).
-    func value(of attribute: Attribute) -> String {
+    func value(of attribute: Attribute) -> String { withValue(of: attribute, XMLStartTag.value) }
+
+    /// Calls `body` with an attribute value's bytes, as libxml2 gave them, in place.
+    private func withValue<R>(of attribute: Attribute, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         storage.pointee.attributeText.withUnsafeBufferPointer {
-            XMLStartTag.value(UnsafeBufferPointer(rebasing: $0[Int(attribute.valueStart)..<Int(attribute.valueEnd)]))
+            body(UnsafeBufferPointer(rebasing: $0[Int(attribute.valueStart)..<Int(attribute.valueEnd)]))
         }
     }
 
@@ -246,8 +249,7 @@ final class FeedTree {
     func attribute(of element: Int32, named name: String, lowercasedIs value: StaticString) -> Bool? {
         guard let attribute = findAttribute(of: element, named: name, family: nil) else { return nil }
         let expected = UnsafeBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount)
-        return storage.pointee.attributeText.withUnsafeBufferPointer { text in
-            let bytes = UnsafeBufferPointer(rebasing: text[Int(attribute.valueStart)..<Int(attribute.valueEnd)])
+        return withValue(of: attribute) { bytes in
             if bytes.contains(where: { $0 >= 0x80 || $0 == UInt8(ascii: "&") }) {
                 return XMLStartTag.value(bytes).lowercased() == String(decoding: expected, as: UTF8.self)
             }

@@ -119,31 +119,29 @@ public enum FeedDate {
     }
 
     private static func parseRFC3339(_ b: UnsafeBufferPointer<UInt8>) -> Date? {
-        do {
-            guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-                  b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == 0x20,
-                  b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":")
-            else { return nil }
-            func number(_ from: Int, _ count: Int) -> Int? {
-                var value = 0
-                for index in from..<(from + count) {
-                    let digit = Int(b[index]) - 48
-                    guard digit >= 0 && digit <= 9 else { return nil }
-                    value = value * 10 + digit
-                }
-                return value
+        guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+              b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == 0x20,
+              b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":")
+        else { return nil }
+        func number(_ from: Int, _ count: Int) -> Int? {
+            var value = 0
+            for index in from..<(from + count) {
+                let digit = Int(b[index]) - 48
+                guard digit >= 0 && digit <= 9 else { return nil }
+                value = value * 10 + digit
             }
-            guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
-                  let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2)
-            else { return nil }
-            var i = 19
-            if i < b.count, b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: ",") {
-                i += 1
-                while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
-            }
-            guard i < b.count, let offset = numericOffset(UnsafeBufferPointer(rebasing: b[i...])) else { return nil }
-            return make(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offset: offset)
+            return value
         }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2)
+        else { return nil }
+        var i = 19
+        if i < b.count, b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: ",") {
+            i += 1
+            while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+        }
+        guard i < b.count, let offset = numericOffset(UnsafeBufferPointer(rebasing: b[i...])) else { return nil }
+        return make(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offset: offset)
     }
 
     static func parseISO8601(_ text: String) -> Date? {
@@ -311,36 +309,34 @@ public enum FeedDate {
     }
 
     private static func parseCanonicalRFC822(_ b: UnsafeBufferPointer<UInt8>) -> Date? {
-        do {
-            guard b.count == 29 || b.count == 31, b[3] == UInt8(ascii: ","), b[4] == 0x20, b[7] == 0x20, b[11] == 0x20,
-                  b[16] == 0x20, b[19] == UInt8(ascii: ":"), b[22] == UInt8(ascii: ":"), b[25] == 0x20
-            else { return nil }
-            func lower(_ i: Int) -> UInt32 { UInt32(b[i] | 0x20) }
-            func three(_ i: Int) -> UInt32 { lower(i) << 16 | lower(i + 1) << 8 | lower(i + 2) }
-            func digits(_ i: Int, _ n: Int) -> Int? {
-                var value = 0
-                for k in i..<(i + n) {
-                    guard isASCIIDigit(b[k]) else { return nil }
-                    value = value * 10 + Int(b[k] - 0x30)
-                }
-                return value
+        guard b.count == 29 || b.count == 31, b[3] == UInt8(ascii: ","), b[4] == 0x20, b[7] == 0x20, b[11] == 0x20,
+              b[16] == 0x20, b[19] == UInt8(ascii: ":"), b[22] == UInt8(ascii: ":"), b[25] == 0x20
+        else { return nil }
+        func lower(_ i: Int) -> UInt32 { UInt32(b[i] | 0x20) }
+        func three(_ i: Int) -> UInt32 { lower(i) << 16 | lower(i + 1) << 8 | lower(i + 2) }
+        func digits(_ i: Int, _ n: Int) -> Int? {
+            var value = 0
+            for k in i..<(i + n) {
+                guard isASCIIDigit(b[k]) else { return nil }
+                value = value * 10 + Int(b[k] - 0x30)
             }
-            guard canonicalDayNames.contains(three(0)), let month = canonicalMonths.firstIndex(of: three(8)),
-                  let day = digits(5, 2), let year = digits(12, 4), let hour = digits(17, 2),
-                  let minute = digits(20, 2), let second = digits(23, 2)
-            else { return nil }
-            let offset: Int
-            if b.count == 29 {
-                guard three(26) == packed("gmt") else { return nil }
-                offset = 0
-            } else {
-                guard b[26] == UInt8(ascii: "+") || b[26] == UInt8(ascii: "-"), let hours = digits(27, 2),
-                      let minutes = digits(29, 2), hours <= 23, minutes <= 59
-                else { return nil }
-                offset = (b[26] == UInt8(ascii: "-") ? -1 : 1) * (hours * 3600 + minutes * 60)
-            }
-            return make(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second, offset: offset)
+            return value
         }
+        guard canonicalDayNames.contains(three(0)), let month = canonicalMonths.firstIndex(of: three(8)),
+              let day = digits(5, 2), let year = digits(12, 4), let hour = digits(17, 2),
+              let minute = digits(20, 2), let second = digits(23, 2)
+        else { return nil }
+        let offset: Int
+        if b.count == 29 {
+            guard three(26) == packed("gmt") else { return nil }
+            offset = 0
+        } else {
+            guard b[26] == UInt8(ascii: "+") || b[26] == UInt8(ascii: "-"), let hours = digits(27, 2),
+                  let minutes = digits(29, 2), hours <= 23, minutes <= 59
+            else { return nil }
+            offset = (b[26] == UInt8(ascii: "-") ? -1 : 1) * (hours * 3600 + minutes * 60)
+        }
+        return make(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second, offset: offset)
     }
 
     /// Three ASCII letters as one number, for comparing names without making strings.
