@@ -26,12 +26,16 @@ public struct ArticleCounts: Sendable, Equatable {
     public var needsJavaScript = 0
     /// Fetched, but no article text was found in it.
     public var empty = 0
+    /// Not had within the feed's time for its articles (`timeout_seconds` from the first):
+    /// judged on the feed's text.
+    public var late = 0
 
     public var isEmpty: Bool { self == ArticleCounts() }
 
     static func + (a: ArticleCounts, b: ArticleCounts) -> ArticleCounts {
         ArticleCounts(read: a.read + b.read, cached: a.cached + b.cached, failed: a.failed + b.failed, disallowed: a.disallowed + b.disallowed,
-                      overLimit: a.overLimit + b.overLimit, needsJavaScript: a.needsJavaScript + b.needsJavaScript, empty: a.empty + b.empty)
+                      overLimit: a.overLimit + b.overLimit, needsJavaScript: a.needsJavaScript + b.needsJavaScript, empty: a.empty + b.empty,
+                      late: a.late + b.late)
     }
 }
 
@@ -89,26 +93,38 @@ struct ArticleReader: Sendable {
     /// (nil for a learning classifier, which reads nothing ahead) tell which are borderline.
     func enrich(_ items: [Item], feed: FeedSettings, readings: [Classifier.Reading]?, reader: Classifier.Reader?) async
         -> (items: [Item], counts: ArticleCounts, changed: [Int]) {
-        let borderline: (Int) -> Bool? = { index in
-            guard let reader, let readings else { return nil }
-            return reader.isBorderline(readings[index])
-        }
-        let policy = policy(for: items, feed: feed)
-        let wanted = items.indices.filter { needsArticle(items[$0], policy: policy, borderline: borderline($0)) }
+        let wanted = wanted(items, feed: feed, readings: readings, reader: reader)
         guard !wanted.isEmpty else { return (items, ArticleCounts(), []) }
         let mayReachLocal = Self.isOnLocalNetwork(feed.url)
         var enriched = items
         var counts = ArticleCounts()
         var changed: [Int] = []
         // A few at a time: a feed's links mostly share a host, which the limiter paces anyway.
-        await withTaskGroup(of: (Int, ArticleText?, ArticleCounts).self) { group in
+        // All within `timeout_seconds` of the first: the feed is judged after the feeds before
+        // it and before those after it, so its articles hold back the judging of every later
+        // feed. Past the deadline what is in flight is cancelled and the rest not asked for.
+        let deadline = ContinuousClock.now + .seconds(settings.timeoutSeconds)
+        await withTaskGroup(of: (index: Int, text: ArticleText?, counts: ArticleCounts)?.self) { group in
             var pending = wanted[...]
+            var reading = 0
             func startNext() {
                 guard let index = pending.popFirst(), let link = items[index].link else { return }
-                group.addTask { let (text, counts) = await article(at: link, mayReachLocal: mayReachLocal); return (index, text, counts) }
+                reading += 1
+                group.addTask {
+                    let (text, counts) = await article(at: link, mayReachLocal: mayReachLocal)
+                    return (index, text, text == nil && Task.isCancelled ? ArticleCounts(late: 1) : counts)
+                }
             }
             for _ in 0..<4 { startNext() }
-            while let (index, text, outcome) = await group.next() {
+            group.addTask { try? await Task.sleep(until: deadline); return nil }  // nil: time is up, or no more to read
+            while let next = await group.next() {
+                guard let (index, text, outcome) = next else {
+                    counts.late += pending.count
+                    pending = []
+                    group.cancelAll()
+                    continue
+                }
+                reading -= 1
                 counts = counts + outcome
                 if let text {
                     enriched[index].text = text.body
@@ -116,9 +132,25 @@ struct ArticleReader: Sendable {
                     changed.append(index)
                 }
                 startNext()
+                if reading == 0 { group.cancelAll() }  // wakes the clock
             }
         }
         return (enriched, counts, changed.sorted())
+    }
+
+    /// Whether any of `items` wants its article read (see `enrich`).
+    func wants(_ items: [Item], feed: FeedSettings, readings: [Classifier.Reading]?, reader: Classifier.Reader?) -> Bool {
+        !wanted(items, feed: feed, readings: readings, reader: reader).isEmpty
+    }
+
+    /// The indices of the items whose articles the feed's policy asks for.
+    private func wanted(_ items: [Item], feed: FeedSettings, readings: [Classifier.Reading]?, reader: Classifier.Reader?) -> [Int] {
+        let borderline: (Int) -> Bool? = { index in
+            guard let reader, let readings else { return nil }
+            return reader.isBorderline(readings[index])
+        }
+        let policy = policy(for: items, feed: feed)
+        return items.indices.filter { needsArticle(items[$0], policy: policy, borderline: borderline($0)) }
     }
 
     /// The feed's policy for this fetch: `auto` becomes `short` when most of its new items are
@@ -307,8 +339,10 @@ final class RobotsRules: Sendable {
     private func rules(for origin: String, mayReachLocal: Bool) async -> Robots? {
         let time = now()
         let cached = hosts.withLock { $0[origin] }
-        if let cached, time.timeIntervalSince(cached.asked) < Self.unreachableKeptFor { return await cached.rules.value }
-        if let cached, time.timeIntervalSince(cached.asked) < Self.keptFor, let rules = await cached.rules.value { return rules }
+        if let cached, time.timeIntervalSince(cached.asked) < Self.unreachableKeptFor { return await cached.rules.valueUnlessCancelled() ?? nil }
+        if let cached, time.timeIntervalSince(cached.asked) < Self.keptFor, let rules = await cached.rules.valueUnlessCancelled() ?? nil {
+            return rules
+        }
         let task = hosts.withLock { hosts in
             // Another task may have asked meanwhile.
             if let current = hosts[origin], current.asked > (cached?.asked ?? .distantPast) { return current.rules }
@@ -317,7 +351,7 @@ final class RobotsRules: Sendable {
             hosts[origin] = (task, time)
             return task
         }
-        return await task.value
+        return await task.valueUnlessCancelled() ?? nil
     }
 
     /// The host's rules; nil when they cannot be had (RFC 9309: then assume everything is
@@ -328,6 +362,36 @@ final class RobotsRules: Sendable {
         guard let response = try? await client.fetch(request) else { return nil }
         if response.isSuccess { return Robots(String(decoding: response.body.prefix(512 * 1024), as: UTF8.self), token: token) }
         return (400..<500).contains(response.status) ? .allowAll : nil
+    }
+}
+
+extension Task where Failure == Never {
+    /// The task's value, or nil as soon as the task waiting for it is cancelled (a feed's
+    /// articles past their deadline); the task itself runs on for its other waiters (a host's
+    /// `robots.txt` serves every feed linking there). `value` alone would ignore the
+    /// cancellation and keep the waiter until the task ends.
+    func valueUnlessCancelled() async -> Success? {
+        let waiter = Locked<(continuation: CheckedContinuation<Success?, Never>?, over: Bool)>((nil, false))
+        // Resumes the waiter once: whichever comes first, the value or the cancellation.
+        @Sendable func finish(_ value: Success?) {
+            let continuation = waiter.withLock { state in
+                defer { (state.continuation, state.over) = (nil, true) }
+                return state.continuation
+            }
+            continuation?.resume(returning: value)
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let cancelledAlready = waiter.withLock { state in
+                    if !state.over { state.continuation = continuation }
+                    return state.over
+                }
+                if cancelledAlready { return continuation.resume(returning: nil) }
+                Task<Void, Never> { finish(await self.value) }
+            }
+        } onCancel: {
+            finish(nil)
+        }
     }
 }
 

@@ -249,12 +249,15 @@ public final class FeedScanner {
         let fetcher = Fetcher(settings: settings, store: store, reader: classifier.concurrentReader, articles: articles, now: now)
         var failure: PipelineError?
         var commits = CommitChain(store: store)
-        await withTaskGroup(of: (Int, Fetched).self) { group in
+        // A feed whose items want their linked articles read leaves its fetch's place to the
+        // next feed's fetch while they are read (by a second task): a slow article host holds
+        // back the judging of the feeds after it, but not their fetching.
+        await withTaskGroup(of: (index: Int, fetched: Fetched, articlesRead: Bool).self) { group in
             var started = 0
             func startMore() {
                 while started < feeds.count && backlog.mayStart {
                     let (index, feed, request) = (started, feeds[started], fetcher.request(feeds[started], states[started]))
-                    group.addTask { (index, await fetcher.fetchAndRead(request, feed: feed)) }
+                    group.addTask { (index, await fetcher.fetchAndRead(request, feed: feed), false) }
                     started += 1
                     backlog.started()
                 }
@@ -265,9 +268,17 @@ public final class FeedScanner {
             var judgedUnderLock = 0
             while next < feeds.count {
                 guard let fetched = ready.removeValue(forKey: next) else {
-                    guard let (index, fetched) = await group.next() else { break }
+                    guard let (index, fetched, articlesRead) = await group.next() else { break }
+                    if !articlesRead {
+                        backlog.arrived(fetched.itemCount)
+                        if fetcher.wantsArticles(fetched, feed: feeds[index]) {
+                            let feed = feeds[index]
+                            group.addTask { (index, await fetcher.readArticles(fetched, feed: feed), true) }
+                            startMore()
+                            continue
+                        }
+                    }
                     ready[index] = fetched
-                    backlog.arrived(fetched.itemCount)
                     startMore()
                     continue
                 }
@@ -531,7 +542,8 @@ struct Fetcher: Sendable {
     }
 
     /// Fetches a feed, parses what came, selects the new items and reads them: everything of
-    /// a feed that does not depend on the feeds before it, done by the feed's own task.
+    /// a feed that does not depend on the feeds before it, done by the feed's own task (but
+    /// its linked articles, `readArticles`).
     func fetchAndRead(_ request: HTTPRequest, feed: FeedSettings) async -> Fetched {
         let started = ContinuousClock.now
         let result: Result<HTTPResponse, FetchError>
@@ -567,16 +579,30 @@ struct Fetcher: Sendable {
             var selection = try await select(document, feed: feed)
             // Reasons are kept for alerts only: an ignored item's are not worth finding.
             selection.readings = reader.map { reader in selection.items.map { reader.read($0, reasons: .whenPlausible) } }
-            if !feed.isLocalFile {
-                let enriched = await articles.enrich(selection.items, feed: feed, readings: selection.readings, reader: reader)
-                (selection.items, selection.articles) = (enriched.items, enriched.counts)
-                // Items judged on their article are read again; the others keep their reading.
-                if let reader { for index in enriched.changed { selection.readings?[index] = reader.read(selection.items[index], reasons: .whenPlausible) } }
-            }
             return .success(selection)
         } catch {
             return .failure(error)
         }
+    }
+
+    /// Whether some of a fetched feed's new items want their linked articles read (local
+    /// feed files are never followed).
+    func wantsArticles(_ fetched: Fetched, feed: FeedSettings) -> Bool {
+        guard !feed.isLocalFile, case .success(let parsed)? = fetched.parsed, case .success(let selection) = parsed.selection else { return false }
+        return articles.wants(selection.items, feed: feed, readings: selection.readings, reader: reader)
+    }
+
+    /// The feed with its new items' linked articles read where they want them: an item read
+    /// on its article is read again, the others keep their reading.
+    func readArticles(_ fetched: Fetched, feed: FeedSettings) async -> Fetched {
+        guard case .success(var parsed)? = fetched.parsed, case .success(var selection) = parsed.selection else { return fetched }
+        let enriched = await articles.enrich(selection.items, feed: feed, readings: selection.readings, reader: reader)
+        (selection.items, selection.articles) = (enriched.items, enriched.counts)
+        if let reader { for index in enriched.changed { selection.readings?[index] = reader.read(selection.items[index], reasons: .whenPlausible) } }
+        parsed.selection = .success(selection)
+        var fetched = fetched
+        fetched.parsed = .success(parsed)
+        return fetched
     }
 
     /// Step 3: the new entries of a document (see `Selection`).

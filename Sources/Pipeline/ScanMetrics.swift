@@ -35,6 +35,7 @@ public final class ScanMetrics: Sendable {
         articles = [
             (\ArticleCounts.read, "read"), (\.cached, "cached"), (\.failed, "failed"), (\.disallowed, "robots_disallowed"),
             (\.overLimit, "over_host_limit"), (\.needsJavaScript, "needs_javascript"), (\.empty, "empty"),
+            (\.late, "late"),
         ].map { [registry] field, outcome in (field, registry.makeCounter(descriptor: articleOutcomes, labels: [("outcome", outcome)])) }
         duration = registry.makeDurationHistogram(
             descriptor: name("scan_duration", "seconds", "How long each scan took."),

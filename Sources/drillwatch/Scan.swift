@@ -142,6 +142,7 @@ enum ScanTable {
                 (articles.read, "read"), (articles.cached, "from the cache"), (articles.failed, "failed"),
                 (articles.disallowed, "refused by robots.txt"), (articles.overLimit, "over the per-host limit"),
                 (articles.needsJavaScript, "need JavaScript"), (articles.empty, "without text"),
+                (articles.late, "too late (timeout_seconds)"),
             ].filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
             lines.append("linked articles: " + parts.joined(separator: ", "))
         }

@@ -131,6 +131,44 @@ import Testing
         #expect(Self.articleRequests(server).count == 1)
     }
 
+    /// A feed's articles hold back the judging of every later feed, so they get one deadline
+    /// together (`timeout_seconds` from the first), not one each: 40 pages that never finish
+    /// take two seconds of the scan, not forty times two over four at a time.
+    @Test func aFeedsArticlesShareOneDeadline() async throws {
+        let folder = Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let items = (0..<40).map { (id: "s\($0)", title: "Navies exercise, part \($0)", body: "More to follow.") }
+        let server = try Self.server(items: items) { _ in .stall(firstBytes: Array("<html><body><p>".utf8), seconds: 5) }
+        defer { server.stop() }
+        let (summary, _) = try await Self.scan(server, folder: folder, articles: "policy = \"always\"\nper_host_per_minute = 100\ntimeout_seconds = 2")
+        #expect(summary.outcomes.first?.newItems == items.count, "every item judged, on the feed's text")
+        let counts = summary.articles
+        #expect(counts.read == 0 && counts.failed + counts.late == items.count, "\(counts)")
+        // Four were asked for at first; four more only if their fetches timed out before the
+        // deadline was noticed (the two fall on the same second); none after it.
+        #expect(Self.articleRequests(server).count <= 8, "\(Self.articleRequests(server).count)")
+        #expect(counts.late >= items.count - 8)
+    }
+
+    /// The wait for a host's `robots.txt`, which many feeds' articles share, ends for a waiter
+    /// cancelled at its deadline while the others still get the rules.
+    @Test func aCancelledWaiterLeavesTheSharedTask() async throws {
+        // The shared task ends when cancelled itself (the test does so below), else in a minute:
+        // a waiter that did not leave at its own cancellation would get 7, not nil.
+        let shared = Task<Int, Never> {
+            try? await Task.sleep(for: .seconds(60))
+            return 7
+        }
+        let cancelled = Task { await shared.valueUnlessCancelled() }
+        cancelled.cancel()
+        #expect(await cancelled.value == nil)
+        let waiter = Task { await shared.valueUnlessCancelled() }
+        shared.cancel()
+        #expect(await waiter.value == 7)
+        let late = Task { await shared.valueUnlessCancelled() }
+        #expect(await late.value == 7, "a task that has ended gives its value")
+    }
+
     @Test func thePerHostLimitHolds() async throws {
         let folder = Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
