@@ -271,7 +271,7 @@ public final class FeedScanner {
                     guard let (index, fetched, articlesRead) = await group.next() else { break }
                     if !articlesRead {
                         backlog.arrived(fetched.itemCount)
-                        if fetcher.wantsArticles(fetched, feed: feeds[index]) {
+                        if fetched.wantsArticles {
                             let feed = feeds[index]
                             group.addTask { (index, await fetcher.readArticles(fetched, feed: feed), true) }
                             startMore()
@@ -459,6 +459,8 @@ struct Fetched: Sendable {
     var seconds: Double
     /// The body's size, for the scan's summary.
     var bytes = 0
+    /// Some of its new items want their linked articles read (`Fetcher.readArticles`).
+    var wantsArticles = false
 
     /// The new items it holds (read, waiting to be judged).
     var itemCount: Int { (try? parsed?.get().selection.get())?.items.count ?? 0 }
@@ -564,6 +566,7 @@ struct Fetcher: Sendable {
             switch document {
             case .success(let document):
                 fetched.parsed = .success(Fetched.Parsed(document: document, selection: await selectAndRead(document, feed: feed)))
+                fetched.wantsArticles = wantsArticles(fetched, feed: feed)
             case .failure(let error):
                 fetched.parsed = .failure(error)
             }
@@ -587,7 +590,7 @@ struct Fetcher: Sendable {
 
     /// Whether some of a fetched feed's new items want their linked articles read (local
     /// feed files are never followed).
-    func wantsArticles(_ fetched: Fetched, feed: FeedSettings) -> Bool {
+    private func wantsArticles(_ fetched: Fetched, feed: FeedSettings) -> Bool {
         guard !feed.isLocalFile, case .success(let parsed)? = fetched.parsed, case .success(let selection) = parsed.selection else { return false }
         return articles.wants(selection.items, feed: feed, readings: selection.readings, reader: reader)
     }
