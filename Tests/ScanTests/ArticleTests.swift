@@ -234,7 +234,8 @@ import Testing
         let folder = Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let bomb = try HostileFeeds.gzipBomb()
-        let hostile = ["endless", "trickle", "bomb", "huge", "loop", "to-file", "deep", "links", "binary"]
+        // The trickle last: it takes the whole 3 s, and a feed's articles share one deadline.
+        let hostile = ["endless", "bomb", "huge", "loop", "to-file", "deep", "links", "binary", "trickle"]
         let items = [Self.headline] + hostile.map { (id: $0, title: "Headline \($0)", body: "More to follow.") }
         let server = try Self.server(items: items) { path in
             let html: @Sendable (String) -> TestServer.Reply = { .response(status: 200, headers: [("Content-Type", "text/html")], body: Array($0.utf8)) }
@@ -259,7 +260,11 @@ import Testing
         // bound catches a hang, not slowness.
         #expect(ContinuousClock.now - started < .seconds(300))
         #expect(summary.outcomes.first?.newItems == items.count, "every item judged")
-        #expect(summary.articles.read >= 1 && summary.articles.failed >= 5, "\(summary.articles)")
+        // Each page read, refused or empty, or cut by the feed's deadline (a slow machine, a
+        // sanitizer, reaches it before the last pages are asked for).
+        let counts = summary.articles
+        #expect(counts.read >= 1 && counts.failed >= 1, "\(counts)")
+        #expect(counts.read + counts.failed + counts.empty + counts.needsJavaScript + counts.late == items.count, "\(counts)")
         let alerts = try await store.latestAlerts(limit: 10)
         #expect(alerts.count == 1 && alerts.first?.fromArticle == true)
         #expect(!server.requests.contains { $0.path.contains("passwd") })
