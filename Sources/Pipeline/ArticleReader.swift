@@ -140,17 +140,22 @@ struct ArticleReader: Sendable {
 
     /// Whether any of `items` wants its article read (see `enrich`).
     func wants(_ items: [Item], feed: FeedSettings, readings: [Classifier.Reading]?, reader: Classifier.Reader?) -> Bool {
-        !wanted(items, feed: feed, readings: readings, reader: reader).isEmpty
+        items.indices.contains(where: wantsArticle(items, feed: feed, readings: readings, reader: reader))
     }
 
     /// The indices of the items whose articles the feed's policy asks for.
     private func wanted(_ items: [Item], feed: FeedSettings, readings: [Classifier.Reading]?, reader: Classifier.Reader?) -> [Int] {
-        let borderline: (Int) -> Bool? = { index in
-            guard let reader, let readings else { return nil }
-            return reader.isBorderline(readings[index])
-        }
+        items.indices.filter(wantsArticle(items, feed: feed, readings: readings, reader: reader))
+    }
+
+    /// Whether the item at an index wants its article, by the feed's policy for these items.
+    private func wantsArticle(_ items: [Item], feed: FeedSettings, readings: [Classifier.Reading]?,
+                              reader: Classifier.Reader?) -> (Int) -> Bool {
         let policy = policy(for: items, feed: feed)
-        return items.indices.filter { needsArticle(items[$0], policy: policy, borderline: borderline($0)) }
+        return { index in
+            let borderline = reader.flatMap { reader in readings.map { reader.isBorderline($0[index]) } }
+            return needsArticle(items[index], policy: policy, borderline: borderline)
+        }
     }
 
     /// The feed's policy for this fetch: `auto` becomes `short` when most of its new items are
