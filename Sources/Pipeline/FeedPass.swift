@@ -93,13 +93,13 @@ struct FeedPass {
     }
 
     /// Step 2: a document was parsed.
-    mutating func parsed(_ document: FeedDocument, _ response: HTTPResponse) {
-        let hints = [document.feed.ttlMinutes.map { TimeInterval($0 * 60) }, document.feed.updateIntervalSeconds.map(TimeInterval.init), publisherHint]
+    mutating func parsed(_ channel: FeedInfo, entries: Int, _ response: HTTPResponse) {
+        let hints = [channel.ttlMinutes.map { TimeInterval($0 * 60) }, channel.updateIntervalSeconds.map(TimeInterval.init), publisherHint]
         publisherHint = hints.compactMap { $0 }.max()
         succeed(status: response.status)
         state.etag = response.validators.etag
         state.lastModified = response.validators.lastModified
-        outcome.items = document.entries.count
+        outcome.items = entries
     }
 
     /// Step 2, failed: the feed answered with something that is not a feed.

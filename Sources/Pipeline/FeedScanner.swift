@@ -406,7 +406,7 @@ public final class FeedScanner {
         if let response = pass.response {
             switch fetched.parsed {
             case .success(let parsed)?:
-                pass.parsed(parsed.document, response)
+                pass.parsed(parsed.feed, entries: parsed.entryCount, response)
                 let selection: Selection
                 do { selection = try parsed.selection.get() } catch { throw PipelineError.state(error, feed: feed.name) }
                 pass.outcome.capped = selection.capped
@@ -450,7 +450,11 @@ public final class FeedScanner {
 struct Fetched: Sendable {
     /// A document parsed, with its new items (or why the state could not say which are new).
     struct Parsed: Sendable {
-        var document: FeedDocument
+        /// The channel's facts and how many entries the document held. The entries themselves
+        /// are let go once the new ones are selected (those are in `selection`, as items): a
+        /// feed waiting to be judged holds its news once, not twice.
+        var feed: FeedInfo
+        var entryCount: Int
         var selection: Result<Selection, StoreError>
     }
 
@@ -565,7 +569,8 @@ struct Fetcher: Sendable {
             response.body = []  // parsed: the document is what is kept
             switch document {
             case .success(let document):
-                fetched.parsed = .success(Fetched.Parsed(document: document, selection: await selectAndRead(document, feed: feed)))
+                let selection = await selectAndRead(document, feed: feed)
+                fetched.parsed = .success(Fetched.Parsed(feed: document.feed, entryCount: document.entries.count, selection: selection))
                 fetched.wantsArticles = wantsArticles(fetched, feed: feed)
             case .failure(let error):
                 fetched.parsed = .failure(error)
