@@ -566,7 +566,7 @@ struct Fetcher: Sendable {
             let document = Result { () throws(FeedError) in
                 try FeedParser.parse(response.body, source: FeedSource(url: response.finalURL, headers: headers))
             }
-            response.body = []  // parsed: the document is what is kept
+            response.body = []  // parsed: what is kept is the channel and the new items (`Fetched.Parsed`)
             switch document {
             case .success(let document):
                 let selection = await selectAndRead(document, feed: feed)
