@@ -494,6 +494,11 @@ struct ExerciseName {
         }
     }
 
+    init(series: String, year: Int?) {
+        self.series = series
+        self.year = year
+    }
+
     /// One series, also when one name is the short form of the other: Russian reports call
     /// Zapad/Interaction-2021 «Взаимодействие-2021» (Interaction-2021).
     func isSeries(of other: ExerciseName) -> Bool {
@@ -523,7 +528,9 @@ struct StoryTracker {
         let headline: Headline
         /// `exercise` read as series and year, and the year of `date` (UTC): a new item is
         /// compared with hundreds of members, and each comparison parsed the names again and
-        /// made a calendar.
+        /// made a calendar. A series named without a year in a dated report ("this year's
+        /// Joint Sea exercise") takes the date's year: reports name the exercise under way by
+        /// its series alone, and a report of another year is history, not this story.
         let exerciseName: ExerciseName?
         let dateYear: Int?
         /// The month of the report: of its date, or, undated, of the first day and month its lead
@@ -540,8 +547,11 @@ struct StoryTracker {
             self.places = places
             self.language = language
             self.headline = headline
-            exerciseName = exercise.map(ExerciseName.init)
-            dateYear = date.map(StoryTracker.year)
+            let dateYear = date.map(StoryTracker.year)
+            exerciseName = exercise.map(ExerciseName.init).map { name in
+                name.year != nil || dateYear == nil ? name : ExerciseName(series: name.series, year: dateYear)
+            }
+            self.dateYear = dateYear
             month = date.map(StoryTracker.month) ?? leadMonth
         }
 

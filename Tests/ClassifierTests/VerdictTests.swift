@@ -543,6 +543,27 @@ enum Rewording {
         #expect(!ExerciseName("Joint Sea-2031").isSame(as: ExerciseName("Interaction-2031")))
     }
 
+    /// A series named without its year ("the Joint Sea exercise") in a dated report is that
+    /// year's exercise: told in another language with its year, it is one story (the test
+    /// items are dated in March 2030). Undated, it stays a series of no year.
+    @Test func aSeriesNamedWithoutItsYearIsTheExerciseOfTheReportsYear() throws {
+        let classifier = try Shipped.classifier()
+        let chinese = classifier.judge(Verdicts.item("js-zh", "中俄“海上联合-2030”军事演习在日本海开幕",
+            "中国海军和俄罗斯海军舰艇在日本海开始“海上联合-2030”联合演习,双方将进行防空、反潜和海上搜救等科目的演练。"))
+        let english = classifier.judge(Verdicts.item("js-en", "Russian ships arrive for the Joint Sea exercise with China",
+            "Russian warships have set sail for this year's Joint Sea naval exercise with the Chinese navy, the Pacific Fleet said.",
+            days: 2))
+        #expect(chinese.facts.exercise == "Joint Sea-2030" && english.facts.exercise == "Joint Sea")
+        #expect(chinese.kind == .alert)
+        #expect(english.kind == .duplicate && english.story == chinese.story, "\(english.kind)")
+        func fingerprint(_ date: Date?) -> StoryTracker.Fingerprint {
+            StoryTracker.Fingerprint(itemID: "js", vector: TermVector(), signature: [], date: date, exercise: "Joint Sea",
+                                     places: [], language: .en, headline: .init())
+        }
+        #expect(fingerprint(Date(timeIntervalSince1970: 1_900_000_000)).exerciseName?.year == 2030)
+        #expect(fingerprint(nil).exerciseName?.year == nil)
+    }
+
     /// The member closest by rank (a report in the item's own language, too unlike it for one
     /// story by wording alone) must not hide one that qualifies (the same exercise named in
     /// another language): the item joins that story instead of starting one.
