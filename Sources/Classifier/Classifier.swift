@@ -158,7 +158,7 @@ public final class Classifier {
         // Only a plausible item is compared with the stories; noise cannot join one, and most
         // news never pays for a MinHash signature.
         guard let parts = reading.story else { return verdict }
-        let fingerprint = Self.fingerprint(item, parts, eventFacts, assessment.headline)
+        let fingerprint = Self.fingerprint(item, parts, eventFacts, assessment.headline, reader.facts)
         let match = stories.bestMatch(for: fingerprint, threshold: threshold(for:))
 
         if let match, score >= reviewThreshold || match.similarity >= 0.8 {
@@ -218,14 +218,15 @@ public final class Classifier {
     private static func fingerprint(of item: Item, _ reader: Reader) -> StoryTracker.Fingerprint {
         let text = reader.text(of: item).text
         let (eventFacts, headline) = reader.facts.extract(from: text)
-        return fingerprint(item, reader.storyParts(text), eventFacts, headline)
+        return fingerprint(item, reader.storyParts(text), eventFacts, headline, reader.facts)
     }
 
     private static func fingerprint(_ item: Item, _ parts: Reader.StoryParts, _ eventFacts: EventFacts,
-                                    _ headline: StoryTracker.Headline) -> StoryTracker.Fingerprint {
+                                    _ headline: StoryTracker.Headline, _ facts: FactExtractor) -> StoryTracker.Fingerprint {
         StoryTracker.Fingerprint(
             itemID: item.id, vector: parts.vector, signature: parts.signature,
-            date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places), language: parts.language,
+            date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places),
+            area: facts.area(of: eventFacts.places), language: parts.language,
             headline: headline, leadMonth: item.published == nil ? LeadMonth.month(title: item.title, body: item.text) : nil)
     }
 
@@ -524,6 +525,10 @@ struct StoryTracker {
         let date: Date?
         let exercise: String?
         let places: Set<String>
+        /// `places` with the larger places they lie within (`FactExtractor.area`): what rules
+        /// a pair out as places apart. Not what ties a pair: "Vladivostok" in one report and
+        /// "the Sea of Japan" in another do not make a port call and a patrol one event.
+        let area: Set<String>
         let language: Language?
         let headline: Headline
         /// `exercise` read as series and year, and the year of `date` (UTC): a new item is
@@ -538,13 +543,14 @@ struct StoryTracker {
         let month: Int?
 
         init(itemID: String, vector: TermVector, signature: [UInt64], date: Date?, exercise: String?,
-             places: Set<String>, language: Language?, headline: Headline, leadMonth: Int? = nil) {
+             places: Set<String>, area: Set<String>? = nil, language: Language?, headline: Headline, leadMonth: Int? = nil) {
             self.itemID = itemID
             self.vector = vector
             self.signature = signature
             self.date = date
             self.exercise = exercise
             self.places = places
+            self.area = area ?? places
             self.language = language
             self.headline = headline
             let dateYear = date.map(StoryTracker.year)
@@ -743,8 +749,8 @@ struct StoryTracker {
     }
 
     /// Facts that rule out one story however alike the wording: different exercises (or the
-    /// same series in different years), places that do not overlap at all, or an exercise
-    /// and a patrol.
+    /// same series in different years), places that do not overlap at all (a port overlaps
+    /// the sea it lies on: `area`), or an exercise and a patrol.
     static func conflict(_ a: Fingerprint, _ b: Fingerprint) -> Bool {
         if let x = a.exercise, let y = b.exercise, x != y, let first = a.exerciseName, let second = b.exerciseName {
             // "Joint Sea" and "Joint Sea-2024" may be one story; "Joint Sea-2023" and
@@ -752,7 +758,7 @@ struct StoryTracker {
             if !first.isSeries(of: second) { return true }
             if let one = first.year, let other = second.year, one != other { return true }
         }
-        if !a.places.isEmpty && !b.places.isEmpty && a.places.isDisjoint(with: b.places) { return true }
+        if !a.area.isEmpty && !b.area.isEmpty && a.area.isDisjoint(with: b.area) { return true }
         if let x = a.headline.activity, let y = b.headline.activity, x != y { return true }
         // Ships and aircraft: a naval patrol and an air patrol the same week, the December 2025
         // missile-defence drill and the air patrol after it. One named exercise may be told

@@ -53,6 +53,9 @@ struct FactExtractor {
     /// Joint series China joins in some years only, with those years.
     private let jointYears: [String: Set<Int>]
     private let placeCountries: [String: String]
+    /// Each place with `within` and what those lie within in turn (Vladivostok: Primorye, the
+    /// Sea of Japan, the Russian Far East).
+    private let placesAround: [String: Set<String>]
     private static let months: Set<String> = ["january", "february", "march", "april", "may", "june", "july", "august",
                                               "september", "october", "november", "december", "in", "on", "since", "by",
                                               "the", "from", "until", "of", "for", "and", "late", "early", "mid"]
@@ -77,6 +80,7 @@ struct FactExtractor {
         placeCountries = Dictionary(gazetteer.places.compactMap { place in place.country.map { (place.name, $0) } },
                                     uniquingKeysWith: { first, _ in first })
         places = compile(gazetteer.places)
+        placesAround = Self.placesAround(gazetteer.places)
         countries = compile(gazetteer.countries)
         var entriesByAnchor = ListsByKey<Int>()
         var unanchored: [Int] = []
@@ -256,6 +260,24 @@ struct FactExtractor {
         }
         if otherSeries.contains(series) || otherSeries.contains(exercise) { return false }
         return nil
+    }
+
+    /// `places` and every larger place they lie within: what two reports' places are compared
+    /// by, so that "Vladivostok" and "the Sea of Japan" are not places apart.
+    func area(of places: [String]) -> Set<String> {
+        places.reduce(into: Set(places)) { $0.formUnion(placesAround[$1] ?? []) }
+    }
+
+    /// `within`, followed to its end (a cycle written by mistake stops where it repeats).
+    private static func placesAround(_ places: [Gazetteer.Entry]) -> [String: Set<String>] {
+        let direct = Dictionary(places.map { ($0.name, $0.within) }, uniquingKeysWith: { $0 + $1 })
+        return direct.mapValues { first in
+            var found = Set<String>(), pending = first
+            while let next = pending.popLast() {
+                if found.insert(next).inserted { pending += direct[next] ?? [] }
+            }
+            return found
+        }
     }
 
     /// The exercise named, and the token where it is named.

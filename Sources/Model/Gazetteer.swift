@@ -36,15 +36,20 @@ public struct Gazetteer: Sendable, Equatable {
         public var jointYears: [Int]
         /// For places: the country the place is in (Vladivostok: Russia); nil for seas.
         public var country: String?
+        /// For places: the gazetteer's larger places this one lies in or on (Vladivostok:
+        /// Primorye, Peter the Great Bay, the Sea of Japan): a report naming the port and one
+        /// naming its sea name places that overlap.
+        public var within: [String]
 
         public init(name: String, aliases: [String] = [], counting: Counting = .always,
-                    joint: Bool = true, jointYears: [Int] = [], country: String? = nil) {
+                    joint: Bool = true, jointYears: [Int] = [], country: String? = nil, within: [String] = []) {
             self.name = name
             self.aliases = aliases
             self.counting = counting
             self.joint = joint
             self.jointYears = jointYears
             self.country = country
+            self.within = within
         }
     }
 

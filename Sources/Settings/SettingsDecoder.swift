@@ -450,12 +450,21 @@ struct SettingsDecoder {
                                            counting: counting(entry, at: path),
                                            joint: reader.bool(entry, "joint", at: path) ?? true,
                                            jointYears: reader.ints(entry, "joint_years", at: path, in: 1990...2100),
-                                           country: reader.string(entry, "country", at: path))
+                                           country: reader.string(entry, "country", at: path),
+                                           within: reader.strings(entry, "within", at: path))
                 reader.rejectUnasked(entry, at: path)
                 return name == nil ? nil : read
             }
         }
         let gazetteer = Gazetteer(exercises: entries("exercises"), places: entries("places"), countries: entries("countries"))
+        // A place lies within places the gazetteer names: a misspelt one would quietly never
+        // overlap anything.
+        let placeNames = Set(gazetteer.places.map(\.name))
+        for (index, place) in gazetteer.places.enumerated() {
+            for larger in place.within where !placeNames.contains(larger) {
+                reader.problem("gazetteer.places[\(index)].within", "'\(larger)' is not the name of a place in the gazetteer")
+            }
+        }
         reader.rejectUnasked(table, at: "gazetteer")
         return gazetteer
     }

@@ -564,6 +564,24 @@ enum Rewording {
         #expect(fingerprint(nil).exerciseName?.year == nil)
     }
 
+    /// One exercise told at its port in one language and at its sea in another: the port lies
+    /// on the sea (the gazetteer's `within`), so the two are not places apart; a report of the
+    /// same exercise at another sea is.
+    @Test func aPortAndTheSeaItLiesOnAreNotPlacesApart() throws {
+        let classifier = try Shipped.classifier()
+        let russian = classifier.judge(Verdicts.item("pv-ru", "Во Владивостоке начались учения «Морское взаимодействие-2030»",
+            "Корабли Тихоокеанского флота и ВМС НОАК начали во Владивостоке совместные учения «Морское взаимодействие-2030», сообщили в Минобороны России."))
+        let english = classifier.judge(Verdicts.item("pv-en", "Chinese and Russian navies hold Joint Sea-2030 drills in the Sea of Japan",
+            "Warships of the Chinese and Russian navies are holding the Joint Sea-2030 exercise in the Sea of Japan, the Chinese defence ministry said.",
+            days: 1))
+        let elsewhere = classifier.judge(Verdicts.item("pv-zh", "中俄“海上联合-2030”演习在南海举行",
+            "中国海军和俄罗斯海军舰艇在南海举行“海上联合-2030”联合演习,双方将演练防空和反潜科目。", days: 1.5))
+        #expect(russian.facts.places == ["Vladivostok"] && english.facts.places == ["Sea of Japan"], "\(russian.facts.places) \(english.facts.places)")
+        #expect(russian.kind == .alert)
+        #expect(english.kind == .duplicate && english.story == russian.story, "\(english.kind)")
+        #expect(elsewhere.kind == .alert && elsewhere.story != russian.story, "\(elsewhere.kind)")
+    }
+
     /// The member closest by rank (a report in the item's own language, too unlike it for one
     /// story by wording alone) must not hide one that qualifies (the same exercise named in
     /// another language): the item joins that story instead of starting one.

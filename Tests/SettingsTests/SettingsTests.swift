@@ -111,6 +111,26 @@ import Testing
         #expect(found.first?.message == "set one of requires_year, requires_drill_word, not several")
     }
 
+    @Test func aPlaceLiesWithinPlacesOfTheGazetteer() throws {
+        let settings = try Settings.parse("""
+            [[gazetteer.places]]
+            name = "Sea of Japan"
+            [[gazetteer.places]]
+            name = "Vladivostok"
+            within = ["Sea of Japan"]
+            """, file: file, checkingRules: Classifier.ruleProblems)
+        #expect(settings.gazetteer.places.map(\.within) == [[], ["Sea of Japan"]])
+        let found = problems("""
+            [[gazetteer.places]]
+            name = "Sea of Japan"
+            [[gazetteer.places]]
+            name = "Vladivostok"
+            within = ["Sea of Japna"]
+            """)
+        #expect(found.map(\.keyPath) == ["gazetteer.places[1].within"])
+        #expect(found.first?.message == "'Sea of Japna' is not the name of a place in the gazetteer")
+    }
+
     /// `$name` in a query is the `[terms]` word list of that name, in parentheses.
     @Test func aWordListIsWrittenOnceAndUsedByName() throws {
         let settings = try Settings.parse("""
