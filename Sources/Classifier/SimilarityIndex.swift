@@ -44,7 +44,7 @@ public final class SimilarityIndex {
     @exclusivity(unchecked) private var termNames: [String] = []
     @exclusivity(unchecked) private var documentFrequency: [Int32] = []
     @exclusivity(unchecked) private var postings: [[(document: Int32, weight: Float)]] = []
-    @exclusivity(unchecked) private var vectors: [TermVector] = []
+    @exclusivity(unchecked) private(set) var vectors: [TermVector] = []
     @exclusivity(unchecked) private var idfDocumentCount = 0
     /// A query's working arrays, reused between queries so that scoring allocates nothing
     /// per item; kept in a pool, so that queries on several threads each work on their own.
@@ -171,17 +171,27 @@ public final class SimilarityIndex {
         var scratch = scratchPool.withLock { $0.popLast() } ?? Scratch()
         defer { scratchPool.withLock { [scratch] in $0.append(scratch) } }
         let count = documents.count
-        let pool = scratch.candidates(query, count: count, postings: postings, queryTerms: queryTerms,
-                                      postingsPerTerm: postingsPerTerm, keep: max(limit, candidates))
-        // The query spread over an array by term: a document's cosine is then one pass over
-        // its own terms, with no merge of two sorted lists (the same sums, in the same order).
-        scratch.spread(query, over: termNames.count)
-        defer { scratch.clear(query) }
-        var exact: [(index: Int, score: Double)] = pool.map { (index: $0, score: scratch.cosine(vectors[$0])) }
+        var exact: [(index: Int, score: Double)]
+        // A corpus as small as the shipped one (five seeds): every document reached is a
+        // candidate and every postings list is whole (see `smallCorpusScores`).
+        if count <= max(limit, candidates) && count <= min(postingsPerTerm, 64) {
+            exact = scratch.smallCorpusScores(query, count: count, postings: postings, queryTerms: queryTerms)
+        } else {
+            let pool = scratch.candidates(query, count: count, postings: postings, queryTerms: queryTerms,
+                                          postingsPerTerm: postingsPerTerm, keep: max(limit, candidates))
+            // The query spread over an array by term: a document's cosine is then one pass over
+            // its own terms, with no merge of two sorted lists (the same sums, in the same order).
+            scratch.spread(query, over: termNames.count)
+            defer { scratch.clear(query) }
+            exact = pool.map { (index: $0, score: scratch.cosine(vectors[$0])) }
+        }
         exact.sort { (a: (index: Int, score: Double), b: (index: Int, score: Double)) -> Bool in
             a.score != b.score ? a.score > b.score : a.index < b.index
         }
         let best = exact.prefix(limit)
+        guard explainTerms > 0 else { return best.map { ($0.index, $0.score, []) } }
+        scratch.spread(query, over: termNames.count)
+        defer { scratch.clear(query) }
         let terms = name(best.map { scratch.contributingTerms(vectors[$0.index], limit: explainTerms) }, writtenIn: tokens)
         return zip(best, terms).map { ($0.index, $0.score, $1) }
     }
@@ -309,7 +319,7 @@ extension SimilarityIndex.Scratch {
     /// The documents worth an exact cosine: scored by partial dot products over the
     /// postings of the query's strongest terms.
     mutating func candidates(_ query: TermVector, count: Int, postings: [[(document: Int32, weight: Float)]],
-                             queryTerms: Int, postingsPerTerm: Int, keep: Int) -> Set<Int> {
+                             queryTerms: Int, postingsPerTerm: Int, keep: Int) -> [Int] {
         if accumulator.count != count {
             accumulator = [Float](repeating: 0, count: count)
             reachedFully = [Bool](repeating: false, count: count)
@@ -357,7 +367,38 @@ extension SimilarityIndex.Scratch {
                 }
             }
         }
-        return Set(best.entries.map(\.0) + bestRare.entries.map(\.0))
+        // Each document once; their order does not matter (they are sorted by score and index).
+        let first = best.entries.map(\.0)
+        return first + bestRare.entries.map(\.0).filter { !first.contains($0) }
+    }
+
+    /// Every document's exact cosine with `query`, for those its `queryTerms` strongest terms
+    /// reach (what `candidates` would pick when it keeps them all): for a corpus of no more
+    /// documents than the candidates kept, with every postings list whole. The sums are made
+    /// from the postings of the query's terms in its term order: the order `cosine` adds the
+    /// same products in (a term one side lacks adds 0 there), so the scores are the same to
+    /// the bit, without a pass over each document's few hundred terms.
+    mutating func smallCorpusScores(_ query: TermVector, count: Int, postings: [[(document: Int32, weight: Float)]],
+                                    queryTerms: Int) -> [(index: Int, score: Double)] {
+        precondition(count <= 64, "a small corpus has at most 64 documents")
+        if accumulator.count < count { accumulator = [Float](repeating: 0, count: count) }
+        var reached: UInt64 = 0
+        for (term, _) in SimilarityIndex.strongest(query, queryTerms) {
+            for posting in postings[Int(term)] { reached |= 1 << UInt64(posting.document) }
+        }
+        guard reached != 0 else { return [] }
+        return accumulator.withUnsafeMutableBufferPointer { sums in
+            for (term, weight) in zip(query.terms, query.weights) {
+                for posting in postings[Int(term)] { sums[Int(posting.document)] += weight * posting.weight }
+            }
+            var scores: [(index: Int, score: Double)] = []
+            scores.reserveCapacity(reached.nonzeroBitCount)
+            for d in 0..<count {
+                if reached & (1 << UInt64(d)) != 0 { scores.append((d, Double(min(1, sums[d])))) }
+                sums[d] = 0
+            }
+            return scores
+        }
     }
 }
 

@@ -43,6 +43,34 @@ import Testing
         #expect(index.documents[result[0].index].id == "b")
     }
 
+    /// A corpus no larger than the candidates kept is scored from the postings alone: the
+    /// scores must be the merge of the two vectors' terms (`TermVector.cosine`) to the bit, for
+    /// every document sharing a term, in the order of score then position.
+    @Test func aSmallCorpusGetsTheExactCosines() {
+        var state: UInt64 = 7
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33)
+        }
+        let words = (0..<60).map { "word\($0)" }
+        func text(_ count: Int) -> String { (0..<count).map { _ in words[next() % 60] }.joined(separator: " ") }
+        let index = index((0..<20).map { ("d\($0)", text(next() % 150 + 5)) })
+        for _ in 0..<200 {
+            // At most sixteen terms: all of them are the strongest, so every document sharing
+            // one is a candidate.
+            let query = index.vector(title: "", body: text(next() % 16 + 1), analyzer: analyzer)
+            var expected: [(index: Int, score: Double)] = []
+            for (position, vector) in index.vectors.enumerated() {
+                let score = query.cosine(vector)
+                if score > 0 { expected.append((position, score)) }
+            }
+            expected.sort { $0.score != $1.score ? $0.score > $1.score : $0.index < $1.index }
+            let found = index.mostSimilar(to: query, limit: 20, explainTerms: 0, candidates: 20)
+            #expect(found.map { $0.index } == expected.map { $0.index })
+            #expect(found.map { $0.score } == expected.map { $0.score })
+        }
+    }
+
     @Test func scalesToTenThousandDocuments() {
         // Not a timing test: the index must build and answer over a large corpus.
         var documents: [(String, String)] = []
