@@ -227,7 +227,8 @@ public final class Classifier {
             itemID: item.id, vector: parts.vector, signature: parts.signature,
             date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places),
             area: facts.area(of: eventFacts.places), language: parts.language,
-            headline: headline, leadMonth: item.published == nil ? LeadMonth.month(title: item.title, body: item.text) : nil)
+            headline: headline, leadMonth: item.published == nil ? LeadMonth.month(title: item.title, body: item.text) : nil,
+            patrolNumber: PatrolNumber.number(title: item.title, body: item.text))
     }
 
     /// Forgets every story (a new evaluation run).
@@ -541,9 +542,12 @@ struct StoryTracker {
         /// The month of the report: of its date, or, undated, of the first day and month its lead
         /// gives (`LeadMonth`); nil when neither is known.
         let month: Int?
+        /// Which joint patrol it says it tells of, from the second on (`PatrolNumber`).
+        let patrolNumber: Int?
 
         init(itemID: String, vector: TermVector, signature: [UInt64], date: Date?, exercise: String?,
-             places: Set<String>, area: Set<String>? = nil, language: Language?, headline: Headline, leadMonth: Int? = nil) {
+             places: Set<String>, area: Set<String>? = nil, language: Language?, headline: Headline, leadMonth: Int? = nil,
+             patrolNumber: Int? = nil) {
             self.itemID = itemID
             self.vector = vector
             self.signature = signature
@@ -559,6 +563,7 @@ struct StoryTracker {
             }
             self.dateYear = dateYear
             month = date.map(StoryTracker.month) ?? leadMonth
+            self.patrolNumber = patrolNumber
         }
 
         /// The year of the named exercise ("Joint Sea-2024" → 2024).
@@ -760,6 +765,8 @@ struct StoryTracker {
         }
         if !a.area.isEmpty && !b.area.isEmpty && a.area.isDisjoint(with: b.area) { return true }
         if let x = a.headline.activity, let y = b.headline.activity, x != y { return true }
+        // The second and the third joint air patrol, announced in the same words a year apart.
+        if let x = a.patrolNumber, let y = b.patrolNumber, x != y { return true }
         // Ships and aircraft: a naval patrol and an air patrol the same week, the December 2025
         // missile-defence drill and the air patrol after it. One named exercise may be told
         // by its ships in one report and its aircraft in another, when both are about it: both

@@ -72,7 +72,14 @@ enum LeadMonth {
         return nil
     }
 
-    private static func number(_ character: Character) -> Int? {
+    private static func number(_ character: Character) -> Int? { ChineseNumerals.digit(character) }
+
+    private static func value(_ characters: ArraySlice<Character>) -> Int? { ChineseNumerals.value(characters) }
+}
+
+/// Numbers as Chinese dates and counts write them: ASCII digits or 一 to 十.
+enum ChineseNumerals {
+    static func digit(_ character: Character) -> Int? {
         if let digit = character.wholeNumberValue, character.isASCII { return digit }
         return numerals[character]
     }
@@ -81,8 +88,8 @@ enum LeadMonth {
         "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
     ]
 
-    /// The value of ASCII digits ("21") or of Chinese numerals up to 39 ("二十一", "十二").
-    private static func value(_ characters: ArraySlice<Character>) -> Int? {
+    /// The value of ASCII digits ("21") or of Chinese numerals up to 99 ("二十一", "十二").
+    static func value(_ characters: ArraySlice<Character>) -> Int? {
         guard !characters.isEmpty, characters.count <= 3 else { return nil }
         if characters.allSatisfy({ $0.isASCII }) { return Int(String(characters)) }
         var total = 0

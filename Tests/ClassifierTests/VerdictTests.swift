@@ -721,6 +721,40 @@ enum Rewording {
         #expect(classifier.judge(copy).story == may.story)
     }
 
+    /// Two defence-ministry announcements in nearly the same words, one undated, numbering
+    /// their air patrols differently (the second, the third): two stories.
+    @Test func twoNumberedPatrolsAreTwoStories() throws {
+        let classifier = try Shipped.classifier()
+        func announcement(_ number: String, _ day: String) -> String {
+            "中国国防部和俄罗斯国防部联合宣布,\(day)中俄两国空军在日本海和东海有关空域组织了联合空中战略巡航,中方4架轰-6K与俄方2架图-95编成联合编队。这是两军第\(number)次联合空中战略巡航,不针对第三方。"
+        }
+        let third = classifier.judge(Verdicts.item("p3", "中俄两军实施联合空中战略巡航", announcement("三", "3月17日")))
+        var earlier = Verdicts.item("p2", "中俄两军实施联合空中战略巡航", announcement("二", "2月20日"))
+        earlier.published = nil
+        let second = classifier.judge(earlier)
+        #expect(third.kind == .alert)
+        #expect(second.kind == .alert && second.story != third.story, "\(second.kind)")
+        // Another outlet's copy of the third's announcement, undated, joins the third's story.
+        var copy = Verdicts.item("p3-copy", "中俄两军实施联合空中战略巡航", announcement("三", "3月17日"))
+        copy.published = nil
+        let copied = classifier.judge(copy)
+        #expect(copied.kind == .duplicate && copied.story == third.story, "\(copied.kind)")
+    }
+
+    @Test func aPatrolsNumberIsReadInThreeLanguages() {
+        #expect(PatrolNumber.number(title: "Russian and Chinese bombers fly ninth joint strategic air patrol", body: "") == 9)
+        #expect(PatrolNumber.number(title: "Bombers patrol", body: "It was the 9th China-Russia joint strategic air patrol, Beijing said.") == 9)
+        #expect(PatrolNumber.number(title: "Бомбардировщики", body: "Это уже третье совместное воздушное патрулирование ВКС России и ВВС Китая.") == 3)
+        #expect(PatrolNumber.number(title: "中俄联合巡航", body: "这是中俄两军第十二次联合空中战略巡航。") == 12)
+        #expect(PatrolNumber.number(title: "中俄聯合巡航", body: "這是雙方第二輪聯合海上巡邏。") == 2)
+        // Not a number of a patrol: "first" (first near Alaska, first of its kind), a weekday,
+        // a number of something else, a patrol too far after it.
+        #expect(PatrolNumber.number(title: "Chinese and Russian bombers hold first joint patrol near Alaska", body: "") == nil)
+        #expect(PatrolNumber.number(title: "Бомбардировщики", body: "В пятницу совместное патрулирование продолжилось.") == nil)
+        #expect(PatrolNumber.number(title: "Ships", body: "On the second day the fleets held drills; the air patrol came a week later.") == nil)
+        #expect(PatrolNumber.number(title: "舰艇", body: "第二次演习结束后,两国舰艇将在太平洋开展联合巡航。") == nil)
+    }
+
     @Test func aLeadsDayAndMonthAreReadInThreeLanguages() {
         #expect(LeadMonth.month(title: "Drills begin", body: "The ships sailed on 21 August from Vladivostok.") == 8)
         #expect(LeadMonth.month(title: "Drills begin", body: "On August 21, 2031, the ships sailed.") == 8)
