@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Model
 
 /// What the classifier reads in one item before scoring it: the value of every feature, and
@@ -242,7 +243,7 @@ extension Classifier {
     /// corpus index and the analyzer.
     ///
     /// `@unchecked Sendable`, proved here: every stored property is a `let`; the analyzer locks
-    /// its own mutable state; the rules' program is only read once built (`QueryProgram`, its
+    /// its own mutable state; the learnt words are compiled once, under their own lock; the rules' program is only read once built (`QueryProgram`, its
     /// prefixes a trie walked without a cache); the similarity index changes only
     /// while it is built (in `Classifier.init`, before any reading) and when a learning
     /// classifier adds an alert to it, and a learning classifier never reads concurrently
@@ -316,12 +317,25 @@ extension Classifier {
         /// `weights` in the order of `featureNames`: the score and every verdict's explanation
         /// read them all, and looking each up by name hashed some eighty strings an item.
         let featureWeights: [Double]
-        /// The learnt words of `weights`, by term id.
-        let words: CompiledWords?
+        /// The learnt words of `weights`, by term id: compiled when an item first needs them
+        /// (`words`). Interning the twenty thousand terms of a weights file was a tenth of a
+        /// `drillwatch scan` that finds every feed unchanged and reads no item.
+        private let compiledWords = Locked<CompiledWords?>(nil)
         /// Where `text:words` and its `headline:` copy are in `featureNames`.
         let wordsColumns: (whole: Int?, headline: Int?)
         let hasher: MinHasher
         var featureCount: Int { featureNames.count }
+
+        /// The learnt words, compiled on first use; nil when the weights have none.
+        var words: CompiledWords? {
+            guard let text = weights.text else { return nil }
+            return compiledWords.withLock { compiled in
+                if let compiled { return compiled }
+                let made = CompiledWords(text, analyzer: analyzer)
+                compiled = made
+                return made
+            }
+        }
 
         init(settings: ClassifierSettings, analyzer: Analyzer, rules: [CompiledRule], program: QueryProgram, ruleRoots: [Int],
              index: SimilarityIndex, facts: FactExtractor, featureNames: [String], weights: ScoreWeights, hasher: MinHasher) {
@@ -337,7 +351,6 @@ extension Classifier {
             self.featureNames = featureNames
             self.weights = weights
             featureWeights = weights.values(of: featureNames)
-            words = weights.text.map { CompiledWords($0, analyzer: analyzer) }
             wordsColumns = (featureNames.firstIndex(of: ScoreWeights.textWords),
                             featureNames.firstIndex(of: ScoreWeights.headline(ScoreWeights.textWords)))
             self.hasher = hasher
