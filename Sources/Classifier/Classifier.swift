@@ -66,6 +66,12 @@ public final class Classifier {
         (alertThreshold, reviewThreshold) = Reader.thresholds(settings, weights)
     }
 
+    /// Compiles now what is otherwise compiled when the first item needs it (the learnt
+    /// words): for a caller that times reading items apart from building the classifier.
+    public func prepare() {
+        _ = reader.words
+    }
+
     /// Checks rule queries without building a classifier (for config validation).
     /// `validate` as the settings take it (`RuleCheck`): each failing rule with its problem.
     @Sendable public static func ruleProblems(_ rules: [RuleDefinition]) -> [(rule: String, problem: String)] {
@@ -229,7 +235,7 @@ public final class Classifier {
             date: item.published, exercise: eventFacts.exercise, places: Set(eventFacts.places),
             area: facts.area(of: eventFacts.places), language: parts.language,
             headline: headline, leadMonth: item.published == nil ? LeadMonth.month(title: item.title, body: item.text) : nil,
-            patrolNumber: PatrolNumber.number(title: item.title, body: item.text))
+            patrolNumber: parts.patrolNumber)
     }
 
     /// Forgets every story (a new evaluation run).
@@ -299,6 +305,8 @@ extension Classifier {
             let vector: TermVector
             let signature: [UInt64]
             let language: Language?
+            /// Which joint patrol the report numbers (`PatrolNumber`).
+            let patrolNumber: Int?
         }
 
         let settings: ClassifierSettings
@@ -396,7 +404,8 @@ extension Classifier {
 
         func storyParts(_ text: AnalyzedText) -> StoryParts {
             StoryParts(vector: index.storyVector(tokens: text.tokens, titleCount: text.titleCount),
-                       signature: hasher.signature(text.tokens.filter { !$0.isStopWord }.map(\.term)), language: text.language)
+                       signature: hasher.signature(text.tokens.filter { !$0.isStopWord }.map(\.term)), language: text.language,
+                       patrolNumber: PatrolNumber.number(in: text))
         }
 
         /// Every feature's value and the evidence with the words behind it.

@@ -5,42 +5,88 @@
 /// wording. The first number from two ("second") up, in the headline or the lead: "first"
 /// more often says "first in this sea" ("the first joint patrol near Alaska", of the eighth
 /// air patrol) than which one it is.
+///
+/// Read from the analysed tokens (folded words; Chinese as character pairs), for the items
+/// plausible enough to be compared with stories: made of the raw text's words again, it cost
+/// a million instructions a report that names a patrol.
 enum PatrolNumber {
-    static func number(title: String, body: String) -> Int? {
-        number(in: title) ?? number(in: String(body.prefix(LeadMonth.leadLength)))
-    }
-
-    static func number(in text: String) -> Int? {
-        chineseNumber(in: text) ?? wordNumber(in: text)
-    }
+    /// How much of the body is its lead, in tokens (about `LeadMonth.leadLength` characters
+    /// of Chinese, more of English).
+    static let leadTokens = 200
 
     /// How many words may stand between the number and the patrol ("ninth China-Russia joint
     /// strategic air patrol": five).
     static let wordsBetween = 5
 
-    /// An ordinal word, then within a few words one of patrol, патрулирование …
-    private static func wordNumber(in text: String) -> Int? {
-        let words = text.split { !$0.isLetter && !$0.isNumber }.map { $0.lowercased() }
-        for (index, word) in words.enumerated() {
-            guard let number = ordinal(word), number >= 2 else { continue }
-            let following = words[(index + 1)..<min(words.count, index + 2 + wordsBetween)]
-            if following.contains(where: { $0.hasPrefix("patrol") || $0.hasPrefix("патрул") }) { return number }
+    /// Characters between 次 and 巡航 (联合空中战略: six).
+    static let charactersBetween = 8
+
+    static func number(in text: AnalyzedText) -> Int? {
+        let tokens = text.tokens
+        let end = min(tokens.count, text.titleCount + leadTokens)
+        for index in 0..<end {
+            let surface = tokens[index].surface.utf8
+            guard let first = surface.first else { continue }
+            if first >= 0xE0 {
+                // 第 opens a pair (第三), or ends one before digits (两军第 | 9 | 次联 …).
+                guard surface.starts(with: "第".utf8) || surface.reversed().starts(with: "第".utf8.reversed()) else { continue }
+                let scalars = Array(tokens[index].surface.unicodeScalars)
+                let start: [Unicode.Scalar]? = scalars.first == "第" ? scalars : scalars.count == 2 && scalars[1] == "第" ? ["第"] : nil
+                if let start, let number = chineseNumber(tokens, from: index, start: start, end: end) { return number }
+            } else if surface.count >= 3, let number = ordinal(tokens[index].surface), number >= 2,
+                      patrolFollows(tokens, after: index, end: end) {
+                return number
+            }
         }
         return nil
     }
 
-    /// "second", "9th", «третье», «девятого»: the number an ordinal word gives.
-    static func ordinal(_ word: String) -> Int? {
-        if let number = english[word] { return number }
-        if let last = word.unicodeScalars.last, last.properties.isAlphabetic, let first = word.unicodeScalars.first,
-           ("0"..."9").contains(first) {
-            let digits = word.prefix { $0.isASCII && $0.isNumber }
-            let suffix = word.dropFirst(digits.count)
-            guard ["st", "nd", "rd", "th"].contains(suffix) else { return nil }
-            return Int(digits)
+    /// A patrol word among the next few words of the same sentence.
+    private static func patrolFollows(_ tokens: [Token], after index: Int, end: Int) -> Bool {
+        var previous = tokens[index].position
+        for next in (index + 1)..<min(end, index + 2 + wordsBetween) {
+            guard tokens[next].position == previous + 1 else { return false }
+            previous = tokens[next].position
+            let word = tokens[next].surface.utf8
+            if word.starts(with: "patrol".utf8) || word.starts(with: "патрул".utf8) { return true }
         }
-        for (stem, number) in russianStems where word.hasPrefix(stem) {
-            return russianEndings.contains(String(word.dropFirst(stem.count))) ? number : nil
+        return false
+    }
+
+    /// 第, a number (第三次, 第9次), 次 or 轮, and within a few characters 巡航 or 巡逻, put
+    /// together from the tokens that follow: a run's character pairs add their second
+    /// character, digits (a word of their own) and the first pair of the run after them add all.
+    private static func chineseNumber(_ tokens: [Token], from index: Int, start: [Unicode.Scalar], end: Int) -> Int? {
+        var run = start
+        var inPairs = run.count == 2
+        var previous = tokens[index].position
+        for next in (index + 1)..<min(end, index + 6 + charactersBetween) {
+            let scalars = Array(tokens[next].surface.unicodeScalars)
+            guard tokens[next].position == previous + 1, scalars.count <= 2 || scalars.allSatisfy(\.isASCIIDigit) else { break }
+            previous = tokens[next].position
+            if inPairs && scalars.count == 2 && !scalars[0].isASCIIDigit { run.append(scalars[1]) } else { run += scalars }
+            inPairs = scalars.count == 2 && !scalars[0].isASCIIDigit
+        }
+        var cursor = 1
+        while cursor < run.count, ChineseNumerals.digit(Character(run[cursor])) != nil { cursor += 1 }
+        guard cursor > 1, cursor < run.count, run[cursor] == "次" || run[cursor] == "轮",
+              let number = ChineseNumerals.value(ArraySlice(run[1..<cursor].map(Character.init))), number >= 2 else { return nil }
+        let after = String(String.UnicodeScalarView(run[(cursor + 1)...].prefix(charactersBetween + 2)))
+        return after.contains("巡航") || after.contains("巡逻") ? number : nil
+    }
+
+    /// "second", "9th", «третье», «девятого» (folded words): the number an ordinal gives.
+    static func ordinal(_ word: String) -> Int? {
+        let bytes = word.utf8
+        guard let first = bytes.first else { return nil }
+        if first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9") {
+            let digits = bytes.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+            guard ["st", "nd", "rd", "th"].contains(String(decoding: bytes.dropFirst(digits.count), as: UTF8.self)) else { return nil }
+            return Int(String(decoding: digits, as: UTF8.self))
+        }
+        if first < 0x80 { return english[word] }
+        for (stem, number) in russianStems where bytes.starts(with: stem.utf8) {
+            return russianEndings.contains(String(decoding: bytes.dropFirst(stem.utf8.count), as: UTF8.self)) ? number : nil
         }
         return nil
     }
@@ -50,31 +96,17 @@ enum PatrolNumber {
         "tenth": 10, "eleventh": 11, "twelfth": 12,
     ]
 
-    /// Russian ordinals by stem, the endings of an ordinal adjective after them: «пятое» is one,
-    /// «пятница» (Friday) is not.
+    /// Russian ordinals by stem (folded: ё is е), the endings of an ordinal adjective after
+    /// them: «пятое» is one, «пятница» (Friday) is not.
     private static let russianStems: [(String, Int)] = [
-        ("перв", 1), ("втор", 2), ("трет", 3), ("четверт", 4), ("четвёрт", 4), ("пят", 5), ("шест", 6), ("седьм", 7),
-        ("восьм", 8), ("девят", 9), ("десят", 10),
+        ("перв", 1), ("втор", 2), ("трет", 3), ("четверт", 4), ("пят", 5), ("шест", 6), ("седьм", 7), ("восьм", 8),
+        ("девят", 9), ("десят", 10),
     ]
     private static let russianEndings: Set<String> = [
         "ый", "ой", "ий", "ое", "ая", "ую", "ого", "ому", "ом", "ым", "ые", "ых", "ей", "ье", "ья", "ью", "ьего", "ьем", "ьей", "ьи",
     ]
+}
 
-    /// 第三次 … 巡航: 第, a number, 次 or 轮, then within a few characters 巡航 or 巡逻.
-    private static func chineseNumber(in text: String) -> Int? {
-        guard text.contains("第") else { return nil }
-        let characters = Array(text)
-        for (index, character) in characters.enumerated() where character == "第" {
-            var end = index + 1
-            while end < characters.count, ChineseNumerals.digit(characters[end]) != nil { end += 1 }
-            guard end > index + 1, end < characters.count, characters[end] == "次" || characters[end] == "轮" || characters[end] == "輪",
-                  let number = ChineseNumerals.value(characters[(index + 1)..<end]), number >= 2 else { continue }
-            let after = String(characters[(end + 1)..<min(characters.count, end + 1 + chineseCharactersBetween + 2)])
-            if after.contains("巡航") || after.contains("巡逻") || after.contains("巡邏") { return number }
-        }
-        return nil
-    }
-
-    /// 联合空中战略: six characters between 次 and 巡航.
-    static let chineseCharactersBetween = 8
+private extension Unicode.Scalar {
+    var isASCIIDigit: Bool { value >= 0x30 && value <= 0x39 }
 }

@@ -186,6 +186,7 @@ enum Bench {
         let fitStart = ContinuousClock.now
         guard let classifier = try? Classifier(settings: settings.classifier, rules: settings.rules, corpus: documents,
                                                gazetteer: settings.gazetteer) else { exit(1) }
+        classifier.prepare()
         let fit = seconds(ContinuousClock.now - fitStart)
         var times: [Double] = []
         var truePositives = 0, falsePositives = 0, falseNegatives = 0

@@ -742,17 +742,24 @@ enum Rewording {
     }
 
     @Test func aPatrolsNumberIsReadInThreeLanguages() {
-        #expect(PatrolNumber.number(title: "Russian and Chinese bombers fly ninth joint strategic air patrol", body: "") == 9)
-        #expect(PatrolNumber.number(title: "Bombers patrol", body: "It was the 9th China-Russia joint strategic air patrol, Beijing said.") == 9)
-        #expect(PatrolNumber.number(title: "Бомбардировщики", body: "Это уже третье совместное воздушное патрулирование ВКС России и ВВС Китая.") == 3)
-        #expect(PatrolNumber.number(title: "中俄联合巡航", body: "这是中俄两军第十二次联合空中战略巡航。") == 12)
-        #expect(PatrolNumber.number(title: "中俄聯合巡航", body: "這是雙方第二輪聯合海上巡邏。") == 2)
+        let analyzer = Analyzer()
+        func number(_ title: String, _ body: String = "") -> Int? {
+            PatrolNumber.number(in: AnalyzedText(title: title, body: body, analyzer: analyzer))
+        }
+        #expect(number("Russian and Chinese bombers fly ninth joint strategic air patrol") == 9)
+        #expect(number("Bombers patrol", "It was the 9th China-Russia joint strategic air patrol, Beijing said.") == 9)
+        #expect(number("Бомбардировщики", "Это уже третье совместное воздушное патрулирование ВКС России и ВВС Китая.") == 3)
+        #expect(number("Бомбардировщики", "Это уже ЧЕТВЁРТОЕ совместное патрулирование.") == 4)
+        #expect(number("中俄联合巡航", "这是中俄两军第十二次联合空中战略巡航。") == 12)
+        #expect(number("中俄聯合巡航", "這是雙方第二輪聯合海上巡邏。") == 2)
+        #expect(number("中俄联合巡航", "这是两军第9次联合空中战略巡航。") == 9)
         // Not a number of a patrol: "first" (first near Alaska, first of its kind), a weekday,
-        // a number of something else, a patrol too far after it.
-        #expect(PatrolNumber.number(title: "Chinese and Russian bombers hold first joint patrol near Alaska", body: "") == nil)
-        #expect(PatrolNumber.number(title: "Бомбардировщики", body: "В пятницу совместное патрулирование продолжилось.") == nil)
-        #expect(PatrolNumber.number(title: "Ships", body: "On the second day the fleets held drills; the air patrol came a week later.") == nil)
-        #expect(PatrolNumber.number(title: "舰艇", body: "第二次演习结束后,两国舰艇将在太平洋开展联合巡航。") == nil)
+        // a number of something else, a patrol in the next sentence or too far after it.
+        #expect(number("Chinese and Russian bombers hold first joint patrol near Alaska") == nil)
+        #expect(number("Бомбардировщики", "В пятницу совместное патрулирование продолжилось.") == nil)
+        #expect(number("Ships", "On the second day the fleets held drills; the air patrol came a week later.") == nil)
+        #expect(number("Ships", "It was the second. Patrol ships followed.") == nil)
+        #expect(number("舰艇", "第二次演习结束后,两国舰艇将在太平洋开展联合巡航。") == nil)
     }
 
     @Test func aLeadsDayAndMonthAreReadInThreeLanguages() {
