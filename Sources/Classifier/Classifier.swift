@@ -249,7 +249,8 @@ extension Classifier {
     /// corpus index and the analyzer.
     ///
     /// `@unchecked Sendable`, proved here: every stored property is a `let`; the analyzer locks
-    /// its own mutable state; the learnt words are compiled once, under their own lock; the rules' program is only read once built (`QueryProgram`, its
+    /// its own mutable state; the learnt words are compiled once, under their own lock; the
+    /// rules' program is only read once built (`QueryProgram`, its
     /// prefixes a trie walked without a cache); the similarity index changes only
     /// while it is built (in `Classifier.init`, before any reading) and when a learning
     /// classifier adds an alert to it, and a learning classifier never reads concurrently
