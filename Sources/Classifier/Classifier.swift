@@ -632,6 +632,10 @@ struct StoryTracker {
     private struct Member {
         var fingerprint: Fingerprint
         var story: String
+        /// The story's first report (`founders`), kept with each member: a new item is
+        /// compared with hundreds of members, and looking the founder up by the story's name
+        /// hashed a string each time.
+        var founder: Fingerprint?
     }
 
     let hasher = MinHasher()
@@ -683,7 +687,7 @@ struct StoryTracker {
             let named = evidence == .sameExercise || evidence == .sameExerciseOtherLanguage
             if let apart, apart > (named ? Self.namedExerciseWindow : window) { continue }
             if Self.conflict(item, member) { continue }
-            if let founder = founders[members[index].story], Self.conflict(item, founder) { continue }
+            if let founder = members[index].founder, Self.conflict(item, founder) { continue }
             let similarity = max(item.vector.cosine(member.vector), hasher.similarity(item.signature, member.signature))
             if (item.date == nil || member.date == nil) && similarity < Self.undatedSimilarity && !named { continue }
             if similarity < threshold(evidence) { continue }
@@ -748,7 +752,7 @@ struct StoryTracker {
     }
 
     mutating func add(_ item: Fingerprint, to story: String) {
-        members.append(Member(fingerprint: item, story: story))
+        members.append(Member(fingerprint: item, story: story, founder: founders[story]))
         lsh.insert(item.signature)
         if members.count > Self.capacity { prune() }
     }
