@@ -649,6 +649,11 @@ struct StoryTracker {
     /// reports each close to the last (the May phase of an exercise, an undated report naming
     /// only the series, the August phase) would join what the first and last rule out.
     private var founders: [String: Fingerprint] = [:]
+    /// The item being matched: its vector's weights by term id (0 elsewhere), so that its
+    /// cosine with a member is one pass over the member's terms, not a merge of two lists —
+    /// the same products added in the same order (ascending term), a term the item lacks
+    /// adding 0. Zero again after each `bestMatch`.
+    private var spread: [Float] = []
 
     init(window: TimeInterval) {
         self.window = window
@@ -665,7 +670,24 @@ struct StoryTracker {
     /// member by rank may be one that fails its threshold (a report in the item's own language
     /// sharing little wording) while another, in a second language and naming the same
     /// exercise, qualifies; the item belongs to that one's story, not to a new one.
-    func bestMatch(for item: Fingerprint, threshold: (Evidence) -> Double) -> Match? {
+    mutating func bestMatch(for item: Fingerprint, threshold: (Evidence) -> Double) -> Match? {
+        let terms = item.vector.terms
+        let spreads = terms.first.map { $0 >= 0 } ?? false  // ascending: the first is the least
+        if spreads, let last = terms.last, Int(last) >= spread.count {
+            spread += [Float](repeating: 0, count: Int(last) + 1 - spread.count)
+        }
+        if spreads { for (term, weight) in zip(terms, item.vector.weights) { spread[Int(term)] = weight } }
+        defer { if spreads { for term in terms { spread[Int(term)] = 0 } } }
+        func cosine(_ member: TermVector) -> Double {
+            guard spreads else { return item.vector.cosine(member) }
+            var sum: Float = 0
+            spread.withUnsafeBufferPointer { weights in
+                for (term, weight) in zip(member.terms, member.weights) where term >= 0 && Int(term) < weights.count {
+                    sum += weights[Int(term)] * weight
+                }
+            }
+            return Double(min(1, sum))
+        }
         // The near-duplicates the LSH buckets find among the older members, then every one of
         // the last 500: in the order the members came, each once, so that a tie goes to the
         // earliest (stories must not depend on the order a set hands them out in). The
@@ -688,7 +710,7 @@ struct StoryTracker {
             if let apart, apart > (named ? Self.namedExerciseWindow : window) { continue }
             if Self.conflict(item, member) { continue }
             if let founder = members[index].founder, Self.conflict(item, founder) { continue }
-            let similarity = max(item.vector.cosine(member.vector), hasher.similarity(item.signature, member.signature))
+            let similarity = max(cosine(member.vector), hasher.similarity(item.signature, member.signature))
             if (item.date == nil || member.date == nil) && similarity < Self.undatedSimilarity && !named { continue }
             if similarity < threshold(evidence) { continue }
             // Rank by similarity, with a fact that ties the two worth as much as close wording.
