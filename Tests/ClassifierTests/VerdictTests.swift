@@ -616,6 +616,40 @@ enum Rewording {
         #expect(tracker.bestMatch(for: unlike, threshold: { _ in 1.01 }) == nil)
     }
 
+    /// A story match's wording is the cosine of the two vectors, to the bit, however the
+    /// tracker computes it (the new item's weights spread by term), and the spread is cleared
+    /// for the next item: random vectors of random terms, compared one member at a time.
+    @Test func aMatchsWordingIsTheVectorsCosine() {
+        var state: UInt64 = 11
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33)
+        }
+        func vector() -> TermVector {
+            let terms = Array(Set((0..<(next() % 40 + 1)).map { _ in Int32(next() % 300) })).sorted()
+            let raw = terms.map { _ in Float(next() % 1000 + 1) }
+            let norm = raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return TermVector(terms: terms, weights: raw.map { $0 / norm })
+        }
+        let hasher = MinHasher()
+        func fingerprint(_ id: String, _ vector: TermVector) -> StoryTracker.Fingerprint {
+            StoryTracker.Fingerprint(itemID: id, vector: vector, signature: hasher.signature([id]), date: nil, exercise: "Joint Sea-2031",
+                                     places: [], language: .en, headline: .init(namesExerciseInLead: true))
+        }
+        for round in 0..<200 {
+            var tracker = StoryTracker(window: 14 * 86400)
+            let member = fingerprint("m\(round)", vector())
+            _ = tracker.startStory(with: member)
+            let item = fingerprint("i\(round)", vector())
+            let expected = max(item.vector.cosine(member.vector), hasher.similarity(item.signature, member.signature))
+            #expect(tracker.bestMatch(for: item, threshold: { _ in 0 })?.similarity == expected, "round \(round)")
+            // The next item's, the same: nothing of the first item is left spread.
+            let other = fingerprint("j\(round)", vector())
+            let otherExpected = max(other.vector.cosine(member.vector), hasher.similarity(other.signature, member.signature))
+            #expect(tracker.bestMatch(for: other, threshold: { _ in 0 })?.similarity == otherExpected)
+        }
+    }
+
     /// An exercise named only far down a report is background (a report of an air patrol that
     /// recalls the summer's Joint Sea): it ties no report of that exercise in another language to
     /// it, however little they share ("… patrol after Joint Sea-2031", undated).
