@@ -50,6 +50,9 @@ public final class SimilarityIndex {
     /// per item; kept in a pool, so that queries on several threads each work on their own.
     fileprivate struct Scratch {
         var accumulator: [Float] = []
+        /// `smallCorpusScores`' sums, apart from `accumulator`: that one is sized together with
+        /// `touched` and `reachedFully`, which a small corpus's scoring never sizes.
+        var sums: [Float] = []
         var touched: [Int32] = []
         var reachedFully: [Bool] = []
         /// The query's weight by index term id (0 for terms it lacks), between `spread` and `clear`.
@@ -381,13 +384,13 @@ extension SimilarityIndex.Scratch {
     mutating func smallCorpusScores(_ query: TermVector, count: Int, postings: [[(document: Int32, weight: Float)]],
                                     queryTerms: Int) -> [(index: Int, score: Double)] {
         precondition(count <= 64, "a small corpus has at most 64 documents")
-        if accumulator.count < count { accumulator = [Float](repeating: 0, count: count) }
+        if sums.count < count { sums = [Float](repeating: 0, count: count) }
         var reached: UInt64 = 0
         for (term, _) in SimilarityIndex.strongest(query, queryTerms) {
             for posting in postings[Int(term)] { reached |= 1 << UInt64(posting.document) }
         }
         guard reached != 0 else { return [] }
-        return accumulator.withUnsafeMutableBufferPointer { sums in
+        return sums.withUnsafeMutableBufferPointer { sums in
             for (term, weight) in zip(query.terms, query.weights) {
                 for posting in postings[Int(term)] { sums[Int(posting.document)] += weight * posting.weight }
             }

@@ -69,6 +69,12 @@ import Testing
             #expect(found.map { $0.index } == expected.map { $0.index })
             #expect(found.map { $0.score } == expected.map { $0.score })
         }
+        // The same index asked with fewer candidates takes the general path, on the scratch the
+        // small path used: the best document is the same.
+        let query = index.vector(title: "", body: text(8), analyzer: analyzer)
+        let all = index.mostSimilar(to: query, limit: 20, explainTerms: 0, candidates: 20)
+        let few = index.mostSimilar(to: query, limit: 1, explainTerms: 0, candidates: 3)
+        #expect(few.first?.index == all.first?.index && few.first?.score == all.first?.score)
     }
 
     @Test func scalesToTenThousandDocuments() {
