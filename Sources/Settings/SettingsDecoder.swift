@@ -459,6 +459,11 @@ struct SettingsDecoder {
         let gazetteer = Gazetteer(exercises: entries("exercises"), places: entries("places"), countries: entries("countries"))
         // A place lies within places the gazetteer names: a misspelt one would quietly never
         // overlap anything.
+        for (key, entries) in [("exercises", gazetteer.exercises), ("countries", gazetteer.countries)] {
+            for (index, entry) in entries.enumerated() where !entry.within.isEmpty {
+                reader.problem("gazetteer.\(key)[\(index)].within", "only places lie within other places; move it to [[gazetteer.places]]")
+            }
+        }
         let placeNames = Set(gazetteer.places.map(\.name))
         for (index, place) in gazetteer.places.enumerated() {
             for larger in place.within where !placeNames.contains(larger) {

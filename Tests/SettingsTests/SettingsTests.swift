@@ -129,6 +129,14 @@ import Testing
             """)
         #expect(found.map(\.keyPath) == ["gazetteer.places[1].within"])
         #expect(found.first?.message == "'Sea of Japna' is not the name of a place in the gazetteer")
+        let misplaced = problems("""
+            [[gazetteer.places]]
+            name = "Sea of Japan"
+            [[gazetteer.exercises]]
+            name = "Joint Sea"
+            within = ["Sea of Japan"]
+            """)
+        #expect(misplaced.map(\.keyPath) == ["gazetteer.exercises[0].within"])
     }
 
     /// `$name` in a query is the `[terms]` word list of that name, in parentheses.
