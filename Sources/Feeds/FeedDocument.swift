@@ -27,6 +27,9 @@ public struct FeedInfo: Sendable, Equatable {
     public var ttlMinutes: Int?
     /// `sy:updatePeriod` × `sy:updateFrequency`, as seconds between updates.
     public var updateIntervalSeconds: Int?
+
+    /// A channel that states nothing (as `FeedEntry()` is an entry).
+    public init() {}
 }
 
 /// One item or entry.

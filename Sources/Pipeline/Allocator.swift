@@ -19,7 +19,7 @@ import Foundation
 /// transfer loop, and libcurl's resolver threads, one per host lookup — and when lookups hang
 /// (a resolver that drops queries) dozens of resolver threads are alive at once, each taking a
 /// fresh arena. The benchmark's scan with every article host unresolvable peaked at 330 MiB
-/// with glibc's default, 210 with four arenas and 172 with two (136 with the scan's backlog
+/// with glibc's default, 210 with four arenas and 172 with two (128 with the scan's backlog
 /// as it is now). The price: threads beyond the count share arenas and wait for each other's
 /// allocations; an unstalled scan of the same feeds took about 5% more CPU (five interleaved
 /// pairs, 2–14%) and peaked at 87 MiB instead of 91.

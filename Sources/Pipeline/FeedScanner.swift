@@ -264,13 +264,21 @@ public final class FeedScanner {
             }
             startMore()
             var ready: [Int: Fetched] = [:]
+            // What each waiting feed was counted in the backlog for.
+            var counted: [Int: Int] = [:]
             var next = 0
             var judgedUnderLock = 0
             while next < feeds.count {
                 guard let fetched = ready.removeValue(forKey: next) else {
                     guard let (index, fetched, articlesRead) = await group.next() else { break }
-                    if !articlesRead {
-                        backlog.arrived(fetched.itemCount)
+                    let held = fetched.heldBytes
+                    if articlesRead {
+                        // The articles' text joined the items while they waited.
+                        backlog.grew(by: held - (counted[index] ?? held))
+                        counted[index] = held
+                    } else {
+                        counted[index] = held
+                        backlog.arrived(bytes: held)
                         if fetched.wantsArticles {
                             let feed = feeds[index]
                             group.addTask { (index, await fetcher.readArticles(fetched, feed: feed), true) }
@@ -282,7 +290,7 @@ public final class FeedScanner {
                     startMore()
                     continue
                 }
-                backlog.taken(fetched.itemCount)
+                backlog.taken(bytes: counted.removeValue(forKey: next) ?? 0)
                 do throws(PipelineError) {
                     var (outcome, pass) = try await process(feeds[next], states[next], fetched, dryRun: dryRun)
                     outcome.fetchSeconds = fetched.seconds
@@ -466,41 +474,55 @@ struct Fetched: Sendable {
     /// Some of its new items want their linked articles read (`Fetcher.readArticles`).
     var wantsArticles = false
 
-    /// The new items it holds (read, waiting to be judged).
-    var itemCount: Int { (try? parsed?.get().selection.get())?.items.count ?? 0 }
+    /// What it holds while it waits to be judged, as `Backlog` counts it: each new item's
+    /// text and a fixed share for the rest (`Backlog.bytesPerItem`).
+    var heldBytes: Int {
+        guard let items = (try? parsed?.get().selection.get())?.items else { return 0 }
+        return items.reduce(0) { sum, item in
+            sum + Backlog.bytesPerItem + item.id.utf8.count + item.title.utf8.count + item.text.utf8.count
+                + (item.link?.utf8.count ?? 0) + (item.articleLede?.utf8.count ?? 0)
+        }
+    }
 }
 
 /// What a scan has fetched and not yet judged. Fetches start while fewer than the limit are in
-/// flight and the feeds waiting for their turn hold fewer than `itemLimit` new items and
-/// number fewer than `feedLimit`. A slow server holds back only the judging of the feeds
+/// flight and the feeds waiting for their turn hold less than `byteLimit` (`Fetched.heldBytes`)
+/// and number fewer than `feedLimit`. A slow server holds back only the judging of the feeds
 /// after it, not their fetches, until the backlog is full.
 ///
-/// A waiting item keeps the item, its assessment and, when plausible, its story fingerprint:
-/// about 4 KB, measured by filling the backlog (the benchmark's scan with every article host
-/// unresolvable, so each feed with borderline items waits out its article deadline): peak RSS
-/// 172 MiB with room for 20,000 items, 133 MiB with 10,000. In a scan that does not wait, the
-/// backlog stays far below either (peak 86–96 MiB, the same items a second): the limit only
-/// decides how much memory a stalled host may fill, at the cost of fewer stalls overlapping.
+/// Counted in bytes, not items: an item of a feed that carries whole articles holds ten times
+/// the text of a headline and a line. Besides its text a waiting item keeps its assessment and,
+/// when plausible, its story fingerprint: about 3.3 KB (`bytesPerItem`), measured by filling the
+/// backlog — the benchmark's scan with every article host unresolvable, so each feed with
+/// borderline items waits out its article deadline — and reading the peak RSS with room for
+/// 20,000 and 10,000 of its items (172 and 133 MiB; each holds about 0.55 KB of text). In a scan
+/// that does not wait the backlog does not fill (peak 86–96 MiB, the same items a second with
+/// either room): the limit only decides how much memory stalled hosts may fill, and the price of
+/// a lower one is fewer stalls overlapping (that scan 84 s with room for 10,000 items, 104 s
+/// for 8,000).
 struct Backlog {
+    /// The fixed share of a waiting item (see above).
+    static let bytesPerItem = 3_300
     let inFlightLimit: Int
-    var itemLimit = 10_000
+    var byteLimit = 32 << 20
     var feedLimit = 2_048
     private(set) var inFlight = 0
     private(set) var waitingFeeds = 0
-    private(set) var waitingItems = 0
+    private(set) var waitingBytes = 0
 
     init(inFlightLimit: Int) { self.inFlightLimit = inFlightLimit }
 
-    var mayStart: Bool { inFlight < inFlightLimit && waitingItems < itemLimit && waitingFeeds < feedLimit }
+    var mayStart: Bool { inFlight < inFlightLimit && waitingBytes < byteLimit && waitingFeeds < feedLimit }
     mutating func started() { inFlight += 1 }
-    mutating func arrived(_ items: Int) {
+    mutating func arrived(bytes: Int) {
         inFlight -= 1
         waitingFeeds += 1
-        waitingItems += items
+        waitingBytes += bytes
     }
-    mutating func taken(_ items: Int) {
+    mutating func grew(by bytes: Int) { waitingBytes += bytes }
+    mutating func taken(bytes: Int) {
         waitingFeeds -= 1
-        waitingItems -= items
+        waitingBytes -= bytes
     }
 }
 
