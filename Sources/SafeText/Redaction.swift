@@ -16,6 +16,10 @@ public enum Redaction {
 
     /// `url` with its credentials masked; text that is not a URL comes back unchanged.
     public static func url(_ url: String) -> String {
+        // Nothing to mask without an "@" (userinfo), a "?" (query) or a "/bot" (a token in
+        // the path): most URLs, answered from their bytes. Checking every feed's URL in the
+        // configuration this way took 4% of a rescan's CPU with 2,000 feeds.
+        if !url.utf8.contains(where: { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "?") }), !url.contains("/bot") { return url }
         guard let schemeEnd = url.range(of: "://"), isScheme(url[..<schemeEnd.lowerBound]) else { return url }
         let afterScheme = url[schemeEnd.upperBound...]
         let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex

@@ -17,6 +17,17 @@ import Testing
         #expect(Redaction.url("https://x.example/f?monkey=1&keywords=drill") == "https://x.example/f?monkey=1&keywords=drill")
     }
 
+    @Test func aBotTokenInThePathIsMaskedAndAPlainURLComesBackAsItWas() {
+        #expect(Redaction.url("https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage")
+            == "https://api.telegram.org/bot***/sendMessage")
+        // Neither "@", "?" nor "/bot": nothing is parsed, nothing changes.
+        for plain in ["http://127.0.0.1:8080/feeds/a.xml", "https://example.org/news/rss#top", "feeds/local.xml"] {
+            #expect(Redaction.url(plain) == plain)
+        }
+        // "/bot" that is not a token ("/bottom/") is kept by the full reading.
+        #expect(Redaction.url("https://example.org/bottom/feed.xml") == "https://example.org/bottom/feed.xml")
+    }
+
     @Test func urlsInsideMessagesAreRedacted() {
         let message = "http://u:PASSWORD@127.0.0.1:9/feed?token=T0K: could not connect (Connection refused); see https://ok.example/x"
         #expect(Redaction.urls(in: message)
