@@ -809,6 +809,23 @@ enum Rewording {
         #expect(StoryTracker.monthsApart(12, 1) == 1 && StoryTracker.monthsApart(5, 8) == 3)
     }
 
+    /// Headlines alone (a news-search feed): an undated one worded like a dated story's, as
+    /// every year's report of an annual drill is, stays a story of its own; the same headline
+    /// carried by another outlet joins.
+    @Test func anUndatedHeadlineJoinsAStoryOnlyInNearlyItsWords() throws {
+        let classifier = try Shipped.classifier()
+        let dated = classifier.judge(Verdicts.item("h1", "Russia and China hold joint naval drills in the Sea of Japan", ""))
+        var otherYear = Verdicts.item("h2", "Russia and China begin joint naval exercises in the Sea of Japan", "")
+        otherYear.published = nil
+        let apart = classifier.judge(otherYear)
+        var copy = Verdicts.item("h3", "Russia and China hold joint naval drills in the Sea of Japan", "")
+        copy.published = nil
+        let copied = classifier.judge(copy)
+        #expect(dated.kind == .alert)
+        #expect(apart.kind == .alert && apart.story != dated.story, "\(apart.kind) \(apart.storySimilarity ?? 0)")
+        #expect(copied.kind == .duplicate && copied.story == dated.story, "\(copied.kind)")
+    }
+
     @Test func anUndatedRewordedCopyJoinsItsStory() throws {
         let classifier = try Shipped.classifier()
         let first = classifier.judge(Verdicts.item("w1", "Russian and Chinese warships hold first joint patrol in the Pacific",
