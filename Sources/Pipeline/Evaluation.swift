@@ -173,14 +173,15 @@ public enum CrossValidation {
     /// - Parameter headlineOnly: judge each held-out item by its headline alone (training
     ///   still sees whole items and their headlines, as `drillwatch train` does).
     /// - Parameter penalty: the L2 penalty of every fold's fit, instead of an inner choice.
+    /// - Parameter assignment: which dealing of the groups into folds (`Trainer.folds`).
     public static func evaluate(_ items: [LabelledItem], settings: Settings, folds k: Int,
-                                headlineOnly: Bool = false, penalty: Double? = nil) throws(PipelineError) -> Evaluation {
+                                headlineOnly: Bool = false, penalty: Double? = nil, assignment: Int = 0) throws(PipelineError) -> Evaluation {
         let trainer = try Trainer(settings: settings)
         let labelled = items.filter { $0.label != nil }
         try Trainer.checkLearnable(labelled, folds: k)
         let rows = trainer.rows(labelled, headlines: true)
-        let rowFolds = Trainer.folds(rows.groups, k: k)
-        let itemFolds = Trainer.folds(labelled.map(\.group), k: k)
+        let rowFolds = Trainer.folds(rows.groups, k: k, assignment: assignment)
+        let itemFolds = Trainer.folds(labelled.map(\.group), k: k, assignment: assignment)
         var evaluation = Evaluation()
         for fold in 0..<k {
             let held = labelled.indices.filter { itemFolds[$0] == fold }

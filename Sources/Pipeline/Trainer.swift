@@ -185,9 +185,11 @@ public struct Trainer {
     }
 
     /// The fold (0..<k) of each row, from a hash of its group: deterministic, and a group
-    /// never straddles two folds.
-    public static func folds(_ groups: [String], k: Int) -> [Int] {
-        groups.map { Int(MinHasher.fnv1a($0) % UInt64(k)) }
+    /// never straddles two folds. Another `assignment` deals the groups out anew (repeated
+    /// cross-validation); the first is the one every figure before it was measured with.
+    public static func folds(_ groups: [String], k: Int, assignment: Int = 0) -> [Int] {
+        guard assignment > 0 else { return groups.map { Int(MinHasher.fnv1a($0) % UInt64(k)) } }
+        return groups.map { Int(MinHasher.fnv1a("\(assignment)/" + $0) % UInt64(k)) }
     }
 
     /// Weights fitted on `rows` with penalty `lambda`, pinned rules kept as configured, with

@@ -169,6 +169,25 @@ import Testing
         #expect(train.status == 1 && train.stderr.contains("10 folds need at least 10 stories"), "\(train.stderr)")
     }
 
+    /// `eval --cv K --repeat N`: a row of F1 per dealing of the folds, their mean and spread,
+    /// then the usual report; `--repeat` alone is a usage error.
+    @Test func evalRepeatsCrossValidationWithOtherFolds() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-repeat-\(UUID()).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let labelled = Self.items.replacingOccurrences(of: "\"2031-07-01\"}", with: "\"2031-07-01\", \"label\": \"drill\"}")
+            .replacingOccurrences(of: "\"2031-07-02\"}", with: "\"2031-07-02\", \"label\": \"other\"}")
+            + "\n{\"id\": \"b2\", \"title\": \"Floods close roads in the north\", \"summary\": \"Heavy rain flooded roads.\", \"published\": \"2031-07-03\", \"label\": \"other\"}\n"
+        try labelled.write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try Self.run(["eval", "--cv", "2", "--repeat", "3", "--penalty", "1", "--quiet", "--config", Self.config, path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("F1 of 3 cross-validations") == true, "\(run.stdout)")
+        #expect(lines.filter { $0.hasPrefix("folds ") }.count == 3 && lines.contains { $0.hasPrefix("mean ") } && lines.contains { $0.hasPrefix("sd ") })
+        #expect(lines.contains { $0.hasPrefix("items      4  (drill 2, other 2); cross-validated, 2 folds") })
+        let alone = try Self.run(["eval", "--repeat", "2", "--config", Self.config, path])
+        #expect(alone.status == 64 && alone.stderr.contains("--repeat needs --cv"), "\(alone.stderr)")
+    }
+
     @Test func brokenConfigurationStopsWithItsLine() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-bad-\(UUID()).toml").path
         try "[classifier]\nalert_threshold = 2\n".write(toFile: path, atomically: true, encoding: .utf8)

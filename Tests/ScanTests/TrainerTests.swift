@@ -16,6 +16,27 @@ import Testing
     }
 }
 
+/// Folds for repeated cross-validation (`eval --cv K --repeat N`): the first dealing is the
+/// one of every figure before, each other one deals the stories anew, and a story is never
+/// split over two folds whichever the dealing.
+@Suite struct TrainerFoldDealings {
+    @Test func everyDealingKeepsAStoryInOneFoldAndTheFirstIsTheOld() {
+        let groups = (0..<400).map { "story-\($0 % 150)" }
+        let first = Trainer.folds(groups, k: 10)
+        #expect(first == groups.map { Int(MinHasher.fnv1a($0) % 10) })
+        #expect(first == Trainer.folds(groups, k: 10, assignment: 0))
+        for assignment in 1...3 {
+            let dealt = Trainer.folds(groups, k: 10, assignment: assignment)
+            #expect(dealt != first && dealt != Trainer.folds(groups, k: 10, assignment: assignment + 1))
+            #expect(dealt.allSatisfy { (0..<10).contains($0) } && Set(dealt).count == 10)
+            var foldOf: [String: Int] = [:]
+            for (group, fold) in zip(groups, dealt) { #expect(foldOf.updateValue(fold, forKey: group).map { $0 == fold } ?? true) }
+            // The same dealing twice is the same folds: a repeated run reproduces its figures.
+            #expect(dealt == Trainer.folds(groups, k: 10, assignment: assignment))
+        }
+    }
+}
+
 /// `train --penalty`: the penalty asked for is the one fitted with, while the report still
 /// names the one the one-standard-error rule would have chosen.
 @Suite struct TrainerGivenPenalty {
