@@ -457,7 +457,7 @@ extension Classifier {
             values[feature] = similar.first?.score ?? 0
             values[feature + 1] = joint == true ? 1 : 0
             values[feature + 2] = eventFacts.exercise != nil && joint != true ? 1 : 0
-            values[feature + 3] = Set(eventFacts.countries).isSuperset(of: ["China", "Russia"]) ? 1 : 0
+            values[feature + 3] = eventFacts.countries.contains("China") && eventFacts.countries.contains("Russia") ? 1 : 0
             values[feature + 4] = eventFacts.places.isEmpty ? 0 : 1
             values[feature + 5] = text.language == .ru ? 1 : 0
             values[feature + 6] = text.language == .zh ? 1 : 0
