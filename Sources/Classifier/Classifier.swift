@@ -406,9 +406,14 @@ extension Classifier {
         }
 
         func storyParts(_ text: AnalyzedText) -> StoryParts {
-            StoryParts(vector: index.storyVector(tokens: text.tokens, titleCount: text.titleCount),
-                       signature: hasher.signature(text.tokens.filter { !$0.isStopWord }.map(\.term)), language: text.language,
-                       patrolNumber: PatrolNumber.number(in: text), isHeadlineOnly: text.isHeadlineOnly)
+            // The content words' terms read in place: filtered first, every token was copied
+            // (three strings retained and released).
+            var terms: [String] = []
+            terms.reserveCapacity(text.tokens.count)
+            for index in text.tokens.indices where !text.tokens[index].isStopWord { terms.append(text.tokens[index].term) }
+            return StoryParts(vector: index.storyVector(tokens: text.tokens, titleCount: text.titleCount),
+                              signature: hasher.signature(terms), language: text.language,
+                              patrolNumber: PatrolNumber.number(in: text), isHeadlineOnly: text.isHeadlineOnly)
         }
 
         /// Every feature's value and the evidence with the words behind it.

@@ -84,7 +84,14 @@ enum PatrolNumber {
             guard ["st", "nd", "rd", "th"].contains(String(decoding: bytes.dropFirst(digits.count), as: UTF8.self)) else { return nil }
             return Int(String(decoding: digits, as: UTF8.self))
         }
-        if first < 0x80 { return english[word] }
+        if first < 0x80 {
+            // An English ordinal has 5 to 8 letters and ends in "t", "d" or "h": told so before
+            // the word is hashed (hashing every word of a lead was a fifth of a plausible item's
+            // story parts).
+            guard (5...8).contains(bytes.count), let last = bytes.last,
+                  last == UInt8(ascii: "t") || last == UInt8(ascii: "d") || last == UInt8(ascii: "h") else { return nil }
+            return english[word]
+        }
         for (stem, number) in russianStems where bytes.starts(with: stem.utf8) {
             return russianEndings.contains(String(decoding: bytes.dropFirst(stem.utf8.count), as: UTF8.self)) ? number : nil
         }

@@ -145,17 +145,32 @@ public final class SimilarityIndex {
     /// count too (at the highest IDF): a corpus in one language must not leave a report in
     /// another with a vector of three numbers, which would match any other such report.
     public func storyVector(tokens: [Token], titleCount: Int) -> TermVector {
-        var counts: [Int32: Float] = [:]
-        for (index, token) in tokens.enumerated() where !token.isStopWord {
-            counts[token.termID, default: 0] += index < titleCount ? 2 : 1
+        // Each content word's term and weight, sorted by term; then each term's count summed
+        // over its run. No dictionary, and no copy of a token for each (its strings retained
+        // and released): a dictionary by term was half of this. The counts are the same
+        // (sums of ones and twos are exact), and so is every entry.
+        var occurrences: [(term: Int32, weight: Float)] = []
+        occurrences.reserveCapacity(tokens.count)
+        for index in tokens.indices where !tokens[index].isStopWord {
+            occurrences.append((tokens[index].termID, index < titleCount ? 2 : 1))
         }
+        occurrences.sort { $0.term < $1.term }
         let rare = log(1 + Float(max(idfDocumentCount, documents.count))) + 1
-        var entries = counts.map { (term, tf) -> (Int32, Float) in
+        var entries: [(Int32, Float)] = []
+        var start = 0
+        while start < occurrences.count {
+            let term = occurrences[start].term
+            var tf: Float = 0
+            var end = start
+            while end < occurrences.count && occurrences[end].term == term {
+                tf += occurrences[end].weight
+                end += 1
+            }
             let analyzerTerm = Int(term)
             let id = analyzerTerm < vocabulary.count ? vocabulary[analyzerTerm] : -1
-            return (term, (1 + log(tf)) * (id >= 0 ? idf(id) : rare))
+            entries.append((term, (1 + log(tf)) * (id >= 0 ? idf(id) : rare)))
+            start = end
         }
-        entries.sort { $0.0 < $1.0 }
         let norm = sqrt(entries.reduce(Float(0)) { $0 + $1.1 * $1.1 })
         guard norm > 0 else { return TermVector() }
         return TermVector(terms: entries.map(\.0), weights: entries.map { $0.1 / norm })
