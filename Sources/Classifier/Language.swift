@@ -88,6 +88,9 @@ public struct ScriptCounts: Sendable, Equatable {
             han += 1
         case 0x3040...0x30FF, 0x1100...0x11FF, 0x3130...0x318F, 0xAC00...0xD7AF:
             kanaHangul += 1
+        case 0x2000...0x206F:
+            // General Punctuation, curly quotes and dashes: no letters (told without a lookup).
+            break
         default:
             if scalar.properties.isAlphabetic { otherLetters += 1 }
         }
