@@ -85,11 +85,9 @@ enum PatrolNumber {
             return Int(String(decoding: digits, as: UTF8.self))
         }
         if first < 0x80 {
-            // An English ordinal has 5 to 8 letters and ends in "t", "d" or "h": told so before
-            // the word is hashed (hashing every word of a lead was a fifth of a plausible item's
-            // story parts).
-            guard (5...8).contains(bytes.count), let last = bytes.last,
-                  last == UInt8(ascii: "t") || last == UInt8(ascii: "d") || last == UInt8(ascii: "h") else { return nil }
+            // Told by its length and last letter before the word is hashed (hashing every word
+            // of a lead was a fifth of a plausible item's story parts).
+            guard englishLengths.contains(bytes.count), let last = bytes.last, englishLastBytes.contains(last) else { return nil }
             return english[word]
         }
         for (stem, number) in russianStems where bytes.starts(with: stem.utf8) {
@@ -102,6 +100,9 @@ enum PatrolNumber {
         "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
         "tenth": 10, "eleventh": 11, "twelfth": 12,
     ]
+    /// The lengths and the last letters of the English ordinals above (5 to 8; "t", "d", "h").
+    private static let englishLengths = english.keys.map(\.utf8.count).min()!...english.keys.map(\.utf8.count).max()!
+    private static let englishLastBytes = Set(english.keys.compactMap(\.utf8.last))
 
     /// Russian ordinals by stem (folded: ё is е), the endings of an ordinal adjective after
     /// them: «пятое» is one, «пятница» (Friday) is not.
