@@ -173,29 +173,34 @@ public enum CrossValidation {
     /// - Parameter headlineOnly: judge each held-out item by its headline alone (training
     ///   still sees whole items and their headlines, as `drillwatch train` does).
     /// - Parameter penalty: the L2 penalty of every fold's fit, instead of an inner choice.
-    /// - Parameter assignment: which dealing of the groups into folds (`Trainer.folds`).
+    /// - Parameter dealings: how many times, the groups dealt into folds another way each
+    ///   time (`Trainer.folds`); one evaluation each, the first with the usual folds. The
+    ///   items are assessed once for all of them: their features do not depend on the folds.
     public static func evaluate(_ items: [LabelledItem], settings: Settings, folds k: Int,
-                                headlineOnly: Bool = false, penalty: Double? = nil, assignment: Int = 0) throws(PipelineError) -> Evaluation {
+                                headlineOnly: Bool = false, penalty: Double? = nil,
+                                dealings: Int = 1) throws(PipelineError) -> [Evaluation] {
         let trainer = try Trainer(settings: settings)
         let labelled = items.filter { $0.label != nil }
         try Trainer.checkLearnable(labelled, folds: k)
         let rows = trainer.rows(labelled, headlines: true)
-        let rowFolds = Trainer.folds(rows.groups, k: k, assignment: assignment)
-        let itemFolds = Trainer.folds(labelled.map(\.group), k: k, assignment: assignment)
-        var evaluation = Evaluation()
-        for fold in 0..<k {
-            let held = labelled.indices.filter { itemFolds[$0] == fold }
-            guard !held.isEmpty else { continue }
-            let training = rows.subset { rowFolds[$0] != fold }
-            let weights = penalty.map { trainer.fit(training, lambda: $0) } ?? trainer.train(training, folds: max(2, k - 1)).0
-            var foldSettings = settings
-            foldSettings.classifier.weights = weights
-            let classifier = try ClassifierLoader.classifier(foldSettings, corpus: trainer.classifier.corpus)
-            for index in held {
-                let item = headlineOnly ? labelled[index].headlineOnly : labelled[index]
-                evaluation.record(item, classifier.judge(item.item))
+        return try (0..<max(1, dealings)).map { (assignment: Int) throws(PipelineError) -> Evaluation in
+            let rowFolds = Trainer.folds(rows.groups, k: k, assignment: assignment)
+            let itemFolds = Trainer.folds(labelled.map(\.group), k: k, assignment: assignment)
+            var evaluation = Evaluation()
+            for fold in 0..<k {
+                let held = labelled.indices.filter { itemFolds[$0] == fold }
+                guard !held.isEmpty else { continue }
+                let training = rows.subset { rowFolds[$0] != fold }
+                let weights = penalty.map { trainer.fit(training, lambda: $0) } ?? trainer.train(training, folds: max(2, k - 1)).0
+                var foldSettings = settings
+                foldSettings.classifier.weights = weights
+                let classifier = try ClassifierLoader.classifier(foldSettings, corpus: trainer.classifier.corpus)
+                for index in held {
+                    let item = headlineOnly ? labelled[index].headlineOnly : labelled[index]
+                    evaluation.record(item, classifier.judge(item.item))
+                }
             }
+            return evaluation
         }
-        return evaluation
     }
 }

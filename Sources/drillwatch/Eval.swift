@@ -64,9 +64,8 @@ struct Eval: DrillwatchCommand {
         guard items.contains(where: { $0.label != nil }) else { throw CLIError("\(files.joined(separator: ", ")): no item has a label") }
         let evaluation: Evaluation
         if let cv {
-            let runs = try (0..<`repeat`).map { assignment in
-                try wrap { try CrossValidation.evaluate(items, settings: settings, folds: cv, headlineOnly: headlineOnly, penalty: penalty,
-                                                        assignment: assignment) }
+            let runs = try wrap {
+                try CrossValidation.evaluate(items, settings: settings, folds: cv, headlineOnly: headlineOnly, penalty: penalty, dealings: `repeat`)
             }
             if runs.count > 1 { print(EvaluationReport.renderRepeats(runs, headlineOnly: headlineOnly) + "\n") }
             evaluation = runs[0]
