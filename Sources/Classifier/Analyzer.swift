@@ -486,9 +486,7 @@ public final class Analyzer: @unchecked Sendable {
             let v = scalar.value
             return (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A)
         }
-        // General Punctuation (curly quotes, dashes, spaces) holds no letter, digit or mark:
-        // answered without the property lookups, which cost 1,500 instructions a quotation mark.
-        if (0x2000...0x206F).contains(scalar.value) { return false }
+        if ScriptCounts.generalPunctuation.contains(scalar.value) { return false }
         let properties = scalar.properties
         return properties.isAlphabetic || properties.numericType == .decimal
             || properties.generalCategory == .nonspacingMark || properties.generalCategory == .spacingMark

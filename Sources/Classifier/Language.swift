@@ -77,6 +77,11 @@ public struct ScriptCounts: Sendable, Equatable {
         if (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A { latin += 1 }
     }
 
+    /// The General Punctuation block (curly quotes, dashes, spaces): no letter, digit or mark
+    /// in it, so the text's scalars there need no property lookup (1,500 instructions a
+    /// quotation mark) to be told apart from words.
+    static let generalPunctuation: ClosedRange<UInt32> = 0x2000...0x206F
+
     /// Counts a non-ASCII scalar.
     mutating func add(_ scalar: Unicode.Scalar) {
         switch scalar.value {
@@ -88,9 +93,8 @@ public struct ScriptCounts: Sendable, Equatable {
             han += 1
         case 0x3040...0x30FF, 0x1100...0x11FF, 0x3130...0x318F, 0xAC00...0xD7AF:
             kanaHangul += 1
-        case 0x2000...0x206F:
-            // General Punctuation, curly quotes and dashes: no letters (told without a lookup).
-            break
+        case Self.generalPunctuation:
+            break  // no letters, told without a lookup
         default:
             if scalar.properties.isAlphabetic { otherLetters += 1 }
         }
