@@ -116,7 +116,11 @@ public final class HTTPClient: Sendable {
             headers.append(HTTPHeader(name: "If-Modified-Since", value: lastModified))
         }
         headers.append(contentsOf: request.headers)
-        if Self.isSameOrigin(url, as: request.url) { headers.append(contentsOf: request.credentialHeaders) }
+        // Parsing both URLs (Foundation, IDNA included) only when there is a secret to guard:
+        // for every feed's request it was 2% of an all-304 rescan's CPU.
+        if !request.credentialHeaders.isEmpty && Self.isSameOrigin(url, as: request.url) {
+            headers.append(contentsOf: request.credentialHeaders)
+        }
         return headers
     }
 
