@@ -130,3 +130,19 @@ enum LabelledInput {
             + "(a file given twice, or a split beside the files it was split from)"
     }
 }
+
+/// Rows of cells as lines of aligned columns, each as wide as its widest cell (counted in
+/// characters), two spaces apart; the columns in `rightAligned` are padded on the left.
+/// Padded by hand: Foundation's `padding(toLength:…)` goes through NSString, and for 2,000
+/// feeds the scan's table was 1.4% of an all-304 rescan's CPU.
+enum TextColumns {
+    static func lines(_ rows: [[String]], rightAligned: Set<Int>) -> [String] {
+        let widths = (rows.first ?? []).indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { cells in
+            cells.enumerated().map { index, cell in
+                let pad = String(repeating: " ", count: widths[index] - cell.count)
+                return rightAligned.contains(index) ? pad + cell : cell + pad
+            }.joined(separator: "  ")
+        }
+    }
+}

@@ -116,15 +116,7 @@ enum ScanTable {
             rows.append([Display.line(outcome.feed), status, "\(outcome.items)", "\(outcome.newItems)", "\(outcome.alerts)",
                          "\(outcome.duplicates)", "\(outcome.reviews)"])
         }
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in
-                index < 2 ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[index] - cell.count) + cell
-            }.joined(separator: "  ")
-        }
-        lines.append(line(header))
-        rows.forEach { lines.append(line($0)) }
+        lines += TextColumns.lines([header] + rows, rightAligned: [2, 3, 4, 5, 6])
         let fetched = summary.outcomes.filter { $0.status == .fetched }.count
         let notModified = summary.outcomes.filter { $0.status == .notModified }.count
         let alerts = summary.outcomes.reduce(0) { $0 + $1.alerts }

@@ -106,16 +106,11 @@ enum FeedStatusTable {
             if state.capped > 0 { lines.append("capped: \(state.capped) new items beyond the per-fetch cap left for later fetches") }
             notes[rows.count - 1] = lines
         }
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in
-                (3...4).contains(index) ? String(repeating: " ", count: widths[index] - cell.count) + cell
-                    : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }
-        var out = [line(header)]
-        for (index, row) in rows.enumerated() {
-            out.append(line(row))
+        let table = TextColumns.lines([header] + rows, rightAligned: [3, 4])
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        var out = [table[0]]
+        for (index, line) in table.dropFirst().enumerated() {
+            out.append(line)
             out += (notes[index] ?? []).map { "    " + $0 }
         }
         return out.joined(separator: "\n")

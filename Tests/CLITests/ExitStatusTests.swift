@@ -138,6 +138,45 @@ import Testing
             #expect(wrong.status == 64 && wrong.stderr.contains(message) && wrong.stderr.contains("Usage:"), "\(arguments): \(wrong.stderr)")
         }
     }
+
+    /// The scan's and status's tables: each column as wide as its widest cell, names and words
+    /// padded on the right, counts on the left, whatever the names' scripts.
+    @Test func scanAndStatusTablesLineUpTheirColumns() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-table-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let feed = SharedData.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path
+        let other = SharedData.checkout.appendingPathComponent("config/demo/feeds/asia-desk.xml").path
+        let config = folder.appendingPathComponent("drillwatch.toml")
+        try """
+            base = "\(SharedData.checkout.appendingPathComponent("config/drillwatch.toml").path)"
+            [scan]
+            first_run_horizon_days = 36500
+            [[feeds]]
+            name = "a"
+            url = "\(feed)"
+            [[feeds]]
+            name = "учения-и-演习-a-longer-name"
+            url = "\(other)"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let scan = try CLIRunner.run(["scan", "--config", config.path], directory: folder)
+        #expect(scan.status == 0, "\(scan.stderr)")
+        let rows = scan.stdout.split(separator: "\n").map(String.init).prefix(3)
+        try #require(rows.count == 3 && rows[0].hasPrefix("feed "), "\(scan.stdout)")
+        // "status" starts, and the last count ends, at the same character in every row.
+        let statusColumn = try #require(rows[0].range(of: "status")).lowerBound.utf16Offset(in: rows[0])
+        let name = "учения-и-演习-a-longer-name"
+        #expect(rows.allSatisfy { $0.count == rows[0].count }, "\(rows)")
+        #expect(String(Array(rows[2]).prefix(name.count + 2)) == name + "  ", "\(rows)")
+        #expect(rows.allSatisfy { Array($0)[statusColumn - 1] == " " && Array($0)[statusColumn] != " " }, "\(rows)")
+        #expect(rows.allSatisfy { $0.last != " " }, "counts padded on the left: \(rows)")
+
+        let status = try CLIRunner.run(["status", "--config", config.path], directory: folder)
+        let table = status.stdout.split(separator: "\n").map(String.init).drop { !$0.hasPrefix("feed ") }.prefix(3)
+        try #require(table.count == 3, "\(status.stdout)")
+        let fetchColumn = try #require(table.first!.range(of: "last fetch")).lowerBound.utf16Offset(in: table.first!)
+        #expect(table.allSatisfy { Array($0)[fetchColumn] != " " && Array($0)[fetchColumn - 1] == " " }, "\(table)")
+    }
 }
 
 /// Validation gaps a new user hit: each problem with its line, and no configuration that
