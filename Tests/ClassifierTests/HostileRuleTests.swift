@@ -1,6 +1,7 @@
 import Foundation
 import Model
 import Testing
+import TestSupport
 @testable import Classifier
 
 /// Rules written to hurt: nested past any real need, thousands of operators, NEAR chains over
@@ -74,8 +75,7 @@ import Testing
             }
             // AddressSanitizer's redzones make every frame two to three times larger (a run
             // of `scripts/sanitize address` overflowed 2 MiB now and then): twice the stack there.
-            let sanitized = ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil
-            thread.stackSize = (sanitized ? 4096 : 2048) * 1024
+            thread.stackSize = (Sanitizer.isAddress ? 4096 : 2048) * 1024
             thread.start()
         }
         #expect(verdict.rules.map(\.name) == ["deep"] || verdict.unfinishedRules == ["deep"])

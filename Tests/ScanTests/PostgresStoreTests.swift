@@ -331,9 +331,7 @@ import Testing
         // under a sanitizer (`scripts/sanitize` sets its options): the whole suite under
         // AddressSanitizer on two cores took 11 to 13 s here, the survivor's looks and the
         // database both slowed several times over.
-        let environment = ProcessInfo.processInfo.environment
-        let sanitized = environment["ASAN_OPTIONS"] != nil || environment["TSAN_OPTIONS"] != nil
-        #expect(Date().timeIntervalSince(died) < lease + (sanitized ? 15 : 5))
+        #expect(Date().timeIntervalSince(died) < lease + (Sanitizer.isActive ? 15 : 5))
     }
 
     /// Two instances, each with a feed carrying a copy of one story, scanning at the same moment.
