@@ -70,21 +70,29 @@ import Testing
 /// Commands that only read never create a state database, and find the same state from any
 /// working directory.
 @Suite struct ReadOnlyCommands {
-    @Test func statusFromElsewhereReadsTheStateAndCreatesNothing() throws {
+    /// A configuration in a new folder over the shipped one, with the demo's feed files under
+    /// the names given (each name with a file of `config/demo/feeds/`), nothing stored yet.
+    static func configuration(_ feeds: [(name: String, file: String)], scan: String = "") throws -> (folder: URL, config: URL) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-paths-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let feed = SharedData.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path
         let config = folder.appendingPathComponent("drillwatch.toml")
+        let tables = feeds.map { feed in
+            let path = SharedData.checkout.appendingPathComponent("config/demo/feeds/\(feed.file)").path
+            return "[[feeds]]\nname = \"\(feed.name)\"\nurl = \"\(path)\"\n"
+        }
         try """
             base = "\(SharedData.checkout.appendingPathComponent("config/drillwatch.toml").path)"
             [scan]
             first_run_horizon_days = 36500
-            retention_days = 0
-            [[feeds]]
-            name = "demo"
-            url = "\(feed)"
+            \(scan)
+            \(tables.joined())
             """.write(to: config, atomically: true, encoding: .utf8)
+        return (folder, config)
+    }
+
+    @Test func statusFromElsewhereReadsTheStateAndCreatesNothing() throws {
+        let (folder, config) = try Self.configuration([("demo", "drills-demo.xml")], scan: "retention_days = 0")
+        defer { try? FileManager.default.removeItem(at: folder) }
         let database = folder.appendingPathComponent("var/state/drillwatch.sqlite")
 
         // Before any scan: status says so, and leaves no file behind.
@@ -142,30 +150,15 @@ import Testing
     /// The scan's and status's tables: each column as wide as its widest cell, names and words
     /// padded on the right, counts on the left, whatever the names' scripts.
     @Test func scanAndStatusTablesLineUpTheirColumns() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-table-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let name = "учения-и-演习-a-longer-name"
+        let (folder, config) = try Self.configuration([("a", "drills-demo.xml"), (name, "asia-desk.xml")])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let feed = SharedData.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path
-        let other = SharedData.checkout.appendingPathComponent("config/demo/feeds/asia-desk.xml").path
-        let config = folder.appendingPathComponent("drillwatch.toml")
-        try """
-            base = "\(SharedData.checkout.appendingPathComponent("config/drillwatch.toml").path)"
-            [scan]
-            first_run_horizon_days = 36500
-            [[feeds]]
-            name = "a"
-            url = "\(feed)"
-            [[feeds]]
-            name = "учения-и-演习-a-longer-name"
-            url = "\(other)"
-            """.write(to: config, atomically: true, encoding: .utf8)
         let scan = try CLIRunner.run(["scan", "--config", config.path], directory: folder)
         #expect(scan.status == 0, "\(scan.stderr)")
         let rows = scan.stdout.split(separator: "\n").map(String.init).prefix(3)
         try #require(rows.count == 3 && rows[0].hasPrefix("feed "), "\(scan.stdout)")
         // "status" starts, and the last count ends, at the same character in every row.
         let statusColumn = try #require(rows[0].range(of: "status")).lowerBound.utf16Offset(in: rows[0])
-        let name = "учения-и-演习-a-longer-name"
         #expect(rows.allSatisfy { $0.count == rows[0].count }, "\(rows)")
         #expect(String(Array(rows[2]).prefix(name.count + 2)) == name + "  ", "\(rows)")
         #expect(rows.allSatisfy { Array($0)[statusColumn - 1] == " " && Array($0)[statusColumn] != " " }, "\(rows)")
