@@ -30,7 +30,19 @@ public enum WeightsFile {
         guard let data = FileManager.default.contents(atPath: file.path) else {
             throw ConfigError(problems: [ConfigProblem(file: file.path, line: nil, keyPath: "", message: "cannot read the weights file")])
         }
-        let source = String(decoding: data, as: UTF8.self)
+        let text = String(decoding: data, as: UTF8.self)
+        // The learnt words read apart when they are as `train` writes them (`TermLines`), the
+        // rest through the TOML parser; any problem and the whole file goes through it, which
+        // reports the problem as for any configuration.
+        if let split = TermLines.split(text), let weights = try? read(split.head, name: name, terms: split.terms) {
+            return weights
+        }
+        return try read(text, name: name, terms: nil)
+    }
+
+    /// The weights in `source`, with `terms` as `[text.terms]` when they were read apart (an
+    /// error when `source` sets any itself: TOML allows a table once).
+    static func read(_ source: String, name: String, terms termLines: [String: Double]?) throws(ConfigError) -> ScoreWeights {
         let root = try Settings.toml(source, name: name)
         var reader = TableReader(file: name, source: source)
         var weights = ScoreWeights(bias: reader.double(root, "bias", at: "", in: -100...100) ?? 0, weights: [:])
@@ -44,6 +56,7 @@ public enum WeightsFile {
         if let text = reader.table(root, "text", at: "") {
             var words = TextWeights(bias: reader.double(text, "bias", at: "text", in: -100...100) ?? 0, terms: [:])
             if let terms = reader.table(text, "terms", at: "text") {
+                if termLines != nil { throw ConfigError(problems: [ConfigProblem(file: name, line: nil, keyPath: "text.terms", message: "is set twice")]) }
                 words.terms = reader.doubles(terms, at: "text.terms", in: -100...100)
             }
             reader.rejectUnasked(text, at: "text")
@@ -51,6 +64,10 @@ public enum WeightsFile {
         }
         reader.rejectUnasked(root, at: "")
         if !reader.problems.isEmpty { throw ConfigError(problems: reader.problems) }
+        if let termLines {
+            // `[text.terms]` alone makes `text` a table: a bias of 0.
+            weights.text = TextWeights(bias: weights.text?.bias ?? 0, terms: termLines)
+        }
         return weights
     }
 
@@ -78,5 +95,110 @@ public enum WeightsFile {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// The `[text.terms]` table of a weights file read without the TOML parser, when it is the
+/// file's last table and every line of it is `"term" = number` as `train` writes it (blank
+/// lines and comments allowed). Its twenty thousand lines through toml++ and TOMLKit were a
+/// tenth of a scan that finds every feed unchanged, and half the start-up of `status`.
+///
+/// Anything else — an escape in a term, a bare key, a second table after it, a repeated term,
+/// a number TOML would not read or outside −100…100 — and `split` gives nil: the whole file
+/// then goes through the TOML parser, which reads it as TOML says or reports the line.
+enum TermLines {
+    /// The text before the `[text.terms]` header, and the table's terms.
+    static func split(_ text: String) -> (head: String, terms: [String: Double])? {
+        var text = text
+        return text.withUTF8 { bytes -> (head: String, terms: [String: Double])? in
+            guard let header = lastHeader(in: bytes) else { return nil }
+            var terms: [String: Double] = [:]
+            terms.reserveCapacity((bytes.count - header.end) / 24)
+            var start = header.end
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                start = end + 1
+                guard let (term, value) = Self.line(line) else { return nil }
+                guard let term else { continue }
+                guard terms.updateValue(value, forKey: term) == nil else { return nil }
+            }
+            return (String(decoding: UnsafeBufferPointer(rebasing: bytes[..<header.start]), as: UTF8.self), terms)
+        }
+    }
+
+    /// Where the last line that is exactly `[text.terms]` starts and where the line after it starts.
+    private static func lastHeader(in bytes: UnsafeBufferPointer<UInt8>) -> (start: Int, end: Int)? {
+        let header = Array("[text.terms]".utf8)
+        var end = bytes.count
+        while end > 0 {
+            var start = end - 1
+            while start > 0 && bytes[start - 1] != UInt8(ascii: "\n") { start -= 1 }
+            var line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            if line.last == UInt8(ascii: "\n") { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
+            if line.last == UInt8(ascii: "\r") { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
+            if line.elementsEqual(header) { return (start, end) }
+            end = start
+        }
+        return nil
+    }
+
+    /// One line of the table: its term and value, a nil term for a blank or comment line;
+    /// nil for anything else.
+    private static func line(_ line: UnsafeBufferPointer<UInt8>) -> (term: String?, value: Double)? {
+        var i = 0
+        func skipBlanks() { while i < line.count && (line[i] == 0x20 || line[i] == 0x09) { i += 1 } }
+        func atEnd() -> Bool {
+            skipBlanks()
+            return i == line.count || line[i] == UInt8(ascii: "#") || (line[i] == 0x0D && i + 1 == line.count)
+        }
+        if atEnd() { return (nil, 0) }
+        guard line[i] == UInt8(ascii: "\"") else { return nil }
+        i += 1
+        let termStart = i
+        // No escapes and no control characters: a term that has them goes to the parser.
+        while i < line.count && line[i] != UInt8(ascii: "\"") {
+            guard line[i] != UInt8(ascii: "\\"), line[i] >= 0x20, line[i] != 0x7F else { return nil }
+            i += 1
+        }
+        guard i < line.count else { return nil }
+        let term = String(decoding: UnsafeBufferPointer(rebasing: line[termStart..<i]), as: UTF8.self)
+        i += 1
+        skipBlanks()
+        guard i < line.count && line[i] == UInt8(ascii: "=") else { return nil }
+        i += 1
+        skipBlanks()
+        let numberStart = i
+        guard let numberEnd = number(line, from: i) else { return nil }
+        i = numberEnd
+        guard atEnd(),
+              let value = Double(String(decoding: UnsafeBufferPointer(rebasing: line[numberStart..<numberEnd]), as: UTF8.self)),
+              (-100...100).contains(value) else { return nil }
+        return (term, value)
+    }
+
+    /// The end of a TOML decimal number starting at `start` (sign, digits with no leading
+    /// zero, a fraction, an exponent; no underscores), or nil.
+    private static func number(_ line: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var i = start
+        func digits() -> Int {
+            let first = i
+            while i < line.count && line[i] >= 0x30 && line[i] <= 0x39 { i += 1 }
+            return i - first
+        }
+        if i < line.count && (line[i] == UInt8(ascii: "-") || line[i] == UInt8(ascii: "+")) { i += 1 }
+        let integer = i
+        guard digits() > 0, line[integer] != 0x30 || i - integer == 1 else { return nil }
+        if i < line.count && line[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() > 0 else { return nil }
+        }
+        if i < line.count && (line[i] | 0x20) == UInt8(ascii: "e") {
+            i += 1
+            if i < line.count && (line[i] == UInt8(ascii: "-") || line[i] == UInt8(ascii: "+")) { i += 1 }
+            guard digits() > 0 else { return nil }
+        }
+        return i
     }
 }

@@ -363,6 +363,53 @@ import Testing
         #expect(try WeightsFile.load(file).text == nil)
     }
 
+    /// The learnt words are read apart from the TOML parser when `train` wrote them
+    /// (`TermLines`): the shipped file reads the same both ways.
+    @Test func theShippedWeightsReadTheSameWithoutTheTOMLParser() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("config/weights.toml")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let split = try #require(TermLines.split(text))
+        #expect(split.terms.count > 1000)
+        let parsed = try WeightsFile.read(text, name: "weights.toml", terms: nil)
+        let loaded = try WeightsFile.load(file)
+        #expect(loaded.bias == parsed.bias && loaded.weights == parsed.weights)
+        #expect(loaded.text == parsed.text)
+    }
+
+    /// Term tables the fast reader does not take — escapes, bare keys, a table after them, a
+    /// repeated term, a value out of range, CRLF lines, comments — read as TOML says, or fail
+    /// with the TOML parser's problem and line.
+    @Test func termTablesTheFastReaderLeavesReadAsTOMLSays() throws {
+        func load(_ text: String) throws -> ScoreWeights {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("weights-\(UUID().uuidString).toml")
+            defer { try? FileManager.default.removeItem(at: file) }
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            return try WeightsFile.load(file)
+        }
+        let head = "bias = -1\n[text]\nbias = 0.5\n[text.terms]\n"
+        #expect(TermLines.split(head + "\"a\" = 1.5 # note\n\"b\" = +2\n")?.terms == ["a": 1.5, "b": 2])
+        #expect(TermLines.split(head + "bare = 2\n") == nil && TermLines.split(head + "\"a\" = 1\n[x]\n") == nil)
+        #expect(try load(head + "\"a\" = 1.5 # note\n\n# a comment\n\"b c\" = -2e-1\n").text?.terms == ["a": 1.5, "b c": -0.2])
+        #expect(try load(head + "\"a\\\"b\" = 1\nbare = 2\n").text?.terms == ["a\"b": 1, "bare": 2])
+        #expect(try load("bias = -1\r\n[text.terms]\r\n\"a\" = 1\r\n").text == TextWeights(bias: 0, terms: ["a": 1]))
+        #expect(try load(head + "\"a\" = 1\n[weights]\nx = 2\n").weights == ["x": 2])
+        #expect(try load(head).text == TextWeights(bias: 0.5, terms: [:]))
+        let problems: [(String, String)] = [
+            (head + "\"a\" = 1\n\"a\" = 2\n", ".toml:6:"),         // a repeated term
+            (head + "\"a\" = 1\n\"b\" = 200\n", "text.terms.b"),    // out of range
+            (head + "\"a\" = 01\n", ".toml:5:"),                      // not a TOML number
+            ("bias = -1\n[text]\nterms = { a = 1 }\n[text.terms]\n\"b\" = 1\n", ".toml:4:"),
+        ]
+        for (text, place) in problems {
+            #expect {
+                _ = try load(text)
+            } throws: { error in
+                (error as? ConfigError)?.problems.map(\.description).joined(separator: "\n").contains(place) == true
+            }
+        }
+    }
+
     @Test func anUnknownKeyInTheWordsIsReportedWithItsPlace() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("weights-\(UUID().uuidString).toml")
         defer { try? FileManager.default.removeItem(at: file) }
