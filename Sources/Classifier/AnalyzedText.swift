@@ -98,6 +98,12 @@ final class QueryProgram {
 
     /// Adds a query; returns the id of its root node.
     func add(_ query: Query) -> Int {
+        let id = addNode(query)
+        if prefixes.needsLayout { prefixes.layOut() }
+        return id
+    }
+
+    private func addNode(_ query: Query) -> Int {
         switch query {
         case .term(let term, let field):
             return intern(.term(analyzer.termID(term), field))
@@ -110,19 +116,19 @@ final class QueryProgram {
             }
             return id
         case .phrase(let parts, let field):
-            let children = parts.map(add)
+            let children = parts.map(addNode)
             return intern(.phrase(children, field))
         case .and(let parts):
-            let children = parts.map(add)
+            let children = parts.map(addNode)
             return intern(.and(children))
         case .or(let parts):
-            let children = parts.map(add)
+            let children = parts.map(addNode)
             return intern(.or(children))
         case .not(let inner):
-            let child = add(inner)
+            let child = addNode(inner)
             return intern(.not(child))
         case .near(let a, let b, let distance):
-            let left = add(a), right = add(b)
+            let left = addNode(a), right = addNode(b)
             return intern(.near(left, right, distance))
         }
     }
@@ -759,8 +765,12 @@ struct PrefixTrie {
     private var hasEmptyPrefix = false
 
     private(set) var isEmpty = true
+    /// Whether prefixes were inserted since the transitions were last laid out for walking.
+    private(set) var needsLayout = false
 
-    /// Adds `prefix` for `node`. Build-time only: the transitions are laid out again.
+    /// Adds `prefix` for `node`. Build-time only: `layOut` must follow before a walk (once
+    /// for a query's prefixes, not once for each: laying out again at every insert was
+    /// quadratic, a twentieth of a classifier's construction).
     mutating func insert(_ prefix: [UInt8], node: Int) {
         var state = 0
         for byte in prefix {
@@ -775,6 +785,12 @@ struct PrefixTrie {
         }
         endings[state].append(node)
         isEmpty = false
+        needsLayout = true
+    }
+
+    /// Lays the transitions out flat for walking.
+    mutating func layOut() {
+        needsLayout = false
         hasEmptyPrefix = !endings[0].isEmpty
         for link in links[0] { rootTargets[Int(link.byte)] = link.target }
         edgeStart = []
@@ -805,6 +821,7 @@ struct PrefixTrie {
     }
 
     private func walk(_ word: some Collection<UInt8>, _ body: (Int) -> Void) {
+        assert(!needsLayout, "PrefixTrie walked before layOut()")
         func reached(_ state: Int) {
             let start = Int(endingStart[state])
             for index in start..<(start + Int(endingCount[state])) { body(endingNodes[index]) }

@@ -247,7 +247,11 @@ import Testing
     @Test func prefixesAreFoundByTheirBytes() {
         var trie = PrefixTrie()
         let prefixes = ["exercis", "exer", "ex", "учени", "учен", "演习", "x"]
-        for (node, prefix) in prefixes.enumerated() { trie.insert(Array(prefix.utf8), node: node) }
+        // Laid out between two rounds of inserts, as a program adding query after query.
+        for (node, prefix) in prefixes.enumerated() {
+            trie.insert(Array(prefix.utf8), node: node)
+            if node == 2 || node == prefixes.count - 1 { trie.layOut() }
+        }
         for word in ["exercises", "exert", "ex", "e", "учения", "учен", "演习开始", "xylophone", "", "fox"] {
             var found: [Int] = []
             trie.forEachMatch(word) { found.append($0) }
@@ -262,6 +266,7 @@ import Testing
         var trie = PrefixTrie()
         let prefixes = ["exercis", "exer", "ex", "учени", "учен", "演习", "x"]
         for (node, prefix) in prefixes.enumerated() { trie.insert(Array(prefix.utf8), node: node) }
+        trie.layOut()
         let remembered = SurfacePrefixes()
         for text in ["Exercises exert ex e учения fox exercises", "fox учения Exercises 演习开始 xylophone exert"] {
             for _ in 0..<2 {
