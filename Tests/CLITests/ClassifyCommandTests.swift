@@ -37,8 +37,8 @@ import Testing
             """ + rest)
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil) throws -> CLIRunner.Run {
-        try CLIRunner.run(arguments, stdin: stdin, directory: checkout)
+    static func run(_ arguments: [String], stdin: String? = nil) async throws -> CLIRunner.Run {
+        try await CLIRunner.run(arguments, stdin: stdin, directory: checkout)
     }
 
     static let items = """
@@ -47,8 +47,8 @@ import Testing
         {"id": "b1", "title": "Typhoon closes ports along the southern coast", "summary": "Ferries were cancelled and schools closed as the storm approached.", "published": "2031-07-02"}
         """
 
-    @Test func jsonlVerdictsInInputOrder() throws {
-        let run = try Self.run(["classify", "--config", Self.config, "--jsonl", "-"], stdin: Self.items)
+    @Test func jsonlVerdictsInInputOrder() async throws {
+        let run = try await Self.run(["classify", "--config", Self.config, "--jsonl", "-"], stdin: Self.items)
         #expect(run.status == 0, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         #expect(lines.map { $0["id"] as? String } == ["a1", "a2", "b1"])
@@ -64,12 +64,12 @@ import Testing
         }
     }
 
-    @Test func explainedTextForAPerson() throws {
+    @Test func explainedTextForAPerson() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-article-\(UUID()).txt").path
         try "China and Russia begin joint air patrol\n\nChinese and Russian strategic bombers flew a joint air patrol over the Sea of Japan, the defence ministry said.\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try Self.run(["classify", "--config", Self.config, "--explain", path])
+        let run = try await Self.run(["classify", "--config", Self.config, "--explain", path])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.hasPrefix("ALERT"))
         #expect(run.stdout.contains("rule joint-patrol"))
@@ -84,7 +84,7 @@ import Testing
     /// A web page is judged by its article, as `extract` reads it (a news page's URL is what a
     /// user has at hand as often as a feed's); a binary file is refused, not judged as a
     /// screenful of replacement characters.
-    @Test func aWebPageIsJudgedByItsArticleAndBinaryIsRefused() throws {
+    @Test func aWebPageIsJudgedByItsArticleAndBinaryIsRefused() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-page-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -97,7 +97,7 @@ import Testing
             <p>The drills include anti-submarine warfare and air defence and will last five days, the Chinese ministry said in a statement.</p>
             </article><footer>© Example News</footer></body></html>
             """.write(to: page, atomically: true, encoding: .utf8)
-        let run = try Self.run(["classify", "--config", Self.config, "--jsonl", page.path])
+        let run = try await Self.run(["classify", "--config", Self.config, "--jsonl", page.path])
         #expect(run.status == 0, "\(run.stderr)")
         let verdict = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(verdict["verdict"] as? String == "alert")
@@ -107,22 +107,22 @@ import Testing
         // An empty file was judged as an article with no words; an empty JSONL file holds no items.
         let empty = folder.appendingPathComponent("empty.txt")
         try Data().write(to: empty)
-        let nothing = try Self.run(["classify", "--config", Self.config, empty.path])
+        let nothing = try await Self.run(["classify", "--config", Self.config, empty.path])
         #expect(nothing.status == 1 && nothing.stderr.contains("empty.txt: empty: nothing to judge"), "\(nothing.stderr)")
 
         let binary = folder.appendingPathComponent("page.html.gz")
         try Data([0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xFF, 0xFE]).write(to: binary)
-        let refused = try Self.run(["classify", "--config", Self.config, binary.path])
+        let refused = try await Self.run(["classify", "--config", Self.config, binary.path])
         #expect(refused.status == 1 && refused.stderr.contains("not text (binary data or not UTF-8)"), "\(refused.stderr)")
     }
 
-    @Test func evalPrintsTheFigures() throws {
+    @Test func evalPrintsTheFigures() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-eval-\(UUID()).jsonl").path
         let labelled = Self.items.replacingOccurrences(of: "\"published\": \"2031-07-01\"}", with: "\"published\": \"2031-07-01\", \"label\": \"drill\", \"category\": \"cn-ru-drill\"}")
             .replacingOccurrences(of: "\"published\": \"2031-07-02\"}", with: "\"published\": \"2031-07-02\", \"label\": \"other\", \"category\": \"unrelated\"}")
         try labelled.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try Self.run(["eval", "--config", Self.config, path])
+        let run = try await Self.run(["eval", "--config", Self.config, path])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("precision  1.000"))
         #expect(run.stdout.contains("recall     1.000"))
@@ -130,7 +130,7 @@ import Testing
 
         // The same items named twice (as `data/labelled/*.jsonl` names a split beside its
         // sources) are read once, and the user is told.
-        let twice = try Self.run(["eval", "--config", Self.config, path, path])
+        let twice = try await Self.run(["eval", "--config", Self.config, path, path])
         #expect(twice.status == 0, "\(twice.stderr)")
         #expect(twice.stdout.contains("cn-ru-drill                2/2"))
         #expect(twice.stderr.contains("warning: 3 items repeated an earlier one's id and were read once"), "\(twice.stderr)")
@@ -139,7 +139,7 @@ import Testing
     /// A label that is neither `drill` nor `other` was read as `other`: a typo turned a drill
     /// into a negative of the figures and of the training. And data nothing can be learnt
     /// from (one label, fewer stories than folds) printed an F1 of 1.000 cross-validated.
-    @Test func evalAndTrainRefuseLabelsAndDataTheyCannotUse() throws {
+    @Test func evalAndTrainRefuseLabelsAndDataTheyCannotUse() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-labels-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -148,63 +148,63 @@ import Testing
             .replacingOccurrences(of: "\"published\": \"2031-07-02\"}", with: "\"published\": \"2031-07-02\", \"label\": \"yes\"}")
             .write(toFile: typo, atomically: true, encoding: .utf8)
         for command in [["eval"], ["train", "--out", folder.appendingPathComponent("w.toml").path]] {
-            let run = try Self.run(command + ["--config", Self.config, typo])
+            let run = try await Self.run(command + ["--config", Self.config, typo])
             #expect(run.status == 1 && run.stderr.contains("typo.jsonl:3: label must be \"drill\" or \"other\" (got \"yes\")"), "\(run.stderr)")
         }
         // `classify` judges items and leaves labels to others (the benchmark generator's are
         // "joint" and "none").
-        let classify = try Self.run(["classify", "--config", Self.config, "--jsonl", typo])
+        let classify = try await Self.run(["classify", "--config", Self.config, "--jsonl", typo])
         #expect(classify.status == 0 && classify.stdout.split(separator: "\n").count == 3, "\(classify.stderr)")
         let drills = folder.appendingPathComponent("drills.jsonl").path
         try Self.items.replacingOccurrences(of: "\"published\": \"2031-07-01\"}", with: "\"published\": \"2031-07-01\", \"label\": \"drill\"}")
             .write(toFile: drills, atomically: true, encoding: .utf8)
-        let oneLabel = try Self.run(["eval", "--cv", "2", "--config", Self.config, drills])
+        let oneLabel = try await Self.run(["eval", "--cv", "2", "--config", Self.config, drills])
         #expect(oneLabel.status == 1 && oneLabel.stderr.contains("learning needs items labelled drill and items labelled other"), "\(oneLabel.stderr)")
         let both = folder.appendingPathComponent("both.jsonl").path
         try String(contentsOfFile: typo, encoding: .utf8).replacingOccurrences(of: "Drill", with: "drill").replacingOccurrences(of: "yes", with: "other")
             .write(toFile: both, atomically: true, encoding: .utf8)
-        let fewStories = try Self.run(["eval", "--cv", "10", "--config", Self.config, both])
+        let fewStories = try await Self.run(["eval", "--cv", "10", "--config", Self.config, both])
         #expect(fewStories.status == 1 && fewStories.stderr.contains("10 folds need at least 10 stories"), "\(fewStories.stderr)")
-        let train = try Self.run(["train", "--folds", "10", "--out", folder.appendingPathComponent("w.toml").path, "--config", Self.config, both])
+        let train = try await Self.run(["train", "--folds", "10", "--out", folder.appendingPathComponent("w.toml").path, "--config", Self.config, both])
         #expect(train.status == 1 && train.stderr.contains("10 folds need at least 10 stories"), "\(train.stderr)")
     }
 
     /// `eval --cv K --repeat N`: a row of F1 per dealing of the folds, their mean and spread,
     /// then the usual report; `--repeat` alone is a usage error.
-    @Test func evalRepeatsCrossValidationWithOtherFolds() throws {
+    @Test func evalRepeatsCrossValidationWithOtherFolds() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-repeat-\(UUID()).jsonl").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let labelled = Self.items.replacingOccurrences(of: "\"2031-07-01\"}", with: "\"2031-07-01\", \"label\": \"drill\"}")
             .replacingOccurrences(of: "\"2031-07-02\"}", with: "\"2031-07-02\", \"label\": \"other\"}")
             + "\n{\"id\": \"b2\", \"title\": \"Floods close roads in the north\", \"summary\": \"Heavy rain flooded roads.\", \"published\": \"2031-07-03\", \"label\": \"other\"}\n"
         try labelled.write(toFile: path, atomically: true, encoding: .utf8)
-        let run = try Self.run(["eval", "--cv", "2", "--repeat", "3", "--penalty", "1", "--quiet", "--config", Self.config, path])
+        let run = try await Self.run(["eval", "--cv", "2", "--repeat", "3", "--penalty", "1", "--quiet", "--config", Self.config, path])
         #expect(run.status == 0, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("F1 of 3 cross-validations") == true, "\(run.stdout)")
         #expect(lines.filter { $0.hasPrefix("folds ") }.count == 3 && lines.contains { $0.hasPrefix("mean ") } && lines.contains { $0.hasPrefix("sd ") })
         #expect(lines.contains { $0.hasPrefix("items      4  (drill 2, other 2); cross-validated, 2 folds") })
-        let alone = try Self.run(["eval", "--repeat", "2", "--config", Self.config, path])
+        let alone = try await Self.run(["eval", "--repeat", "2", "--config", Self.config, path])
         #expect(alone.status == 64 && alone.stderr.contains("--repeat needs --cv"), "\(alone.stderr)")
     }
 
-    @Test func brokenConfigurationStopsWithItsLine() throws {
+    @Test func brokenConfigurationStopsWithItsLine() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-bad-\(UUID()).toml").path
         try "[classifier]\nalert_threshold = 2\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try Self.run(["classify", "--config", path, "-"], stdin: Self.items)
+        let run = try await Self.run(["classify", "--config", path, "-"], stdin: Self.items)
         #expect(run.status != 0)
         #expect(run.stderr.contains(":2: error: classifier.alert_threshold: must be between 0 and 1 (got 2)"))
         #expect(run.stdout.isEmpty)
     }
 
-    @Test func badJSONLNamesTheLine() throws {
-        let run = try Self.run(["classify", "--config", Self.config, "-"], stdin: "{\"id\": \"x\", \"title\": \"ok\"}\nnot json\n")
+    @Test func badJSONLNamesTheLine() async throws {
+        let run = try await Self.run(["classify", "--config", Self.config, "-"], stdin: "{\"id\": \"x\", \"title\": \"ok\"}\nnot json\n")
         #expect(run.status != 0)
         #expect(run.stderr.contains("stdin:2: not a JSON object"))
     }
 
-    @Test func corpusListShowAdd() throws {
+    @Test func corpusListShowAdd() async throws {
         // A private copy of the configuration and corpus, so `add` writes nowhere shared.
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-corpus-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -216,12 +216,12 @@ import Testing
                                          toPath: folder.appendingPathComponent("corpus").path)
         let config = folder.appendingPathComponent("drillwatch.toml").path
 
-        let list = try Self.run(["corpus", "list", "--config", config])
+        let list = try await Self.run(["corpus", "list", "--config", config])
         #expect(list.status == 0)
         #expect(list.stdout.contains("5 documents"))
         #expect(list.stdout.contains("China Says Conducting Joint Military Drills With Russia"))
 
-        let show = try Self.run(["corpus", "show", "001", "--config", config])
+        let show = try await Self.run(["corpus", "show", "001", "--config", config])
         #expect(show.status == 0)
         #expect(show.stdout.contains("title:    China Says Conducting Joint Military Drills With Russia"))
         #expect(!show.stdout.contains("newsletter"))
@@ -234,13 +234,13 @@ import Testing
             ---
             Chinese and Russian warships held a joint naval exercise with live firing, anti-submarine drills and air defence training over five days in the Sea of Okhotsk, the ministries said.
             """.write(toFile: article, atomically: true, encoding: .utf8)
-        let add = try Self.run(["corpus", "add", article, "--config", config])
+        let add = try await Self.run(["corpus", "add", article, "--config", config])
         #expect(add.status == 0, "\(add.stderr)")
         #expect(add.stdout.contains("added navies-of-china-and-russia-hold-joint-exercise"))
-        let after = try Self.run(["corpus", "list", "--config", config])
+        let after = try await Self.run(["corpus", "list", "--config", config])
         #expect(after.stdout.contains("6 documents"))
         // The same article again would be one reference named twice in every "similar to".
-        let again = try Self.run(["corpus", "add", article, "--config", config])
+        let again = try await Self.run(["corpus", "add", article, "--config", config])
         #expect(again.status == 1 && again.stderr.contains("the corpus has this article already, as navies-of-china-and-russia-hold-joint-exercise"),
                 "\(again.stderr)")
 
@@ -261,17 +261,17 @@ import Testing
         gzip.arguments = [page.path]
         try gzip.run()
         gzip.waitUntilExit()
-        let addPage = try Self.run(["corpus", "add", page.path + ".gz", "--config", config])
+        let addPage = try await Self.run(["corpus", "add", page.path + ".gz", "--config", config])
         #expect(addPage.status == 0 && addPage.stdout.contains("added bombers-of-china-and-russia-patrol-together"), "\(addPage.stdout) \(addPage.stderr)")
-        let shown = try Self.run(["corpus", "show", "bombers-of-china", "--config", config])
+        let shown = try await Self.run(["corpus", "show", "bombers-of-china", "--config", config])
         #expect(shown.stdout.contains("Strategic bombers of the Chinese and Russian air forces") && !shown.stdout.contains("newsletter")
                 && !shown.stderr.contains("skipped"), "\(shown.stdout) \(shown.stderr)")
         let binary = folder.appendingPathComponent("image.md")
         try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0xFF]).write(to: binary)
-        let refused = try Self.run(["corpus", "add", binary.path, "--config", config])
+        let refused = try await Self.run(["corpus", "add", binary.path, "--config", config])
         #expect(refused.status == 1 && refused.stderr.contains("not text"), "\(refused.stderr)")
 
-        let missing = try Self.run(["corpus", "show", "nope", "--config", config])
+        let missing = try await Self.run(["corpus", "show", "nope", "--config", config])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("no corpus document 'nope'"))
     }

@@ -41,7 +41,7 @@ import Glibc
 
     /// Runs `drillwatch arguments` `times` times, each killed with SIGKILL after a random delay
     /// up to `maxDelay` seconds if still running; `after` runs after each. Returns the kills.
-    static func killRepeatedly(_ arguments: [String], times: Int, maxDelay: Double, after: () -> Void = {}) throws -> Int {
+    static func killRepeatedly(_ arguments: [String], times: Int, maxDelay: Double, after: () -> Void = {}) async throws -> Int {
         var generator = SystemRandomNumberGenerator()
         var kills = 0
         for _ in 0..<times {
@@ -51,12 +51,12 @@ import Glibc
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            Thread.sleep(forTimeInterval: Double.random(in: 0.002...maxDelay, using: &generator))
+            try await Task.sleep(for: .seconds(Double.random(in: 0.002...maxDelay, using: &generator)))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 kills += 1
             }
-            #expect(process.waitForExit(timeout: 120), "drillwatch \(arguments.joined(separator: " ")) did not end")
+            #expect(await process.waitForExit(timeout: 120), "drillwatch \(arguments.joined(separator: " ")) did not end")
             after()
         }
         return kills
@@ -70,7 +70,7 @@ import Glibc
         }
     }
 
-    @Test func killedScansLoseNoAlertAndWriteNoneTwice() throws {
+    @Test func killedScansLoseNoAlertAndWriteNoneTwice() async throws {
         let server = try Self.server()
         defer { server.stop() }
 
@@ -78,7 +78,7 @@ import Glibc
         let reference = FileManager.default.temporaryDirectory.appendingPathComponent("dw-crash-ref-\(UUID())")
         try FileManager.default.createDirectory(at: reference, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: reference) }
-        let clean = try CLIRunner.run(["scan", "--config", Self.config(reference, server: server)])
+        let clean = try await CLIRunner.run(["scan", "--config", Self.config(reference, server: server)])
         #expect(clean.status == 0, "\(clean.stderr)")
         let expected = Self.alerts(in: reference)
         #expect(expected.count >= 20)
@@ -88,8 +88,8 @@ import Glibc
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = try Self.config(folder, server: server)
-        let kills = try Self.killRepeatedly(["scan", "--config", config], times: 25, maxDelay: 0.4)
-        let final = try CLIRunner.run(["scan", "--config", config])
+        let kills = try await Self.killRepeatedly(["scan", "--config", config], times: 25, maxDelay: 0.4)
+        let final = try await CLIRunner.run(["scan", "--config", config])
         #expect(final.status == 0, "\(final.stderr)")
         print("crash test: \(kills) scans killed with SIGKILL, \(expected.count) alerts expected")
 
@@ -107,7 +107,7 @@ import Glibc
     /// a second delivery of one alert only ever follows a kill — of the hooks in flight (up to
     /// four at once), which finish on their own while drillwatch dies before recording them —
     /// never two deliveries in one uninterrupted pass.
-    @Test func killedScansHookEveryAlert() throws {
+    @Test func killedScansHookEveryAlert() async throws {
         let server = try Self.server()
         defer { server.stop() }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-crash-hook-\(UUID())")
@@ -119,8 +119,8 @@ import Glibc
             [hooks]
             command = ["/bin/sh", "-c", "cat > \(hooked.path)/.part.$$ && mv \(hooked.path)/.part.$$ \(hooked.path)/$$-$(date +%s%N).json"]
             """).path
-        let kills = try Self.killRepeatedly(["scan", "--config", config], times: 20, maxDelay: 0.6)
-        let final = try CLIRunner.run(["scan", "--config", config])
+        let kills = try await Self.killRepeatedly(["scan", "--config", config], times: 20, maxDelay: 0.6)
+        let final = try await CLIRunner.run(["scan", "--config", config])
         #expect(final.status == 0, "\(final.stderr)")
 
         var deliveries: [String: Int] = [:]
@@ -139,14 +139,14 @@ import Glibc
 
     /// `drillwatch digest` killed with SIGKILL at random moments: whatever digest files exist
     /// afterwards are whole (the JSON parses, the page is complete), and the next run writes all.
-    @Test func killedDigestLeavesNoHalfFile() throws {
+    @Test func killedDigestLeavesNoHalfFile() async throws {
         let server = try Self.server()
         defer { server.stop() }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-crash-digest-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = try Self.config(folder, server: server)
-        #expect(try CLIRunner.run(["scan", "--config", config]).status == 0)
+        #expect(try await CLIRunner.run(["scan", "--config", config]).status == 0)
         let day = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
         let digests = folder.appendingPathComponent("output/digests")
 
@@ -158,8 +158,8 @@ import Glibc
                 if name.hasSuffix(".md") { #expect(!data.isEmpty, "\(name) is empty") }
             }
         }
-        let kills = try Self.killRepeatedly(["digest", "--config", config, "--date", day], times: 20, maxDelay: 0.12, after: checkWhole)
-        let final = try CLIRunner.run(["digest", "--config", config, "--date", day])
+        let kills = try await Self.killRepeatedly(["digest", "--config", config, "--date", day], times: 20, maxDelay: 0.12, after: checkWhole)
+        let final = try await CLIRunner.run(["digest", "--config", config, "--date", day])
         #expect(final.status == 0, "\(final.stderr)")
         checkWhole()
         let names = Set((try? FileManager.default.contentsOfDirectory(atPath: digests.path)) ?? [])

@@ -12,10 +12,10 @@ import Testing
         <p>Учения продлятся до пятницы, после чего корабли выйдут в совместное патрулирование.</p></div></body></html>
         """
 
-    @Test func jsonHasTheArticleAndItsMetadata() throws {
+    @Test func jsonHasTheArticleAndItsMetadata() async throws {
         let path = try CLIRunner.temporaryFile(Self.page)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try CLIRunner.run(["extract", path, "--json", "--url", "https://vesti.example/news/1"])
+        let run = try await CLIRunner.run(["extract", path, "--json", "--url", "https://vesti.example/news/1"])
         #expect(run.status == 0, "\(run.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(object["title"] as? String == "Учения | Вести")
@@ -27,31 +27,31 @@ import Testing
         #expect(object["site"] as? String == "Вести")
     }
 
-    @Test func aMissingFileIsAClearError() throws {
-        let run = try CLIRunner.run(["extract", "/nonexistent/page.html"])
+    @Test func aMissingFileIsAClearError() async throws {
+        let run = try await CLIRunner.run(["extract", "/nonexistent/page.html"])
         #expect(run.status != 0)
         #expect(run.stderr.contains("/nonexistent/page.html: no such file"))
     }
 
-    @Test func aDamagedGzipIsAClearError() throws {
+    @Test func aDamagedGzipIsAClearError() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("drillwatch-cli-\(UUID()).html.gz").path
         // A gzip header followed by garbage.
         #expect(FileManager.default.createFile(atPath: path, contents: Data([0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03] + Array(repeating: 0xFF, count: 64))))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try CLIRunner.run(["extract", path])
+        let run = try await CLIRunner.run(["extract", path])
         #expect(run.status == 1)
         #expect(run.stderr.contains("damaged .gz"), "\(run.stderr)")
     }
 
     /// What is no web page is named: a PDF was printed as mis-decoded bytes, a feed as its
     /// title and nothing else.
-    @Test func aDocumentThatIsNoPageIsNamed() throws {
+    @Test func aDocumentThatIsNoPageIsNamed() async throws {
         let pdf = try CLIRunner.temporaryFile("%PDF-1.4\n%\u{E2}\u{E3}\n1 0 obj\n", suffix: ".pdf")
         defer { try? FileManager.default.removeItem(atPath: pdf) }
-        let refused = try CLIRunner.run(["extract", pdf])
+        let refused = try await CLIRunner.run(["extract", pdf])
         #expect(refused.status == 1 && refused.stderr.contains("a PDF document, not a web page"), "\(refused.stderr)")
         let feed = ClassifyCommands.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path
-        let run = try CLIRunner.run(["extract", feed])
+        let run = try await CLIRunner.run(["extract", feed])
         #expect(run.status == 1 && run.stderr.contains("a feed, not a web page: `drillwatch inspect` reads its items"), "\(run.stderr)")
     }
 }

@@ -14,13 +14,13 @@ import Testing
         var jointSea: String { alerts["Chinese and Russian warships begin joint drills in the Sea of Japan"]! }
         var patrol: String { alerts["Chinese and Russian bombers fly joint patrol over the East China Sea"]! }
 
-        func run(_ arguments: [String]) throws -> CLIRunner.Run {
-            try CLIRunner.run(arguments + ["--config", config])
+        func run(_ arguments: [String]) async throws -> CLIRunner.Run {
+            try await CLIRunner.run(arguments + ["--config", config])
         }
     }
 
     /// Both demo feeds scanned once, with a private copy of the corpus (`--to-corpus` writes).
-    static func scannedDemo() throws -> Demo {
+    static func scannedDemo() async throws -> Demo {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-feedback-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: ClassifyCommands.checkout.appendingPathComponent("config/corpus").path,
@@ -37,7 +37,7 @@ import Testing
             name = "demo-asia-desk"
             url = "\(feeds.appendingPathComponent("asia-desk.xml").path)"
             """)
-        let scan = try CLIRunner.run(["scan", "--config", config.path])
+        let scan = try await CLIRunner.run(["scan", "--config", config.path])
         #expect(scan.status == 0, "\(scan.stderr)")
         return Demo(folder: folder, config: config.path, alerts: try alertIDs(in: folder))
     }
@@ -53,27 +53,27 @@ import Testing
         return ids
     }
 
-    @Test func judgeListExportAndEvaluate() throws {
-        let demo = try Self.scannedDemo()
+    @Test func judgeListExportAndEvaluate() async throws {
+        let demo = try await Self.scannedDemo()
         defer { try? FileManager.default.removeItem(at: demo.folder) }
         #expect(demo.alerts.count == 2)
 
-        let wrong = try demo.run(["feedback", demo.jointSea, "--wrong", "--note", "a rerun of last year's story"])
+        let wrong = try await demo.run(["feedback", demo.jointSea, "--wrong", "--note", "a rerun of last year's story"])
         #expect(wrong.status == 0, "\(wrong.stderr)")
         #expect(wrong.stdout == "alert \(demo.jointSea) judged wrong\n")
-        let right = try demo.run(["feedback", demo.patrol, "--right"])
+        let right = try await demo.run(["feedback", demo.patrol, "--right"])
         #expect(right.status == 0, "\(right.stderr)")
 
-        let list = try demo.run(["feedback", "list"])
+        let list = try await demo.run(["feedback", "list"])
         #expect(list.stdout.hasPrefix("2 judgements\n"))
         #expect(list.stdout.contains("\(demo.jointSea)  wrong"))
         #expect(list.stdout.contains("a rerun of last year's story"))
-        let json = try demo.run(["feedback", "list", "--json"])
+        let json = try await demo.run(["feedback", "list", "--json"])
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         #expect(entries.map { $0["verdict"] as? String } == ["wrong", "right"])
 
         let file = demo.folder.appendingPathComponent("feedback.jsonl").path
-        let export = try demo.run(["feedback", "export", "--out", file])
+        let export = try await demo.run(["feedback", "export", "--out", file])
         #expect(export.status == 0, "\(export.stderr)")
         #expect(export.stdout.contains("exported 2 judged alerts"))
         let records = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map {
@@ -97,50 +97,50 @@ import Testing
         }
 
         // "-" is standard output, not a file of that name.
-        let piped = try CLIRunner.run(["feedback", "export", "--out", "-", "--config", demo.config], directory: demo.folder)
+        let piped = try await CLIRunner.run(["feedback", "export", "--out", "-", "--config", demo.config], directory: demo.folder)
         #expect(piped.status == 0, "\(piped.stderr)")
         #expect(piped.stdout == (try String(contentsOfFile: file, encoding: .utf8)))
         #expect(!FileManager.default.fileExists(atPath: demo.folder.appendingPathComponent("-").path))
 
-        let eval = try demo.run(["eval", file])
+        let eval = try await demo.run(["eval", file])
         #expect(eval.status == 0, "\(eval.stderr)")
         #expect(eval.stdout.contains("items      2  (drill 1, other 1)"))
         #expect(eval.stdout.contains("feedback-wrong             1/1"))
     }
 
-    @Test func aSecondJudgementReplacesTheFirstAndSaysSo() throws {
-        let demo = try Self.scannedDemo()
+    @Test func aSecondJudgementReplacesTheFirstAndSaysSo() async throws {
+        let demo = try await Self.scannedDemo()
         defer { try? FileManager.default.removeItem(at: demo.folder) }
-        _ = try demo.run(["feedback", demo.jointSea, "--wrong", "--note", "looked old"])
-        let again = try demo.run(["feedback", demo.jointSea, "--right"])
+        _ = try await demo.run(["feedback", demo.jointSea, "--wrong", "--note", "looked old"])
+        let again = try await demo.run(["feedback", demo.jointSea, "--right"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout.contains("judged right; this replaces the judgement wrong (looked old) of "))
-        let list = try demo.run(["feedback", "list"])
+        let list = try await demo.run(["feedback", "list"])
         #expect(list.stdout.hasPrefix("1 judgement\n"))
         #expect(list.stdout.contains("\(demo.jointSea)  right"))
         #expect(!list.stdout.contains("looked old"))
     }
 
-    @Test func anUnknownIDSaysWhereIDsAre() throws {
-        let demo = try Self.scannedDemo()
+    @Test func anUnknownIDSaysWhereIDsAre() async throws {
+        let demo = try await Self.scannedDemo()
         defer { try? FileManager.default.removeItem(at: demo.folder) }
-        let run = try demo.run(["feedback", "0123456789abcdef", "--wrong"])
+        let run = try await demo.run(["feedback", "0123456789abcdef", "--wrong"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("alert '0123456789abcdef': no such alert in the state database"), "\(run.stderr)")
         #expect(run.stderr.contains("output/alerts/YYYY/MM/DD/<id>.json"))
         #expect(run.stderr.contains("drillwatch status"))
         // … and `status` does list them.
-        let status = try demo.run(["status"])
+        let status = try await demo.run(["status"])
         #expect(status.stdout.contains(demo.jointSea) && status.stdout.contains(demo.patrol))
-        #expect(try demo.run(["feedback", "list"]).stdout.hasPrefix("0 judgements"))
+        #expect(try await demo.run(["feedback", "list"]).stdout.hasPrefix("0 judgements"))
     }
 
-    @Test func theDigestMarksAWrongAlert() throws {
-        let demo = try Self.scannedDemo()
+    @Test func theDigestMarksAWrongAlert() async throws {
+        let demo = try await Self.scannedDemo()
         defer { try? FileManager.default.removeItem(at: demo.folder) }
-        _ = try demo.run(["feedback", demo.jointSea, "--wrong", "--note", "<b>not</b> [new](javascript:x)"])
-        _ = try demo.run(["feedback", demo.patrol, "--right"])
-        let digest = try demo.run(["digest"])
+        _ = try await demo.run(["feedback", demo.jointSea, "--wrong", "--note", "<b>not</b> [new](javascript:x)"])
+        _ = try await demo.run(["feedback", demo.patrol, "--right"])
+        let digest = try await demo.run(["digest"])
         #expect(digest.status == 0, "\(digest.stderr)")
         #expect(digest.stdout.contains("; 1 alert judged wrong by an analyst"))
         let day = try #require(try FileManager.default.contentsOfDirectory(atPath: demo.folder.appendingPathComponent("output/digests").path)
@@ -156,14 +156,14 @@ import Testing
         #expect(json["judged_wrong"] as? Int == 1)
     }
 
-    @Test func rightToCorpusAddsTheArticleOnce() throws {
-        let demo = try Self.scannedDemo()
+    @Test func rightToCorpusAddsTheArticleOnce() async throws {
+        let demo = try await Self.scannedDemo()
         defer { try? FileManager.default.removeItem(at: demo.folder) }
-        let refused = try demo.run(["feedback", demo.jointSea, "--wrong", "--to-corpus"])
+        let refused = try await demo.run(["feedback", demo.jointSea, "--wrong", "--to-corpus"])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("--to-corpus goes with --right"))
 
-        let add = try demo.run(["feedback", demo.jointSea, "--right", "--to-corpus"])
+        let add = try await demo.run(["feedback", demo.jointSea, "--right", "--to-corpus"])
         #expect(add.status == 0, "\(add.stderr)")
         #expect(add.stdout.contains("added chinese-and-russian-warships-begin-joint-drills-in-the-sea-o "))
         let file = demo.folder.appendingPathComponent("corpus/chinese-and-russian-warships-begin-joint-drills-in-the-sea-o.md")
@@ -176,41 +176,41 @@ import Testing
             exercise: "Joint Sea-2025"
             ---
             """))
-        #expect(try demo.run(["corpus", "list"]).stdout.contains("6 documents"))
+        #expect(try await demo.run(["corpus", "list"]).stdout.contains("6 documents"))
 
-        let again = try demo.run(["feedback", demo.jointSea, "--right", "--to-corpus"])
+        let again = try await demo.run(["feedback", demo.jointSea, "--right", "--to-corpus"])
         #expect(again.stdout.contains("the corpus already has this article"))
-        #expect(try demo.run(["corpus", "list"]).stdout.contains("6 documents"))
+        #expect(try await demo.run(["corpus", "list"]).stdout.contains("6 documents"))
     }
 
     /// The daemon holds the state lock for its life; feedback needs only SQLite's own lock.
-    @Test func feedbackWhileTheDaemonRuns() throws {
-        let demo = try Self.scannedDemo()
+    @Test func feedbackWhileTheDaemonRuns() async throws {
+        let demo = try await Self.scannedDemo()
         defer { try? FileManager.default.removeItem(at: demo.folder) }
         let (process, notify, _) = try RunCommand.start(URL(fileURLWithPath: demo.config), in: demo.folder)
         defer { if process.isRunning { process.terminate() } }
-        #expect(notify.wait(seconds: 20) { $0.contains("READY=1") }.contains { $0.contains("READY=1") })
-        let scan = try demo.run(["scan"])
+        #expect(await notify.wait(seconds: RunCommand.patience) { $0.contains("READY=1") }.contains { $0.contains("READY=1") })
+        let scan = try await demo.run(["scan"])
         #expect(scan.status == 75, "the daemon holds the state lock")
 
-        let feedback = try demo.run(["feedback", demo.patrol, "--wrong", "--note", "judged while the daemon ran"])
+        let feedback = try await demo.run(["feedback", demo.patrol, "--wrong", "--note", "judged while the daemon ran"])
         #expect(feedback.status == 0, "\(feedback.stderr)")
-        #expect(try demo.run(["feedback", "list"]).stdout.contains("judged while the daemon ran"))
+        #expect(try await demo.run(["feedback", "list"]).stdout.contains("judged while the daemon ran"))
         process.terminate()
-        #expect(process.waitForExit(timeout: 30))
+        #expect(await process.waitForExit(timeout: 30))
     }
 }
 
 extension FeedbackCommands {
     /// The analyst's loop: judge an alert wrong, export the judgements, train on them, and the
     /// same item no longer alerts under the new weights.
-    @Test func feedbackExportTrainChangesTheVerdict() throws {
-        let demo = try Self.scannedDemo()
+    @Test func feedbackExportTrainChangesTheVerdict() async throws {
+        let demo = try await Self.scannedDemo()
         defer { try? FileManager.default.removeItem(at: demo.folder) }
-        #expect(try demo.run(["feedback", demo.jointSea, "--wrong"]).status == 0)
-        #expect(try demo.run(["feedback", demo.patrol, "--right"]).status == 0)
+        #expect(try await demo.run(["feedback", demo.jointSea, "--wrong"]).status == 0)
+        #expect(try await demo.run(["feedback", demo.patrol, "--right"]).status == 0)
         let exported = demo.folder.appendingPathComponent("feedback.jsonl").path
-        #expect(try demo.run(["feedback", "export", "--out", exported]).status == 0)
+        #expect(try await demo.run(["feedback", "export", "--out", exported]).status == 0)
 
         // The judged item as `classify` reads it, before and after training.
         let record = try #require(try String(contentsOfFile: exported, encoding: .utf8).split(separator: "\n")
@@ -219,21 +219,21 @@ extension FeedbackCommands {
         let item = demo.folder.appendingPathComponent("judged.jsonl").path
         try String(decoding: JSONSerialization.data(withJSONObject: ["id": "judged", "title": record["title"]!, "summary": record["summary"]!]),
                    as: UTF8.self).write(toFile: item, atomically: true, encoding: .utf8)
-        func verdict() throws -> [String: Any] {
-            let run = try demo.run(["classify", "--jsonl", item])
+        func verdict() async throws -> [String: Any] {
+            let run = try await demo.run(["classify", "--jsonl", item])
             return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         }
-        let before = try verdict()
+        let before = try await verdict()
         #expect(before["verdict"] as? String == "alert")
 
         let weights = demo.folder.appendingPathComponent("weights.toml").path
-        let train = try demo.run(["train", exported, "--out", weights, "--folds", "2"])
+        let train = try await demo.run(["train", exported, "--out", weights, "--folds", "2"])
         #expect(train.status == 0, "\(train.stderr)")
         var config = try String(contentsOfFile: demo.config, encoding: .utf8)
         config += "\n[classifier]\nweights = \"weights.toml\"\n"
         try config.write(toFile: demo.config, atomically: true, encoding: .utf8)
 
-        let after = try verdict()
+        let after = try await verdict()
         #expect(after["verdict"] as? String != "alert", "\(after)")
         #expect((after["score"] as? Double ?? 1) < (before["score"] as? Double ?? 0))
     }

@@ -26,7 +26,7 @@ import Glibc
         }
     }
 
-    @Test func credentialsInFeedURLsAreNeverShown() throws {
+    @Test func credentialsInFeedURLsAreNeverShown() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let server = try TestServer { _ in .response(status: 500, headers: [], body: []) }
@@ -44,22 +44,22 @@ import Glibc
             """).path
         let secrets = ["PASS123", "SECRET456", "TOKEN789"]
 
-        let check = try CLIRunner.run(["check-config", "--config", config])
+        let check = try await CLIRunner.run(["check-config", "--config", config])
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.stderr.contains("drillwatch.toml:9: warning: feeds[0].url: this URL carries a credential"), "\(check.stderr)")
 
-        let scan = try CLIRunner.run(["scan", "--config", config])
+        let scan = try await CLIRunner.run(["scan", "--config", config])
         #expect(scan.status == 1)
         #expect(scan.stdout.contains("http://***@127.0.0.1:\(server.port)/feed.xml?q=drill&apikey=***"), "\(scan.stdout)")
         #expect(scan.stdout.contains("wire.xml?token=***"), "\(scan.stdout)")
-        let status = try CLIRunner.run(["status", "--config", config])
+        let status = try await CLIRunner.run(["status", "--config", config])
         #expect(status.stdout.contains("server answered 500"), "\(status.stdout)")
         let day = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
-        let digest = try CLIRunner.run(["digest", "--config", config, "--date", day])
-        let inspect = try CLIRunner.run(["inspect", "http://u:PASS123@127.0.0.1:\(server.port)/x?sig=SECRET456"])
+        let digest = try await CLIRunner.run(["digest", "--config", config, "--date", day])
+        let inspect = try await CLIRunner.run(["inspect", "http://u:PASS123@127.0.0.1:\(server.port)/x?sig=SECRET456"])
         #expect(inspect.status != 0)
 
-        let statusJSON = try CLIRunner.run(["status", "--json", "--config", config])
+        let statusJSON = try await CLIRunner.run(["status", "--json", "--config", config])
         #expect(statusJSON.stdout.contains("token=***"), "\(statusJSON.stdout)")
         for run in [check, scan, status, statusJSON, digest, inspect] {
             for secret in secrets { #expect(!Self.everything(run).contains(secret), "\(secret) in \(Self.everything(run))") }
@@ -71,7 +71,7 @@ import Glibc
         }
     }
 
-    @Test func terminalControlsFromFeedsAndServersAreShownEscaped() throws {
+    @Test func terminalControlsFromFeedsAndServersAreShownEscaped() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         // A JSON Feed title with ESC, CSI, OSC and a bidi override; the text a right-to-left
@@ -95,14 +95,14 @@ import Glibc
             url = "\(server.baseURL)/feed.xml"
             """).path
 
-        let scan = try CLIRunner.run(["scan", "--config", config])
+        let scan = try await CLIRunner.run(["scan", "--config", config])
         #expect(scan.stdout.contains("redirect to"), "\(scan.stdout)")
-        let status = try CLIRunner.run(["status", "--config", config])
-        let inspect = try CLIRunner.run(["inspect", folder.appendingPathComponent("wire.json").path])
+        let status = try await CLIRunner.run(["status", "--config", config])
+        let inspect = try await CLIRunner.run(["inspect", folder.appendingPathComponent("wire.json").path])
         #expect(inspect.stdout.contains("Chinese and Russian warships"), "\(inspect.stdout)")
         let article = folder.appendingPathComponent("article.txt")
         try (title + "\nChinese and Russian warships held a joint naval drill \u{202E}near Vladivostok.").write(to: article, atomically: true, encoding: .utf8)
-        let explain = try CLIRunner.run(["classify", "--config", config, "--explain", article.path])
+        let explain = try await CLIRunner.run(["classify", "--config", config, "--explain", article.path])
         #expect(explain.stdout.contains("\\u{202E}"), "\(explain.stdout)")
 
         func controls(_ text: String) -> [String] {
@@ -115,19 +115,19 @@ import Glibc
             #expect(controls(Self.everything(run)).isEmpty, "\(controls(Self.everything(run))) in \(Self.everything(run))")
         }
         let day = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
-        #expect(try CLIRunner.run(["digest", "--config", config, "--date", day]).status == 0)
+        #expect(try await CLIRunner.run(["digest", "--config", config, "--date", day]).status == 0)
         // Files for people (JSON keeps the text, with controls as \u escapes of JSON itself).
         let shown = Self.files(under: folder.appendingPathComponent("output")).filter { !$0.path.hasSuffix(".json") }
         #expect(shown.contains { $0.path.hasSuffix(".md") } && shown.contains { $0.path.hasSuffix(".html") })
         for (path, text) in shown { #expect(controls(text).isEmpty, "\(controls(text)) in \(path)") }
     }
 
-    @Test func stateIsPrivateWhateverTheUmask() throws {
+    @Test func stateIsPrivateWhateverTheUmask() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = try ClassifyCommands.writeDemoConfig(in: folder).path
-        let scan = try Subprocess.run(URL(fileURLWithPath: "/bin/sh"),
-                                      ["-c", "umask 000; exec \"$0\" scan --config \"$1\"", CLIRunner.executable.path, config])
+        let scan = try await Subprocess.run(URL(fileURLWithPath: "/bin/sh"),
+                                            ["-c", "umask 000; exec \"$0\" scan --config \"$1\"", CLIRunner.executable.path, config])
         #expect(scan.status == 0, "\(scan.stderr)")
 
         func mode(_ name: String) throws -> Int {
@@ -143,7 +143,7 @@ import Glibc
         }
     }
 
-    @Test func twoConfigurationsWritingOneOutputFolderAreWarned() throws {
+    @Test func twoConfigurationsWritingOneOutputFolderAreWarned() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         var configs: [String] = []
@@ -156,12 +156,12 @@ import Glibc
                 .replacingOccurrences(of: "output = \"output\"", with: "output = \"../shared-output\"")
             try text.write(toFile: configs.last!, atomically: true, encoding: .utf8)
         }
-        let first = try CLIRunner.run(["scan", "--config", configs[0]])
+        let first = try await CLIRunner.run(["scan", "--config", configs[0]])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(!first.stderr.contains("also written by"))
-        let again = try CLIRunner.run(["scan", "--config", configs[0]])
+        let again = try await CLIRunner.run(["scan", "--config", configs[0]])
         #expect(!again.stderr.contains("also written by"))
-        let second = try CLIRunner.run(["scan", "--config", configs[1]])
+        let second = try await CLIRunner.run(["scan", "--config", configs[1]])
         #expect(second.stderr.contains("is also written by the drillwatch whose state is \(folder.appendingPathComponent("a/state/drillwatch.sqlite").path)"),
                 "\(second.stderr)")
     }
@@ -169,7 +169,7 @@ import Glibc
     /// A named pipe where a file belongs: opening one blocks until something writes to it, and
     /// `scan` (its feed) and `extract` used to wait for ever. Every command says what it is
     /// instead, at once; the scan fails that feed only.
-    @Test func aNamedPipeGivenAsAFileIsRefusedAtOnce() throws {
+    @Test func aNamedPipeGivenAsAFileIsRefusedAtOnce() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let pipe = folder.appendingPathComponent("pipe.xml").path
@@ -183,23 +183,23 @@ import Glibc
             url = "\(ClassifyCommands.checkout.appendingPathComponent("config/demo/feeds/drills-demo.xml").path)"
             """)
         // A warning, not an error: another program may write the file before the next scan.
-        let check = try CLIRunner.run(["check-config", "--config", config.path])
+        let check = try await CLIRunner.run(["check-config", "--config", config.path])
         #expect(check.status == 0 && check.stderr.contains("warning: feed 'pipe': \(pipe): a named pipe, not a file"), "\(check.stderr)")
-        let scan = try CLIRunner.run(["scan", "--config", config.path], timeout: 60)
+        let scan = try await CLIRunner.run(["scan", "--config", config.path], timeout: 60)
         #expect(scan.stdout.contains("pipe.xml: a named pipe, not a file; a local feed must be a regular file"), "\(scan.stdout)")
         #expect(scan.stdout.contains("1 fetched") && scan.stdout.contains("1 failed"), "\(scan.stdout)")
         #expect(scan.stderr.contains("1 of 2 feeds failed"), "\(scan.stderr)")
         for arguments in [["extract", pipe], ["inspect", pipe], ["classify", pipe, "--config", config.path],
                           ["feeds", "import", pipe, "--config", config.path],
                           ["store", "copy", "--from", pipe, "--to", "postgresql://drillwatch@127.0.0.1:1/none", "--config", config.path]] {
-            let run = try CLIRunner.run(arguments, timeout: 60)
+            let run = try await CLIRunner.run(arguments, timeout: 60)
             #expect(run.status == 1 && run.stderr.contains("a named pipe, not a file"), "\(arguments[0]): \(run.stderr)")
         }
     }
     /// A hook program that is missing or not executable passed `check-config`, and every
     /// alert's delivery then failed and was retried for a day. It is now a warning with the
     /// reason (not an error: it may be installed before the first alert).
-    @Test func checkConfigWarnsOfAHookThatCannotRun() throws {
+    @Test func checkConfigWarnsOfAHookThatCannotRun() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let script = folder.appendingPathComponent("notify.sh").path
@@ -214,7 +214,7 @@ import Glibc
                 name = "demo"
                 url = "\(feed)"
                 """)
-            let check = try CLIRunner.run(["check-config", "--config", config.path])
+            let check = try await CLIRunner.run(["check-config", "--config", config.path])
             #expect(check.status == 0 && check.stderr.contains("warning: hooks.command: \(program): \(reason); every alert's delivery"),
                     "\(check.stderr)")
         }
@@ -226,7 +226,7 @@ import Glibc
             name = "demo"
             url = "\(feed)"
             """)
-        let check = try CLIRunner.run(["check-config", "--config", config.path])
+        let check = try await CLIRunner.run(["check-config", "--config", config.path])
         #expect(check.status == 0 && !check.stderr.contains("hooks.command"), "\(check.stderr)")
     }
 }

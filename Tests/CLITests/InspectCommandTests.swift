@@ -12,10 +12,10 @@ import Testing
         </channel></rss>
         """
 
-    @Test func jsonOutputUsesTheConformanceVocabulary() throws {
+    @Test func jsonOutputUsesTheConformanceVocabulary() async throws {
         let path = try CLIRunner.temporaryFile(Self.sample)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try CLIRunner.run(["inspect", path, "--json", "--url", "https://example.com/feeds/rss.xml"])
+        let run = try await CLIRunner.run(["inspect", path, "--json", "--url", "https://example.com/feeds/rss.xml"])
         #expect(run.status == 0, "\(run.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(object["bozo"] as? Bool == false)
@@ -33,7 +33,7 @@ import Testing
         #expect(entry["content"] is NSNull)
     }
 
-    @Test func headerDecidesTheEncoding() throws {
+    @Test func headerDecidesTheEncoding() async throws {
         // windows-1251 bytes without a declaration; the header says what they are.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("drillwatch-cli-\(UUID()).xml").path
         var bytes = Array("<rss version=\"2.0\"><channel><title>".utf8)
@@ -41,16 +41,16 @@ import Testing
         bytes += Array("</title></channel></rss>".utf8)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try CLIRunner.run(["inspect", path, "--json", "--header", "Content-Type: application/rss+xml; charset=windows-1251"])
+        let run = try await CLIRunner.run(["inspect", path, "--json", "--header", "Content-Type: application/rss+xml; charset=windows-1251"])
         #expect(run.status == 0)
         #expect(run.stdout.contains("\"title\":\"Учения\""))
         #expect(run.stdout.contains("\"encoding\":\"windows-1251\""))
     }
 
-    @Test func tableOutputForAPerson() throws {
+    @Test func tableOutputForAPerson() async throws {
         let path = try CLIRunner.temporaryFile(Self.sample)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try CLIRunner.run(["inspect", path])
+        let run = try await CLIRunner.run(["inspect", path])
         #expect(run.status == 0)
         #expect(run.stdout.contains("Test feed  [rss20, utf-8]"))
         #expect(run.stdout.contains("1 item"))
@@ -64,29 +64,29 @@ import Testing
         (["inspect", "ftp://example.com/feed"], "no such file"),
         (["inspect", "x", "--header", "no colon"], "must look like 'Name: value'"),
     ])
-    func badInputGetsOneLineAndNonZeroExit(arguments: [String], message: String) throws {
-        let run = try CLIRunner.run(arguments)
+    func badInputGetsOneLineAndNonZeroExit(arguments: [String], message: String) async throws {
+        let run = try await CLIRunner.run(arguments)
         #expect(run.status != 0)
         #expect(run.stderr.contains(message), "\(run.stderr)")
         #expect(!run.stderr.contains("Fatal error"))
         #expect(run.stderr.split(separator: "\n").count <= 3)
     }
 
-    @Test func notAFeedIsRefusedClearly() throws {
+    @Test func notAFeedIsRefusedClearly() async throws {
         let path = try CLIRunner.temporaryFile("<html><body><p>Just a page</p></body></html>", suffix: ".html")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try CLIRunner.run(["inspect", path])
+        let run = try await CLIRunner.run(["inspect", path])
         #expect(run.status != 0)
         #expect(run.stderr.contains("not an RSS, Atom or JSON feed (the document's root element is <html>: a web page, not a feed)"), "\(run.stderr)")
         // A compressed feed read as it is was "Document is empty".
         let compressed = FileManager.default.temporaryDirectory.appendingPathComponent("dw-\(UUID()).xml.gz").path
         defer { try? FileManager.default.removeItem(atPath: compressed) }
         try Data([0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x01, 0x00]).write(to: URL(fileURLWithPath: compressed))
-        let gzip = try CLIRunner.run(["inspect", compressed])
+        let gzip = try await CLIRunner.run(["inspect", compressed])
         #expect(gzip.status != 0 && gzip.stderr.contains("gzip-compressed data: decompress it first"), "\(gzip.stderr)")
     }
 
-    @Test func everyRealWorldFileInspectsWithoutCrashing() throws {
+    @Test func everyRealWorldFileInspectsWithoutCrashing() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/conformance/real-world")
         guard let walker = FileManager.default.enumerator(atPath: root.path) else {
@@ -96,7 +96,7 @@ import Testing
         var count = 0
         for case let name as String in walker where [".xml", ".rss", ".atom", ".json"].contains(where: name.hasSuffix)
             && !name.contains("expected/") {
-            let run = try CLIRunner.run(["inspect", "--json", root.appendingPathComponent(name).path])
+            let run = try await CLIRunner.run(["inspect", "--json", root.appendingPathComponent(name).path])
             #expect(run.status == 0, "\(name): \(run.stderr)")
             count += 1
         }

@@ -32,7 +32,7 @@ import Testing
         return "<rss version=\"2.0\"><channel><title>&lt;script&gt;\(probe)&lt;/script&gt;</title>\(entries.joined())</channel></rss>"
     }
 
-    @Test func hostileTextStaysInertEverywhere() throws {
+    @Test func hostileTextStaysInertEverywhere() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-safety-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -46,10 +46,10 @@ import Testing
             url = "hostile.xml"
             """)
 
-        let scan = try CLIRunner.run(["scan", "--config", config.path])
+        let scan = try await CLIRunner.run(["scan", "--config", config.path])
         #expect(scan.status == 0, "\(scan.stderr)")
         let day = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
-        let digest = try CLIRunner.run(["digest", "--config", config.path, "--date", day])
+        let digest = try await CLIRunner.run(["digest", "--config", config.path, "--date", day])
         #expect(digest.status == 0, "\(digest.stderr)")
 
         // Nothing outside the output folder, nothing with an unusable name inside it.
@@ -100,19 +100,19 @@ import Testing
         guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile) else {
             return  // Debian's chromium is not installed: scripts/browser-check installs and runs it.
         }
-        let dom = try Self.chromium(chromium, ["--dump-dom", unguarded.absoluteString])
+        let dom = try await Self.chromium(chromium, ["--dump-dom", unguarded.absoluteString])
         #expect(dom.contains("drillwatch digest"), "the page did not render")
         #expect(!dom.contains("data-pwned"))
         #expect(!dom.contains("<title>PWNED"))
         let shot = folder.appendingPathComponent("digest.png")
-        _ = try Self.chromium(chromium, ["--screenshot=\(shot.path)", "--window-size=1000,1400", page.absoluteString])
+        _ = try await Self.chromium(chromium, ["--screenshot=\(shot.path)", "--window-size=1000,1400", page.absoluteString])
         #expect(((try? FileManager.default.attributesOfItem(atPath: shot.path)[.size] as? Int) ?? 0) > 10_000)
     }
 
-    static func chromium(_ binary: String, _ arguments: [String]) throws -> String {
+    static func chromium(_ binary: String, _ arguments: [String]) async throws -> String {
         // --no-sandbox: tests may run as root, where Chromium's sandbox refuses to start.
-        try Subprocess.run(URL(fileURLWithPath: binary),
-                           ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--virtual-time-budget=3000"] + arguments,
-                           timeout: 120).stdout
+        try await Subprocess.run(URL(fileURLWithPath: binary),
+                                 ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--virtual-time-budget=3000"] + arguments,
+                                 timeout: 120).stdout
     }
 }

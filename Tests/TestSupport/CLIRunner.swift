@@ -19,10 +19,14 @@ public enum CLIRunner {
     }()
 
     /// Runs the executable with `arguments` (in `directory`, feeding `stdin`), and waits at
-    /// most `timeout` seconds (a hung child is killed and its run says so in `stderr`).
+    /// most `timeout` seconds (a hung child is killed and its run says so in `stderr`),
+    /// suspending while it runs (see `Subprocess.run`).
     public static func run(_ arguments: [String], stdin: String? = nil, directory: URL? = nil,
-                           timeout: TimeInterval = 300) throws -> Run {
-        let run = try Subprocess.run(executable, arguments, stdin: stdin, directory: directory, timeout: timeout)
+                           timeout: TimeInterval = 300) async throws -> Run {
+        result(try await Subprocess.run(executable, arguments, stdin: stdin, directory: directory, timeout: timeout), timeout: timeout)
+    }
+
+    private static func result(_ run: Subprocess.Run, timeout: TimeInterval) -> Run {
         let stderr = run.timedOut ? run.stderr + "\n[killed: still running after \(Int(timeout)) s]" : run.stderr
         return Run(status: run.status, stdout: run.stdout, stderr: stderr)
     }

@@ -28,30 +28,89 @@ public enum Subprocess {
         public init(description: String) { self.description = description }
     }
 
-    /// Runs `executable` with `arguments` and waits for it, at most `timeout`.
+    /// Runs `executable` with `arguments` and waits for it, at most `timeout`, blocking the
+    /// calling thread: for set-up outside Swift concurrency. Tests use the `async` form.
     public static func run(_ executable: URL, _ arguments: [String], stdin: String? = nil, directory: URL? = nil,
                            timeout: TimeInterval = 300) throws -> Run {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-child-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let (input, output, error) = (folder.appendingPathComponent("in"), folder.appendingPathComponent("out"),
-                                      folder.appendingPathComponent("err"))
-        try Data((stdin ?? "").utf8).write(to: input)
-        for file in [output, error] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+        let child = try Child(executable, arguments, stdin: stdin, directory: directory)
+        return child.finish(ended: child.process.waitForExit(timeout: timeout))
+    }
 
+    /// Runs `executable` with `arguments` and waits for it, at most `timeout`, suspending
+    /// rather than blocking: a test waiting for a child holds none of the cooperative pool's
+    /// threads (two on a two-core machine), which the other tests running meanwhile need.
+    ///
+    /// At most `ChildSlots.limit` such children run at once, the rest waiting (suspended) for
+    /// a slot: with nothing holding the tests back, fifty CLI tests started fifty children on
+    /// two cores, and a daemon test's first pass then missed its 15-second deadline.
+    public static func run(_ executable: URL, _ arguments: [String], stdin: String? = nil, directory: URL? = nil,
+                           timeout: TimeInterval = 300) async throws -> Run {
+        await ChildSlots.shared.acquire()
+        defer { Task { await ChildSlots.shared.release() } }
+        let child = try Child(executable, arguments, stdin: stdin, directory: directory)
+        return child.finish(ended: await child.process.waitForExit(timeout: timeout))
+    }
+
+    /// A counting semaphore for suspended tasks: slots for children.
+    actor ChildSlots {
+        static let shared = ChildSlots(limit: max(2, ProcessInfo.processInfo.activeProcessorCount))
+        let limit: Int
+        private var free: Int
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+
+        init(limit: Int) {
+            self.limit = limit
+            free = limit
+        }
+
+        func acquire() async {
+            if free > 0 {
+                free -= 1
+                return
+            }
+            await withCheckedContinuation { waiting.append($0) }
+        }
+
+        /// Hands the slot to the longest waiting task, or frees it.
+        func release() {
+            if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
+        }
+    }
+
+    /// A started child writing into files of its own folder, removed when it is read.
+    private struct Child {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let handles = (try FileHandle(forReadingFrom: input), try FileHandle(forWritingTo: output), try FileHandle(forWritingTo: error))
-        defer { for handle in [handles.0, handles.1, handles.2] { try? handle.close() } }
-        process.standardInput = handles.0
-        process.standardOutput = handles.1
-        process.standardError = handles.2
-        try process.run()
-        let ended = process.waitForExit(timeout: timeout)
-        return Run(status: ended ? process.terminationStatus : -1, stdout: String(decoding: contents(of: output.path), as: UTF8.self),
-                   stderr: String(decoding: contents(of: error.path), as: UTF8.self), timedOut: !ended)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dw-child-\(UUID())")
+        var output: URL { folder.appendingPathComponent("out") }
+        var error: URL { folder.appendingPathComponent("err") }
+
+        init(_ executable: URL, _ arguments: [String], stdin: String?, directory: URL?) throws {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let input = folder.appendingPathComponent("in")
+            do {
+                try Data((stdin ?? "").utf8).write(to: input)
+                for file in [output, error] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+                process.executableURL = executable
+                process.arguments = arguments
+                if let directory { process.currentDirectoryURL = directory }
+                let handles = (try FileHandle(forReadingFrom: input), try FileHandle(forWritingTo: output), try FileHandle(forWritingTo: error))
+                defer { for handle in [handles.0, handles.1, handles.2] { try? handle.close() } }
+                process.standardInput = handles.0
+                process.standardOutput = handles.1
+                process.standardError = handles.2
+                try process.run()
+            } catch {
+                try? FileManager.default.removeItem(at: folder)
+                throw error
+            }
+        }
+
+        /// What the child wrote, once it has ended (or was killed at its deadline).
+        func finish(ended: Bool) -> Run {
+            defer { try? FileManager.default.removeItem(at: folder) }
+            return Run(status: ended ? process.terminationStatus : -1, stdout: String(decoding: Subprocess.contents(of: output.path), as: UTF8.self),
+                       stderr: String(decoding: Subprocess.contents(of: error.path), as: UTF8.self), timedOut: !ended)
+        }
     }
 
     /// A file's bytes, read with `read(2)`. Why not `Data(contentsOf:)`: in this Foundation
@@ -117,6 +176,22 @@ extension Process {
                 return false
             }
             usleep(5_000)
+        }
+        return true
+    }
+
+    /// The same, suspending between looks instead of sleeping: see `Subprocess.run`.
+    @discardableResult
+    public func waitForExit(timeout: TimeInterval) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while isRunning {
+            if Date() >= deadline {
+                kill(processIdentifier, SIGKILL)
+                let grace = Date().addingTimeInterval(5)
+                while isRunning && Date() < grace { try? await Task.sleep(for: .milliseconds(10)) }
+                return false
+            }
+            try? await Task.sleep(for: .milliseconds(5))
         }
         return true
     }
