@@ -32,20 +32,23 @@ import Glibc
         }
 
         /// Messages received until `condition` holds for one of them, or `seconds` pass;
-        /// suspended, not blocked, between looks (see `Subprocess.run`).
+        /// suspended, not blocked, between looks (see `Subprocess.run`). What arrived is read
+        /// before the deadline is checked: a test resumed late (the whole suite under
+        /// ThreadSanitizer kept it waiting past its deadline) still finds the message waiting.
         func wait(seconds: Double, until condition: (String) -> Bool) async -> [String] {
             var messages: [String] = []
             let deadline = Date().addingTimeInterval(seconds)
             var buffer = [UInt8](repeating: 0, count: 4096)
-            while Date() < deadline {
+            while true {
                 let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-                guard count > 0 else {
-                    try? await Task.sleep(for: .milliseconds(20))
+                if count > 0 {
+                    let message = String(decoding: buffer[0..<count], as: UTF8.self)
+                    messages.append(message)
+                    if condition(message) { break }
                     continue
                 }
-                let message = String(decoding: buffer[0..<count], as: UTF8.self)
-                messages.append(message)
-                if condition(message) { break }
+                guard Date() < deadline else { break }
+                try? await Task.sleep(for: .milliseconds(20))
             }
             return messages
         }
@@ -200,11 +203,11 @@ import Glibc
         #expect(await notify.wait(seconds: Self.patience) { $0.contains("READY=1") }.contains { $0.contains("READY=1") })
 
         // After the first pass: its alert counted, the textfile written.
-        var metrics = ""
         let deadline = Date().addingTimeInterval(Self.patience)
-        while Date() < deadline && !metrics.contains("drillwatch_alerts_total 1") {
-            metrics = Self.get(port: port, path: "/metrics")
+        var metrics = Self.get(port: port, path: "/metrics")
+        while !metrics.contains("drillwatch_alerts_total 1") && Date() < deadline {
             try await Task.sleep(for: .seconds(0.2))
+            metrics = Self.get(port: port, path: "/metrics")
         }
         #expect(metrics.contains("HTTP/1.1 200"), "\(metrics.prefix(300))")
         #expect(metrics.contains("drillwatch_alerts_total 1"))
