@@ -101,7 +101,7 @@ public enum WeightsFile {
 /// The `[text.terms]` table of a weights file read without the TOML parser, when it is the
 /// file's last table and every line of it is `"term" = number` as `train` writes it (blank
 /// lines and comments allowed). Its twenty thousand lines through toml++ and TOMLKit were a
-/// tenth of a scan that finds every feed unchanged, and half the start-up of `status`.
+/// tenth of a scan that finds every feed unchanged, and a quarter of `check-config`.
 ///
 /// Anything else — an escape in a term, a bare key, a second table after it, a repeated term,
 /// a number TOML would not read or outside −100…100 — and `split` gives nil: the whole file
