@@ -23,10 +23,7 @@ public enum CLIRunner {
     /// suspending while it runs (see `Subprocess.run`).
     public static func run(_ arguments: [String], stdin: String? = nil, directory: URL? = nil,
                            timeout: TimeInterval = 300) async throws -> Run {
-        result(try await Subprocess.run(executable, arguments, stdin: stdin, directory: directory, timeout: timeout), timeout: timeout)
-    }
-
-    private static func result(_ run: Subprocess.Run, timeout: TimeInterval) -> Run {
+        let run = try await Subprocess.run(executable, arguments, stdin: stdin, directory: directory, timeout: timeout)
         let stderr = run.timedOut ? run.stderr + "\n[killed: still running after \(Int(timeout)) s]" : run.stderr
         return Run(status: run.status, stdout: run.stdout, stderr: stderr)
     }

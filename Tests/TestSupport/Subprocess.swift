@@ -40,7 +40,7 @@ public enum Subprocess {
     /// rather than blocking: a test waiting for a child holds none of the cooperative pool's
     /// threads (two on a two-core machine), which the other tests running meanwhile need.
     ///
-    /// At most `ChildSlots.limit` such children run at once, the rest waiting (suspended) for
+    /// At most as many such children as cores run at once, the rest waiting (suspended) for
     /// a slot: with nothing holding the tests back, fifty CLI tests started fifty children on
     /// two cores, and a daemon test's first pass then missed its 15-second deadline.
     public static func run(_ executable: URL, _ arguments: [String], stdin: String? = nil, directory: URL? = nil,
@@ -53,14 +53,12 @@ public enum Subprocess {
 
     /// A counting semaphore for suspended tasks: slots for children.
     actor ChildSlots {
-        static let shared = ChildSlots(limit: max(2, ProcessInfo.processInfo.activeProcessorCount))
-        let limit: Int
+        static let shared = ChildSlots(free: max(2, ProcessInfo.processInfo.activeProcessorCount))
         private var free: Int
         private var waiting: [CheckedContinuation<Void, Never>] = []
 
-        init(limit: Int) {
-            self.limit = limit
-            free = limit
+        init(free: Int) {
+            self.free = free
         }
 
         func acquire() async {
